@@ -1,0 +1,94 @@
+//! Optional password authentication: argon2id hashes and random session tokens stored only
+//! as SHA-256 hashes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest accepted password (bounds hashing cost).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(Error::validation(
+            "password",
+            format!("at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(Error::validation(
+            "password",
+            format!("at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| Error::backend("os-random", true, e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| Error::backend("argon2", false, e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::backend("argon2", false, e.to_string()))
+}
+
+/// Whether `password` matches a stored PHC hash (false for a malformed hash).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A new random bearer token (256 bits, hex).
+pub fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::backend("os-random", true, e.to_string()))?;
+    Ok(to_hex(&bytes))
+}
+
+/// The stored form of a token: hex SHA-256.
+pub fn hash_token(token: &str) -> String {
+    to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse!", &h));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_ne!(hash_token(&a), a);
+    }
+}

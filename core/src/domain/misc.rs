@@ -1,0 +1,145 @@
+//! Knowledge-base articles, chat sessions and the notification outbox.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{SlaKind, TicketStatus};
+use crate::{ArticleId, ChatSessionId, OutboxId, TenantId, TicketId, UserId};
+
+/// A knowledge-base article (markdown body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Id.
+    pub id: ArticleId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// Title.
+    pub title: String,
+    /// Markdown body.
+    pub body: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last edit.
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// Who is answering a chat session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChatState {
+    /// The bot answers.
+    Bot,
+    /// Handed off: a human answers and the bot stays silent until handed back.
+    Human,
+    /// Closed (by the customer, an agent, or the inactivity sweep).
+    Closed,
+}
+
+/// A customer's chatbot conversation; its turns are messages on `ticket_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatSession {
+    /// Id.
+    pub id: ChatSessionId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The customer.
+    pub customer: UserId,
+    /// The ticket opened by the first message (none before it).
+    pub ticket_id: Option<TicketId>,
+    /// Who answers.
+    pub state: ChatState,
+    /// Why it was handed off, if it was.
+    pub handoff_reason: Option<String>,
+    /// Whether the bot resolved the customer's question without a human.
+    pub resolved_by_bot: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last customer or agent turn.
+    pub last_activity_at: Timestamp,
+    /// When it closed.
+    pub closed_at: Option<Timestamp>,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// A notification to deliver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The ticket concerned.
+    pub ticket_id: TicketId,
+    /// Its human number.
+    pub ticket_number: u64,
+    /// Its subject.
+    pub subject: String,
+    /// Users to tell.
+    pub recipients: Vec<UserId>,
+    /// What happened.
+    pub kind: NotificationKind,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NotificationKind {
+    /// The ticket was assigned to the recipient.
+    Assigned,
+    /// The status changed.
+    StatusChanged {
+        /// Previous.
+        from: TicketStatus,
+        /// New.
+        to: TicketStatus,
+    },
+    /// An SLA target was missed.
+    SlaBreached {
+        /// Which.
+        kind: SlaKind,
+    },
+    /// The chatbot handed a conversation to a human.
+    Handoff {
+        /// Why.
+        reason: String,
+    },
+    /// A new public reply.
+    Replied,
+}
+
+impl NotificationKind {
+    /// A short stable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Assigned => "assigned",
+            Self::StatusChanged { .. } => "status_changed",
+            Self::SlaBreached { .. } => "sla_breached",
+            Self::Handoff { .. } => "handoff",
+            Self::Replied => "replied",
+        }
+    }
+}
+
+/// A notification in the outbox, written atomically with the change that caused it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Id.
+    pub id: OutboxId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// What to deliver.
+    pub notification: Notification,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before this time.
+    pub next_attempt_at: Timestamp,
+    /// Set once delivered.
+    pub delivered_at: Option<Timestamp>,
+    /// Last failure, for operators.
+    pub last_error: Option<String>,
+}

@@ -1,0 +1,23 @@
+//! Domain types: tenants, users, tickets, messages, events, articles, chat sessions and the
+//! outbox.
+
+mod enums;
+mod event;
+mod message;
+mod misc;
+mod tenant;
+mod ticket;
+mod user;
+
+pub use enums::{
+    AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
+};
+pub use event::{Event, EventKind};
+pub use message::{AuthorKind, Citation, DraftInfo, DraftSource, DraftState, Message, MessageKind};
+pub use misc::{Article, ChatSession, ChatState, Notification, NotificationKind, OutboxEntry};
+pub use tenant::{
+    BusinessCalendar, CategorySkills, DayHours, SlaPolicy, SlaTarget, Tenant, TenantSettings,
+    TriageRule,
+};
+pub use ticket::{Csat, SlaState, Ticket, Triage, TriageFallback};
+pub use user::{Actor, AuthSession, User};

@@ -1,0 +1,319 @@
+//! The error contract shared by every crate of the workspace.
+//!
+//! Backends keep their own private error enums and convert into [`Error`] with `From`,
+//! keeping the source chain. A message is printed in `Display` or returned from
+//! `source()`, never both.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use crate::domain::{Role, TicketStatus};
+
+/// A boxed error source that crosses crate boundaries.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Result alias for the core [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What was duplicated when a unique constraint was hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DuplicateKind {
+    /// A user e-mail already used in the tenant.
+    Email,
+    /// A tenant slug already taken.
+    TenantSlug,
+    /// A per-tenant ticket number already allocated.
+    TicketNumber,
+    /// An idempotency key already used in the tenant.
+    IdempotencyKey,
+    /// Any other unique value (an id written twice).
+    Id,
+}
+
+impl std::fmt::Display for DuplicateKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Email => "email",
+            Self::TenantSlug => "tenant slug",
+            Self::TicketNumber => "ticket number",
+            Self::IdempotencyKey => "idempotency key",
+            Self::Id => "id",
+        })
+    }
+}
+
+/// The one error type of the helpdesk contract.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input failed validation; `field` names it (`"subject"`, `"tags[3]"`).
+    #[error("invalid {field}: {message}")]
+    Validation {
+        /// The offending field.
+        field: Cow<'static, str>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The entity does not exist in the caller's tenant (ids of other tenants also land here).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// `"ticket"`, `"user"`, ...
+        entity: &'static str,
+        /// The id that was asked for.
+        id: String,
+    },
+    /// No credentials, bad credentials, or an expired session.
+    #[error("not authenticated: {reason}")]
+    Unauthenticated {
+        /// Why authentication failed (never echoes a secret).
+        reason: &'static str,
+    },
+    /// The actor's role may not perform the action.
+    #[error("a {role} may not {action}")]
+    Forbidden {
+        /// The action that was refused.
+        action: &'static str,
+        /// The actor's role.
+        role: Role,
+    },
+    /// The lifecycle table forbids this move for this role.
+    #[error("a {role} may not move a ticket from {from} to {to}")]
+    IllegalTransition {
+        /// Current status.
+        from: TicketStatus,
+        /// Requested status.
+        to: TicketStatus,
+        /// The actor's role.
+        role: Role,
+    },
+    /// The operation is not allowed in the entity's current state (CSAT twice, reply on a
+    /// merged ticket, ...).
+    #[error("{0}")]
+    InvalidState(String),
+    /// Optimistic concurrency: somebody else changed the entity first.
+    #[error("{entity} {id} was changed concurrently (expected version {expected})")]
+    Conflict {
+        /// `"ticket"`, `"chat_session"`, ...
+        entity: &'static str,
+        /// The id of the entity.
+        id: String,
+        /// The version the writer expected.
+        expected: u64,
+    },
+    /// A unique value is already taken.
+    #[error("duplicate {kind}: {value}")]
+    Duplicate {
+        /// What kind of value.
+        kind: DuplicateKind,
+        /// The value (never a secret).
+        value: String,
+    },
+    /// A builder or configuration value is missing or wrong.
+    #[error("configuration error in {field}: {message}")]
+    Configuration {
+        /// The field or setting.
+        field: Cow<'static, str>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The store cannot do this (see its capabilities).
+    #[error("{backend} does not support {what}")]
+    Unsupported {
+        /// The backend name.
+        backend: &'static str,
+        /// The missing capability.
+        what: &'static str,
+    },
+    /// A language model or embedder failed.
+    #[error("language model error")]
+    Model(#[from] ModelError),
+    /// A storage, index or transport failure.
+    #[error("{backend} failed{}", if *temporary { " (temporary)" } else { "" })]
+    Backend {
+        /// `"sqlite"`, `"mongodb"`, `"hnsw"`, ...
+        backend: &'static str,
+        /// Whether retrying the same call may succeed (SQLite BUSY, HTTP 503, ...).
+        temporary: bool,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    /// Shorthand for a validation error.
+    pub fn validation(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for a not-found error.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// Shorthand for a backend error.
+    pub fn backend(
+        backend: &'static str,
+        temporary: bool,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::Backend {
+            backend,
+            temporary,
+            source: source.into(),
+        }
+    }
+
+    /// Whether the same call may succeed if retried (conflicts, busy databases, overloaded
+    /// models).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Self::Backend { temporary, .. } => *temporary,
+            Self::Conflict { .. } => true,
+            Self::Model(m) => m.is_temporary(),
+            _ => false,
+        }
+    }
+}
+
+/// Why a model's safety system refused a prompt or an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockReason {
+    /// Safety filters.
+    Safety,
+    /// A term block list.
+    Blocklist,
+    /// Prohibited content.
+    ProhibitedContent,
+    /// Recitation of training data.
+    Recitation,
+    /// Personally identifiable information.
+    Spii,
+    /// Any other or unknown reason, as the provider named it.
+    Other(String),
+}
+
+impl std::fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Safety => f.write_str("safety"),
+            Self::Blocklist => f.write_str("blocklist"),
+            Self::ProhibitedContent => f.write_str("prohibited content"),
+            Self::Recitation => f.write_str("recitation"),
+            Self::Spii => f.write_str("personal information"),
+            Self::Other(s) => write!(f, "other ({s})"),
+        }
+    }
+}
+
+/// Errors of a [`LanguageModel`](crate::LanguageModel) or [`Embedder`](crate::Embedder).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The provider rate-limited the call; `retry_after` is its hint when it gave one.
+    #[error("rate limited by the model provider")]
+    RateLimited {
+        /// The provider's suggested delay.
+        retry_after: Option<Duration>,
+        /// The provider's message.
+        message: String,
+    },
+    /// The provider is overloaded or failing (HTTP 5xx).
+    #[error("model provider unavailable (status {status}): {message}")]
+    Unavailable {
+        /// HTTP status (or 0 for transport failures).
+        status: u16,
+        /// The provider's message.
+        message: String,
+    },
+    /// The request was rejected as malformed.
+    #[error("invalid model request: {message}")]
+    InvalidRequest {
+        /// The provider's message.
+        message: String,
+    },
+    /// Missing or wrong credentials.
+    #[error("model authentication failed: {message}")]
+    Authentication {
+        /// The provider's message (never the key).
+        message: String,
+    },
+    /// The model id does not exist.
+    #[error("model not found: {message}")]
+    NotFound {
+        /// The provider's message.
+        message: String,
+    },
+    /// The prompt or answer was blocked.
+    #[error("blocked by the model's safety system: {reason}")]
+    Blocked {
+        /// Why.
+        reason: BlockReason,
+    },
+    /// The call did not finish in time.
+    #[error("model call timed out after {0:?}")]
+    Timeout(Duration),
+    /// The answer was cut off (max tokens) and cannot be used.
+    #[error("model output truncated")]
+    Truncated,
+    /// The answer did not match the requested schema.
+    #[error("malformed model output: {message}")]
+    MalformedOutput {
+        /// What did not match (never the whole output).
+        message: String,
+    },
+    /// A scripted mock ran out of turns.
+    #[error("mock language model script exhausted after {calls} calls")]
+    ScriptExhausted {
+        /// How many calls were answered.
+        calls: usize,
+    },
+    /// Loading or running a local model failed.
+    #[error("{provider} failed")]
+    Provider {
+        /// `"fastembed"`, `"gemini"`, ...
+        provider: &'static str,
+        /// Whether a retry may help.
+        temporary: bool,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl ModelError {
+    /// Whether a retry may succeed.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Self::RateLimited { .. } | Self::Unavailable { .. } | Self::Timeout(_) => true,
+            Self::Provider { temporary, .. } => *temporary,
+            _ => false,
+        }
+    }
+
+    /// A short machine-friendly name of the failure kind, recorded as a triage fallback
+    /// reason (`"rate_limited"`, `"timeout"`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable { .. } => "unavailable",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::Authentication { .. } => "authentication",
+            Self::NotFound { .. } => "not_found",
+            Self::Blocked { .. } => "blocked",
+            Self::Timeout(_) => "timeout",
+            Self::Truncated => "truncated",
+            Self::MalformedOutput { .. } => "malformed_output",
+            Self::ScriptExhausted { .. } => "script_exhausted",
+            Self::Provider { .. } => "provider",
+        }
+    }
+}

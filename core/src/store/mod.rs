@@ -1,0 +1,265 @@
+//! The storage contract: a small family of traits, every call scoped by [`TenantId`].
+//!
+//! Backends (`helpdesk-store-sqlite`, `helpdesk-store-mongo`, and [`MemoryStore`] here)
+//! implement all of them and pass the one conformance suite in the test kit. Rules every
+//! backend keeps:
+//!
+//! * Tenant isolation: nothing returns, counts or changes another tenant's rows; an id of
+//!   another tenant behaves exactly like an unknown id.
+//! * A ticket write ([`TicketWrite`]) lands whole or not at all: the ticket, its events, its
+//!   messages, its outbox entries and its idempotency key.
+//! * [`TicketStore::update_ticket`] checks the expected version; a stale writer gets
+//!   [`Error::Conflict`](crate::Error::Conflict) and nothing is written.
+//! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
+//!   per tenant) are enforced by the store and reported as
+//!   [`Error::Duplicate`](crate::Error::Duplicate).
+//! * `Ok` means durable.
+
+mod cursor;
+mod memory;
+mod query;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+pub use cursor::Cursor;
+pub use memory::MemoryStore;
+pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
+
+use crate::analytics::Analytics;
+use crate::domain::{
+    Article, AuthSession, ChatSession, Event, Message, OutboxEntry, Role, Tenant, Ticket, User,
+};
+use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
+
+/// What a backend can do beyond the required contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Ticket writes use a real multi-document transaction (otherwise the backend documents
+    /// the ordering that keeps them safe).
+    pub transactions: bool,
+    /// The text filter uses a full-text index (otherwise a substring scan).
+    pub full_text_index: bool,
+    /// Several processes may share the store (leases are meaningful).
+    pub shared_between_processes: bool,
+}
+
+impl Capabilities {
+    /// Builds a capability set.
+    pub const fn new(
+        transactions: bool,
+        full_text_index: bool,
+        shared_between_processes: bool,
+    ) -> Self {
+        Self {
+            transactions,
+            full_text_index,
+            shared_between_processes,
+        }
+    }
+}
+
+/// Everything committed together with one ticket change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketWrite {
+    /// The ticket's new state (`version` = 1 on create, expected + 1 on update).
+    pub ticket: Ticket,
+    /// Events of this change, in order; each has `version == ticket.version`.
+    pub events: Vec<Event>,
+    /// Messages to insert, or to replace by id (draft decisions).
+    pub messages: Vec<Message>,
+    /// Notifications to queue.
+    pub outbox: Vec<OutboxEntry>,
+    /// Intake idempotency key, recorded on create.
+    pub idempotency_key: Option<String>,
+}
+
+/// Tenants.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Inserts a tenant; a taken slug is `Duplicate { kind: TenantSlug }`.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
+    /// A tenant by id.
+    async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>>;
+    /// A tenant by slug.
+    async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>>;
+    /// Replaces name and settings (`NotFound` when missing).
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<()>;
+    /// All tenants, oldest first (used by sweeps).
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+}
+
+/// Users and login sessions.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a user; an e-mail taken in the tenant is `Duplicate { kind: Email }`.
+    async fn create_user(&self, user: &User) -> Result<()>;
+    /// A user of the tenant.
+    async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>>;
+    /// A user of the tenant by (lowercased) e-mail.
+    async fn get_user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<User>>;
+    /// Replaces a user (`NotFound` when missing in the tenant).
+    async fn update_user(&self, user: &User) -> Result<()>;
+    /// The tenant's users, optionally of one role, oldest first.
+    async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>>;
+    /// Stores a login session.
+    async fn create_session(&self, session: &AuthSession) -> Result<()>;
+    /// A session by token hash (expired ones are returned; the caller checks expiry).
+    async fn get_session(&self, token_hash: &str) -> Result<Option<AuthSession>>;
+    /// Deletes a session (logout); deleting a missing one is not an error.
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Deletes sessions expired at `now`; returns how many.
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64>;
+}
+
+/// Tickets with their events, messages and outbox entries.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Allocates the tenant's next ticket number (1, 2, ...); numbers are never reused,
+    /// gaps are allowed.
+    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64>;
+    /// Inserts a new ticket with everything in `write`, atomically. A used idempotency key
+    /// is `Duplicate { kind: IdempotencyKey }`, a used number `Duplicate { kind:
+    /// TicketNumber }`; nothing is written then.
+    async fn create_ticket(&self, write: &TicketWrite) -> Result<()>;
+    /// Replaces the ticket when its stored version is `expected_version`, and appends
+    /// everything in `write`, atomically; otherwise `Conflict` (or `NotFound`) and nothing
+    /// is written.
+    async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()>;
+    /// A ticket of the tenant.
+    async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>>;
+    /// A ticket by its human number.
+    async fn get_ticket_by_number(&self, tenant: TenantId, number: u64) -> Result<Option<Ticket>>;
+    /// The ticket created with this idempotency key.
+    async fn find_by_idempotency_key(&self, tenant: TenantId, key: &str)
+    -> Result<Option<TicketId>>;
+    /// Filtered, sorted, cursor-paginated listing.
+    async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>>;
+    /// Open tickets (status not Resolved/Closed) per assignee.
+    async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>>;
+    /// Open, unpaused tickets with an SLA target due at or before `now` and not yet flagged:
+    /// first response (no `first_response_at`, not `first_response_breached`) or
+    /// resolution (not `resolution_breached`). At most `limit`, oldest due first.
+    async fn sla_due_tickets(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Ticket>>;
+    /// A ticket's events in commit order.
+    async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>>;
+    /// A ticket's messages in creation order (all kinds: the service filters by role).
+    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>>;
+    /// One message.
+    async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>>;
+    /// Analytics for tickets of the tenant, as defined by
+    /// [`Analytics::compute`](crate::analytics::Analytics::compute).
+    async fn analytics(&self, tenant: TenantId, range: TimeRange, now: Timestamp)
+    -> Result<Analytics>;
+}
+
+/// Knowledge-base articles (the source of truth the search index is built from).
+#[async_trait]
+pub trait ArticleStore: Send + Sync {
+    /// Inserts an article.
+    async fn create_article(&self, article: &Article) -> Result<()>;
+    /// Replaces an article whose stored version is `expected_version` (else `Conflict`).
+    async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()>;
+    /// Deletes an article (`NotFound` when missing).
+    async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()>;
+    /// One article.
+    async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>>;
+    /// All of a tenant's articles, by title.
+    async fn list_articles(&self, tenant: TenantId) -> Result<Vec<Article>>;
+}
+
+/// Chatbot sessions.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// Inserts a session.
+    async fn create_chat_session(&self, session: &ChatSession) -> Result<()>;
+    /// One session.
+    async fn get_chat_session(
+        &self,
+        tenant: TenantId,
+        id: ChatSessionId,
+    ) -> Result<Option<ChatSession>>;
+    /// Replaces a session whose stored version is `expected_version` (else `Conflict`).
+    async fn update_chat_session(&self, expected_version: u64, session: &ChatSession)
+    -> Result<()>;
+    /// Sessions of the tenant, newest first, optionally of one customer.
+    async fn list_chat_sessions(
+        &self,
+        tenant: TenantId,
+        customer: Option<UserId>,
+    ) -> Result<Vec<ChatSession>>;
+    /// Sessions not closed whose last activity is before `idle_before`.
+    async fn idle_chat_sessions(
+        &self,
+        tenant: TenantId,
+        idle_before: Timestamp,
+    ) -> Result<Vec<ChatSession>>;
+}
+
+/// The notification outbox.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Undelivered entries of every tenant due at `now`, oldest due first.
+    async fn due_outbox(&self, now: Timestamp, limit: u32) -> Result<Vec<OutboxEntry>>;
+    /// Marks an entry delivered.
+    async fn mark_outbox_delivered(&self, id: OutboxId, at: Timestamp) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn mark_outbox_failed(
+        &self,
+        id: OutboxId,
+        attempts: u32,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<()>;
+    /// A tenant's entries, newest first (for operators and tests).
+    async fn list_outbox(&self, tenant: TenantId) -> Result<Vec<OutboxEntry>>;
+}
+
+/// Leases, so that only one process works a sweep batch at a time.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes the named lease for `holder` until `now + ttl` if it is free, expired, or
+    /// already held by `holder`. Returns whether `holder` now holds it.
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<bool>;
+    /// Releases the lease if `holder` holds it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+}
+
+/// A complete store backend.
+pub trait Store:
+    TenantStore
+    + UserStore
+    + TicketStore
+    + ArticleStore
+    + ChatStore
+    + OutboxStore
+    + LeaseStore
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// Backend name for errors and logs (`"memory"`, `"sqlite"`, `"mongodb"`).
+    fn backend_name(&self) -> &'static str;
+    /// What the backend supports.
+    fn capabilities(&self) -> Capabilities;
+}
+
+/// A shared store handle.
+pub type DynStore = Arc<dyn Store>;

@@ -1,0 +1,105 @@
+//! Ticket listing queries and pages.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Priority, TicketStatus};
+use crate::{Error, Result, UserId};
+
+/// Filter on the assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssigneeFilter {
+    /// Tickets with no assignee.
+    Unassigned,
+    /// Tickets assigned to this user.
+    User(UserId),
+}
+
+/// Sort order of a listing. Both orders are total (ties broken by id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketSort {
+    /// The agent queue: priority (urgent first), then age (oldest first), then id.
+    #[default]
+    PriorityThenAge,
+    /// Newest first, then id descending.
+    Newest,
+}
+
+/// A ticket listing query. Empty filters match everything.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TicketQuery {
+    /// Any of these statuses.
+    pub statuses: Vec<TicketStatus>,
+    /// Any of these priorities.
+    pub priorities: Vec<Priority>,
+    /// The assignee.
+    pub assignee: Option<AssigneeFilter>,
+    /// The requester (customers are always restricted to themselves by the service).
+    pub requester: Option<UserId>,
+    /// The category.
+    pub category: Option<String>,
+    /// Case-insensitive (at least for ASCII) substring of the subject. Matched as plain
+    /// text: no wildcard or regex syntax.
+    pub text: Option<String>,
+    /// Order.
+    pub sort: TicketSort,
+    /// Page size (1..=200; 0 means the default of 50).
+    pub limit: u32,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl TicketQuery {
+    /// Largest page size.
+    pub const MAX_LIMIT: u32 = 200;
+    /// Page size when `limit` is 0.
+    pub const DEFAULT_LIMIT: u32 = 50;
+
+    /// The page size to use, validated.
+    pub fn effective_limit(&self) -> Result<u32> {
+        match self.limit {
+            0 => Ok(Self::DEFAULT_LIMIT),
+            n if n <= Self::MAX_LIMIT => Ok(n),
+            n => Err(Error::validation(
+                "limit",
+                format!("{n} is more than {}", Self::MAX_LIMIT),
+            )),
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A half-open time range `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    /// Inclusive start.
+    pub from: Timestamp,
+    /// Exclusive end.
+    pub to: Timestamp,
+}
+
+impl TimeRange {
+    /// A validated range (`from < to`).
+    pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
+        if from >= to {
+            return Err(Error::validation("range", "`from` must be before `to`"));
+        }
+        Ok(Self { from, to })
+    }
+
+    /// Whether `t` is inside.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from <= t && t < self.to
+    }
+}

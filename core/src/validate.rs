@@ -1,0 +1,197 @@
+//! Input validation. Every error names the field; nothing is written on a rejected call.
+
+use crate::{Error, Result};
+
+/// Longest subject, in characters, after trimming.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Longest description or message body, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// Most tags on a ticket.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 50;
+/// Longest name (user, tenant, article title), in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Rejects control characters other than newline and tab.
+pub fn no_control_chars(field: &str, value: &str) -> Result<()> {
+    if let Some((i, c)) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        return Err(Error::validation(
+            field.to_string(),
+            format!("control character U+{:04X} at position {i}", c as u32),
+        ));
+    }
+    Ok(())
+}
+
+/// A required single-line text of 1..=max characters after trimming; returns it trimmed.
+pub fn required_line(field: &str, value: &str, max: usize) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Error::validation(field.to_string(), "must not be empty"));
+    }
+    let n = trimmed.chars().count();
+    if n > max {
+        return Err(Error::validation(
+            field.to_string(),
+            format!("{n} characters, at most {max} allowed"),
+        ));
+    }
+    no_control_chars(field, trimmed)?;
+    if trimmed.contains('\n') {
+        return Err(Error::validation(field.to_string(), "must be a single line"));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The ticket subject: 1..=200 characters after trimming, one line.
+pub fn subject(value: &str) -> Result<String> {
+    required_line("subject", value, MAX_SUBJECT_CHARS)
+}
+
+/// A body (description, message): up to 20,000 characters; `required` rejects blank text.
+pub fn body(field: &str, value: &str, required: bool) -> Result<String> {
+    let n = value.chars().count();
+    if n > MAX_BODY_CHARS {
+        return Err(Error::validation(
+            field.to_string(),
+            format!("{n} characters, at most {MAX_BODY_CHARS} allowed"),
+        ));
+    }
+    no_control_chars(field, value)?;
+    if required && value.trim().is_empty() {
+        return Err(Error::validation(field.to_string(), "must not be empty"));
+    }
+    Ok(value.trim_end().to_string())
+}
+
+/// Tags: at most 20, each 1..=50 characters, one line; trimmed, lowercased, deduplicated.
+pub fn tags(values: &[String]) -> Result<Vec<String>> {
+    if values.len() > MAX_TAGS {
+        return Err(Error::validation(
+            "tags",
+            format!("{} tags, at most {MAX_TAGS} allowed", values.len()),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for (i, tag) in values.iter().enumerate() {
+        let tag = required_line(&format!("tags[{i}]"), tag, MAX_TAG_CHARS)?.to_lowercase();
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
+}
+
+/// An e-mail address: one `@`, a non-empty local part and a dotted domain, no spaces;
+/// returned lowercased.
+pub fn email(value: &str) -> Result<String> {
+    let v = value.trim().to_lowercase();
+    let ok = v.len() <= 254
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(v.split_once('@'), Some((local, domain))
+            if !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.'));
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::validation("email", format!("{value:?} is not an e-mail address")))
+    }
+}
+
+/// A tenant slug: 2..=40 of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+pub fn slug(value: &str) -> Result<String> {
+    let v = value.trim().to_lowercase();
+    let ok = (2..=40).contains(&v.len())
+        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !v.starts_with('-')
+        && !v.ends_with('-');
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::validation(
+            "slug",
+            "2 to 40 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+        ))
+    }
+}
+
+/// A vocabulary entry (category, skill): 1..=50 of `a-z`, `0-9`, `-`, `_`; lowercased.
+pub fn identifier(field: &str, value: &str) -> Result<String> {
+    let v = value.trim().to_lowercase();
+    let ok = (1..=50).contains(&v.len())
+        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::validation(
+            field.to_string(),
+            format!("{value:?}: use 1 to 50 characters of a-z, 0-9, '-' and '_'"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::Validation { field, .. } => field.into_owned(),
+            other => format!("not a validation error: {other}"),
+        }
+    }
+
+    #[test]
+    fn subject_bounds() {
+        assert_eq!(subject("  hi  ").ok().as_deref(), Some("hi"));
+        assert_eq!(field_of(subject("   ").unwrap_err()), "subject");
+        assert!(subject(&"x".repeat(200)).is_ok());
+        assert!(subject(&"é".repeat(200)).is_ok());
+        assert_eq!(field_of(subject(&"x".repeat(201)).unwrap_err()), "subject");
+        assert!(subject("a\u{7}b").is_err());
+        assert!(subject("a\nb").is_err());
+    }
+
+    #[test]
+    fn body_bounds() {
+        assert!(body("description", &"x".repeat(20_000), true).is_ok());
+        assert_eq!(
+            field_of(body("description", &"x".repeat(20_001), true).unwrap_err()),
+            "description"
+        );
+        assert!(body("body", "line\n\tindented", true).is_ok());
+        assert!(body("body", "nul\0", true).is_err());
+        assert!(body("body", "  ", true).is_err());
+        assert!(body("description", "", false).is_ok());
+    }
+
+    #[test]
+    fn tag_rules() {
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert_eq!(field_of(tags(&many).unwrap_err()), "tags");
+        let long = vec!["ok".to_string(), "x".repeat(51)];
+        assert_eq!(field_of(tags(&long).unwrap_err()), "tags[1]");
+        let dup = vec!["A".to_string(), "a".to_string()];
+        assert_eq!(tags(&dup).ok(), Some(vec!["a".to_string()]));
+    }
+
+    #[test]
+    fn emails_and_slugs() {
+        assert_eq!(email(" Ann@Example.COM ").ok().as_deref(), Some("ann@example.com"));
+        for bad in ["", "a", "a@b", "@b.c", "a b@c.d", "a@b@c.d", "a@.c"] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+        assert!(slug("acme-2").is_ok());
+        for bad in ["a", "-a", "a-", "a_b", "Ä"] {
+            assert!(slug(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Example binaries (in progress).

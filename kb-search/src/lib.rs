@@ -1,0 +1,1 @@
+//! helpdesk-kb-search (in progress).

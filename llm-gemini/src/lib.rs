@@ -1,0 +1,1 @@
+//! helpdesk-llm-gemini (in progress).

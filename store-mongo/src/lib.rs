@@ -1,0 +1,1 @@
+//! helpdesk-store-mongo (in progress).

@@ -1,0 +1,1 @@
+//! helpdesk-store-sqlite (in progress).
