@@ -209,7 +209,9 @@ impl Analytics {
         for t in &in_range {
             *per_day.entry(utc_date(t.created_at)).or_default() += 1;
             *by_status.entry(t.status.as_str().to_string()).or_default() += 1;
-            *by_priority.entry(t.priority.as_str().to_string()).or_default() += 1;
+            *by_priority
+                .entry(t.priority.as_str().to_string())
+                .or_default() += 1;
             *by_category
                 .entry(t.category.clone().unwrap_or_else(|| UNCATEGORIZED.into()))
                 .or_default() += 1;

@@ -30,6 +30,10 @@ impl Clock for SystemClock {
 /// Truncates to whole milliseconds: every timestamp the helpdesk stores has millisecond
 /// precision, so every backend (MongoDB dates included) round-trips it exactly.
 pub fn to_millis(t: Timestamp) -> Timestamp {
-    t.round(jiff::TimestampRound::new().smallest(Unit::Millisecond).mode(jiff::RoundMode::Trunc))
-        .unwrap_or(t)
+    t.round(
+        jiff::TimestampRound::new()
+            .smallest(Unit::Millisecond)
+            .mode(jiff::RoundMode::Trunc),
+    )
+    .unwrap_or(t)
 }

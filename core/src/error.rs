@@ -159,11 +159,7 @@ impl Error {
     }
 
     /// Shorthand for a backend error.
-    pub fn backend(
-        backend: &'static str,
-        temporary: bool,
-        source: impl Into<BoxError>,
-    ) -> Self {
+    pub fn backend(backend: &'static str, temporary: bool, source: impl Into<BoxError>) -> Self {
         Self::Backend {
             backend,
             temporary,

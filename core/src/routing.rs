@@ -39,9 +39,12 @@ impl Candidate {
 
     /// Whether the user has every skill the ticket requires.
     pub fn has_skills(&self, required: &[String]) -> bool {
-        required
-            .iter()
-            .all(|skill| self.user.skills.iter().any(|s| s.eq_ignore_ascii_case(skill)))
+        required.iter().all(|skill| {
+            self.user
+                .skills
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(skill))
+        })
     }
 }
 

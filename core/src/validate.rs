@@ -43,7 +43,10 @@ pub fn required_line(field: &str, value: &str, max: usize) -> Result<String> {
     }
     no_control_chars(field, trimmed)?;
     if trimmed.contains('\n') {
-        return Err(Error::validation(field.to_string(), "must be a single line"));
+        return Err(Error::validation(
+            field.to_string(),
+            "must be a single line",
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -102,7 +105,10 @@ pub fn email(value: &str) -> Result<String> {
     if ok {
         Ok(v)
     } else {
-        Err(Error::validation("email", format!("{value:?} is not an e-mail address")))
+        Err(Error::validation(
+            "email",
+            format!("{value:?} is not an e-mail address"),
+        ))
     }
 }
 
@@ -110,7 +116,8 @@ pub fn email(value: &str) -> Result<String> {
 pub fn slug(value: &str) -> Result<String> {
     let v = value.trim().to_lowercase();
     let ok = (2..=40).contains(&v.len())
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !v.starts_with('-')
         && !v.ends_with('-');
     if ok {
@@ -127,7 +134,8 @@ pub fn slug(value: &str) -> Result<String> {
 pub fn identifier(field: &str, value: &str) -> Result<String> {
     let v = value.trim().to_lowercase();
     let ok = (1..=50).contains(&v.len())
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(v)
     } else {
@@ -185,7 +193,10 @@ mod tests {
 
     #[test]
     fn emails_and_slugs() {
-        assert_eq!(email(" Ann@Example.COM ").ok().as_deref(), Some("ann@example.com"));
+        assert_eq!(
+            email(" Ann@Example.COM ").ok().as_deref(),
+            Some("ann@example.com")
+        );
         for bad in ["", "a", "a@b", "@b.c", "a b@c.d", "a@b@c.d", "a@.c"] {
             assert!(email(bad).is_err(), "{bad}");
         }

@@ -62,7 +62,9 @@ impl Default for TenantSettings {
                 .map(String::from)
                 .to_vec(),
             default_category: "other".into(),
-            skills: ["billing", "technical", "account"].map(String::from).to_vec(),
+            skills: ["billing", "technical", "account"]
+                .map(String::from)
+                .to_vec(),
             category_skills: vec![
                 CategorySkills::new("billing", ["billing"]),
                 CategorySkills::new("technical", ["technical"]),
@@ -135,31 +137,68 @@ impl TriageRule {
         }
         vec![
             rule(
-                &["urgent", "asap", "emergency", "outage", "down for everyone", "data loss"],
+                &[
+                    "urgent",
+                    "asap",
+                    "emergency",
+                    "outage",
+                    "down for everyone",
+                    "data loss",
+                ],
                 Some(Priority::Urgent),
                 None,
                 &[],
             ),
             rule(
-                &["not working", "broken", "crash", "crashes", "error", "bug", "fails"],
+                &[
+                    "not working",
+                    "broken",
+                    "crash",
+                    "crashes",
+                    "error",
+                    "bug",
+                    "fails",
+                ],
                 Some(Priority::High),
                 Some("technical"),
                 &["technical"],
             ),
             rule(
-                &["refund", "invoice", "charge", "charged", "billing", "payment", "subscription"],
+                &[
+                    "refund",
+                    "invoice",
+                    "charge",
+                    "charged",
+                    "billing",
+                    "payment",
+                    "subscription",
+                ],
                 None,
                 Some("billing"),
                 &["billing"],
             ),
             rule(
-                &["password", "login", "log in", "sign in", "locked out", "account", "2fa"],
+                &[
+                    "password",
+                    "login",
+                    "log in",
+                    "sign in",
+                    "locked out",
+                    "account",
+                    "2fa",
+                ],
                 None,
                 Some("account"),
                 &["account"],
             ),
             rule(
-                &["question", "how do i", "how to", "feature request", "suggestion"],
+                &[
+                    "question",
+                    "how do i",
+                    "how to",
+                    "feature request",
+                    "suggestion",
+                ],
                 Some(Priority::Low),
                 None,
                 &[],

@@ -17,7 +17,11 @@ pub fn schedule(
     let Some(target) = policy.target(priority) else {
         return Ok(SlaState::default());
     };
-    let add = |m: u32| start.checked_add(jiff::SignedDuration::from_mins(i64::from(m))).ok();
+    let add = |m: u32| {
+        start
+            .checked_add(jiff::SignedDuration::from_mins(i64::from(m)))
+            .ok()
+    };
     Ok(SlaState {
         first_response_due: add(target.first_response_minutes),
         resolution_due: add(target.resolution_minutes),
@@ -35,7 +39,9 @@ pub fn resume(
     let mut next = sla.clone();
     if let Some(since) = sla.paused_since.take_if_some() {
         let paused = resumed_at.duration_since(since);
-        next.first_response_due = sla.first_response_due.and_then(|d| d.checked_add(paused).ok());
+        next.first_response_due = sla
+            .first_response_due
+            .and_then(|d| d.checked_add(paused).ok());
         next.resolution_due = sla.resolution_due.and_then(|d| d.checked_add(paused).ok());
     }
     next.paused_since = None;

@@ -39,7 +39,10 @@ impl Cursor {
             TicketSort::PriorityThenAge => 'p',
             TicketSort::Newest => 'n',
         };
-        format!("{tag}{}.{}.{}", self.priority_rank, self.created_ms, self.id)
+        format!(
+            "{tag}{}.{}.{}",
+            self.priority_rank, self.created_ms, self.id
+        )
     }
 
     /// Parses a cursor; it must belong to `sort`.
@@ -94,7 +97,7 @@ impl Cursor {
 }
 
 /// Orders two tickets by `sort` (used by the in-memory store and tests).
-pub(crate) fn compare(sort: TicketSort, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
+pub fn compare(sort: TicketSort, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
     match sort {
         TicketSort::PriorityThenAge => b
             .priority

@@ -94,7 +94,12 @@ impl TenantStore for MemoryStore {
     }
 
     async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
-        Ok(self.lock()?.tenants.iter().find(|t| t.slug == slug).cloned())
+        Ok(self
+            .lock()?
+            .tenants
+            .iter()
+            .find(|t| t.slug == slug)
+            .cloned())
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
@@ -120,8 +125,7 @@ impl TenantStore for MemoryStore {
 impl UserStore for MemoryStore {
     async fn create_user(&self, user: &User) -> Result<()> {
         let mut d = self.lock()?;
-        if d
-            .users
+        if d.users
             .iter()
             .any(|u| u.tenant_id == user.tenant_id && u.email == user.email)
         {
@@ -160,9 +164,17 @@ impl UserStore for MemoryStore {
 
     async fn update_user(&self, user: &User) -> Result<()> {
         let mut d = self.lock()?;
-        if d.users.iter().any(|u| {
-            u.tenant_id == user.tenant_id && u.email == user.email && u.id != user.id
-        }) {
+        if !d
+            .users
+            .iter()
+            .any(|u| u.tenant_id == user.tenant_id && u.id == user.id)
+        {
+            return Err(Error::not_found("user", user.id));
+        }
+        if d.users
+            .iter()
+            .any(|u| u.tenant_id == user.tenant_id && u.email == user.email && u.id != user.id)
+        {
             return Err(Error::Duplicate {
                 kind: DuplicateKind::Email,
                 value: user.email.clone(),
@@ -221,7 +233,10 @@ impl UserStore for MemoryStore {
 
 fn check_write(write: &TicketWrite) -> Result<()> {
     let t = &write.ticket;
-    let foreign = write.events.iter().any(|e| e.tenant_id != t.tenant_id || e.ticket_id != t.id)
+    let foreign = write
+        .events
+        .iter()
+        .any(|e| e.tenant_id != t.tenant_id || e.ticket_id != t.id)
         || write.messages.iter().any(|m| m.tenant_id != t.tenant_id)
         || write.outbox.iter().any(|o| o.tenant_id != t.tenant_id);
     if foreign {
@@ -239,7 +254,10 @@ fn apply_write(d: &mut Data, write: &TicketWrite) {
         d.ticket_order.push(t.id);
     }
     d.tickets.insert(t.id, t.clone());
-    d.events.entry(t.id).or_default().extend(write.events.iter().cloned());
+    d.events
+        .entry(t.id)
+        .or_default()
+        .extend(write.events.iter().cloned());
     for m in &write.messages {
         match d.messages.iter_mut().find(|x| x.id == m.id) {
             Some(slot) => *slot = m.clone(),
@@ -261,7 +279,9 @@ fn matches(t: &Ticket, q: &TicketQuery, needle: Option<&str>) -> bool {
             Some(AssigneeFilter::User(u)) => t.assignee == Some(u),
         }
         && q.requester.is_none_or(|r| t.requester == r)
-        && q.category.as_ref().is_none_or(|c| t.category.as_ref() == Some(c))
+        && q.category
+            .as_ref()
+            .is_none_or(|c| t.category.as_ref() == Some(c))
         && needle.is_none_or(|n| t.subject.to_lowercase().contains(n))
 }
 
@@ -292,8 +312,7 @@ impl TicketStore for MemoryStore {
                 value: t.id.to_string(),
             });
         }
-        if d
-            .tickets
+        if d.tickets
             .values()
             .any(|x| x.tenant_id == t.tenant_id && x.number == t.number)
         {
@@ -415,12 +434,9 @@ impl TicketStore for MemoryStore {
             .values()
             .filter(|t| t.tenant_id == tenant && t.status.is_open() && t.sla.paused_since.is_none())
             .filter_map(|t| {
-                let fr = t
-                    .sla
-                    .first_response_due
-                    .filter(|due| {
-                        *due <= now && t.first_response_at.is_none() && !t.sla.first_response_breached
-                    });
+                let fr = t.sla.first_response_due.filter(|due| {
+                    *due <= now && t.first_response_at.is_none() && !t.sla.first_response_breached
+                });
                 let res = t
                     .sla
                     .resolution_due
@@ -445,7 +461,12 @@ impl TicketStore for MemoryStore {
             .lock()?
             .events
             .get(&ticket)
-            .map(|list| list.iter().filter(|e| e.tenant_id == tenant).cloned().collect())
+            .map(|list| {
+                list.iter()
+                    .filter(|e| e.tenant_id == tenant)
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -534,7 +555,8 @@ impl ArticleStore for MemoryStore {
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
         let mut d = self.lock()?;
         let before = d.articles.len();
-        d.articles.retain(|a| !(a.tenant_id == tenant && a.id == id));
+        d.articles
+            .retain(|a| !(a.tenant_id == tenant && a.id == id));
         if d.articles.len() == before {
             return Err(Error::not_found("article", id));
         }
@@ -644,7 +666,11 @@ impl ChatStore for MemoryStore {
             })
             .cloned()
             .collect();
-        list.sort_by(|a, b| a.last_activity_at.cmp(&b.last_activity_at).then(a.id.cmp(&b.id)));
+        list.sort_by(|a, b| {
+            a.last_activity_at
+                .cmp(&b.last_activity_at)
+                .then(a.id.cmp(&b.id))
+        });
         Ok(list)
     }
 }
@@ -659,7 +685,11 @@ impl OutboxStore for MemoryStore {
             .filter(|o| o.delivered_at.is_none() && o.next_attempt_at <= now)
             .cloned()
             .collect();
-        list.sort_by(|a, b| a.next_attempt_at.cmp(&b.next_attempt_at).then(a.id.cmp(&b.id)));
+        list.sort_by(|a, b| {
+            a.next_attempt_at
+                .cmp(&b.next_attempt_at)
+                .then(a.id.cmp(&b.id))
+        });
         list.truncate(limit as usize);
         Ok(list)
     }
@@ -725,7 +755,8 @@ impl LeaseStore for MemoryStore {
             Some((h, expires)) => h == holder || *expires <= now,
         };
         if free {
-            d.leases.insert(name.to_string(), (holder.to_string(), until));
+            d.leases
+                .insert(name.to_string(), (holder.to_string(), until));
         }
         Ok(free)
     }

@@ -15,7 +15,7 @@
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
 //! * `Ok` means durable.
 
-mod cursor;
+pub mod cursor;
 mod memory;
 mod query;
 
@@ -136,8 +136,11 @@ pub trait TicketStore: Send + Sync {
     /// A ticket by its human number.
     async fn get_ticket_by_number(&self, tenant: TenantId, number: u64) -> Result<Option<Ticket>>;
     /// The ticket created with this idempotency key.
-    async fn find_by_idempotency_key(&self, tenant: TenantId, key: &str)
-    -> Result<Option<TicketId>>;
+    async fn find_by_idempotency_key(
+        &self,
+        tenant: TenantId,
+        key: &str,
+    ) -> Result<Option<TicketId>>;
     /// Filtered, sorted, cursor-paginated listing.
     async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>>;
     /// Open tickets (status not Resolved/Closed) per assignee.
@@ -159,8 +162,12 @@ pub trait TicketStore: Send + Sync {
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>>;
     /// Analytics for tickets of the tenant, as defined by
     /// [`Analytics::compute`](crate::analytics::Analytics::compute).
-    async fn analytics(&self, tenant: TenantId, range: TimeRange, now: Timestamp)
-    -> Result<Analytics>;
+    async fn analytics(
+        &self,
+        tenant: TenantId,
+        range: TimeRange,
+        now: Timestamp,
+    ) -> Result<Analytics>;
 }
 
 /// Knowledge-base articles (the source of truth the search index is built from).

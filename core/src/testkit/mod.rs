@@ -1,1 +1,20 @@
-//! Test kit (in progress).
+//! Test kit for host apps and backends (feature `test-kit`).
+//!
+//! * [`MockLanguageModel`]: replays scripted turns (answers, errors, delays), records every
+//!   request, and fails clearly when the script runs out.
+//! * [`FakeEmbedder`]: deterministic bag-of-words vectors, so similar texts are close.
+//! * [`ManualClock`]: time that moves only when a test moves it.
+//! * [`conformance`] and [`store_conformance_tests!`](crate::store_conformance_tests): the
+//!   storage conformance suite every backend runs.
+//! * [`fixtures`]: builders for tenants, users and tickets used by the suite.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod clock;
+pub mod conformance;
+mod embedder;
+pub mod fixtures;
+mod mock_llm;
+
+pub use clock::ManualClock;
+pub use embedder::FakeEmbedder;
+pub use mock_llm::{MockLanguageModel, MockTurn};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Classification, ClassifyError, ClassifyInput, Classifier};
+use super::{Classification, Classifier, ClassifyError, ClassifyInput};
 use crate::domain::{Priority, Tenant, Triage, TriageFallback, TriageSource};
 
 /// The accepted, validated triage of one ticket.
@@ -208,7 +208,12 @@ fn validate(tenant: &Tenant, mut c: Classification) -> Result<Classification, Cl
     c.category = Some(category);
     c.summary = c
         .summary
-        .map(|s| s.chars().filter(|ch| !ch.is_control()).take(200).collect::<String>())
+        .map(|s| {
+            s.chars()
+                .filter(|ch| !ch.is_control())
+                .take(200)
+                .collect::<String>()
+        })
         .filter(|s| !s.trim().is_empty());
     c.language = c.language.and_then(|l| {
         let l = l.trim().to_string();

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Classification, ClassifyError, ClassifyInput, Classifier};
+use super::{Classification, Classifier, ClassifyError, ClassifyInput};
 use crate::domain::{TriageRule, TriageSource};
 
 /// Classifies by the tenant's keyword rules ([`TriageRule`] in its settings): every rule
@@ -64,7 +64,13 @@ impl Classifier for RuleClassifier {
         let mut matched = 0usize;
         let mut result = Classification::default();
         let mut votes: Vec<(String, usize)> = Vec::new();
-        for rule in input.tenant.settings.triage_rules.iter().chain(&self.extra_rules) {
+        for rule in input
+            .tenant
+            .settings
+            .triage_rules
+            .iter()
+            .chain(&self.extra_rules)
+        {
             let hit = rule
                 .phrases
                 .iter()
