@@ -1,9 +1,185 @@
-//! The `Helpdesk` service (in progress).
+//! The `Helpdesk` service: every use-case goes through it, checked against the role matrix
+//! and the lifecycle table, and every ticket change appends events in one atomic write.
 
-/// The helpdesk service.
-#[derive(Debug)]
-pub struct Helpdesk;
+mod analytics;
+mod auth;
+mod builder;
+mod change;
+mod sweeps;
+mod tenants;
+mod tickets;
 
-/// Builds a [`Helpdesk`].
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+pub use analytics::AnalyticsReport;
+pub use auth::LoginOutcome;
+pub use builder::{HelpdeskBuilder, HelpdeskConfig};
+pub use sweeps::{DispatchReport, SlaSweepReport};
+pub use tenants::{NewTenant, NewUser, UserPatch};
+pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
+
+use crate::clock::to_millis;
+use crate::domain::{Actor, Tenant, Ticket, User};
+use crate::kb::{Embedder, KnowledgeBase};
+use crate::llm::LanguageModel;
+use crate::notify::Notifier;
+use crate::roles::{Action, authorize};
+use crate::routing::Router;
+use crate::store::{DynStore, TicketWrite};
+use crate::triage::ClassifierChain;
+use crate::{Clock, Error, Result, TenantId, TicketId};
+
+/// The helpdesk engine a host app embeds. Cheap to clone (all parts are shared handles).
+///
+/// Build it with [`Helpdesk::builder`]; every use-case takes the acting user as an
+/// [`Actor`] and checks the role matrix ([`crate::roles`]).
+#[derive(Debug, Clone)]
+pub struct Helpdesk {
+    inner: Arc<Inner>,
+}
+
 #[derive(Debug)]
-pub struct HelpdeskBuilder;
+struct Inner {
+    store: DynStore,
+    clock: Arc<dyn Clock>,
+    classifiers: ClassifierChain,
+    router: Arc<dyn Router>,
+    notifier: Arc<dyn Notifier>,
+    model: Option<Arc<dyn LanguageModel>>,
+    knowledge_base: Option<Arc<dyn KnowledgeBase>>,
+    embedder: Option<Arc<dyn Embedder>>,
+    config: HelpdeskConfig,
+    instance_id: String,
+}
+
+impl Helpdesk {
+    /// Starts building a helpdesk on `store`.
+    pub fn builder(store: DynStore) -> HelpdeskBuilder {
+        HelpdeskBuilder::new(store)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &DynStore {
+        &self.inner.store
+    }
+
+    /// The configured language model, if any.
+    pub fn language_model(&self) -> Option<&Arc<dyn LanguageModel>> {
+        self.inner.model.as_ref()
+    }
+
+    /// The configured knowledge base, if any.
+    pub fn knowledge_base(&self) -> Option<&Arc<dyn KnowledgeBase>> {
+        self.inner.knowledge_base.as_ref()
+    }
+
+    /// The configured embedder, if any.
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.inner.embedder.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HelpdeskConfig {
+        &self.inner.config
+    }
+
+    /// Now, from the injected clock, truncated to milliseconds.
+    pub fn now(&self) -> Timestamp {
+        to_millis(self.inner.clock.now())
+    }
+
+    /// Loads the actor's user and checks that it exists in the actor's tenant, is active,
+    /// and still has the actor's role; then checks the role matrix for `action`.
+    pub(crate) async fn check(&self, actor: &Actor, action: Action) -> Result<(Tenant, User)> {
+        let user = self
+            .inner
+            .store
+            .get_user(actor.tenant_id, actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated {
+                reason: "unknown user",
+            })?;
+        if !user.active {
+            return Err(Error::Unauthenticated {
+                reason: "user is inactive",
+            });
+        }
+        if user.role != actor.role {
+            return Err(Error::Unauthenticated {
+                reason: "role changed; sign in again",
+            });
+        }
+        authorize(actor, action)?;
+        let tenant = self.tenant(actor.tenant_id).await?;
+        Ok((tenant, user))
+    }
+
+    pub(crate) async fn tenant(&self, id: TenantId) -> Result<Tenant> {
+        self.inner
+            .store
+            .get_tenant(id)
+            .await?
+            .ok_or_else(|| Error::not_found("tenant", id))
+    }
+
+    /// Loads a ticket the actor may see: staff see the tenant's tickets, customers only
+    /// their own (others are reported as not found).
+    pub(crate) async fn visible_ticket(&self, actor: &Actor, id: TicketId) -> Result<Ticket> {
+        let ticket = self
+            .inner
+            .store
+            .get_ticket(actor.tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", id))?;
+        if !actor.is_staff() && ticket.requester != actor.user_id {
+            return Err(Error::not_found("ticket", id));
+        }
+        Ok(ticket)
+    }
+
+    /// Runs a read-modify-write on a ticket, retrying on version conflicts: `plan` gets the
+    /// current ticket and returns the write (or an error, which is returned as is).
+    pub(crate) async fn mutate_ticket<F>(
+        &self,
+        tenant: TenantId,
+        id: TicketId,
+        mut plan: F,
+    ) -> Result<TicketWrite>
+    where
+        F: FnMut(&Ticket) -> Result<TicketWrite> + Send,
+    {
+        let attempts = self.inner.config.max_conflict_retries.max(1);
+        let mut last = None;
+        for attempt in 0..attempts {
+            let current = self
+                .inner
+                .store
+                .get_ticket(tenant, id)
+                .await?
+                .ok_or_else(|| Error::not_found("ticket", id))?;
+            let write = plan(&current)?;
+            match self
+                .inner
+                .store
+                .update_ticket(current.version, &write)
+                .await
+            {
+                Ok(()) => return Ok(write),
+                Err(e @ Error::Conflict { .. }) => {
+                    tracing::debug!(%id, attempt, "ticket changed concurrently; retrying");
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::Conflict {
+            entity: "ticket",
+            id: id.to_string(),
+            expected: 0,
+        }))
+    }
+}

@@ -1,0 +1,202 @@
+//! Building a [`Helpdesk`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Helpdesk, Inner};
+use crate::kb::{Embedder, KnowledgeBase};
+use crate::llm::LanguageModel;
+use crate::notify::{LogNotifier, Notifier};
+use crate::routing::{Router, RouterChain};
+use crate::store::DynStore;
+use crate::triage::{ClassifierChain, RuleClassifier};
+use crate::{Clock, Error, Result, SystemClock};
+
+/// Tunables of the service.
+#[derive(Debug, Clone)]
+pub struct HelpdeskConfig {
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// How often a ticket change is retried after a version conflict.
+    pub max_conflict_retries: u32,
+    /// How many tickets one SLA sweep handles per tenant.
+    pub sla_batch: u32,
+    /// How many outbox entries one dispatch handles.
+    pub outbox_batch: u32,
+    /// First retry delay of a failed notification (doubles per attempt).
+    pub outbox_base_backoff: Duration,
+    /// Longest retry delay of a failed notification.
+    pub outbox_max_backoff: Duration,
+    /// How long a sweep lease lasts.
+    pub lease_ttl: Duration,
+    /// How many recent chat turns go into a chatbot prompt.
+    pub chat_history_turns: usize,
+    /// How many knowledge-base chunks are retrieved per chatbot turn or draft.
+    pub kb_top_k: usize,
+    /// Deadline of one language-model call made by the service.
+    pub model_timeout: Duration,
+}
+
+impl Default for HelpdeskConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(12 * 3600),
+            max_conflict_retries: 8,
+            sla_batch: 500,
+            outbox_batch: 100,
+            outbox_base_backoff: Duration::from_secs(30),
+            outbox_max_backoff: Duration::from_secs(3600),
+            lease_ttl: Duration::from_secs(60),
+            chat_history_turns: 10,
+            kb_top_k: 5,
+            model_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Builds a [`Helpdesk`]. Only the store is required; the defaults are the system clock,
+/// a rule classifier, the standard router chain (skills, least loaded, admin fallback), a
+/// logging notifier, and no language model or knowledge base.
+///
+/// ```
+/// use std::sync::Arc;
+/// use helpdesk_core::{Helpdesk, store::MemoryStore};
+/// let helpdesk = Helpdesk::builder(Arc::new(MemoryStore::new())).build().unwrap();
+/// assert!(helpdesk.language_model().is_none());
+/// ```
+#[derive(Debug)]
+pub struct HelpdeskBuilder {
+    store: DynStore,
+    clock: Option<Arc<dyn Clock>>,
+    classifiers: Option<ClassifierChain>,
+    router: Option<Arc<dyn Router>>,
+    notifier: Option<Arc<dyn Notifier>>,
+    model: Option<Arc<dyn LanguageModel>>,
+    knowledge_base: Option<Arc<dyn KnowledgeBase>>,
+    embedder: Option<Arc<dyn Embedder>>,
+    config: HelpdeskConfig,
+}
+
+impl HelpdeskBuilder {
+    /// A builder on `store`.
+    pub fn new(store: DynStore) -> Self {
+        Self {
+            store,
+            clock: None,
+            classifiers: None,
+            router: None,
+            notifier: None,
+            model: None,
+            knowledge_base: None,
+            embedder: None,
+            config: HelpdeskConfig::default(),
+        }
+    }
+
+    /// Injects the clock (tests use [`ManualClock`](crate::testkit::ManualClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Sets the triage classifier chain.
+    pub fn classifiers(mut self, chain: ClassifierChain) -> Self {
+        self.classifiers = Some(chain);
+        self
+    }
+
+    /// Sets the router.
+    pub fn router(mut self, router: Arc<dyn Router>) -> Self {
+        self.router = Some(router);
+        self
+    }
+
+    /// Sets the notifier the outbox dispatcher delivers through.
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// Sets the language model used by drafts, summaries and the chatbot.
+    pub fn language_model(mut self, model: Arc<dyn LanguageModel>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// Sets the knowledge base.
+    pub fn knowledge_base(mut self, kb: Arc<dyn KnowledgeBase>) -> Self {
+        self.knowledge_base = Some(kb);
+        self
+    }
+
+    /// Sets the embedder (similar-ticket drafts without a model).
+    pub fn embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+
+    /// Replaces the configuration.
+    pub fn config(mut self, config: HelpdeskConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Validates and builds.
+    pub fn build(self) -> Result<Helpdesk> {
+        let c = &self.config;
+        if c.max_conflict_retries == 0 {
+            return Err(Error::Configuration {
+                field: "max_conflict_retries".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        if c.session_ttl.is_zero() {
+            return Err(Error::Configuration {
+                field: "session_ttl".into(),
+                message: "must be positive".into(),
+            });
+        }
+        if c.sla_batch == 0 || c.outbox_batch == 0 {
+            return Err(Error::Configuration {
+                field: "sla_batch/outbox_batch".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        if c.kb_top_k == 0 || c.kb_top_k > 50 {
+            return Err(Error::Configuration {
+                field: "kb_top_k".into(),
+                message: "must be 1..=50".into(),
+            });
+        }
+        if c.outbox_base_backoff > c.outbox_max_backoff {
+            return Err(Error::Configuration {
+                field: "outbox_base_backoff".into(),
+                message: "must not exceed outbox_max_backoff".into(),
+            });
+        }
+        let mut id = [0u8; 8];
+        getrandom::fill(&mut id).map_err(|e| Error::Configuration {
+            field: "instance_id".into(),
+            message: format!("no OS randomness: {e}"),
+        })?;
+        let instance_id = id.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Helpdesk {
+            inner: Arc::new(Inner {
+                store: self.store,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                classifiers: self.classifiers.unwrap_or_else(|| {
+                    ClassifierChain::new().with(Arc::new(RuleClassifier::new()))
+                }),
+                router: self
+                    .router
+                    .unwrap_or_else(|| Arc::new(RouterChain::standard())),
+                notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
+                model: self.model,
+                knowledge_base: self.knowledge_base,
+                embedder: self.embedder,
+                config: self.config,
+                instance_id,
+            }),
+        })
+    }
+}

@@ -1,0 +1,172 @@
+//! Building one ticket change: events applied as they are added, plus messages and outbox.
+
+use jiff::Timestamp;
+
+use crate::domain::{
+    AuthorKind, Event, EventKind, Message, MessageKind, Notification, NotificationKind,
+    OutboxEntry, Ticket,
+};
+use crate::store::TicketWrite;
+use crate::{EventId, MessageId, OutboxId, UserId};
+
+/// Accumulates one commit: every event is applied to the working copy immediately, so
+/// later decisions see the new state, and the stored ticket is exactly the fold of its
+/// events.
+pub(crate) struct Change {
+    ticket: Ticket,
+    version: u64,
+    at: Timestamp,
+    actor: Option<UserId>,
+    events: Vec<Event>,
+    messages: Vec<Message>,
+    outbox: Vec<OutboxEntry>,
+}
+
+impl Change {
+    /// A change of an existing ticket (version + 1).
+    pub(crate) fn of(ticket: &Ticket, at: Timestamp, actor: Option<UserId>) -> Self {
+        Self {
+            ticket: ticket.clone(),
+            version: ticket.version + 1,
+            at,
+            actor,
+            events: Vec::new(),
+            messages: Vec::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The first change of a new ticket: its `Created` event (version 1).
+    pub(crate) fn create(initial: Ticket, actor: Option<UserId>) -> Self {
+        let at = initial.created_at;
+        let mut change = Self {
+            ticket: initial.clone(),
+            version: 1,
+            at,
+            actor,
+            events: Vec::new(),
+            messages: Vec::new(),
+            outbox: Vec::new(),
+        };
+        change.push(EventKind::Created {
+            ticket: Box::new(initial),
+        });
+        change
+    }
+
+    /// The ticket as changed so far.
+    pub(crate) fn ticket(&self) -> &Ticket {
+        &self.ticket
+    }
+
+    /// Who makes the change.
+    pub(crate) fn actor(&self) -> Option<UserId> {
+        self.actor
+    }
+
+    /// The commit time.
+    pub(crate) fn at(&self) -> Timestamp {
+        self.at
+    }
+
+    /// Adds and applies an event.
+    pub(crate) fn push(&mut self, kind: EventKind) {
+        let event = Event {
+            id: EventId::new(),
+            tenant_id: self.ticket.tenant_id,
+            ticket_id: self.ticket.id,
+            version: self.version,
+            at: self.at,
+            actor: self.actor,
+            kind,
+        };
+        self.ticket.apply(&event);
+        self.events.push(event);
+    }
+
+    /// Adds a message and its `MessageAdded` event; returns the message.
+    pub(crate) fn add_message(
+        &mut self,
+        author: Option<UserId>,
+        author_kind: AuthorKind,
+        kind: MessageKind,
+        body: String,
+    ) -> Message {
+        let message = Message {
+            id: MessageId::new(),
+            tenant_id: self.ticket.tenant_id,
+            ticket_id: self.ticket.id,
+            author,
+            author_kind,
+            kind,
+            body,
+            created_at: self.at,
+            citations: Vec::new(),
+            draft: None,
+        };
+        self.push(EventKind::MessageAdded {
+            message_id: message.id,
+            kind,
+            author_kind,
+        });
+        self.messages.push(message.clone());
+        message
+    }
+
+    /// Adds an already-built message (with citations or draft info) and its event.
+    pub(crate) fn add_built_message(&mut self, message: Message) {
+        self.push(EventKind::MessageAdded {
+            message_id: message.id,
+            kind: message.kind,
+            author_kind: message.author_kind,
+        });
+        self.messages.push(message);
+    }
+
+    /// Replaces a stored message (draft decisions) without an event of its own.
+    pub(crate) fn replace_message(&mut self, message: Message) {
+        self.messages.push(message);
+    }
+
+    /// Queues a notification for `recipients` (skipped when empty).
+    pub(crate) fn notify(&mut self, recipients: Vec<UserId>, kind: NotificationKind) {
+        let mut recipients = recipients;
+        recipients.sort();
+        recipients.dedup();
+        if recipients.is_empty() {
+            return;
+        }
+        self.outbox.push(OutboxEntry {
+            id: OutboxId::new(),
+            tenant_id: self.ticket.tenant_id,
+            notification: Notification {
+                ticket_id: self.ticket.id,
+                ticket_number: self.ticket.number,
+                subject: self.ticket.subject.clone(),
+                recipients,
+                kind,
+            },
+            created_at: self.at,
+            attempts: 0,
+            next_attempt_at: self.at,
+            delivered_at: None,
+            last_error: None,
+        });
+    }
+
+    /// Whether anything was added.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The write to commit.
+    pub(crate) fn finish(self) -> TicketWrite {
+        TicketWrite {
+            ticket: self.ticket,
+            events: self.events,
+            messages: self.messages,
+            outbox: self.outbox,
+            idempotency_key: None,
+        }
+    }
+}

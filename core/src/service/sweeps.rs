@@ -1,0 +1,173 @@
+//! Background sweeps: SLA breaches and outbox delivery. Each takes a lease so that several
+//! processes sharing a store do not work the same batch.
+
+use std::time::Duration;
+
+use super::Helpdesk;
+use super::change::Change;
+use crate::domain::{Actor, EventKind, NotificationKind, Role, SlaKind, Ticket};
+use crate::roles::Action;
+use crate::{Error, Result};
+
+/// What an SLA sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaSweepReport {
+    /// Breaches recorded (one event each).
+    pub breaches: u64,
+    /// Tickets examined.
+    pub examined: u64,
+    /// False when another process held the lease and nothing was done.
+    pub ran: bool,
+}
+
+/// What an outbox dispatch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Entries delivered.
+    pub delivered: u64,
+    /// Entries that failed and were rescheduled.
+    pub failed: u64,
+    /// False when another process held the lease.
+    pub ran: bool,
+}
+
+fn breaches_due(ticket: &Ticket, now: jiff::Timestamp) -> Vec<SlaKind> {
+    let mut kinds = Vec::new();
+    if !ticket.status.is_open() || ticket.sla.paused_since.is_some() {
+        return kinds;
+    }
+    if ticket.first_response_at.is_none()
+        && !ticket.sla.first_response_breached
+        && ticket.sla.first_response_due.is_some_and(|d| d <= now)
+    {
+        kinds.push(SlaKind::FirstResponse);
+    }
+    if !ticket.sla.resolution_breached && ticket.sla.resolution_due.is_some_and(|d| d <= now) {
+        kinds.push(SlaKind::Resolution);
+    }
+    kinds
+}
+
+impl Helpdesk {
+    /// Records SLA breaches across all tenants: exactly one `SlaBreached` event per missed
+    /// target (the breach flags make repeated sweeps idempotent), and a notification to
+    /// the assignee (or the tenant's admins when unassigned).
+    pub async fn sla_sweep(&self) -> Result<SlaSweepReport> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let holder = &self.inner.instance_id;
+        if !store
+            .try_acquire_lease("sla-sweep", holder, now, self.inner.config.lease_ttl)
+            .await?
+        {
+            return Ok(SlaSweepReport::default());
+        }
+        let mut report = SlaSweepReport {
+            ran: true,
+            ..SlaSweepReport::default()
+        };
+        let result = async {
+            for tenant in store.list_tenants().await? {
+                let due = store
+                    .sla_due_tickets(tenant.id, now, self.inner.config.sla_batch)
+                    .await?;
+                let admins: Vec<_> = store
+                    .list_users(tenant.id, Some(Role::Admin))
+                    .await?
+                    .into_iter()
+                    .filter(|u| u.active)
+                    .map(|u| u.id)
+                    .collect();
+                for ticket in due {
+                    report.examined += 1;
+                    let mut recorded = 0u64;
+                    let result = self
+                        .mutate_ticket(tenant.id, ticket.id, |current| {
+                            let kinds = breaches_due(current, now);
+                            recorded = kinds.len() as u64;
+                            let mut change = Change::of(current, now, None);
+                            for kind in kinds {
+                                change.push(EventKind::SlaBreached { kind });
+                                let to =
+                                    current.assignee.map_or_else(|| admins.clone(), |a| vec![a]);
+                                change.notify(to, NotificationKind::SlaBreached { kind });
+                            }
+                            if change.is_empty() {
+                                return Err(Error::InvalidState("nothing to record".into()));
+                            }
+                            Ok(change.finish())
+                        })
+                        .await;
+                    match result {
+                        Ok(_) => report.breaches += recorded,
+                        Err(Error::InvalidState(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        store.release_lease("sla-sweep", holder).await?;
+        result.map(|()| report)
+    }
+
+    /// Runs the SLA sweep on behalf of an admin (checks the role matrix).
+    pub async fn run_sla_sweep(&self, actor: &Actor) -> Result<SlaSweepReport> {
+        self.check(actor, Action::RunSweeps).await?;
+        self.sla_sweep().await
+    }
+
+    /// Delivers due outbox entries through the notifier, at least once: a failure is
+    /// recorded and retried later with exponential backoff (capped).
+    pub async fn dispatch_outbox(&self) -> Result<DispatchReport> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let holder = &self.inner.instance_id;
+        if !store
+            .try_acquire_lease("outbox-dispatch", holder, now, self.inner.config.lease_ttl)
+            .await?
+        {
+            return Ok(DispatchReport::default());
+        }
+        let mut report = DispatchReport {
+            ran: true,
+            ..DispatchReport::default()
+        };
+        let result = async {
+            let due = store.due_outbox(now, self.inner.config.outbox_batch).await?;
+            for entry in due {
+                let tenant = self.tenant(entry.tenant_id).await?;
+                match self.inner.notifier.deliver(&tenant, &entry).await {
+                    Ok(()) => {
+                        store.mark_outbox_delivered(entry.id, now).await?;
+                        report.delivered += 1;
+                    }
+                    Err(e) => {
+                        let attempts = entry.attempts + 1;
+                        let delay = self.backoff(attempts);
+                        let next = now.checked_add(delay).unwrap_or(now);
+                        tracing::warn!(id = %entry.id, attempts, error = %e, "notification failed; will retry");
+                        store
+                            .mark_outbox_failed(entry.id, attempts, next, &e.to_string())
+                            .await?;
+                        report.failed += 1;
+                    }
+                }
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        store.release_lease("outbox-dispatch", holder).await?;
+        result.map(|()| report)
+    }
+
+    /// Delay before attempt `attempts + 1`: base × 2^(attempts-1), capped.
+    pub(crate) fn backoff(&self, attempts: u32) -> Duration {
+        let c = &self.inner.config;
+        let factor = 1u32 << attempts.saturating_sub(1).min(20);
+        c.outbox_base_backoff
+            .saturating_mul(factor)
+            .min(c.outbox_max_backoff)
+    }
+}

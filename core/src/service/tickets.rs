@@ -1,0 +1,858 @@
+//! Ticket use-cases: intake, reading, listing, replies, notes, transitions, assignment,
+//! edits, merge and CSAT.
+
+use serde::{Deserialize, Serialize};
+
+use super::Helpdesk;
+use super::change::Change;
+use crate::domain::{
+    Actor, AuthorKind, Channel, Csat, Event, EventKind, Message, MessageKind, NotificationKind,
+    Priority, Role, SlaKind, SlaState, Tenant, Ticket, TicketStatus, User,
+};
+use crate::lifecycle::check_transition;
+use crate::roles::Action;
+use crate::routing::Candidate;
+use crate::store::{Page, TicketQuery, TicketWrite};
+use crate::triage::ClassifyInput;
+use crate::{DuplicateKind, Error, Result, TicketId, UserId, sla, validate};
+
+/// A ticket to open.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewTicket {
+    /// Subject (1..=200 characters).
+    pub subject: String,
+    /// Description (up to 20,000 characters).
+    pub description: String,
+    /// Priority chosen by the requester or agent; triage may raise a customer's choice.
+    pub priority: Option<Priority>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Channel (default Form).
+    pub channel: Option<Channel>,
+    /// For staff opening on a customer's behalf: the customer.
+    pub requester: Option<UserId>,
+    /// Intake idempotency key (e-mail Message-ID, client request id).
+    pub idempotency_key: Option<String>,
+}
+
+impl NewTicket {
+    /// A ticket with a subject and description.
+    pub fn new(subject: &str, description: &str) -> Self {
+        Self {
+            subject: subject.into(),
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The result of [`Helpdesk::open_ticket`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenOutcome {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// False when the idempotency key matched an existing ticket.
+    pub created: bool,
+}
+
+/// A ticket as an actor may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketView {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Messages the actor may see (customers never see notes or drafts).
+    pub messages: Vec<Message>,
+    /// The audit log (staff only; empty for customers).
+    pub events: Vec<Event>,
+}
+
+/// A public reply.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewReply {
+    /// The text.
+    pub body: String,
+    /// Staff only: move the ticket to this status in the same change (e.g. Pending).
+    pub status_after: Option<TicketStatus>,
+}
+
+impl NewReply {
+    /// A reply with a body.
+    pub fn new(body: &str) -> Self {
+        Self {
+            body: body.into(),
+            status_after: None,
+        }
+    }
+}
+
+/// What a reply did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyOutcome {
+    /// The stored message.
+    pub message: Message,
+    /// The ticket it landed on (a new follow-up when the original was closed).
+    pub ticket: Ticket,
+    /// Whether the reply reopened a resolved ticket.
+    pub reopened: bool,
+    /// Set when the reply opened a follow-up ticket.
+    pub follow_up_of: Option<TicketId>,
+}
+
+/// Edits of ticket fields by staff; `None` keeps the value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TicketPatch {
+    /// New priority (SLA due times are recomputed).
+    pub priority: Option<Priority>,
+    /// New category (must be one of the tenant's).
+    pub category: Option<String>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+}
+
+fn validate_key(key: &str) -> Result<String> {
+    validate::required_line("idempotency_key", key, 200)
+}
+
+fn others(list: &[Option<UserId>], actor: UserId) -> Vec<UserId> {
+    list.iter()
+        .flatten()
+        .copied()
+        .filter(|u| *u != actor)
+        .collect()
+}
+
+impl Helpdesk {
+    /// Candidates for routing: active staff of the tenant with their open loads.
+    pub(crate) async fn routing_candidates(&self, tenant: &Tenant) -> Result<Vec<Candidate>> {
+        let store = &self.inner.store;
+        let counts = store.open_ticket_counts(tenant.id).await?;
+        let mut out = Vec::new();
+        for role in [Role::Agent, Role::Admin] {
+            for user in store.list_users(tenant.id, Some(role)).await? {
+                if !user.active {
+                    continue;
+                }
+                let open_tickets = counts
+                    .iter()
+                    .find(|(id, _)| *id == user.id)
+                    .map_or(0, |(_, n)| *n);
+                out.push(Candidate { user, open_tickets });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens a ticket: validate, triage (never fails), SLA, route, then one atomic write of
+    /// the ticket with its `Created`, `Triaged`, `SlaScheduled` and `Assigned` events and the
+    /// assignee's notification. With an idempotency key already used by the same requester,
+    /// returns that ticket instead (`created: false`).
+    pub async fn open_ticket(&self, actor: &Actor, new: NewTicket) -> Result<OpenOutcome> {
+        let (tenant, user) = self.check(actor, Action::OpenTicket).await?;
+        self.open_ticket_inner(&tenant, &user, new, None).await
+    }
+
+    pub(crate) async fn open_ticket_inner(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        new: NewTicket,
+        follow_up_of: Option<TicketId>,
+    ) -> Result<OpenOutcome> {
+        let subject = validate::subject(&new.subject)?;
+        let description = validate::body("description", &new.description, false)?;
+        let tags = validate::tags(&new.tags)?;
+        let key = new
+            .idempotency_key
+            .as_deref()
+            .map(validate_key)
+            .transpose()?;
+        let requester = match (user.role, new.requester) {
+            (Role::Customer, Some(r)) if r != user.id => {
+                return Err(Error::Forbidden {
+                    action: "open a ticket for someone else",
+                    role: Role::Customer,
+                });
+            }
+            (Role::Customer, _) | (_, None) => user.id,
+            (_, Some(r)) => {
+                let requester = self
+                    .inner
+                    .store
+                    .get_user(tenant.id, r)
+                    .await?
+                    .filter(|u| u.active)
+                    .ok_or_else(|| Error::not_found("user", r))?;
+                requester.id
+            }
+        };
+        if let Some(key) = &key {
+            if let Some(existing) = self.existing_for_key(tenant, key, requester).await? {
+                return Ok(OpenOutcome {
+                    ticket: existing,
+                    created: false,
+                });
+            }
+        }
+
+        let triage = self
+            .inner
+            .classifiers
+            .run(&ClassifyInput {
+                tenant,
+                subject: &subject,
+                description: &description,
+            })
+            .await;
+        let priority = match (user.role, new.priority) {
+            (Role::Customer, Some(p)) if p.rank() >= triage.priority.rank() => p,
+            (Role::Customer, _) | (_, None) => triage.priority,
+            (_, Some(p)) => p,
+        };
+
+        let now = self.now();
+        let number = self.inner.store.next_ticket_number(tenant.id).await?;
+        let initial = Ticket {
+            id: TicketId::new(),
+            tenant_id: tenant.id,
+            number,
+            requester,
+            assignee: None,
+            subject,
+            description,
+            status: TicketStatus::New,
+            priority: tenant.settings.default_priority,
+            category: None,
+            tags,
+            required_skills: Vec::new(),
+            sentiment: None,
+            language: None,
+            channel: new.channel.unwrap_or(Channel::Form),
+            created_at: now,
+            updated_at: now,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            sla: SlaState::default(),
+            triage: None,
+            merged_into: None,
+            follow_up_of,
+            csat: None,
+            version: 1,
+        };
+        let mut change = Change::create(initial, Some(user.id));
+        let c = triage.classification;
+        change.push(EventKind::Triaged {
+            triage: triage.triage,
+            category: c.category,
+            priority,
+            required_skills: c.required_skills,
+            sentiment: c.sentiment,
+            language: c.language,
+        });
+        let due = sla::schedule(
+            &tenant.settings.sla,
+            &tenant.settings.calendar,
+            priority,
+            now,
+        )?;
+        change.push(EventKind::SlaScheduled { sla: due });
+        let candidates = self.routing_candidates(tenant).await?;
+        if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
+            change.push(EventKind::Assigned {
+                from: None,
+                to: Some(assignee),
+            });
+            change.notify(vec![assignee], NotificationKind::Assigned);
+        }
+        let mut write = change.finish();
+        write.idempotency_key = key.clone();
+        match self.inner.store.create_ticket(&write).await {
+            Ok(()) => {
+                tracing::info!(tenant = %tenant.slug, number, "ticket opened");
+                Ok(OpenOutcome {
+                    ticket: write.ticket,
+                    created: true,
+                })
+            }
+            Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                value,
+            }) => match self.existing_for_key(tenant, &value, requester).await? {
+                Some(existing) => Ok(OpenOutcome {
+                    ticket: existing,
+                    created: false,
+                }),
+                None => Err(Error::Duplicate {
+                    kind: DuplicateKind::IdempotencyKey,
+                    value,
+                }),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn existing_for_key(
+        &self,
+        tenant: &Tenant,
+        key: &str,
+        requester: UserId,
+    ) -> Result<Option<Ticket>> {
+        let Some(id) = self
+            .inner
+            .store
+            .find_by_idempotency_key(tenant.id, key)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ticket = self
+            .inner
+            .store
+            .get_ticket(tenant.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", id))?;
+        if ticket.requester != requester {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                value: key.to_string(),
+            });
+        }
+        Ok(Some(ticket))
+    }
+
+    /// A ticket with the messages (and, for staff, events) the actor may see.
+    pub async fn get_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
+        self.check(actor, Action::ViewTicket).await?;
+        let ticket = self.visible_ticket(actor, id).await?;
+        let mut messages = self.inner.store.list_messages(actor.tenant_id, id).await?;
+        let events = if actor.is_staff() {
+            self.inner.store.list_events(actor.tenant_id, id).await?
+        } else {
+            messages.retain(|m| m.kind.customer_visible());
+            Vec::new()
+        };
+        Ok(TicketView {
+            ticket,
+            messages,
+            events,
+        })
+    }
+
+    /// Lists tickets: customers get only their own, staff the tenant queue.
+    pub async fn list_tickets(&self, actor: &Actor, query: TicketQuery) -> Result<Page<Ticket>> {
+        let mut query = query;
+        if actor.is_staff() {
+            self.check(actor, Action::ViewQueue).await?;
+        } else {
+            self.check(actor, Action::ViewTicket).await?;
+            query.requester = Some(actor.user_id);
+        }
+        if let Some(text) = &query.text {
+            validate::no_control_chars("text", text)?;
+            if text.chars().count() > 200 {
+                return Err(Error::validation("text", "at most 200 characters"));
+            }
+        }
+        self.inner.store.list_tickets(actor.tenant_id, &query).await
+    }
+
+    /// Posts a public reply. A customer reply moves Pending to Open, reopens a Resolved
+    /// ticket within the reopen window, and on a Closed ticket (or a Resolved one past the
+    /// window) opens a linked follow-up ticket instead.
+    pub async fn reply(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        reply: NewReply,
+    ) -> Result<ReplyOutcome> {
+        let (tenant, user) = self.check(actor, Action::Reply).await?;
+        let body = validate::body("body", &reply.body, true)?;
+        let ticket = self.visible_ticket(actor, id).await?;
+        if let Some(into) = ticket.merged_into {
+            return Err(Error::InvalidState(format!(
+                "ticket #{} was merged into another ticket ({into}); reply there",
+                ticket.number
+            )));
+        }
+        if let Some(to) = reply.status_after {
+            if !actor.is_staff() {
+                return Err(Error::Forbidden {
+                    action: "set a status with a reply",
+                    role: actor.role,
+                });
+            }
+            check_transition(actor.role, ticket.status, to)?;
+        }
+        let window =
+            jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
+        let now = self.now();
+        let past_window = |t: &Ticket| {
+            t.resolved_at
+                .and_then(|r| r.checked_add(window).ok())
+                .is_none_or(|limit| now > limit)
+        };
+        if !actor.is_staff()
+            && (ticket.status == TicketStatus::Closed
+                || (ticket.status == TicketStatus::Resolved && past_window(&ticket)))
+        {
+            return self.follow_up(&tenant, &user, &ticket, body).await;
+        }
+        let mut reopened = false;
+        let write = self
+            .mutate_ticket(tenant.id, id, |current| {
+                let mut change = Change::of(current, now, Some(user.id));
+                if actor.is_staff() {
+                    breach_if_late_response(&mut change, current);
+                    change.add_message(
+                        Some(user.id),
+                        AuthorKind::Agent,
+                        MessageKind::Reply,
+                        body.clone(),
+                    );
+                    change.notify(vec![current.requester], NotificationKind::Replied);
+                    if let Some(to) = reply.status_after {
+                        check_transition(actor.role, change.ticket().status, to)?;
+                        set_status(&mut change, &tenant, to)?;
+                    }
+                } else {
+                    change.add_message(
+                        Some(user.id),
+                        AuthorKind::Customer,
+                        MessageKind::Reply,
+                        body.clone(),
+                    );
+                    match current.status {
+                        TicketStatus::Pending => {
+                            set_status(&mut change, &tenant, TicketStatus::Open)?
+                        }
+                        TicketStatus::Resolved => {
+                            change.push(EventKind::Reopened {
+                                from: TicketStatus::Resolved,
+                            });
+                            reopened = true;
+                        }
+                        TicketStatus::Closed => {
+                            return Err(Error::InvalidState("ticket closed meanwhile".into()));
+                        }
+                        _ => {}
+                    }
+                    change.notify(
+                        others(&[current.assignee], user.id),
+                        NotificationKind::Replied,
+                    );
+                }
+                Ok(change.finish())
+            })
+            .await?;
+        let message = last_message(&write)?;
+        Ok(ReplyOutcome {
+            message,
+            ticket: write.ticket,
+            reopened,
+            follow_up_of: None,
+        })
+    }
+
+    async fn follow_up(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        closed: &Ticket,
+        body: String,
+    ) -> Result<ReplyOutcome> {
+        let subject: String = format!("Follow-up to #{}: {}", closed.number, closed.subject)
+            .chars()
+            .take(validate::MAX_SUBJECT_CHARS)
+            .collect();
+        let new = NewTicket {
+            subject,
+            description: format!("Follow-up to ticket #{}.", closed.number),
+            priority: Some(closed.priority),
+            channel: Some(closed.channel),
+            ..NewTicket::default()
+        };
+        let opened = self
+            .open_ticket_inner(tenant, user, new, Some(closed.id))
+            .await?;
+        let follow_up = opened.ticket.id;
+        self.mutate_ticket(tenant.id, closed.id, |current| {
+            let mut change = Change::of(current, self.now(), Some(user.id));
+            change.push(EventKind::FollowUpOpened {
+                ticket_id: follow_up,
+            });
+            Ok(change.finish())
+        })
+        .await?;
+        let write = self
+            .mutate_ticket(tenant.id, follow_up, |current| {
+                let mut change = Change::of(current, self.now(), Some(user.id));
+                change.add_message(
+                    Some(user.id),
+                    AuthorKind::Customer,
+                    MessageKind::Reply,
+                    body.clone(),
+                );
+                change.notify(
+                    others(&[current.assignee], user.id),
+                    NotificationKind::Replied,
+                );
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(ReplyOutcome {
+            message: last_message(&write)?,
+            ticket: write.ticket,
+            reopened: false,
+            follow_up_of: Some(closed.id),
+        })
+    }
+
+    /// Adds an internal note (staff only; never visible to customers).
+    pub async fn add_note(&self, actor: &Actor, id: TicketId, body: &str) -> Result<Message> {
+        let (tenant, user) = self.check(actor, Action::AddNote).await?;
+        let body = validate::body("body", body, true)?;
+        self.visible_ticket(actor, id).await?;
+        let now = self.now();
+        let write = self
+            .mutate_ticket(tenant.id, id, |current| {
+                let mut change = Change::of(current, now, Some(user.id));
+                change.add_message(
+                    Some(user.id),
+                    AuthorKind::Agent,
+                    MessageKind::Note,
+                    body.clone(),
+                );
+                Ok(change.finish())
+            })
+            .await?;
+        last_message(&write)
+    }
+
+    /// Moves a ticket to another status, checked against the lifecycle table; customers
+    /// may only move their own tickets, and reopen only within the reopen window.
+    pub async fn transition(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        to: TicketStatus,
+    ) -> Result<Ticket> {
+        let (tenant, user) = self.check(actor, Action::Transition).await?;
+        let ticket = self.visible_ticket(actor, id).await?;
+        check_transition(actor.role, ticket.status, to)?;
+        let now = self.now();
+        if actor.role == Role::Customer && ticket.status == TicketStatus::Resolved {
+            let window =
+                jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
+            let open_until = ticket.resolved_at.and_then(|r| r.checked_add(window).ok());
+            if open_until.is_none_or(|limit| now > limit) {
+                return Err(Error::InvalidState(
+                    "the reopen window has passed; reply to open a follow-up".into(),
+                ));
+            }
+        }
+        let write = self
+            .mutate_ticket(tenant.id, id, |current| {
+                check_transition(actor.role, current.status, to)?;
+                let mut change = Change::of(current, now, Some(user.id));
+                set_status(&mut change, &tenant, to)?;
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Assigns (or unassigns with `None`) a ticket to an active agent or admin of the
+    /// tenant.
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        assignee: Option<UserId>,
+    ) -> Result<Ticket> {
+        let (tenant, user) = self.check(actor, Action::Assign).await?;
+        self.visible_ticket(actor, id).await?;
+        if let Some(a) = assignee {
+            let target = self
+                .inner
+                .store
+                .get_user(tenant.id, a)
+                .await?
+                .ok_or_else(|| Error::not_found("user", a))?;
+            if !target.is_staff() || !target.active {
+                return Err(Error::validation(
+                    "assignee",
+                    "must be an active agent or admin of the tenant",
+                ));
+            }
+        }
+        let now = self.now();
+        let write = self
+            .mutate_ticket(tenant.id, id, |current| {
+                if current.status == TicketStatus::Closed {
+                    return Err(Error::InvalidState(
+                        "a closed ticket cannot be reassigned".into(),
+                    ));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                if current.assignee != assignee {
+                    change.push(EventKind::Assigned {
+                        from: current.assignee,
+                        to: assignee,
+                    });
+                    if let Some(a) = assignee.filter(|a| *a != user.id) {
+                        change.notify(vec![a], NotificationKind::Assigned);
+                    }
+                }
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Changes priority, category or tags (staff). A priority change recomputes the SLA
+    /// due times from the creation time, keeping breach flags and any pause.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        patch: TicketPatch,
+    ) -> Result<Ticket> {
+        let (tenant, user) = self.check(actor, Action::EditTicket).await?;
+        self.visible_ticket(actor, id).await?;
+        let category = match &patch.category {
+            Some(c) => {
+                let c = validate::identifier("category", c)?;
+                if !tenant.settings.categories.contains(&c) {
+                    return Err(Error::validation(
+                        "category",
+                        format!("{c:?} is not one of the tenant's categories"),
+                    ));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
+        let now = self.now();
+        let write = self
+            .mutate_ticket(tenant.id, id, |current| {
+                if current.status == TicketStatus::Closed {
+                    return Err(Error::InvalidState(
+                        "a closed ticket cannot be edited".into(),
+                    ));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                if let Some(p) = patch.priority.filter(|p| *p != current.priority) {
+                    change.push(EventKind::PriorityChanged {
+                        from: current.priority,
+                        to: p,
+                    });
+                    let mut due = sla::schedule(
+                        &tenant.settings.sla,
+                        &tenant.settings.calendar,
+                        p,
+                        current.created_at,
+                    )?;
+                    due.first_response_breached = current.sla.first_response_breached;
+                    due.resolution_breached = current.sla.resolution_breached;
+                    due.paused_since = current.sla.paused_since;
+                    change.push(EventKind::SlaScheduled { sla: due });
+                }
+                if let Some(c) = category
+                    .clone()
+                    .filter(|c| current.category.as_ref() != Some(c))
+                {
+                    change.push(EventKind::CategoryChanged { to: Some(c) });
+                }
+                if let Some(t) = tags.clone().filter(|t| *t != current.tags) {
+                    change.push(EventKind::TagsChanged { tags: t });
+                }
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Merges `duplicate` into `into`: the duplicate closes with `merged_into` (its thread
+    /// stays readable) and both get a system note.
+    pub async fn merge(
+        &self,
+        actor: &Actor,
+        duplicate: TicketId,
+        into: TicketId,
+    ) -> Result<(Ticket, Ticket)> {
+        let (tenant, user) = self.check(actor, Action::Merge).await?;
+        if duplicate == into {
+            return Err(Error::validation(
+                "into",
+                "a ticket cannot be merged into itself",
+            ));
+        }
+        let dup = self.visible_ticket(actor, duplicate).await?;
+        let target = self.visible_ticket(actor, into).await?;
+        if dup.merged_into.is_some() {
+            return Err(Error::InvalidState(format!(
+                "ticket #{} is already merged",
+                dup.number
+            )));
+        }
+        if target.merged_into.is_some() || target.status == TicketStatus::Closed {
+            return Err(Error::InvalidState(format!(
+                "ticket #{} is closed or merged and cannot receive a merge",
+                target.number
+            )));
+        }
+        let now = self.now();
+        let target_write = self
+            .mutate_ticket(tenant.id, into, |current| {
+                let mut change = Change::of(current, now, Some(user.id));
+                change.push(EventKind::MergedFrom { source: duplicate });
+                change.add_message(
+                    Some(user.id),
+                    AuthorKind::System,
+                    MessageKind::Note,
+                    format!(
+                        "Ticket #{} ({}) was merged into this ticket.",
+                        dup.number, dup.subject
+                    ),
+                );
+                Ok(change.finish())
+            })
+            .await?;
+        let dup_write = self
+            .mutate_ticket(tenant.id, duplicate, |current| {
+                if current.merged_into.is_some() {
+                    return Err(Error::InvalidState("already merged".into()));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                change.push(EventKind::Merged { into });
+                change.add_message(
+                    Some(user.id),
+                    AuthorKind::System,
+                    MessageKind::Reply,
+                    format!(
+                        "This ticket was merged into #{}: {}.",
+                        target.number, target.subject
+                    ),
+                );
+                change.notify(
+                    vec![current.requester],
+                    NotificationKind::StatusChanged {
+                        from: current.status,
+                        to: TicketStatus::Closed,
+                    },
+                );
+                Ok(change.finish())
+            })
+            .await?;
+        Ok((dup_write.ticket, target_write.ticket))
+    }
+
+    /// Records the requester's satisfaction rating (1..=5, once, after resolution).
+    pub async fn record_csat(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        score: u8,
+        comment: Option<String>,
+    ) -> Result<Ticket> {
+        let (tenant, user) = self.check(actor, Action::RecordCsat).await?;
+        let ticket = self.visible_ticket(actor, id).await?;
+        if ticket.requester != user.id {
+            return Err(Error::Forbidden {
+                action: "rate a ticket they did not raise",
+                role: actor.role,
+            });
+        }
+        if !(1..=5).contains(&score) {
+            return Err(Error::validation("score", "must be 1 to 5"));
+        }
+        let comment = comment
+            .map(|c| validate::body("comment", &c, false))
+            .transpose()?
+            .filter(|c| !c.trim().is_empty());
+        if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
+            return Err(Error::validation("comment", "at most 2000 characters"));
+        }
+        let now = self.now();
+        let write = self
+            .mutate_ticket(tenant.id, id, |current| {
+                if !matches!(
+                    current.status,
+                    TicketStatus::Resolved | TicketStatus::Closed
+                ) || current.merged_into.is_some()
+                {
+                    return Err(Error::InvalidState(
+                        "only a resolved ticket can be rated".into(),
+                    ));
+                }
+                if current.csat.is_some() {
+                    return Err(Error::InvalidState("this ticket was already rated".into()));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                change.push(EventKind::CsatRecorded {
+                    csat: Csat {
+                        score,
+                        comment: comment.clone(),
+                        at: now,
+                    },
+                });
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+}
+
+/// Applies a status change with its SLA consequences and notifications.
+pub(crate) fn set_status(change: &mut Change, tenant: &Tenant, to: TicketStatus) -> Result<()> {
+    let before = change.ticket().clone();
+    let from = before.status;
+    change.push(EventKind::StatusChanged { from, to });
+    if from == TicketStatus::Pending && to != TicketStatus::Pending {
+        let resumed = sla::resume(&tenant.settings.calendar, &before.sla, change.at())?;
+        change.push(EventKind::SlaScheduled { sla: resumed });
+    }
+    if to == TicketStatus::Resolved {
+        let late = before
+            .sla
+            .resolution_due
+            .is_some_and(|due| change.at() > due && !before.sla.resolution_breached);
+        if late {
+            change.push(EventKind::SlaBreached {
+                kind: SlaKind::Resolution,
+            });
+        }
+    }
+    let actor = change.actor();
+    let mut recipients = vec![Some(before.requester), before.assignee];
+    recipients.retain(|r| r.is_some() && *r != actor);
+    change.notify(
+        recipients.into_iter().flatten().collect(),
+        NotificationKind::StatusChanged { from, to },
+    );
+    Ok(())
+}
+
+/// Flags a first-response breach when the first agent reply comes after the due time.
+fn breach_if_late_response(change: &mut Change, before: &Ticket) {
+    let late = before.first_response_at.is_none()
+        && !before.sla.first_response_breached
+        && before
+            .sla
+            .first_response_due
+            .is_some_and(|due| change.at() > due);
+    if late {
+        change.push(EventKind::SlaBreached {
+            kind: SlaKind::FirstResponse,
+        });
+    }
+}
+
+fn last_message(write: &TicketWrite) -> Result<Message> {
+    write
+        .messages
+        .last()
+        .cloned()
+        .ok_or_else(|| Error::InvalidState("the change stored no message".into()))
+}
