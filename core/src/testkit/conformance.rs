@@ -1,7 +1,7 @@
 //! The storage conformance suite. Every backend runs every case, each in its own test with
 //! its own fresh store, through [`store_conformance_tests!`](crate::store_conformance_tests):
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh_store() -> std::sync::Arc<dyn helpdesk_core::Store> { /* new database */ }
 //! helpdesk_core::store_conformance_tests!(setup = fresh_store);
 //! ```
