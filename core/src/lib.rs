@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod ai;
 pub mod analytics;
 pub mod auth;
 pub mod clock;

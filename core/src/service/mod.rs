@@ -5,6 +5,8 @@ mod analytics;
 mod auth;
 mod builder;
 mod change;
+mod chat;
+mod drafts;
 mod sweeps;
 mod tenants;
 mod tickets;

@@ -12,6 +12,7 @@
 mod clock;
 pub mod conformance;
 mod embedder;
+mod knowledge_base;
 pub mod fixtures;
 mod mock_llm;
 

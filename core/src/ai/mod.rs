@@ -1,0 +1,1 @@
+//! AI use-cases: LLM triage, prompts, drafts and the grounded chatbot (in progress).

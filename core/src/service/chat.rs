@@ -1,0 +1,1 @@
+//! The customer chatbot (in progress).

@@ -1,0 +1,1 @@
+//! Suggested replies, summaries and related articles (in progress).

@@ -1,0 +1,1 @@
+//! An exact-search in-memory knowledge base for tests (in progress).
