@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on a fresh machine: prepares what the tests need (Python
+# venv, the offline MiniLM ONNX export, a MongoDB-wire test server), then formatting,
+# clippy, and the whole test suite, then the cross-client MongoDB check. Everything it
+# installs goes under ${HELPDESK_CACHE:-~/.cache/helpdesk}, so repeated runs are fast.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export HELPDESK_CACHE="${HELPDESK_CACHE:-$HOME/.cache/helpdesk}"
+# Build artefacts outside the clone, so a fresh clone on the same machine rebuilds little.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HELPDESK_CACHE/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+started=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
+
+step "python environment"
+scripts/python-env.sh
+
+step "offline MiniLM model"
+eval "$(scripts/setup-model.sh)"
+export ORT_DYLIB_PATH HELPDESK_MODEL_DIR
+
+step "MongoDB-wire test server"
+eval "$(scripts/start-mongo.sh)"
+export MONGODB_URI
+trap 'scripts/stop-mongo.sh || true' EXIT
+
+step "formatting"
+cargo fmt --all --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+cargo test --workspace --locked --no-fail-fast
+
+if [ -f scripts/mongo-crosscheck.sh ]; then
+  step "MongoDB cross-client check (pymongo reads what the Rust store wrote)"
+  scripts/mongo-crosscheck.sh
+fi
+
+step "all tests passed"

@@ -1,0 +1,12 @@
+//! The end-to-end support day on the in-memory store.
+
+use std::sync::Arc;
+
+use helpdesk_core::store::MemoryStore;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_day_on_memory_store() {
+    let summary = helpdesk_tests::support_day(Arc::new(MemoryStore::new())).await;
+    assert_eq!(summary.tickets, 5);
+    assert!(summary.breaches >= 1);
+}
