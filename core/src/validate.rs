@@ -147,6 +147,7 @@ pub fn identifier(field: &str, value: &str) -> Result<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use helpdesk_core::domain::{Priority, Role, Tenant, TriageSource, User};
+use helpdesk_core::domain::{Priority, Role, Tenant, TriageSource};
 use helpdesk_core::routing::{
     Candidate, LeastLoaded, RoundRobin, Router, RouterChain, SkillsMatch,
 };
@@ -70,7 +70,8 @@ async fn round_robin_cycles_per_tenant_over_eligible_agents() {
     let t2 = tenant("beta");
     let c = staff(&t2, Role::Agent, &[], 0, 0);
     assert_eq!(
-        rr.route(&ticket_needing(&t2, &[]), &[c.clone()]).await,
+        rr.route(&ticket_needing(&t2, &[]), std::slice::from_ref(&c))
+            .await,
         Some(c.user.id)
     );
 }
@@ -346,5 +347,4 @@ async fn rules_pick_highest_priority_and_majority_category() {
         RuleClassifier::new().classify(&none).await,
         Err(ClassifyError::NoMatch)
     ));
-    let _: Vec<User> = Vec::new();
 }

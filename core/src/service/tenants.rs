@@ -177,13 +177,13 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
                 "1 or more phrases of 1 to 100 characters",
             ));
         }
-        if let Some(c) = &r.category {
-            if !s.categories.contains(c) {
-                return Err(Error::validation(
-                    format!("settings.triage_rules[{i}].category"),
-                    format!("{c:?} is not one of the categories"),
-                ));
-            }
+        if let Some(c) = &r.category
+            && !s.categories.contains(c)
+        {
+            return Err(Error::validation(
+                format!("settings.triage_rules[{i}].category"),
+                format!("{c:?} is not one of the categories"),
+            ));
         }
         if let Some(bad) = r.skills.iter().find(|k| !s.skills.contains(k)) {
             return Err(Error::validation(

@@ -298,13 +298,13 @@ impl TicketStore for MemoryStore {
         check_write(write)?;
         let mut d = self.lock()?;
         let t = &write.ticket;
-        if let Some(key) = &write.idempotency_key {
-            if d.idempotency.contains_key(&(t.tenant_id, key.clone())) {
-                return Err(Error::Duplicate {
-                    kind: DuplicateKind::IdempotencyKey,
-                    value: key.clone(),
-                });
-            }
+        if let Some(key) = &write.idempotency_key
+            && d.idempotency.contains_key(&(t.tenant_id, key.clone()))
+        {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                value: key.clone(),
+            });
         }
         if d.tickets.contains_key(&t.id) {
             return Err(Error::Duplicate {
@@ -411,10 +411,11 @@ impl TicketStore for MemoryStore {
         let d = self.lock()?;
         let mut counts: HashMap<UserId, u64> = HashMap::new();
         for t in d.tickets.values() {
-            if t.tenant_id == tenant && t.status.is_open() {
-                if let Some(a) = t.assignee {
-                    *counts.entry(a).or_default() += 1;
-                }
+            if t.tenant_id == tenant
+                && t.status.is_open()
+                && let Some(a) = t.assignee
+            {
+                *counts.entry(a).or_default() += 1;
             }
         }
         let mut list: Vec<(UserId, u64)> = counts.into_iter().collect();

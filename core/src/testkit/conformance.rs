@@ -616,7 +616,15 @@ async fn seed_listing(store: &S) -> (Tenant, User, User, User, Vec<TicketWrite>)
     let (a, customer, agent) = seed_tenant(store, "acme").await;
     let other_customer = user(&a, Role::Customer, "other@acme.test");
     store.create_user(&other_customer).await.unwrap();
-    let specs: [(&str, Priority, TicketStatus, bool, Option<&str>, UserId); 8] = [
+    type Spec<'a> = (
+        &'a str,
+        Priority,
+        TicketStatus,
+        bool,
+        Option<&'a str>,
+        UserId,
+    );
+    let specs: [Spec<'_>; 8] = [
         (
             "Login broken",
             Priority::High,

@@ -79,10 +79,10 @@ impl Classifier for RuleClassifier {
                 continue;
             }
             matched += 1;
-            if let Some(p) = rule.priority {
-                if result.priority.is_none_or(|cur| p.rank() > cur.rank()) {
-                    result.priority = Some(p);
-                }
+            if let Some(p) = rule.priority
+                && result.priority.is_none_or(|cur| p.rank() > cur.rank())
+            {
+                result.priority = Some(p);
             }
             if let Some(c) = &rule.category {
                 match votes.iter_mut().find(|(name, _)| name == c) {
