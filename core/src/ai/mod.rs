@@ -1,1 +1,26 @@
-//! AI use-cases: LLM triage, prompts, drafts and the grounded chatbot (in progress).
+//! AI use-cases: LLM triage, prompts, drafts and the grounded chatbot.
+//!
+//! * [`LlmClassifier`]: a [`Classifier`](crate::triage::Classifier) that asks a language
+//!   model for a triage with a JSON schema built from the tenant's own vocabularies.
+//! * [`prompts`]: plain functions that build every [`LlmRequest`](crate::LlmRequest) the
+//!   service sends. System texts are fixed; untrusted text (tickets, chat, knowledge base)
+//!   only ever appears inside delimited blocks in user turns.
+//! * [`schema`]: the JSON schemas the model must answer with; allowed values come only
+//!   from the tenant's settings.
+//! * [`grounding`]: the rule that decides whether a chatbot answer may be sent.
+//! * The types returned by the copilot and chatbot use-cases on
+//!   [`Helpdesk`](crate::Helpdesk): [`DraftDecision`], [`DraftOutcome`], [`TicketSummary`],
+//!   [`ChatTurnOutcome`], [`ChatSweepReport`].
+
+mod classifier;
+pub mod grounding;
+pub(crate) mod output;
+pub mod prompts;
+pub mod schema;
+mod types;
+
+pub use classifier::LlmClassifier;
+pub use types::{
+    ChatReply, ChatSweepReport, ChatTurnOutcome, DraftDecision, DraftOutcome, SummarySource,
+    TicketSummary,
+};

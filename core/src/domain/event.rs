@@ -194,7 +194,7 @@ impl Ticket {
             EventKind::MessageAdded {
                 kind, author_kind, ..
             } => {
-                if *kind == MessageKind::Reply
+                if matches!(kind, MessageKind::Reply | MessageKind::Chat)
                     && *author_kind == AuthorKind::Agent
                     && self.first_response_at.is_none()
                 {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Helpdesk, Inner};
+use crate::ai::LlmClassifier;
 use crate::kb::{Embedder, KnowledgeBase};
 use crate::llm::LanguageModel;
 use crate::notify::{LogNotifier, Notifier};
@@ -11,6 +12,16 @@ use crate::routing::{Router, RouterChain};
 use crate::store::DynStore;
 use crate::triage::{ClassifierChain, RuleClassifier};
 use crate::{Clock, Error, Result, SystemClock};
+
+/// The default classifier chain: with a language model, [LLM, rules]; without, rules.
+fn default_chain(model: Option<&Arc<dyn LanguageModel>>) -> ClassifierChain {
+    let chain = ClassifierChain::new();
+    let chain = match model {
+        Some(model) => chain.with(Arc::new(LlmClassifier::new(model.clone()))),
+        None => chain,
+    };
+    chain.with(Arc::new(RuleClassifier::new()))
+}
 
 /// Tunables of the service.
 #[derive(Debug, Clone)]
@@ -55,7 +66,8 @@ impl Default for HelpdeskConfig {
 }
 
 /// Builds a [`Helpdesk`]. Only the store is required; the defaults are the system clock,
-/// a rule classifier, the standard router chain (skills, least loaded, admin fallback), a
+/// a rule classifier (preceded by an [`LlmClassifier`] when a language model is set), the
+/// standard router chain (skills, least loaded, admin fallback), a
 /// logging notifier, and no language model or knowledge base.
 ///
 /// ```
@@ -184,9 +196,9 @@ impl HelpdeskBuilder {
             inner: Arc::new(Inner {
                 store: self.store,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                classifiers: self.classifiers.unwrap_or_else(|| {
-                    ClassifierChain::new().with(Arc::new(RuleClassifier::new()))
-                }),
+                classifiers: self
+                    .classifiers
+                    .unwrap_or_else(|| default_chain(self.model.as_ref())),
                 router: self
                     .router
                     .unwrap_or_else(|| Arc::new(RouterChain::standard())),

@@ -1,1 +1,798 @@
-//! The customer chatbot (in progress).
+//! The customer chatbot: sessions, grounded bot turns, handoff to a human, hand-back, and
+//! the inactivity sweep.
+//!
+//! Each customer turn: the first one opens a ticket with channel Chat; every turn (the
+//! customer's, the bot's, an agent's) is stored as a [`MessageKind::Chat`] message on it.
+//! The bot retrieves the top-k knowledge-base chunks, asks the model for a structured
+//! answer, and sends it only when it is grounded ([`crate::ai::grounding`]); otherwise, when
+//! the model asks for it, when the customer asks for a human, when the model fails, or when
+//! the tenant's AI autonomy is below AutoReply, the conversation is handed off: status
+//! Escalated, routed to a human, the assignee notified, and the bot stays silent until an
+//! agent hands the session back.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::Helpdesk;
+use super::change::Change;
+use super::drafts::citations_for;
+use super::tickets::{NewTicket, set_status};
+use crate::ai::{ChatReply, ChatSweepReport, ChatTurnOutcome, grounding, output, prompts};
+use crate::domain::{
+    Actor, AuthorKind, Channel, ChatSession, ChatState, Citation, EventKind, Message, MessageKind,
+    NotificationKind, Role, Tenant, Ticket, TicketStatus, User,
+};
+use crate::lifecycle::can_transition;
+use crate::roles::Action;
+use crate::{ChatSessionId, Error, MessageId, Result, TicketId, UserId, validate};
+
+/// What the bot decided for one turn.
+enum BotDecision {
+    Answer {
+        body: String,
+        citations: Vec<Citation>,
+        resolved: bool,
+    },
+    Handoff(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatAnswer {
+    answer: String,
+    cited_chunk_ids: Vec<String>,
+    handoff: bool,
+    handoff_reason: String,
+    resolved: bool,
+}
+
+/// The reason recorded when a customer asks for a person.
+pub(crate) const ASKED_FOR_HUMAN: &str = "customer asked for a human";
+
+const HANDOFF_NOTICE: &str = "I'm passing this conversation to a member of our support team. \
+They will reply here as soon as possible.";
+
+/// Whether a customer message asks for a person (checked before any model call, so the
+/// request is honoured even when the model is down or disagrees).
+pub(crate) fn asks_for_human(text: &str) -> bool {
+    const PHRASES: &[&str] = &[
+        "human",
+        "real person",
+        "a person",
+        "someone real",
+        "live agent",
+        "an agent",
+        "support agent",
+        "representative",
+        "operator",
+        "talk to someone",
+        "speak to someone",
+    ];
+    let t = text.to_lowercase();
+    PHRASES.iter().any(|p| t.contains(p))
+}
+
+/// The ticket subject made from a first chat message: its first line, at most 80
+/// characters.
+fn chat_subject(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("Chat");
+    let mut subject: String = line.trim().chars().take(80).collect();
+    if line.trim().chars().count() > 80 {
+        subject.push('…');
+    }
+    format!("Chat: {subject}")
+}
+
+fn chat_message(
+    ticket: &Ticket,
+    at: jiff::Timestamp,
+    author: Option<UserId>,
+    author_kind: AuthorKind,
+    body: String,
+    citations: Vec<Citation>,
+) -> Message {
+    Message {
+        id: MessageId::new(),
+        tenant_id: ticket.tenant_id,
+        ticket_id: ticket.id,
+        author,
+        author_kind,
+        kind: MessageKind::Chat,
+        body,
+        created_at: at,
+        citations,
+        draft: None,
+    }
+}
+
+impl Helpdesk {
+    /// Starts a chat session for the calling customer (the ticket is opened by the first
+    /// message).
+    pub async fn start_chat(&self, actor: &Actor) -> Result<ChatSession> {
+        let (tenant, user) = self.check(actor, Action::Chat).await?;
+        let now = self.now();
+        let session = ChatSession {
+            id: ChatSessionId::new(),
+            tenant_id: tenant.id,
+            customer: user.id,
+            ticket_id: None,
+            state: ChatState::Bot,
+            handoff_reason: None,
+            resolved_by_bot: false,
+            created_at: now,
+            last_activity_at: now,
+            closed_at: None,
+            version: 1,
+        };
+        self.inner.store.create_chat_session(&session).await?;
+        Ok(session)
+    }
+
+    /// A chat session: customers see only their own, staff any of the tenant's.
+    pub async fn get_chat_session(&self, actor: &Actor, id: ChatSessionId) -> Result<ChatSession> {
+        let action = if actor.is_staff() {
+            Action::WorkChat
+        } else {
+            Action::Chat
+        };
+        self.check(actor, action).await?;
+        self.visible_session(actor, id).await
+    }
+
+    /// Chat sessions, newest first: a customer's own, or all of the tenant's for staff.
+    pub async fn list_chat_sessions(&self, actor: &Actor) -> Result<Vec<ChatSession>> {
+        if actor.is_staff() {
+            self.check(actor, Action::WorkChat).await?;
+            self.inner
+                .store
+                .list_chat_sessions(actor.tenant_id, None)
+                .await
+        } else {
+            self.check(actor, Action::Chat).await?;
+            self.inner
+                .store
+                .list_chat_sessions(actor.tenant_id, Some(actor.user_id))
+                .await
+        }
+    }
+
+    /// One customer turn. Stores the customer's message (opening the chat ticket on the
+    /// first turn), then lets the bot answer from the knowledge base, or hands off to a
+    /// human, or stays silent while a human handles the session.
+    pub async fn chat_message(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        text: &str,
+    ) -> Result<ChatTurnOutcome> {
+        let (tenant, user) = self.check(actor, Action::Chat).await?;
+        let text = validate::body("text", text, true)?;
+        let session = self.visible_session(actor, id).await?;
+        if session.state == ChatState::Closed {
+            return Err(Error::InvalidState(
+                "this chat session is closed; start a new one".into(),
+            ));
+        }
+        let ticket_id = match session.ticket_id {
+            Some(t) => t,
+            None => self.open_chat_ticket(&tenant, &user, id, &text).await?,
+        };
+        let now = self.now();
+        let human = session.state == ChatState::Human;
+        let customer_message = self
+            .add_customer_turn(&tenant, &user, ticket_id, &text, human)
+            .await?;
+        let session = self
+            .mutate_session(&tenant, id, |s| {
+                s.last_activity_at = now;
+                Ok(())
+            })
+            .await?;
+        if session.state != ChatState::Bot {
+            return Ok(ChatTurnOutcome {
+                session,
+                customer_message,
+                reply: ChatReply::WaitingForAgent,
+            });
+        }
+        let ticket = self.visible_ticket(actor, ticket_id).await?;
+        let (session, reply) = match self.bot_decision(&tenant, &ticket, &text).await {
+            BotDecision::Answer {
+                body,
+                citations,
+                resolved,
+            } => {
+                self.bot_answer(&tenant, &ticket, id, body, citations, resolved)
+                    .await?
+            }
+            BotDecision::Handoff(reason) => self.hand_off(&tenant, id, reason).await?,
+        };
+        Ok(ChatTurnOutcome {
+            session,
+            customer_message,
+            reply,
+        })
+    }
+
+    /// The customer asks for a human: the session is handed off at once (idempotent while
+    /// a human already has it).
+    pub async fn request_human(&self, actor: &Actor, id: ChatSessionId) -> Result<ChatSession> {
+        let (tenant, user) = self.check(actor, Action::Chat).await?;
+        let session = self.visible_session(actor, id).await?;
+        match session.state {
+            ChatState::Closed => Err(Error::InvalidState(
+                "this chat session is closed; start a new one".into(),
+            )),
+            ChatState::Human => Ok(session),
+            _ => {
+                if session.ticket_id.is_none() {
+                    self.open_chat_ticket(
+                        &tenant,
+                        &user,
+                        id,
+                        "The customer asked for a human agent in the chat.",
+                    )
+                    .await?;
+                }
+                let (session, _) = self.hand_off(&tenant, id, ASKED_FOR_HUMAN.into()).await?;
+                Ok(session)
+            }
+        }
+    }
+
+    /// An agent answers in a chat session. A session the bot still had is taken over
+    /// (state Human); an unassigned ticket is assigned to the agent; the customer is
+    /// notified.
+    pub async fn agent_chat_reply(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        text: &str,
+    ) -> Result<Message> {
+        let (tenant, user) = self.check(actor, Action::WorkChat).await?;
+        let text = validate::body("text", text, true)?;
+        let session = self.visible_session(actor, id).await?;
+        if session.state == ChatState::Closed {
+            return Err(Error::InvalidState("this chat session is closed".into()));
+        }
+        let ticket_id = session.ticket_id.ok_or_else(|| {
+            Error::InvalidState("the customer has not written in this session yet".into())
+        })?;
+        let now = self.now();
+        let mut stored = None;
+        self.mutate_ticket(tenant.id, ticket_id, |current| {
+            if current.status == TicketStatus::Closed {
+                return Err(Error::InvalidState("the chat ticket is closed".into()));
+            }
+            let mut change = Change::of(current, now, Some(user.id));
+            if current.assignee.is_none() {
+                change.push(EventKind::Assigned {
+                    from: None,
+                    to: Some(user.id),
+                });
+            }
+            let message = chat_message(
+                current,
+                now,
+                Some(user.id),
+                AuthorKind::Agent,
+                text.clone(),
+                Vec::new(),
+            );
+            change.add_built_message(message.clone());
+            change.notify(vec![current.requester], NotificationKind::Replied);
+            stored = Some(message);
+            Ok(change.finish())
+        })
+        .await?;
+        self.mutate_session(&tenant, id, |s| {
+            if s.state == ChatState::Closed {
+                return Err(Error::InvalidState("this chat session is closed".into()));
+            }
+            if s.state == ChatState::Bot {
+                s.state = ChatState::Human;
+                s.handoff_reason
+                    .get_or_insert_with(|| "taken over by an agent".into());
+            }
+            s.last_activity_at = now;
+            Ok(())
+        })
+        .await?;
+        stored.ok_or_else(|| Error::InvalidState("the chat reply was not stored".into()))
+    }
+
+    /// An agent hands a session back to the bot, which answers the next customer turns
+    /// again. The handoff reason is kept (analytics count the session as handed off).
+    pub async fn hand_back_to_bot(&self, actor: &Actor, id: ChatSessionId) -> Result<ChatSession> {
+        let (tenant, _) = self.check(actor, Action::WorkChat).await?;
+        self.visible_session(actor, id).await?;
+        self.mutate_session(&tenant, id, |s| {
+            if s.state != ChatState::Human {
+                return Err(Error::InvalidState(
+                    "only a session a human handles can be handed back".into(),
+                ));
+            }
+            s.state = ChatState::Bot;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Closes chat sessions idle for longer than their tenant's `chat_inactivity_minutes`
+    /// (0 disables it), by the injected clock, and resolves their ticket unless a human
+    /// took the conversation. Takes a lease like the other sweeps.
+    pub async fn chat_inactivity_sweep(&self) -> Result<ChatSweepReport> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let holder = &self.inner.instance_id;
+        let lease = "chat-inactivity-sweep";
+        if !store
+            .try_acquire_lease(lease, holder, now, self.inner.config.lease_ttl)
+            .await?
+        {
+            return Ok(ChatSweepReport::default());
+        }
+        let mut report = ChatSweepReport {
+            ran: true,
+            ..ChatSweepReport::default()
+        };
+        let result = async {
+            for tenant in store.list_tenants().await? {
+                let minutes = tenant.settings.chat_inactivity_minutes;
+                if minutes == 0 {
+                    continue;
+                }
+                let idle = Duration::from_secs(u64::from(minutes) * 60);
+                let Ok(idle_before) = now.checked_sub(idle) else {
+                    continue;
+                };
+                for session in store.idle_chat_sessions(tenant.id, idle_before).await? {
+                    self.close_idle(&tenant, session, idle_before, minutes, &mut report)
+                        .await?;
+                }
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        store.release_lease(lease, holder).await?;
+        result.map(|()| report)
+    }
+
+    /// Runs the chat inactivity sweep on behalf of an admin (checks the role matrix).
+    pub async fn run_chat_inactivity_sweep(&self, actor: &Actor) -> Result<ChatSweepReport> {
+        self.check(actor, Action::RunSweeps).await?;
+        self.chat_inactivity_sweep().await
+    }
+
+    async fn close_idle(
+        &self,
+        tenant: &Tenant,
+        session: ChatSession,
+        idle_before: jiff::Timestamp,
+        minutes: u32,
+        report: &mut ChatSweepReport,
+    ) -> Result<()> {
+        let now = self.now();
+        let closed = self
+            .mutate_session(tenant, session.id, |s| {
+                if s.state == ChatState::Closed || s.last_activity_at >= idle_before {
+                    return Err(Error::InvalidState("no longer idle".into()));
+                }
+                s.state = ChatState::Closed;
+                s.closed_at = Some(now);
+                Ok(())
+            })
+            .await;
+        let closed = match closed {
+            Ok(s) => s,
+            Err(Error::InvalidState(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        report.closed += 1;
+        let human_took_it = closed.handoff_reason.is_some();
+        let Some(ticket_id) = closed.ticket_id.filter(|_| !human_took_it) else {
+            return Ok(());
+        };
+        let result = self
+            .mutate_ticket(tenant.id, ticket_id, |current| {
+                if !can_transition(None, current.status, TicketStatus::Resolved)
+                    || current.merged_into.is_some()
+                {
+                    return Err(Error::InvalidState("nothing to resolve".into()));
+                }
+                let mut change = Change::of(current, now, None);
+                change.add_built_message(chat_message(
+                    current,
+                    now,
+                    None,
+                    AuthorKind::Bot,
+                    format!("This chat was closed after {minutes} minutes without activity."),
+                    Vec::new(),
+                ));
+                set_status(&mut change, tenant, TicketStatus::Resolved)?;
+                Ok(change.finish())
+            })
+            .await;
+        match result {
+            Ok(_) => report.resolved += 1,
+            Err(Error::InvalidState(_) | Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// A session the actor may see: customers only their own (others are not found).
+    async fn visible_session(&self, actor: &Actor, id: ChatSessionId) -> Result<ChatSession> {
+        let session = self
+            .inner
+            .store
+            .get_chat_session(actor.tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("chat_session", id))?;
+        if !actor.is_staff() && session.customer != actor.user_id {
+            return Err(Error::not_found("chat_session", id));
+        }
+        Ok(session)
+    }
+
+    /// Read-modify-write of a session with optimistic concurrency, retried on conflicts.
+    async fn mutate_session<F>(
+        &self,
+        tenant: &Tenant,
+        id: ChatSessionId,
+        mut change: F,
+    ) -> Result<ChatSession>
+    where
+        F: FnMut(&mut ChatSession) -> Result<()> + Send,
+    {
+        let attempts = self.inner.config.max_conflict_retries.max(1);
+        let mut last = None;
+        for attempt in 0..attempts {
+            let current = self
+                .inner
+                .store
+                .get_chat_session(tenant.id, id)
+                .await?
+                .ok_or_else(|| Error::not_found("chat_session", id))?;
+            let mut next = current.clone();
+            change(&mut next)?;
+            next.version = current.version + 1;
+            match self
+                .inner
+                .store
+                .update_chat_session(current.version, &next)
+                .await
+            {
+                Ok(()) => return Ok(next),
+                Err(e @ Error::Conflict { .. }) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::Conflict {
+            entity: "chat_session",
+            id: id.to_string(),
+            expected: 0,
+        }))
+    }
+
+    /// Opens the chat ticket for a session's first message and links it.
+    async fn open_chat_ticket(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        id: ChatSessionId,
+        text: &str,
+    ) -> Result<TicketId> {
+        let new = NewTicket {
+            subject: chat_subject(text),
+            description: text.to_string(),
+            channel: Some(Channel::Chat),
+            ..NewTicket::default()
+        };
+        let opened = self.open_ticket_inner(tenant, user, new, None).await?;
+        let ticket_id = opened.ticket.id;
+        self.mutate_session(tenant, id, |s| {
+            if s.ticket_id.is_some() {
+                return Err(Error::InvalidState(
+                    "the session got its ticket concurrently".into(),
+                ));
+            }
+            s.ticket_id = Some(ticket_id);
+            Ok(())
+        })
+        .await?;
+        Ok(ticket_id)
+    }
+
+    /// Stores a customer chat turn: a Pending ticket goes back to Open, a Resolved one is
+    /// reopened; while a human handles the session the assignee is notified.
+    async fn add_customer_turn(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        ticket_id: TicketId,
+        text: &str,
+        human: bool,
+    ) -> Result<Message> {
+        let now = self.now();
+        let mut stored = None;
+        self.mutate_ticket(tenant.id, ticket_id, |current| {
+            if current.status == TicketStatus::Closed || current.merged_into.is_some() {
+                return Err(Error::InvalidState(
+                    "the chat ticket is closed; start a new chat".into(),
+                ));
+            }
+            let mut change = Change::of(current, now, Some(user.id));
+            let message = chat_message(
+                current,
+                now,
+                Some(user.id),
+                AuthorKind::Customer,
+                text.to_string(),
+                Vec::new(),
+            );
+            change.add_built_message(message.clone());
+            match current.status {
+                TicketStatus::Pending => set_status(&mut change, tenant, TicketStatus::Open)?,
+                TicketStatus::Resolved => change.push(EventKind::Reopened {
+                    from: TicketStatus::Resolved,
+                }),
+                _ => {}
+            }
+            if human {
+                change.notify(
+                    current.assignee.into_iter().collect(),
+                    NotificationKind::Replied,
+                );
+            }
+            stored = Some(message);
+            Ok(change.finish())
+        })
+        .await?;
+        stored.ok_or_else(|| Error::InvalidState("the chat turn was not stored".into()))
+    }
+
+    /// Decides the bot's answer to one customer turn. Never fails: every failure becomes
+    /// a handoff with its reason.
+    async fn bot_decision(&self, tenant: &Tenant, ticket: &Ticket, text: &str) -> BotDecision {
+        let autonomy = tenant.settings.ai_autonomy;
+        if asks_for_human(text) {
+            return BotDecision::Handoff(ASKED_FOR_HUMAN.into());
+        }
+        if !autonomy.allows_auto_reply() {
+            return BotDecision::Handoff(format!(
+                "ai autonomy is {autonomy}: the bot does not answer by itself"
+            ));
+        }
+        let threshold = tenant.settings.grounding_threshold;
+        let chunks = match self
+            .kb_search(tenant, text, self.inner.config.kb_top_k)
+            .await
+        {
+            Ok(chunks) => chunks,
+            Err(e) => {
+                tracing::warn!(error = %e, "knowledge-base search failed; handing off");
+                return BotDecision::Handoff("knowledge base unavailable".into());
+            }
+        };
+        let Some(model) = self.inner.model.as_deref() else {
+            return match chunks.first() {
+                Some(best) if best.score >= threshold => BotDecision::Answer {
+                    body: format!("From our help center, \"{}\":\n\n{}", best.title, best.text),
+                    citations: citations_for(std::slice::from_ref(&best.chunk_id), &chunks),
+                    resolved: false,
+                },
+                Some(best) => BotDecision::Handoff(format!(
+                    "no confident knowledge-base answer (best score {:.2} under {threshold:.2})",
+                    best.score
+                )),
+                None => BotDecision::Handoff("no knowledge-base answer".into()),
+            };
+        };
+        let history: Vec<Message> = match self.public_thread(ticket).await {
+            Ok(thread) => thread
+                .into_iter()
+                .filter(|m| m.kind == MessageKind::Chat)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "loading the chat history failed; handing off");
+                return BotDecision::Handoff("chat history unavailable".into());
+            }
+        };
+        let request = prompts::chat_request(
+            ticket,
+            &chunks,
+            &history,
+            self.inner.config.chat_history_turns,
+        );
+        let answer = match output::generate_json_within::<ChatAnswer>(
+            model,
+            request,
+            self.inner.config.model_timeout,
+        )
+        .await
+        {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::warn!(error = %e, "chat model call failed; handing off");
+                return BotDecision::Handoff(format!("model failed: {}", e.kind_name()));
+            }
+        };
+        if answer.handoff {
+            let reason = output::bounded(&answer.handoff_reason, 200);
+            return BotDecision::Handoff(if reason.is_empty() {
+                "the assistant asked for a human".into()
+            } else {
+                format!("assistant: {reason}")
+            });
+        }
+        if let Err(why) =
+            grounding::check(&answer.answer, &answer.cited_chunk_ids, &chunks, threshold)
+        {
+            return BotDecision::Handoff(format!("ungrounded answer: {why}"));
+        }
+        BotDecision::Answer {
+            body: output::bounded(&answer.answer, validate::MAX_BODY_CHARS),
+            citations: citations_for(&answer.cited_chunk_ids, &chunks),
+            resolved: answer.resolved,
+        }
+    }
+
+    /// Stores the bot's grounded answer; when the customer confirmed the problem is solved
+    /// the ticket is resolved and the session closes as resolved by the bot.
+    async fn bot_answer(
+        &self,
+        tenant: &Tenant,
+        ticket: &Ticket,
+        id: ChatSessionId,
+        body: String,
+        citations: Vec<Citation>,
+        resolved: bool,
+    ) -> Result<(ChatSession, ChatReply)> {
+        let now = self.now();
+        let message = chat_message(ticket, now, None, AuthorKind::Bot, body, citations);
+        self.mutate_ticket(tenant.id, ticket.id, |current| {
+            let mut change = Change::of(current, now, None);
+            change.add_built_message(message.clone());
+            if resolved && can_transition(None, current.status, TicketStatus::Resolved) {
+                set_status(&mut change, tenant, TicketStatus::Resolved)?;
+            }
+            Ok(change.finish())
+        })
+        .await?;
+        let session = if resolved {
+            self.mutate_session(tenant, id, |s| {
+                s.resolved_by_bot = true;
+                s.state = ChatState::Closed;
+                s.closed_at = Some(now);
+                Ok(())
+            })
+            .await?
+        } else {
+            self.inner
+                .store
+                .get_chat_session(tenant.id, id)
+                .await?
+                .ok_or_else(|| Error::not_found("chat_session", id))?
+        };
+        Ok((session, ChatReply::Answered(message)))
+    }
+
+    /// Hands a session to a human: the ticket moves to Escalated (a system move), is routed
+    /// by the router when unassigned, the assignee (or the tenant's admins) get a Handoff
+    /// notification through the outbox, the customer sees a notice, and the session goes
+    /// to state Human with the reason.
+    async fn hand_off(
+        &self,
+        tenant: &Tenant,
+        id: ChatSessionId,
+        reason: String,
+    ) -> Result<(ChatSession, ChatReply)> {
+        let session = self
+            .inner
+            .store
+            .get_chat_session(tenant.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("chat_session", id))?;
+        let ticket_id = session
+            .ticket_id
+            .ok_or_else(|| Error::InvalidState("the session has no ticket yet".into()))?;
+        let ticket = self
+            .inner
+            .store
+            .get_ticket(tenant.id, ticket_id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        let routed = if ticket.assignee.is_none() {
+            let candidates = self.routing_candidates(tenant).await?;
+            self.inner.router.route(&ticket, &candidates).await
+        } else {
+            None
+        };
+        let admins: Vec<UserId> = self
+            .inner
+            .store
+            .list_users(tenant.id, Some(Role::Admin))
+            .await?
+            .into_iter()
+            .filter(|u| u.active)
+            .map(|u| u.id)
+            .collect();
+        let now = self.now();
+        let mut notice = None;
+        self.mutate_ticket(tenant.id, ticket_id, |current| {
+            let mut change = Change::of(current, now, None);
+            if can_transition(None, current.status, TicketStatus::Escalated) {
+                set_status(&mut change, tenant, TicketStatus::Escalated)?;
+            }
+            if current.assignee.is_none()
+                && let Some(to) = routed
+            {
+                change.push(EventKind::Assigned {
+                    from: None,
+                    to: Some(to),
+                });
+            }
+            let recipients = change
+                .ticket()
+                .assignee
+                .map_or_else(|| admins.clone(), |a| vec![a]);
+            change.notify(
+                recipients,
+                NotificationKind::Handoff {
+                    reason: reason.clone(),
+                },
+            );
+            let message = chat_message(
+                current,
+                now,
+                None,
+                AuthorKind::Bot,
+                HANDOFF_NOTICE.into(),
+                Vec::new(),
+            );
+            change.add_built_message(message.clone());
+            notice = Some(message);
+            Ok(change.finish())
+        })
+        .await?;
+        let session = self
+            .mutate_session(tenant, id, |s| {
+                if s.state != ChatState::Closed {
+                    s.state = ChatState::Human;
+                }
+                s.handoff_reason = Some(reason.clone());
+                Ok(())
+            })
+            .await?;
+        let notice = notice
+            .ok_or_else(|| Error::InvalidState("the handoff notice was not stored".into()))?;
+        tracing::info!(tenant = %tenant.slug, session = %id, %reason, "chat handed off");
+        Ok((session, ChatReply::HandedOff { reason, notice }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_requests_for_a_person() {
+        assert!(asks_for_human("Can I talk to a HUMAN please"));
+        assert!(asks_for_human("I want a real person"));
+        assert!(!asks_for_human("How do I reset my password?"));
+    }
+
+    #[test]
+    fn chat_subject_is_the_first_line_bounded() {
+        assert_eq!(chat_subject("\nHello there\nmore"), "Chat: Hello there");
+        assert!(chat_subject(&"x".repeat(300)).chars().count() <= 90);
+    }
+}

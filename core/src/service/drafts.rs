@@ -1,1 +1,595 @@
-//! Suggested replies, summaries and related articles (in progress).
+//! Copilot use-cases for agents: suggested replies (drafts) and their decisions, ticket
+//! summaries and related knowledge-base articles.
+//!
+//! With a language model (and an AI autonomy that allows suggestions) drafts and summaries
+//! are written by the model. Without one, or when the model fails, a draft is the last
+//! agent reply of the most similar resolved ticket of the same tenant, or else the best
+//! knowledge-base passage, and a summary is extractive; both carry a visible label.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::Helpdesk;
+use super::change::Change;
+use super::tickets::add_agent_reply;
+use crate::ai::prompts::{self, DraftContext};
+use crate::ai::{DraftDecision, DraftOutcome, SummarySource, TicketSummary, output};
+use crate::domain::{
+    Actor, AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EventKind, Message,
+    MessageKind, Tenant, Ticket, TicketStatus,
+};
+use crate::kb::ScoredChunk;
+use crate::roles::{Action, authorize};
+use crate::store::{TicketQuery, TicketSort};
+use crate::{EmbedKind, Error, LanguageModel, MessageId, Result, TicketId, validate};
+
+/// Minimum cosine similarity for a resolved ticket to count as similar.
+const MIN_SIMILARITY: f32 = 0.3;
+/// How many of the customer's earlier tickets go into a draft prompt.
+const EARLIER_TICKETS: usize = 5;
+/// How many resolved tickets are compared for the similar-ticket fallback.
+const SIMILAR_POOL: u32 = 200;
+
+/// The label that starts a draft which was not written by a model.
+fn fallback_label(source: DraftSource, detail: &str) -> String {
+    match source {
+        DraftSource::SimilarTicket => {
+            format!("[Suggested from a similar resolved ticket {detail}]")
+        }
+        _ => format!("[Suggested from the knowledge-base article \"{detail}\"]"),
+    }
+}
+
+/// Removes a fallback label line from a text about to be sent to the customer.
+fn strip_label(body: &str) -> String {
+    match body.strip_prefix("[Suggested from ") {
+        Some(rest) => match rest.split_once("]\n") {
+            Some((_, text)) => text.trim_start().to_string(),
+            None => body.to_string(),
+        },
+        None => body.to_string(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftAnswer {
+    reply: String,
+    cited_chunk_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryAnswer {
+    summary: String,
+    open_questions: Vec<String>,
+}
+
+pub(crate) fn citations_for(ids: &[String], chunks: &[ScoredChunk]) -> Vec<Citation> {
+    let mut out: Vec<Citation> = Vec::new();
+    for id in ids {
+        if out.iter().any(|c| &c.chunk_id == id) {
+            continue;
+        }
+        if let Some(c) = chunks.iter().find(|c| &c.chunk_id == id) {
+            out.push(Citation {
+                chunk_id: c.chunk_id.clone(),
+                article_id: c.article_id,
+                title: c.title.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Splits text into sentences (ending at `.`, `!`, `?` or a line break), trimmed.
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for ch in text.chars() {
+        if ch == '\n' {
+            if !current.trim().is_empty() {
+                out.push(current.trim().to_string());
+            }
+            current.clear();
+            continue;
+        }
+        current.push(ch);
+        if matches!(ch, '.' | '!' | '?') {
+            if !current.trim().is_empty() {
+                out.push(current.trim().to_string());
+            }
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
+/// The extractive summary used without a model: the first sentence of the description and
+/// of the latest customer message, and the customer's questions asked after the last
+/// agent message.
+fn extractive_summary(ticket: &Ticket, thread: &[Message]) -> TicketSummary {
+    let first = |t: &str| sentences(t).into_iter().next().unwrap_or_default();
+    let mut summary = format!(
+        "[Extractive summary, no language model] #{}: {}",
+        ticket.number,
+        output::bounded(&first(&ticket.description), 300)
+    );
+    let customer = |m: &&Message| m.author_kind == AuthorKind::Customer;
+    if let Some(latest) = thread.iter().rev().find(customer) {
+        let line = output::bounded(&first(&latest.body), 300);
+        if !line.is_empty() && !summary.contains(&line) {
+            summary.push_str(&format!(" Latest from the customer: {line}"));
+        }
+    }
+    let last_agent = thread
+        .iter()
+        .rposition(|m| matches!(m.author_kind, AuthorKind::Agent | AuthorKind::Bot));
+    let mut texts: Vec<&str> = Vec::new();
+    if last_agent.is_none() {
+        texts.push(&ticket.description);
+    }
+    let from = last_agent.map_or(0, |i| i + 1);
+    texts.extend(
+        thread[from..]
+            .iter()
+            .filter(customer)
+            .map(|m| m.body.as_str()),
+    );
+    let mut open_questions: Vec<String> = Vec::new();
+    for q in texts
+        .into_iter()
+        .flat_map(sentences)
+        .filter(|s| s.ends_with('?'))
+    {
+        let q = output::bounded(&q, 300);
+        if !open_questions.contains(&q) {
+            open_questions.push(q);
+        }
+    }
+    open_questions.truncate(5);
+    TicketSummary {
+        summary,
+        open_questions,
+        source: SummarySource::Extractive,
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}
+
+fn ticket_text(t: &Ticket) -> String {
+    format!("{}\n\n{}", t.subject, t.description)
+}
+
+impl Helpdesk {
+    /// The model to use for agent suggestions in `tenant`: none when no model is
+    /// configured or the tenant's AI autonomy is off.
+    pub(crate) fn suggestion_model(&self, tenant: &Tenant) -> Option<&dyn LanguageModel> {
+        self.inner
+            .model
+            .as_deref()
+            .filter(|_| tenant.settings.ai_autonomy.allows_suggestions())
+    }
+
+    /// The top `k` knowledge-base chunks for `query` (none without a knowledge base).
+    pub(crate) async fn kb_search(
+        &self,
+        tenant: &Tenant,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<ScoredChunk>> {
+        match &self.inner.knowledge_base {
+            Some(kb) => kb.search(tenant.id, query, k).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The public thread of a ticket (replies and chat turns, oldest first).
+    pub(crate) async fn public_thread(&self, ticket: &Ticket) -> Result<Vec<Message>> {
+        let mut messages = self
+            .inner
+            .store
+            .list_messages(ticket.tenant_id, ticket.id)
+            .await?;
+        messages.retain(|m| m.kind.customer_visible());
+        Ok(messages)
+    }
+
+    /// Suggests a reply for an agent. The draft is stored on the ticket as a
+    /// [`MessageKind::Draft`], never visible to the customer, with [`DraftInfo`] recording
+    /// its source; decide on it with [`Helpdesk::decide_draft`].
+    ///
+    /// With a model (autonomy at least Suggest) the draft is built from the thread, the
+    /// customer's earlier tickets and the top knowledge-base chunks. Otherwise (or when
+    /// the model fails) it is the last agent reply of the most similar resolved ticket of
+    /// the tenant (needs an embedder), or else the best knowledge-base passage, starting
+    /// with a label that says so. Fails with `InvalidState` when nothing can be suggested.
+    pub async fn suggest_reply(&self, actor: &Actor, id: TicketId) -> Result<Message> {
+        let (tenant, user) = self.check(actor, Action::UseCopilot).await?;
+        let ticket = self.visible_ticket(actor, id).await?;
+        if ticket.merged_into.is_some() {
+            return Err(Error::InvalidState(format!(
+                "ticket #{} was merged; draft on the surviving ticket",
+                ticket.number
+            )));
+        }
+        let thread = self.public_thread(&ticket).await?;
+        let query = match thread
+            .iter()
+            .rev()
+            .find(|m| m.author_kind == AuthorKind::Customer)
+        {
+            Some(last) => format!("{}\n{}", ticket.subject, last.body),
+            None => ticket_text(&ticket),
+        };
+        let chunks = self
+            .kb_search(&tenant, &query, self.inner.config.kb_top_k)
+            .await?;
+
+        let mut built = None;
+        if let Some(model) = self.suggestion_model(&tenant) {
+            let earlier = self.earlier_tickets(&ticket).await?;
+            let request = prompts::draft_request(&DraftContext {
+                ticket: &ticket,
+                thread: &thread,
+                earlier_tickets: &earlier,
+                chunks: &chunks,
+            });
+            match output::generate_json_within::<DraftAnswer>(
+                model,
+                request,
+                self.inner.config.model_timeout,
+            )
+            .await
+            {
+                Ok(answer) if !answer.reply.trim().is_empty() => {
+                    built = Some((
+                        output::bounded(&answer.reply, validate::MAX_BODY_CHARS),
+                        citations_for(&answer.cited_chunk_ids, &chunks),
+                        DraftSource::Llm,
+                    ));
+                }
+                Ok(_) => tracing::warn!(%id, "model drafted an empty reply; using a fallback"),
+                Err(e) => {
+                    tracing::warn!(%id, error = %e, "draft model call failed; using a fallback");
+                }
+            }
+        }
+        if built.is_none()
+            && let Some((similar, reply)) = self.similar_resolved_reply(&tenant, &ticket).await?
+        {
+            let label = fallback_label(DraftSource::SimilarTicket, &format!("#{}", similar.number));
+            built = Some((
+                format!("{label}\n\n{}", reply.body),
+                Vec::new(),
+                DraftSource::SimilarTicket,
+            ));
+        }
+        if built.is_none()
+            && let Some(best) = chunks.iter().find(|c| c.score > 0.0)
+        {
+            let label = fallback_label(DraftSource::KbPassage, &best.title);
+            built = Some((
+                format!("{label}\n\n{}", best.text),
+                citations_for(std::slice::from_ref(&best.chunk_id), &chunks),
+                DraftSource::KbPassage,
+            ));
+        }
+        let Some((body, citations, source)) = built else {
+            return Err(Error::InvalidState(
+                "no suggestion available: no language model, similar resolved ticket or \
+                 knowledge-base passage"
+                    .into(),
+            ));
+        };
+        let now = self.now();
+        let draft = Message {
+            id: MessageId::new(),
+            tenant_id: tenant.id,
+            ticket_id: ticket.id,
+            author: None,
+            author_kind: AuthorKind::Bot,
+            kind: MessageKind::Draft,
+            body,
+            created_at: now,
+            citations,
+            draft: Some(DraftInfo {
+                source,
+                state: DraftState::Proposed,
+                decided_at: None,
+                sent_as: None,
+            }),
+        };
+        self.mutate_ticket(tenant.id, id, |current| {
+            let mut change = Change::of(current, now, Some(user.id));
+            change.add_built_message(draft.clone());
+            Ok(change.finish())
+        })
+        .await?;
+        Ok(draft)
+    }
+
+    /// Records what an agent did with a draft: sent as is (Accepted), sent after editing
+    /// (Edited) or thrown away (Discarded), with a `DraftDecided` event. A sent draft
+    /// becomes a public agent reply exactly like [`Helpdesk::reply`] (first-response
+    /// tracking, the requester is notified); a fallback label is removed before sending.
+    pub async fn decide_draft(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        draft_id: MessageId,
+        decision: DraftDecision,
+    ) -> Result<DraftOutcome> {
+        let (tenant, user) = self.check(actor, Action::UseCopilot).await?;
+        let ticket = self.visible_ticket(actor, ticket_id).await?;
+        let (draft, _) = self.proposed_draft(&ticket, draft_id).await?;
+        let original = strip_label(&draft.body);
+        let (state, body) = match &decision {
+            DraftDecision::Send => (DraftState::Accepted, Some(original)),
+            DraftDecision::SendEdited(text) => {
+                let text = strip_label(&validate::body("body", text, true)?);
+                if text.trim().is_empty() {
+                    return Err(Error::validation("body", "must not be empty"));
+                }
+                let state = if text.trim() == original.trim() {
+                    DraftState::Accepted
+                } else {
+                    DraftState::Edited
+                };
+                (state, Some(text))
+            }
+            DraftDecision::Discard => (DraftState::Discarded, None),
+        };
+        if body.is_some() {
+            authorize(actor, Action::Reply)?;
+            if ticket.merged_into.is_some() {
+                return Err(Error::InvalidState(format!(
+                    "ticket #{} was merged into another ticket; reply there",
+                    ticket.number
+                )));
+            }
+        }
+        let now = self.now();
+        // Not `mutate_ticket`: the draft's state is re-read after the ticket on every
+        // attempt, so of two concurrent decisions exactly one commits (the other one's
+        // ticket version is stale, and on retry it sees the draft decided).
+        let store = &self.inner.store;
+        let attempts = self.inner.config.max_conflict_retries.max(1);
+        for attempt in 0..attempts {
+            let current = store
+                .get_ticket(tenant.id, ticket_id)
+                .await?
+                .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+            let (draft, info) = self.proposed_draft(&current, draft_id).await?;
+            if body.is_some() && current.status == TicketStatus::Closed {
+                return Err(Error::InvalidState(
+                    "the ticket is closed; a draft cannot be sent".into(),
+                ));
+            }
+            let mut change = Change::of(&current, now, Some(user.id));
+            let reply = body
+                .clone()
+                .map(|b| add_agent_reply(&mut change, user.id, b));
+            let mut decided = draft.clone();
+            decided.draft = Some(DraftInfo {
+                state,
+                decided_at: Some(now),
+                sent_as: reply.as_ref().map(|r| r.id),
+                ..info
+            });
+            change.push(EventKind::DraftDecided {
+                message_id: draft.id,
+                state,
+            });
+            change.replace_message(decided.clone());
+            let write = change.finish();
+            match store.update_ticket(current.version, &write).await {
+                Ok(()) => {
+                    return Ok(DraftOutcome {
+                        draft: decided,
+                        reply,
+                        ticket: write.ticket,
+                    });
+                }
+                Err(Error::Conflict { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Conflict {
+            entity: "ticket",
+            id: ticket_id.to_string(),
+            expected: 0,
+        })
+    }
+
+    /// A draft of `ticket` that is still undecided, with its draft information.
+    async fn proposed_draft(
+        &self,
+        ticket: &Ticket,
+        draft_id: MessageId,
+    ) -> Result<(Message, DraftInfo)> {
+        let draft = self
+            .inner
+            .store
+            .get_message(ticket.tenant_id, draft_id)
+            .await?
+            .filter(|m| m.ticket_id == ticket.id && m.kind == MessageKind::Draft)
+            .ok_or_else(|| Error::not_found("draft", draft_id))?;
+        let info = draft
+            .draft
+            .clone()
+            .ok_or_else(|| Error::InvalidState("the draft has no draft information".into()))?;
+        if info.state != DraftState::Proposed {
+            return Err(Error::InvalidState(format!(
+                "this draft was already decided ({:?})",
+                info.state
+            )));
+        }
+        Ok((draft, info))
+    }
+
+    /// A short summary of a ticket with the customer's open questions, for agents. Written
+    /// by the model when one is configured and allowed; otherwise (or when it fails) an
+    /// extractive summary labelled as such.
+    pub async fn summarize(&self, actor: &Actor, id: TicketId) -> Result<TicketSummary> {
+        let (tenant, _) = self.check(actor, Action::UseCopilot).await?;
+        let ticket = self.visible_ticket(actor, id).await?;
+        let thread = self.public_thread(&ticket).await?;
+        if let Some(model) = self.suggestion_model(&tenant) {
+            let request = prompts::summary_request(&ticket, &thread);
+            match output::generate_json_within::<SummaryAnswer>(
+                model,
+                request,
+                self.inner.config.model_timeout,
+            )
+            .await
+            {
+                Ok(answer) if !answer.summary.trim().is_empty() => {
+                    return Ok(TicketSummary {
+                        summary: output::bounded(&answer.summary, 1000),
+                        open_questions: answer
+                            .open_questions
+                            .iter()
+                            .map(|q| output::bounded(q, 300))
+                            .filter(|q| !q.is_empty())
+                            .take(10)
+                            .collect(),
+                        source: SummarySource::Llm,
+                    });
+                }
+                Ok(_) => tracing::warn!(%id, "model wrote an empty summary; using extractive"),
+                Err(e) => tracing::warn!(%id, error = %e, "summary model call failed"),
+            }
+        }
+        Ok(extractive_summary(&ticket, &thread))
+    }
+
+    /// The `k` (1..=50) knowledge-base chunks most related to a ticket, best first (empty
+    /// without a knowledge base).
+    pub async fn related_articles(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        k: usize,
+    ) -> Result<Vec<ScoredChunk>> {
+        let (tenant, _) = self.check(actor, Action::UseCopilot).await?;
+        if !(1..=50).contains(&k) {
+            return Err(Error::validation("k", "must be 1..=50"));
+        }
+        let ticket = self.visible_ticket(actor, id).await?;
+        self.kb_search(&tenant, &ticket_text(&ticket), k).await
+    }
+
+    async fn earlier_tickets(&self, ticket: &Ticket) -> Result<Vec<Ticket>> {
+        let query = TicketQuery {
+            requester: Some(ticket.requester),
+            sort: TicketSort::Newest,
+            limit: (EARLIER_TICKETS + 1) as u32,
+            ..TicketQuery::default()
+        };
+        let mut page = self
+            .inner
+            .store
+            .list_tickets(ticket.tenant_id, &query)
+            .await?;
+        page.items.retain(|t| t.id != ticket.id);
+        page.items.truncate(EARLIER_TICKETS);
+        Ok(page.items)
+    }
+
+    /// The most similar resolved (or closed) ticket of the tenant that has an agent reply,
+    /// with that reply; needs an embedder.
+    async fn similar_resolved_reply(
+        &self,
+        tenant: &Tenant,
+        ticket: &Ticket,
+    ) -> Result<Option<(Ticket, Message)>> {
+        let Some(embedder) = &self.inner.embedder else {
+            return Ok(None);
+        };
+        let query = TicketQuery {
+            statuses: vec![TicketStatus::Resolved, TicketStatus::Closed],
+            sort: TicketSort::Newest,
+            limit: SIMILAR_POOL,
+            ..TicketQuery::default()
+        };
+        let pool: Vec<Ticket> = self
+            .inner
+            .store
+            .list_tickets(tenant.id, &query)
+            .await?
+            .items
+            .into_iter()
+            .filter(|t| t.id != ticket.id && t.merged_into.is_none())
+            .collect();
+        if pool.is_empty() {
+            return Ok(None);
+        }
+        let texts: Vec<String> = pool.iter().map(ticket_text).collect();
+        let vectors = embedder.embed(&texts, EmbedKind::Document).await?;
+        let target = embedder
+            .embed(&[ticket_text(ticket)], EmbedKind::Query)
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let mut ranked: Vec<(f32, &Ticket)> = vectors
+            .iter()
+            .map(|v| cosine(&target, v))
+            .zip(&pool)
+            .filter(|(score, _)| *score >= MIN_SIMILARITY)
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, candidate) in ranked.into_iter().take(5) {
+            let messages = self
+                .inner
+                .store
+                .list_messages(tenant.id, candidate.id)
+                .await?;
+            let reply = messages
+                .into_iter()
+                .rev()
+                .find(|m| m.kind == MessageKind::Reply && m.author_kind == AuthorKind::Agent);
+            if let Some(reply) = reply {
+                return Ok(Some((candidate.clone(), reply)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_stripped_before_sending() {
+        let label = fallback_label(DraftSource::SimilarTicket, "#12");
+        assert_eq!(label, "[Suggested from a similar resolved ticket #12]");
+        assert_eq!(strip_label(&format!("{label}\n\nHello")), "Hello");
+        assert_eq!(strip_label("Hello [x]"), "Hello [x]");
+    }
+
+    #[test]
+    fn sentences_split_on_punctuation_and_lines() {
+        assert_eq!(
+            sentences("Hi. Can you help?\nThanks"),
+            ["Hi.", "Can you help?", "Thanks"]
+        );
+    }
+}

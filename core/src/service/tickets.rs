@@ -142,7 +142,8 @@ impl Helpdesk {
         Ok(out)
     }
 
-    /// Opens a ticket: validate, triage (never fails), SLA, route, then one atomic write of
+    /// Opens a ticket: validate, triage (never fails), SLA, route (except chat tickets, which
+    /// the bot answers first and the router assigns at handoff), then one atomic write of
     /// the ticket with its `Created`, `Triaged`, `SlaScheduled` and `Assigned` events and the
     /// assignee's notification. With an idempotency key already used by the same requester,
     /// returns that ticket instead (`created: false`).
@@ -185,13 +186,13 @@ impl Helpdesk {
                 requester.id
             }
         };
-        if let Some(key) = &key {
-            if let Some(existing) = self.existing_for_key(tenant, key, requester).await? {
-                return Ok(OpenOutcome {
-                    ticket: existing,
-                    created: false,
-                });
-            }
+        if let Some(key) = &key
+            && let Some(existing) = self.existing_for_key(tenant, key, requester).await?
+        {
+            return Ok(OpenOutcome {
+                ticket: existing,
+                created: false,
+            });
         }
 
         let triage = self
@@ -256,13 +257,16 @@ impl Helpdesk {
             now,
         )?;
         change.push(EventKind::SlaScheduled { sla: due });
-        let candidates = self.routing_candidates(tenant).await?;
-        if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
-            change.push(EventKind::Assigned {
-                from: None,
-                to: Some(assignee),
-            });
-            change.notify(vec![assignee], NotificationKind::Assigned);
+        // A chat ticket is answered by the bot first; it is routed to a human at handoff.
+        if change.ticket().channel != Channel::Chat {
+            let candidates = self.routing_candidates(tenant).await?;
+            if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
+                change.push(EventKind::Assigned {
+                    from: None,
+                    to: Some(assignee),
+                });
+                change.notify(vec![assignee], NotificationKind::Assigned);
+            }
         }
         let mut write = change.finish();
         write.idempotency_key = key.clone();
@@ -402,14 +406,7 @@ impl Helpdesk {
             .mutate_ticket(tenant.id, id, |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 if actor.is_staff() {
-                    breach_if_late_response(&mut change, current);
-                    change.add_message(
-                        Some(user.id),
-                        AuthorKind::Agent,
-                        MessageKind::Reply,
-                        body.clone(),
-                    );
-                    change.notify(vec![current.requester], NotificationKind::Replied);
+                    add_agent_reply(&mut change, user.id, body.clone());
                     if let Some(to) = reply.status_after {
                         check_transition(actor.role, change.ticket().status, to)?;
                         set_status(&mut change, &tenant, to)?;
@@ -832,6 +829,17 @@ pub(crate) fn set_status(change: &mut Change, tenant: &Tenant, to: TicketStatus)
         NotificationKind::StatusChanged { from, to },
     );
     Ok(())
+}
+
+/// Adds a public agent reply to a change: flags a late first response, stores the reply
+/// (which sets `first_response_at`) and notifies the requester. Used by `reply` and by
+/// sending an AI draft.
+pub(crate) fn add_agent_reply(change: &mut Change, author: UserId, body: String) -> Message {
+    let before = change.ticket().clone();
+    breach_if_late_response(change, &before);
+    let message = change.add_message(Some(author), AuthorKind::Agent, MessageKind::Reply, body);
+    change.notify(vec![before.requester], NotificationKind::Replied);
+    message
 }
 
 /// Flags a first-response breach when the first agent reply comes after the due time.

@@ -4,6 +4,7 @@
 //!   request, and fails clearly when the script runs out.
 //! * [`FakeEmbedder`]: deterministic bag-of-words vectors, so similar texts are close.
 //! * [`ManualClock`]: time that moves only when a test moves it.
+//! * [`InMemoryKnowledgeBase`]: exact cosine search over paragraph chunks, per tenant.
 //! * [`conformance`] and [`store_conformance_tests!`](crate::store_conformance_tests): the
 //!   storage conformance suite every backend runs.
 //! * [`fixtures`]: builders for tenants, users and tickets used by the suite.
@@ -12,10 +13,11 @@
 mod clock;
 pub mod conformance;
 mod embedder;
-mod knowledge_base;
 pub mod fixtures;
+mod knowledge_base;
 mod mock_llm;
 
 pub use clock::ManualClock;
 pub use embedder::FakeEmbedder;
+pub use knowledge_base::InMemoryKnowledgeBase;
 pub use mock_llm::{MockLanguageModel, MockTurn};
