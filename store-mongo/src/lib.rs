@@ -1,1 +1,18 @@
-//! helpdesk-store-mongo (in progress).
+#![doc = include_str!("../README.md")]
+
+mod accounts;
+mod articles;
+mod chat;
+mod codec;
+mod error;
+mod mapping;
+mod outbox;
+mod schema;
+mod store;
+mod tickets;
+
+pub use store::MongoStore;
+
+/// The driver crates this store is built on, for hosts that build their own
+/// [`Database`](mongodb::Database) handle with matching versions.
+pub use {bson, mongodb};

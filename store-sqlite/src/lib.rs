@@ -1,1 +1,107 @@
-//! helpdesk-store-sqlite (in progress).
+#![doc = include_str!("../README.md")]
+
+mod analytics;
+mod articles;
+mod chat;
+mod codec;
+mod connect;
+mod error;
+mod leases;
+mod listing;
+mod outbox;
+mod people;
+mod tickets;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use helpdesk_core::Store;
+use helpdesk_core::store::Capabilities;
+use helpdesk_core::{Error, Result};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::error::db;
+
+/// The SQLite implementation of the helpdesk store contract.
+///
+/// Cheap to clone (the pool is a shared handle). See the [crate docs](crate) for the
+/// schema, the guarantees and the error mapping.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+    shared: bool,
+    /// The directory of a [`temporary`](Self::temporary) store, removed with the last clone.
+    temp_dir: Option<Arc<tempfile::TempDir>>,
+}
+
+impl SqliteStore {
+    /// Wraps the host's pool. Migrations are not run: call [`migrate`](Self::migrate).
+    /// Configure the pool's connect options with foreign keys on, WAL and a busy timeout,
+    /// as [`connect`](Self::connect) does.
+    pub fn new(pool: SqlitePool) -> Self {
+        let path = pool.connect_options().get_filename().to_path_buf();
+        Self::from_parts(pool, path, true)
+    }
+
+    fn from_parts(pool: SqlitePool, path: PathBuf, shared: bool) -> Self {
+        Self {
+            pool,
+            path,
+            shared,
+            temp_dir: None,
+        }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The database file (`:memory:` for [`in_memory`](Self::in_memory)).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction that holds the write lock from its first statement, so
+    /// a read-then-write cannot fail on a stale snapshot; waits up to the busy timeout.
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        error::BACKEND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(true, true, self.shared)
+    }
+}
+
+/// Commits a transaction.
+async fn commit(tx: Transaction<'static, Sqlite>) -> Result<()> {
+    tx.commit().await.map_err(db)
+}
+
+/// A missing row of a versioned entity: `Conflict` when it exists with another version,
+/// `NotFound` when it does not exist in the tenant.
+fn conflict_or_missing(exists: bool, entity: &'static str, id: String, expected: u64) -> Error {
+    if exists {
+        Error::Conflict {
+            entity,
+            id,
+            expected,
+        }
+    } else {
+        Error::NotFound { entity, id }
+    }
+}

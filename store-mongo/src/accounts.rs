@@ -1,0 +1,201 @@
+//! Tenants, users and login sessions.
+
+use async_trait::async_trait;
+use bson::doc;
+use helpdesk_core::domain::{AuthSession, Role, Tenant, User};
+use helpdesk_core::store::{TenantStore, UserStore};
+use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
+use jiff::Timestamp;
+
+use crate::codec::{at_or_before, to_bson};
+use crate::error::{driver, is_duplicate_key};
+use crate::mapping::{session_doc, session_from, tenant_doc, tenant_from, user_doc, user_from};
+use crate::schema::{SESSIONS, TENANTS, USERS};
+use crate::store::MongoStore;
+
+#[async_trait]
+impl TenantStore for MongoStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        let d = tenant_doc(tenant)?;
+        match self.coll(TENANTS).insert_one(d).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => {
+                // Report the slug first, like the reference store.
+                let slug_taken = self
+                    .find_one(TENANTS, doc! { "slug": &tenant.slug })
+                    .await?
+                    .is_some();
+                Err(if slug_taken {
+                    Error::Duplicate {
+                        kind: DuplicateKind::TenantSlug,
+                        value: tenant.slug.clone(),
+                    }
+                } else {
+                    Error::Duplicate {
+                        kind: DuplicateKind::Id,
+                        value: tenant.id.to_string(),
+                    }
+                })
+            }
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
+        self.find_one(TENANTS, doc! { "_id": id.to_string() })
+            .await?
+            .map(|d| tenant_from(&d))
+            .transpose()
+    }
+
+    async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+        self.find_one(TENANTS, doc! { "slug": slug })
+            .await?
+            .map(|d| tenant_from(&d))
+            .transpose()
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
+        let id = tenant.id.to_string();
+        let result = self
+            .coll(TENANTS)
+            .update_one(
+                doc! { "_id": &id, "tenant_id": &id },
+                doc! { "$set": {
+                    "name": &tenant.name,
+                    "settings": to_bson(&tenant.settings, "tenant settings")?,
+                } },
+            )
+            .await
+            .map_err(driver)?;
+        if result.matched_count == 0 {
+            return Err(Error::not_found("tenant", tenant.id));
+        }
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        self.find_all(TENANTS, doc! {}, doc! { "created_at": 1, "_id": 1 }, 0)
+            .await?
+            .iter()
+            .map(tenant_from)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl UserStore for MongoStore {
+    async fn create_user(&self, user: &User) -> Result<()> {
+        match self.coll(USERS).insert_one(user_doc(user)?).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(self.user_duplicate(user).await?),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
+        self.find_one(
+            USERS,
+            doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() },
+        )
+        .await?
+        .map(|d| user_from(&d))
+        .transpose()
+    }
+
+    async fn get_user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<User>> {
+        self.find_one(
+            USERS,
+            doc! { "tenant_id": tenant.to_string(), "email": email },
+        )
+        .await?
+        .map(|d| user_from(&d))
+        .transpose()
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        let filter = doc! { "_id": user.id.to_string(), "tenant_id": user.tenant_id.to_string() };
+        match self.coll(USERS).replace_one(filter, user_doc(user)?).await {
+            Ok(r) if r.matched_count == 0 => Err(Error::not_found("user", user.id)),
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
+                kind: DuplicateKind::Email,
+                value: user.email.clone(),
+            }),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>> {
+        let mut filter = doc! { "tenant_id": tenant.to_string() };
+        if let Some(role) = role {
+            filter.insert("role", role.as_str());
+        }
+        self.find_all(USERS, filter, doc! { "created_at": 1, "_id": 1 }, 0)
+            .await?
+            .iter()
+            .map(user_from)
+            .collect()
+    }
+
+    async fn create_session(&self, session: &AuthSession) -> Result<()> {
+        match self.coll(SESSIONS).insert_one(session_doc(session)).await {
+            Ok(_) => Ok(()),
+            // The token hash is a secret's digest: it is not echoed.
+            Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
+                kind: DuplicateKind::Id,
+                value: "session".into(),
+            }),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    async fn get_session(&self, token_hash: &str) -> Result<Option<AuthSession>> {
+        self.find_one(SESSIONS, doc! { "_id": token_hash })
+            .await?
+            .map(|d| session_from(&d))
+            .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.coll(SESSIONS)
+            .delete_one(doc! { "_id": token_hash })
+            .await
+            .map_err(driver)?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
+        let result = self
+            .coll(SESSIONS)
+            .delete_many(doc! { "expires_at": at_or_before(now) })
+            .await
+            .map_err(driver)?;
+        Ok(result.deleted_count)
+    }
+}
+
+impl MongoStore {
+    /// Which unique value a failed user insert hit: the e-mail first, like the reference
+    /// store, then the id.
+    async fn user_duplicate(&self, user: &User) -> Result<Error> {
+        let email_taken = self
+            .find_one(
+                USERS,
+                doc! { "tenant_id": user.tenant_id.to_string(), "email": &user.email },
+            )
+            .await?
+            .is_some();
+        Ok(if email_taken {
+            Error::Duplicate {
+                kind: DuplicateKind::Email,
+                value: user.email.clone(),
+            }
+        } else {
+            Error::Duplicate {
+                kind: DuplicateKind::Id,
+                value: user.id.to_string(),
+            }
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! Knowledge-base articles.
+
+use async_trait::async_trait;
+use bson::doc;
+use helpdesk_core::domain::Article;
+use helpdesk_core::store::ArticleStore;
+use helpdesk_core::{ArticleId, DuplicateKind, Error, Result, TenantId};
+
+use crate::codec::int;
+use crate::error::{driver, is_duplicate_key};
+use crate::mapping::{article_doc, article_from};
+use crate::schema::ARTICLES;
+use crate::store::MongoStore;
+
+#[async_trait]
+impl ArticleStore for MongoStore {
+    async fn create_article(&self, article: &Article) -> Result<()> {
+        match self.coll(ARTICLES).insert_one(article_doc(article)?).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
+                kind: DuplicateKind::Id,
+                value: article.id.to_string(),
+            }),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()> {
+        let id = article.id.to_string();
+        let tenant = article.tenant_id.to_string();
+        let guard = doc! {
+            "_id": &id,
+            "tenant_id": &tenant,
+            "version": int(expected_version, "expected_version")?,
+        };
+        let result = self
+            .coll(ARTICLES)
+            .replace_one(guard, article_doc(article)?)
+            .await
+            .map_err(driver)?;
+        if result.matched_count == 1 {
+            return Ok(());
+        }
+        match self
+            .find_one(ARTICLES, doc! { "_id": &id, "tenant_id": &tenant })
+            .await?
+        {
+            None => Err(Error::not_found("article", article.id)),
+            Some(_) => Err(Error::Conflict {
+                entity: "article",
+                id,
+                expected: expected_version,
+            }),
+        }
+    }
+
+    async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
+        let result = self
+            .coll(ARTICLES)
+            .delete_one(doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() })
+            .await
+            .map_err(driver)?;
+        if result.deleted_count == 0 {
+            return Err(Error::not_found("article", id));
+        }
+        Ok(())
+    }
+
+    async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {
+        self.find_one(
+            ARTICLES,
+            doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() },
+        )
+        .await?
+        .map(|d| article_from(&d))
+        .transpose()
+    }
+
+    async fn list_articles(&self, tenant: TenantId) -> Result<Vec<Article>> {
+        self.find_all(
+            ARTICLES,
+            doc! { "tenant_id": tenant.to_string() },
+            doc! { "title": 1, "_id": 1 },
+            0,
+        )
+        .await?
+        .iter()
+        .map(article_from)
+        .collect()
+    }
+}

@@ -1,0 +1,100 @@
+//! Domain values to and from stored documents. Every document carries `tenant_id`; times
+//! are BSON dates; ids are UUID strings; counters are 64-bit integers; closed vocabularies
+//! are their stable strings; nested values that are never queried (tenant settings, triage,
+//! event payloads, notifications, citations) are embedded documents in their serde form.
+
+mod thread;
+mod ticket;
+
+use bson::{Bson, Document, doc};
+use helpdesk_core::Result;
+use helpdesk_core::domain::{AuthSession, Tenant, User};
+
+use crate::codec::{Reader, date, to_bson};
+use crate::schema::{SESSIONS, TENANTS, USERS};
+
+pub(crate) use thread::{
+    article_doc, article_from, chat_doc, chat_from, event_doc, event_from, message_doc,
+    message_from, outbox_doc, outbox_from,
+};
+pub(crate) use ticket::{ticket_body, ticket_from};
+
+/// A tenant document (`tenant_id` repeats `_id`, so every document has one).
+pub(crate) fn tenant_doc(t: &Tenant) -> Result<Document> {
+    Ok(doc! {
+        "_id": t.id.to_string(),
+        "tenant_id": t.id.to_string(),
+        "name": &t.name,
+        "slug": &t.slug,
+        "settings": to_bson(&t.settings, "tenant settings")?,
+        "created_at": date(t.created_at),
+    })
+}
+
+/// Reads a tenant document.
+pub(crate) fn tenant_from(d: &Document) -> Result<Tenant> {
+    let r = Reader::new(d, TENANTS);
+    Ok(Tenant {
+        id: r.parse("_id")?,
+        name: r.str("name")?.to_string(),
+        slug: r.str("slug")?.to_string(),
+        settings: r.serde("settings")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+/// A user document.
+pub(crate) fn user_doc(u: &User) -> Result<Document> {
+    Ok(doc! {
+        "_id": u.id.to_string(),
+        "tenant_id": u.tenant_id.to_string(),
+        "email": &u.email,
+        "name": &u.name,
+        "role": u.role.as_str(),
+        "skills": &u.skills,
+        "capacity": i64::from(u.capacity),
+        "active": u.active,
+        "password_hash": u.password_hash.as_deref().map_or(Bson::Null, |h| Bson::String(h.to_string())),
+        "created_at": date(u.created_at),
+    })
+}
+
+/// Reads a user document.
+pub(crate) fn user_from(d: &Document) -> Result<User> {
+    let r = Reader::new(d, USERS);
+    Ok(User {
+        id: r.parse("_id")?,
+        tenant_id: r.parse("tenant_id")?,
+        email: r.str("email")?.to_string(),
+        name: r.str("name")?.to_string(),
+        role: r.parse("role")?,
+        skills: r.strings("skills")?,
+        capacity: r.u32("capacity")?,
+        active: r.bool("active")?,
+        password_hash: r.opt_string("password_hash")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+/// A login-session document (`_id` = token hash).
+pub(crate) fn session_doc(s: &AuthSession) -> Document {
+    doc! {
+        "_id": &s.token_hash,
+        "tenant_id": s.tenant_id.to_string(),
+        "user_id": s.user_id.to_string(),
+        "created_at": date(s.created_at),
+        "expires_at": date(s.expires_at),
+    }
+}
+
+/// Reads a login-session document.
+pub(crate) fn session_from(d: &Document) -> Result<AuthSession> {
+    let r = Reader::new(d, SESSIONS);
+    Ok(AuthSession {
+        token_hash: r.str("_id")?.to_string(),
+        tenant_id: r.parse("tenant_id")?,
+        user_id: r.parse("user_id")?,
+        created_at: r.time("created_at")?,
+        expires_at: r.time("expires_at")?,
+    })
+}

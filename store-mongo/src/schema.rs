@@ -1,0 +1,196 @@
+//! Collection names and the indexes created on start (idempotent: creating an index that
+//! exists with the same options is a no-op).
+
+use bson::{Document, doc};
+use helpdesk_core::Result;
+use mongodb::options::IndexOptions;
+use mongodb::{Database, IndexModel};
+
+use crate::error::driver;
+
+/// Tenants: `_id` = tenant id.
+pub(crate) const TENANTS: &str = "tenants";
+/// Users: `_id` = user id.
+pub(crate) const USERS: &str = "users";
+/// Login sessions: `_id` = token hash.
+pub(crate) const SESSIONS: &str = "sessions";
+/// Per-tenant ticket number counters: `_id` = tenant id.
+pub(crate) const COUNTERS: &str = "counters";
+/// Tickets: `_id` = ticket id; carries the idempotency key and the pending commit.
+pub(crate) const TICKETS: &str = "tickets";
+/// Ticket events: `_id` = event id.
+pub(crate) const EVENTS: &str = "events";
+/// Ticket messages: `_id` = message id.
+pub(crate) const MESSAGES: &str = "messages";
+/// Notification outbox: `_id` = outbox id.
+pub(crate) const OUTBOX: &str = "outbox";
+/// Knowledge-base articles: `_id` = article id.
+pub(crate) const ARTICLES: &str = "articles";
+/// Chatbot sessions: `_id` = session id.
+pub(crate) const CHAT_SESSIONS: &str = "chat_sessions";
+/// Sweep leases: `_id` = lease name.
+pub(crate) const LEASES: &str = "leases";
+
+fn index(keys: Document, name: &str) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(IndexOptions::builder().name(name.to_string()).build())
+        .build()
+}
+
+fn unique(keys: Document, name: &str) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_string())
+                .unique(true)
+                .build(),
+        )
+        .build()
+}
+
+fn partial(keys: Document, name: &str, unique: bool, filter: Document) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_string())
+                .unique(unique)
+                .partial_filter_expression(filter)
+                .build(),
+        )
+        .build()
+}
+
+/// Every index, per collection. Tenant-scoped indexes start with `tenant_id` (the
+/// suggested shard-key prefix), so unique ones stay enforceable on a sharded cluster.
+fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
+    vec![
+        (TENANTS, vec![unique(doc! { "slug": 1 }, "slug_unique")]),
+        (
+            USERS,
+            vec![
+                unique(doc! { "tenant_id": 1, "email": 1 }, "tenant_email_unique"),
+                index(
+                    doc! { "tenant_id": 1, "created_at": 1, "_id": 1 },
+                    "tenant_created",
+                ),
+            ],
+        ),
+        (
+            SESSIONS,
+            vec![index(doc! { "expires_at": 1 }, "expires_at")],
+        ),
+        (
+            TICKETS,
+            vec![
+                unique(doc! { "tenant_id": 1, "number": 1 }, "tenant_number_unique"),
+                partial(
+                    doc! { "tenant_id": 1, "idempotency_key": 1 },
+                    "tenant_idempotency_key_unique",
+                    true,
+                    doc! { "idempotency_key": { "$type": "string" } },
+                ),
+                index(
+                    doc! { "tenant_id": 1, "priority_rank": -1, "created_at": 1, "_id": 1 },
+                    "tenant_queue",
+                ),
+                index(
+                    doc! { "tenant_id": 1, "created_at": -1, "_id": -1 },
+                    "tenant_newest",
+                ),
+                index(
+                    doc! { "tenant_id": 1, "status": 1, "assignee": 1 },
+                    "tenant_status_assignee",
+                ),
+                // Only tickets with a commit not yet applied (normally none): keeps the
+                // settle queries, tenant-scoped and global, cheap.
+                partial(
+                    doc! { "pending.commit": 1 },
+                    "pending_commit",
+                    false,
+                    doc! { "pending.commit": { "$exists": true } },
+                ),
+            ],
+        ),
+        (
+            EVENTS,
+            vec![index(
+                doc! { "tenant_id": 1, "ticket_id": 1, "version": 1, "seq": 1 },
+                "tenant_ticket_order",
+            )],
+        ),
+        (
+            MESSAGES,
+            vec![
+                index(
+                    doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
+                    "tenant_ticket_order",
+                ),
+                index(
+                    doc! { "tenant_id": 1, "kind": 1, "created_at": 1 },
+                    "tenant_kind_created",
+                ),
+            ],
+        ),
+        (
+            OUTBOX,
+            vec![
+                index(
+                    doc! { "delivered_at": 1, "next_attempt_at": 1, "_id": 1 },
+                    "due",
+                ),
+                index(
+                    doc! { "tenant_id": 1, "created_at": -1, "_id": -1 },
+                    "tenant_newest",
+                ),
+            ],
+        ),
+        (
+            ARTICLES,
+            vec![index(
+                doc! { "tenant_id": 1, "title": 1, "_id": 1 },
+                "tenant_title",
+            )],
+        ),
+        (
+            CHAT_SESSIONS,
+            vec![
+                index(
+                    doc! { "tenant_id": 1, "created_at": -1, "_id": -1 },
+                    "tenant_newest",
+                ),
+                index(
+                    doc! { "tenant_id": 1, "state": 1, "last_activity_at": 1 },
+                    "tenant_state_activity",
+                ),
+            ],
+        ),
+    ]
+}
+
+/// Creates the collections (implicitly, with their first index) and every index.
+pub(crate) async fn ensure(db: &Database) -> Result<()> {
+    for (collection, models) in indexes() {
+        db.collection::<Document>(collection)
+            .create_indexes(models)
+            .await
+            .map_err(driver)?;
+    }
+    // Collections without secondary indexes are created explicitly so that a fresh
+    // database shows the whole schema; an existing collection is fine.
+    let existing = db.list_collection_names().await.map_err(driver)?;
+    for name in [COUNTERS, LEASES] {
+        if !existing.iter().any(|c| c == name) {
+            match db.create_collection(name).await {
+                Ok(()) => {}
+                // NamespaceExists (48): another instance created it concurrently.
+                Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 48) =>
+                    {}
+                Err(e) => return Err(driver(e)),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The store handle: construction, collection access and small query helpers.
+
+use bson::Document;
+use futures_util::TryStreamExt;
+use helpdesk_core::store::{Capabilities, Store};
+use helpdesk_core::{Error, Result};
+use mongodb::{Client, Collection, Database};
+
+use crate::error::{BACKEND, driver};
+use crate::schema;
+
+/// The MongoDB backend of the helpdesk store contract. See the [crate docs](crate) for the
+/// document layout, the commit protocol and the guarantees it gives.
+#[derive(Clone)]
+pub struct MongoStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for MongoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The client's options may hold credentials: only the database name is shown.
+        f.debug_struct("MongoStore")
+            .field("database", &self.db.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MongoStore {
+    /// A store on the host's database handle. Creates the collections and indexes if they
+    /// are missing (idempotent, safe to run from several instances at once).
+    pub async fn new(database: Database) -> Result<Self> {
+        schema::ensure(&database).await?;
+        Ok(Self { db: database })
+    }
+
+    /// Connects to `uri` (a `mongodb://` or `mongodb+srv://` connection string) and opens
+    /// the database `db_name` (1 to 63 bytes, none of `/\. "$` or NUL).
+    pub async fn connect(uri: &str, db_name: &str) -> Result<Self> {
+        validate_db_name(db_name)?;
+        let client = Client::with_uri_str(uri)
+            .await
+            .map_err(|e| Error::Configuration {
+                field: "uri".into(),
+                message: describe_uri_error(&e),
+            })?;
+        Self::new(client.database(db_name)).await
+    }
+
+    /// The database this store writes to (for host tools, backups and tests).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub(crate) fn coll(&self, name: &str) -> Collection<Document> {
+        self.db.collection::<Document>(name)
+    }
+
+    /// All documents matching `filter`, in `sort` order, at most `limit` (0 = no limit).
+    pub(crate) async fn find_all(
+        &self,
+        collection: &str,
+        filter: Document,
+        sort: Document,
+        limit: i64,
+    ) -> Result<Vec<Document>> {
+        let coll = self.coll(collection);
+        let mut find = coll.find(filter).sort(sort);
+        if limit > 0 {
+            find = find.limit(limit);
+        }
+        find.await
+            .map_err(driver)?
+            .try_collect()
+            .await
+            .map_err(driver)
+    }
+
+    /// One document matching `filter`.
+    pub(crate) async fn find_one(
+        &self,
+        collection: &str,
+        filter: Document,
+    ) -> Result<Option<Document>> {
+        self.coll(collection).find_one(filter).await.map_err(driver)
+    }
+
+    /// The documents an aggregation pipeline returns.
+    pub(crate) async fn aggregate(
+        &self,
+        collection: &str,
+        pipeline: Vec<Document>,
+    ) -> Result<Vec<Document>> {
+        self.coll(collection)
+            .aggregate(pipeline)
+            .await
+            .map_err(driver)?
+            .try_collect()
+            .await
+            .map_err(driver)
+    }
+}
+
+/// The URI parse error's category, without echoing the URI (it may hold a password).
+fn describe_uri_error(e: &mongodb::error::Error) -> String {
+    match e.kind.as_ref() {
+        mongodb::error::ErrorKind::InvalidArgument { .. } => {
+            "not a valid MongoDB connection string".to_string()
+        }
+        mongodb::error::ErrorKind::DnsResolve { .. } => {
+            "the SRV/TXT records of the host could not be resolved".to_string()
+        }
+        _ => "the connection string could not be used".to_string(),
+    }
+}
+
+fn validate_db_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 63 {
+        return Err(Error::validation("db_name", "must be 1 to 63 bytes"));
+    }
+    if let Some(c) = name.chars().find(|c| "/\\. \"$\0".contains(*c)) {
+        return Err(Error::validation(
+            "db_name",
+            format!("{c:?} is not allowed in a MongoDB database name"),
+        ));
+    }
+    Ok(())
+}
+
+impl Store for MongoStore {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // Ticket writes are single-document commits (see the crate docs), not transactions;
+        // the text filter is an escaped regex; several app instances may share the store.
+        Capabilities::new(false, false, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn database_names_are_validated() {
+        assert!(validate_db_name("helpdesk").is_ok());
+        for bad in ["", "a.b", "a/b", "a b", "a$b", "a\"b", &"x".repeat(64)] {
+            match validate_db_name(bad) {
+                Err(Error::Validation { field, .. }) => assert_eq!(field, "db_name"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+}

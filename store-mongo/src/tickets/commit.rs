@@ -1,0 +1,286 @@
+//! The ticket commit protocol: a ticket change and everything that belongs to it land in
+//! ONE document write, so no multi-document transaction is needed.
+//!
+//! 1. Commit: the ticket document is inserted (create) or updated with a version guard
+//!    (`{_id, tenant_id, version: expected}`), and the same single-document write stores
+//!    the change's events, messages and outbox entries in the ticket's `pending` field,
+//!    tagged with a fresh commit id. Unique indexes (number, idempotency key) are checked
+//!    by that same write. A write that fails here has written nothing.
+//! 2. Apply: the pending documents are copied into `events`, `messages` and `outbox`
+//!    under their own ids (idempotent: inserts that already happened are skipped, and a
+//!    message revision never overwrites a newer one), then `pending` is removed if it
+//!    still holds this commit.
+//! 3. Settle: whoever finds a ticket with a `pending` field (the next writer of the ticket,
+//!    or a reader of its events, messages, outbox or analytics) applies it first. A writer
+//!    that crashed between 1 and 2 therefore loses nothing, and the next commit of a
+//!    ticket can only happen after the previous one was applied.
+
+use bson::{Bson, Document, doc};
+use futures_util::TryStreamExt;
+use helpdesk_core::store::TicketWrite;
+use helpdesk_core::{DuplicateKind, Error, Result};
+use uuid::Uuid;
+
+use crate::codec::{Reader, at_most, int};
+use crate::error::{driver, is_duplicate_key, only_duplicate_keys, unexpected};
+use crate::mapping::{event_doc, message_doc, outbox_doc, ticket_body};
+use crate::schema::{EVENTS, MESSAGES, OUTBOX, TICKETS};
+use crate::store::MongoStore;
+
+/// How often a writer settles someone else's pending commit before giving up with a
+/// (temporary) conflict.
+const SETTLE_ROUNDS: usize = 8;
+
+/// The same validation as the reference store: everything in a write belongs to the
+/// ticket's tenant (and events to the ticket).
+fn check_write(write: &TicketWrite) -> Result<()> {
+    let t = &write.ticket;
+    let foreign = write
+        .events
+        .iter()
+        .any(|e| e.tenant_id != t.tenant_id || e.ticket_id != t.id)
+        || write.messages.iter().any(|m| m.tenant_id != t.tenant_id)
+        || write.outbox.iter().any(|o| o.tenant_id != t.tenant_id);
+    if foreign {
+        return Err(Error::validation(
+            "write",
+            "events, messages and outbox entries must belong to the ticket's tenant",
+        ));
+    }
+    Ok(())
+}
+
+/// The `pending` sub-document of a commit.
+fn pending_doc(write: &TicketWrite) -> Result<Document> {
+    let version = write.ticket.version;
+    let events = write
+        .events
+        .iter()
+        .enumerate()
+        .map(|(seq, e)| event_doc(e, seq).map(Bson::Document))
+        .collect::<Result<Vec<_>>>()?;
+    let messages = write
+        .messages
+        .iter()
+        .map(|m| message_doc(m, version).map(Bson::Document))
+        .collect::<Result<Vec<_>>>()?;
+    let outbox = write
+        .outbox
+        .iter()
+        .map(|o| outbox_doc(o).map(Bson::Document))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(doc! {
+        "commit": Uuid::now_v7().to_string(),
+        "version": int(version, "version")?,
+        "events": events,
+        "messages": messages,
+        "outbox": outbox,
+    })
+}
+
+fn documents(pending: &Document, field: &str) -> Vec<Document> {
+    match pending.get(field) {
+        Some(Bson::Array(items)) => items
+            .iter()
+            .filter_map(|b| b.as_document().cloned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl MongoStore {
+    /// Inserts a new ticket with its whole write (see the module docs).
+    pub(crate) async fn commit_create(&self, write: &TicketWrite) -> Result<()> {
+        check_write(write)?;
+        let t = &write.ticket;
+        let pending = pending_doc(write)?;
+        let mut d = doc! { "_id": t.id.to_string() };
+        d.extend(ticket_body(t)?);
+        if let Some(key) = &write.idempotency_key {
+            d.insert("idempotency_key", key.as_str());
+        }
+        d.insert("pending", pending.clone());
+        match self.coll(TICKETS).insert_one(d).await {
+            Ok(_) => {
+                self.apply_after_commit(&t.id.to_string(), &pending).await;
+                Ok(())
+            }
+            Err(e) if is_duplicate_key(&e) => Err(self.create_duplicate(write, e).await),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    /// Replaces the ticket when its stored version is `expected` (see the module docs).
+    pub(crate) async fn commit_update(&self, expected: u64, write: &TicketWrite) -> Result<()> {
+        check_write(write)?;
+        let t = &write.ticket;
+        let id = t.id.to_string();
+        let tenant = t.tenant_id.to_string();
+        let expected_i = int(expected, "expected_version")?;
+        let pending = pending_doc(write)?;
+        let mut set = ticket_body(t)?;
+        set.insert("pending", pending.clone());
+        let update = doc! { "$set": set };
+        let guard = doc! {
+            "_id": &id,
+            "tenant_id": &tenant,
+            "version": expected_i,
+            "pending.commit": { "$exists": false },
+        };
+        for _ in 0..SETTLE_ROUNDS {
+            let result = match self
+                .coll(TICKETS)
+                .update_one(guard.clone(), update.clone())
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if is_duplicate_key(&e) => {
+                    return Err(Error::Duplicate {
+                        kind: DuplicateKind::TicketNumber,
+                        value: t.number.to_string(),
+                    });
+                }
+                Err(e) => return Err(driver(e)),
+            };
+            if result.matched_count == 1 {
+                self.apply_after_commit(&id, &pending).await;
+                return Ok(());
+            }
+            let Some(current) = self
+                .find_one(TICKETS, doc! { "_id": &id, "tenant_id": &tenant })
+                .await?
+            else {
+                return Err(Error::not_found("ticket", t.id));
+            };
+            if Reader::new(&current, TICKETS).u64("version")? != expected {
+                return Err(conflict(write, expected));
+            }
+            // Same version, but the commit that produced it is not applied yet: apply it
+            // on its writer's behalf, then try again.
+            if let Some(Bson::Document(other)) = current.get("pending") {
+                self.apply_pending(&id, other).await?;
+            }
+        }
+        Err(conflict(write, expected))
+    }
+
+    /// Applies a just-committed write. The commit is durable already, so a failure here
+    /// does not fail the call: the next writer or reader of the ticket applies it.
+    async fn apply_after_commit(&self, ticket_id: &str, pending: &Document) {
+        if let Err(e) = self.apply_pending(ticket_id, pending).await {
+            tracing::warn!(
+                ticket_id,
+                error = &e as &dyn std::error::Error,
+                "ticket commit stored; applying its events, messages and outbox entries \
+                 failed and is left to the next reader or writer"
+            );
+        }
+    }
+
+    /// Copies a pending commit into its collections (idempotently) and clears it.
+    pub(crate) async fn apply_pending(&self, ticket_id: &str, pending: &Document) -> Result<()> {
+        let p = Reader::new(pending, TICKETS);
+        let commit = p.str("commit")?;
+        let version = p.u64("version")?;
+        for (collection, field) in [(EVENTS, "events"), (OUTBOX, "outbox")] {
+            let docs = documents(pending, field);
+            if docs.is_empty() {
+                continue;
+            }
+            match self.coll(collection).insert_many(docs).ordered(false).await {
+                Ok(_) => {}
+                Err(e) if only_duplicate_keys(&e) => {}
+                Err(e) => return Err(driver(e)),
+            }
+        }
+        for m in documents(pending, "messages") {
+            let filter = doc! {
+                "_id": m.get("_id").cloned().unwrap_or(Bson::Null),
+                "tenant_id": m.get("tenant_id").cloned().unwrap_or(Bson::Null),
+                "ticket_version": at_most(int(version, "version")?),
+            };
+            match self
+                .coll(MESSAGES)
+                .replace_one(filter, m)
+                .upsert(true)
+                .await
+            {
+                Ok(_) => {}
+                // A newer revision exists (or the id is taken): this revision is obsolete.
+                Err(e) if is_duplicate_key(&e) => {}
+                Err(e) => return Err(driver(e)),
+            }
+        }
+        self.coll(TICKETS)
+            .update_one(
+                doc! { "_id": ticket_id, "pending.commit": commit },
+                doc! { "$unset": { "pending": "" } },
+            )
+            .await
+            .map_err(driver)?;
+        Ok(())
+    }
+
+    /// Applies every pending commit of tickets matching `scope` (a tenant, a ticket, or
+    /// everything), so that readers see every acknowledged change.
+    pub(crate) async fn settle(&self, mut scope: Document) -> Result<()> {
+        scope.insert("pending.commit", doc! { "$exists": true });
+        let pending: Vec<Document> = self
+            .coll(TICKETS)
+            .find(scope)
+            .projection(doc! { "pending": 1 })
+            .await
+            .map_err(driver)?
+            .try_collect()
+            .await
+            .map_err(driver)?;
+        for t in pending {
+            let id = Reader::new(&t, TICKETS).str("_id")?.to_string();
+            match t.get("pending") {
+                Some(Bson::Document(p)) => self.apply_pending(&id, p).await?,
+                _ => return Err(unexpected("a pending ticket without its pending commit")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Which unique value a failed ticket insert hit, checked in the reference store's
+    /// order: idempotency key, id, number.
+    async fn create_duplicate(&self, write: &TicketWrite, cause: mongodb::error::Error) -> Error {
+        let t = &write.ticket;
+        let tenant = t.tenant_id.to_string();
+        let checks = async {
+            if let Some(key) = &write.idempotency_key {
+                let filter = doc! { "tenant_id": &tenant, "idempotency_key": key.as_str() };
+                if self.find_one(TICKETS, filter).await?.is_some() {
+                    return Ok(Some((DuplicateKind::IdempotencyKey, key.clone())));
+                }
+            }
+            if self
+                .find_one(TICKETS, doc! { "_id": t.id.to_string() })
+                .await?
+                .is_some()
+            {
+                return Ok(Some((DuplicateKind::Id, t.id.to_string())));
+            }
+            let number = doc! { "tenant_id": &tenant, "number": int(t.number, "number")? };
+            if self.find_one(TICKETS, number).await?.is_some() {
+                return Ok(Some((DuplicateKind::TicketNumber, t.number.to_string())));
+            }
+            Ok::<_, Error>(None)
+        };
+        match checks.await {
+            Ok(Some((kind, value))) => Error::Duplicate { kind, value },
+            Ok(None) => driver(cause),
+            Err(e) => e,
+        }
+    }
+}
+
+fn conflict(write: &TicketWrite, expected: u64) -> Error {
+    Error::Conflict {
+        entity: "ticket",
+        id: write.ticket.id.to_string(),
+        expected,
+    }
+}

@@ -1,0 +1,213 @@
+//! Ticket listings: filtered and cursor-paginated queues, open counts, SLA-due selection.
+
+use bson::{Bson, Document, doc};
+use helpdesk_core::domain::{Ticket, TicketStatus};
+use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
+use helpdesk_core::{Result, TenantId, UserId};
+use jiff::Timestamp;
+
+use crate::codec::{Reader, at_or_before, date, regex_literal};
+use crate::mapping::ticket_from;
+use crate::schema::TICKETS;
+use crate::store::MongoStore;
+
+/// Statuses that are not open work.
+const CLOSED_STATUSES: [TicketStatus; 2] = [TicketStatus::Resolved, TicketStatus::Closed];
+
+/// `{status: {$nin: [resolved, closed]}}` as a filter value.
+pub(super) fn open_status() -> Document {
+    let closed: Vec<&str> = CLOSED_STATUSES.iter().map(|s| s.as_str()).collect();
+    doc! { "$nin": closed }
+}
+
+/// The filter of a query's conditions (without the cursor).
+fn query_filter(tenant: TenantId, q: &TicketQuery) -> Document {
+    let mut f = doc! { "tenant_id": tenant.to_string() };
+    if !q.statuses.is_empty() {
+        let list: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+        f.insert("status", doc! { "$in": list });
+    }
+    if !q.priorities.is_empty() {
+        let list: Vec<&str> = q.priorities.iter().map(|p| p.as_str()).collect();
+        f.insert("priority", doc! { "$in": list });
+    }
+    match q.assignee {
+        None => {}
+        Some(AssigneeFilter::Unassigned) => {
+            f.insert("assignee", Bson::Null);
+        }
+        Some(AssigneeFilter::User(u)) => {
+            f.insert("assignee", u.to_string());
+        }
+    }
+    if let Some(r) = q.requester {
+        f.insert("requester", r.to_string());
+    }
+    if let Some(c) = &q.category {
+        f.insert("category", c.as_str());
+    }
+    let text = q.text.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(text) = text {
+        // Case-insensitive substring, matched literally: the pattern is fully escaped.
+        f.insert(
+            "subject",
+            doc! { "$regex": regex_literal(text), "$options": "i" },
+        );
+    }
+    f
+}
+
+/// The part of the sort order strictly after `c`.
+fn after_cursor(c: &Cursor) -> Document {
+    let created = bson::DateTime::from_millis(c.created_ms);
+    let id = c.id.to_string();
+    match c.sort {
+        TicketSort::PriorityThenAge => {
+            let rank = i32::from(c.priority_rank);
+            doc! { "$or": [
+                { "priority_rank": { "$lt": rank } },
+                { "priority_rank": rank, "created_at": { "$gt": created } },
+                { "priority_rank": rank, "created_at": created, "_id": { "$gt": &id } },
+            ] }
+        }
+        TicketSort::Newest => doc! { "$or": [
+            { "created_at": { "$lt": created } },
+            { "created_at": created, "_id": { "$lt": &id } },
+        ] },
+    }
+}
+
+fn sort_order(sort: TicketSort) -> Document {
+    match sort {
+        TicketSort::PriorityThenAge => doc! { "priority_rank": -1, "created_at": 1, "_id": 1 },
+        TicketSort::Newest => doc! { "created_at": -1, "_id": -1 },
+    }
+}
+
+impl MongoStore {
+    pub(super) async fn list(&self, tenant: TenantId, q: &TicketQuery) -> Result<Page<Ticket>> {
+        let limit = q.effective_limit()? as usize;
+        let cursor = q
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, q.sort))
+            .transpose()?;
+        let mut filter = query_filter(tenant, q);
+        if let Some(c) = &cursor {
+            filter = doc! { "$and": [filter, after_cursor(c)] };
+        }
+        let docs = self
+            .find_all(TICKETS, filter, sort_order(q.sort), limit as i64 + 1)
+            .await?;
+        let has_more = docs.len() > limit;
+        let items = docs
+            .iter()
+            .take(limit)
+            .map(ticket_from)
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if has_more {
+            items.last().map(|t| Cursor::after(t, q.sort).encode())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    pub(super) async fn open_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
+        let pipeline = vec![
+            doc! { "$match": {
+                "tenant_id": tenant.to_string(),
+                "status": open_status(),
+                "assignee": { "$type": "string" },
+            } },
+            doc! { "$group": { "_id": "$assignee", "open": { "$sum": 1_i64 } } },
+            doc! { "$sort": { "_id": 1 } },
+        ];
+        self.aggregate(TICKETS, pipeline)
+            .await?
+            .iter()
+            .map(|d| {
+                let r = Reader::new(d, TICKETS);
+                Ok((r.parse("_id")?, r.u64("open")?))
+            })
+            .collect()
+    }
+
+    pub(super) async fn sla_due(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Ticket>> {
+        let due_by = now;
+        let now = date(now);
+        // A target counts when it is set, due by now and not flagged (first response also
+        // only while unanswered); the ticket's sort key is its earliest counting target.
+        let first_response_counts = doc! { "$and": [
+            { "$ne": [{ "$ifNull": ["$sla.first_response_due", null] }, null] },
+            { "$lte": ["$sla.first_response_due", now] },
+            { "$eq": [{ "$ifNull": ["$first_response_at", null] }, null] },
+            { "$ne": ["$sla.first_response_breached", true] },
+        ] };
+        let resolution_counts = doc! { "$and": [
+            { "$ne": [{ "$ifNull": ["$sla.resolution_due", null] }, null] },
+            { "$lte": ["$sla.resolution_due", now] },
+            { "$ne": ["$sla.resolution_breached", true] },
+        ] };
+        let pipeline = vec![
+            doc! { "$match": {
+                "tenant_id": tenant.to_string(),
+                "status": open_status(),
+                "sla.paused_since": null,
+                "$or": [
+                    {
+                        "sla.first_response_due": at_or_before(due_by),
+                        "first_response_at": null,
+                        "sla.first_response_breached": { "$ne": true },
+                    },
+                    {
+                        "sla.resolution_due": at_or_before(due_by),
+                        "sla.resolution_breached": { "$ne": true },
+                    },
+                ],
+            } },
+            doc! { "$addFields": { "sla_due_key": { "$min": [
+                { "$cond": [first_response_counts, "$sla.first_response_due", null] },
+                { "$cond": [resolution_counts, "$sla.resolution_due", null] },
+            ] } } },
+            doc! { "$sort": { "sla_due_key": 1, "_id": 1 } },
+            doc! { "$limit": i64::from(limit) },
+        ];
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.aggregate(TICKETS, pipeline)
+            .await?
+            .iter()
+            .map(ticket_from)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn text_filter_is_an_escaped_case_insensitive_regex() {
+        let q = TicketQuery {
+            text: Some("  a.b*c(  ".into()),
+            ..TicketQuery::default()
+        };
+        let f = query_filter(TenantId::new(), &q);
+        let subject = f.get_document("subject").unwrap();
+        assert_eq!(subject.get_str("$regex").unwrap(), r"a\.b\*c\(");
+        assert_eq!(subject.get_str("$options").unwrap(), "i");
+        let blank = TicketQuery {
+            text: Some("   ".into()),
+            ..TicketQuery::default()
+        };
+        assert!(!query_filter(TenantId::new(), &blank).contains_key("subject"));
+    }
+}

@@ -1,0 +1,190 @@
+//! Tickets: the commit protocol, listings and analytics.
+
+mod analytics;
+mod commit;
+mod listing;
+
+use async_trait::async_trait;
+use bson::{Bson, doc};
+use helpdesk_core::analytics::Analytics;
+use helpdesk_core::domain::{Event, Message, Ticket};
+use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use helpdesk_core::{MessageId, Result, TenantId, TicketId, UserId};
+use jiff::Timestamp;
+use mongodb::options::ReturnDocument;
+
+use crate::codec::{Reader, at_most, int};
+use crate::error::{driver, is_duplicate_key, unexpected};
+use crate::mapping::{event_from, message_from, ticket_from};
+use crate::schema::{COUNTERS, EVENTS, MESSAGES, TICKETS};
+use crate::store::MongoStore;
+
+/// Rounds of "increment, else create the counter" (two suffice; the rest is slack).
+const COUNTER_ATTEMPTS: usize = 4;
+
+#[async_trait]
+impl TicketStore for MongoStore {
+    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
+        let id = tenant.to_string();
+        for _ in 0..COUNTER_ATTEMPTS {
+            let bumped = self
+                .coll(COUNTERS)
+                .find_one_and_update(
+                    doc! { "_id": &id, "tenant_id": &id },
+                    doc! { "$inc": { "last_number": 1_i64 } },
+                )
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(driver)?;
+            if let Some(d) = bumped {
+                return Reader::new(&d, COUNTERS).u64("last_number");
+            }
+            // First allocation of the tenant: create the counter, then increment it. The
+            // counter is created apart from the increment (not by an upsert) so that racing
+            // first allocations only race on this insert, where losing is harmless.
+            let counter = doc! { "_id": &id, "tenant_id": &id, "last_number": 0_i64 };
+            match self.coll(COUNTERS).insert_one(counter).await {
+                Ok(_) => {}
+                Err(e) if is_duplicate_key(&e) => {}
+                Err(e) => return Err(driver(e)),
+            }
+        }
+        Err(unexpected(
+            "a ticket counter that is neither found nor creatable",
+        ))
+    }
+
+    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
+        self.commit_create(write).await
+    }
+
+    async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
+        self.commit_update(expected_version, write).await
+    }
+
+    async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>> {
+        self.find_one(
+            TICKETS,
+            doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() },
+        )
+        .await?
+        .map(|d| ticket_from(&d))
+        .transpose()
+    }
+
+    async fn get_ticket_by_number(&self, tenant: TenantId, number: u64) -> Result<Option<Ticket>> {
+        let Ok(number) = i64::try_from(number) else {
+            return Ok(None);
+        };
+        self.find_one(
+            TICKETS,
+            doc! { "tenant_id": tenant.to_string(), "number": number },
+        )
+        .await?
+        .map(|d| ticket_from(&d))
+        .transpose()
+    }
+
+    async fn find_by_idempotency_key(
+        &self,
+        tenant: TenantId,
+        key: &str,
+    ) -> Result<Option<TicketId>> {
+        let found = self
+            .coll(TICKETS)
+            .find_one(doc! { "tenant_id": tenant.to_string(), "idempotency_key": key })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(driver)?;
+        found
+            .map(|d| Reader::new(&d, TICKETS).parse("_id"))
+            .transpose()
+    }
+
+    async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>> {
+        self.list(tenant, query).await
+    }
+
+    async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
+        self.open_counts(tenant).await
+    }
+
+    async fn sla_due_tickets(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Ticket>> {
+        self.sla_due(tenant, now, limit).await
+    }
+
+    async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>> {
+        let Some(version) = self.settled_version(tenant, ticket).await? else {
+            return Ok(Vec::new());
+        };
+        // Only events up to the version read: a commit landing meanwhile is not half-seen.
+        let filter = doc! {
+            "tenant_id": tenant.to_string(),
+            "ticket_id": ticket.to_string(),
+            "version": at_most(int(version, "version")?),
+        };
+        self.find_all(EVENTS, filter, doc! { "version": 1, "seq": 1 }, 0)
+            .await?
+            .iter()
+            .map(event_from)
+            .collect()
+    }
+
+    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
+        if self.settled_version(tenant, ticket).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let filter = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
+        self.find_all(MESSAGES, filter, doc! { "created_at": 1, "_id": 1 }, 0)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect()
+    }
+
+    async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
+        self.settle(doc! { "tenant_id": tenant.to_string() })
+            .await?;
+        self.find_one(
+            MESSAGES,
+            doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() },
+        )
+        .await?
+        .map(|d| message_from(&d))
+        .transpose()
+    }
+
+    async fn analytics(
+        &self,
+        tenant: TenantId,
+        range: TimeRange,
+        now: Timestamp,
+    ) -> Result<Analytics> {
+        self.settle(doc! { "tenant_id": tenant.to_string() })
+            .await?;
+        self.compute_analytics(tenant, range, now).await
+    }
+}
+
+impl MongoStore {
+    /// The ticket's version after applying its pending commit, if it has one; `None` when
+    /// the ticket does not exist in the tenant.
+    async fn settled_version(&self, tenant: TenantId, ticket: TicketId) -> Result<Option<u64>> {
+        let found = self
+            .coll(TICKETS)
+            .find_one(doc! { "_id": ticket.to_string(), "tenant_id": tenant.to_string() })
+            .projection(doc! { "version": 1, "pending": 1 })
+            .await
+            .map_err(driver)?;
+        let Some(d) = found else { return Ok(None) };
+        if let Some(Bson::Document(p)) = d.get("pending") {
+            self.apply_pending(&ticket.to_string(), p).await?;
+        }
+        Reader::new(&d, TICKETS).u64("version").map(Some)
+    }
+}

@@ -1,0 +1,84 @@
+//! Duplicate-key errors (11000) become the core duplicate they mean, and nothing is written.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use helpdesk_core::domain::{Priority, Role};
+use helpdesk_core::store::{TenantStore, TicketStore, UserStore};
+use helpdesk_core::testkit::fixtures::{at, new_ticket, tenant, user};
+use helpdesk_core::{DuplicateKind, Error};
+
+use common::fresh_mongo;
+
+fn kind(r: Result<(), Error>) -> DuplicateKind {
+    match r {
+        Err(Error::Duplicate { kind, .. }) => kind,
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+}
+
+#[cfg_attr(
+    not(mongodb_uri_set),
+    ignore = "set MONGODB_URI (see scripts/start-mongo.sh)"
+)]
+#[tokio::test]
+async fn each_unique_index_maps_to_its_kind() {
+    let store = fresh_mongo().await;
+    let t = tenant("acme");
+    store.create_tenant(&t).await.unwrap();
+    let mut same_id = tenant("other-slug");
+    same_id.id = t.id;
+    assert_eq!(kind(store.create_tenant(&same_id).await), DuplicateKind::Id);
+    assert_eq!(
+        kind(store.create_tenant(&tenant("acme")).await),
+        DuplicateKind::TenantSlug
+    );
+
+    let u = user(&t, Role::Agent, "a@acme.test");
+    store.create_user(&u).await.unwrap();
+    let mut same_user_id = user(&t, Role::Agent, "b@acme.test");
+    same_user_id.id = u.id;
+    assert_eq!(
+        kind(store.create_user(&same_user_id).await),
+        DuplicateKind::Id
+    );
+
+    let mut first = new_ticket(t.id, u.id, 1, "One", Priority::Low, at(0));
+    first.idempotency_key = Some("k".into());
+    store.create_ticket(&first).await.unwrap();
+    // Key and number both taken: the key is reported (the reference store's order).
+    let mut both = new_ticket(t.id, u.id, 1, "Two", Priority::Low, at(1));
+    both.idempotency_key = Some("k".into());
+    assert_eq!(
+        kind(store.create_ticket(&both).await),
+        DuplicateKind::IdempotencyKey
+    );
+    let mut same_ticket_id = new_ticket(t.id, u.id, 2, "Three", Priority::Low, at(2));
+    same_ticket_id.ticket.id = first.ticket.id;
+    for e in &mut same_ticket_id.events {
+        e.ticket_id = first.ticket.id;
+    }
+    assert_eq!(
+        kind(store.create_ticket(&same_ticket_id).await),
+        DuplicateKind::Id
+    );
+    // Tickets without a key never collide on the partial key index.
+    for n in 2..5 {
+        store
+            .create_ticket(&new_ticket(t.id, u.id, n, "No key", Priority::Low, at(3)))
+            .await
+            .unwrap();
+    }
+    // An update that moves a ticket onto a used number.
+    let mut renumbered =
+        helpdesk_core::testkit::fixtures::change(&first.ticket, vec![], at(4), None);
+    renumbered.ticket.number = 3;
+    assert_eq!(
+        kind(store.update_ticket(1, &renumbered).await),
+        DuplicateKind::TicketNumber
+    );
+    assert_eq!(
+        store.get_ticket(t.id, first.ticket.id).await.unwrap(),
+        Some(first.ticket)
+    );
+}

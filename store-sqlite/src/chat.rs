@@ -1,0 +1,170 @@
+//! Chatbot sessions.
+
+use async_trait::async_trait;
+use helpdesk_core::domain::{ChatSession, ChatState};
+use helpdesk_core::store::ChatStore;
+use helpdesk_core::{ChatSessionId, Result, TenantId, UserId};
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+
+use crate::codec::{Columns, enum_str, int, ms, opt_ms};
+use crate::error::{db, insert_err};
+use crate::{SqliteStore, conflict_or_missing};
+
+macro_rules! chat_columns {
+    () => {
+        "id, tenant_id, customer, ticket_id, state, handoff_reason, \
+     resolved_by_bot, created_at, last_activity_at, closed_at, version"
+    };
+}
+
+fn chat_from(row: &SqliteRow) -> Result<ChatSession> {
+    let c = Columns(row);
+    Ok(ChatSession {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        customer: c.id("customer")?,
+        ticket_id: c.opt_id("ticket_id")?,
+        state: c.serde_enum("state")?,
+        handoff_reason: c.opt_text("handoff_reason")?,
+        resolved_by_bot: c.bool("resolved_by_bot")?,
+        created_at: c.ts("created_at")?,
+        last_activity_at: c.ts("last_activity_at")?,
+        closed_at: c.opt_ts("closed_at")?,
+        version: c.u64("version")?,
+    })
+}
+
+#[async_trait]
+impl ChatStore for SqliteStore {
+    async fn create_chat_session(&self, session: &ChatSession) -> Result<()> {
+        sqlx::query(concat!(
+            "INSERT INTO chat_sessions (",
+            chat_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(session.id.to_string())
+        .bind(session.tenant_id.to_string())
+        .bind(session.customer.to_string())
+        .bind(session.ticket_id.map(|t| t.to_string()))
+        .bind(enum_str(&session.state, "state")?)
+        .bind(&session.handoff_reason)
+        .bind(session.resolved_by_bot)
+        .bind(ms(session.created_at))
+        .bind(ms(session.last_activity_at))
+        .bind(opt_ms(session.closed_at))
+        .bind(int(session.version, "version")?)
+        .execute(&self.pool)
+        .await
+        .map_err(insert_err(session.id))?;
+        Ok(())
+    }
+
+    async fn get_chat_session(
+        &self,
+        tenant: TenantId,
+        id: ChatSessionId,
+    ) -> Result<Option<ChatSession>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chat_sessions WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(chat_from)
+        .transpose()
+    }
+
+    async fn update_chat_session(
+        &self,
+        expected_version: u64,
+        session: &ChatSession,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE chat_sessions SET customer = ?, ticket_id = ?, state = ?, \
+             handoff_reason = ?, resolved_by_bot = ?, created_at = ?, last_activity_at = ?, \
+             closed_at = ?, version = ? WHERE tenant_id = ? AND id = ? AND version = ?",
+        )
+        .bind(session.customer.to_string())
+        .bind(session.ticket_id.map(|t| t.to_string()))
+        .bind(enum_str(&session.state, "state")?)
+        .bind(&session.handoff_reason)
+        .bind(session.resolved_by_bot)
+        .bind(ms(session.created_at))
+        .bind(ms(session.last_activity_at))
+        .bind(opt_ms(session.closed_at))
+        .bind(int(session.version, "version")?)
+        .bind(session.tenant_id.to_string())
+        .bind(session.id.to_string())
+        .bind(int(expected_version, "expected_version")?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            let found: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM chat_sessions WHERE tenant_id = ? AND id = ?)",
+            )
+            .bind(session.tenant_id.to_string())
+            .bind(session.id.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            return Err(conflict_or_missing(
+                found,
+                "chat_session",
+                session.id.to_string(),
+                expected_version,
+            ));
+        }
+        crate::commit(tx).await
+    }
+
+    async fn list_chat_sessions(
+        &self,
+        tenant: TenantId,
+        customer: Option<UserId>,
+    ) -> Result<Vec<ChatSession>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chat_sessions WHERE tenant_id = ?1 \
+             AND (?2 IS NULL OR customer = ?2) ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(tenant.to_string())
+        .bind(customer.map(|c| c.to_string()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(chat_from)
+        .collect()
+    }
+
+    async fn idle_chat_sessions(
+        &self,
+        tenant: TenantId,
+        idle_before: Timestamp,
+    ) -> Result<Vec<ChatSession>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            chat_columns!(),
+            " FROM chat_sessions WHERE tenant_id = ? AND state <> ? \
+             AND last_activity_at < ? ORDER BY last_activity_at, id"
+        ))
+        .bind(tenant.to_string())
+        .bind(enum_str(&ChatState::Closed, "state")?)
+        .bind(ms(idle_before))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(chat_from)
+        .collect()
+    }
+}

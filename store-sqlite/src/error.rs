@@ -1,0 +1,134 @@
+//! The backend's private error enum and its mapping into the core [`Error`].
+
+use std::path::PathBuf;
+
+use helpdesk_core::{BoxError, Error};
+
+/// The backend name used in core errors.
+pub(crate) const BACKEND: &str = "sqlite";
+
+// SQLite primary result codes (the low byte of an extended code).
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+const SQLITE_PROTOCOL: i64 = 15;
+
+/// Everything that can go wrong in this backend. Converted into
+/// [`Error::Backend`](helpdesk_core::Error::Backend) with `From`, so the chain is kept.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum SqliteError {
+    /// A statement failed.
+    #[error("SQLite statement failed")]
+    Query(#[from] sqlx::Error),
+    /// The database could not be opened or configured.
+    #[error("cannot open SQLite database {}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The file is not writable.
+    #[error("SQLite database {} is read-only; the store needs write access", path.display())]
+    ReadOnly { path: PathBuf },
+    /// The migrations could not be applied.
+    #[error("cannot migrate SQLite database {}", path.display())]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    /// The database was written by a newer build.
+    #[error(
+        "SQLite database {} has schema version {found}, newer than the newest this build knows ({known}); upgrade the application",
+        path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    /// A stored value does not decode (the file was changed outside the store).
+    #[error("stored value in column `{column}` is invalid")]
+    Corrupt {
+        column: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// A value could not be encoded for storage.
+    #[error("cannot encode {what} for storage")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl SqliteError {
+    pub(crate) fn corrupt(column: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Corrupt {
+            column,
+            source: source.into(),
+        }
+    }
+
+    /// Whether the same call may succeed later (the database was busy or locked, or the
+    /// pool had no free connection in time).
+    pub(crate) fn is_temporary(&self) -> bool {
+        match self {
+            Self::Query(e) | Self::Open { source: e, .. } => is_temporary_sqlx(e),
+            _ => false,
+        }
+    }
+}
+
+/// The SQLite extended result code of a database error.
+pub(crate) fn sqlite_code(e: &sqlx::Error) -> Option<i64> {
+    match e {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i64>().ok()),
+        _ => None,
+    }
+}
+
+fn is_temporary_sqlx(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(_) => matches!(
+            sqlite_code(e).map(|c| c & 0xff),
+            Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_PROTOCOL)
+        ),
+        _ => false,
+    }
+}
+
+impl From<SqliteError> for Error {
+    fn from(e: SqliteError) -> Self {
+        let temporary = e.is_temporary();
+        Error::backend(BACKEND, temporary, e)
+    }
+}
+
+/// Maps a failed statement into the core error (BUSY/LOCKED become temporary).
+pub(crate) fn db(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(d) = &e
+        && d.kind() == sqlx::error::ErrorKind::ForeignKeyViolation
+    {
+        return Error::validation(
+            "tenant_id",
+            "refers to a tenant or ticket that does not exist",
+        );
+    }
+    SqliteError::Query(e).into()
+}
+
+/// Maps a failed insert: a unique violation becomes `Duplicate { kind: Id }` for `id`.
+pub(crate) fn insert_err(id: impl ToString) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            Error::Duplicate {
+                kind: helpdesk_core::DuplicateKind::Id,
+                value: id.to_string(),
+            }
+        }
+        _ => db(e),
+    }
+}

@@ -1,0 +1,130 @@
+//! The notification outbox.
+
+use async_trait::async_trait;
+use helpdesk_core::domain::OutboxEntry;
+use helpdesk_core::store::OutboxStore;
+use helpdesk_core::{Error, OutboxId, Result, TenantId};
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
+
+use crate::SqliteStore;
+use crate::codec::{Columns, json, ms, opt_ms};
+use crate::error::{db, insert_err};
+
+macro_rules! outbox_columns {
+    () => {
+        "id, tenant_id, notification, created_at, attempts, \
+     next_attempt_at, delivered_at, last_error"
+    };
+}
+
+fn outbox_from(row: &SqliteRow) -> Result<OutboxEntry> {
+    let c = Columns(row);
+    Ok(OutboxEntry {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        notification: c.json("notification")?,
+        created_at: c.ts("created_at")?,
+        attempts: c.u32("attempts")?,
+        next_attempt_at: c.ts("next_attempt_at")?,
+        delivered_at: c.opt_ts("delivered_at")?,
+        last_error: c.opt_text("last_error")?,
+    })
+}
+
+/// Queues an outbox entry inside a ticket write.
+pub(crate) async fn insert_outbox(
+    tx: &mut Transaction<'static, Sqlite>,
+    o: &OutboxEntry,
+) -> Result<()> {
+    sqlx::query(concat!(
+        "INSERT INTO outbox (",
+        outbox_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(o.id.to_string())
+    .bind(o.tenant_id.to_string())
+    .bind(json(&o.notification, "notification")?)
+    .bind(ms(o.created_at))
+    .bind(i64::from(o.attempts))
+    .bind(ms(o.next_attempt_at))
+    .bind(opt_ms(o.delivered_at))
+    .bind(&o.last_error)
+    .execute(&mut **tx)
+    .await
+    .map_err(insert_err(o.id))?;
+    Ok(())
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn due_outbox(&self, now: Timestamp, limit: u32) -> Result<Vec<OutboxEntry>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            outbox_columns!(),
+            " FROM outbox WHERE delivered_at IS NULL \
+             AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+        ))
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(outbox_from)
+        .collect()
+    }
+
+    async fn mark_outbox_delivered(&self, id: OutboxId, at: Timestamp) -> Result<()> {
+        let done = sqlx::query("UPDATE outbox SET delivered_at = ? WHERE id = ?")
+            .bind(ms(at))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("outbox", id));
+        }
+        Ok(())
+    }
+
+    async fn mark_outbox_failed(
+        &self,
+        id: OutboxId,
+        attempts: u32,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+        )
+        .bind(i64::from(attempts))
+        .bind(ms(next_attempt_at))
+        .bind(error)
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("outbox", id));
+        }
+        Ok(())
+    }
+
+    async fn list_outbox(&self, tenant: TenantId) -> Result<Vec<OutboxEntry>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            outbox_columns!(),
+            " FROM outbox WHERE tenant_id = ? \
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(tenant.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(outbox_from)
+        .collect()
+    }
+}

@@ -1,0 +1,336 @@
+//! Tenants, users and login sessions.
+
+use async_trait::async_trait;
+use helpdesk_core::domain::{AuthSession, Role, Tenant, User};
+use helpdesk_core::store::{TenantStore, UserStore};
+use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+
+use crate::codec::{Columns, json, ms};
+use crate::error::{db, insert_err};
+use crate::{SqliteStore, commit};
+
+macro_rules! tenant_columns {
+    () => {
+        "id, name, slug, settings, created_at"
+    };
+}
+macro_rules! user_columns {
+    () => {
+        "id, tenant_id, email, name, role, skills, capacity, active, password_hash, created_at"
+    };
+}
+
+fn tenant_from(row: &SqliteRow) -> Result<Tenant> {
+    let c = Columns(row);
+    Ok(Tenant {
+        id: c.id("id")?,
+        name: c.text("name")?,
+        slug: c.text("slug")?,
+        settings: c.json("settings")?,
+        created_at: c.ts("created_at")?,
+    })
+}
+
+fn user_from(row: &SqliteRow) -> Result<User> {
+    let c = Columns(row);
+    Ok(User {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        email: c.text("email")?,
+        name: c.text("name")?,
+        role: c.parsed("role")?,
+        skills: c.json("skills")?,
+        capacity: c.u32("capacity")?,
+        active: c.bool("active")?,
+        password_hash: c.opt_text("password_hash")?,
+        created_at: c.ts("created_at")?,
+    })
+}
+
+fn session_from(row: &SqliteRow) -> Result<AuthSession> {
+    let c = Columns(row);
+    Ok(AuthSession {
+        token_hash: c.text("token_hash")?,
+        tenant_id: c.id("tenant_id")?,
+        user_id: c.id("user_id")?,
+        created_at: c.ts("created_at")?,
+        expires_at: c.ts("expires_at")?,
+    })
+}
+
+#[async_trait]
+impl TenantStore for SqliteStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let slug_taken: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
+                .bind(&tenant.slug)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        if slug_taken {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::TenantSlug,
+                value: tenant.slug.clone(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(tenant.id.to_string())
+        .bind(&tenant.name)
+        .bind(&tenant.slug)
+        .bind(json(&tenant.settings, "tenant settings")?)
+        .bind(ms(tenant.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(insert_err(tenant.id))?;
+        commit(tx).await
+    }
+
+    async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(tenant_from)
+        .transpose()
+    }
+
+    async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants WHERE slug = ?"
+        ))
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(tenant_from)
+        .transpose()
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
+        let done = sqlx::query("UPDATE tenants SET name = ?, settings = ? WHERE id = ?")
+            .bind(&tenant.name)
+            .bind(json(&tenant.settings, "tenant settings")?)
+            .bind(tenant.id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("tenant", tenant.id));
+        }
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(tenant_from)
+        .collect()
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let email_taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ?)",
+        )
+        .bind(user.tenant_id.to_string())
+        .bind(&user.email)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if email_taken {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::Email,
+                value: user.email.clone(),
+            });
+        }
+        sqlx::query(concat!(
+            "INSERT INTO users (",
+            user_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(user.id.to_string())
+        .bind(user.tenant_id.to_string())
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(json(&user.skills, "user skills")?)
+        .bind(i64::from(user.capacity))
+        .bind(user.active)
+        .bind(&user.password_hash)
+        .bind(ms(user.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(insert_err(user.id))?;
+        commit(tx).await
+    }
+
+    async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+    }
+
+    async fn get_user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<User>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = ? AND email = ?"
+        ))
+        .bind(tenant.to_string())
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let (tenant, id) = (user.tenant_id.to_string(), user.id.to_string());
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)",
+        )
+        .bind(&tenant)
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if !exists {
+            return Err(Error::not_found("user", user.id));
+        }
+        let email_taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ? AND id <> ?)",
+        )
+        .bind(&tenant)
+        .bind(&user.email)
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if email_taken {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::Email,
+                value: user.email.clone(),
+            });
+        }
+        sqlx::query(
+            "UPDATE users SET email = ?, name = ?, role = ?, skills = ?, capacity = ?, \
+             active = ?, password_hash = ?, created_at = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(json(&user.skills, "user skills")?)
+        .bind(i64::from(user.capacity))
+        .bind(user.active)
+        .bind(&user.password_hash)
+        .bind(ms(user.created_at))
+        .bind(&tenant)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        commit(tx).await
+    }
+
+    async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE tenant_id = ?1 AND (?2 IS NULL OR role = ?2) \
+             ORDER BY created_at, id"
+        ))
+        .bind(tenant.to_string())
+        .bind(role.map(|r| r.as_str()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(user_from)
+        .collect()
+    }
+
+    async fn create_session(&self, session: &AuthSession) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO auth_sessions (token_hash, tenant_id, user_id, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.tenant_id.to_string())
+        .bind(session.user_id.to_string())
+        .bind(ms(session.created_at))
+        .bind(ms(session.expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(insert_err("session"))?;
+        Ok(())
+    }
+
+    async fn get_session(&self, token_hash: &str) -> Result<Option<AuthSession>> {
+        sqlx::query(
+            "SELECT token_hash, tenant_id, user_id, created_at, expires_at \
+             FROM auth_sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(session_from)
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM auth_sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM auth_sessions WHERE expires_at <= ?")
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}

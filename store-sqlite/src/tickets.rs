@@ -1,0 +1,563 @@
+//! Tickets with their events, messages, outbox entries and idempotency keys.
+
+use async_trait::async_trait;
+use helpdesk_core::analytics::Analytics;
+use helpdesk_core::domain::{Csat, Event, Message, SlaState, Ticket};
+use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
+
+use crate::codec::{Columns, enum_str, int, json, ms, opt_ms, to_id};
+use crate::error::{db, insert_err};
+use crate::{SqliteStore, commit, conflict_or_missing};
+
+/// The ticket columns `ticket_from` reads (by name).
+macro_rules! ticket_columns {
+    () => {
+        "id, tenant_id, number, requester, assignee, subject, description, status, priority, \
+         category, tags, required_skills, sentiment, language, channel, created_at, updated_at, \
+         first_response_at, resolved_at, closed_at, sla_first_response_due, sla_resolution_due, \
+         sla_first_response_breached, sla_resolution_breached, sla_paused_since, triage, \
+         merged_into, follow_up_of, csat_score, csat_comment, csat_at, version"
+    };
+}
+pub(crate) use ticket_columns;
+
+macro_rules! message_columns {
+    () => {
+        "id, tenant_id, ticket_id, author, author_kind, kind, body, created_at, citations, draft"
+    };
+}
+
+pub(crate) fn ticket_from(row: &SqliteRow) -> Result<Ticket> {
+    let c = Columns(row);
+    let csat = match c.opt_i64("csat_score")? {
+        None => None,
+        Some(score) => Some(Csat {
+            score: u8::try_from(score)
+                .map_err(|e| crate::error::SqliteError::corrupt("csat_score", e))?,
+            comment: c.opt_text("csat_comment")?,
+            at: c.ts("csat_at")?,
+        }),
+    };
+    Ok(Ticket {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        number: c.u64("number")?,
+        requester: c.id("requester")?,
+        assignee: c.opt_id("assignee")?,
+        subject: c.text("subject")?,
+        description: c.text("description")?,
+        status: c.parsed("status")?,
+        priority: c.parsed("priority")?,
+        category: c.opt_text("category")?,
+        tags: c.json("tags")?,
+        required_skills: c.json("required_skills")?,
+        sentiment: c.opt_parsed("sentiment")?,
+        language: c.opt_text("language")?,
+        channel: c.parsed("channel")?,
+        created_at: c.ts("created_at")?,
+        updated_at: c.ts("updated_at")?,
+        first_response_at: c.opt_ts("first_response_at")?,
+        resolved_at: c.opt_ts("resolved_at")?,
+        closed_at: c.opt_ts("closed_at")?,
+        sla: SlaState {
+            first_response_due: c.opt_ts("sla_first_response_due")?,
+            resolution_due: c.opt_ts("sla_resolution_due")?,
+            first_response_breached: c.bool("sla_first_response_breached")?,
+            resolution_breached: c.bool("sla_resolution_breached")?,
+            paused_since: c.opt_ts("sla_paused_since")?,
+        },
+        triage: c.opt_json("triage")?,
+        merged_into: c.opt_id("merged_into")?,
+        follow_up_of: c.opt_id("follow_up_of")?,
+        csat,
+        version: c.u64("version")?,
+    })
+}
+
+fn event_from(row: &SqliteRow) -> Result<Event> {
+    let c = Columns(row);
+    Ok(Event {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        ticket_id: c.id("ticket_id")?,
+        version: c.u64("version")?,
+        at: c.ts("at")?,
+        actor: c.opt_id("actor")?,
+        kind: c.json("payload")?,
+    })
+}
+
+fn message_from(row: &SqliteRow) -> Result<Message> {
+    let c = Columns(row);
+    Ok(Message {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        ticket_id: c.id("ticket_id")?,
+        author: c.opt_id("author")?,
+        author_kind: c.serde_enum("author_kind")?,
+        kind: c.serde_enum("kind")?,
+        body: c.text("body")?,
+        created_at: c.ts("created_at")?,
+        citations: c.json("citations")?,
+        draft: c.opt_json("draft")?,
+    })
+}
+
+/// Events, messages and outbox entries must belong to the ticket's tenant (and events to
+/// the ticket), as in the reference store.
+fn check_write(write: &TicketWrite) -> Result<()> {
+    let t = &write.ticket;
+    let foreign = write
+        .events
+        .iter()
+        .any(|e| e.tenant_id != t.tenant_id || e.ticket_id != t.id)
+        || write.messages.iter().any(|m| m.tenant_id != t.tenant_id)
+        || write.outbox.iter().any(|o| o.tenant_id != t.tenant_id);
+    if foreign {
+        return Err(Error::validation(
+            "write",
+            "events, messages and outbox entries must belong to the ticket's tenant",
+        ));
+    }
+    Ok(())
+}
+
+/// Binds every ticket column as `?1`..`?34` of `INSERT_TICKET` / `UPDATE_TICKET`.
+macro_rules! bind_ticket {
+    ($query:expr, $t:expr) => {{
+        let t: &Ticket = $t;
+        let csat = t.csat.as_ref();
+        $query
+            .bind(t.id.to_string())
+            .bind(t.tenant_id.to_string())
+            .bind(int(t.number, "number")?)
+            .bind(t.requester.to_string())
+            .bind(t.assignee.map(|a| a.to_string()))
+            .bind(&t.subject)
+            .bind(t.subject.to_lowercase())
+            .bind(&t.description)
+            .bind(t.status.as_str())
+            .bind(t.priority.as_str())
+            .bind(i64::from(t.priority.rank()))
+            .bind(&t.category)
+            .bind(json(&t.tags, "ticket tags")?)
+            .bind(json(&t.required_skills, "required skills")?)
+            .bind(t.sentiment.map(|s| s.as_str()))
+            .bind(&t.language)
+            .bind(t.channel.as_str())
+            .bind(ms(t.created_at))
+            .bind(ms(t.updated_at))
+            .bind(opt_ms(t.first_response_at))
+            .bind(opt_ms(t.resolved_at))
+            .bind(opt_ms(t.closed_at))
+            .bind(opt_ms(t.sla.first_response_due))
+            .bind(opt_ms(t.sla.resolution_due))
+            .bind(t.sla.first_response_breached)
+            .bind(t.sla.resolution_breached)
+            .bind(opt_ms(t.sla.paused_since))
+            .bind(t.triage.as_ref().map(|x| json(x, "triage")).transpose()?)
+            .bind(t.merged_into.map(|x| x.to_string()))
+            .bind(t.follow_up_of.map(|x| x.to_string()))
+            .bind(csat.map(|c| i64::from(c.score)))
+            .bind(csat.and_then(|c| c.comment.clone()))
+            .bind(csat.map(|c| ms(c.at)))
+            .bind(int(t.version, "version")?)
+    }};
+}
+
+const INSERT_TICKET: &str = "INSERT INTO tickets (id, tenant_id, number, requester, assignee, \
+     subject, subject_folded, description, status, priority, priority_rank, category, tags, \
+     required_skills, sentiment, language, channel, created_at, updated_at, first_response_at, \
+     resolved_at, closed_at, sla_first_response_due, sla_resolution_due, \
+     sla_first_response_breached, sla_resolution_breached, sla_paused_since, triage, \
+     merged_into, follow_up_of, csat_score, csat_comment, csat_at, version) VALUES \
+     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)";
+
+/// Replaces every column when the stored version is `?35` (the optimistic check).
+const UPDATE_TICKET: &str = "UPDATE tickets SET number = ?3, requester = ?4, assignee = ?5, \
+     subject = ?6, subject_folded = ?7, description = ?8, status = ?9, priority = ?10, \
+     priority_rank = ?11, category = ?12, tags = ?13, required_skills = ?14, sentiment = ?15, \
+     language = ?16, channel = ?17, created_at = ?18, updated_at = ?19, \
+     first_response_at = ?20, resolved_at = ?21, closed_at = ?22, \
+     sla_first_response_due = ?23, sla_resolution_due = ?24, \
+     sla_first_response_breached = ?25, sla_resolution_breached = ?26, \
+     sla_paused_since = ?27, triage = ?28, merged_into = ?29, follow_up_of = ?30, \
+     csat_score = ?31, csat_comment = ?32, csat_at = ?33, version = ?34 \
+     WHERE id = ?1 AND tenant_id = ?2 AND version = ?35";
+
+/// Runs an `EXISTS` query with two text parameters inside `tx`.
+async fn exists(
+    tx: &mut Transaction<'static, Sqlite>,
+    sql: &'static str,
+    first: String,
+    second: String,
+) -> Result<bool> {
+    sqlx::query_scalar(sql)
+        .bind(first)
+        .bind(second)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)
+}
+
+/// Appends the events, upserts the messages, queues the outbox entries and records the
+/// idempotency key of `write`, inside `tx`.
+async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> Result<()> {
+    for e in &write.events {
+        insert_event(tx, e).await?;
+    }
+    for m in &write.messages {
+        upsert_message(tx, m).await?;
+    }
+    for o in &write.outbox {
+        crate::outbox::insert_outbox(tx, o).await?;
+    }
+    if let Some(key) = &write.idempotency_key {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (tenant_id, key, ticket_id) VALUES (?, ?, ?) \
+             ON CONFLICT (tenant_id, key) DO UPDATE SET ticket_id = excluded.ticket_id",
+        )
+        .bind(write.ticket.tenant_id.to_string())
+        .bind(key)
+        .bind(write.ticket.id.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+async fn insert_event(tx: &mut Transaction<'static, Sqlite>, e: &Event) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (id, tenant_id, ticket_id, version, at, actor, kind, payload) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.id.to_string())
+    .bind(e.tenant_id.to_string())
+    .bind(e.ticket_id.to_string())
+    .bind(int(e.version, "version")?)
+    .bind(ms(e.at))
+    .bind(e.actor.map(|a| a.to_string()))
+    .bind(e.kind.name())
+    .bind(json(&e.kind, "event")?)
+    .execute(&mut **tx)
+    .await
+    .map_err(insert_err(e.id))?;
+    Ok(())
+}
+
+/// Inserts a message, or replaces the one with its id (draft decisions). A message id of
+/// another tenant is never overwritten: that is a duplicate id.
+async fn upsert_message(tx: &mut Transaction<'static, Sqlite>, m: &Message) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO messages (id, tenant_id, ticket_id, author, author_kind, kind, body, \
+         created_at, citations, draft, draft_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, \
+         author = excluded.author, author_kind = excluded.author_kind, kind = excluded.kind, \
+         body = excluded.body, created_at = excluded.created_at, \
+         citations = excluded.citations, draft = excluded.draft, \
+         draft_state = excluded.draft_state WHERE messages.tenant_id = excluded.tenant_id",
+    )
+    .bind(m.id.to_string())
+    .bind(m.tenant_id.to_string())
+    .bind(m.ticket_id.to_string())
+    .bind(m.author.map(|a| a.to_string()))
+    .bind(enum_str(&m.author_kind, "author_kind")?)
+    .bind(enum_str(&m.kind, "kind")?)
+    .bind(&m.body)
+    .bind(ms(m.created_at))
+    .bind(json(&m.citations, "citations")?)
+    .bind(m.draft.as_ref().map(|d| json(d, "draft")).transpose()?)
+    .bind(
+        m.draft
+            .as_ref()
+            .map(|d| enum_str(&d.state, "draft state"))
+            .transpose()?,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Id,
+            value: m.id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl TicketStore for SqliteStore {
+    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_counters (tenant_id, last_number) VALUES (?, 1) \
+             ON CONFLICT (tenant_id) DO UPDATE SET last_number = last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(tenant.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        u64::try_from(n).map_err(|e| crate::error::SqliteError::corrupt("last_number", e).into())
+    }
+
+    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
+        check_write(write)?;
+        let t = &write.ticket;
+        let (tenant, id) = (t.tenant_id.to_string(), t.id.to_string());
+        let mut tx = self.write_tx().await?;
+        if let Some(key) = &write.idempotency_key {
+            let used = exists(
+                &mut tx,
+                "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ? AND key = ?)",
+                tenant.clone(),
+                key.clone(),
+            )
+            .await?;
+            if used {
+                return Err(Error::Duplicate {
+                    kind: DuplicateKind::IdempotencyKey,
+                    value: key.clone(),
+                });
+            }
+        }
+        let id_used: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)")
+                .bind(&id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        if id_used {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::Id,
+                value: id,
+            });
+        }
+        let number_used: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND number = ?)",
+        )
+        .bind(&tenant)
+        .bind(int(t.number, "number")?)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if number_used {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::TicketNumber,
+                value: t.number.to_string(),
+            });
+        }
+        bind_ticket!(sqlx::query(INSERT_TICKET), t)
+            .execute(&mut *tx)
+            .await
+            .map_err(insert_err(t.id))?;
+        append(&mut tx, write).await?;
+        commit(tx).await
+    }
+
+    async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
+        check_write(write)?;
+        let t = &write.ticket;
+        let mut tx = self.write_tx().await?;
+        let done = bind_ticket!(sqlx::query(UPDATE_TICKET), t)
+            .bind(int(expected_version, "expected_version")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                // The id is unchanged, so the only unique value an update can hit is the
+                // per-tenant number.
+                sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+                    Error::Duplicate {
+                        kind: DuplicateKind::TicketNumber,
+                        value: t.number.to_string(),
+                    }
+                }
+                _ => db(e),
+            })?;
+        if done.rows_affected() == 0 {
+            let found = exists(
+                &mut tx,
+                "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND id = ?)",
+                t.tenant_id.to_string(),
+                t.id.to_string(),
+            )
+            .await?;
+            return Err(conflict_or_missing(
+                found,
+                "ticket",
+                t.id.to_string(),
+                expected_version,
+            ));
+        }
+        append(&mut tx, write).await?;
+        commit(tx).await
+    }
+
+    async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            ticket_columns!(),
+            " FROM tickets WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(ticket_from)
+        .transpose()
+    }
+
+    async fn get_ticket_by_number(&self, tenant: TenantId, number: u64) -> Result<Option<Ticket>> {
+        let Ok(number) = i64::try_from(number) else {
+            return Ok(None);
+        };
+        sqlx::query(concat!(
+            "SELECT ",
+            ticket_columns!(),
+            " FROM tickets WHERE tenant_id = ? AND number = ?"
+        ))
+        .bind(tenant.to_string())
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(ticket_from)
+        .transpose()
+    }
+
+    async fn find_by_idempotency_key(
+        &self,
+        tenant: TenantId,
+        key: &str,
+    ) -> Result<Option<TicketId>> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT ticket_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+        )
+        .bind(tenant.to_string())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        id.map(|s| to_id(&s, "ticket_id")).transpose()
+    }
+
+    async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>> {
+        crate::listing::list_tickets(&self.pool, tenant, query).await
+    }
+
+    async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT assignee, count(*) FROM tickets WHERE tenant_id = ? \
+             AND assignee IS NOT NULL AND status NOT IN ('resolved', 'closed') \
+             GROUP BY assignee",
+        )
+        .bind(tenant.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut list = rows
+            .into_iter()
+            .map(|(user, n)| Ok((to_id(&user, "assignee")?, n.unsigned_abs())))
+            .collect::<Result<Vec<(UserId, u64)>>>()?;
+        list.sort();
+        Ok(list)
+    }
+
+    async fn sla_due_tickets(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Ticket>> {
+        // fr / res: the due time of each target that is due and not yet flagged, else NULL.
+        sqlx::query(concat!(
+            "SELECT * FROM (SELECT ",
+            ticket_columns!(),
+            ", CASE WHEN sla_first_response_due <= ?2 AND first_response_at IS NULL \
+                AND sla_first_response_breached = 0 THEN sla_first_response_due END AS fr, \
+              CASE WHEN sla_resolution_due <= ?2 AND sla_resolution_breached = 0 \
+                THEN sla_resolution_due END AS res \
+             FROM tickets WHERE tenant_id = ?1 AND status NOT IN ('resolved', 'closed') \
+             AND sla_paused_since IS NULL \
+             AND (sla_first_response_due <= ?2 OR sla_resolution_due <= ?2)) \
+             WHERE fr IS NOT NULL OR res IS NOT NULL \
+             ORDER BY CASE WHEN fr IS NULL THEN res WHEN res IS NULL THEN fr \
+                WHEN fr < res THEN fr ELSE res END, id \
+             LIMIT ?3"
+        ))
+        .bind(tenant.to_string())
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(ticket_from)
+        .collect()
+    }
+
+    async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>> {
+        sqlx::query(
+            "SELECT id, tenant_id, ticket_id, version, at, actor, payload FROM events \
+             WHERE ticket_id = ? AND tenant_id = ? ORDER BY seq",
+        )
+        .bind(ticket.to_string())
+        .bind(tenant.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(event_from)
+        .collect()
+    }
+
+    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE ticket_id = ? AND tenant_id = ? \
+             ORDER BY created_at, id"
+        ))
+        .bind(ticket.to_string())
+        .bind(tenant.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(message_from)
+        .collect()
+    }
+
+    async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE id = ? AND tenant_id = ?"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(message_from)
+        .transpose()
+    }
+
+    async fn analytics(
+        &self,
+        tenant: TenantId,
+        range: TimeRange,
+        now: Timestamp,
+    ) -> Result<Analytics> {
+        crate::analytics::compute(&self.pool, tenant, range, now).await
+    }
+}
