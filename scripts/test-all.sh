@@ -33,9 +33,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "tests"
 cargo test --workspace --locked --no-fail-fast
 
-if [ -f scripts/mongo-crosscheck.sh ]; then
+if [ -x scripts/mongo_crosscheck.py ]; then
   step "MongoDB cross-client check (pymongo reads what the Rust store wrote)"
-  scripts/mongo-crosscheck.sh
+  scripts/mongo_crosscheck.py
 fi
 
 step "all tests passed"

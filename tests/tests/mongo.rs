@@ -1,0 +1,19 @@
+//! The end-to-end support day on MongoDB (needs MONGODB_URI; `make test` starts a
+//! MongoDB-wire test server).
+
+use std::sync::Arc;
+
+use helpdesk_store_mongo::MongoStore;
+
+#[cfg_attr(
+    not(mongodb_uri_set),
+    ignore = "set MONGODB_URI (see scripts/start-mongo.sh)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_day_on_mongodb() {
+    let uri = std::env::var("MONGODB_URI").expect("MONGODB_URI");
+    let db = format!("helpdesk_e2e_{}", std::process::id());
+    let store = MongoStore::connect(&uri, &db).await.unwrap();
+    let summary = helpdesk_tests::support_day(Arc::new(store)).await;
+    assert_eq!(summary.tickets, 5);
+}
