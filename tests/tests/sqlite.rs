@@ -1,5 +1,7 @@
 //! The end-to-end support day on SQLite: a real database file in a temporary directory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use helpdesk_store_sqlite::SqliteStore;
