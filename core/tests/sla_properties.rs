@@ -426,6 +426,14 @@ mod sla_props {
             (cal, start, a) in calendar_start_amount(),
             extra_ms in 0i64..40 * 3_600_000,
         ) {
+            // At most one nominal week more, so the amount stays within what the calendar
+            // offers in the 10-year bound even when it is open a minute a week.
+            let week_ms: i64 = cal
+                .weekly_hours
+                .iter()
+                .map(|d| i64::from(d.close_minute - d.open_minute) * 60_000)
+                .sum();
+            let extra_ms = extra_ms % (week_ms + 1);
             let b = a + SignedDuration::from_millis(extra_ms);
             let ra = add_business_time(&cal, start, a).unwrap();
             let rb = add_business_time(&cal, start, b).unwrap();

@@ -142,7 +142,8 @@ impl Helpdesk {
         Ok(ticket)
     }
 
-    /// Runs a read-modify-write on a ticket, retrying on version conflicts: `plan` gets the
+    /// Runs a read-modify-write on a ticket, retrying on version conflicts and temporary
+    /// backend errors (each retry re-reads the ticket and re-plans): `plan` gets the
     /// current ticket and returns the write (or an error, which is returned as is).
     pub(crate) async fn mutate_ticket<F>(
         &self,
@@ -170,8 +171,10 @@ impl Helpdesk {
                 .await
             {
                 Ok(()) => return Ok(write),
-                Err(e @ Error::Conflict { .. }) => {
-                    tracing::debug!(%id, attempt, "ticket changed concurrently; retrying");
+                Err(e) if e.is_temporary() => {
+                    // A version conflict, or a temporary backend failure (SQLite BUSY):
+                    // re-read and re-plan, so the change is decided on fresh state.
+                    tracing::debug!(%id, attempt, error = %e, "ticket write failed temporarily; retrying");
                     last = Some(e);
                     tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
                 }
