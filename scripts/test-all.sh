@@ -15,12 +15,18 @@ step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
 step "python environment"
 scripts/python-env.sh
 
+# `env=$(...)` (not `eval "$(...)"`) so that a failing set-up script stops the run.
 step "offline MiniLM model"
-eval "$(scripts/setup-model.sh)"
+model_env=$(scripts/setup-model.sh)
+eval "$model_env"
 export ORT_DYLIB_PATH HELPDESK_MODEL_DIR
+# The exported model must give onnxruntime's reference vectors (the Rust tests compare
+# their own embeddings with the same file).
+"$HELPDESK_CACHE/venv/bin/python" scripts/check_embeddings.py --check kb-search/tests/fixtures/minilm_reference.json
 
 step "MongoDB-wire test server"
-eval "$(scripts/start-mongo.sh)"
+mongo_env=$(scripts/start-mongo.sh)
+eval "$mongo_env"
 export MONGODB_URI
 trap 'scripts/stop-mongo.sh || true' EXIT
 

@@ -1,1 +1,7 @@
-//! Example binaries (in progress).
+//! Library behind the example binaries of helpdesk-rs.
+//!
+//! - [`web`]: the `helpdesk-web` app (axum, server-rendered HTML with auto-escaping askama
+//!   templates, inline SVG charts, CSRF-protected forms and role-checked routes).
+//! - `helpdesk-eval` (a binary only) evaluates the learned ticket classifier on public data.
+
+pub mod web;

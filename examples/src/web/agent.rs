@@ -1,0 +1,530 @@
+//! The agent dashboard: the queue and the ticket page (thread, notes, AI copilot, status,
+//! assignee, merge).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use helpdesk_core::ai::DraftDecision;
+use helpdesk_core::domain::{ChatState, MessageKind, Priority, TicketStatus};
+use helpdesk_core::lifecycle::can_transition;
+use helpdesk_core::service::NewReply;
+use helpdesk_core::store::{AssigneeFilter, TicketQuery, TicketSort};
+use helpdesk_core::{Error as CoreError, MessageId};
+use serde::Deserialize;
+
+use super::app::AppState;
+use super::error::{WebError, WebResult};
+use super::names::Names;
+use super::portal::{ReplyForm, optional, ticket_id};
+use super::session::StaffUser;
+use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
+
+/// The agent routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/agent", get(queue))
+        .route("/agent/tickets/{id}", get(ticket_page))
+        .route("/agent/tickets/{id}/reply", post(reply))
+        .route("/agent/tickets/{id}/note", post(note))
+        .route("/agent/tickets/{id}/status", post(set_status))
+        .route("/agent/tickets/{id}/assign", post(assign))
+        .route("/agent/tickets/{id}/priority", post(set_priority))
+        .route("/agent/tickets/{id}/merge", post(merge))
+        .route("/agent/tickets/{id}/suggest", post(suggest))
+        .route("/agent/tickets/{id}/drafts/{draft}", post(decide_draft))
+}
+
+/// Queue filters (all optional, from the query string).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct QueueFilter {
+    status: String,
+    priority: String,
+    assignee: String,
+    category: String,
+    q: String,
+    sort: String,
+    cursor: String,
+}
+
+/// An option of a `<select>`.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub(crate) value: String,
+    pub(crate) label: String,
+    pub(crate) selected: bool,
+}
+
+impl Choice {
+    pub(crate) fn new(value: &str, label: &str, current: &str) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+            selected: value == current,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "agent_queue.html")]
+struct QueuePage {
+    page: Page,
+    tickets: Vec<TicketRow>,
+    statuses: Vec<Choice>,
+    priorities: Vec<Choice>,
+    assignees: Vec<Choice>,
+    categories: Vec<Choice>,
+    sorts: Vec<Choice>,
+    q: String,
+    /// Query string of the next page, if any.
+    next_page: Option<String>,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Query(filter): Query<QueueFilter>,
+) -> WebResult<Response> {
+    let helpdesk = state.helpdesk();
+    let statuses = match filter.status.as_str() {
+        "" | "active" => TicketStatus::ALL
+            .iter()
+            .copied()
+            .filter(TicketStatus::is_open)
+            .collect(),
+        "all" => Vec::new(),
+        s => vec![s.parse::<TicketStatus>()?],
+    };
+    let assignee = match filter.assignee.as_str() {
+        "" | "all" => None,
+        "me" => Some(AssigneeFilter::User(ctx.actor.user_id)),
+        "unassigned" => Some(AssigneeFilter::Unassigned),
+        other => {
+            Some(AssigneeFilter::User(other.parse().map_err(|_| {
+                WebError::bad_input("assignee", "unknown assignee")
+            })?))
+        }
+    };
+    let query = TicketQuery {
+        statuses,
+        priorities: optional::<Priority>(&filter.priority)?
+            .into_iter()
+            .collect(),
+        assignee,
+        category: Some(filter.category.trim().to_string()).filter(|c| !c.is_empty()),
+        text: Some(filter.q.trim().to_string()).filter(|q| !q.is_empty()),
+        sort: if filter.sort == "newest" {
+            TicketSort::Newest
+        } else {
+            TicketSort::PriorityThenAge
+        },
+        limit: TicketQuery::DEFAULT_LIMIT,
+        cursor: Some(filter.cursor.clone()).filter(|c| !c.is_empty()),
+        ..TicketQuery::default()
+    };
+    let page = helpdesk.list_tickets(&ctx.actor, query).await?;
+    let next_page = page.next_cursor.as_ref().and_then(|cursor| {
+        serde_urlencoded::to_string([
+            ("status", filter.status.as_str()),
+            ("priority", &filter.priority),
+            ("assignee", &filter.assignee),
+            ("category", &filter.category),
+            ("q", &filter.q),
+            ("sort", &filter.sort),
+            ("cursor", cursor),
+        ])
+        .ok()
+    });
+    let names = Names::load(helpdesk, ctx.actor.tenant_id).await?;
+    let now = helpdesk.now();
+    let tickets = page
+        .items
+        .iter()
+        .map(|t| TicketRow::new(t, names.of(t.assignee, "unassigned"), now))
+        .collect();
+    let tenant = helpdesk.get_tenant(&ctx.actor).await?;
+    let mut statuses = vec![
+        Choice::new("active", "All active", &filter.status),
+        Choice::new("all", "Any status", &filter.status),
+    ];
+    statuses.extend(
+        TicketStatus::ALL
+            .iter()
+            .map(|s| Choice::new(s.as_str(), &status_label(*s), &filter.status)),
+    );
+    let mut priorities = vec![Choice::new("", "Any priority", &filter.priority)];
+    priorities.extend(
+        Priority::ALL
+            .iter()
+            .map(|p| Choice::new(p.as_str(), p.as_str(), &filter.priority)),
+    );
+    let mut assignees = vec![
+        Choice::new("all", "Anyone", &filter.assignee),
+        Choice::new("me", "Me", &filter.assignee),
+        Choice::new("unassigned", "Unassigned", &filter.assignee),
+    ];
+    for u in helpdesk
+        .store()
+        .list_users(ctx.actor.tenant_id, None)
+        .await?
+    {
+        if u.is_staff() && u.id != ctx.actor.user_id {
+            assignees.push(Choice::new(&u.id.to_string(), &u.name, &filter.assignee));
+        }
+    }
+    let mut categories = vec![Choice::new("", "Any category", &filter.category)];
+    categories.extend(
+        tenant
+            .settings
+            .categories
+            .iter()
+            .map(|c| Choice::new(c, c, &filter.category)),
+    );
+    let sorts = vec![
+        Choice::new("", "Priority, then oldest", &filter.sort),
+        Choice::new("newest", "Newest first", &filter.sort),
+    ];
+    html(&QueuePage {
+        page: ctx.page(&state, "Ticket queue"),
+        tickets,
+        statuses,
+        priorities,
+        assignees,
+        categories,
+        sorts,
+        q: filter.q,
+        next_page,
+    })
+}
+
+/// A related knowledge-base passage.
+#[derive(Debug, Clone)]
+struct Related {
+    title: String,
+    text: String,
+    score: String,
+}
+
+#[derive(Template)]
+#[template(path = "agent_ticket.html")]
+struct AgentTicketPage {
+    page: Page,
+    id: String,
+    description: String,
+    status: String,
+    status_class: &'static str,
+    priority: &'static str,
+    facts: Vec<(String, String)>,
+    sla_badge: &'static str,
+    sla_text: String,
+    messages: Vec<MessageView>,
+    proposed_drafts: Vec<MessageView>,
+    next_statuses: Vec<Choice>,
+    reply_statuses: Vec<Choice>,
+    assignees: Vec<Choice>,
+    priorities: Vec<Choice>,
+    summary: Option<String>,
+    open_questions: Vec<String>,
+    related: Vec<Related>,
+    merged: bool,
+    /// The open chat session this ticket belongs to, when a human answers it.
+    chat_session: Option<String>,
+}
+
+/// Query of the ticket page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TicketPageQuery {
+    summarize: String,
+}
+
+async fn ticket_page(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Query(query): Query<TicketPageQuery>,
+) -> WebResult<Response> {
+    let helpdesk = state.helpdesk();
+    let id = ticket_id(&id)?;
+    let view = helpdesk.get_ticket(&ctx.actor, id).await?;
+    let names = Names::load(helpdesk, ctx.actor.tenant_id).await?;
+    let t = &view.ticket;
+    let row = TicketRow::new(t, names.of(t.assignee, "unassigned"), helpdesk.now());
+    let mut facts = vec![
+        ("Number".to_string(), format!("#{}", t.number)),
+        ("Requester".into(), names.of(Some(t.requester), "unknown")),
+        ("Assignee".into(), row.assignee.clone()),
+        ("Category".into(), row.category.clone()),
+        ("Channel".into(), t.channel.as_str().into()),
+        ("Created".into(), fmt_time(t.created_at)),
+    ];
+    if let Some(triage) = &t.triage {
+        facts.push((
+            "Triage".into(),
+            format!(
+                "{} ({:.0}% confident)",
+                triage.source,
+                f64::from(triage.confidence) * 100.0
+            ),
+        ));
+    }
+    if !t.required_skills.is_empty() {
+        facts.push(("Skills".into(), t.required_skills.join(", ")));
+    }
+    if let Some(into) = t.merged_into {
+        facts.push(("Merged into".into(), into.to_string()));
+    }
+    let messages: Vec<MessageView> = view
+        .messages
+        .iter()
+        .map(|m| MessageView::new(m, names.author(m)))
+        .collect();
+    let proposed_drafts = view
+        .messages
+        .iter()
+        .filter(|m| m.kind == MessageKind::Draft)
+        .map(|m| MessageView::new(m, names.author(m)))
+        .filter(|m| m.draft_state == "proposed")
+        .collect();
+    let role = Some(ctx.actor.role);
+    let next_statuses = TicketStatus::ALL
+        .iter()
+        .filter(|s| can_transition(role, t.status, **s))
+        .map(|s| Choice::new(s.as_str(), &status_label(*s), ""))
+        .collect();
+    let mut reply_statuses = vec![Choice::new("", "Keep status", "")];
+    reply_statuses.extend(
+        [TicketStatus::Pending, TicketStatus::Resolved]
+            .iter()
+            .filter(|s| can_transition(role, t.status, **s))
+            .map(|s| Choice::new(s.as_str(), &format!("and set {}", status_label(*s)), "")),
+    );
+    let current_assignee = t.assignee.map(|a| a.to_string()).unwrap_or_default();
+    let mut assignees = vec![Choice::new("", "Unassigned", &current_assignee)];
+    for u in helpdesk
+        .store()
+        .list_users(ctx.actor.tenant_id, None)
+        .await?
+    {
+        if u.is_staff() && u.active {
+            let label = format!("{} ({})", u.name, u.skills.join(", "));
+            assignees.push(Choice::new(&u.id.to_string(), &label, &current_assignee));
+        }
+    }
+    let priorities = Priority::ALL
+        .iter()
+        .map(|p| Choice::new(p.as_str(), p.as_str(), t.priority.as_str()))
+        .collect();
+    let (summary, open_questions) = if query.summarize == "1" {
+        let s = helpdesk.summarize(&ctx.actor, id).await?;
+        (Some(s.summary), s.open_questions)
+    } else {
+        (None, Vec::new())
+    };
+    let related = helpdesk
+        .related_articles(&ctx.actor, id, 3)
+        .await?
+        .into_iter()
+        .map(|c| Related {
+            title: c.title,
+            text: c.text.chars().take(280).collect(),
+            score: format!("{:.2}", c.score),
+        })
+        .collect();
+    let chat_session = helpdesk
+        .store()
+        .list_chat_sessions(ctx.actor.tenant_id, Some(t.requester))
+        .await?
+        .into_iter()
+        .find(|s| s.ticket_id == Some(t.id) && s.state == ChatState::Human)
+        .map(|s| s.id.to_string());
+    html(&AgentTicketPage {
+        page: ctx.page(&state, &format!("#{} · {}", t.number, t.subject)),
+        id: t.id.to_string(),
+        description: t.description.clone(),
+        status: row.status.clone(),
+        status_class: status_class(t.status),
+        priority: t.priority.as_str(),
+        facts,
+        sla_badge: row.sla_badge,
+        sla_text: row.sla_text.clone(),
+        messages,
+        proposed_drafts,
+        next_statuses,
+        reply_statuses,
+        assignees,
+        priorities,
+        summary,
+        open_questions,
+        related,
+        merged: t.merged_into.is_some(),
+        chat_session,
+    })
+}
+
+fn back(id: &str) -> Redirect {
+    Redirect::to(&format!("/agent/tickets/{id}"))
+}
+
+/// The agent reply form.
+#[derive(Deserialize)]
+struct AgentReplyForm {
+    body: String,
+    #[serde(default)]
+    status_after: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<AgentReplyForm>,
+) -> WebResult<Redirect> {
+    let mut reply = NewReply::new(&form.body);
+    reply.status_after = optional::<TicketStatus>(&form.status_after)?;
+    let outcome = state
+        .helpdesk()
+        .reply(&ctx.actor, ticket_id(&id)?, reply)
+        .await?;
+    Ok(back(&outcome.ticket.id.to_string()))
+}
+
+async fn note(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> WebResult<Redirect> {
+    state
+        .helpdesk()
+        .add_note(&ctx.actor, ticket_id(&id)?, &form.body)
+        .await?;
+    Ok(back(&id))
+}
+
+/// A single-value form.
+#[derive(Deserialize)]
+struct ValueForm {
+    #[serde(default)]
+    value: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<ValueForm>,
+) -> WebResult<Redirect> {
+    let to: TicketStatus = form.value.parse()?;
+    state
+        .helpdesk()
+        .transition(&ctx.actor, ticket_id(&id)?, to)
+        .await?;
+    Ok(back(&id))
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<ValueForm>,
+) -> WebResult<Redirect> {
+    let assignee = if form.value.trim().is_empty() {
+        None
+    } else {
+        Some(
+            form.value
+                .trim()
+                .parse()
+                .map_err(|_| WebError::bad_input("assignee", "unknown user"))?,
+        )
+    };
+    state
+        .helpdesk()
+        .assign(&ctx.actor, ticket_id(&id)?, assignee)
+        .await?;
+    Ok(back(&id))
+}
+
+async fn set_priority(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<ValueForm>,
+) -> WebResult<Redirect> {
+    let patch = helpdesk_core::service::TicketPatch {
+        priority: Some(form.value.parse()?),
+        ..Default::default()
+    };
+    state
+        .helpdesk()
+        .update_ticket(&ctx.actor, ticket_id(&id)?, patch)
+        .await?;
+    Ok(back(&id))
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<ValueForm>,
+) -> WebResult<Redirect> {
+    let helpdesk = state.helpdesk();
+    let number: u64 = form
+        .value
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| WebError::bad_input("ticket number", "enter a number such as 12"))?;
+    let into = helpdesk
+        .store()
+        .get_ticket_by_number(ctx.actor.tenant_id, number)
+        .await?
+        .ok_or_else(|| CoreError::validation("ticket number", format!("no ticket #{number}")))?;
+    let (_, survivor) = helpdesk.merge(&ctx.actor, ticket_id(&id)?, into.id).await?;
+    Ok(back(&survivor.id.to_string()))
+}
+
+async fn suggest(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+) -> WebResult<Redirect> {
+    state
+        .helpdesk()
+        .suggest_reply(&ctx.actor, ticket_id(&id)?)
+        .await?;
+    Ok(back(&id))
+}
+
+/// What to do with a draft.
+#[derive(Deserialize)]
+struct DraftForm {
+    decision: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn decide_draft(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path((id, draft)): Path<(String, String)>,
+    Form(form): Form<DraftForm>,
+) -> WebResult<Redirect> {
+    let draft: MessageId = draft
+        .parse()
+        .map_err(|_| WebError::bad_input("draft", "not a draft id"))?;
+    let decision = match form.decision.as_str() {
+        "send" => DraftDecision::Send,
+        "edit" => DraftDecision::SendEdited(form.body),
+        "discard" => DraftDecision::Discard,
+        _ => return Err(WebError::bad_input("decision", "send, edit or discard")),
+    };
+    state
+        .helpdesk()
+        .decide_draft(&ctx.actor, ticket_id(&id)?, draft, decision)
+        .await?;
+    Ok(back(&id))
+}

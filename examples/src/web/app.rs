@@ -1,0 +1,236 @@
+//! Application state, the backends it runs on, and the router.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use helpdesk_core::store::MemoryStore;
+use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase};
+use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel};
+use sha2::{Digest, Sha256};
+
+use super::error::{WebResult, error_page};
+use super::reindex::ReindexJobs;
+use super::{admin, agent, auth, chat, kb, portal, session, settings};
+
+/// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
+/// today; SQLite, MiniLM and Gemini once wired); the app only sees the traits.
+#[derive(Debug, Clone)]
+pub struct Backends {
+    /// Where everything is stored.
+    pub store: DynStore,
+    /// The knowledge base the chatbot and the copilot search.
+    pub knowledge_base: Option<Arc<dyn KnowledgeBase>>,
+    /// The language model (none: offline mode).
+    pub model: Option<Arc<dyn LanguageModel>>,
+    /// The embedder for similar-ticket drafts and learned triage.
+    pub embedder: Option<Arc<dyn Embedder>>,
+    /// True when the store keeps nothing across restarts.
+    pub demo_store: bool,
+}
+
+impl Backends {
+    /// Offline demo: in-memory store, deterministic fake embedder, in-memory knowledge base,
+    /// no language model.
+    pub fn offline_demo() -> Self {
+        let embedder: Arc<dyn Embedder> = Arc::new(FakeEmbedder::new());
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            knowledge_base: Some(Arc::new(InMemoryKnowledgeBase::new(embedder.clone()))),
+            model: None,
+            embedder: Some(embedder),
+            demo_store: true,
+        }
+    }
+
+    /// Builds the helpdesk on these backends.
+    pub fn build(&self) -> helpdesk_core::Result<Helpdesk> {
+        let mut builder = Helpdesk::builder(self.store.clone());
+        if let Some(kb) = &self.knowledge_base {
+            builder = builder.knowledge_base(kb.clone());
+        }
+        if let Some(model) = &self.model {
+            builder = builder.language_model(model.clone());
+        }
+        if let Some(embedder) = &self.embedder {
+            builder = builder.embedder(embedder.clone());
+        }
+        builder.build()
+    }
+
+    /// The banner shown on every page: what runs offline or is not kept.
+    pub fn mode_notice(&self) -> String {
+        let mut parts = Vec::new();
+        if self.model.is_none() {
+            parts.push(
+                "Offline mode: no language model is configured (set GEMINI_API_KEY). Triage uses \
+                 rules, the chatbot answers with knowledge-base passages and drafts come from \
+                 similar resolved tickets.",
+            );
+        }
+        if self.demo_store {
+            parts.push("Demo store: data lives in memory and is lost when the server stops.");
+        }
+        parts.join(" ")
+    }
+}
+
+/// Options of the web app.
+#[derive(Debug, Clone, Default)]
+pub struct WebOptions {
+    /// The company (tenant slug) pre-filled on the sign-in form.
+    pub default_tenant: String,
+    /// The banner shown on every page (see [`Backends::mode_notice`]).
+    pub mode_notice: String,
+    /// A hint shown on the sign-in page (e.g. where the demo credentials are printed).
+    pub demo_hint: String,
+    /// Adds `Secure` to cookies; set it when the app is served over HTTPS.
+    pub secure_cookies: bool,
+}
+
+/// Shared state of the web app. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+struct StateInner {
+    helpdesk: Helpdesk,
+    knowledge_base: Option<Arc<dyn KnowledgeBase>>,
+    csrf_key: [u8; 32],
+    options: WebOptions,
+    reindex_jobs: Arc<ReindexJobs>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("helpdesk", &self.inner.helpdesk)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State for `helpdesk`, with a fresh random CSRF key. `knowledge_base` is the one the
+    /// helpdesk searches; the admin pages index articles into it.
+    pub fn new(
+        helpdesk: Helpdesk,
+        knowledge_base: Option<Arc<dyn KnowledgeBase>>,
+        options: WebOptions,
+    ) -> helpdesk_core::Result<Self> {
+        let seed = helpdesk_core::auth::new_token()?;
+        let csrf_key: [u8; 32] = Sha256::digest(seed.as_bytes()).into();
+        Ok(Self {
+            inner: Arc::new(StateInner {
+                helpdesk,
+                knowledge_base,
+                csrf_key,
+                options,
+                reindex_jobs: Arc::default(),
+            }),
+        })
+    }
+
+    /// The helpdesk.
+    pub fn helpdesk(&self) -> &Helpdesk {
+        &self.inner.helpdesk
+    }
+
+    pub(crate) fn knowledge_base(&self) -> Option<&Arc<dyn KnowledgeBase>> {
+        self.inner.knowledge_base.as_ref()
+    }
+
+    pub(crate) fn reindex_jobs(&self) -> &Arc<ReindexJobs> {
+        &self.inner.reindex_jobs
+    }
+
+    pub(crate) fn csrf_key(&self) -> &[u8; 32] {
+        &self.inner.csrf_key
+    }
+
+    pub(crate) fn mode_notice(&self) -> &str {
+        &self.inner.options.mode_notice
+    }
+
+    pub(crate) fn default_tenant(&self) -> &str {
+        &self.inner.options.default_tenant
+    }
+
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.inner.options.secure_cookies
+    }
+
+    pub(crate) fn demo_hint(&self) -> &str {
+        &self.inner.options.demo_hint
+    }
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const CHAT_JS: &str = include_str!("../../static/chat.js");
+
+async fn chat_script() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "max-age=3600"),
+        ],
+        CHAT_JS,
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "max-age=3600"),
+        ],
+        APP_CSS,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    error_page(StatusCode::NOT_FOUND, "That page does not exist.")
+}
+
+/// `GET /health`.
+async fn health() -> WebResult<&'static str> {
+    Ok("ok")
+}
+
+/// The whole app: every page, behind the session/CSRF layer.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(auth::root))
+        .route("/health", get(health))
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/chat.js", get(chat_script))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/register",
+            get(auth::register_page).post(auth::register_submit),
+        )
+        .route(
+            "/register-company",
+            get(auth::register_company_page).post(auth::register_company_submit),
+        )
+        .merge(portal::routes())
+        .merge(chat::routes())
+        .merge(agent::routes())
+        .merge(admin::routes())
+        .merge(kb::routes())
+        .merge(settings::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::session_layer,
+        ))
+        .with_state(state)
+}

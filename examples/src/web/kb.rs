@@ -1,0 +1,289 @@
+//! Admin pages for knowledge-base articles: list, create, edit, delete, import markdown
+//! and reindex. Every write goes to the store and to the knowledge base.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use helpdesk_core::ArticleId;
+use helpdesk_core::domain::Article;
+use helpdesk_core::roles::{Action, authorize};
+use serde::Deserialize;
+
+use super::admin::skill_list;
+use super::app::AppState;
+use super::error::{WebError, WebResult};
+use super::reindex::ReindexProgress;
+use super::seed::{new_article, parse_markdown_article};
+use super::session::{AdminUser, AnyUser, Ctx};
+use super::views::{Page, fmt_time, html};
+
+/// The knowledge-base routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/kb", get(articles).post(create_article))
+        .route("/admin/kb/new", get(new_article_page))
+        .route("/admin/kb/import", post(import_articles))
+        .route("/admin/kb/reindex", post(reindex))
+        .route("/admin/kb/{id}", get(edit_article_page).post(save_article))
+        .route("/admin/kb/{id}/delete", post(delete_article))
+        .route("/help/{id}", get(help_article))
+}
+
+#[derive(Template)]
+#[template(path = "help_article.html")]
+struct HelpArticlePage {
+    page: Page,
+    body: String,
+    tags: String,
+}
+
+/// `GET /help/{id}`: a knowledge-base article, for any signed-in user of the tenant (the
+/// chatbot's citations link here).
+async fn help_article(
+    State(state): State<AppState>,
+    AnyUser(ctx): AnyUser,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let article = load_article(&state, &ctx, article_id(&id)?).await?;
+    html(&HelpArticlePage {
+        page: ctx.page(&state, &article.title),
+        body: article.body,
+        tags: article.tags.join(", "),
+    })
+}
+
+/// An article row.
+#[derive(Debug, Clone)]
+struct ArticleRow {
+    id: String,
+    title: String,
+    tags: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_kb.html")]
+struct ArticlesPage {
+    page: Page,
+    articles: Vec<ArticleRow>,
+    indexed: bool,
+    /// The latest reindex job of the tenant.
+    reindex: Option<ReindexProgress>,
+}
+
+fn manage(ctx: &Ctx) -> WebResult<()> {
+    authorize(&ctx.actor, Action::ManageArticles)?;
+    Ok(())
+}
+
+async fn articles(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Response> {
+    manage(&ctx)?;
+    let mut list = state
+        .helpdesk()
+        .store()
+        .list_articles(ctx.actor.tenant_id)
+        .await?;
+    list.sort_by_key(|a| a.title.to_lowercase());
+    html(&ArticlesPage {
+        page: ctx.page(&state, "Knowledge base"),
+        articles: list
+            .into_iter()
+            .map(|a| ArticleRow {
+                id: a.id.to_string(),
+                title: a.title,
+                tags: a.tags.join(", "),
+                updated: fmt_time(a.updated_at),
+            })
+            .collect(),
+        indexed: state.knowledge_base().is_some(),
+        reindex: state.reindex_jobs().progress(ctx.actor.tenant_id),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin_article.html")]
+struct ArticlePage {
+    page: Page,
+    /// Empty for a new article.
+    id: String,
+    title: String,
+    tags: String,
+    body: String,
+}
+
+async fn new_article_page(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+) -> WebResult<Response> {
+    manage(&ctx)?;
+    html(&ArticlePage {
+        page: ctx.page(&state, "New article"),
+        id: String::new(),
+        title: String::new(),
+        tags: String::new(),
+        body: String::new(),
+    })
+}
+
+fn article_id(raw: &str) -> WebResult<ArticleId> {
+    raw.parse()
+        .map_err(|_| WebError::bad_input("article id", "not an article id"))
+}
+
+async fn edit_article_page(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    manage(&ctx)?;
+    let article = load_article(&state, &ctx, article_id(&id)?).await?;
+    html(&ArticlePage {
+        page: ctx.page(&state, "Edit article"),
+        id: article.id.to_string(),
+        title: article.title,
+        tags: article.tags.join(", "),
+        body: article.body,
+    })
+}
+
+async fn load_article(state: &AppState, ctx: &Ctx, id: ArticleId) -> WebResult<Article> {
+    Ok(state
+        .helpdesk()
+        .store()
+        .get_article(ctx.actor.tenant_id, id)
+        .await?
+        .ok_or_else(|| helpdesk_core::Error::not_found("article", id))?)
+}
+
+/// The article form.
+#[derive(Deserialize)]
+struct ArticleForm {
+    title: String,
+    #[serde(default)]
+    tags: String,
+    body: String,
+}
+
+fn checked(form: ArticleForm) -> WebResult<(String, Vec<String>, String)> {
+    let title = form.title.trim().to_string();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(WebError::bad_input("title", "1 to 200 characters"));
+    }
+    let body = form.body.trim().to_string();
+    if body.is_empty() || body.len() > 200_000 {
+        return Err(WebError::bad_input("body", "1 to 200,000 bytes"));
+    }
+    Ok((title, skill_list(&form.tags), body))
+}
+
+async fn index(state: &AppState, article: &Article) -> WebResult<()> {
+    if let Some(kb) = state.knowledge_base() {
+        kb.upsert_article(article).await?;
+    }
+    Ok(())
+}
+
+async fn create_article(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Form(form): Form<ArticleForm>,
+) -> WebResult<Redirect> {
+    manage(&ctx)?;
+    let (title, tags, body) = checked(form)?;
+    let article = new_article(state.helpdesk(), ctx.actor.tenant_id, title, tags, body);
+    state.helpdesk().store().create_article(&article).await?;
+    index(&state, &article).await?;
+    Ok(Redirect::to("/admin/kb"))
+}
+
+async fn save_article(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Path(id): Path<String>,
+    Form(form): Form<ArticleForm>,
+) -> WebResult<Redirect> {
+    manage(&ctx)?;
+    let (title, tags, body) = checked(form)?;
+    let mut article = load_article(&state, &ctx, article_id(&id)?).await?;
+    let expected = article.version;
+    article.title = title;
+    article.tags = tags;
+    article.body = body;
+    article.version = expected + 1;
+    article.updated_at = state.helpdesk().now();
+    state
+        .helpdesk()
+        .store()
+        .update_article(expected, &article)
+        .await?;
+    index(&state, &article).await?;
+    Ok(Redirect::to("/admin/kb"))
+}
+
+async fn delete_article(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Path(id): Path<String>,
+) -> WebResult<Redirect> {
+    manage(&ctx)?;
+    let id = article_id(&id)?;
+    state
+        .helpdesk()
+        .store()
+        .delete_article(ctx.actor.tenant_id, id)
+        .await?;
+    if let Some(kb) = state.knowledge_base() {
+        kb.remove_article(ctx.actor.tenant_id, id).await?;
+    }
+    Ok(Redirect::to("/admin/kb"))
+}
+
+/// The markdown import form: one or more articles separated by a line `---`.
+#[derive(Deserialize)]
+struct ImportForm {
+    markdown: String,
+}
+
+async fn import_articles(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Form(form): Form<ImportForm>,
+) -> WebResult<Redirect> {
+    manage(&ctx)?;
+    let normalized = form.markdown.replace("\r\n", "\n");
+    let mut parsed = Vec::new();
+    for part in normalized.split("\n---\n").filter(|p| !p.trim().is_empty()) {
+        parsed.push(parse_markdown_article(part)?);
+    }
+    if parsed.is_empty() {
+        return Err(WebError::bad_input(
+            "markdown",
+            "paste at least one article",
+        ));
+    }
+    for (title, tags, body) in parsed {
+        let article = new_article(state.helpdesk(), ctx.actor.tenant_id, title, tags, body);
+        state.helpdesk().store().create_article(&article).await?;
+        index(&state, &article).await?;
+    }
+    Ok(Redirect::to("/admin/kb"))
+}
+
+async fn reindex(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Redirect> {
+    manage(&ctx)?;
+    let Some(kb) = state.knowledge_base().cloned() else {
+        return Err(WebError::bad_input("knowledge base", "none is configured"));
+    };
+    let articles = state
+        .helpdesk()
+        .store()
+        .list_articles(ctx.actor.tenant_id)
+        .await?;
+    // A second click while a job runs just shows its progress.
+    state
+        .reindex_jobs()
+        .start(ctx.actor.tenant_id, kb, articles);
+    Ok(Redirect::to("/admin/kb"))
+}

@@ -1,0 +1,41 @@
+//! `helpdesk-web`: the example web helpdesk.
+//!
+//! Server-rendered HTML (askama templates, auto-escaped), inline SVG charts, plain CSS and
+//! no JavaScript or network resources. Sessions are `HttpOnly; SameSite=Strict` cookies;
+//! every POST carries a CSRF token; every route checks the role.
+//!
+//! | area | routes |
+//! |---|---|
+//! | sign-in | `/login`, `/logout`, `/register`, `/register-company` |
+//! | customer portal | `/portal`, `/portal/new`, `/portal/tickets/{id}` |
+//! | chat | `/chat`, `/chat/{id}` |
+//! | agent | `/agent` (queue), `/agent/tickets/{id}` |
+//! | admin | `/admin/analytics`, `/admin/users`, `/admin/kb`, `/admin/settings` |
+//!
+//! Run it with `cargo run -p helpdesk-examples --bin helpdesk-web -- --port 8080`: it seeds
+//! the demo tenant (company `nimbus`), prints the demo logins and
+//! `listening on http://127.0.0.1:8080`. A host wires its own backends with
+//! [`Backends`] (store, knowledge base, language model, embedder), builds an
+//! [`AppState`] and serves [`router`]; [`spawn_sweeps`] runs the SLA, chat and outbox sweeps.
+
+mod admin;
+mod agent;
+mod app;
+mod auth;
+pub mod charts;
+mod chat;
+mod error;
+mod kb;
+mod names;
+mod portal;
+mod reindex;
+pub mod seed;
+mod session;
+mod settings;
+mod sweeps;
+mod views;
+
+pub use app::{AppState, Backends, WebOptions, router};
+pub use error::WebError;
+pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
+pub use sweeps::spawn_sweeps;

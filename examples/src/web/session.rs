@@ -1,0 +1,283 @@
+//! Sessions, CSRF and role checks.
+//!
+//! The session cookie holds the bearer token from `Helpdesk::login` (only its hash is
+//! stored by core). It is `HttpOnly; SameSite=Strict`. Every POST goes through
+//! [`session_layer`], which rejects it with 403 unless its `csrf` form field matches the
+//! token derived from the session (or, before sign-in, from a random pre-session cookie).
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use helpdesk_core::Error as CoreError;
+use helpdesk_core::domain::{Actor, Role};
+use sha2::{Digest, Sha256};
+
+use super::app::AppState;
+use super::error::{WebError, WebResult, error_page};
+use super::views::Page;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "hd_session";
+/// Name of the pre-session cookie that anchors CSRF tokens before sign-in.
+pub const PRESESSION_COOKIE: &str = "hd_pre";
+/// Largest form body accepted (the markdown import is the biggest form).
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// Who is asking, resolved once per request by [`session_layer`].
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// The CSRF token every form on the page must carry.
+    pub(crate) csrf: String,
+    /// The signed-in user, if any.
+    pub(crate) signed_in: Option<SignedIn>,
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedIn {
+    pub(crate) actor: Actor,
+    pub(crate) name: String,
+    pub(crate) tenant_name: String,
+}
+
+impl Session {
+    /// The page context for a page with this title.
+    pub(crate) fn page(&self, state: &AppState, title: &str) -> Page {
+        Page {
+            title: title.to_string(),
+            csrf: self.csrf.clone(),
+            user_name: self.signed_in.as_ref().map(|s| s.name.clone()),
+            role: self
+                .signed_in
+                .as_ref()
+                .map(|s| s.actor.role.as_str())
+                .unwrap_or(""),
+            tenant_name: self
+                .signed_in
+                .as_ref()
+                .map(|s| s.tenant_name.clone())
+                .unwrap_or_default(),
+            mode_notice: state.mode_notice().to_string(),
+        }
+    }
+}
+
+/// The value of cookie `name` from the request headers.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+pub(crate) fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age_secs: u64,
+) -> Option<HeaderValue> {
+    let secure = if state.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}"
+    ))
+    .ok()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The CSRF token bound to `anchor` (a session token or a pre-session value).
+pub(crate) fn csrf_token(key: &[u8; 32], anchor: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(b"csrf:");
+    h.update(anchor.as_bytes());
+    hex(&h.finalize())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Resolves the session, checks the CSRF token of every POST and sets security headers.
+pub(crate) async fn session_layer(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
+    let signed_in = match &token {
+        Some(t) => match resolve(&state, t).await {
+            Ok(s) => Some(s),
+            Err(WebError::Core(CoreError::Unauthenticated { .. })) => None,
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    let mut new_presession = None;
+    let anchor = match (&signed_in, &token) {
+        (Some(_), Some(t)) => t.clone(),
+        _ => match cookie(&parts.headers, PRESESSION_COOKIE) {
+            Some(v) => v.to_owned(),
+            None => match helpdesk_core::auth::new_token() {
+                Ok(v) => {
+                    new_presession = Some(v.clone());
+                    v
+                }
+                Err(e) => return WebError::from(e).into_response(),
+            },
+        },
+    };
+    let csrf = csrf_token(state.csrf_key(), &anchor);
+    let body = if parts.method == Method::POST {
+        let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+            return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+        };
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let sent = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+        let valid = new_presession.is_none()
+            && sent.is_some_and(|s| constant_time_eq(s.as_bytes(), csrf.as_bytes()));
+        if !valid {
+            return WebError::Csrf.into_response();
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+    parts.extensions.insert(Session { csrf, signed_in });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let headers = response.headers_mut();
+    if let Some(v) =
+        new_presession.and_then(|v| cookie_header(&state, PRESESSION_COOKIE, &v, 86_400))
+    {
+        headers.append(SET_COOKIE, v);
+    }
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    response
+}
+
+async fn resolve(state: &AppState, token: &str) -> WebResult<SignedIn> {
+    let helpdesk = state.helpdesk();
+    let actor = helpdesk.authenticate(token).await?;
+    let user = helpdesk
+        .store()
+        .get_user(actor.tenant_id, actor.user_id)
+        .await?
+        .ok_or(CoreError::Unauthenticated {
+            reason: "unknown user",
+        })?;
+    let tenant = helpdesk.get_tenant(&actor).await?;
+    Ok(SignedIn {
+        actor,
+        name: user.name,
+        tenant_name: tenant.name,
+    })
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> WebResult<Self> {
+        parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or(WebError::NotSignedIn)
+    }
+}
+
+/// A signed-in user whose role is allowed on the route.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub(crate) actor: Actor,
+    pub(crate) session: Session,
+}
+
+impl Ctx {
+    /// The page context.
+    pub(crate) fn page(&self, state: &AppState, title: &str) -> Page {
+        self.session.page(state, title)
+    }
+}
+
+fn require(parts: &Parts, allowed: &[Role]) -> WebResult<Ctx> {
+    let session = parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or(WebError::NotSignedIn)?;
+    let actor = session
+        .signed_in
+        .as_ref()
+        .map(|s| s.actor.clone())
+        .ok_or(WebError::NotSignedIn)?;
+    if !allowed.contains(&actor.role) {
+        return Err(WebError::WrongRole);
+    }
+    Ok(Ctx { actor, session })
+}
+
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $roles:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name(pub(crate) Ctx);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = WebError;
+
+            async fn from_request_parts(parts: &mut Parts, _: &AppState) -> WebResult<Self> {
+                require(parts, $roles).map($name)
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// Any signed-in user.
+    AnyUser,
+    &[Role::Customer, Role::Agent, Role::Admin]
+);
+role_extractor!(
+    /// A customer (the portal and the chat).
+    CustomerUser,
+    &[Role::Customer]
+);
+role_extractor!(
+    /// An agent or an admin (the queue and ticket work).
+    StaffUser,
+    &[Role::Agent, Role::Admin]
+);
+role_extractor!(
+    /// An admin (users, knowledge base, analytics).
+    AdminUser,
+    &[Role::Admin]
+);

@@ -1,0 +1,226 @@
+//! Admin settings: categories and skills, AI autonomy, SLA policy and business hours.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use helpdesk_core::domain::{AiAutonomy, DayHours, Priority, SlaTarget};
+use serde::Deserialize;
+
+use super::agent::Choice;
+use super::app::AppState;
+use super::error::{WebError, WebResult};
+use super::session::AdminUser;
+use super::views::{Page, html};
+
+/// The settings routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/admin/settings", get(settings_page).post(save_settings))
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// One SLA row of the form.
+#[derive(Debug, Clone)]
+struct SlaRow {
+    priority: &'static str,
+    first_response: u32,
+    resolution: u32,
+}
+
+/// One weekday checkbox.
+#[derive(Debug, Clone)]
+struct DayBox {
+    name: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct SettingsPage {
+    page: Page,
+    categories: String,
+    default_category: String,
+    skills: String,
+    autonomy: Vec<Choice>,
+    sla: Vec<SlaRow>,
+    timezone: String,
+    open: String,
+    close: String,
+    days: Vec<DayBox>,
+    holidays: String,
+    chat_inactivity_minutes: u32,
+    reopen_window_hours: u32,
+}
+
+fn hhmm(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+async fn settings_page(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+) -> WebResult<Response> {
+    let tenant = state.helpdesk().get_tenant(&ctx.actor).await?;
+    let s = tenant.settings;
+    let first_day = s.calendar.weekly_hours.first();
+    let autonomy = s.ai_autonomy.as_str();
+    html(&SettingsPage {
+        page: ctx.page(&state, "Settings"),
+        categories: s.categories.join(", "),
+        default_category: s.default_category.clone(),
+        skills: s.skills.join(", "),
+        autonomy: AiAutonomy::ALL
+            .iter()
+            .map(|a| Choice::new(a.as_str(), &a.as_str().replace('_', " "), autonomy))
+            .collect(),
+        sla: Priority::ALL
+            .iter()
+            .rev()
+            .map(|p| {
+                let t = s.sla.target(*p);
+                SlaRow {
+                    priority: p.as_str(),
+                    first_response: t.map_or(0, |t| t.first_response_minutes),
+                    resolution: t.map_or(0, |t| t.resolution_minutes),
+                }
+            })
+            .collect(),
+        timezone: s.calendar.timezone.clone(),
+        open: hhmm(first_day.map_or(9 * 60, |d| d.open_minute)),
+        close: hhmm(first_day.map_or(17 * 60, |d| d.close_minute)),
+        days: WEEKDAYS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| DayBox {
+                name,
+                checked: s
+                    .calendar
+                    .weekly_hours
+                    .iter()
+                    .any(|d| usize::from(d.weekday) == i + 1),
+            })
+            .collect(),
+        holidays: s
+            .calendar
+            .holidays
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        chat_inactivity_minutes: s.chat_inactivity_minutes,
+        reopen_window_hours: s.reopen_window_hours,
+    })
+}
+
+/// The settings form (checkbox fields are present only when ticked).
+#[derive(Deserialize)]
+struct SettingsForm {
+    categories: String,
+    default_category: String,
+    skills: String,
+    ai_autonomy: String,
+    fr_urgent: u32,
+    res_urgent: u32,
+    fr_high: u32,
+    res_high: u32,
+    fr_medium: u32,
+    res_medium: u32,
+    fr_low: u32,
+    res_low: u32,
+    timezone: String,
+    open: String,
+    close: String,
+    mon: Option<String>,
+    tue: Option<String>,
+    wed: Option<String>,
+    thu: Option<String>,
+    fri: Option<String>,
+    sat: Option<String>,
+    sun: Option<String>,
+    #[serde(default)]
+    holidays: String,
+    chat_inactivity_minutes: u32,
+    reopen_window_hours: u32,
+}
+
+fn list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn minute_of_day(field: &'static str, raw: &str) -> WebResult<u16> {
+    let (h, m) = raw
+        .trim()
+        .split_once(':')
+        .ok_or_else(|| WebError::bad_input(field, "use HH:MM"))?;
+    let (h, m): (u16, u16) = h
+        .parse()
+        .ok()
+        .zip(m.parse().ok())
+        .ok_or_else(|| WebError::bad_input(field, "use HH:MM"))?;
+    if h > 24 || m > 59 || (h == 24 && m > 0) {
+        return Err(WebError::bad_input(field, "not a time of day"));
+    }
+    Ok(h * 60 + m)
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Form(f): Form<SettingsForm>,
+) -> WebResult<Redirect> {
+    let helpdesk = state.helpdesk();
+    let mut s = helpdesk.get_tenant(&ctx.actor).await?.settings;
+    s.categories = list(&f.categories);
+    s.default_category = f.default_category.trim().to_lowercase();
+    s.skills = list(&f.skills);
+    let categories = s.categories.clone();
+    s.category_skills
+        .retain(|c| categories.contains(&c.category));
+    s.ai_autonomy = f.ai_autonomy.parse()?;
+    let t = |priority, first_response_minutes, resolution_minutes| SlaTarget {
+        priority,
+        first_response_minutes,
+        resolution_minutes,
+    };
+    s.sla.targets = vec![
+        t(Priority::Urgent, f.fr_urgent, f.res_urgent),
+        t(Priority::High, f.fr_high, f.res_high),
+        t(Priority::Medium, f.fr_medium, f.res_medium),
+        t(Priority::Low, f.fr_low, f.res_low),
+    ];
+    let open = minute_of_day("open", &f.open)?;
+    let close = minute_of_day("close", &f.close)?;
+    if open >= close {
+        return Err(WebError::bad_input(
+            "close",
+            "must be after the opening time",
+        ));
+    }
+    let ticked = [&f.mon, &f.tue, &f.wed, &f.thu, &f.fri, &f.sat, &f.sun];
+    s.calendar.timezone = f.timezone.trim().to_string();
+    s.calendar.weekly_hours = (1u8..)
+        .zip(ticked)
+        .filter(|(_, on)| on.is_some())
+        .map(|(weekday, _)| DayHours {
+            weekday,
+            open_minute: open,
+            close_minute: close,
+        })
+        .collect();
+    s.calendar.holidays = list(&f.holidays)
+        .iter()
+        .map(|d| {
+            d.parse()
+                .map_err(|_| WebError::bad_input("holidays", format!("{d:?} is not YYYY-MM-DD")))
+        })
+        .collect::<WebResult<_>>()?;
+    s.chat_inactivity_minutes = f.chat_inactivity_minutes;
+    s.reopen_window_hours = f.reopen_window_hours;
+    helpdesk.update_settings(&ctx.actor, s).await?;
+    Ok(Redirect::to("/admin/settings"))
+}

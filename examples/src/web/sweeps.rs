@@ -1,0 +1,27 @@
+//! Background sweeps the server runs: SLA breaches, idle chats and the notification outbox.
+
+use std::time::Duration;
+
+use helpdesk_core::Helpdesk;
+use tokio::task::JoinHandle;
+
+/// Runs the SLA sweep, the chat inactivity sweep and the outbox dispatch every `every`
+/// until the task is aborted. Failures are logged and retried on the next round.
+pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = helpdesk.sla_sweep().await {
+                tracing::warn!(error = ?e, "SLA sweep failed");
+            }
+            if let Err(e) = helpdesk.chat_inactivity_sweep().await {
+                tracing::warn!(error = ?e, "chat inactivity sweep failed");
+            }
+            if let Err(e) = helpdesk.dispatch_outbox().await {
+                tracing::warn!(error = ?e, "outbox dispatch failed");
+            }
+        }
+    })
+}

@@ -1,0 +1,187 @@
+//! The shared page context, the error page, and small formatting helpers for templates.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use helpdesk_core::domain::{AuthorKind, Message, MessageKind, Ticket, TicketStatus};
+use jiff::Timestamp;
+
+use super::error::WebResult;
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub(crate) struct Page {
+    pub(crate) title: String,
+    pub(crate) csrf: String,
+    pub(crate) user_name: Option<String>,
+    /// `customer`, `agent`, `admin`, or empty when signed out.
+    pub(crate) role: &'static str,
+    pub(crate) tenant_name: String,
+    /// Shown in a banner on every page (offline mode, demo store); empty for none.
+    pub(crate) mode_notice: String,
+}
+
+impl Page {
+    /// Whether the viewer is an agent or an admin.
+    pub(crate) fn is_staff(&self) -> bool {
+        matches!(self.role, "agent" | "admin")
+    }
+}
+
+/// The standalone error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage<'a> {
+    pub(crate) status: u16,
+    pub(crate) reason: &'a str,
+    pub(crate) message: &'a str,
+}
+
+/// Renders a template into an HTML response.
+pub(crate) fn html<T: Template>(template: &T) -> WebResult<Response> {
+    Ok(Html(template.render()?).into_response())
+}
+
+/// `2026-11-22 14:05 UTC`.
+pub(crate) fn fmt_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A CSS class suffix for a status badge.
+pub(crate) fn status_class(status: TicketStatus) -> &'static str {
+    status.as_str()
+}
+
+/// A human label for a status.
+pub(crate) fn status_label(status: TicketStatus) -> String {
+    status.as_str().replace('_', " ")
+}
+
+/// A ticket row for lists.
+#[derive(Debug, Clone)]
+pub(crate) struct TicketRow {
+    pub(crate) id: String,
+    pub(crate) number: u64,
+    pub(crate) subject: String,
+    pub(crate) status: String,
+    pub(crate) status_class: &'static str,
+    pub(crate) priority: &'static str,
+    pub(crate) category: String,
+    pub(crate) assignee: String,
+    pub(crate) updated: String,
+    /// `breached`, `due` (due within the next 4 hours or overdue unflagged) or empty.
+    pub(crate) sla_badge: &'static str,
+    pub(crate) sla_text: String,
+}
+
+impl TicketRow {
+    /// A row for `ticket`; `assignee` is the display name of its assignee.
+    pub(crate) fn new(ticket: &Ticket, assignee: String, now: Timestamp) -> Self {
+        let (sla_badge, sla_text) = sla_badge(ticket, now);
+        Self {
+            id: ticket.id.to_string(),
+            number: ticket.number,
+            subject: ticket.subject.clone(),
+            status: status_label(ticket.status),
+            status_class: status_class(ticket.status),
+            priority: ticket.priority.as_str(),
+            category: ticket.category.clone().unwrap_or_else(|| "—".into()),
+            assignee,
+            updated: fmt_time(ticket.updated_at),
+            sla_badge,
+            sla_text,
+        }
+    }
+}
+
+fn sla_badge(ticket: &Ticket, now: Timestamp) -> (&'static str, String) {
+    let sla = &ticket.sla;
+    if sla.first_response_breached || sla.resolution_breached {
+        let what = if sla.first_response_breached {
+            "first response"
+        } else {
+            "resolution"
+        };
+        return ("breached", format!("SLA breached ({what})"));
+    }
+    if !ticket.status.is_open() {
+        return ("", String::new());
+    }
+    let due = if ticket.first_response_at.is_none() {
+        sla.first_response_due
+    } else {
+        sla.resolution_due
+    };
+    match due {
+        Some(due) if sla.paused_since.is_none() => {
+            let minutes = (due.as_millisecond() - now.as_millisecond()) / 60_000;
+            if minutes < 0 {
+                ("breached", format!("overdue since {}", fmt_time(due)))
+            } else if minutes < 240 {
+                (
+                    "due",
+                    format!("due in {}h {:02}m", minutes / 60, minutes % 60),
+                )
+            } else {
+                ("ok", format!("due {}", fmt_time(due)))
+            }
+        }
+        Some(_) => ("", "SLA paused".into()),
+        None => ("", String::new()),
+    }
+}
+
+/// A message for a thread view.
+#[derive(Debug, Clone)]
+pub(crate) struct MessageView {
+    pub(crate) id: String,
+    pub(crate) author: String,
+    /// `customer`, `agent`, `bot`, `system`, `note` or `draft` (a CSS class).
+    pub(crate) kind: &'static str,
+    pub(crate) body: String,
+    pub(crate) at: String,
+    /// Cited articles as (id, title).
+    pub(crate) citations: Vec<(String, String)>,
+    /// For drafts: `proposed`, `accepted`, `edited` or `discarded`.
+    pub(crate) draft_state: String,
+    pub(crate) draft_source: String,
+}
+
+impl MessageView {
+    /// A view of `m`; `author` is the display name of its author.
+    pub(crate) fn new(m: &Message, author: String) -> Self {
+        let kind = match (m.kind, m.author_kind) {
+            (MessageKind::Note, _) => "note",
+            (MessageKind::Draft, _) => "draft",
+            (_, AuthorKind::Customer) => "customer",
+            (_, AuthorKind::Agent) => "agent",
+            (_, AuthorKind::Bot) => "bot",
+            _ => "system",
+        };
+        let (draft_state, draft_source) = match &m.draft {
+            Some(d) => (enum_text(&d.state), enum_text(&d.source).replace('_', " ")),
+            None => (String::new(), String::new()),
+        };
+        Self {
+            id: m.id.to_string(),
+            author,
+            kind,
+            body: m.body.clone(),
+            at: fmt_time(m.created_at),
+            citations: m
+                .citations
+                .iter()
+                .map(|c| (c.article_id.to_string(), c.title.clone()))
+                .collect(),
+            draft_state,
+            draft_source,
+        }
+    }
+}
+
+/// The snake_case serde name of a unit enum value.
+pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
