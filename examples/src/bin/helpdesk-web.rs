@@ -1,7 +1,13 @@
-//! `helpdesk-web [--port P] [--data-dir DIR]`: the example web helpdesk.
+//! `helpdesk-web [--port P] [--data-dir DIR] [--demo-store]`: the example web helpdesk.
 //!
-//! Runs in offline mode on the in-memory demo store with a seeded demo tenant ("Nimbus
-//! Notes") and prints its logins, then `listening on http://127.0.0.1:P`.
+//! Keeps its data under `--data-dir` (default `helpdesk-data`): a SQLite database (or
+//! MongoDB when `MONGODB_URI` is set) and a persistent knowledge-base index built with the
+//! offline MiniLM model (`scripts/setup-model.sh` prepares it and sets `HELPDESK_MODEL_DIR`
+//! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
+//! offline mode. On first start it seeds a demo company ("Nimbus Notes") and prints its
+//! logins (kept in `DIR/demo-logins.txt`, readable only by you, and printed again on later
+//! starts), then `listening on http://127.0.0.1:P`. `--demo-store` keeps everything in memory
+//! instead.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -18,9 +24,12 @@ struct Cli {
     /// Port to listen on (127.0.0.1 only); 0 picks a free one.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Where data is kept. Not used yet: the demo store is in memory.
+    /// Where data is kept (SQLite database, knowledge-base index, demo logins).
+    #[arg(long, default_value = "helpdesk-data")]
+    data_dir: PathBuf,
+    /// Keep everything in memory (nothing survives a restart).
     #[arg(long)]
-    data_dir: Option<PathBuf>,
+    demo_store: bool,
 }
 
 #[tokio::main]
@@ -45,16 +54,30 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(dir) = &cli.data_dir {
-        println!(
-            "note: --data-dir {} is not used yet; this build keeps data in memory",
-            dir.display()
-        );
-    }
-    let backends = Backends::offline_demo();
+    let backends = if cli.demo_store {
+        Backends::offline_demo()
+    } else {
+        Backends::from_environment(&cli.data_dir).await?
+    };
     let helpdesk = backends.build()?;
-    let credentials = seed_demo(&helpdesk, backends.knowledge_base.as_ref()).await?;
-    print!("{}", credentials.describe());
+    let logins_file = cli.data_dir.join("demo-logins.txt");
+    let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
+    if existing.is_none() {
+        let credentials = seed_demo(&helpdesk, backends.knowledge_base.as_ref()).await?;
+        let text = credentials.describe();
+        if !cli.demo_store {
+            write_private(&logins_file, &text)?;
+        }
+        print!("{text}");
+    } else {
+        match std::fs::read_to_string(&logins_file) {
+            Ok(text) => print!("{text}"),
+            Err(_) => println!(
+                "demo company exists; its logins were printed at first start ({} is missing)",
+                logins_file.display()
+            ),
+        }
+    }
     let sweeps = spawn_sweeps(helpdesk.clone(), Duration::from_secs(30));
     let state = AppState::new(
         helpdesk,
@@ -77,4 +100,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     sweeps.abort();
     Ok(())
+}
+
+/// Writes a file only the current user can read (the demo passwords).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }

@@ -31,6 +31,9 @@ pub struct Backends {
     pub embedder: Option<Arc<dyn Embedder>>,
     /// True when the store keeps nothing across restarts.
     pub demo_store: bool,
+    /// Set when the embedder is the deterministic fake because the MiniLM model is not
+    /// prepared; says how to prepare it.
+    pub embedder_note: Option<String>,
 }
 
 impl Backends {
@@ -44,6 +47,7 @@ impl Backends {
             model: None,
             embedder: Some(embedder),
             demo_store: true,
+            embedder_note: None,
         }
     }
 
@@ -71,6 +75,9 @@ impl Backends {
                  rules, the chatbot answers with knowledge-base passages and drafts come from \
                  similar resolved tickets.",
             );
+        }
+        if let Some(note) = &self.embedder_note {
+            parts.push(note.as_str());
         }
         if self.demo_store {
             parts.push("Demo store: data lives in memory and is lost when the server stops.");

@@ -22,6 +22,7 @@ mod admin;
 mod agent;
 mod app;
 mod auth;
+mod backends;
 pub mod charts;
 mod chat;
 mod error;
@@ -36,6 +37,7 @@ mod sweeps;
 mod views;
 
 pub use app::{AppState, Backends, WebOptions, router};
+pub use backends::MONGO_DATABASE;
 pub use error::WebError;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
 pub use sweeps::spawn_sweeps;
