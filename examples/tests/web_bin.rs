@@ -26,6 +26,10 @@ fn start(args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk-web"))
         .args(["--port", "0"])
         .args(args)
+        // The binary picks its backends from the environment; `make test` exports
+        // MONGODB_URI for the Mongo tests, and a developer may have a Gemini key set.
+        .env_remove("MONGODB_URI")
+        .env_remove("GEMINI_API_KEY")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
