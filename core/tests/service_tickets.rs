@@ -550,13 +550,31 @@ struct FlakyNotifier {
     delivered: Mutex<Vec<OutboxEntry>>,
 }
 
+/// An error whose message is only its top level; the cause is its source.
+#[derive(Debug)]
+struct ChainTop(std::io::Error);
+
+impl std::fmt::Display for ChainTop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sending failed")
+    }
+}
+
+impl std::error::Error for ChainTop {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 #[async_trait]
 impl Notifier for FlakyNotifier {
     async fn deliver(&self, _tenant: &Tenant, entry: &OutboxEntry) -> Result<(), BoxError> {
         let mut left = self.fail_first.lock().unwrap();
         if *left > 0 {
             *left -= 1;
-            return Err("smtp unavailable".into());
+            return Err(Box::new(ChainTop(std::io::Error::other(
+                "smtp unavailable",
+            ))));
         }
         self.delivered.lock().unwrap().push(entry.clone());
         Ok(())
@@ -581,7 +599,11 @@ async fn outbox_retries_with_backoff_until_delivered() {
     assert_eq!((r.delivered, r.failed), (0, 1));
     let entry = &w.store.list_outbox(w.tenant.id).await.unwrap()[0];
     assert_eq!(entry.attempts, 1);
-    assert_eq!(entry.last_error.as_deref(), Some("smtp unavailable"));
+    assert_eq!(
+        entry.last_error.as_deref(),
+        Some("sending failed: smtp unavailable"),
+        "the whole source chain is recorded"
+    );
     assert_eq!(
         entry.next_attempt_at.duration_since(w.hd.now()).as_secs(),
         30

@@ -31,6 +31,18 @@ pub struct DispatchReport {
     pub ran: bool,
 }
 
+/// An error and its sources, `outer: inner: innermost`, for operators.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 fn breaches_due(ticket: &Ticket, now: jiff::Timestamp) -> Vec<SlaKind> {
     let mut kinds = Vec::new();
     if !ticket.status.is_open() || ticket.sla.paused_since.is_some() {
@@ -147,9 +159,10 @@ impl Helpdesk {
                         let attempts = entry.attempts + 1;
                         let delay = self.backoff(attempts);
                         let next = now.checked_add(delay).unwrap_or(now);
-                        tracing::warn!(id = %entry.id, attempts, error = %e, "notification failed; will retry");
+                        let error = error_chain(e.as_ref());
+                        tracing::warn!(id = %entry.id, attempts, %error, "notification failed; will retry");
                         store
-                            .mark_outbox_failed(entry.id, attempts, next, &e.to_string())
+                            .mark_outbox_failed(entry.id, attempts, next, &error)
                             .await?;
                         report.failed += 1;
                     }
