@@ -9,6 +9,8 @@ export HELPDESK_CACHE="${HELPDESK_CACHE:-$HOME/.cache/helpdesk}"
 # Build artefacts outside the clone, so a fresh clone on the same machine rebuilds little.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HELPDESK_CACHE/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Incremental caches roughly double the target folder and do not help a one-shot CI build.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 started=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
 

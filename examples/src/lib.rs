@@ -4,4 +4,5 @@
 //!   templates, inline SVG charts, CSRF-protected forms and role-checked routes).
 //! - `helpdesk-eval` (a binary only) evaluates the learned ticket classifier on public data.
 
+pub mod cli;
 pub mod web;

@@ -4,18 +4,22 @@
 //! MongoDB when `MONGODB_URI` is set) and a persistent knowledge-base index built with the
 //! offline MiniLM model (`scripts/setup-model.sh` prepares it and sets `HELPDESK_MODEL_DIR`
 //! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
-//! offline mode. On first start it seeds a demo company ("Nimbus Notes") and prints its
-//! logins (kept in `DIR/demo-logins.txt`, readable only by you, and printed again on later
-//! starts), then `listening on http://127.0.0.1:P`. `--demo-store` keeps everything in memory
-//! instead.
+//! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
+//! e-mail from `SMTP_FROM` (default `helpdesk@localhost`). On first start it seeds a demo
+//! company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
+//! only by you, and printed again on later starts), then `listening on http://127.0.0.1:P`.
+//! `--demo-store` keeps everything in memory instead.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use helpdesk_core::Notifier;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
+use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
 use helpdesk_examples::web::{AppState, Backends, WebOptions, router, spawn_sweeps};
 
 #[derive(Parser)]
@@ -59,7 +63,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Backends::from_environment(&cli.data_dir).await?
     };
-    let helpdesk = backends.build()?;
+    let notifier = smtp_notifier(&backends)?;
+    let helpdesk = backends.build_with_notifier(notifier)?;
     let logins_file = cli.data_dir.join("demo-logins.txt");
     let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
     if existing.is_none() {
@@ -100,6 +105,22 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     sweeps.abort();
     Ok(())
+}
+
+/// The e-mail notifier when `SMTP_URL` is set (sender from `SMTP_FROM`).
+fn smtp_notifier(
+    backends: &Backends,
+) -> Result<Option<Arc<dyn Notifier>>, Box<dyn std::error::Error>> {
+    let Ok(url) = std::env::var("SMTP_URL") else {
+        return Ok(None);
+    };
+    if url.trim().is_empty() {
+        return Ok(None);
+    }
+    let from = std::env::var("SMTP_FROM").unwrap_or_else(|_| DEFAULT_FROM.to_owned());
+    let notifier = SmtpNotifier::from_url(&url, &from, backends.store.clone())?;
+    println!("e-mail notifications via {}", notifier.server());
+    Ok(Some(Arc::new(notifier)))
 }
 
 /// Writes a file only the current user can read (the demo passwords).

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use helpdesk_core::store::MemoryStore;
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase};
-use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel};
+use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel, Notifier};
 use sha2::{Digest, Sha256};
 
 use super::error::{WebResult, error_page};
@@ -51,9 +51,21 @@ impl Backends {
         }
     }
 
-    /// Builds the helpdesk on these backends.
+    /// Builds the helpdesk on these backends (notifications are only logged).
     pub fn build(&self) -> helpdesk_core::Result<Helpdesk> {
+        self.build_with_notifier(None)
+    }
+
+    /// Builds the helpdesk on these backends, delivering notifications through `notifier`
+    /// when given (e.g. [`super::smtp::SmtpNotifier`]).
+    pub fn build_with_notifier(
+        &self,
+        notifier: Option<Arc<dyn Notifier>>,
+    ) -> helpdesk_core::Result<Helpdesk> {
         let mut builder = Helpdesk::builder(self.store.clone());
+        if let Some(notifier) = notifier {
+            builder = builder.notifier(notifier);
+        }
         if let Some(kb) = &self.knowledge_base {
             builder = builder.knowledge_base(kb.clone());
         }

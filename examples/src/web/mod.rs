@@ -33,6 +33,7 @@ mod reindex;
 pub mod seed;
 mod session;
 mod settings;
+pub mod smtp;
 mod sweeps;
 mod views;
 

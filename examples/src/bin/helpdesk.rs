@@ -1,0 +1,31 @@
+//! `helpdesk --data-dir DIR <command>`: administer a helpdesk-rs data folder from the shell
+//! (init, seed-demo, import-kb, reindex, open, list, sweep, analytics).
+//!
+//! Exit codes: 0 ok, 1 error (the message and its causes on stderr), 2 usage.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use helpdesk_examples::cli::{Cli, run};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .init();
+    let mut stdout = std::io::stdout().lock();
+    match run(cli, &mut stdout).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("helpdesk: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

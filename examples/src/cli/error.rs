@@ -1,0 +1,70 @@
+//! The errors of the `helpdesk` command-line tool.
+
+use std::path::PathBuf;
+
+/// Why a `helpdesk` command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The helpdesk engine or a backend failed.
+    #[error(transparent)]
+    Core(#[from] helpdesk_core::Error),
+    /// No tenant has this slug.
+    #[error("no tenant with slug `{0}` (run `helpdesk seed-demo` or check --tenant)")]
+    UnknownTenant(String),
+    /// No user of the tenant has this e-mail.
+    #[error("no user with e-mail `{email}` in tenant `{tenant}` (check --as)")]
+    UnknownUser {
+        /// The tenant slug.
+        tenant: String,
+        /// The e-mail looked up.
+        email: String,
+    },
+    /// A file or folder could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A markdown file is not a valid article.
+    #[error("invalid article {}", path.display())]
+    Article {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: helpdesk_core::Error,
+    },
+    /// The folder holds no markdown file.
+    #[error("no *.md file in {}", .0.display())]
+    NoArticles(PathBuf),
+    /// The backends have no knowledge base.
+    #[error("no knowledge base is configured")]
+    NoKnowledgeBase,
+    /// Writing CSV failed.
+    #[error("cannot write CSV")]
+    Csv(#[from] csv::Error),
+    /// An argument is out of range.
+    #[error("invalid --{field}: {message}")]
+    Argument {
+        /// The option.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The result of a `helpdesk` command.
+pub type CliResult<T> = Result<T, CliError>;

@@ -1,0 +1,324 @@
+//! The `helpdesk` binary on a fresh data folder each: init, seed-demo, import-kb, reindex,
+//! open, list, sweep and analytics, with their failure paths and exit codes. Uses the
+//! offline MiniLM model when `HELPDESK_MODEL_DIR` is set, else the fake embedder.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const ADMIN: &str = "grace@nimbusnotes.example";
+const CUSTOMER: &str = "carlos@example.com";
+
+/// A fresh folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "helpdesk-cli-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn helpdesk(data: &TempDir, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .arg("--data-dir")
+        .arg(data.path().join("data"))
+        .args(args)
+        .env_remove("MONGODB_URI")
+        .env_remove("GEMINI_API_KEY")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(data: &TempDir, args: &[&str]) -> String {
+    let o = helpdesk(data, args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn seeded(name: &str) -> TempDir {
+    let data = TempDir::new(name);
+    ok(&data, &["seed-demo"]);
+    data
+}
+
+#[test]
+fn init_is_idempotent_and_seed_demo_runs_once() {
+    let data = TempDir::new("seed");
+    assert!(ok(&data, &["init"]).contains("initialized"));
+    assert!(ok(&data, &["init"]).contains("initialized"));
+    assert!(data.path().join("data/helpdesk.db").exists());
+
+    let first = ok(&data, &["seed-demo"]);
+    assert!(first.contains(ADMIN), "{first}");
+    assert!(first.contains(CUSTOMER), "{first}");
+    let logins = data.path().join("data/demo-logins.txt");
+    assert_eq!(std::fs::read_to_string(&logins).unwrap(), first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&logins).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let second = ok(&data, &["seed-demo"]);
+    assert!(second.contains("nothing to do"), "{second}");
+    assert_eq!(std::fs::read_to_string(&logins).unwrap(), first);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn import_kb_rejects_an_invalid_file_then_imports_and_updates() {
+    let data = seeded("import");
+    let articles = data.path().join("articles");
+    std::fs::create_dir_all(&articles).unwrap();
+    write(
+        &articles,
+        "a-webhooks.md",
+        "# Configure webhooks\nTags: api\n\nOpen Settings, then Webhooks, and add a URL.\n",
+    );
+    write(
+        &articles,
+        "b-themes.md",
+        "# Dark theme\n\nChoose View, then Theme, then Dark.\n",
+    );
+    write(&articles, "c-broken.md", "no title line here\n");
+    write(&articles, "notes.txt", "not markdown, ignored\n");
+    let before = ok(&data, &["reindex", "--tenant", "nimbus"]);
+
+    let o = helpdesk(
+        &data,
+        &[
+            "import-kb",
+            "--tenant",
+            "nimbus",
+            articles.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("c-broken.md"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Title"), "{}", stderr(&o));
+    // Nothing was imported: validation happens before any write.
+    assert_eq!(ok(&data, &["reindex", "--tenant", "nimbus"]), before);
+
+    std::fs::remove_file(articles.join("c-broken.md")).unwrap();
+    let args = [
+        "import-kb",
+        "--tenant",
+        "nimbus",
+        articles.to_str().unwrap(),
+    ];
+    assert!(ok(&data, &args).contains("imported 2 articles (2 created, 0 updated)"));
+    assert!(ok(&data, &args).contains("imported 2 articles (0 created, 2 updated)"));
+
+    let count = |s: &str| -> usize {
+        s.trim()
+            .strip_prefix("reindexed ")
+            .and_then(|s| s.strip_suffix(" articles"))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        count(&ok(&data, &["reindex", "--tenant", "nimbus"])),
+        count(&before) + 2
+    );
+
+    let empty = data.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = helpdesk(
+        &data,
+        &["import-kb", "--tenant", "nimbus", empty.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no *.md file"), "{}", stderr(&o));
+}
+
+fn analytics_total(csv: &str) -> u64 {
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("metric,key,value"));
+    lines
+        .find_map(|l| l.strip_prefix("tickets,total,"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn open_list_sweep_and_analytics() {
+    let data = seeded("tickets");
+    let before = analytics_total(&ok(
+        &data,
+        &[
+            "analytics",
+            "--tenant",
+            "nimbus",
+            "--as",
+            ADMIN,
+            "--days",
+            "7",
+        ],
+    ));
+
+    let opened = ok(
+        &data,
+        &[
+            "open",
+            "--tenant",
+            "nimbus",
+            "--as",
+            CUSTOMER,
+            "--subject",
+            "Cannot export my notebook to PDF",
+            "--description",
+            "The export button does nothing since yesterday.",
+            "--priority",
+            "high",
+        ],
+    );
+    assert!(opened.starts_with("ticket #"), "{opened}");
+    // Triage may raise a customer's priority, never lower it.
+    assert!(
+        opened.contains("priority: high") || opened.contains("priority: urgent"),
+        "{opened}"
+    );
+    assert!(opened.contains("category: "), "{opened}");
+    assert!(opened.contains("assignee: "), "{opened}");
+
+    let list = ok(&data, &["list", "--tenant", "nimbus", "--as", CUSTOMER]);
+    assert!(list.starts_with("NUMBER"), "{list}");
+    assert!(list.contains("Cannot export my notebook to PDF"), "{list}");
+    let resolved = ok(
+        &data,
+        &[
+            "list", "--tenant", "nimbus", "--as", CUSTOMER, "--status", "resolved",
+        ],
+    );
+    assert!(
+        !resolved.contains("Cannot export my notebook"),
+        "{resolved}"
+    );
+
+    let sweep = ok(&data, &["sweep"]);
+    assert!(sweep.contains("sla: ran="), "{sweep}");
+    assert!(sweep.contains("chat: ran="), "{sweep}");
+    assert!(sweep.contains("outbox: ran="), "{sweep}");
+
+    let out = data.path().join("analytics.csv");
+    ok(
+        &data,
+        &[
+            "analytics",
+            "--tenant",
+            "nimbus",
+            "--as",
+            ADMIN,
+            "--days",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(analytics_total(&csv), before + 1);
+    assert!(csv.contains("\nfirst_response,count,"), "{csv}");
+
+    // Analytics are for admins only.
+    let o = helpdesk(
+        &data,
+        &["analytics", "--tenant", "nimbus", "--as", CUSTOMER],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_tenant_user_and_usage_give_clear_errors() {
+    let data = seeded("errors");
+    let o = helpdesk(&data, &["list", "--tenant", "nope", "--as", CUSTOMER]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no tenant with slug `nope`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+
+    let o = helpdesk(
+        &data,
+        &["list", "--tenant", "nimbus", "--as", "who@x.example"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("who@x.example"), "{}", stderr(&o));
+
+    let o = helpdesk(&data, &["reindex", "--tenant", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`nope`"), "{}", stderr(&o));
+
+    let o = helpdesk(
+        &data,
+        &[
+            "list", "--tenant", "nimbus", "--as", CUSTOMER, "--limit", "0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--limit"), "{}", stderr(&o));
+
+    assert_eq!(helpdesk(&data, &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        helpdesk(&data, &["list", "--tenant", "nimbus"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        helpdesk(
+            &data,
+            &[
+                "open",
+                "--tenant",
+                "nimbus",
+                "--as",
+                CUSTOMER,
+                "--subject",
+                "x",
+                "--description",
+                "y",
+                "--priority",
+                "bogus"
+            ]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+}
