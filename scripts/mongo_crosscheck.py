@@ -12,7 +12,10 @@ precision), 64-bit integers for counters and versions, strings for ids and vocab
     ~/.cache/helpdesk/venv/bin/python scripts/mongo_crosscheck.py
     scripts/stop-mongo.sh
 
-Environment: MONGODB_URI (required), CARGO (default "cargo"), CARGO_TARGET_DIR (passed on).
+Environment: MONGODB_URI (required), CARGO (default "cargo"), CARGO_TARGET_DIR (passed on),
+HELPDESK_SEED_CROSSCHECK_BIN (run this already built `seed_crosscheck` instead of `cargo run`:
+`cargo test --workspace` builds it, and `cargo run -p` alone would rebuild the dependencies
+with another feature set).
 """
 
 import argparse
@@ -69,8 +72,12 @@ def ms(value):
 
 
 def seed(database):
-    cmd = [os.environ.get("CARGO", "cargo"), "run", "-q", "-p", "helpdesk-store-mongo",
-           "--example", "seed_crosscheck", "--", database]
+    prebuilt = os.environ.get("HELPDESK_SEED_CROSSCHECK_BIN")
+    if prebuilt:
+        cmd = [prebuilt, database]
+    else:
+        cmd = [os.environ.get("CARGO", "cargo"), "run", "-q", "-p", "helpdesk-store-mongo",
+               "--example", "seed_crosscheck", "--", database]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

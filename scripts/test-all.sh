@@ -43,7 +43,9 @@ cargo test --workspace --locked --no-fail-fast
 
 if [ -x scripts/mongo_crosscheck.py ]; then
   step "MongoDB cross-client check (pymongo reads what the Rust store wrote)"
-  scripts/mongo_crosscheck.py
+  # `cargo test --workspace` built the example already (with the workspace's features).
+  HELPDESK_SEED_CROSSCHECK_BIN="$CARGO_TARGET_DIR/debug/examples/seed_crosscheck" \
+    scripts/mongo_crosscheck.py
 fi
 
 step "all tests passed"

@@ -10,7 +10,7 @@ use super::context::Context;
 use super::error::{CliError, CliResult};
 
 /// The analytics of the last `days` days (1..=366) of the tenant `slug`, as its admin `email`.
-pub async fn report(
+pub(super) async fn report(
     ctx: &Context,
     slug: &str,
     email: &str,
@@ -48,7 +48,7 @@ fn durations(rows: &mut Vec<[String; 3]>, metric: &str, d: &DurationStats) {
 }
 
 /// The rows of the tidy table (without the header). Empty values mean "no data".
-pub fn rows(report: &AnalyticsReport) -> Vec<[String; 3]> {
+pub(super) fn rows(report: &AnalyticsReport) -> Vec<[String; 3]> {
     let a = &report.analytics;
     let mut rows: Vec<[String; 3]> = vec![
         ["range".into(), "from".into(), report.range.from.to_string()],
@@ -136,7 +136,7 @@ pub fn rows(report: &AnalyticsReport) -> Vec<[String; 3]> {
 }
 
 /// Writes the report as CSV with the header `metric,key,value`.
-pub fn write_csv(report: &AnalyticsReport, out: impl Write) -> CliResult<()> {
+pub(super) fn write_csv(report: &AnalyticsReport, out: impl Write) -> CliResult<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["metric", "key", "value"])?;
     for row in rows(report) {

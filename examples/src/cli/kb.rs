@@ -77,7 +77,7 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 /// Imports every `*.md` file of `dir` into the tenant `slug`: an article with the same
 /// title is updated, others are created; each is (re)indexed. Fails naming the first
 /// invalid file before anything is written.
-pub async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResult<ImportReport> {
+pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResult<ImportReport> {
     let tenant = ctx.tenant(slug).await?;
     let kb = ctx
         .backends
@@ -118,7 +118,7 @@ pub async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResult<Impor
 }
 
 /// Re-embeds every stored article of the tenant `slug`; returns how many.
-pub async fn reindex(ctx: &Context, slug: &str) -> CliResult<usize> {
+pub(super) async fn reindex(ctx: &Context, slug: &str) -> CliResult<usize> {
     let tenant = ctx.tenant(slug).await?;
     let kb = ctx
         .backends

@@ -8,7 +8,7 @@ use super::context::Context;
 use super::error::{CliError, CliResult};
 
 /// Opens a ticket as `email` of the tenant `slug`.
-pub async fn open(
+pub(super) async fn open(
     ctx: &Context,
     slug: &str,
     email: &str,
@@ -23,7 +23,7 @@ pub async fn open(
 }
 
 /// The tickets `email` of the tenant `slug` may see, newest first.
-pub async fn list(
+pub(super) async fn list(
     ctx: &Context,
     slug: &str,
     email: &str,
@@ -46,7 +46,7 @@ pub async fn list(
 }
 
 /// A ticket as printed by `open`.
-pub fn describe(ticket: &Ticket, assignee: Option<&str>) -> String {
+pub(super) fn describe(ticket: &Ticket, assignee: Option<&str>) -> String {
     format!(
         "ticket #{}\ncategory: {}\npriority: {}\nassignee: {}\n",
         ticket.number,
@@ -57,7 +57,7 @@ pub fn describe(ticket: &Ticket, assignee: Option<&str>) -> String {
 }
 
 /// Tickets as a plain-text table.
-pub fn table(tickets: &[Ticket]) -> String {
+pub(super) fn table(tickets: &[Ticket]) -> String {
     let mut out = format!(
         "{:>6}  {:<10}  {:<8}  {:<14}  {}\n",
         "NUMBER", "STATUS", "PRIORITY", "CATEGORY", "SUBJECT"
