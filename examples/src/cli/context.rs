@@ -1,9 +1,10 @@
 //! Opening the backends and resolving `--tenant` and `--as`.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use helpdesk_core::Helpdesk;
 use helpdesk_core::domain::{Actor, Tenant};
+use helpdesk_core::{Helpdesk, KnowledgeBase};
 
 use super::error::{CliError, CliResult};
 use crate::web::Backends;
@@ -22,6 +23,14 @@ impl Context {
         let backends = Backends::from_environment(data_dir).await?;
         let helpdesk = backends.build()?;
         Ok(Self { backends, helpdesk })
+    }
+
+    /// The knowledge base, or [`CliError::NoKnowledgeBase`] when the backends have none.
+    pub fn knowledge_base(&self) -> CliResult<Arc<dyn KnowledgeBase>> {
+        self.backends
+            .knowledge_base
+            .clone()
+            .ok_or(CliError::NoKnowledgeBase)
     }
 
     /// The tenant with `slug`.

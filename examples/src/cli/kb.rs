@@ -79,11 +79,7 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 /// invalid file before anything is written.
 pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResult<ImportReport> {
     let tenant = ctx.tenant(slug).await?;
-    let kb = ctx
-        .backends
-        .knowledge_base
-        .clone()
-        .ok_or(CliError::NoKnowledgeBase)?;
+    let kb = ctx.knowledge_base()?;
     let files = markdown_files(dir)?;
     let parsed = parse_all(&files)?;
     let store = ctx.helpdesk.store();
@@ -120,11 +116,7 @@ pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResul
 /// Re-embeds every stored article of the tenant `slug`; returns how many.
 pub(super) async fn reindex(ctx: &Context, slug: &str) -> CliResult<usize> {
     let tenant = ctx.tenant(slug).await?;
-    let kb = ctx
-        .backends
-        .knowledge_base
-        .clone()
-        .ok_or(CliError::NoKnowledgeBase)?;
+    let kb = ctx.knowledge_base()?;
     let articles: Vec<Article> = ctx.helpdesk.store().list_articles(tenant.id).await?;
     let progress = bar(articles.len(), "articles");
     for article in &articles {
