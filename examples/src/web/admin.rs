@@ -34,6 +34,24 @@ struct Tile {
     note: String,
 }
 
+impl Tile {
+    /// A stable id for the page (`CSAT` → `csat`, `SLA met` → `sla-met`).
+    fn key(&self) -> String {
+        let mut key = String::new();
+        for word in self
+            .label
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            if !key.is_empty() {
+                key.push('-');
+            }
+            key.push_str(&word.to_ascii_lowercase());
+        }
+        key
+    }
+}
+
 fn tile(label: &'static str, value: impl Into<String>, note: impl Into<String>) -> Tile {
     Tile {
         label,
