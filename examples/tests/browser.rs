@@ -608,10 +608,12 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         .await
         .unwrap();
     let bars: Vec<String> = serde_json::from_value(bars).unwrap();
-    // Seeded: three resolved tickets, two by Maya; ours is the fourth and her third.
+    // Seeded: three resolved tickets, two by Maya; ours is the fourth and her third, and
+    // its reply was the one AI suggestion, sent after editing.
     for expected in [
         "By status / resolved: 4",
         "Resolved per agent / Maya Patel: 3",
+        "AI suggested replies / sent edited: 1",
     ] {
         assert!(
             bars.iter().any(|b| b == expected),

@@ -34,6 +34,8 @@ pub(crate) struct Session {
     pub(crate) csrf: String,
     /// The signed-in user, if any.
     pub(crate) signed_in: Option<SignedIn>,
+    /// The request path (the layout marks the current section in the navigation).
+    pub(crate) path: String,
 }
 
 /// A signed-in user.
@@ -62,6 +64,7 @@ impl Session {
                 .map(|s| s.tenant_name.clone())
                 .unwrap_or_default(),
             mode_notice: state.mode_notice().to_string(),
+            path: self.path.clone(),
         }
     }
 }
@@ -163,7 +166,12 @@ pub(crate) async fn session_layer(
     } else {
         body
     };
-    parts.extensions.insert(Session { csrf, signed_in });
+    let path = parts.uri.path().to_string();
+    parts.extensions.insert(Session {
+        csrf,
+        signed_in,
+        path,
+    });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let headers = response.headers_mut();
     if let Some(v) =
