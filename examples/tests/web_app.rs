@@ -855,3 +855,34 @@ async fn an_admin_edits_and_deletes_an_article() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Browsers send textarea line breaks as CR LF; the core rejects CR, so the app turns them
+/// into plain newlines (found by the Chromium test: every multi-line reply failed with 400).
+#[tokio::test]
+async fn multi_line_text_from_a_browser_is_accepted() {
+    let (app, creds) = app().await;
+    let b = browser(&app, &creds, &creds.customer).await;
+    let path = open_ticket(
+        &app,
+        &b,
+        "Two lines",
+        "First line of the problem.\r\nSecond line.",
+    )
+    .await;
+    let page = get(&app, &path, &b.cookie).await;
+    assert!(
+        page.body
+            .contains("First line of the problem.\nSecond line.")
+    );
+    let reply = post(
+        &app,
+        &format!("{path}/reply"),
+        &b.cookie,
+        &[("csrf", &b.csrf), ("body", "Hello,\r\n\r\nany news?\r\n")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&app, &path, &b.cookie).await;
+    assert!(page.body.contains("Hello,\n\nany news?"), "{}", page.body);
+    assert!(!page.body.contains('\r'));
+}

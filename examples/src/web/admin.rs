@@ -34,6 +34,24 @@ struct Tile {
     note: String,
 }
 
+impl Tile {
+    /// A stable id for the page (`CSAT` → `csat`, `SLA met` → `sla-met`).
+    fn key(&self) -> String {
+        let mut key = String::new();
+        for word in self
+            .label
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            if !key.is_empty() {
+                key.push('-');
+            }
+            key.push_str(&word.to_ascii_lowercase());
+        }
+        key
+    }
+}
+
 fn tile(label: &'static str, value: impl Into<String>, note: impl Into<String>) -> Tile {
     Tile {
         label,
@@ -42,13 +60,14 @@ fn tile(label: &'static str, value: impl Into<String>, note: impl Into<String>) 
     }
 }
 
-/// `95m` → `1h 35m`; `None` → `—`.
+/// `95m` → `1h 35m`; under a minute → `<1m`; `None` → `—`.
 fn duration(ms: Option<i64>) -> String {
     let Some(ms) = ms else {
         return "—".into();
     };
     let minutes = ms / 60_000;
     match minutes {
+        m if m < 1 => "<1m".into(),
         m if m < 60 => format!("{m}m"),
         m if m < 48 * 60 => format!("{}h {:02}m", m / 60, m % 60),
         m => format!("{}d {}h", m / 1440, (m % 1440) / 60),
@@ -73,7 +92,10 @@ struct AnalyticsPage {
     days: i64,
     tiles: Vec<Tile>,
     volume: String,
+    /// Breakdowns of the tickets (status, priority, category).
     charts: Vec<Chart>,
+    /// Per-agent figures.
+    agent_charts: Vec<Chart>,
 }
 
 /// The analytics range.
@@ -190,6 +212,21 @@ async fn analytics(
             title: "By category",
             svg: bar_chart("By category", &a.by_category),
         },
+    ];
+    let d = &a.drafts;
+    let pending = d
+        .proposed
+        .saturating_sub(d.accepted + d.edited + d.discarded);
+    let drafts: Vec<(String, u64)> = [
+        ("sent as is", d.accepted),
+        ("sent edited", d.edited),
+        ("discarded", d.discarded),
+        ("pending", pending),
+    ]
+    .into_iter()
+    .map(|(label, n)| (label.to_string(), n))
+    .collect();
+    let agent_charts = vec![
         Chart {
             title: "Agent load (open tickets)",
             svg: bar_chart("Agent load", &load),
@@ -198,6 +235,10 @@ async fn analytics(
             title: "Resolved per agent",
             svg: bar_chart("Resolved per agent", &resolved),
         },
+        Chart {
+            title: "AI suggested replies",
+            svg: bar_chart("AI suggested replies", &drafts),
+        },
     ];
     html(&AnalyticsPage {
         page: ctx.page(&state, "Analytics"),
@@ -205,6 +246,7 @@ async fn analytics(
         tiles,
         volume,
         charts,
+        agent_charts,
     })
 }
 

@@ -213,6 +213,7 @@ struct AgentTicketPage {
     page: Page,
     id: String,
     description: String,
+    requester: String,
     status: String,
     status_class: &'static str,
     priority: &'static str,
@@ -276,10 +277,12 @@ async fn ticket_page(
     if let Some(into) = t.merged_into {
         facts.push(("Merged into".into(), into.to_string()));
     }
+    // A proposed draft is shown once, as the suggestion form below the thread.
     let messages: Vec<MessageView> = view
         .messages
         .iter()
         .map(|m| MessageView::new(m, names.author(m)))
+        .filter(|m| m.draft_state != "proposed")
         .collect();
     let proposed_drafts = view
         .messages
@@ -329,7 +332,7 @@ async fn ticket_page(
         .into_iter()
         .map(|c| Related {
             title: c.title,
-            text: c.text.chars().take(280).collect(),
+            text: c.text.replace("**", "").chars().take(280).collect(),
             score: format!("{:.2}", c.score),
         })
         .collect();
@@ -344,6 +347,7 @@ async fn ticket_page(
         page: ctx.page(&state, &format!("#{} · {}", t.number, t.subject)),
         id: t.id.to_string(),
         description: t.description.clone(),
+        requester: names.of(Some(t.requester), "unknown"),
         status: row.status.clone(),
         status_class: status_class(t.status),
         priority: t.priority.as_str(),

@@ -129,6 +129,8 @@ struct TicketPage {
     can_reply: bool,
     can_rate: bool,
     rating: Option<u8>,
+    /// The rating as five stars (`★★★★☆`), empty when not rated.
+    stars: String,
 }
 
 async fn ticket_page(
@@ -159,6 +161,10 @@ async fn ticket_page(
         can_reply: t.merged_into.is_none(),
         can_rate: done && t.csat.is_none() && t.merged_into.is_none(),
         rating: t.csat.as_ref().map(|c| c.score),
+        stars: t.csat.as_ref().map_or_else(String::new, |c| {
+            let full = usize::from(c.score.min(5));
+            format!("{}{}", "★".repeat(full), "☆".repeat(5 - full))
+        }),
     })
 }
 

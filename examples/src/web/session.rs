@@ -7,7 +7,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -34,6 +34,8 @@ pub(crate) struct Session {
     pub(crate) csrf: String,
     /// The signed-in user, if any.
     pub(crate) signed_in: Option<SignedIn>,
+    /// The request path (the layout marks the current section in the navigation).
+    pub(crate) path: String,
 }
 
 /// A signed-in user.
@@ -62,6 +64,7 @@ impl Session {
                 .map(|s| s.tenant_name.clone())
                 .unwrap_or_default(),
             mode_notice: state.mode_notice().to_string(),
+            path: self.path.clone(),
         }
     }
 }
@@ -156,11 +159,19 @@ pub(crate) async fn session_layer(
         if !valid {
             return WebError::Csrf.into_response();
         }
-        Body::from(bytes)
+        match unix_line_breaks(&fields) {
+            Some(normalized) if is_urlencoded(&parts.headers) => Body::from(normalized),
+            _ => Body::from(bytes),
+        }
     } else {
         body
     };
-    parts.extensions.insert(Session { csrf, signed_in });
+    let path = parts.uri.path().to_string();
+    parts.extensions.insert(Session {
+        csrf,
+        signed_in,
+        path,
+    });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let headers = response.headers_mut();
     if let Some(v) =
@@ -182,6 +193,34 @@ pub(crate) async fn session_layer(
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
+}
+
+/// Whether the request body is a urlencoded form (the only kind of form the app takes).
+fn is_urlencoded(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+/// The form re-encoded with every line break as `\n`, or `None` when it has no `\r`.
+///
+/// Browsers submit each line break of a `<textarea>` as CR LF (the HTML form submission
+/// algorithm normalises them so), but the core rejects CR as a control character: without
+/// this, any reply or description of more than one line typed in a browser failed with 400.
+fn unix_line_breaks(fields: &[(String, String)]) -> Option<String> {
+    if !fields.iter().any(|(_, v)| v.contains('\r')) {
+        return None;
+    }
+    let normalized: Vec<(&str, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.replace("\r\n", "\n").replace('\r', "\n")))
+        .collect();
+    serde_urlencoded::to_string(normalized).ok()
 }
 
 async fn resolve(state: &AppState, token: &str) -> WebResult<SignedIn> {
@@ -281,3 +320,32 @@ role_extractor!(
     AdminUser,
     &[Role::Admin]
 );
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn pairs(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn browser_line_breaks_become_newlines() {
+        let form = pairs(&[("csrf", "abc"), ("body", "Hello,\r\n\r\nthanks\rbye")]);
+        let encoded = unix_line_breaks(&form).unwrap();
+        let back: Vec<(String, String)> = serde_urlencoded::from_str(&encoded).unwrap();
+        assert_eq!(
+            back,
+            pairs(&[("csrf", "abc"), ("body", "Hello,\n\nthanks\nbye")])
+        );
+    }
+
+    #[test]
+    fn forms_without_carriage_returns_are_left_alone() {
+        assert_eq!(unix_line_breaks(&pairs(&[("body", "one\ntwo")])), None);
+    }
+}

@@ -18,9 +18,35 @@ pub(crate) struct Page {
     pub(crate) tenant_name: String,
     /// Shown in a banner on every page (offline mode, demo store); empty for none.
     pub(crate) mode_notice: String,
+    /// The request path.
+    pub(crate) path: String,
 }
 
 impl Page {
+    /// `active` when the page is `section` or below it (the navigation link of the
+    /// current section), else empty.
+    pub(crate) fn nav(&self, section: &str) -> &'static str {
+        let below = self
+            .path
+            .strip_prefix(section)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        // "My tickets" is /portal and the ticket pages, not the new-ticket form.
+        let other_tab = section == "/portal" && self.path == "/portal/new";
+        if below && !other_tab { "active" } else { "" }
+    }
+
+    /// The user's initials for the avatar (`Carlos Rivera` → `CR`).
+    pub(crate) fn initials(&self) -> String {
+        self.user_name
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect()
+    }
+
     /// Whether the viewer is an agent or an admin.
     pub(crate) fn is_staff(&self) -> bool {
         matches!(self.role, "agent" | "admin")
@@ -121,8 +147,10 @@ fn sla_badge(ticket: &Ticket, now: Timestamp) -> (&'static str, String) {
                     "due",
                     format!("due in {}h {:02}m", minutes / 60, minutes % 60),
                 )
+            } else if minutes < 48 * 60 {
+                ("ok", format!("due in {}h", minutes / 60))
             } else {
-                ("ok", format!("due {}", fmt_time(due)))
+                ("ok", format!("due in {} days", minutes / (24 * 60)))
             }
         }
         Some(_) => ("", "SLA paused".into()),
@@ -144,6 +172,8 @@ pub(crate) struct MessageView {
     /// For drafts: `proposed`, `accepted`, `edited` or `discarded`.
     pub(crate) draft_state: String,
     pub(crate) draft_source: String,
+    /// The body as text runs, `true` for `**bold**` ones (see [`rich_text`]).
+    pub(crate) rich: Vec<(bool, String)>,
 }
 
 impl MessageView {
@@ -165,6 +195,7 @@ impl MessageView {
             id: m.id.to_string(),
             author,
             kind,
+            rich: rich_text(&m.body),
             body: m.body.clone(),
             at: fmt_time(m.created_at),
             citations: m
@@ -178,10 +209,88 @@ impl MessageView {
     }
 }
 
+impl MessageView {
+    /// A short tag naming the kind of author (`Support`, `AI assistant`, …), or empty.
+    pub(crate) fn tag(&self) -> &'static str {
+        match self.kind {
+            "agent" => "Support",
+            "bot" => "AI assistant",
+            "note" => "Internal",
+            "draft" => "AI draft",
+            _ => "",
+        }
+    }
+}
+
+/// Splits text into runs for display, `true` for runs between a pair of `**` (the bold of
+/// the markdown in knowledge-base passages the bot quotes). An unpaired `**` stays as
+/// typed. The runs are still plain text: the template escapes them.
+pub(crate) fn rich_text(text: &str) -> Vec<(bool, String)> {
+    let parts: Vec<&str> = text.split("**").collect();
+    // With an odd number of `**` the last one has no partner.
+    let paired = if parts.len() % 2 == 1 {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    let mut runs: Vec<(bool, String)> = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let (bold, run) = if i < paired {
+            (i % 2 == 1, (*part).to_string())
+        } else {
+            (false, format!("**{part}"))
+        };
+        if run.is_empty() {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((false, last)) if !bold => last.push_str(&run),
+            _ => runs.push((bold, run)),
+        }
+    }
+    runs
+}
+
 /// The snake_case serde name of a unit enum value.
 pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(bold: bool, text: &str) -> (bool, String) {
+        (bold, text.to_string())
+    }
+
+    #[test]
+    fn paired_stars_make_bold_runs() {
+        assert_eq!(
+            rich_text("Click **Forgot password?** then **Send**."),
+            vec![
+                run(false, "Click "),
+                run(true, "Forgot password?"),
+                run(false, " then "),
+                run(true, "Send"),
+                run(false, "."),
+            ]
+        );
+    }
+
+    #[test]
+    fn unpaired_stars_and_markup_stay_text() {
+        assert_eq!(
+            rich_text("2 ** 3 <b>x</b>"),
+            vec![run(false, "2 ** 3 <b>x</b>")]
+        );
+        assert_eq!(
+            rich_text("a **b** c **d"),
+            vec![run(false, "a "), run(true, "b"), run(false, " c **d"),]
+        );
+        assert!(rich_text("").is_empty());
     }
 }
