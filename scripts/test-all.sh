@@ -26,6 +26,9 @@ export ORT_DYLIB_PATH HELPDESK_MODEL_DIR
 # their own embeddings with the same file).
 "$HELPDESK_CACHE/venv/bin/python" scripts/check_embeddings.py --check kb-search/tests/fixtures/minilm_reference.json
 
+step "headless Chromium for the browser test"
+scripts/setup-chromium.sh
+
 step "MongoDB-wire test server"
 mongo_env=$(scripts/start-mongo.sh)
 eval "$mongo_env"
