@@ -835,7 +835,7 @@ fn isolation_on_mongo_store_with_in_memory_kb() {
             "MONGODB_URI was set at build time but is not set now: the Mongo variant cannot run"
         );
     };
-    check_isolation(cases(6), 30, || {
+    check_isolation(cases(10), 30, || {
         let uri = uri.clone();
         async move {
             let db = format!("hdiso_{}", TenantId::new()).replace('-', "");
