@@ -76,7 +76,14 @@ impl FilterT for Live<'_> {
 
 /// Unit vectors by slot, an HNSW graph over them (which may still hold removed slots:
 /// tombstones, filtered at search and dropped by compaction).
-pub(crate) struct VectorIndex {
+///
+/// This is the vector half of each tenant's [`KbIndex`](super::KbIndex), public so that
+/// benchmarks and tools can measure it on their own: build it with
+/// [`bulk_load`](Self::bulk_load) and compare
+/// [`search_graph`](Self::search_graph) with [`search_exact`](Self::search_exact). Vectors
+/// must be unit length (the score is the dot product). Building and searching are CPU-bound:
+/// call them from a blocking thread in async code.
+pub struct VectorIndex {
     dims: usize,
     options: HnswOptions,
     vectors: HashMap<u64, Vec<f32>>,
@@ -121,14 +128,43 @@ impl VectorIndex {
         )
     }
 
+    /// An index over `vectors` (slot, unit vector), its graph built in one parallel pass
+    /// on all cores (hnsw_rs `parallel_insert`, as compaction and reloads do), which is much
+    /// faster than inserting the points one by one. Fails (a backend error naming both
+    /// lengths) when a vector's length is not `dims`.
+    pub fn bulk_load(
+        dims: usize,
+        options: HnswOptions,
+        vectors: impl IntoIterator<Item = (u64, Vec<f32>)>,
+    ) -> Result<Self, helpdesk_core::Error> {
+        let mut index = Self::new(dims, options);
+        for (slot, vector) in vectors {
+            if vector.len() != dims {
+                return Err(KbError::Dimensions {
+                    got: vector.len(),
+                    want: dims,
+                }
+                .into());
+            }
+            index.vectors.insert(slot, vector);
+        }
+        index.compact();
+        Ok(index)
+    }
+
     /// Vector length.
-    pub(crate) fn dims(&self) -> usize {
+    pub fn dims(&self) -> usize {
         self.dims
     }
 
     /// Live vectors.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.vectors.len()
+    }
+
+    /// Whether there are no live vectors.
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
     }
 
     /// Removed slots still in the graph.
@@ -196,7 +232,7 @@ impl VectorIndex {
     }
 
     /// Exact top-`k` live slots by dot product, best first.
-    pub(crate) fn search_exact(&self, query: &[f32], k: usize) -> Vec<(u64, f32)> {
+    pub fn search_exact(&self, query: &[f32], k: usize) -> Vec<(u64, f32)> {
         let mut all: Vec<(u64, f32)> = self
             .vectors
             .iter()
@@ -209,7 +245,7 @@ impl VectorIndex {
 
     /// Approximate top-`k` live slots from the graph, best first (scores are exact dots).
     /// When tombstones starve the graph search of results, falls back to the exact scan.
-    pub(crate) fn search_graph(&self, query: &[f32], k: usize) -> Vec<(u64, f32)> {
+    pub fn search_graph(&self, query: &[f32], k: usize) -> Vec<(u64, f32)> {
         let out = self.graph_candidates(query, k);
         if out.len() < k.min(self.vectors.len()) {
             return self.search_exact(query, k);

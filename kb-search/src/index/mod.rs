@@ -14,7 +14,7 @@ use helpdesk_core::{
     ArticleId, EmbedKind, Embedder, Error, KnowledgeBase, Result, ScoredChunk, TenantId,
 };
 
-pub use graph::HnswOptions;
+pub use graph::{HnswOptions, VectorIndex};
 pub use tenant::SearchOptions;
 
 use crate::chunk::{ChunkOptions, chunk_article};

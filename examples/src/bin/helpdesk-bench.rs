@@ -1,0 +1,365 @@
+//! `helpdesk-bench`: measures helpdesk-rs and reports; it never fails because a machine
+//! is slow. Each subcommand prints a table, or one JSON object on stdout with `--json`;
+//! progress bars go to stderr.
+//!
+//! ```text
+//! helpdesk-bench intake-sqlite [--n 2000]            # open_ticket vs raw sqlx inserts
+//! helpdesk-bench intake-mongo  [--n 200]             # open_ticket vs the raw driver (MONGODB_URI)
+//! helpdesk-bench queue         [--size 1000000]      # agent queue, customer listing, analytics
+//! helpdesk-bench kb            [--size 100000]       # HNSW build, latency, recall@10 vs exact
+//! helpdesk-bench embed         [--n 1024]            # MiniLM vs onnxruntime in Python
+//! helpdesk-bench ai-turn       [--n 500]             # chat turn and draft with a mock model
+//! ```
+//!
+//! Measured figures and the exact commands are kept in BENCHMARKS.md at the repository root.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use helpdesk_examples::bench::{
+    self, BoxError, Step, ai_turn::AiTurnOptions, embed::EmbedOptions, intake::IntakeOptions,
+    kb::KbOptions, queue::QueueOptions,
+};
+use helpdesk_kb_search::HELPDESK_MODEL_DIR;
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(
+    name = "helpdesk-bench",
+    about = "Measure helpdesk-rs: intake, queues, vector search, embeddings, AI turns"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tickets through Helpdesk::open_ticket on SQLite (WAL) vs raw sqlx inserts of the
+    /// same rows, one transaction per ticket.
+    IntakeSqlite {
+        #[command(flatten)]
+        intake: IntakeArgs,
+        /// Folder for the scratch databases (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The same on MongoDB against the raw driver.
+    IntakeMongo {
+        #[command(flatten)]
+        intake: IntakeArgs,
+        /// MongoDB connection string.
+        #[arg(long, env = "MONGODB_URI")]
+        uri: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Agent queue, customer listing and analytics on a bulk-loaded SQLite store.
+    Queue {
+        /// Tickets to load.
+        #[arg(long, default_value_t = 1_000_000)]
+        size: usize,
+        /// Tenants the tickets are spread over.
+        #[arg(long, default_value_t = 100)]
+        tenants: usize,
+        /// Customers per tenant.
+        #[arg(long, default_value_t = 200)]
+        customers: usize,
+        /// Agents per tenant.
+        #[arg(long, default_value_t = 8)]
+        agents: usize,
+        /// Measured calls of each listing.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Measured analytics calls.
+        #[arg(long, default_value_t = 20)]
+        analytics_runs: usize,
+        /// Rows per loader transaction.
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+        /// Folder for the scratch database (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The HNSW vector index of kb-search: build time, latency, recall@10 vs exact search.
+    Kb {
+        /// Indexed vectors (chunks).
+        #[arg(long, default_value_t = 100_000)]
+        size: usize,
+        /// Vector length.
+        #[arg(long, default_value_t = 384)]
+        dims: usize,
+        /// Topic clusters.
+        #[arg(long, default_value_t = 1000)]
+        clusters: usize,
+        /// Directions of the spread inside a cluster.
+        #[arg(long, default_value_t = 12)]
+        local_dims: usize,
+        /// Timed HNSW queries.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        /// Queries checked against exact search.
+        #[arg(long, default_value_t = 300)]
+        recall_queries: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// MiniLM sentences per second vs onnxruntime in Python on the same model.
+    Embed {
+        /// Sentences per pass.
+        #[arg(long, default_value_t = 1024)]
+        n: usize,
+        /// Timed passes per side.
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Batch size.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        /// ONNX Runtime intra-op threads (default: cores, at most 2, as the embedder).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Model folder.
+        #[arg(long, env = HELPDESK_MODEL_DIR)]
+        model_dir: PathBuf,
+        /// Python with onnxruntime, tokenizers and numpy (default:
+        /// ~/.cache/helpdesk/venv/bin/python).
+        #[arg(long)]
+        python: Option<PathBuf>,
+        /// The Python side (default: scripts/bench_embed_python.py of this repository).
+        #[arg(long)]
+        script: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The chatbot turn and the suggested reply with a zero-latency mock model.
+    AiTurn {
+        /// Timed chat turns and timed drafts.
+        #[arg(long, default_value_t = 500)]
+        n: usize,
+        /// Customer turns per chat session.
+        #[arg(long, default_value_t = 5)]
+        turns: usize,
+        /// Untimed calls of each kind first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+        /// The store.
+        #[arg(long, value_enum, default_value = "sqlite")]
+        store: StoreArg,
+        /// Folder for the scratch files (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(clap::Args)]
+struct IntakeArgs {
+    /// Tickets measured on each side.
+    #[arg(long, default_value_t = 2000)]
+    n: usize,
+    /// Alternating rounds of helpdesk and baseline batches.
+    #[arg(long, default_value_t = 10)]
+    rounds: usize,
+    /// Untimed tickets per side first.
+    #[arg(long, default_value_t = 50)]
+    warmup: usize,
+    /// Customers the tickets are spread over.
+    #[arg(long, default_value_t = 20)]
+    customers: usize,
+}
+
+impl IntakeArgs {
+    fn options(&self) -> IntakeOptions {
+        IntakeOptions {
+            n: self.n.max(1),
+            rounds: self.rounds.max(1),
+            warmup: self.warmup,
+            customers: self.customers.max(1),
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StoreArg {
+    Sqlite,
+    Memory,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // The outermost edge: print the whole source chain.
+            let mut message = format!("helpdesk-bench: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .step("starting the tokio runtime")
+}
+
+/// Prints `report` as JSON or as its table.
+fn emit<R: Serialize>(report: &R, json: bool, table: impl FnOnce(&R)) -> Result<(), BoxError> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(report).step("encoding the report")?
+        );
+    } else {
+        table(report);
+    }
+    Ok(())
+}
+
+fn run(command: Command) -> Result<(), BoxError> {
+    match command {
+        Command::IntakeSqlite {
+            intake,
+            dir,
+            common,
+        } => {
+            let report =
+                runtime()?.block_on(bench::intake::sqlite(&intake.options(), dir.as_deref()))?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::IntakeMongo {
+            intake,
+            uri,
+            common,
+        } => {
+            let report = runtime()?.block_on(bench::intake::mongo(&intake.options(), &uri))?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::Queue {
+            size,
+            tenants,
+            customers,
+            agents,
+            queries,
+            analytics_runs,
+            batch,
+            dir,
+            common,
+        } => {
+            let options = QueueOptions {
+                size,
+                tenants: tenants.max(1),
+                customers: customers.max(1),
+                agents: agents.max(1),
+                queries: queries.max(1),
+                analytics_runs: analytics_runs.max(1),
+                batch: batch.max(1),
+            };
+            let report = runtime()?.block_on(bench::queue::run(&options, dir.as_deref()))?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::Kb {
+            size,
+            dims,
+            clusters,
+            local_dims,
+            queries,
+            recall_queries,
+            seed,
+            common,
+        } => {
+            if size < 10 {
+                return Err("--size must be at least 10 (recall@10 needs ten neighbours)".into());
+            }
+            let options = KbOptions {
+                size,
+                dims: dims.max(1),
+                clusters: clusters.max(1),
+                local_dims: local_dims.max(1),
+                queries: queries.max(1),
+                recall_queries: recall_queries.max(1),
+                seed,
+            };
+            // CPU-bound throughout and no async runtime: runs on the main thread.
+            let report = bench::kb::run(&options)?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::Embed {
+            n,
+            reps,
+            batch,
+            threads,
+            model_dir,
+            python,
+            script,
+            common,
+        } => {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            let python = match python {
+                Some(p) => p,
+                None => std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .ok_or("HOME is not set: pass --python")?
+                    .join(".cache/helpdesk/venv/bin/python"),
+            };
+            let script = script.unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/bench_embed_python.py")
+            });
+            let options = EmbedOptions {
+                n: n.max(1),
+                reps: reps.max(1),
+                batch: batch.max(1),
+                threads: threads.unwrap_or(cores.min(2)).max(1),
+                model_dir,
+                python,
+                script,
+            };
+            // ONNX inference and a child process, no async runtime: runs on the main thread.
+            let report = bench::embed::run(&options)?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::AiTurn {
+            n,
+            turns,
+            warmup,
+            store,
+            dir,
+            common,
+        } => {
+            let options = AiTurnOptions {
+                n: n.max(1),
+                turns: turns.max(1),
+                warmup,
+                store: match store {
+                    StoreArg::Sqlite => bench::ai_turn::StoreKind::Sqlite,
+                    StoreArg::Memory => bench::ai_turn::StoreKind::Memory,
+                },
+            };
+            let report = runtime()?.block_on(bench::ai_turn::run(&options, dir.as_deref()))?;
+            emit(&report, common.json, |r| r.print())
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Smoke test of `helpdesk-bench`: each subcommand that needs no outside service runs in
+//! its quick mode (tiny sizes) with `--json`, and the JSON has the documented keys with
+//! sane values. This checks that the benchmarks run, never how fast: no figure is
+//! compared with a goal here. `embed` needs the MiniLM model and the Python venv: it runs
+//! only when `HELPDESK_MODEL_DIR` is set (`eval "$(scripts/setup-model.sh)"`), and says so
+//! when skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_helpdesk-bench"))
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "helpdesk-bench {args:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one JSON object on stdout, got {stdout:?}");
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+fn number(v: &Value, key: &str) -> f64 {
+    v.get(key)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("missing numeric key {key:?} in {v}"))
+}
+
+fn positive(v: &Value, keys: &[&str]) {
+    for key in keys {
+        let x = number(v, key);
+        assert!(x.is_finite() && x > 0.0, "{key} = {x} in {v}");
+    }
+}
+
+#[test]
+fn intake_sqlite_quick_mode_reports_both_rates_and_their_ratio() {
+    let v = bench(&[
+        "intake-sqlite",
+        "--n",
+        "20",
+        "--rounds",
+        "2",
+        "--warmup",
+        "2",
+        "--customers",
+        "3",
+    ]);
+    positive(&v, &["helpdesk_per_s", "baseline_per_s", "ratio"]);
+    let ratio = number(&v, "helpdesk_per_s") / number(&v, "baseline_per_s");
+    assert!((number(&v, "ratio") - ratio).abs() < 1e-9 * ratio.max(1.0));
+    assert_eq!(v["backend"], "sqlite");
+}
+
+#[test]
+fn queue_quick_mode_reports_listing_and_analytics_latencies() {
+    let v = bench(&[
+        "queue",
+        "--size",
+        "2000",
+        "--tenants",
+        "4",
+        "--customers",
+        "10",
+        "--agents",
+        "2",
+        "--queries",
+        "20",
+        "--analytics-runs",
+        "2",
+        "--batch",
+        "500",
+    ]);
+    positive(
+        &v,
+        &[
+            "queue_p50_ms",
+            "queue_p99_ms",
+            "customer_p99_ms",
+            "analytics_ms",
+        ],
+    );
+    assert!(number(&v, "queue_p50_ms") <= number(&v, "queue_p99_ms"));
+    assert_eq!(number(&v, "size"), 2000.0);
+}
+
+#[test]
+fn kb_quick_mode_reports_build_latency_and_recall() {
+    let v = bench(&[
+        "kb",
+        "--size",
+        "600",
+        "--dims",
+        "32",
+        "--clusters",
+        "10",
+        "--local-dims",
+        "4",
+        "--queries",
+        "50",
+        "--recall-queries",
+        "20",
+    ]);
+    positive(&v, &["build_s", "p50_ms", "p99_ms", "exact_p50_ms"]);
+    let recall = number(&v, "recall_at_10");
+    assert!((0.0..=1.0).contains(&recall), "recall {recall}");
+    assert!(
+        recall > 0.5,
+        "a 600-point graph should find most neighbours: {recall}"
+    );
+}
+
+#[test]
+fn ai_turn_quick_mode_reports_chat_and_draft_latencies() {
+    let v = bench(&["ai-turn", "--n", "10", "--turns", "3", "--warmup", "2"]);
+    positive(
+        &v,
+        &["chat_p50_ms", "chat_p99_ms", "draft_p50_ms", "draft_p99_ms"],
+    );
+    assert!(number(&v, "chat_p50_ms") <= number(&v, "chat_p99_ms"));
+}
+
+#[test]
+fn embed_quick_mode_reports_rust_and_python_rates_when_the_model_is_set_up() {
+    if std::env::var_os("HELPDESK_MODEL_DIR").is_none() {
+        eprintln!(
+            "skipped: HELPDESK_MODEL_DIR is not set (run `eval \"$(scripts/setup-model.sh)\"`)"
+        );
+        return;
+    }
+    let v = bench(&["embed", "--n", "16", "--reps", "1", "--batch", "8"]);
+    positive(&v, &["per_s", "python_per_s", "ratio"]);
+}
