@@ -345,8 +345,21 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Clicks a link or a form's button and waits until the new page has replaced the old
+    /// one: until then the old page's elements still match (a search result page shares
+    /// its rows with the page it was searched from) and go stale under the test's feet.
     async fn click(&self, css: &str) {
+        let old = self.find("html").await;
         self.wait(css).await.click().await.unwrap();
+        let started = Instant::now();
+        while old.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < STEP,
+                "clicking `{css}` did not load a new page within {STEP:?}; still on {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Saves a full-page screenshot as `NN-name.png`.

@@ -261,6 +261,23 @@ async fn routes_check_the_role() {
 }
 
 #[tokio::test]
+async fn only_staff_and_signed_out_pages_show_the_offline_mode_banner() {
+    let (app, creds) = app().await;
+    let login = get(&app, "/login", "").await;
+    assert!(login.body.contains("mode-banner"), "{}", login.body);
+    assert!(login.body.contains("GEMINI_API_KEY"));
+    let agent = browser(&app, &creds, &creds.billing_agent).await;
+    let queue = get(&app, "/agent", &agent.cookie).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("mode-banner"));
+    let customer = browser(&app, &creds, &creds.customer).await;
+    let portal = get(&app, "/portal", &customer.cookie).await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert!(!portal.body.contains("mode-banner"), "{}", portal.body);
+    assert!(!portal.body.contains("GEMINI_API_KEY"));
+}
+
+#[tokio::test]
 async fn a_customer_opens_a_ticket_and_sees_it_listed() {
     let (app, creds) = app().await;
     let b = browser(&app, &creds, &creds.customer).await;

@@ -63,7 +63,12 @@ impl Session {
                 .as_ref()
                 .map(|s| s.tenant_name.clone())
                 .unwrap_or_default(),
-            mode_notice: state.mode_notice().to_string(),
+            // The banner names server settings (GEMINI_API_KEY, the demo store): it is for
+            // whoever runs the helpdesk, not for its customers.
+            mode_notice: match &self.signed_in {
+                Some(s) if s.actor.role == Role::Customer => String::new(),
+                _ => state.mode_notice().to_string(),
+            },
             path: self.path.clone(),
         }
     }
