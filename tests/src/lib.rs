@@ -26,6 +26,52 @@ pub struct ScenarioSummary {
     pub csat_average: Option<f64>,
 }
 
+/// The people of the company [`register_nimbus`] registers.
+#[derive(Debug, Clone)]
+pub struct NimbusPeople {
+    /// Ada, the admin.
+    pub admin: Actor,
+    /// Bob, an agent with the skills `account` and `billing`.
+    pub agent: Actor,
+    /// Carl, a customer.
+    pub customer: Actor,
+}
+
+/// Registers the test company "Nimbus" (slug `nimbus`) on `hd` with its admin, one agent and
+/// one customer: the cast of the AI end-to-end tests.
+pub async fn register_nimbus(hd: &Helpdesk) -> NimbusPeople {
+    let (_, admin) = hd
+        .register_tenant(NewTenant {
+            name: "Nimbus".into(),
+            slug: "nimbus".into(),
+            admin: NewUser::new("ada@nimbus.test", "Ada", Role::Admin),
+            settings: None,
+        })
+        .await
+        .unwrap();
+    let admin = Actor::for_user(&admin);
+    let agent = hd
+        .add_user(
+            &admin,
+            NewUser::new("bob@nimbus.test", "Bob", Role::Agent)
+                .with_skills(&["account", "billing"]),
+        )
+        .await
+        .unwrap();
+    let customer = hd
+        .add_user(
+            &admin,
+            NewUser::new("carl@example.com", "Carl", Role::Customer),
+        )
+        .await
+        .unwrap();
+    NimbusPeople {
+        agent: Actor::for_user(&agent),
+        customer: Actor::for_user(&customer),
+        admin,
+    }
+}
+
 /// A support day at a small software company, end to end: a company registers, its admin
 /// adds two agents with different skills and two customers; customers raise tickets that
 /// are triaged, routed by skill and given SLA due times; agents reply, ask for details

@@ -8,15 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use helpdesk_core::ai::{ChatReply, DraftDecision};
-use helpdesk_core::domain::{
-    Actor, Article, DraftSource, DraftState, Priority, Role, TriageSource,
-};
-use helpdesk_core::service::{NewTenant, NewTicket, NewUser};
+use helpdesk_core::domain::{Actor, Article, DraftSource, DraftState, Priority, TriageSource};
+use helpdesk_core::service::NewTicket;
 use helpdesk_core::store::{MemoryStore, TimeRange};
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, ManualClock};
 use helpdesk_core::{ArticleId, Helpdesk, KnowledgeBase, LanguageModel, Store};
 use helpdesk_llm_gemini::RetryPolicy;
 use helpdesk_llm_gemini::mock::{Endpoint, MockGemini, MockReply};
+use helpdesk_tests::{NimbusPeople, register_nimbus};
 use serde_json::json;
 
 struct World {
@@ -53,33 +52,11 @@ async fn world() -> World {
         .embedder(Arc::new(FakeEmbedder::new()))
         .build()
         .unwrap();
-    let (_, admin) = hd
-        .register_tenant(NewTenant {
-            name: "Nimbus".into(),
-            slug: "nimbus".into(),
-            admin: NewUser::new("ada@nimbus.test", "Ada", Role::Admin),
-            settings: None,
-        })
-        .await
-        .unwrap();
-    let admin = Actor::for_user(&admin);
-    let agent = Actor::for_user(
-        &hd.add_user(
-            &admin,
-            NewUser::new("bob@nimbus.test", "Bob", Role::Agent)
-                .with_skills(&["account", "billing"]),
-        )
-        .await
-        .unwrap(),
-    );
-    let customer = Actor::for_user(
-        &hd.add_user(
-            &admin,
-            NewUser::new("carl@example.com", "Carl", Role::Customer),
-        )
-        .await
-        .unwrap(),
-    );
+    let NimbusPeople {
+        admin,
+        agent,
+        customer,
+    } = register_nimbus(&hd).await;
     World {
         hd,
         store,

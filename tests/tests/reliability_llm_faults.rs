@@ -31,9 +31,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use helpdesk_core::ai::ChatReply;
 use helpdesk_core::domain::{
-    Actor, Article, Channel, ChatState, DraftSource, Role, TicketStatus, TriageSource,
+    Actor, Article, Channel, ChatState, DraftSource, TicketStatus, TriageSource,
 };
-use helpdesk_core::service::{HelpdeskConfig, NewTenant, NewTicket, NewUser};
+use helpdesk_core::service::{HelpdeskConfig, NewTicket};
 use helpdesk_core::store::MemoryStore;
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, ManualClock};
 use helpdesk_core::{
@@ -41,6 +41,7 @@ use helpdesk_core::{
 };
 use helpdesk_llm_gemini::mock::{Endpoint, MockGemini, MockReply, MockStream};
 use helpdesk_llm_gemini::{GeminiClient, RecordingSleeper, RetryPolicy};
+use helpdesk_tests::{NimbusPeople, register_nimbus};
 use serde_json::{Value, json};
 
 /// Attempts the client may make per call.
@@ -346,33 +347,11 @@ async fn world() -> World {
         })
         .build()
         .unwrap();
-    let (_, admin) = hd
-        .register_tenant(NewTenant {
-            name: "Nimbus".into(),
-            slug: "nimbus".into(),
-            admin: NewUser::new("ada@nimbus.test", "Ada", Role::Admin),
-            settings: None,
-        })
-        .await
-        .unwrap();
-    let admin = Actor::for_user(&admin);
-    let agent = Actor::for_user(
-        &hd.add_user(
-            &admin,
-            NewUser::new("bob@nimbus.test", "Bob", Role::Agent)
-                .with_skills(&["account", "billing"]),
-        )
-        .await
-        .unwrap(),
-    );
-    let customer = Actor::for_user(
-        &hd.add_user(
-            &admin,
-            NewUser::new("carl@example.com", "Carl", Role::Customer),
-        )
-        .await
-        .unwrap(),
-    );
+    let NimbusPeople {
+        admin,
+        agent,
+        customer,
+    } = register_nimbus(&hd).await;
     World {
         hd,
         store,
