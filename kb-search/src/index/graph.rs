@@ -102,8 +102,25 @@ impl std::fmt::Debug for VectorIndex {
     }
 }
 
+/// Dot product with eight independent partial sums, which the compiler turns into SIMD
+/// lanes (a plain `zip().sum()` must add in order and stays scalar: about 4x slower on
+/// 384-d vectors, measured with `helpdesk-bench kb`'s exact search).
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    const LANES: usize = 8;
+    let mut partial = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (ca, cb) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            partial[lane] += ca[lane] * cb[lane];
+        }
+    }
+    partial.iter().sum::<f32>() + tail
 }
 
 impl VectorIndex {
@@ -342,6 +359,24 @@ impl VectorIndex {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use proptest::prelude::*;
+
+    #[test]
+    fn dot_agrees_with_the_plain_sum_for_every_length() {
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 384, 385] {
+            let a: Vec<f32> = (0..len)
+                .map(|i| ((i * 37 % 11) as f32 - 5.0) / 7.0)
+                .collect();
+            let b: Vec<f32> = (0..len)
+                .map(|i| ((i * 53 % 13) as f32 - 6.0) / 5.0)
+                .collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            let fast = super::dot(&a, &b);
+            assert!(
+                (plain - fast).abs() <= 1e-4 * (1.0 + plain.abs()),
+                "len {len}: {plain} vs {fast}"
+            );
+        }
+    }
 
     use super::*;
 
