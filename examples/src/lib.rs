@@ -11,3 +11,33 @@
 pub mod bench;
 pub mod cli;
 pub mod web;
+
+use std::error::Error;
+
+/// `error` followed by each of its sources, outermost first: what the binaries print when
+/// they fail, so the cause of a cause is never lost.
+pub fn error_chain<'a>(
+    error: &'a (dyn Error + 'static),
+) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(error), |&e| e.source())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("middle")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn error_chain_lists_every_source_outermost_first() {
+        let error = Outer(Middle(std::io::Error::other("disk full")));
+        let chain: Vec<String> = super::error_chain(&error).map(|e| e.to_string()).collect();
+        assert_eq!(chain, ["outer", "middle", "disk full"]);
+    }
+}

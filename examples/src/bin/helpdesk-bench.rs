@@ -21,6 +21,7 @@ use helpdesk_examples::bench::{
     self, BoxError, Step, ai_turn::AiTurnOptions, embed::EmbedOptions, intake::IntakeOptions,
     kb::KbOptions, queue::QueueOptions,
 };
+use helpdesk_examples::error_chain;
 use helpdesk_kb_search::HELPDESK_MODEL_DIR;
 use serde::Serialize;
 
@@ -206,14 +207,9 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // The outermost edge: print the whole source chain.
-            let mut message = format!("helpdesk-bench: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                message.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            eprintln!("{message}");
+            // The outermost edge: print the whole source chain on one line.
+            let chain: Vec<String> = error_chain(&*e).map(|s| s.to_string()).collect();
+            eprintln!("helpdesk-bench: {}", chain.join(": "));
             ExitCode::FAILURE
         }
     }

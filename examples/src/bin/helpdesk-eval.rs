@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use helpdesk_examples::error_chain;
 use helpdesk_kb_search::classifier::{
     FeatureOptions, LabelledText, TextClassifierModel, TrainOptions,
 };
@@ -125,14 +126,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // The outermost edge: print the whole source chain.
-            let mut message = format!("helpdesk-eval: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                message.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            eprintln!("{message}");
+            // The outermost edge: print the whole source chain on one line.
+            let chain: Vec<String> = error_chain(&*e).map(|s| s.to_string()).collect();
+            eprintln!("helpdesk-eval: {}", chain.join(": "));
             ExitCode::FAILURE
         }
     }

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use helpdesk_core::Notifier;
+use helpdesk_examples::error_chain;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
 use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
 use helpdesk_examples::web::{AppState, Backends, WebOptions, router, spawn_sweeps};
@@ -47,10 +48,8 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("helpdesk-web: {e}");
-            let mut source = std::error::Error::source(e.as_ref());
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
+            for cause in error_chain(e.as_ref()).skip(1) {
+                eprintln!("  caused by: {cause}");
             }
             ExitCode::FAILURE
         }

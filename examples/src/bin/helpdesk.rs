@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use helpdesk_examples::cli::{Cli, run};
+use helpdesk_examples::error_chain;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,10 +21,8 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("helpdesk: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
+            for cause in error_chain(&e).skip(1) {
+                eprintln!("  caused by: {cause}");
             }
             ExitCode::FAILURE
         }
