@@ -10,16 +10,19 @@ mod leases;
 mod listing;
 mod outbox;
 mod people;
+mod plans;
 mod tickets;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use helpdesk_core::Store;
+use helpdesk_core::domain::{Tenant, User};
 use helpdesk_core::store::Capabilities;
-use helpdesk_core::{Error, Result};
+use helpdesk_core::{Error, Result, TenantId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use connect::Durability;
 pub use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::error::db;
@@ -77,6 +80,7 @@ impl SqliteStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
         error::BACKEND
@@ -84,6 +88,21 @@ impl Store for SqliteStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(true, true, self.shared)
+    }
+
+    /// One statement (each statement is a round trip to the connection's thread): the
+    /// active staff with a correlated count over the `tickets_open_by_assignee` index.
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+        people::routing_staff(&self.pool, tenant).await
+    }
+
+    /// One statement: the user joined with its tenant.
+    async fn user_with_tenant(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<(Tenant, User)>> {
+        people::user_with_tenant(&self.pool, tenant, user).await
     }
 }
 

@@ -3,7 +3,7 @@
 //! The statement is assembled from fixed fragments with [`QueryBuilder`]; every value from
 //! the query (statuses, ids, the text, the cursor) is a bound parameter.
 
-use helpdesk_core::domain::Ticket;
+use helpdesk_core::domain::{Ticket, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
 use helpdesk_core::{Result, TenantId};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -14,6 +14,15 @@ use crate::tickets::{ticket_columns, ticket_from};
 /// Needles of at least this many characters go through the trigram index first.
 const TRIGRAM: usize = 3;
 
+/// The filtered, sorted, cursor-paginated listing.
+///
+/// The agent queue asks for several statuses sorted by priority then age. One `status IN
+/// (...)` statement cannot read the `tickets_queue` index (tenant, status, priority, age) in
+/// order, so SQLite would collect every matching ticket of the tenant and sort them. With
+/// several statuses, no text filter and that sort, the statement is therefore one branch
+/// per status, each reading at most `limit + 1` entries of the index in order (keys and
+/// row ids only), merged by a `UNION ALL` and sorted again (at most `statuses x (limit +
+/// 1)` keys); only the `limit + 1` winners are read whole.
 pub(crate) async fn list_tickets(
     pool: &SqlitePool,
     tenant: TenantId,
@@ -31,89 +40,17 @@ pub(crate) async fn list_tickets(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_lowercase);
-
-    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(concat!(
-        "SELECT ",
-        ticket_columns!(),
-        " FROM tickets WHERE tenant_id = "
-    ));
-    q.push_bind(tenant.to_string());
-    if !query.statuses.is_empty() {
-        q.push(" AND status IN (");
-        let mut list = q.separated(", ");
-        for s in &query.statuses {
-            list.push_bind(s.as_str());
-        }
-        q.push(")");
-    }
-    if !query.priorities.is_empty() {
-        q.push(" AND priority IN (");
-        let mut list = q.separated(", ");
-        for p in &query.priorities {
-            list.push_bind(p.as_str());
-        }
-        q.push(")");
-    }
-    match query.assignee {
-        None => {}
-        Some(AssigneeFilter::Unassigned) => {
-            q.push(" AND assignee IS NULL");
-        }
-        Some(AssigneeFilter::User(u)) => {
-            q.push(" AND assignee = ").push_bind(u.to_string());
-        }
-    }
-    if let Some(r) = query.requester {
-        q.push(" AND requester = ").push_bind(r.to_string());
-    }
-    if let Some(c) = &query.category {
-        q.push(" AND category = ").push_bind(c.clone());
-    }
-    if let Some(n) = needle {
-        if n.chars().count() >= TRIGRAM {
-            // The trigram index finds candidates; `instr` below decides exactly.
-            q.push(" AND row_id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ")
-                .push_bind(fts_phrase(&n))
-                .push(")");
-        }
-        q.push(" AND instr(subject_folded, ")
-            .push_bind(n)
-            .push(") > 0");
-    }
-    if let Some(c) = cursor {
-        match c.sort {
-            TicketSort::PriorityThenAge => {
-                let rank = i64::from(c.priority_rank);
-                q.push(" AND (priority_rank < ")
-                    .push_bind(rank)
-                    .push(" OR (priority_rank = ")
-                    .push_bind(rank)
-                    .push(" AND (created_at > ")
-                    .push_bind(c.created_ms)
-                    .push(" OR (created_at = ")
-                    .push_bind(c.created_ms)
-                    .push(" AND id > ")
-                    .push_bind(c.id.to_string())
-                    .push("))))");
-            }
-            TicketSort::Newest => {
-                q.push(" AND (created_at < ")
-                    .push_bind(c.created_ms)
-                    .push(" OR (created_at = ")
-                    .push_bind(c.created_ms)
-                    .push(" AND id < ")
-                    .push_bind(c.id.to_string())
-                    .push("))");
-            }
-        }
-    }
-    q.push(match query.sort {
-        TicketSort::PriorityThenAge => " ORDER BY priority_rank DESC, created_at ASC, id ASC",
-        TicketSort::Newest => " ORDER BY created_at DESC, id DESC",
-    });
+    let mut statuses = query.statuses.clone();
+    statuses.sort_unstable_by_key(|s| s.as_str());
+    statuses.dedup();
+    let filter = Filter {
+        tenant,
+        query,
+        needle: needle.as_deref(),
+        cursor: cursor.as_ref(),
+    };
     // One extra row tells whether there is a next page.
-    q.push(" LIMIT ").push_bind(i64::from(limit) + 1);
-
+    let mut q = statement("SELECT ", &filter, &statuses, i64::from(limit) + 1);
     let rows = q.build().fetch_all(pool).await.map_err(db)?;
     let mut items = rows.iter().map(ticket_from).collect::<Result<Vec<_>>>()?;
     let has_more = items.len() > limit as usize;
@@ -124,6 +61,133 @@ pub(crate) async fn list_tickets(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// The listing statement after `prefix` (`SELECT `, or `EXPLAIN QUERY PLAN SELECT ` in
+/// tests), returning at most `fetch` rows.
+pub(crate) fn statement<'q>(
+    prefix: &str,
+    filter: &Filter<'_>,
+    statuses: &[TicketStatus],
+    fetch: i64,
+) -> QueryBuilder<'q, Sqlite> {
+    let sort = filter.query.sort;
+    let order = match sort {
+        TicketSort::PriorityThenAge => " ORDER BY priority_rank DESC, created_at ASC, id ASC",
+        TicketSort::Newest => " ORDER BY created_at DESC, id DESC",
+    };
+    let mut q: QueryBuilder<'q, Sqlite> = QueryBuilder::new(prefix);
+    q.push(concat!(ticket_columns!(), " FROM tickets"));
+    let per_status =
+        sort == TicketSort::PriorityThenAge && statuses.len() > 1 && filter.needle.is_none();
+    if per_status {
+        // Each branch reads only the sort keys and row ids (from the index); only the
+        // winning rows are then read whole.
+        q.push(" WHERE row_id IN (SELECT row_id FROM (");
+        for (i, status) in statuses.iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push("SELECT * FROM (SELECT row_id, priority_rank, created_at, id FROM tickets");
+            filter.push(&mut q, std::slice::from_ref(status));
+            q.push(order).push(" LIMIT ").push_bind(fetch).push(")");
+        }
+        q.push(")")
+            .push(order)
+            .push(" LIMIT ")
+            .push_bind(fetch)
+            .push(")");
+    } else {
+        filter.push(&mut q, statuses);
+    }
+    q.push(order).push(" LIMIT ").push_bind(fetch);
+    q
+}
+
+/// The `WHERE` clause of a listing, pushed once per statement branch.
+pub(crate) struct Filter<'a> {
+    pub(crate) tenant: TenantId,
+    pub(crate) query: &'a TicketQuery,
+    pub(crate) needle: Option<&'a str>,
+    pub(crate) cursor: Option<&'a Cursor>,
+}
+
+impl Filter<'_> {
+    /// Pushes ` WHERE tenant_id = ? AND ...` with `statuses` (all statuses when empty).
+    fn push(&self, q: &mut QueryBuilder<'_, Sqlite>, statuses: &[TicketStatus]) {
+        let query = self.query;
+        q.push(" WHERE tenant_id = ")
+            .push_bind(self.tenant.to_string());
+        if !statuses.is_empty() {
+            q.push(" AND status IN (");
+            let mut list = q.separated(", ");
+            for s in statuses {
+                list.push_bind(s.as_str());
+            }
+            q.push(")");
+        }
+        if !query.priorities.is_empty() {
+            q.push(" AND priority IN (");
+            let mut list = q.separated(", ");
+            for p in &query.priorities {
+                list.push_bind(p.as_str());
+            }
+            q.push(")");
+        }
+        match query.assignee {
+            None => {}
+            Some(AssigneeFilter::Unassigned) => {
+                q.push(" AND assignee IS NULL");
+            }
+            Some(AssigneeFilter::User(u)) => {
+                q.push(" AND assignee = ").push_bind(u.to_string());
+            }
+        }
+        if let Some(r) = query.requester {
+            q.push(" AND requester = ").push_bind(r.to_string());
+        }
+        if let Some(c) = &query.category {
+            q.push(" AND category = ").push_bind(c.clone());
+        }
+        if let Some(n) = self.needle {
+            if n.chars().count() >= TRIGRAM {
+                // The trigram index finds candidates; `instr` below decides exactly.
+                q.push(" AND row_id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ")
+                    .push_bind(fts_phrase(n))
+                    .push(")");
+            }
+            q.push(" AND instr(subject_folded, ")
+                .push_bind(n.to_string())
+                .push(") > 0");
+        }
+        if let Some(c) = self.cursor {
+            match c.sort {
+                TicketSort::PriorityThenAge => {
+                    let rank = i64::from(c.priority_rank);
+                    q.push(" AND (priority_rank < ")
+                        .push_bind(rank)
+                        .push(" OR (priority_rank = ")
+                        .push_bind(rank)
+                        .push(" AND (created_at > ")
+                        .push_bind(c.created_ms)
+                        .push(" OR (created_at = ")
+                        .push_bind(c.created_ms)
+                        .push(" AND id > ")
+                        .push_bind(c.id.to_string())
+                        .push("))))");
+                }
+                TicketSort::Newest => {
+                    q.push(" AND (created_at < ")
+                        .push_bind(c.created_ms)
+                        .push(" OR (created_at = ")
+                        .push_bind(c.created_ms)
+                        .push(" AND id < ")
+                        .push_bind(c.id.to_string())
+                        .push("))");
+                }
+            }
+        }
+    }
 }
 
 /// An FTS5 string literal: the needle in double quotes, inner quotes doubled, so every

@@ -6,6 +6,7 @@ use helpdesk_core::store::{TenantStore, UserStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
 
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
@@ -22,15 +23,95 @@ macro_rules! user_columns {
     };
 }
 
+/// A tenant's users of one role, oldest first (index `users_role`, migration 3).
+pub(crate) const USERS_OF_ROLE: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE tenant_id = ? AND role = ? ORDER BY created_at, id"
+);
+
+/// Active agents then active admins of a tenant, oldest first, with their open assigned
+/// tickets. The count's terms repeat the partial index `tickets_open_by_assignee`.
+pub(crate) const ROUTING_STAFF: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    ", (SELECT count(*) FROM tickets t WHERE t.tenant_id = users.tenant_id \
+     AND t.assignee = users.id AND t.assignee IS NOT NULL \
+     AND t.status NOT IN ('resolved', 'closed')) AS open_tickets \
+     FROM users WHERE tenant_id = ? AND role IN (?, ?) AND active = 1 \
+     ORDER BY role = ? DESC, created_at, id"
+);
+
+/// Runs [`ROUTING_STAFF`].
+pub(crate) async fn routing_staff(pool: &SqlitePool, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    sqlx::query(ROUTING_STAFF)
+        .bind(tenant.to_string())
+        .bind(Role::Agent.as_str())
+        .bind(Role::Admin.as_str())
+        .bind(Role::Agent.as_str())
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| {
+            let open: i64 = row.try_get("open_tickets").map_err(db)?;
+            Ok((user_from(row)?, open.unsigned_abs()))
+        })
+        .collect()
+}
+
 fn tenant_from(row: &SqliteRow) -> Result<Tenant> {
+    tenant_from_named(row, ["id", "name", "slug", "settings", "created_at"])
+}
+
+/// A tenant from columns with these names (id, name, slug, settings, created_at).
+fn tenant_from_named(row: &SqliteRow, names: [&'static str; 5]) -> Result<Tenant> {
     let c = Columns(row);
+    let [id, name, slug, settings, created_at] = names;
     Ok(Tenant {
-        id: c.id("id")?,
-        name: c.text("name")?,
-        slug: c.text("slug")?,
-        settings: c.json("settings")?,
-        created_at: c.ts("created_at")?,
+        id: c.id(id)?,
+        name: c.text(name)?,
+        slug: c.text(slug)?,
+        settings: c.json(settings)?,
+        created_at: c.ts(created_at)?,
     })
+}
+
+/// A user with its tenant in one statement (the tenant's columns renamed).
+const USER_WITH_TENANT: &str = "SELECT users.id, users.tenant_id, users.email, users.name, \
+     users.role, users.skills, users.capacity, users.active, users.password_hash, \
+     users.created_at, tenants.id AS tenant_key, tenants.name AS tenant_name, \
+     tenants.slug AS tenant_slug, tenants.settings AS tenant_settings, \
+     tenants.created_at AS tenant_created_at \
+     FROM users JOIN tenants ON tenants.id = users.tenant_id \
+     WHERE users.tenant_id = ? AND users.id = ?";
+
+/// Runs [`USER_WITH_TENANT`].
+pub(crate) async fn user_with_tenant(
+    pool: &SqlitePool,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<Option<(Tenant, User)>> {
+    let Some(row) = sqlx::query(USER_WITH_TENANT)
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let tenant = tenant_from_named(
+        &row,
+        [
+            "tenant_key",
+            "tenant_name",
+            "tenant_slug",
+            "tenant_settings",
+            "tenant_created_at",
+        ],
+    )?;
+    Ok(Some((tenant, user_from(&row)?)))
 }
 
 fn user_from(row: &SqliteRow) -> Result<User> {
@@ -270,20 +351,26 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE tenant_id = ?1 AND (?2 IS NULL OR role = ?2) \
-             ORDER BY created_at, id"
-        ))
-        .bind(tenant.to_string())
-        .bind(role.map(|r| r.as_str()))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(user_from)
-        .collect()
+        // Two statements rather than `(? IS NULL OR role = ?)`, which SQLite cannot answer
+        // from the `users_role` index: routing lists the staff roles on every intake.
+        let query = match role {
+            Some(role) => sqlx::query(USERS_OF_ROLE)
+                .bind(tenant.to_string())
+                .bind(role.as_str()),
+            None => sqlx::query(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE tenant_id = ? ORDER BY created_at, id"
+            ))
+            .bind(tenant.to_string()),
+        };
+        query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(user_from)
+            .collect()
     }
 
     async fn create_session(&self, session: &AuthSession) -> Result<()> {

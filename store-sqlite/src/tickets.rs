@@ -7,7 +7,7 @@ use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRang
 use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::codec::{Columns, enum_str, int, json, ms, opt_ms, to_id};
 use crate::error::{db, insert_err};
@@ -208,9 +208,7 @@ async fn exists(
 /// Appends the events, upserts the messages, queues the outbox entries and records the
 /// idempotency key of `write`, inside `tx`.
 async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> Result<()> {
-    for e in &write.events {
-        insert_event(tx, e).await?;
-    }
+    insert_events(tx, &write.events).await?;
     for m in &write.messages {
         upsert_message(tx, m).await?;
     }
@@ -232,22 +230,33 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
     Ok(())
 }
 
-async fn insert_event(tx: &mut Transaction<'static, Sqlite>, e: &Event) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO events (id, tenant_id, ticket_id, version, at, actor, kind, payload) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.id.to_string())
-    .bind(e.tenant_id.to_string())
-    .bind(e.ticket_id.to_string())
-    .bind(int(e.version, "version")?)
-    .bind(ms(e.at))
-    .bind(e.actor.map(|a| a.to_string()))
-    .bind(e.kind.name())
-    .bind(json(&e.kind, "event")?)
-    .execute(&mut **tx)
-    .await
-    .map_err(insert_err(e.id))?;
+/// Inserts a change's events with one multi-row `INSERT` (a ticket change has a handful).
+async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        rows.push((e, int(e.version, "version")?, json(&e.kind, "event")?));
+    }
+    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+        "INSERT INTO events (id, tenant_id, ticket_id, version, at, actor, kind, payload) ",
+    );
+    q.push_values(rows, |mut row, (e, version, payload)| {
+        row.push_bind(e.id.to_string())
+            .push_bind(e.tenant_id.to_string())
+            .push_bind(e.ticket_id.to_string())
+            .push_bind(version)
+            .push_bind(ms(e.at))
+            .push_bind(e.actor.map(|a| a.to_string()))
+            .push_bind(e.kind.name())
+            .push_bind(payload);
+    });
+    let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+    q.build()
+        .execute(&mut **tx)
+        .await
+        .map_err(insert_err(ids.join(", ")))?;
     Ok(())
 }
 
@@ -291,73 +300,98 @@ async fn upsert_message(tx: &mut Transaction<'static, Sqlite>, m: &Message) -> R
     Ok(())
 }
 
+/// Open tickets per assignee; the `WHERE` terms repeat the partial index
+/// `tickets_open_by_assignee` (migration 3) exactly, so SQLite reads only that index.
+pub(crate) const OPEN_TICKET_COUNTS: &str = "SELECT assignee, count(*) FROM tickets \
+     WHERE tenant_id = ? AND assignee IS NOT NULL AND status NOT IN ('resolved', 'closed') \
+     GROUP BY assignee";
+
+/// Advances the tenant's ticket counter and returns the new number.
+async fn allocate_number(tx: &mut Transaction<'static, Sqlite>, tenant: TenantId) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar(
+        "INSERT INTO ticket_counters (tenant_id, last_number) VALUES (?, 1) \
+         ON CONFLICT (tenant_id) DO UPDATE SET last_number = last_number + 1 \
+         RETURNING last_number",
+    )
+    .bind(tenant.to_string())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)?;
+    u64::try_from(n).map_err(|e| crate::error::SqliteError::corrupt("last_number", e).into())
+}
+
+/// Inserts a new ticket with everything in `write` inside the caller's transaction: a used
+/// idempotency key, id or number is a `Duplicate` error (the caller rolls back).
+async fn insert_new_ticket(
+    tx: &mut Transaction<'static, Sqlite>,
+    write: &TicketWrite,
+) -> Result<()> {
+    let t = &write.ticket;
+    if let Some(key) = &write.idempotency_key {
+        let used = exists(
+            tx,
+            "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ? AND key = ?)",
+            t.tenant_id.to_string(),
+            key.clone(),
+        )
+        .await?;
+        if used {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                value: key.clone(),
+            });
+        }
+    }
+    // The table's UNIQUE constraints decide a used id or number (no lookups first); the
+    // message names the columns of the constraint that failed.
+    bind_ticket!(sqlx::query(INSERT_TICKET), t)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+                if d.message().contains("tickets.number") {
+                    Error::Duplicate {
+                        kind: DuplicateKind::TicketNumber,
+                        value: t.number.to_string(),
+                    }
+                } else {
+                    Error::Duplicate {
+                        kind: DuplicateKind::Id,
+                        value: t.id.to_string(),
+                    }
+                }
+            }
+            _ => db(e),
+        })?;
+    append(tx, write).await
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
     async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_counters (tenant_id, last_number) VALUES (?, 1) \
-             ON CONFLICT (tenant_id) DO UPDATE SET last_number = last_number + 1 \
-             RETURNING last_number",
-        )
-        .bind(tenant.to_string())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
-        u64::try_from(n).map_err(|e| crate::error::SqliteError::corrupt("last_number", e).into())
+        let mut tx = self.write_tx().await?;
+        let number = allocate_number(&mut tx, tenant).await?;
+        commit(tx).await?;
+        Ok(number)
     }
 
     async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
-        let t = &write.ticket;
-        let (tenant, id) = (t.tenant_id.to_string(), t.id.to_string());
         let mut tx = self.write_tx().await?;
-        if let Some(key) = &write.idempotency_key {
-            let used = exists(
-                &mut tx,
-                "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ? AND key = ?)",
-                tenant.clone(),
-                key.clone(),
-            )
-            .await?;
-            if used {
-                return Err(Error::Duplicate {
-                    kind: DuplicateKind::IdempotencyKey,
-                    value: key.clone(),
-                });
-            }
-        }
-        let id_used: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)")
-                .bind(&id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
-        if id_used {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Id,
-                value: id,
-            });
-        }
-        let number_used: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND number = ?)",
-        )
-        .bind(&tenant)
-        .bind(int(t.number, "number")?)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if number_used {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::TicketNumber,
-                value: t.number.to_string(),
-            });
-        }
-        bind_ticket!(sqlx::query(INSERT_TICKET), t)
-            .execute(&mut *tx)
-            .await
-            .map_err(insert_err(t.id))?;
-        append(&mut tx, write).await?;
+        insert_new_ticket(&mut tx, write).await?;
         commit(tx).await
+    }
+
+    /// Allocates the number and writes the ticket in one transaction: one commit (one WAL
+    /// fsync) per opened ticket, and a failed create leaves no gap in the numbers.
+    async fn create_numbered_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+        check_write(&write)?;
+        let mut tx = self.write_tx().await?;
+        let number = allocate_number(&mut tx, write.ticket.tenant_id).await?;
+        write.set_ticket_number(number);
+        insert_new_ticket(&mut tx, &write).await?;
+        commit(tx).await?;
+        Ok(write)
     }
 
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
@@ -454,15 +488,11 @@ impl TicketStore for SqliteStore {
     }
 
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT assignee, count(*) FROM tickets WHERE tenant_id = ? \
-             AND assignee IS NOT NULL AND status NOT IN ('resolved', 'closed') \
-             GROUP BY assignee",
-        )
-        .bind(tenant.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(OPEN_TICKET_COUNTS)
+            .bind(tenant.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
         let mut list = rows
             .into_iter()
             .map(|(user, n)| Ok((to_id(&user, "assignee")?, n.unsigned_abs())))

@@ -1,6 +1,7 @@
 //! A process killed with SIGKILL in the middle of a stream of intakes loses no ticket whose
 //! `Helpdesk::open_ticket` returned `Ok`, and leaves a database that passes
-//! `PRAGMA integrity_check`.
+//! `PRAGMA integrity_check`: with the default durability and with
+//! `Durability::ProcessCrash`, which promises exactly this much.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -17,7 +18,7 @@ use helpdesk_core::domain::Role;
 use helpdesk_core::service::{NewTenant, NewUser};
 use helpdesk_core::store::TicketStore;
 use helpdesk_core::{Helpdesk, TenantId, TicketId, UserId};
-use helpdesk_store_sqlite::SqliteStore;
+use helpdesk_store_sqlite::{Durability, SqliteStore};
 
 const KILLS: usize = 24;
 const CHILD: &str = env!("CARGO_BIN_EXE_helpdesk-sqlite-crash-child");
@@ -51,12 +52,14 @@ fn run_and_kill(
     path: &Path,
     tenant: TenantId,
     user: UserId,
+    durability: &str,
     rng: &mut common::Rng,
 ) -> Vec<TicketId> {
     let mut child = Command::new(CHILD)
         .arg(path)
         .arg(tenant.to_string())
         .arg(user.to_string())
+        .arg(durability)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -87,6 +90,19 @@ fn run_and_kill(
 
 #[test]
 fn sigkill_mid_intake_loses_no_acknowledged_ticket() {
+    kill_repeatedly(Durability::PowerLoss, KILLS);
+}
+
+#[test]
+fn sigkill_loses_nothing_acknowledged_with_process_crash_durability() {
+    kill_repeatedly(Durability::ProcessCrash, 20);
+}
+
+fn kill_repeatedly(durability: Durability, kills: usize) {
+    let mode = match durability {
+        Durability::ProcessCrash => "process-crash",
+        _ => "power-loss",
+    };
     let started = Instant::now();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -95,15 +111,15 @@ fn sigkill_mid_intake_loses_no_acknowledged_ticket() {
     let mut rng = common::Rng::from_env();
 
     let mut acked = BTreeSet::new();
-    for _ in 0..KILLS {
-        acked.extend(run_and_kill(&path, tenant, user, &mut rng));
+    for _ in 0..kills {
+        acked.extend(run_and_kill(&path, tenant, user, mode, &mut rng));
     }
     println!(
-        "{KILLS} kills, {} acknowledged intakes, {:?}",
+        "{mode}: {kills} kills, {} acknowledged intakes, {:?}",
         acked.len(),
         started.elapsed()
     );
-    assert!(acked.len() >= KILLS);
+    assert!(acked.len() >= kills);
 
     runtime.block_on(async {
         let store = SqliteStore::open(&path).await.unwrap();

@@ -96,10 +96,10 @@ impl Helpdesk {
     /// Loads the actor's user and checks that it exists in the actor's tenant, is active,
     /// and still has the actor's role; then checks the role matrix for `action`.
     pub(crate) async fn check(&self, actor: &Actor, action: Action) -> Result<(Tenant, User)> {
-        let user = self
+        let (tenant, user) = self
             .inner
             .store
-            .get_user(actor.tenant_id, actor.user_id)
+            .user_with_tenant(actor.tenant_id, actor.user_id)
             .await?
             .ok_or(Error::Unauthenticated {
                 reason: "unknown user",
@@ -115,7 +115,6 @@ impl Helpdesk {
             });
         }
         authorize(actor, action)?;
-        let tenant = self.tenant(actor.tenant_id).await?;
         Ok((tenant, user))
     }
 

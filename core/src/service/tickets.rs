@@ -124,22 +124,14 @@ fn others(list: &[Option<UserId>], actor: UserId) -> Vec<UserId> {
 impl Helpdesk {
     /// Candidates for routing: active staff of the tenant with their open loads.
     pub(crate) async fn routing_candidates(&self, tenant: &Tenant) -> Result<Vec<Candidate>> {
-        let store = &self.inner.store;
-        let counts = store.open_ticket_counts(tenant.id).await?;
-        let mut out = Vec::new();
-        for role in [Role::Agent, Role::Admin] {
-            for user in store.list_users(tenant.id, Some(role)).await? {
-                if !user.active {
-                    continue;
-                }
-                let open_tickets = counts
-                    .iter()
-                    .find(|(id, _)| *id == user.id)
-                    .map_or(0, |(_, n)| *n);
-                out.push(Candidate { user, open_tickets });
-            }
-        }
-        Ok(out)
+        Ok(self
+            .inner
+            .store
+            .routing_staff(tenant.id)
+            .await?
+            .into_iter()
+            .map(|(user, open_tickets)| Candidate { user, open_tickets })
+            .collect())
     }
 
     /// Opens a ticket: validate, triage (never fails), SLA, route (except chat tickets, which
@@ -211,11 +203,11 @@ impl Helpdesk {
         };
 
         let now = self.now();
-        let number = self.inner.store.next_ticket_number(tenant.id).await?;
         let initial = Ticket {
             id: TicketId::new(),
             tenant_id: tenant.id,
-            number,
+            // The store allocates the number when it writes the ticket (one transaction).
+            number: 0,
             requester,
             assignee: None,
             subject,
@@ -270,11 +262,12 @@ impl Helpdesk {
         }
         let mut write = change.finish();
         write.idempotency_key = key.clone();
-        match self.inner.store.create_ticket(&write).await {
-            Ok(()) => {
+        match self.inner.store.create_numbered_ticket(write).await {
+            Ok(stored) => {
+                let number = stored.ticket.number;
                 tracing::info!(tenant = %tenant.slug, number, "ticket opened");
                 Ok(OpenOutcome {
-                    ticket: write.ticket,
+                    ticket: stored.ticket,
                     created: true,
                 })
             }

@@ -32,7 +32,8 @@ pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    Article, AuthSession, ChatSession, Event, Message, OutboxEntry, Role, Tenant, Ticket, User,
+    Article, AuthSession, ChatSession, Event, EventKind, Message, OutboxEntry, Role, Tenant,
+    Ticket, User,
 };
 use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
 
@@ -77,6 +78,24 @@ pub struct TicketWrite {
     pub outbox: Vec<OutboxEntry>,
     /// Intake idempotency key, recorded on create.
     pub idempotency_key: Option<String>,
+}
+
+impl TicketWrite {
+    /// Gives a new ticket its number everywhere a create write carries it: the ticket, the
+    /// snapshot in its `Created` event and its outbox notifications. Backends that allocate
+    /// the number inside the create transaction
+    /// ([`TicketStore::create_numbered_ticket`]) call this.
+    pub fn set_ticket_number(&mut self, number: u64) {
+        self.ticket.number = number;
+        for event in &mut self.events {
+            if let EventKind::Created { ticket } = &mut event.kind {
+                ticket.number = number;
+            }
+        }
+        for entry in &mut self.outbox {
+            entry.notification.ticket_number = number;
+        }
+    }
 }
 
 /// Tenants.
@@ -127,6 +146,20 @@ pub trait TicketStore: Send + Sync {
     /// is `Duplicate { kind: IdempotencyKey }`, a used number `Duplicate { kind:
     /// TicketNumber }`; nothing is written then.
     async fn create_ticket(&self, write: &TicketWrite) -> Result<()>;
+    /// Allocates the tenant's next ticket number, gives it to `write`
+    /// ([`TicketWrite::set_ticket_number`]) and creates the ticket like
+    /// [`create_ticket`](Self::create_ticket); returns the write as stored. This is how
+    /// the service opens tickets.
+    ///
+    /// The provided version makes two calls (a failed create leaves a gap in the numbers,
+    /// which the contract allows); a backend with transactions should override it to
+    /// allocate and create in one transaction, one durable commit instead of two.
+    async fn create_numbered_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+        let number = self.next_ticket_number(write.ticket.tenant_id).await?;
+        write.set_ticket_number(number);
+        self.create_ticket(&write).await?;
+        Ok(write)
+    }
     /// Replaces the ticket when its stored version is `expected_version`, and appends
     /// everything in `write`, atomically; otherwise `Conflict` (or `NotFound`) and nothing
     /// is written.
@@ -249,6 +282,7 @@ pub trait LeaseStore: Send + Sync {
 }
 
 /// A complete store backend.
+#[async_trait]
 pub trait Store:
     TenantStore
     + UserStore
@@ -266,6 +300,46 @@ pub trait Store:
     fn backend_name(&self) -> &'static str;
     /// What the backend supports.
     fn capabilities(&self) -> Capabilities;
+
+    /// A user of the tenant together with the tenant: what every service call reads to
+    /// authorize its actor. `None` when the user (or the tenant) does not exist.
+    ///
+    /// The provided version makes two calls ([`UserStore::get_user`],
+    /// [`TenantStore::get_tenant`]); a backend can answer it in one.
+    async fn user_with_tenant(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<(Tenant, User)>> {
+        let Some(user) = self.get_user(tenant, user).await? else {
+            return Ok(None);
+        };
+        Ok(self.get_tenant(tenant).await?.map(|t| (t, user)))
+    }
+
+    /// What routing reads on every intake: the tenant's active agents, then its active
+    /// admins (each role oldest first), each with the number of open tickets (not Resolved
+    /// or Closed) assigned to it.
+    ///
+    /// The provided version combines [`UserStore::list_users`] and
+    /// [`TicketStore::open_ticket_counts`] (three calls); a backend can answer it in one.
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+        let counts = self.open_ticket_counts(tenant).await?;
+        let mut staff = Vec::new();
+        for role in [Role::Agent, Role::Admin] {
+            for user in self.list_users(tenant, Some(role)).await? {
+                if !user.active {
+                    continue;
+                }
+                let open = counts
+                    .iter()
+                    .find(|(id, _)| *id == user.id)
+                    .map_or(0, |(_, n)| *n);
+                staff.push((user, open));
+            }
+        }
+        Ok(staff)
+    }
 }
 
 /// A shared store handle.

@@ -36,6 +36,7 @@ macro_rules! store_conformance_tests {
             users_crud_and_unique_email_per_tenant,
             sessions_lifecycle,
             ticket_numbers_per_tenant,
+            create_numbered_ticket_numbers_everything,
             create_ticket_round_trips_everything,
             duplicate_idempotency_key_writes_nothing,
             duplicate_ticket_number_writes_nothing,
@@ -45,8 +46,11 @@ macro_rules! store_conformance_tests {
             list_filters,
             list_text_filter_is_plain_text,
             list_orders_and_pages,
+            list_queue_of_several_statuses_pages,
             tenant_isolation,
             open_ticket_counts_per_assignee,
+            routing_staff_lists_active_staff_with_open_loads,
+            user_with_tenant_is_scoped,
             sla_due_tickets_selection,
             events_replay_to_stored_ticket,
             analytics_matches_reference,
@@ -276,6 +280,82 @@ pub async fn ticket_numbers_per_tenant(store: S) {
     assert_eq!(store.next_ticket_number(a.id).await.unwrap(), 2);
     assert_eq!(store.next_ticket_number(b.id).await.unwrap(), 1);
     assert_eq!(store.next_ticket_number(a.id).await.unwrap(), 3);
+}
+
+/// `create_numbered_ticket` allocates per-tenant numbers in order and stores the number
+/// everywhere the write carries it (ticket, `Created` snapshot, outbox); a create that
+/// fails on a used idempotency key writes nothing and a later one gets a higher number.
+pub async fn create_numbered_ticket_numbers_everything(store: S) {
+    let (a, customer, agent) = seed_tenant(&store, "acme").await;
+    let (b, b_customer, _) = seed_tenant(&store, "beta").await;
+    let numbered = |tenant: TenantId, requester: UserId, subject: &str, key: &str| {
+        let mut w = new_ticket(tenant, requester, 0, subject, Priority::Medium, at(1));
+        w.idempotency_key = Some(key.to_string());
+        w
+    };
+    let mut first = numbered(a.id, customer.id, "First", "k1");
+    first.outbox.push(outbox_entry(
+        &first.ticket,
+        vec![agent.id],
+        NotificationKind::Assigned,
+        at(1),
+    ));
+    let first = store.create_numbered_ticket(first).await.unwrap();
+    assert_eq!(first.ticket.number, 1);
+    let second = store
+        .create_numbered_ticket(numbered(a.id, customer.id, "Second", "k2"))
+        .await
+        .unwrap();
+    assert_eq!(second.ticket.number, 2);
+    let other = store
+        .create_numbered_ticket(numbered(b.id, b_customer.id, "Other tenant", "k1"))
+        .await
+        .unwrap();
+    assert_eq!(other.ticket.number, 1, "numbers count per tenant");
+
+    let stored = store
+        .get_ticket_by_number(a.id, 1)
+        .await
+        .unwrap()
+        .expect("ticket 1 stored under its number");
+    assert_eq!(stored, first.ticket);
+    let events = store.list_events(a.id, first.ticket.id).await.unwrap();
+    match &events[0].kind {
+        EventKind::Created { ticket } => assert_eq!(ticket.number, 1),
+        other => panic!("first event is {other:?}, not Created"),
+    }
+    let outbox = store.list_outbox(a.id).await.unwrap();
+    assert!(
+        outbox
+            .iter()
+            .any(|o| o.notification.ticket_id == first.ticket.id
+                && o.notification.ticket_number == 1),
+        "the outbox entry carries the allocated number: {outbox:?}"
+    );
+
+    let reused = store
+        .create_numbered_ticket(numbered(a.id, customer.id, "Reused key", "k1"))
+        .await;
+    assert!(
+        matches!(
+            reused,
+            Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                ..
+            })
+        ),
+        "{reused:?}"
+    );
+    let third = store
+        .create_numbered_ticket(numbered(a.id, customer.id, "Third", "k3"))
+        .await
+        .unwrap();
+    assert!(third.ticket.number > 2, "numbers are never reused");
+    let page = store
+        .list_tickets(a.id, &TicketQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 3, "the failed create wrote nothing");
 }
 
 /// A created ticket reads back exactly, with its events, messages, outbox entries and
@@ -982,6 +1062,83 @@ pub async fn list_orders_and_pages(store: S) {
     ));
 }
 
+/// The agent queue: several statuses (one repeated) sorted by priority then age, paged
+/// with cursors, alone and with a priority filter, returns exactly the matching tickets
+/// in order, each once.
+pub async fn list_queue_of_several_statuses_pages(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let statuses = [
+        TicketStatus::New,
+        TicketStatus::Open,
+        TicketStatus::Pending,
+        TicketStatus::Closed,
+        TicketStatus::Escalated,
+        TicketStatus::InProgress,
+    ];
+    let priorities = [
+        Priority::Low,
+        Priority::Urgent,
+        Priority::Medium,
+        Priority::High,
+    ];
+    let mut all = Vec::new();
+    for i in 0..41i64 {
+        let n = store.next_ticket_number(a.id).await.unwrap();
+        let priority = priorities[(i % 4) as usize];
+        let mut w = new_ticket(
+            a.id,
+            customer.id,
+            n,
+            &format!("Q{i:02}"),
+            priority,
+            at(i / 4),
+        );
+        w.ticket.status = statuses[(i % 6) as usize];
+        if let EventKind::Created { ticket } = &mut w.events[0].kind {
+            **ticket = w.ticket.clone();
+        }
+        store.create_ticket(&w).await.unwrap();
+        all.push(w.ticket);
+    }
+    all.sort_by(|x, y| crate::store::cursor::compare(TicketSort::PriorityThenAge, x, y));
+    let wanted = vec![
+        TicketStatus::Open,
+        TicketStatus::New,
+        TicketStatus::Escalated,
+        TicketStatus::Pending,
+        TicketStatus::Open,
+    ];
+    for only in [None, Some(Priority::Urgent)] {
+        let expected: Vec<TicketId> = all
+            .iter()
+            .filter(|t| wanted.contains(&t.status))
+            .filter(|t| only.is_none_or(|p| t.priority == p))
+            .map(|t| t.id)
+            .collect();
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        for _ in 0..20 {
+            let q = TicketQuery {
+                statuses: wanted.clone(),
+                priorities: only.into_iter().collect(),
+                sort: TicketSort::PriorityThenAge,
+                limit: 4,
+                cursor: cursor.clone(),
+                ..TicketQuery::default()
+            };
+            let page = store.list_tickets(a.id, &q).await.unwrap();
+            assert!(page.items.len() <= 4);
+            seen.extend(page.items.iter().map(|t| t.id));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert!(cursor.is_none(), "pagination does not terminate");
+        assert_eq!(seen, expected, "priority filter {only:?}");
+    }
+}
+
 /// Nothing of tenant A is visible, countable or changeable through tenant B.
 pub async fn tenant_isolation(store: S) {
     let (a, customer, agent) = seed_tenant(&store, "acme").await;
@@ -1132,6 +1289,103 @@ pub async fn open_ticket_counts_per_assignee(store: S) {
     assert_eq!(
         store.open_ticket_counts(a.id).await.unwrap(),
         vec![(agent.id, expected)]
+    );
+}
+
+/// `user_with_tenant` returns a user with its tenant, exactly as stored; a user of another
+/// tenant or an unknown one is `None`.
+pub async fn user_with_tenant_is_scoped(store: S) {
+    let (a, customer, agent) = seed_tenant(&store, "acme").await;
+    let (b, b_customer, _) = seed_tenant(&store, "beta").await;
+    assert_eq!(
+        store.user_with_tenant(a.id, agent.id).await.unwrap(),
+        Some((a.clone(), agent.clone()))
+    );
+    assert_eq!(
+        store.user_with_tenant(a.id, customer.id).await.unwrap(),
+        Some((a.clone(), customer))
+    );
+    assert_eq!(
+        store.user_with_tenant(b.id, b_customer.id).await.unwrap(),
+        Some((b.clone(), b_customer.clone()))
+    );
+    assert_eq!(
+        store.user_with_tenant(a.id, b_customer.id).await.unwrap(),
+        None,
+        "another tenant's user"
+    );
+    assert_eq!(store.user_with_tenant(b.id, agent.id).await.unwrap(), None);
+    assert_eq!(
+        store.user_with_tenant(a.id, UserId::new()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .user_with_tenant(TenantId::new(), agent.id)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// `routing_staff`: active agents then active admins, oldest first, each with its open
+/// assigned tickets; customers, inactive staff and other tenants never appear.
+pub async fn routing_staff_lists_active_staff_with_open_loads(store: S) {
+    let (a, customer, agent) = seed_tenant(&store, "acme").await;
+    let (b, b_customer, b_agent) = seed_tenant(&store, "beta").await;
+    let admin = user(&a, Role::Admin, "admin@acme.test");
+    store.create_user(&admin).await.unwrap();
+    let mut idle_agent = user(&a, Role::Agent, "idle@acme.test");
+    idle_agent.created_at = at(1);
+    store.create_user(&idle_agent).await.unwrap();
+    let mut gone = user(&a, Role::Agent, "gone@acme.test");
+    gone.active = false;
+    store.create_user(&gone).await.unwrap();
+    let statuses = [
+        TicketStatus::Open,
+        TicketStatus::Pending,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+        TicketStatus::Escalated,
+    ];
+    for (i, status) in statuses.into_iter().enumerate() {
+        let n = store.next_ticket_number(a.id).await.unwrap();
+        let mut w = new_ticket(a.id, customer.id, n, "Load", Priority::Medium, at(i as i64));
+        w.ticket.status = status;
+        w.ticket.assignee = Some(agent.id);
+        store.create_ticket(&w).await.unwrap();
+    }
+    let n = store.next_ticket_number(a.id).await.unwrap();
+    let mut w = new_ticket(a.id, customer.id, n, "Admin's", Priority::Medium, at(9));
+    w.ticket.assignee = Some(admin.id);
+    store.create_ticket(&w).await.unwrap();
+    // Another tenant's open ticket, assigned to its agent.
+    let n = store.next_ticket_number(b.id).await.unwrap();
+    let mut w = new_ticket(b.id, b_customer.id, n, "Other", Priority::Medium, at(9));
+    w.ticket.assignee = Some(b_agent.id);
+    store.create_ticket(&w).await.unwrap();
+
+    let staff: Vec<(UserId, u64)> = store
+        .routing_staff(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(u, n)| (u.id, n))
+        .collect();
+    // Agents oldest first (`idle_agent` was created after the seeded agent), then admins.
+    assert_eq!(
+        staff,
+        vec![(agent.id, 3), (idle_agent.id, 0), (admin.id, 1)]
+    );
+    let full = store.routing_staff(a.id).await.unwrap();
+    assert!(full.iter().all(|(u, _)| u.tenant_id == a.id && u.active));
+    assert_eq!(store.routing_staff(b.id).await.unwrap()[0].0.id, b_agent.id);
+    assert!(
+        store
+            .routing_staff(TenantId::new())
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

@@ -3,8 +3,8 @@
 //! everything except the model: role checks, storage reads and the atomic writes, the
 //! knowledge-base search, prompt building, parsing and grounding of the structured answer.
 //!
-//! Wiring: the store (a SQLite file opened by `SqliteStore::open`, WAL and
-//! `synchronous = FULL`, or the in-memory store), the real kb-search [`KbIndex`] holding a
+//! Wiring: the store (a SQLite file opened with the store's pragmas, WAL and the chosen
+//! durability: `synchronous = FULL` by default, or the in-memory store), the real kb-search [`KbIndex`] holding a
 //! small help centre, with core's `FakeEmbedder` (bag of words) for the query vector (the
 //! MiniLM query embedding is measured by `embed`), core's `MockLanguageModel` scripted
 //! with a grounded answer before each call (as core/tests/ai_chat.rs and ai_drafts.rs do:
@@ -27,11 +27,14 @@ use helpdesk_core::testkit::{FakeEmbedder, MockLanguageModel, MockTurn};
 use helpdesk_core::triage::{ClassifierChain, RuleClassifier};
 use helpdesk_core::{ArticleId, DynStore, Embedder, Helpdesk, KnowledgeBase, TenantId};
 use helpdesk_kb_search::{KbIndex, KbIndexOptions};
-use helpdesk_store_sqlite::SqliteStore;
+use helpdesk_store_sqlite::Durability;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{BoxError, PROFILE, Samples, ScratchDir, Step, bar, ms, print_table};
+use super::{
+    BoxError, PROFILE, Samples, ScratchDir, Step, bar, durability_name, ms, open_sqlite,
+    print_table,
+};
 
 /// The p99 the issue asks for, in milliseconds.
 pub const GOAL_P99_MS: f64 = 5.0;
@@ -39,7 +42,7 @@ pub const GOAL_P99_MS: f64 = 5.0;
 /// Which store the helpdesk runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
-    /// A SQLite file (WAL, `synchronous = FULL`).
+    /// A SQLite file (WAL, with the options' durability).
     Sqlite,
     /// The in-memory reference store.
     Memory,
@@ -65,6 +68,8 @@ pub struct AiTurnOptions {
     pub warmup: usize,
     /// The store.
     pub store: StoreKind,
+    /// Durability of the SQLite store.
+    pub durability: Durability,
 }
 
 /// The result of an ai-turn run.
@@ -74,6 +79,9 @@ pub struct AiTurnReport {
     pub profile: &'static str,
     /// `sqlite` or `memory`.
     pub store: &'static str,
+    /// SQLite durability (`power-loss`: `synchronous = FULL`, the store's default;
+    /// `process-crash`: `synchronous = NORMAL`); `none` for the in-memory store.
+    pub durability: &'static str,
     /// Timed calls of each kind.
     pub n: usize,
     /// Median chat turn.
@@ -100,8 +108,8 @@ impl AiTurnReport {
         };
         print_table(
             &format!(
-                "ai-turn ({} calls each, {} store, mock model, {} build)",
-                self.n, self.store, self.profile
+                "ai-turn ({} calls each, {} store, durability {}, mock model, {} build)",
+                self.n, self.store, self.durability, self.profile
             ),
             &[
                 (
@@ -188,12 +196,7 @@ async fn world(options: &AiTurnOptions, dir: Option<&Path>) -> Result<AiWorld, B
     let scratch = ScratchDir::new(dir, "ai-turn")?;
     let store: DynStore = match options.store {
         StoreKind::Sqlite => {
-            let path = scratch.path().join("helpdesk.db");
-            Arc::new(
-                SqliteStore::open(&path)
-                    .await
-                    .step(format!("opening {}", path.display()))?,
-            )
+            Arc::new(open_sqlite(&scratch.path().join("helpdesk.db"), options.durability).await?)
         }
         StoreKind::Memory => Arc::new(MemoryStore::new()),
     };
@@ -394,6 +397,10 @@ pub async fn run(options: &AiTurnOptions, dir: Option<&Path>) -> Result<AiTurnRe
     Ok(AiTurnReport {
         profile: PROFILE,
         store: options.store.name(),
+        durability: match options.store {
+            StoreKind::Sqlite => durability_name(options.durability),
+            StoreKind::Memory => "none",
+        },
         n: chat.len(),
         chat_p50_ms: chat.median(),
         chat_p99_ms: chat.percentile(0.99),

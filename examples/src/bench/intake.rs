@@ -25,10 +25,13 @@ use helpdesk_core::store::MemoryStore;
 use helpdesk_core::store::{OutboxStore, TenantStore, TicketStore};
 use helpdesk_core::{DynStore, Helpdesk};
 use helpdesk_store_mongo::MongoStore;
-use helpdesk_store_sqlite::SqliteStore;
+use helpdesk_store_sqlite::{Durability, SqliteStore};
 use serde::Serialize;
 
-use super::{BoxError, PROFILE, Samples, ScratchDir, Step, TICKET_TEXTS, bar, ms, print_table};
+use super::{
+    BoxError, PROFILE, Samples, ScratchDir, Step, TICKET_TEXTS, bar, durability_name, ms,
+    open_sqlite, print_table,
+};
 
 /// The ratio the issue asks for (helpdesk rate / baseline rate).
 pub const GOAL_RATIO: f64 = 0.7;
@@ -44,6 +47,8 @@ pub struct IntakeOptions {
     pub warmup: usize,
     /// Customers the tickets are spread over.
     pub customers: usize,
+    /// SQLite durability of both files (`intake-sqlite` only).
+    pub durability: Durability,
 }
 
 /// The result of an intake run.
@@ -51,6 +56,9 @@ pub struct IntakeOptions {
 pub struct IntakeReport {
     /// `sqlite` or `mongodb`.
     pub backend: &'static str,
+    /// SQLite durability of both sides (`power-loss`: `synchronous = FULL`, the store's
+    /// default; `process-crash`: `synchronous = NORMAL`), `server default` on MongoDB.
+    pub durability: &'static str,
     /// The build profile of the binary.
     pub profile: &'static str,
     /// Tickets measured per side.
@@ -80,8 +88,8 @@ impl IntakeReport {
     pub fn print(&self) {
         print_table(
             &format!(
-                "intake-{} ({} tickets per side, {} alternating rounds, {} build)",
-                self.backend, self.n, self.rounds, self.profile
+                "intake-{} ({} tickets per side, {} alternating rounds, durability {}, {} build)",
+                self.backend, self.n, self.rounds, self.durability, self.profile
             ),
             &[
                 (
@@ -326,6 +334,7 @@ impl Baseline for MongoBaseline {
 /// Runs the side-by-side measurement on a built helpdesk and baseline.
 async fn measure(
     backend: &'static str,
+    durability: &'static str,
     options: &IntakeOptions,
     store: DynStore,
     baseline: &dyn Baseline,
@@ -386,6 +395,7 @@ async fn measure(
     let (helpdesk_per_s, baseline_per_s) = (hd_rates.median(), base_rates.median());
     Ok(IntakeReport {
         backend,
+        durability,
         profile: PROFILE,
         n: per_round * rounds,
         rounds,
@@ -401,25 +411,27 @@ async fn measure(
 }
 
 /// `intake-sqlite`: two SQLite files in a scratch folder under `dir` (the system temp
-/// folder by default), both opened by `SqliteStore::open` (WAL, `synchronous = FULL`,
-/// migrations), one for the helpdesk and one for the baseline.
+/// folder by default), both opened like `SqliteStore::open` (WAL, migrations) with
+/// `options.durability`, one for the helpdesk and one for the baseline.
 pub async fn sqlite(
     options: &IntakeOptions,
     dir: Option<&std::path::Path>,
 ) -> Result<IntakeReport, BoxError> {
     let scratch = ScratchDir::new(dir, "intake")?;
-    let helpdesk_db = scratch.path().join("helpdesk.db");
-    let store = SqliteStore::open(&helpdesk_db)
-        .await
-        .step(format!("opening {}", helpdesk_db.display()))?;
-    let baseline_db = scratch.path().join("baseline.db");
-    let baseline_store = SqliteStore::open(&baseline_db)
-        .await
-        .step(format!("opening {}", baseline_db.display()))?;
+    let store = open_sqlite(&scratch.path().join("helpdesk.db"), options.durability).await?;
+    let baseline_store =
+        open_sqlite(&scratch.path().join("baseline.db"), options.durability).await?;
     let baseline = SqliteBaseline {
         store: baseline_store.clone(),
     };
-    let report = measure("sqlite", options, Arc::new(store.clone()), &baseline).await;
+    let report = measure(
+        "sqlite",
+        durability_name(options.durability),
+        options,
+        Arc::new(store.clone()),
+        &baseline,
+    )
+    .await;
     store.close().await;
     baseline_store.close().await;
     report
@@ -443,7 +455,14 @@ pub async fn mongo(options: &IntakeOptions, uri: &str) -> Result<IntakeReport, B
     let baseline = MongoBaseline {
         db: baseline_store.database().clone(),
     };
-    let result = measure("mongodb", options, Arc::new(store.clone()), &baseline).await;
+    let result = measure(
+        "mongodb",
+        "server default",
+        options,
+        Arc::new(store.clone()),
+        &baseline,
+    )
+    .await;
     for db in [store.database(), baseline_store.database()] {
         if let Err(e) = db.drop().await {
             eprintln!("helpdesk-bench: could not drop database {}: {e}", db.name());

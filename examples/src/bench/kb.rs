@@ -8,7 +8,8 @@
 //! embeddings do) plus a little isotropic noise, normalised to unit length. Queries are
 //! fresh points drawn the same way. The graph is built with
 //! [`VectorIndex::bulk_load`] (hnsw_rs `parallel_insert` on all cores, as kb-search's
-//! compaction and reload do) with the default [`HnswOptions`] of the knowledge base.
+//! compaction and reload do) with the knowledge base's default [`HnswOptions`] unless `--m`, `--ef-construction`
+//! or `--ef-search` tune them.
 //! Latency is of `search_graph(query, 10)`; recall@10 is the share of the exact top 10
 //! (`search_exact`) that it returns.
 
@@ -36,6 +37,8 @@ pub struct KbOptions {
     pub recall_queries: usize,
     /// Seed of the generator.
     pub seed: u64,
+    /// The graph's settings (the knowledge base's defaults unless tuned).
+    pub hnsw: HnswOptions,
 }
 
 /// The result of a kb run.
@@ -47,6 +50,12 @@ pub struct KbReport {
     pub size: usize,
     /// Vector length.
     pub dims: usize,
+    /// Neighbours per node (M).
+    pub m: usize,
+    /// Candidate list while building.
+    pub ef_construction: usize,
+    /// Candidate list while searching.
+    pub ef_search: usize,
     /// Threads hnsw_rs builds with (the machine's cores).
     pub build_threads: usize,
     /// Seconds to build the graph.
@@ -71,8 +80,8 @@ impl KbReport {
         let verdict = |ok: bool| if ok { "met" } else { "missed" };
         print_table(
             &format!(
-                "kb ({} clustered {}-d vectors, {} build)",
-                self.size, self.dims, self.profile
+                "kb ({} clustered {}-d vectors, M {}, ef_construction {}, ef_search {}, {} build)",
+                self.size, self.dims, self.m, self.ef_construction, self.ef_search, self.profile
             ),
             &[
                 (
@@ -183,7 +192,7 @@ pub fn run(options: &KbOptions) -> Result<KbReport, BoxError> {
 
     let building = spinner("building HNSW");
     let started = Instant::now();
-    let index = VectorIndex::bulk_load(options.dims, HnswOptions::default(), vectors)
+    let index = VectorIndex::bulk_load(options.dims, options.hnsw, vectors)
         .step("building the HNSW index")?;
     let build_s = started.elapsed().as_secs_f64();
     building.finish_and_clear();
@@ -225,6 +234,9 @@ pub fn run(options: &KbOptions) -> Result<KbReport, BoxError> {
         profile: PROFILE,
         size: index.len(),
         dims: options.dims,
+        m: options.hnsw.max_connections,
+        ef_construction: options.hnsw.ef_construction,
+        ef_search: options.hnsw.ef_search,
         build_threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         build_s,
         p50_ms: graph.median(),

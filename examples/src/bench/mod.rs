@@ -24,6 +24,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use helpdesk_store_sqlite::{Durability, SqliteConnectOptions, SqliteStore};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use stats::Samples;
@@ -63,6 +64,25 @@ pub const PROFILE: &str = if cfg!(debug_assertions) {
 } else {
     "release"
 };
+
+/// The name a report gives a SQLite [`Durability`]: `power-loss` (`synchronous = FULL`,
+/// the store's default) or `process-crash` (`synchronous = NORMAL`).
+pub fn durability_name(durability: Durability) -> &'static str {
+    match durability {
+        Durability::ProcessCrash => "process-crash",
+        _ => "power-loss",
+    }
+}
+
+/// Opens (creating) a SQLite store file with the store's own pragmas and `durability`.
+pub(crate) async fn open_sqlite(
+    path: &Path,
+    durability: Durability,
+) -> Result<SqliteStore, BoxError> {
+    SqliteStore::connect_with_durability(SqliteConnectOptions::new().filename(path), durability)
+        .await
+        .step(format!("opening {}", path.display()))
+}
 
 /// A progress bar on stderr for `len` steps (hidden when stderr is not a terminal).
 pub fn bar(len: u64, label: &str) -> ProgressBar {

@@ -23,6 +23,8 @@ use helpdesk_examples::bench::{
 };
 use helpdesk_examples::error_chain;
 use helpdesk_kb_search::HELPDESK_MODEL_DIR;
+use helpdesk_kb_search::index::HnswOptions;
+use helpdesk_store_sqlite::Durability;
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -117,6 +119,15 @@ enum Command {
         /// Generator seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// HNSW neighbours per node (M); the knowledge base's default when absent.
+        #[arg(long)]
+        m: Option<usize>,
+        /// HNSW candidate list while building; the knowledge base's default when absent.
+        #[arg(long)]
+        ef_construction: Option<usize>,
+        /// HNSW candidate list while searching; the knowledge base's default when absent.
+        #[arg(long)]
+        ef_search: Option<usize>,
         #[command(flatten)]
         common: Common,
     },
@@ -161,6 +172,9 @@ enum Command {
         /// The store.
         #[arg(long, value_enum, default_value = "sqlite")]
         store: StoreArg,
+        /// SQLite durability (`power-loss` = synchronous FULL, the store's default).
+        #[arg(long, value_enum, default_value = "power-loss")]
+        durability: DurabilityArg,
         /// Folder for the scratch files (default: the system temp folder).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -183,6 +197,10 @@ struct IntakeArgs {
     /// Customers the tickets are spread over.
     #[arg(long, default_value_t = 20)]
     customers: usize,
+    /// SQLite durability of both sides (`intake-sqlite` only; `power-loss` = synchronous
+    /// FULL, the store's default).
+    #[arg(long, value_enum, default_value = "power-loss")]
+    durability: DurabilityArg,
 }
 
 impl IntakeArgs {
@@ -192,6 +210,25 @@ impl IntakeArgs {
             rounds: self.rounds.max(1),
             warmup: self.warmup,
             customers: self.customers.max(1),
+            durability: self.durability.into(),
+        }
+    }
+}
+
+/// `--durability`: the SQLite store's `Durability`.
+#[derive(Clone, Copy, ValueEnum)]
+enum DurabilityArg {
+    /// `synchronous = FULL`: an acknowledged write survives a power cut.
+    PowerLoss,
+    /// `synchronous = NORMAL`: it survives a killed process, not a power cut.
+    ProcessCrash,
+}
+
+impl From<DurabilityArg> for Durability {
+    fn from(arg: DurabilityArg) -> Self {
+        match arg {
+            DurabilityArg::PowerLoss => Self::PowerLoss,
+            DurabilityArg::ProcessCrash => Self::ProcessCrash,
         }
     }
 }
@@ -212,6 +249,20 @@ fn main() -> ExitCode {
             eprintln!("helpdesk-bench: {}", chain.join(": "));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The knowledge base's HNSW defaults with any of the three overridden.
+fn hnsw_options(
+    m: Option<usize>,
+    ef_construction: Option<usize>,
+    ef_search: Option<usize>,
+) -> HnswOptions {
+    let default = HnswOptions::default();
+    HnswOptions {
+        max_connections: m.unwrap_or(default.max_connections),
+        ef_construction: ef_construction.unwrap_or(default.ef_construction),
+        ef_search: ef_search.unwrap_or(default.ef_search),
     }
 }
 
@@ -285,6 +336,9 @@ fn run(command: Command) -> Result<(), BoxError> {
             queries,
             recall_queries,
             seed,
+            m,
+            ef_construction,
+            ef_search,
             common,
         } => {
             if size < 10 {
@@ -298,6 +352,7 @@ fn run(command: Command) -> Result<(), BoxError> {
                 queries: queries.max(1),
                 recall_queries: recall_queries.max(1),
                 seed,
+                hnsw: hnsw_options(m, ef_construction, ef_search),
             };
             // CPU-bound throughout and no async runtime: runs on the main thread.
             let report = bench::kb::run(&options)?;
@@ -342,6 +397,7 @@ fn run(command: Command) -> Result<(), BoxError> {
             turns,
             warmup,
             store,
+            durability,
             dir,
             common,
         } => {
@@ -353,6 +409,7 @@ fn run(command: Command) -> Result<(), BoxError> {
                     StoreArg::Sqlite => bench::ai_turn::StoreKind::Sqlite,
                     StoreArg::Memory => bench::ai_turn::StoreKind::Memory,
                 },
+                durability: durability.into(),
             };
             let report = runtime()?.block_on(bench::ai_turn::run(&options, dir.as_deref()))?;
             emit(&report, common.json, |r| r.print())

@@ -2,7 +2,8 @@
 //! `Helpdesk::open_ticket` on a SQLite file in a loop and prints `acked <ticket id>` on
 //! stdout (flushed) after each `Ok`, until it is killed or stdout closes.
 //!
-//! Usage: `helpdesk-sqlite-crash-child <database path> <tenant id> <admin user id>`.
+//! Usage: `helpdesk-sqlite-crash-child <database path> <tenant id> <admin user id>
+//! [power-loss | process-crash]` (the store's [`Durability`], `power-loss` by default).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,12 +11,13 @@ use std::sync::Arc;
 use helpdesk_core::domain::{Actor, Role};
 use helpdesk_core::service::NewTicket;
 use helpdesk_core::{Helpdesk, TenantId, UserId};
-use helpdesk_store_sqlite::SqliteStore;
+use helpdesk_store_sqlite::{Durability, SqliteConnectOptions, SqliteStore};
 use tokio::io::AsyncWriteExt;
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!(
-        "{problem}\nusage: helpdesk-sqlite-crash-child <database path> <tenant id> <user id>"
+        "{problem}\nusage: helpdesk-sqlite-crash-child <database path> <tenant id> <user id> \
+         [power-loss | process-crash]"
     );
     ExitCode::from(2)
 }
@@ -23,14 +25,20 @@ fn usage(problem: &str) -> ExitCode {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [path, tenant, user] = args.as_slice() else {
-        return usage("expected three arguments");
+    let (path, tenant, user, durability) = match args.as_slice() {
+        [path, tenant, user] => (path, tenant, user, Durability::PowerLoss),
+        [path, tenant, user, mode] => match mode.as_str() {
+            "power-loss" => (path, tenant, user, Durability::PowerLoss),
+            "process-crash" => (path, tenant, user, Durability::ProcessCrash),
+            other => return usage(&format!("unknown durability {other:?}")),
+        },
+        _ => return usage("expected three or four arguments"),
     };
     let (tenant, user) = match (tenant.parse::<TenantId>(), user.parse::<UserId>()) {
         (Ok(t), Ok(u)) => (t, u),
         (Err(e), _) | (_, Err(e)) => return usage(&e.to_string()),
     };
-    match run(path, tenant, user).await {
+    match run(path, tenant, user, durability).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut chain = e.to_string();
@@ -50,8 +58,10 @@ async fn run(
     path: &str,
     tenant: TenantId,
     user: UserId,
+    durability: Durability,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let store = SqliteStore::open(path).await?;
+    let options = SqliteConnectOptions::new().filename(path);
+    let store = SqliteStore::connect_with_durability(options, durability).await?;
     let helpdesk = Helpdesk::builder(Arc::new(store)).build()?;
     let actor = Actor::new(tenant, user, Role::Admin);
     let mut out = tokio::io::stdout();

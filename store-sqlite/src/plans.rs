@@ -1,0 +1,125 @@
+//! Query-plan checks: the hot statements read the indexes they were written for
+//! (`EXPLAIN QUERY PLAN` on a migrated database, after `ANALYZE`).
+#![cfg(test)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use helpdesk_core::TenantId;
+use helpdesk_core::domain::{Role, TicketStatus};
+use helpdesk_core::store::{TicketQuery, TicketSort};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::SqliteStore;
+use crate::listing::{Filter, statement};
+
+/// The plan's detail lines, one per step.
+fn plan_of(rows: &[SqliteRow]) -> String {
+    rows.iter()
+        .map(|r| r.get::<String, _>("detail"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn analyzed_store() -> SqliteStore {
+    let store = SqliteStore::temporary().await.unwrap();
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
+    let store = analyzed_store().await;
+    let open = vec![
+        TicketStatus::New,
+        TicketStatus::Open,
+        TicketStatus::InProgress,
+        TicketStatus::Pending,
+        TicketStatus::Escalated,
+    ];
+    let query = TicketQuery {
+        statuses: open.clone(),
+        sort: TicketSort::PriorityThenAge,
+        ..TicketQuery::default()
+    };
+    let filter = Filter {
+        tenant: TenantId::new(),
+        query: &query,
+        needle: None,
+        cursor: None,
+    };
+    let mut q = statement("EXPLAIN QUERY PLAN SELECT ", &filter, &open, 51);
+    let rows = q.build().fetch_all(store.pool()).await.unwrap();
+    let plan = plan_of(&rows);
+    assert_eq!(
+        plan.matches("USING COVERING INDEX tickets_queue").count(),
+        open.len(),
+        "one ordered, index-only read per status:\n{plan}"
+    );
+    assert!(
+        !plan.contains("SCAN tickets"),
+        "never a scan of the table:\n{plan}"
+    );
+    // A branch is never sorted: only the merged keys and the winning rows are.
+    assert_eq!(
+        plan.matches("TEMP B-TREE").count(),
+        2,
+        "sorts of the merged keys and of the winners only:\n{plan}"
+    );
+}
+
+#[tokio::test]
+async fn open_ticket_counts_read_only_the_partial_index() {
+    let store = analyzed_store().await;
+    let rows = sqlx::query(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::tickets::OPEN_TICKET_COUNTS
+    ))
+    .bind(TenantId::new().to_string())
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let plan = plan_of(&rows);
+    assert!(
+        plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
+        "{plan}"
+    );
+}
+
+#[tokio::test]
+async fn users_of_a_role_read_the_role_index() {
+    let store = analyzed_store().await;
+    let rows = sqlx::query(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::people::USERS_OF_ROLE
+    ))
+    .bind(TenantId::new().to_string())
+    .bind(Role::Agent.as_str())
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let plan = plan_of(&rows);
+    assert!(plan.contains("USING INDEX users_role"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
+
+#[tokio::test]
+async fn routing_staff_counts_from_the_partial_index() {
+    let store = analyzed_store().await;
+    let rows = sqlx::query(&format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::people::ROUTING_STAFF
+    ))
+    .bind(TenantId::new().to_string())
+    .bind("agent")
+    .bind("admin")
+    .bind("agent")
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let plan = plan_of(&rows);
+    assert!(
+        plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
+        "{plan}"
+    );
+    assert!(plan.contains("USING INDEX users_role"), "{plan}");
+}
