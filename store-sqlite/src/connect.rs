@@ -30,7 +30,13 @@ const MAX_CONNECTIONS: u32 = 8;
 /// mmap_size`; address space, not memory: the pages are the OS page cache, shared by all
 /// connections). Reads of mapped pages skip a `pread` system call and a copy each, which
 /// took a good part of the agent queue's time on a large file (`helpdesk-bench queue`).
-const MMAP_SIZE: u64 = 1 << 30;
+/// This is SQLite's own ceiling on Linux (`SQLITE_MAX_MMAP_SIZE`, just under 2 GiB); the
+/// part of a larger file beyond it is read as usual.
+const MMAP_SIZE: u64 = 0x7fff_0000;
+
+/// Rows a query's worker thread may buffer before it waits for the caller: above the
+/// largest listing page (200 + 1 rows), so a page never stalls the worker halfway.
+const ROW_BUFFER: usize = 256;
 
 /// How much an `Ok` from a write promises to survive (SQLite's `synchronous` pragma in WAL
 /// mode). Either way a crash never corrupts the database or tears a write apart: what
@@ -103,6 +109,7 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(durability.synchronous())
             .pragma("mmap_size", MMAP_SIZE.to_string())
+            .row_buffer_size(ROW_BUFFER)
             // Keeps planner statistics fresh for the indexes (SQLite's recommended habit).
             .optimize_on_close(true, None);
         let pool = SqlitePoolOptions::new()
