@@ -199,3 +199,24 @@ impl MongoStore {
         })
     }
 }
+
+impl MongoStore {
+    /// The tenant's active agents, then its active admins, each role oldest first (one
+    /// query): the staff routing chooses from.
+    pub(crate) async fn staff_of(&self, tenant: TenantId) -> Result<Vec<User>> {
+        let filter = doc! {
+            "tenant_id": tenant.to_string(),
+            "role": { "$in": [Role::Agent.as_str(), Role::Admin.as_str()] },
+            "active": true,
+        };
+        let mut staff = self
+            .find_all(USERS, filter, doc! { "created_at": 1, "_id": 1 }, 0)
+            .await?
+            .iter()
+            .map(user_from)
+            .collect::<Result<Vec<User>>>()?;
+        // Stable: agents keep their creation order, then admins keep theirs.
+        staff.sort_by_key(|u| u.role != Role::Agent);
+        Ok(staff)
+    }
+}

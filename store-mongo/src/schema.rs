@@ -76,6 +76,11 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "tenant_id": 1, "created_at": 1, "_id": 1 },
                     "tenant_created",
                 ),
+                // Users of a role, oldest first: routing reads the staff on every intake.
+                index(
+                    doc! { "tenant_id": 1, "role": 1, "created_at": 1, "_id": 1 },
+                    "tenant_role_created",
+                ),
             ],
         ),
         (

@@ -2,8 +2,9 @@
 
 use bson::Document;
 use futures_util::TryStreamExt;
-use helpdesk_core::store::{Capabilities, Store};
-use helpdesk_core::{Error, Result};
+use helpdesk_core::domain::{Tenant, User};
+use helpdesk_core::store::{Capabilities, Store, TenantStore, TicketStore, UserStore};
+use helpdesk_core::{Error, Result, TenantId, UserId};
 use mongodb::{Client, Collection, Database};
 
 use crate::error::{BACKEND, driver};
@@ -126,6 +127,7 @@ fn validate_db_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+#[async_trait::async_trait]
 impl Store for MongoStore {
     fn backend_name(&self) -> &'static str {
         BACKEND
@@ -135,6 +137,34 @@ impl Store for MongoStore {
         // Ticket writes are single-document commits (see the crate docs), not transactions;
         // the text filter is an escaped regex; several app instances may share the store.
         Capabilities::new(false, false, true)
+    }
+
+    /// The user and the tenant are read concurrently: one round trip of latency, not two.
+    async fn user_with_tenant(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<(Tenant, User)>> {
+        let (user, tenant) =
+            tokio::try_join!(self.get_user(tenant, user), self.get_tenant(tenant))?;
+        Ok(user.zip(tenant).map(|(u, t)| (t, u)))
+    }
+
+    /// The staff and the open-ticket counts are read concurrently (two queries in flight
+    /// instead of three in a row).
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+        let (staff, counts) =
+            tokio::try_join!(self.staff_of(tenant), self.open_ticket_counts(tenant))?;
+        Ok(staff
+            .into_iter()
+            .map(|user| {
+                let open = counts
+                    .iter()
+                    .find(|(id, _)| *id == user.id)
+                    .map_or(0, |(_, n)| *n);
+                (user, open)
+            })
+            .collect())
     }
 }
 
