@@ -183,7 +183,7 @@ impl Helpdesk {
         };
         let now = self.now();
         let human = session.state == ChatState::Human;
-        let customer_message = self
+        let (customer_message, ticket) = self
             .add_customer_turn(&tenant, &user, ticket_id, &text, human)
             .await?;
         let session = self
@@ -199,7 +199,8 @@ impl Helpdesk {
                 reply: ChatReply::WaitingForAgent,
             });
         }
-        let ticket = self.visible_ticket(actor, ticket_id).await?;
+        // The ticket as the customer's turn left it (the session, checked above, is the
+        // actor's, and so is its ticket): no second read.
         let (session, reply) = match self.bot_decision(&tenant, &ticket, &text).await {
             BotDecision::Answer {
                 body,
@@ -512,7 +513,8 @@ impl Helpdesk {
     }
 
     /// Stores a customer chat turn: a Pending ticket goes back to Open, a Resolved one is
-    /// reopened; while a human handles the session the assignee is notified.
+    /// reopened; while a human handles the session the assignee is notified. Returns the
+    /// stored message and the ticket as this write left it.
     async fn add_customer_turn(
         &self,
         tenant: &Tenant,
@@ -520,43 +522,46 @@ impl Helpdesk {
         ticket_id: TicketId,
         text: &str,
         human: bool,
-    ) -> Result<Message> {
+    ) -> Result<(Message, Ticket)> {
         let now = self.now();
         let mut stored = None;
-        self.mutate_ticket(tenant.id, ticket_id, |current| {
-            if current.status == TicketStatus::Closed || current.merged_into.is_some() {
-                return Err(Error::InvalidState(
-                    "the chat ticket is closed; start a new chat".into(),
-                ));
-            }
-            let mut change = Change::of(current, now, Some(user.id));
-            let message = chat_message(
-                current,
-                now,
-                Some(user.id),
-                AuthorKind::Customer,
-                text.to_string(),
-                Vec::new(),
-            );
-            change.add_built_message(message.clone());
-            match current.status {
-                TicketStatus::Pending => set_status(&mut change, tenant, TicketStatus::Open)?,
-                TicketStatus::Resolved => change.push(EventKind::Reopened {
-                    from: TicketStatus::Resolved,
-                }),
-                _ => {}
-            }
-            if human {
-                change.notify(
-                    current.assignee.into_iter().collect(),
-                    NotificationKind::Replied,
+        let write = self
+            .mutate_ticket(tenant.id, ticket_id, |current| {
+                if current.status == TicketStatus::Closed || current.merged_into.is_some() {
+                    return Err(Error::InvalidState(
+                        "the chat ticket is closed; start a new chat".into(),
+                    ));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                let message = chat_message(
+                    current,
+                    now,
+                    Some(user.id),
+                    AuthorKind::Customer,
+                    text.to_string(),
+                    Vec::new(),
                 );
-            }
-            stored = Some(message);
-            Ok(change.finish())
-        })
-        .await?;
-        stored.ok_or_else(|| Error::InvalidState("the chat turn was not stored".into()))
+                change.add_built_message(message.clone());
+                match current.status {
+                    TicketStatus::Pending => set_status(&mut change, tenant, TicketStatus::Open)?,
+                    TicketStatus::Resolved => change.push(EventKind::Reopened {
+                        from: TicketStatus::Resolved,
+                    }),
+                    _ => {}
+                }
+                if human {
+                    change.notify(
+                        current.assignee.into_iter().collect(),
+                        NotificationKind::Replied,
+                    );
+                }
+                stored = Some(message);
+                Ok(change.finish())
+            })
+            .await?;
+        let message =
+            stored.ok_or_else(|| Error::InvalidState("the chat turn was not stored".into()))?;
+        Ok((message, write.ticket))
     }
 
     /// Decides the bot's answer to one customer turn. Never fails: every failure becomes
@@ -658,7 +663,9 @@ impl Helpdesk {
     ) -> Result<(ChatSession, ChatReply)> {
         let now = self.now();
         let message = chat_message(ticket, now, None, AuthorKind::Bot, body, citations);
-        self.mutate_ticket(tenant.id, ticket.id, |current| {
+        // Plans on the ticket the turn just wrote (no second read); a change meanwhile is a
+        // retry.
+        self.mutate_ticket_from(tenant.id, ticket.id, Some(ticket.clone()), |current| {
             let mut change = Change::of(current, now, None);
             change.add_built_message(message.clone());
             if resolved && can_transition(None, current.status, TicketStatus::Resolved) {

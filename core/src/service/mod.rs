@@ -148,6 +148,23 @@ impl Helpdesk {
         &self,
         tenant: TenantId,
         id: TicketId,
+        plan: F,
+    ) -> Result<TicketWrite>
+    where
+        F: FnMut(&Ticket) -> Result<TicketWrite> + Send,
+    {
+        self.mutate_ticket_from(tenant, id, None, plan).await
+    }
+
+    /// [`mutate_ticket`](Self::mutate_ticket) whose first attempt plans on `known`, a copy
+    /// of the ticket the caller has just read, instead of reading it again (one statement
+    /// less on the hot paths). A stale copy costs nothing but a retry: the write checks
+    /// its version, and every retry re-reads.
+    pub(crate) async fn mutate_ticket_from<F>(
+        &self,
+        tenant: TenantId,
+        id: TicketId,
+        mut known: Option<Ticket>,
         mut plan: F,
     ) -> Result<TicketWrite>
     where
@@ -156,12 +173,15 @@ impl Helpdesk {
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
         for attempt in 0..attempts {
-            let current = self
-                .inner
-                .store
-                .get_ticket(tenant, id)
-                .await?
-                .ok_or_else(|| Error::not_found("ticket", id))?;
+            let current = match known.take().filter(|t| t.id == id && t.tenant_id == tenant) {
+                Some(ticket) => ticket,
+                None => self
+                    .inner
+                    .store
+                    .get_ticket(tenant, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("ticket", id))?,
+            };
             let write = plan(&current)?;
             match self
                 .inner
