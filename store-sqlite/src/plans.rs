@@ -26,6 +26,17 @@ async fn analyzed_store() -> SqliteStore {
     store
 }
 
+/// The plan of a fixed statement, its parameters bound in order.
+async fn plan_of_statement(sql: &str, binds: &[String]) -> String {
+    let store = analyzed_store().await;
+    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+    let mut query = sqlx::query(&explain);
+    for value in binds {
+        query = query.bind(value.as_str());
+    }
+    plan_of(&query.fetch_all(store.pool()).await.unwrap())
+}
+
 #[tokio::test]
 async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
     let store = analyzed_store().await;
@@ -69,16 +80,8 @@ async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
 
 #[tokio::test]
 async fn open_ticket_counts_read_only_the_partial_index() {
-    let store = analyzed_store().await;
-    let rows = sqlx::query(&format!(
-        "EXPLAIN QUERY PLAN {}",
-        crate::tickets::OPEN_TICKET_COUNTS
-    ))
-    .bind(TenantId::new().to_string())
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    let plan = plan_of(&rows);
+    let tenant = TenantId::new().to_string();
+    let plan = plan_of_statement(crate::tickets::OPEN_TICKET_COUNTS, &[tenant]).await;
     assert!(
         plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
         "{plan}"
@@ -87,36 +90,24 @@ async fn open_ticket_counts_read_only_the_partial_index() {
 
 #[tokio::test]
 async fn users_of_a_role_read_the_role_index() {
-    let store = analyzed_store().await;
-    let rows = sqlx::query(&format!(
-        "EXPLAIN QUERY PLAN {}",
-        crate::people::USERS_OF_ROLE
-    ))
-    .bind(TenantId::new().to_string())
-    .bind(Role::Agent.as_str())
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    let plan = plan_of(&rows);
+    let binds = [
+        TenantId::new().to_string(),
+        Role::Agent.as_str().to_string(),
+    ];
+    let plan = plan_of_statement(crate::people::USERS_OF_ROLE, &binds).await;
     assert!(plan.contains("USING INDEX users_role"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
 
 #[tokio::test]
 async fn routing_staff_counts_from_the_partial_index() {
-    let store = analyzed_store().await;
-    let rows = sqlx::query(&format!(
-        "EXPLAIN QUERY PLAN {}",
-        crate::people::ROUTING_STAFF
-    ))
-    .bind(TenantId::new().to_string())
-    .bind("agent")
-    .bind("admin")
-    .bind("agent")
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    let plan = plan_of(&rows);
+    let binds = [
+        TenantId::new().to_string(),
+        "agent".into(),
+        "admin".into(),
+        "agent".into(),
+    ];
+    let plan = plan_of_statement(crate::people::ROUTING_STAFF, &binds).await;
     assert!(
         plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
         "{plan}"

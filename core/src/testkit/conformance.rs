@@ -961,6 +961,23 @@ pub async fn list_text_filter_is_plain_text(store: S) {
     assert_eq!(find("   ").await.len(), 8, "blank text is no filter");
 }
 
+/// Follows `query`'s cursors from the first page to the last: the ids in order and the
+/// number of pages. Each page holds at most `query.limit` tickets; more than 20 pages
+/// means the pagination does not terminate.
+async fn all_pages(store: &S, tenant: TenantId, mut query: TicketQuery) -> (Vec<TicketId>, usize) {
+    let mut seen = Vec::new();
+    for pages in 1..=20 {
+        let page = store.list_tickets(tenant, &query).await.unwrap();
+        assert!(page.items.len() <= query.limit as usize);
+        seen.extend(page.items.iter().map(|t| t.id));
+        match page.next_cursor {
+            Some(c) => query.cursor = Some(c),
+            None => return (seen, pages),
+        }
+    }
+    panic!("pagination does not terminate");
+}
+
 /// Both sort orders, and cursor pages that cover every ticket exactly once.
 pub async fn list_orders_and_pages(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
@@ -992,26 +1009,12 @@ pub async fn list_orders_and_pages(store: S) {
         (TicketSort::PriorityThenAge, &expected_queue),
         (TicketSort::Newest, &newest),
     ] {
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        let mut pages = 0;
-        loop {
-            let q = TicketQuery {
-                sort,
-                limit: 5,
-                cursor: cursor.clone(),
-                ..TicketQuery::default()
-            };
-            let page = store.list_tickets(a.id, &q).await.unwrap();
-            assert!(page.items.len() <= 5);
-            seen.extend(page.items.iter().map(|t| t.id));
-            pages += 1;
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-            assert!(pages < 10, "pagination does not terminate");
-        }
+        let query = TicketQuery {
+            sort,
+            limit: 5,
+            ..TicketQuery::default()
+        };
+        let (seen, pages) = all_pages(&store, a.id, query).await;
         let want: Vec<TicketId> = expected.iter().map(|t| t.id).collect();
         assert_eq!(seen, want, "{sort:?}");
         assert_eq!(pages, 5);
@@ -1115,26 +1118,14 @@ pub async fn list_queue_of_several_statuses_pages(store: S) {
             .filter(|t| only.is_none_or(|p| t.priority == p))
             .map(|t| t.id)
             .collect();
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        for _ in 0..20 {
-            let q = TicketQuery {
-                statuses: wanted.clone(),
-                priorities: only.into_iter().collect(),
-                sort: TicketSort::PriorityThenAge,
-                limit: 4,
-                cursor: cursor.clone(),
-                ..TicketQuery::default()
-            };
-            let page = store.list_tickets(a.id, &q).await.unwrap();
-            assert!(page.items.len() <= 4);
-            seen.extend(page.items.iter().map(|t| t.id));
-            cursor = page.next_cursor;
-            if cursor.is_none() {
-                break;
-            }
-        }
-        assert!(cursor.is_none(), "pagination does not terminate");
+        let query = TicketQuery {
+            statuses: wanted.clone(),
+            priorities: only.into_iter().collect(),
+            sort: TicketSort::PriorityThenAge,
+            limit: 4,
+            ..TicketQuery::default()
+        };
+        let (seen, _) = all_pages(&store, a.id, query).await;
         assert_eq!(seen, expected, "priority filter {only:?}");
     }
 }
