@@ -3,7 +3,9 @@
 use bson::Document;
 use futures_util::TryStreamExt;
 use helpdesk_core::domain::{Tenant, User};
-use helpdesk_core::store::{Capabilities, Store, TenantStore, TicketStore, UserStore};
+use helpdesk_core::store::{
+    Capabilities, Store, TenantStore, TicketStore, UserStore, with_open_loads,
+};
 use helpdesk_core::{Error, Result, TenantId, UserId};
 use mongodb::{Client, Collection, Database};
 
@@ -155,16 +157,7 @@ impl Store for MongoStore {
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         let (staff, counts) =
             tokio::try_join!(self.staff_of(tenant), self.open_ticket_counts(tenant))?;
-        Ok(staff
-            .into_iter()
-            .map(|user| {
-                let open = counts
-                    .iter()
-                    .find(|(id, _)| *id == user.id)
-                    .map_or(0, |(_, n)| *n);
-                (user, open)
-            })
-            .collect())
+        Ok(with_open_loads(staff, &counts))
     }
 }
 

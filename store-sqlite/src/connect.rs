@@ -58,11 +58,41 @@ pub enum Durability {
 }
 
 impl Durability {
+    /// Its name: `power-loss` or `process-crash` (what [`FromStr`] reads).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PowerLoss => "power-loss",
+            Self::ProcessCrash => "process-crash",
+        }
+    }
+
     fn synchronous(self) -> SqliteSynchronous {
         match self {
             Self::PowerLoss => SqliteSynchronous::Full,
             Self::ProcessCrash => SqliteSynchronous::Normal,
         }
+    }
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Durability {
+    type Err = Error;
+
+    /// Reads `power-loss` or `process-crash`; anything else is a
+    /// [`Configuration`](Error::Configuration) error for `durability`.
+    fn from_str(name: &str) -> Result<Self> {
+        [Self::PowerLoss, Self::ProcessCrash]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+            .ok_or_else(|| Error::Configuration {
+                field: "durability".into(),
+                message: format!("{name:?} is not power-loss or process-crash"),
+            })
     }
 }
 

@@ -99,10 +99,7 @@ fn sigkill_loses_nothing_acknowledged_with_process_crash_durability() {
 }
 
 fn kill_repeatedly(durability: Durability, kills: usize) {
-    let mode = match durability {
-        Durability::ProcessCrash => "process-crash",
-        _ => "power-loss",
-    };
+    let mode = durability.as_str();
     let started = Instant::now();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();

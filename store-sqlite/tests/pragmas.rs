@@ -57,3 +57,16 @@ async fn default_is_full_and_process_crash_is_normal() {
 
     assert_eq!(Durability::default(), Durability::PowerLoss);
 }
+
+#[test]
+fn durability_names_round_trip_and_others_are_refused() {
+    for d in [Durability::PowerLoss, Durability::ProcessCrash] {
+        assert_eq!(d.as_str().parse::<Durability>().unwrap(), d);
+        assert_eq!(d.to_string(), d.as_str());
+    }
+    let err = "full".parse::<Durability>().unwrap_err();
+    assert!(
+        matches!(&err, helpdesk_core::Error::Configuration { field, .. } if field == "durability"),
+        "{err:?}"
+    );
+}

@@ -327,19 +327,31 @@ pub trait Store:
         let counts = self.open_ticket_counts(tenant).await?;
         let mut staff = Vec::new();
         for role in [Role::Agent, Role::Admin] {
-            for user in self.list_users(tenant, Some(role)).await? {
-                if !user.active {
-                    continue;
-                }
-                let open = counts
-                    .iter()
-                    .find(|(id, _)| *id == user.id)
-                    .map_or(0, |(_, n)| *n);
-                staff.push((user, open));
-            }
+            staff.extend(
+                self.list_users(tenant, Some(role))
+                    .await?
+                    .into_iter()
+                    .filter(|u| u.active),
+            );
         }
-        Ok(staff)
+        Ok(with_open_loads(staff, &counts))
     }
+}
+
+/// Pairs each staff member with its count in `counts` (from
+/// [`TicketStore::open_ticket_counts`]; 0 when it has none), keeping the staff's order: what
+/// [`Store::routing_staff`] returns, for backends that read the two separately.
+pub fn with_open_loads(staff: Vec<User>, counts: &[(UserId, u64)]) -> Vec<(User, u64)> {
+    staff
+        .into_iter()
+        .map(|user| {
+            let open = counts
+                .iter()
+                .find(|(id, _)| *id == user.id)
+                .map_or(0, |(_, n)| *n);
+            (user, open)
+        })
+        .collect()
 }
 
 /// A shared store handle.

@@ -31,10 +31,7 @@ use helpdesk_store_sqlite::Durability;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{
-    BoxError, PROFILE, Samples, ScratchDir, Step, bar, durability_name, ms, open_sqlite,
-    print_table,
-};
+use super::{BoxError, PROFILE, Samples, ScratchDir, Step, bar, ms, open_sqlite, print_table};
 
 /// The p99 the issue asks for, in milliseconds.
 pub const GOAL_P99_MS: f64 = 5.0;
@@ -398,7 +395,7 @@ pub async fn run(options: &AiTurnOptions, dir: Option<&Path>) -> Result<AiTurnRe
         profile: PROFILE,
         store: options.store.name(),
         durability: match options.store {
-            StoreKind::Sqlite => durability_name(options.durability),
+            StoreKind::Sqlite => options.durability.as_str(),
             StoreKind::Memory => "none",
         },
         n: chat.len(),

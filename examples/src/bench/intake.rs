@@ -29,8 +29,7 @@ use helpdesk_store_sqlite::{Durability, SqliteStore};
 use serde::Serialize;
 
 use super::{
-    BoxError, PROFILE, Samples, ScratchDir, Step, TICKET_TEXTS, bar, durability_name, ms,
-    open_sqlite, print_table,
+    BoxError, PROFILE, Samples, ScratchDir, Step, TICKET_TEXTS, bar, ms, open_sqlite, print_table,
 };
 
 /// The ratio the issue asks for (helpdesk rate / baseline rate).
@@ -426,7 +425,7 @@ pub async fn sqlite(
     };
     let report = measure(
         "sqlite",
-        durability_name(options.durability),
+        options.durability.as_str(),
         options,
         Arc::new(store.clone()),
         &baseline,

@@ -65,15 +65,6 @@ pub const PROFILE: &str = if cfg!(debug_assertions) {
     "release"
 };
 
-/// The name a report gives a SQLite [`Durability`]: `power-loss` (`synchronous = FULL`,
-/// the store's default) or `process-crash` (`synchronous = NORMAL`).
-pub fn durability_name(durability: Durability) -> &'static str {
-    match durability {
-        Durability::ProcessCrash => "process-crash",
-        _ => "power-loss",
-    }
-}
-
 /// Opens (creating) a SQLite store file with the store's own pragmas and `durability`.
 pub(crate) async fn open_sqlite(
     path: &Path,

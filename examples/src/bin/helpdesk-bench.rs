@@ -172,9 +172,10 @@ enum Command {
         /// The store.
         #[arg(long, value_enum, default_value = "sqlite")]
         store: StoreArg,
-        /// SQLite durability (`power-loss` = synchronous FULL, the store's default).
-        #[arg(long, value_enum, default_value = "power-loss")]
-        durability: DurabilityArg,
+        /// SQLite durability: `power-loss` (synchronous FULL, the store's default) or
+        /// `process-crash` (NORMAL).
+        #[arg(long, default_value = "power-loss")]
+        durability: Durability,
         /// Folder for the scratch files (default: the system temp folder).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -197,10 +198,10 @@ struct IntakeArgs {
     /// Customers the tickets are spread over.
     #[arg(long, default_value_t = 20)]
     customers: usize,
-    /// SQLite durability of both sides (`intake-sqlite` only; `power-loss` = synchronous
-    /// FULL, the store's default).
-    #[arg(long, value_enum, default_value = "power-loss")]
-    durability: DurabilityArg,
+    /// SQLite durability of both sides (`intake-sqlite` only): `power-loss` (synchronous
+    /// FULL, the store's default) or `process-crash` (NORMAL).
+    #[arg(long, default_value = "power-loss")]
+    durability: Durability,
 }
 
 impl IntakeArgs {
@@ -210,25 +211,7 @@ impl IntakeArgs {
             rounds: self.rounds.max(1),
             warmup: self.warmup,
             customers: self.customers.max(1),
-            durability: self.durability.into(),
-        }
-    }
-}
-
-/// `--durability`: the SQLite store's `Durability`.
-#[derive(Clone, Copy, ValueEnum)]
-enum DurabilityArg {
-    /// `synchronous = FULL`: an acknowledged write survives a power cut.
-    PowerLoss,
-    /// `synchronous = NORMAL`: it survives a killed process, not a power cut.
-    ProcessCrash,
-}
-
-impl From<DurabilityArg> for Durability {
-    fn from(arg: DurabilityArg) -> Self {
-        match arg {
-            DurabilityArg::PowerLoss => Self::PowerLoss,
-            DurabilityArg::ProcessCrash => Self::ProcessCrash,
+            durability: self.durability,
         }
     }
 }
@@ -409,7 +392,7 @@ fn run(command: Command) -> Result<(), BoxError> {
                     StoreArg::Sqlite => bench::ai_turn::StoreKind::Sqlite,
                     StoreArg::Memory => bench::ai_turn::StoreKind::Memory,
                 },
-                durability: durability.into(),
+                durability,
             };
             let report = runtime()?.block_on(bench::ai_turn::run(&options, dir.as_deref()))?;
             emit(&report, common.json, |r| r.print())

@@ -27,10 +27,9 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (path, tenant, user, durability) = match args.as_slice() {
         [path, tenant, user] => (path, tenant, user, Durability::PowerLoss),
-        [path, tenant, user, mode] => match mode.as_str() {
-            "power-loss" => (path, tenant, user, Durability::PowerLoss),
-            "process-crash" => (path, tenant, user, Durability::ProcessCrash),
-            other => return usage(&format!("unknown durability {other:?}")),
+        [path, tenant, user, mode] => match mode.parse::<Durability>() {
+            Ok(durability) => (path, tenant, user, durability),
+            Err(e) => return usage(&e.to_string()),
         },
         _ => return usage("expected three or four arguments"),
     };
