@@ -376,6 +376,40 @@ async fn inactivity_sweep_closes_at_31_minutes_not_29() {
     ));
 }
 
+/// Every customer turn marks the session active in the same write as its message: a
+/// conversation that goes on is not swept, and the session a turn returns is the stored one.
+#[tokio::test]
+async fn each_turn_keeps_the_session_active() {
+    let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
+    let w = &ai.w;
+    let s = w.hd.start_chat(&w.customer).await.unwrap();
+    for minute in [0, 20, 40] {
+        w.clock
+            .advance(Duration::from_secs(if minute == 0 { 0 } else { 20 * 60 }));
+        ai.model.push(MockTurn::Json(chat_json(
+            "Click Forgot password.",
+            &[&chunk],
+            false,
+            false,
+        )));
+        let out = say(&ai, &s, QUESTION).await;
+        assert!(matches!(out.reply, ChatReply::Answered(_)));
+        assert_eq!(out.session.last_activity_at, w.hd.now());
+        assert_eq!(
+            w.hd.get_chat_session(&w.customer, s.id).await.unwrap(),
+            out.session,
+            "turn at minute {minute}"
+        );
+        assert_eq!(
+            w.hd.chat_inactivity_sweep().await.unwrap().closed,
+            0,
+            "swept at minute {minute}"
+        );
+    }
+    w.clock.advance(Duration::from_secs(31 * 60));
+    assert_eq!(w.hd.chat_inactivity_sweep().await.unwrap().closed, 1);
+}
+
 #[tokio::test]
 async fn the_tenant_limit_drives_the_sweep() {
     let (ai, _) = chat_world(Wiring::NO_MODEL, vec![]).await;

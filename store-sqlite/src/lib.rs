@@ -11,6 +11,7 @@ mod listing;
 mod outbox;
 mod people;
 mod plans;
+mod ticket_row;
 mod tickets;
 
 use std::path::{Path, PathBuf};

@@ -3,14 +3,15 @@
 use async_trait::async_trait;
 use helpdesk_core::analytics::Analytics;
 use helpdesk_core::domain::{Csat, Event, Message, SlaState, Ticket};
-use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use helpdesk_core::store::{ChatActivity, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
 use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
-use crate::codec::{Columns, enum_str, int, json, ms, opt_ms, to_id};
+use crate::codec::{Columns, enum_str, int, json, ms, to_id};
 use crate::error::{db, insert_err};
+use crate::ticket_row::{insert_ticket, update_changed_columns};
 use crate::{SqliteStore, commit, conflict_or_missing};
 
 /// The ticket columns `ticket_from` reads (by name).
@@ -126,70 +127,6 @@ fn check_write(write: &TicketWrite) -> Result<()> {
     Ok(())
 }
 
-/// Binds every ticket column as `?1`..`?34` of `INSERT_TICKET` / `UPDATE_TICKET`.
-macro_rules! bind_ticket {
-    ($query:expr, $t:expr) => {{
-        let t: &Ticket = $t;
-        let csat = t.csat.as_ref();
-        $query
-            .bind(t.id.to_string())
-            .bind(t.tenant_id.to_string())
-            .bind(int(t.number, "number")?)
-            .bind(t.requester.to_string())
-            .bind(t.assignee.map(|a| a.to_string()))
-            .bind(&t.subject)
-            .bind(t.subject.to_lowercase())
-            .bind(&t.description)
-            .bind(t.status.as_str())
-            .bind(t.priority.as_str())
-            .bind(i64::from(t.priority.rank()))
-            .bind(&t.category)
-            .bind(json(&t.tags, "ticket tags")?)
-            .bind(json(&t.required_skills, "required skills")?)
-            .bind(t.sentiment.map(|s| s.as_str()))
-            .bind(&t.language)
-            .bind(t.channel.as_str())
-            .bind(ms(t.created_at))
-            .bind(ms(t.updated_at))
-            .bind(opt_ms(t.first_response_at))
-            .bind(opt_ms(t.resolved_at))
-            .bind(opt_ms(t.closed_at))
-            .bind(opt_ms(t.sla.first_response_due))
-            .bind(opt_ms(t.sla.resolution_due))
-            .bind(t.sla.first_response_breached)
-            .bind(t.sla.resolution_breached)
-            .bind(opt_ms(t.sla.paused_since))
-            .bind(t.triage.as_ref().map(|x| json(x, "triage")).transpose()?)
-            .bind(t.merged_into.map(|x| x.to_string()))
-            .bind(t.follow_up_of.map(|x| x.to_string()))
-            .bind(csat.map(|c| i64::from(c.score)))
-            .bind(csat.and_then(|c| c.comment.clone()))
-            .bind(csat.map(|c| ms(c.at)))
-            .bind(int(t.version, "version")?)
-    }};
-}
-
-const INSERT_TICKET: &str = "INSERT INTO tickets (id, tenant_id, number, requester, assignee, \
-     subject, subject_folded, description, status, priority, priority_rank, category, tags, \
-     required_skills, sentiment, language, channel, created_at, updated_at, first_response_at, \
-     resolved_at, closed_at, sla_first_response_due, sla_resolution_due, \
-     sla_first_response_breached, sla_resolution_breached, sla_paused_since, triage, \
-     merged_into, follow_up_of, csat_score, csat_comment, csat_at, version) VALUES \
-     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)";
-
-/// Replaces every column when the stored version is `?35` (the optimistic check).
-const UPDATE_TICKET: &str = "UPDATE tickets SET number = ?3, requester = ?4, assignee = ?5, \
-     subject = ?6, subject_folded = ?7, description = ?8, status = ?9, priority = ?10, \
-     priority_rank = ?11, category = ?12, tags = ?13, required_skills = ?14, sentiment = ?15, \
-     language = ?16, channel = ?17, created_at = ?18, updated_at = ?19, \
-     first_response_at = ?20, resolved_at = ?21, closed_at = ?22, \
-     sla_first_response_due = ?23, sla_resolution_due = ?24, \
-     sla_first_response_breached = ?25, sla_resolution_breached = ?26, \
-     sla_paused_since = ?27, triage = ?28, merged_into = ?29, follow_up_of = ?30, \
-     csat_score = ?31, csat_comment = ?32, csat_at = ?33, version = ?34 \
-     WHERE id = ?1 AND tenant_id = ?2 AND version = ?35";
-
 /// Runs an `EXISTS` query with two text parameters inside `tx`.
 async fn exists(
     tx: &mut Transaction<'static, Sqlite>,
@@ -215,6 +152,9 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
     for o in &write.outbox {
         crate::outbox::insert_outbox(tx, o).await?;
     }
+    if let Some(activity) = write.chat_activity {
+        touch_chat_session(tx, write.ticket.tenant_id, activity).await?;
+    }
     if let Some(key) = &write.idempotency_key {
         sqlx::query(
             "INSERT INTO idempotency_keys (tenant_id, key, ticket_id) VALUES (?, ?, ?) \
@@ -226,6 +166,30 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Marks a chat session of `tenant` active (see `ChatActivity`): `last_activity_at` moves
+/// forward only, the version goes up; a session that is not the tenant's is `NotFound`
+/// (the caller's transaction is rolled back).
+async fn touch_chat_session(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: TenantId,
+    activity: ChatActivity,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE chat_sessions SET last_activity_at = max(last_activity_at, ?), \
+         version = version + 1 WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(ms(activity.at))
+    .bind(tenant.to_string())
+    .bind(activity.session.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("chat_session", activity.session));
     }
     Ok(())
 }
@@ -344,7 +308,8 @@ async fn insert_new_ticket(
     }
     // The table's UNIQUE constraints decide a used id or number (no lookups first); the
     // message names the columns of the constraint that failed.
-    bind_ticket!(sqlx::query(INSERT_TICKET), t)
+    insert_ticket(t)?
+        .build()
         .execute(&mut **tx)
         .await
         .map_err(|e| match &e {
@@ -394,39 +359,65 @@ impl TicketStore for SqliteStore {
         Ok(write)
     }
 
+    /// Reads the stored row inside the write transaction and sets only the columns that
+    /// changed (see `ticket_row`): the version check is on the row read under the write
+    /// lock, and the `UPDATE` repeats it.
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
         let t = &write.ticket;
+        let expected = int(expected_version, "expected_version")?;
         let mut tx = self.write_tx().await?;
-        let done = bind_ticket!(sqlx::query(UPDATE_TICKET), t)
-            .bind(int(expected_version, "expected_version")?)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                // The id is unchanged, so the only unique value an update can hit is the
-                // per-tenant number.
-                sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-                    Error::Duplicate {
-                        kind: DuplicateKind::TicketNumber,
-                        value: t.number.to_string(),
+        let stored = sqlx::query(concat!(
+            "SELECT ",
+            ticket_columns!(),
+            " FROM tickets WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(t.tenant_id.to_string())
+        .bind(t.id.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(ticket_from)
+        .transpose()?;
+        let stored = match stored {
+            Some(s) if s.version == expected_version => s,
+            found => {
+                return Err(conflict_or_missing(
+                    found.is_some(),
+                    "ticket",
+                    t.id.to_string(),
+                    expected_version,
+                ));
+            }
+        };
+        if let Some(mut update) = update_changed_columns(&stored, t, expected)? {
+            let done = update
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    // The id is unchanged, so the only unique value an update can hit is the
+                    // per-tenant number.
+                    sqlx::Error::Database(d)
+                        if d.kind() == sqlx::error::ErrorKind::UniqueViolation =>
+                    {
+                        Error::Duplicate {
+                            kind: DuplicateKind::TicketNumber,
+                            value: t.number.to_string(),
+                        }
                     }
-                }
-                _ => db(e),
-            })?;
-        if done.rows_affected() == 0 {
-            let found = exists(
-                &mut tx,
-                "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND id = ?)",
-                t.tenant_id.to_string(),
-                t.id.to_string(),
-            )
-            .await?;
-            return Err(conflict_or_missing(
-                found,
-                "ticket",
-                t.id.to_string(),
-                expected_version,
-            ));
+                    _ => db(e),
+                })?;
+            if done.rows_affected() != 1 {
+                // Unreachable under BEGIN IMMEDIATE; kept as the same answer as above.
+                return Err(conflict_or_missing(
+                    true,
+                    "ticket",
+                    t.id.to_string(),
+                    expected_version,
+                ));
+            }
         }
         append(&mut tx, write).await?;
         commit(tx).await

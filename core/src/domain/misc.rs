@@ -27,6 +27,17 @@ pub struct Article {
     pub version: u64,
 }
 
+impl ChatSession {
+    /// What a [`ChatActivity`](crate::store::ChatActivity) does to the stored session:
+    /// `last_activity_at` moves forward to `at` (never back) and the version goes up by one.
+    pub fn touch(&mut self, at: Timestamp) {
+        if at > self.last_activity_at {
+            self.last_activity_at = at;
+        }
+        self.version += 1;
+    }
+}
+
 /// Who is answering a chat session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

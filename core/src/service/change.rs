@@ -6,8 +6,8 @@ use crate::domain::{
     AuthorKind, Event, EventKind, Message, MessageKind, Notification, NotificationKind,
     OutboxEntry, Ticket,
 };
-use crate::store::TicketWrite;
-use crate::{EventId, MessageId, OutboxId, UserId};
+use crate::store::{ChatActivity, TicketWrite};
+use crate::{ChatSessionId, EventId, MessageId, OutboxId, UserId};
 
 /// Accumulates one commit: every event is applied to the working copy immediately, so
 /// later decisions see the new state, and the stored ticket is exactly the fold of its
@@ -20,6 +20,7 @@ pub(crate) struct Change {
     events: Vec<Event>,
     messages: Vec<Message>,
     outbox: Vec<OutboxEntry>,
+    chat_activity: Option<ChatActivity>,
 }
 
 impl Change {
@@ -33,6 +34,7 @@ impl Change {
             events: Vec::new(),
             messages: Vec::new(),
             outbox: Vec::new(),
+            chat_activity: None,
         }
     }
 
@@ -47,6 +49,7 @@ impl Change {
             events: Vec::new(),
             messages: Vec::new(),
             outbox: Vec::new(),
+            chat_activity: None,
         };
         change.push(EventKind::Created {
             ticket: Box::new(initial),
@@ -155,6 +158,14 @@ impl Change {
     }
 
     /// Whether anything was added.
+    /// Marks the chat session active in the same write (a customer's chat turn).
+    pub(crate) fn touch_chat_session(&mut self, session: ChatSessionId) {
+        self.chat_activity = Some(ChatActivity {
+            session,
+            at: self.at,
+        });
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
@@ -167,6 +178,7 @@ impl Change {
             messages: self.messages,
             outbox: self.outbox,
             idempotency_key: None,
+            chat_activity: self.chat_activity,
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::domain::{
 };
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
-use crate::{ChatSessionId, Error, MessageId, Result, TicketId, UserId, validate};
+use crate::{ChatSessionId, Error, MessageId, Result, UserId, validate};
 
 /// What the bot decided for one turn.
 enum BotDecision {
@@ -177,21 +177,22 @@ impl Helpdesk {
                 "this chat session is closed; start a new one".into(),
             ));
         }
-        let ticket_id = match session.ticket_id {
-            Some(t) => t,
-            None => self.open_chat_ticket(&tenant, &user, id, &text).await?,
+        let (session, opened) = match session.ticket_id {
+            Some(_) => (session, None),
+            None => {
+                let (session, ticket) = self
+                    .open_chat_ticket(&tenant, &user, session, &text)
+                    .await?;
+                (session, Some(ticket))
+            }
         };
-        let now = self.now();
         let human = session.state == ChatState::Human;
+        // One write: the customer's message on the ticket and the session's activity.
         let (customer_message, ticket) = self
-            .add_customer_turn(&tenant, &user, ticket_id, &text, human)
+            .add_customer_turn(&tenant, &user, &session, opened, &text, human)
             .await?;
-        let session = self
-            .mutate_session(&tenant, id, |s| {
-                s.last_activity_at = now;
-                Ok(())
-            })
-            .await?;
+        let mut session = session;
+        session.touch(customer_message.created_at);
         if session.state != ChatState::Bot {
             return Ok(ChatTurnOutcome {
                 session,
@@ -207,7 +208,7 @@ impl Helpdesk {
                 citations,
                 resolved,
             } => {
-                self.bot_answer(&tenant, &ticket, id, body, citations, resolved)
+                self.bot_answer(&tenant, &ticket, session, body, citations, resolved)
                     .await?
             }
             BotDecision::Handoff(reason) => self.hand_off(&tenant, id, reason).await?,
@@ -234,7 +235,7 @@ impl Helpdesk {
                     self.open_chat_ticket(
                         &tenant,
                         &user,
-                        id,
+                        session,
                         "The customer asked for a human agent in the chat.",
                     )
                     .await?;
@@ -445,6 +446,22 @@ impl Helpdesk {
         &self,
         tenant: &Tenant,
         id: ChatSessionId,
+        change: F,
+    ) -> Result<ChatSession>
+    where
+        F: FnMut(&mut ChatSession) -> Result<()> + Send,
+    {
+        self.mutate_session_from(tenant, id, None, change).await
+    }
+
+    /// [`mutate_session`](Self::mutate_session) whose first attempt changes `known`, a copy
+    /// the caller just read or wrote (no read); a stale copy is a conflict, and the retries
+    /// read the stored session.
+    async fn mutate_session_from<F>(
+        &self,
+        tenant: &Tenant,
+        id: ChatSessionId,
+        mut known: Option<ChatSession>,
         mut change: F,
     ) -> Result<ChatSession>
     where
@@ -453,12 +470,15 @@ impl Helpdesk {
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
         for attempt in 0..attempts {
-            let current = self
-                .inner
-                .store
-                .get_chat_session(tenant.id, id)
-                .await?
-                .ok_or_else(|| Error::not_found("chat_session", id))?;
+            let current = match known.take() {
+                Some(s) => s,
+                None => self
+                    .inner
+                    .store
+                    .get_chat_session(tenant.id, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("chat_session", id))?,
+            };
             let mut next = current.clone();
             change(&mut next)?;
             next.version = current.version + 1;
@@ -483,14 +503,15 @@ impl Helpdesk {
         }))
     }
 
-    /// Opens the chat ticket for a session's first message and links it.
+    /// Opens the chat ticket for a session's first message and links it; returns the
+    /// session and the ticket as these writes left them.
     async fn open_chat_ticket(
         &self,
         tenant: &Tenant,
         user: &User,
-        id: ChatSessionId,
+        session: ChatSession,
         text: &str,
-    ) -> Result<TicketId> {
+    ) -> Result<(ChatSession, Ticket)> {
         let new = NewTicket {
             subject: chat_subject(text),
             description: text.to_string(),
@@ -499,40 +520,48 @@ impl Helpdesk {
         };
         let opened = self.open_ticket_inner(tenant, user, new, None).await?;
         let ticket_id = opened.ticket.id;
-        self.mutate_session(tenant, id, |s| {
-            if s.ticket_id.is_some() {
-                return Err(Error::InvalidState(
-                    "the session got its ticket concurrently".into(),
-                ));
-            }
-            s.ticket_id = Some(ticket_id);
-            Ok(())
-        })
-        .await?;
-        Ok(ticket_id)
+        let session = self
+            .mutate_session_from(tenant, session.id, Some(session), |s| {
+                if s.ticket_id.is_some() {
+                    return Err(Error::InvalidState(
+                        "the session got its ticket concurrently".into(),
+                    ));
+                }
+                s.ticket_id = Some(ticket_id);
+                Ok(())
+            })
+            .await?;
+        Ok((session, opened.ticket))
     }
 
-    /// Stores a customer chat turn: a Pending ticket goes back to Open, a Resolved one is
-    /// reopened; while a human handles the session the assignee is notified. Returns the
-    /// stored message and the ticket as this write left it.
+    /// Stores a customer chat turn and marks the session active in the same write: a
+    /// Pending ticket goes back to Open, a Resolved one is reopened; while a human handles
+    /// the session the assignee is notified. `opened` is the ticket when this turn just
+    /// opened it (no read). Returns the stored message and the ticket as this write left
+    /// it.
     async fn add_customer_turn(
         &self,
         tenant: &Tenant,
         user: &User,
-        ticket_id: TicketId,
+        session: &ChatSession,
+        opened: Option<Ticket>,
         text: &str,
         human: bool,
     ) -> Result<(Message, Ticket)> {
+        let ticket_id = session.ticket_id.ok_or_else(|| {
+            Error::InvalidState("the session has no ticket for the customer's turn".into())
+        })?;
         let now = self.now();
         let mut stored = None;
         let write = self
-            .mutate_ticket(tenant.id, ticket_id, |current| {
+            .mutate_ticket_from(tenant.id, ticket_id, opened, |current| {
                 if current.status == TicketStatus::Closed || current.merged_into.is_some() {
                     return Err(Error::InvalidState(
                         "the chat ticket is closed; start a new chat".into(),
                     ));
                 }
                 let mut change = Change::of(current, now, Some(user.id));
+                change.touch_chat_session(session.id);
                 let message = chat_message(
                     current,
                     now,
@@ -656,7 +685,7 @@ impl Helpdesk {
         &self,
         tenant: &Tenant,
         ticket: &Ticket,
-        id: ChatSessionId,
+        session: ChatSession,
         body: String,
         citations: Vec<Citation>,
         resolved: bool,
@@ -674,8 +703,10 @@ impl Helpdesk {
             Ok(change.finish())
         })
         .await?;
+        // The session as the customer's turn left it (no read); closing it on a stale copy
+        // is a conflict and a retry.
         let session = if resolved {
-            self.mutate_session(tenant, id, |s| {
+            self.mutate_session_from(tenant, session.id, Some(session), |s| {
                 s.resolved_by_bot = true;
                 s.state = ChatState::Closed;
                 s.closed_at = Some(now);
@@ -683,11 +714,7 @@ impl Helpdesk {
             })
             .await?
         } else {
-            self.inner
-                .store
-                .get_chat_session(tenant.id, id)
-                .await?
-                .ok_or_else(|| Error::not_found("chat_session", id))?
+            session
         };
         Ok((session, ChatReply::Answered(message)))
     }

@@ -248,8 +248,32 @@ fn check_write(write: &TicketWrite) -> Result<()> {
     Ok(())
 }
 
+/// The session a write marks active must be one of the ticket's tenant.
+fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
+    match write.chat_activity {
+        Some(a)
+            if !d
+                .chats
+                .iter()
+                .any(|c| c.tenant_id == write.ticket.tenant_id && c.id == a.session) =>
+        {
+            Err(Error::not_found("chat_session", a.session))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Applies a checked write (see [`check_chat_activity`]).
 fn apply_write(d: &mut Data, write: &TicketWrite) {
     let t = &write.ticket;
+    if let Some(a) = write.chat_activity
+        && let Some(session) = d
+            .chats
+            .iter_mut()
+            .find(|c| c.tenant_id == t.tenant_id && c.id == a.session)
+    {
+        session.touch(a.at);
+    }
     if !d.tickets.contains_key(&t.id) {
         d.ticket_order.push(t.id);
     }
@@ -321,6 +345,7 @@ impl TicketStore for MemoryStore {
                 value: t.number.to_string(),
             });
         }
+        check_chat_activity(&d, write)?;
         apply_write(&mut d, write);
         Ok(())
     }
@@ -341,6 +366,7 @@ impl TicketStore for MemoryStore {
                 expected: expected_version,
             });
         }
+        check_chat_activity(&d, write)?;
         apply_write(&mut d, write);
         Ok(())
     }

@@ -78,6 +78,25 @@ pub struct TicketWrite {
     pub outbox: Vec<OutboxEntry>,
     /// Intake idempotency key, recorded on create.
     pub idempotency_key: Option<String>,
+    /// A chat session of the ticket's tenant to mark active with this change (a customer's
+    /// chat turn), so the turn and the session's activity are one write, not two.
+    pub chat_activity: Option<ChatActivity>,
+}
+
+/// Marks a chat session active as part of a [`TicketWrite`]: the session's
+/// `last_activity_at` moves forward to `at` (never back) and its `version` goes up by one
+/// (so a concurrent read-modify-write of the session, such as the inactivity sweep closing
+/// it, sees a conflict and re-reads). Apply it with [`ChatSession::touch`].
+///
+/// Backends with transactions apply it in the ticket write's transaction; the document
+/// backend applies it with the rest of the commit (see its docs). A session that is not the
+/// tenant's fails the whole write with `NotFound` and nothing is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatActivity {
+    /// The session, of the ticket's tenant.
+    pub session: ChatSessionId,
+    /// The moment of the activity.
+    pub at: Timestamp,
 }
 
 impl TicketWrite {

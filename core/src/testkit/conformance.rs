@@ -10,8 +10,14 @@
 //! that ignores the tests when a server is not configured). The calling crate needs
 //! `tokio` with the `macros` and `rt-multi-thread` features as a dev-dependency.
 
+mod chat_activity;
+
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use chat_activity::{
+    chat_activity_of_another_tenant_writes_nothing, chat_activity_touches_the_session,
+};
 
 use crate::analytics::Analytics;
 use crate::domain::AuthorKind;
@@ -56,6 +62,8 @@ macro_rules! store_conformance_tests {
             analytics_matches_reference,
             articles_crud_and_conflict,
             chat_sessions_crud_conflict_and_idle,
+            chat_activity_touches_the_session,
+            chat_activity_of_another_tenant_writes_nothing,
             outbox_due_and_marking,
             leases_exclusive_and_expiring,
             concurrent_writers_lose_no_update,

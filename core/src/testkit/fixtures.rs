@@ -121,6 +121,7 @@ pub fn new_ticket(
         messages: vec![message],
         outbox: vec![outbox],
         idempotency_key: None,
+        chat_activity: None,
     }
 }
 
@@ -180,5 +181,6 @@ pub fn change(
         messages: Vec::new(),
         outbox: Vec::new(),
         idempotency_key: None,
+        chat_activity: None,
     }
 }

@@ -8,8 +8,9 @@
 //!    by that same write. A write that fails here has written nothing.
 //! 2. Apply: the pending documents are copied into `events`, `messages` and `outbox`
 //!    under their own ids (idempotent: inserts that already happened are skipped, and a
-//!    message revision never overwrites a newer one), then `pending` is removed if it
-//!    still holds this commit.
+//!    message revision never overwrites a newer one), a chat session the change marks
+//!    active is touched (once per commit), then `pending` is removed if it still holds
+//!    this commit.
 //! 3. Settle: whoever finds a ticket with a `pending` field (the next writer of the ticket,
 //!    or a reader of its events, messages, outbox or analytics) applies it first. A writer
 //!    that crashed between 1 and 2 therefore loses nothing, and the next commit of a
@@ -21,10 +22,10 @@ use helpdesk_core::store::TicketWrite;
 use helpdesk_core::{DuplicateKind, Error, Result};
 use uuid::Uuid;
 
-use crate::codec::{Reader, at_most, int};
+use crate::codec::{Reader, at_most, date, int};
 use crate::error::{driver, is_duplicate_key, only_duplicate_keys, unexpected};
 use crate::mapping::{event_doc, message_doc, outbox_doc, ticket_body};
-use crate::schema::{EVENTS, MESSAGES, OUTBOX, TICKETS};
+use crate::schema::{CHAT_SESSIONS, EVENTS, MESSAGES, OUTBOX, TICKETS};
 use crate::store::MongoStore;
 
 /// How often a writer settles someone else's pending commit before giving up with a
@@ -69,13 +70,24 @@ fn pending_doc(write: &TicketWrite) -> Result<Document> {
         .iter()
         .map(|o| outbox_doc(o).map(Bson::Document))
         .collect::<Result<Vec<_>>>()?;
-    Ok(doc! {
+    let mut pending = doc! {
         "commit": Uuid::now_v7().to_string(),
         "version": int(version, "version")?,
         "events": events,
         "messages": messages,
         "outbox": outbox,
-    })
+    };
+    if let Some(a) = write.chat_activity {
+        pending.insert(
+            "chat_activity",
+            doc! {
+                "session": a.session.to_string(),
+                "tenant_id": write.ticket.tenant_id.to_string(),
+                "at": date(a.at),
+            },
+        );
+    }
+    Ok(pending)
 }
 
 fn documents(pending: &Document, field: &str) -> Vec<Document> {
@@ -92,6 +104,7 @@ impl MongoStore {
     /// Inserts a new ticket with its whole write (see the module docs).
     pub(crate) async fn commit_create(&self, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
+        self.check_chat_activity(write).await?;
         let t = &write.ticket;
         let pending = pending_doc(write)?;
         let mut d = doc! { "_id": t.id.to_string() };
@@ -113,6 +126,7 @@ impl MongoStore {
     /// Replaces the ticket when its stored version is `expected` (see the module docs).
     pub(crate) async fn commit_update(&self, expected: u64, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
+        self.check_chat_activity(write).await?;
         let t = &write.ticket;
         let id = t.id.to_string();
         let tenant = t.tenant_id.to_string();
@@ -177,6 +191,44 @@ impl MongoStore {
         }
     }
 
+    /// The session a write marks active must be one of the ticket's tenant (checked before
+    /// the commit, so a wrong one writes nothing).
+    async fn check_chat_activity(&self, write: &TicketWrite) -> Result<()> {
+        let Some(a) = write.chat_activity else {
+            return Ok(());
+        };
+        let filter = doc! {
+            "_id": a.session.to_string(),
+            "tenant_id": write.ticket.tenant_id.to_string(),
+        };
+        match self.find_one(CHAT_SESSIONS, filter).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::not_found("chat_session", a.session)),
+        }
+    }
+
+    /// Marks the chat session of a pending commit active, once per commit: the session
+    /// records the commit that touched it last, so settling the same commit again does
+    /// not bump its version twice. `last_activity_at` only moves forward (`$max`).
+    async fn apply_chat_activity(&self, commit: &str, activity: &Document) -> Result<()> {
+        let a = Reader::new(activity, TICKETS);
+        let filter = doc! {
+            "_id": a.str("session")?,
+            "tenant_id": a.str("tenant_id")?,
+            "touched_by": { "$ne": commit },
+        };
+        let update = doc! {
+            "$max": { "last_activity_at": activity.get("at").cloned().unwrap_or(Bson::Null) },
+            "$inc": { "version": 1_i64 },
+            "$set": { "touched_by": commit },
+        };
+        self.coll(CHAT_SESSIONS)
+            .update_one(filter, update)
+            .await
+            .map_err(driver)?;
+        Ok(())
+    }
+
     /// Copies a pending commit into its collections (idempotently) and clears it.
     pub(crate) async fn apply_pending(&self, ticket_id: &str, pending: &Document) -> Result<()> {
         let p = Reader::new(pending, TICKETS);
@@ -210,6 +262,9 @@ impl MongoStore {
                 Err(e) if is_duplicate_key(&e) => {}
                 Err(e) => return Err(driver(e)),
             }
+        }
+        if let Some(Bson::Document(activity)) = pending.get("chat_activity") {
+            self.apply_chat_activity(commit, activity).await?;
         }
         self.coll(TICKETS)
             .update_one(

@@ -1,0 +1,123 @@
+//! Conformance cases for [`ChatActivity`]: a ticket write that also marks a chat session
+//! active.
+
+use super::{S, seed_tenant};
+use crate::domain::{ChatSession, ChatState, Priority};
+use crate::store::ChatActivity;
+use crate::testkit::fixtures::{at, change, new_ticket, t0};
+use crate::{ChatSessionId, Error, TenantId, UserId};
+
+fn session(tenant: TenantId, customer: UserId) -> ChatSession {
+    ChatSession {
+        id: ChatSessionId::new(),
+        tenant_id: tenant,
+        customer,
+        ticket_id: None,
+        state: ChatState::Bot,
+        handoff_reason: None,
+        resolved_by_bot: false,
+        created_at: t0(),
+        last_activity_at: t0(),
+        closed_at: None,
+        version: 1,
+    }
+}
+
+/// A create and an update that carry a chat activity move the session's
+/// `last_activity_at` forward (never back) and bump its version once per write.
+pub async fn chat_activity_touches_the_session(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let chat = session(a.id, customer.id);
+    store.create_chat_session(&chat).await.unwrap();
+
+    let mut created = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
+    created.chat_activity = Some(ChatActivity {
+        session: chat.id,
+        at: at(5),
+    });
+    store.create_ticket(&created).await.unwrap();
+    let mut expected = chat.clone();
+    expected.touch(at(5));
+    assert_eq!(expected.last_activity_at, at(5));
+    assert_eq!(expected.version, 2);
+    assert_eq!(
+        store.get_chat_session(a.id, chat.id).await.unwrap(),
+        Some(expected.clone())
+    );
+
+    // An activity older than the stored one leaves the time alone but still bumps the
+    // version, so a stale read-modify-write of the session conflicts.
+    let mut reply = change(&created.ticket, Vec::new(), at(6), Some(customer.id));
+    reply.chat_activity = Some(ChatActivity {
+        session: chat.id,
+        at: at(3),
+    });
+    store.update_ticket(1, &reply).await.unwrap();
+    expected.touch(at(3));
+    assert_eq!(expected.last_activity_at, at(5));
+    assert_eq!(
+        store.get_chat_session(a.id, chat.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    let mut stale = chat.clone();
+    stale.state = ChatState::Closed;
+    assert!(matches!(
+        store.update_chat_session(chat.version, &stale).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(
+        store.get_ticket(a.id, created.ticket.id).await.unwrap(),
+        Some(reply.ticket.clone())
+    );
+}
+
+/// A chat activity naming another tenant's session (or none) fails the whole write with
+/// `NotFound`: no ticket, no change, and the other tenant's session is untouched.
+pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let (b, b_customer, _) = seed_tenant(&store, "globex").await;
+    let foreign = session(b.id, b_customer.id);
+    store.create_chat_session(&foreign).await.unwrap();
+
+    for target in [foreign.id, ChatSessionId::new()] {
+        let mut w = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
+        w.chat_activity = Some(ChatActivity {
+            session: target,
+            at: at(5),
+        });
+        assert!(
+            matches!(
+                store.create_ticket(&w).await,
+                Err(Error::NotFound {
+                    entity: "chat_session",
+                    ..
+                })
+            ),
+            "create touching {target}"
+        );
+        assert_eq!(store.get_ticket(a.id, w.ticket.id).await.unwrap(), None);
+    }
+
+    let plain = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
+    store.create_ticket(&plain).await.unwrap();
+    let mut reply = change(&plain.ticket, Vec::new(), at(6), Some(customer.id));
+    reply.chat_activity = Some(ChatActivity {
+        session: foreign.id,
+        at: at(6),
+    });
+    assert!(matches!(
+        store.update_ticket(1, &reply).await,
+        Err(Error::NotFound {
+            entity: "chat_session",
+            ..
+        })
+    ));
+    assert_eq!(
+        store.get_ticket(a.id, plain.ticket.id).await.unwrap(),
+        Some(plain.ticket.clone())
+    );
+    assert_eq!(
+        store.get_chat_session(b.id, foreign.id).await.unwrap(),
+        Some(foreign)
+    );
+}
