@@ -85,6 +85,12 @@ pub struct AiTurnReport {
     pub chat_p50_ms: f64,
     /// 99th percentile chat turn.
     pub chat_p99_ms: f64,
+    /// Median of the sessions' first turns (each also opens the chat ticket).
+    pub chat_first_p50_ms: f64,
+    /// 99th percentile of the sessions' first turns.
+    pub chat_first_p99_ms: f64,
+    /// 99th percentile of the later turns.
+    pub chat_later_p99_ms: f64,
     /// Median suggested reply.
     pub draft_p50_ms: f64,
     /// 99th percentile suggested reply.
@@ -118,6 +124,18 @@ impl AiTurnReport {
                         self.goal_p99_ms,
                         verdict(self.chat_p99_ms)
                     ),
+                ),
+                (
+                    "  first turns",
+                    format!(
+                        "p50 {}, p99 {}  (each also opens the chat ticket)",
+                        ms(self.chat_first_p50_ms),
+                        ms(self.chat_first_p99_ms)
+                    ),
+                ),
+                (
+                    "  later turns",
+                    format!("p99 {}", ms(self.chat_later_p99_ms)),
                 ),
                 (
                     "suggested reply",
@@ -304,6 +322,8 @@ pub async fn run(options: &AiTurnOptions, dir: Option<&Path>) -> Result<AiTurnRe
     let total = options.warmup + options.n.max(1);
     let progress = bar((2 * total) as u64, "ai-turn");
     let mut chat = Samples::with_capacity(total);
+    let mut first_turns = Samples::with_capacity(total);
+    let mut later_turns = Samples::with_capacity(total);
     let mut done = 0;
     let mut session_no = 0;
     while done < total {
@@ -348,6 +368,11 @@ pub async fn run(options: &AiTurnOptions, dir: Option<&Path>) -> Result<AiTurnRe
             }
             if done >= options.warmup {
                 chat.push(elapsed);
+                if turn == 0 {
+                    first_turns.push(elapsed);
+                } else {
+                    later_turns.push(elapsed);
+                }
             }
             done += 1;
             progress.inc(1);
@@ -401,6 +426,9 @@ pub async fn run(options: &AiTurnOptions, dir: Option<&Path>) -> Result<AiTurnRe
         n: chat.len(),
         chat_p50_ms: chat.median(),
         chat_p99_ms: chat.percentile(0.99),
+        chat_first_p50_ms: first_turns.median(),
+        chat_first_p99_ms: first_turns.percentile(0.99),
+        chat_later_p99_ms: later_turns.percentile(0.99),
         draft_p50_ms: drafts.median(),
         draft_p99_ms: drafts.percentile(0.99),
         goal_p99_ms: GOAL_P99_MS,
