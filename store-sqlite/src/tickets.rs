@@ -153,7 +153,7 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
         crate::outbox::insert_outbox(tx, o).await?;
     }
     if let Some(activity) = write.chat_activity {
-        touch_chat_session(tx, write.ticket.tenant_id, activity).await?;
+        touch_chat_session(tx, &write.ticket, activity).await?;
     }
     if let Some(key) = &write.idempotency_key {
         sqlx::query(
@@ -170,28 +170,47 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
     Ok(())
 }
 
-/// Marks a chat session of `tenant` active (see `ChatActivity`): `last_activity_at` moves
-/// forward only, the version goes up; a session that is not the tenant's is `NotFound`
-/// (the caller's transaction is rolled back).
+/// Marks a chat session of the write's tenant active (see `ChatActivity`):
+/// `last_activity_at` moves forward only, the version goes up, and a linking write sets
+/// `ticket_id` on a session that has none. A session that is not the tenant's is
+/// `NotFound`, one that already has a ticket `InvalidState` (the caller's transaction is
+/// rolled back).
 async fn touch_chat_session(
     tx: &mut Transaction<'static, Sqlite>,
-    tenant: TenantId,
+    ticket: &Ticket,
     activity: ChatActivity,
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE chat_sessions SET last_activity_at = max(last_activity_at, ?), \
-         version = version + 1 WHERE tenant_id = ? AND id = ?",
+         version = version + 1, ticket_id = coalesce(?, ticket_id) \
+         WHERE tenant_id = ? AND id = ? AND (? = 0 OR ticket_id IS NULL)",
     )
     .bind(ms(activity.at))
-    .bind(tenant.to_string())
+    .bind(activity.links_ticket.then(|| ticket.id.to_string()))
+    .bind(ticket.tenant_id.to_string())
     .bind(activity.session.to_string())
+    .bind(activity.links_ticket)
     .execute(&mut **tx)
     .await
     .map_err(db)?;
-    if done.rows_affected() == 0 {
-        return Err(Error::not_found("chat_session", activity.session));
+    if done.rows_affected() == 1 {
+        return Ok(());
     }
-    Ok(())
+    let found = exists(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM chat_sessions WHERE tenant_id = ? AND id = ?)",
+        ticket.tenant_id.to_string(),
+        activity.session.to_string(),
+    )
+    .await?;
+    Err(if found {
+        Error::InvalidState(format!(
+            "chat session {} already has a ticket",
+            activity.session
+        ))
+    } else {
+        Error::not_found("chat_session", activity.session)
+    })
 }
 
 /// Inserts a change's events with one multi-row `INSERT` (a ticket change has a handful).

@@ -27,17 +27,6 @@ pub struct Article {
     pub version: u64,
 }
 
-impl ChatSession {
-    /// What a [`ChatActivity`](crate::store::ChatActivity) does to the stored session:
-    /// `last_activity_at` moves forward to `at` (never back) and the version goes up by one.
-    pub fn touch(&mut self, at: Timestamp) {
-        if at > self.last_activity_at {
-            self.last_activity_at = at;
-        }
-        self.version += 1;
-    }
-}
-
 /// Who is answering a chat session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -76,6 +65,21 @@ pub struct ChatSession {
     pub closed_at: Option<Timestamp>,
     /// Optimistic-concurrency version.
     pub version: u64,
+}
+
+impl ChatSession {
+    /// What a [`ChatActivity`](crate::store::ChatActivity) does to the stored session:
+    /// `last_activity_at` moves forward to `at` (never back), the version goes up by one,
+    /// and `linked` (the ticket of a write that links it) becomes its `ticket_id`.
+    pub fn touch(&mut self, at: Timestamp, linked: Option<TicketId>) {
+        if at > self.last_activity_at {
+            self.last_activity_at = at;
+        }
+        if linked.is_some() {
+            self.ticket_id = linked;
+        }
+        self.version += 1;
+    }
 }
 
 /// A notification to deliver.

@@ -158,11 +158,14 @@ impl Change {
     }
 
     /// Whether anything was added.
-    /// Marks the chat session active in the same write (a customer's chat turn).
-    pub(crate) fn touch_chat_session(&mut self, session: ChatSessionId) {
+    /// Marks the chat session active in the same write (a customer's chat turn); with
+    /// `links_ticket` (the write that opens the chat's ticket) it also becomes the
+    /// session's ticket.
+    pub(crate) fn touch_chat_session(&mut self, session: ChatSessionId, links_ticket: bool) {
         self.chat_activity = Some(ChatActivity {
             session,
             at: self.at,
+            links_ticket,
         });
     }
 

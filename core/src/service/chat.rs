@@ -177,22 +177,28 @@ impl Helpdesk {
                 "this chat session is closed; start a new one".into(),
             ));
         }
-        let (session, opened) = match session.ticket_id {
-            Some(_) => (session, None),
+        // One write per customer turn: the first opens the chat ticket with the message and
+        // links the session; later ones add the message; both mark the session active.
+        let (session, ticket, customer_message) = match session.ticket_id {
             None => {
-                let (session, ticket) = self
-                    .open_chat_ticket(&tenant, &user, session, &text)
+                let (session, ticket, first) = self
+                    .open_chat_ticket(&tenant, &user, session, &text, true)
                     .await?;
-                (session, Some(ticket))
+                let first = first.ok_or_else(|| {
+                    Error::InvalidState("the first chat message was not stored".into())
+                })?;
+                (session, ticket, first)
+            }
+            Some(_) => {
+                let human = session.state == ChatState::Human;
+                let (message, ticket) = self
+                    .add_customer_turn(&tenant, &user, &session, &text, human)
+                    .await?;
+                let mut session = session;
+                session.touch(message.created_at, None);
+                (session, ticket, message)
             }
         };
-        let human = session.state == ChatState::Human;
-        // One write: the customer's message on the ticket and the session's activity.
-        let (customer_message, ticket) = self
-            .add_customer_turn(&tenant, &user, &session, opened, &text, human)
-            .await?;
-        let mut session = session;
-        session.touch(customer_message.created_at);
         if session.state != ChatState::Bot {
             return Ok(ChatTurnOutcome {
                 session,
@@ -237,6 +243,7 @@ impl Helpdesk {
                         &user,
                         session,
                         "The customer asked for a human agent in the chat.",
+                        false,
                     )
                     .await?;
                 }
@@ -503,48 +510,56 @@ impl Helpdesk {
         }))
     }
 
-    /// Opens the chat ticket for a session's first message and links it; returns the
-    /// session and the ticket as these writes left them.
+    /// Opens a session's chat ticket in one write that also links the session, marks it
+    /// active and, with `first_message`, stores `text` as the customer's first chat message.
+    /// Returns the session and the ticket as the write left them, and that message.
     async fn open_chat_ticket(
         &self,
         tenant: &Tenant,
         user: &User,
         session: ChatSession,
         text: &str,
-    ) -> Result<(ChatSession, Ticket)> {
+        first_message: bool,
+    ) -> Result<(ChatSession, Ticket, Option<Message>)> {
         let new = NewTicket {
             subject: chat_subject(text),
             description: text.to_string(),
             channel: Some(Channel::Chat),
             ..NewTicket::default()
         };
-        let opened = self.open_ticket_inner(tenant, user, new, None).await?;
-        let ticket_id = opened.ticket.id;
-        let session = self
-            .mutate_session_from(tenant, session.id, Some(session), |s| {
-                if s.ticket_id.is_some() {
-                    return Err(Error::InvalidState(
-                        "the session got its ticket concurrently".into(),
-                    ));
+        let mut first = None;
+        let opened = self
+            .open_ticket_inner(tenant, user, new, None, |change| {
+                change.touch_chat_session(session.id, true);
+                if first_message {
+                    let message = chat_message(
+                        change.ticket(),
+                        change.at(),
+                        Some(user.id),
+                        AuthorKind::Customer,
+                        text.to_string(),
+                        Vec::new(),
+                    );
+                    change.add_built_message(message.clone());
+                    first = Some(message);
                 }
-                s.ticket_id = Some(ticket_id);
                 Ok(())
             })
             .await?;
-        Ok((session, opened.ticket))
+        let mut session = session;
+        session.touch(opened.ticket.created_at, Some(opened.ticket.id));
+        Ok((session, opened.ticket, first))
     }
 
-    /// Stores a customer chat turn and marks the session active in the same write: a
+    /// Stores a later customer chat turn and marks the session active in the same write: a
     /// Pending ticket goes back to Open, a Resolved one is reopened; while a human handles
-    /// the session the assignee is notified. `opened` is the ticket when this turn just
-    /// opened it (no read). Returns the stored message and the ticket as this write left
-    /// it.
+    /// the session the assignee is notified. Returns the stored message and the ticket as
+    /// this write left it.
     async fn add_customer_turn(
         &self,
         tenant: &Tenant,
         user: &User,
         session: &ChatSession,
-        opened: Option<Ticket>,
         text: &str,
         human: bool,
     ) -> Result<(Message, Ticket)> {
@@ -554,14 +569,14 @@ impl Helpdesk {
         let now = self.now();
         let mut stored = None;
         let write = self
-            .mutate_ticket_from(tenant.id, ticket_id, opened, |current| {
+            .mutate_ticket(tenant.id, ticket_id, |current| {
                 if current.status == TicketStatus::Closed || current.merged_into.is_some() {
                     return Err(Error::InvalidState(
                         "the chat ticket is closed; start a new chat".into(),
                     ));
                 }
                 let mut change = Change::of(current, now, Some(user.id));
-                change.touch_chat_session(session.id);
+                change.touch_chat_session(session.id, false);
                 let message = chat_message(
                     current,
                     now,

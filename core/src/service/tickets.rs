@@ -141,15 +141,19 @@ impl Helpdesk {
     /// returns that ticket instead (`created: false`).
     pub async fn open_ticket(&self, actor: &Actor, new: NewTicket) -> Result<OpenOutcome> {
         let (tenant, user) = self.check(actor, Action::OpenTicket).await?;
-        self.open_ticket_inner(&tenant, &user, new, None).await
+        self.open_ticket_inner(&tenant, &user, new, None, |_| Ok(()))
+            .await
     }
 
+    /// [`open_ticket`](Self::open_ticket) for a checked actor; `extend` adds to the create
+    /// write before it is committed (the chat's first message and session link).
     pub(crate) async fn open_ticket_inner(
         &self,
         tenant: &Tenant,
         user: &User,
         new: NewTicket,
         follow_up_of: Option<TicketId>,
+        extend: impl FnOnce(&mut Change) -> Result<()> + Send,
     ) -> Result<OpenOutcome> {
         let subject = validate::subject(&new.subject)?;
         let description = validate::body("description", &new.description, false)?;
@@ -260,6 +264,7 @@ impl Helpdesk {
                 change.notify(vec![assignee], NotificationKind::Assigned);
             }
         }
+        extend(&mut change)?;
         let mut write = change.finish();
         write.idempotency_key = key.clone();
         match self.inner.store.create_numbered_ticket(write).await {
@@ -462,7 +467,7 @@ impl Helpdesk {
             ..NewTicket::default()
         };
         let opened = self
-            .open_ticket_inner(tenant, user, new, Some(closed.id))
+            .open_ticket_inner(tenant, user, new, Some(closed.id), |_| Ok(()))
             .await?;
         let follow_up = opened.ticket.id;
         self.mutate_ticket(tenant.id, closed.id, |current| {

@@ -248,18 +248,23 @@ fn check_write(write: &TicketWrite) -> Result<()> {
     Ok(())
 }
 
-/// The session a write marks active must be one of the ticket's tenant.
+/// The session a write marks active must be one of the ticket's tenant, and one it links
+/// must have no ticket yet.
 fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
-    match write.chat_activity {
-        Some(a)
-            if !d
-                .chats
-                .iter()
-                .any(|c| c.tenant_id == write.ticket.tenant_id && c.id == a.session) =>
-        {
-            Err(Error::not_found("chat_session", a.session))
-        }
-        _ => Ok(()),
+    let Some(a) = write.chat_activity else {
+        return Ok(());
+    };
+    match d
+        .chats
+        .iter()
+        .find(|c| c.tenant_id == write.ticket.tenant_id && c.id == a.session)
+    {
+        None => Err(Error::not_found("chat_session", a.session)),
+        Some(c) if a.links_ticket && c.ticket_id.is_some() => Err(Error::InvalidState(format!(
+            "chat session {} already has a ticket",
+            a.session
+        ))),
+        Some(_) => Ok(()),
     }
 }
 
@@ -272,7 +277,7 @@ fn apply_write(d: &mut Data, write: &TicketWrite) {
             .iter_mut()
             .find(|c| c.tenant_id == t.tenant_id && c.id == a.session)
     {
-        session.touch(a.at);
+        session.touch(a.at, a.links_ticket.then_some(t.id));
     }
     if !d.tickets.contains_key(&t.id) {
         d.ticket_order.push(t.id);

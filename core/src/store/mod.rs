@@ -86,17 +86,22 @@ pub struct TicketWrite {
 /// Marks a chat session active as part of a [`TicketWrite`]: the session's
 /// `last_activity_at` moves forward to `at` (never back) and its `version` goes up by one
 /// (so a concurrent read-modify-write of the session, such as the inactivity sweep closing
-/// it, sees a conflict and re-reads). Apply it with [`ChatSession::touch`].
+/// it, sees a conflict and re-reads). With `links_ticket` (the write that opens the chat's
+/// ticket) the session's `ticket_id` is also set to the write's ticket. Apply it to a copy
+/// with [`ChatSession::touch`].
 ///
 /// Backends with transactions apply it in the ticket write's transaction; the document
 /// backend applies it with the rest of the commit (see its docs). A session that is not the
-/// tenant's fails the whole write with `NotFound` and nothing is written.
+/// tenant's fails the whole write with `NotFound`, and linking a session that already has
+/// a ticket fails it with `InvalidState`; nothing is written either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChatActivity {
     /// The session, of the ticket's tenant.
     pub session: ChatSessionId,
     /// The moment of the activity.
     pub at: Timestamp,
+    /// Whether this write opens the session's ticket (sets `ticket_id`).
+    pub links_ticket: bool,
 }
 
 impl TicketWrite {

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use chat_activity::{
-    chat_activity_of_another_tenant_writes_nothing, chat_activity_touches_the_session,
+    chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
+    chat_activity_touches_the_session,
 };
 
 use crate::analytics::Analytics;
@@ -64,6 +65,7 @@ macro_rules! store_conformance_tests {
             chat_sessions_crud_conflict_and_idle,
             chat_activity_touches_the_session,
             chat_activity_of_another_tenant_writes_nothing,
+            chat_activity_links_a_session_once,
             outbox_due_and_marking,
             leases_exclusive_and_expiring,
             concurrent_writers_lose_no_update,

@@ -84,6 +84,7 @@ fn pending_doc(write: &TicketWrite) -> Result<Document> {
                 "session": a.session.to_string(),
                 "tenant_id": write.ticket.tenant_id.to_string(),
                 "at": date(a.at),
+                "links_ticket": a.links_ticket.then(|| write.ticket.id.to_string()),
             },
         );
     }
@@ -191,8 +192,9 @@ impl MongoStore {
         }
     }
 
-    /// The session a write marks active must be one of the ticket's tenant (checked before
-    /// the commit, so a wrong one writes nothing).
+    /// The session a write marks active must be one of the ticket's tenant, and one it
+    /// links must have no ticket yet (checked before the commit, so a wrong one writes
+    /// nothing).
     async fn check_chat_activity(&self, write: &TicketWrite) -> Result<()> {
         let Some(a) = write.chat_activity else {
             return Ok(());
@@ -202,25 +204,38 @@ impl MongoStore {
             "tenant_id": write.ticket.tenant_id.to_string(),
         };
         match self.find_one(CHAT_SESSIONS, filter).await? {
-            Some(_) => Ok(()),
             None => Err(Error::not_found("chat_session", a.session)),
+            Some(s) if a.links_ticket && !matches!(s.get("ticket_id"), None | Some(Bson::Null)) => {
+                Err(Error::InvalidState(format!(
+                    "chat session {} already has a ticket",
+                    a.session
+                )))
+            }
+            Some(_) => Ok(()),
         }
     }
 
     /// Marks the chat session of a pending commit active, once per commit: the session
     /// records the commit that touched it last, so settling the same commit again does
-    /// not bump its version twice. `last_activity_at` only moves forward (`$max`).
+    /// not bump its version twice. `last_activity_at` only moves forward (`$max`); a
+    /// linking commit sets `ticket_id` when the session still has none (checked before the
+    /// commit; a session linked meanwhile by a concurrent first turn keeps its ticket).
     async fn apply_chat_activity(&self, commit: &str, activity: &Document) -> Result<()> {
         let a = Reader::new(activity, TICKETS);
-        let filter = doc! {
+        let mut filter = doc! {
             "_id": a.str("session")?,
             "tenant_id": a.str("tenant_id")?,
             "touched_by": { "$ne": commit },
         };
+        let mut set = doc! { "touched_by": commit };
+        if let Some(Bson::String(ticket)) = activity.get("links_ticket") {
+            filter.insert("ticket_id", Bson::Null);
+            set.insert("ticket_id", ticket.as_str());
+        }
         let update = doc! {
             "$max": { "last_activity_at": activity.get("at").cloned().unwrap_or(Bson::Null) },
             "$inc": { "version": 1_i64 },
-            "$set": { "touched_by": commit },
+            "$set": set,
         };
         self.coll(CHAT_SESSIONS)
             .update_one(filter, update)

@@ -23,8 +23,9 @@ fn session(tenant: TenantId, customer: UserId) -> ChatSession {
     }
 }
 
-/// A create and an update that carry a chat activity move the session's
-/// `last_activity_at` forward (never back) and bump its version once per write.
+/// A create that opens the session's ticket links it; a create and an update that carry a
+/// chat activity move the session's `last_activity_at` forward (never back) and bump its
+/// version once per write.
 pub async fn chat_activity_touches_the_session(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
     let chat = session(a.id, customer.id);
@@ -34,10 +35,12 @@ pub async fn chat_activity_touches_the_session(store: S) {
     created.chat_activity = Some(ChatActivity {
         session: chat.id,
         at: at(5),
+        links_ticket: true,
     });
     store.create_ticket(&created).await.unwrap();
     let mut expected = chat.clone();
-    expected.touch(at(5));
+    expected.touch(at(5), Some(created.ticket.id));
+    assert_eq!(expected.ticket_id, Some(created.ticket.id));
     assert_eq!(expected.last_activity_at, at(5));
     assert_eq!(expected.version, 2);
     assert_eq!(
@@ -51,9 +54,10 @@ pub async fn chat_activity_touches_the_session(store: S) {
     reply.chat_activity = Some(ChatActivity {
         session: chat.id,
         at: at(3),
+        links_ticket: false,
     });
     store.update_ticket(1, &reply).await.unwrap();
-    expected.touch(at(3));
+    expected.touch(at(3), None);
     assert_eq!(expected.last_activity_at, at(5));
     assert_eq!(
         store.get_chat_session(a.id, chat.id).await.unwrap(),
@@ -84,6 +88,7 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
         w.chat_activity = Some(ChatActivity {
             session: target,
             at: at(5),
+            links_ticket: false,
         });
         assert!(
             matches!(
@@ -104,6 +109,7 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
     reply.chat_activity = Some(ChatActivity {
         session: foreign.id,
         at: at(6),
+        links_ticket: false,
     });
     assert!(matches!(
         store.update_ticket(1, &reply).await,
@@ -120,4 +126,40 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
         store.get_chat_session(b.id, foreign.id).await.unwrap(),
         Some(foreign)
     );
+}
+
+/// Linking a session that already has a ticket fails the whole write with `InvalidState`:
+/// the second ticket is not created and the session keeps its first one.
+pub async fn chat_activity_links_a_session_once(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let chat = session(a.id, customer.id);
+    store.create_chat_session(&chat).await.unwrap();
+    let opening = |n: u64, minutes: i64| {
+        let mut w = new_ticket(a.id, customer.id, n, "Chat: hi", Priority::Low, at(minutes));
+        w.chat_activity = Some(ChatActivity {
+            session: chat.id,
+            at: at(minutes),
+            links_ticket: true,
+        });
+        w
+    };
+    let first = opening(1, 5);
+    store.create_ticket(&first).await.unwrap();
+    let second = opening(2, 6);
+    assert!(matches!(
+        store.create_ticket(&second).await,
+        Err(Error::InvalidState(_))
+    ));
+    assert_eq!(
+        store.get_ticket(a.id, second.ticket.id).await.unwrap(),
+        None
+    );
+    let stored = store
+        .get_chat_session(a.id, chat.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.ticket_id, Some(first.ticket.id));
+    assert_eq!(stored.last_activity_at, at(5));
+    assert_eq!(stored.version, 2);
 }
