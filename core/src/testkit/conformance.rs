@@ -1167,17 +1167,8 @@ pub async fn tenant_isolation(store: S) {
     };
     store.create_article(&article).await.unwrap();
     let chat = ChatSession {
-        id: ChatSessionId::new(),
-        tenant_id: a.id,
-        customer: customer.id,
         ticket_id: Some(w.ticket.id),
-        state: ChatState::Bot,
-        handoff_reason: None,
-        resolved_by_bot: false,
-        created_at: t0(),
-        last_activity_at: t0(),
-        closed_at: None,
-        version: 1,
+        ..chat_activity::bot_session(a.id, customer.id)
     };
     store.create_chat_session(&chat).await.unwrap();
 

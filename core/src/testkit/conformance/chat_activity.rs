@@ -7,7 +7,8 @@ use crate::store::ChatActivity;
 use crate::testkit::fixtures::{at, change, new_ticket, t0};
 use crate::{ChatSessionId, Error, TenantId, UserId};
 
-fn session(tenant: TenantId, customer: UserId) -> ChatSession {
+/// A new session the bot answers, with no ticket yet, created at `t0`.
+pub(super) fn bot_session(tenant: TenantId, customer: UserId) -> ChatSession {
     ChatSession {
         id: ChatSessionId::new(),
         tenant_id: tenant,
@@ -28,7 +29,7 @@ fn session(tenant: TenantId, customer: UserId) -> ChatSession {
 /// version once per write.
 pub async fn chat_activity_touches_the_session(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
-    let chat = session(a.id, customer.id);
+    let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
 
     let mut created = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
@@ -80,7 +81,7 @@ pub async fn chat_activity_touches_the_session(store: S) {
 pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
     let (b, b_customer, _) = seed_tenant(&store, "globex").await;
-    let foreign = session(b.id, b_customer.id);
+    let foreign = bot_session(b.id, b_customer.id);
     store.create_chat_session(&foreign).await.unwrap();
 
     for target in [foreign.id, ChatSessionId::new()] {
@@ -132,7 +133,7 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
 /// the second ticket is not created and the session keeps its first one.
 pub async fn chat_activity_links_a_session_once(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
-    let chat = session(a.id, customer.id);
+    let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
     let opening = |n: u64, minutes: i64| {
         let mut w = new_ticket(a.id, customer.id, n, "Chat: hi", Priority::Low, at(minutes));
