@@ -46,7 +46,9 @@ cargo test --workspace --locked --no-fail-fast
 
 if [ -x scripts/mongo_crosscheck.py ]; then
   step "MongoDB cross-client check (pymongo reads what the Rust store wrote)"
-  # `cargo test --workspace` built the example already (with the workspace's features).
+  # Built by name (a no-op after `cargo test --workspace`), so a missing example fails here
+  # instead of the check running a stale binary left in the shared target folder.
+  cargo build --locked -p helpdesk-store-mongo --example seed_crosscheck
   HELPDESK_SEED_CROSSCHECK_BIN="$CARGO_TARGET_DIR/debug/examples/seed_crosscheck" \
     scripts/mongo_crosscheck.py
 fi
