@@ -283,6 +283,13 @@ async fn upsert_message(tx: &mut Transaction<'static, Sqlite>, m: &Message) -> R
     Ok(())
 }
 
+/// One ticket of a tenant by id (`get_ticket`, and the stored row an update compares with).
+const SELECT_TICKET: &str = concat!(
+    "SELECT ",
+    ticket_columns!(),
+    " FROM tickets WHERE tenant_id = ? AND id = ?"
+);
+
 /// Open tickets per assignee; the `WHERE` terms repeat the partial index
 /// `tickets_open_by_assignee` (migration 3) exactly, so SQLite reads only that index.
 pub(crate) const OPEN_TICKET_COUNTS: &str = "SELECT assignee, count(*) FROM tickets \
@@ -386,19 +393,15 @@ impl TicketStore for SqliteStore {
         let t = &write.ticket;
         let expected = int(expected_version, "expected_version")?;
         let mut tx = self.write_tx().await?;
-        let stored = sqlx::query(concat!(
-            "SELECT ",
-            ticket_columns!(),
-            " FROM tickets WHERE tenant_id = ? AND id = ?"
-        ))
-        .bind(t.tenant_id.to_string())
-        .bind(t.id.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(ticket_from)
-        .transpose()?;
+        let stored = sqlx::query(SELECT_TICKET)
+            .bind(t.tenant_id.to_string())
+            .bind(t.id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(ticket_from)
+            .transpose()?;
         let stored = match stored {
             Some(s) if s.version == expected_version => s,
             found => {
@@ -443,19 +446,15 @@ impl TicketStore for SqliteStore {
     }
 
     async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            ticket_columns!(),
-            " FROM tickets WHERE tenant_id = ? AND id = ?"
-        ))
-        .bind(tenant.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(ticket_from)
-        .transpose()
+        sqlx::query(SELECT_TICKET)
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(ticket_from)
+            .transpose()
     }
 
     async fn get_ticket_by_number(&self, tenant: TenantId, number: u64) -> Result<Option<Ticket>> {
