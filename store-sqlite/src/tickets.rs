@@ -204,10 +204,7 @@ async fn touch_chat_session(
     )
     .await?;
     Err(if found {
-        Error::InvalidState(format!(
-            "chat session {} already has a ticket",
-            activity.session
-        ))
+        activity.already_linked()
     } else {
         Error::not_found("chat_session", activity.session)
     })

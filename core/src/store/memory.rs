@@ -260,10 +260,7 @@ fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
         .find(|c| c.tenant_id == write.ticket.tenant_id && c.id == a.session)
     {
         None => Err(Error::not_found("chat_session", a.session)),
-        Some(c) if a.links_ticket && c.ticket_id.is_some() => Err(Error::InvalidState(format!(
-            "chat session {} already has a ticket",
-            a.session
-        ))),
+        Some(c) if a.links_ticket && c.ticket_id.is_some() => Err(a.already_linked()),
         Some(_) => Ok(()),
     }
 }

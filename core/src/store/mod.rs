@@ -104,6 +104,17 @@ pub struct ChatActivity {
     pub links_ticket: bool,
 }
 
+impl ChatActivity {
+    /// The error every backend gives when a linking write finds the session already has a
+    /// ticket.
+    pub fn already_linked(&self) -> crate::Error {
+        crate::Error::InvalidState(format!(
+            "chat session {} already has a ticket",
+            self.session
+        ))
+    }
+}
+
 impl TicketWrite {
     /// Gives a new ticket its number everywhere a create write carries it: the ticket, the
     /// snapshot in its `Created` event and its outbox notifications. Backends that allocate

@@ -206,10 +206,7 @@ impl MongoStore {
         match self.find_one(CHAT_SESSIONS, filter).await? {
             None => Err(Error::not_found("chat_session", a.session)),
             Some(s) if a.links_ticket && !matches!(s.get("ticket_id"), None | Some(Bson::Null)) => {
-                Err(Error::InvalidState(format!(
-                    "chat session {} already has a ticket",
-                    a.session
-                )))
+                Err(a.already_linked())
             }
             Some(_) => Ok(()),
         }
