@@ -1,6 +1,7 @@
 //! A ticket as the column values of its `tickets` row: one mapping for the `INSERT` of a
 //! new ticket and for the `UPDATE` of a changed one, which sets only the columns whose
-//! value differs from the stored row.
+//! value differs from the ticket the change was planned on (the write's `previous`, or the
+//! stored row).
 //!
 //! Why only those: SQLite rewrites an index whenever one of its columns is in the `SET`
 //! list, whether or not the value changed, and the full-text trigger fires on any `SET` of

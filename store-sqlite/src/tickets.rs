@@ -382,35 +382,47 @@ impl TicketStore for SqliteStore {
         Ok(write)
     }
 
-    /// Reads the stored row inside the write transaction and sets only the columns that
-    /// changed (see `ticket_row`): the version check is on the row read under the write
-    /// lock, and the `UPDATE` repeats it.
+    /// Sets only the columns that differ from the ticket the change was planned on (see
+    /// `ticket_row`): the write's `previous` when it has one (no read; the service's writes
+    /// all do), else the stored row read inside the write transaction. The `UPDATE` checks
+    /// the expected version; when it matches no row, one `EXISTS` tells `Conflict` from
+    /// `NotFound`.
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
         let t = &write.ticket;
         let expected = int(expected_version, "expected_version")?;
+        write.check_previous(expected_version)?;
         let mut tx = self.write_tx().await?;
-        let stored = sqlx::query(SELECT_TICKET)
-            .bind(t.tenant_id.to_string())
-            .bind(t.id.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?
-            .as_ref()
-            .map(ticket_from)
-            .transpose()?;
-        let stored = match stored {
-            Some(s) if s.version == expected_version => s,
-            found => {
-                return Err(conflict_or_missing(
-                    found.is_some(),
-                    "ticket",
-                    t.id.to_string(),
-                    expected_version,
-                ));
+        // The columns to set are those that differ from the ticket the change was planned
+        // on: the writer's `previous` (no read), or else the stored row, read and
+        // version-checked inside this transaction. The UPDATE checks the version either way.
+        let read;
+        let base = match &write.previous {
+            Some(previous) => previous,
+            None => {
+                read = sqlx::query(SELECT_TICKET)
+                    .bind(t.tenant_id.to_string())
+                    .bind(t.id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .as_ref()
+                    .map(ticket_from)
+                    .transpose()?;
+                match &read {
+                    Some(s) if s.version == expected_version => s,
+                    found => {
+                        return Err(conflict_or_missing(
+                            found.is_some(),
+                            "ticket",
+                            t.id.to_string(),
+                            expected_version,
+                        ));
+                    }
+                }
             }
         };
-        if let Some(mut update) = update_changed_columns(&stored, t, expected)? {
+        if let Some(mut update) = update_changed_columns(base, t, expected)? {
             let done = update
                 .build()
                 .execute(&mut *tx)
@@ -429,14 +441,29 @@ impl TicketStore for SqliteStore {
                     _ => db(e),
                 })?;
             if done.rows_affected() != 1 {
-                // Unreachable under BEGIN IMMEDIATE; kept as the same answer as above.
+                // Not the tenant's ticket at the expected version (after a read above this
+                // cannot happen under BEGIN IMMEDIATE).
+                let found = exists(
+                    &mut tx,
+                    "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND id = ?)",
+                    t.tenant_id.to_string(),
+                    t.id.to_string(),
+                )
+                .await?;
                 return Err(conflict_or_missing(
-                    true,
+                    found,
                     "ticket",
                     t.id.to_string(),
                     expected_version,
                 ));
             }
+        } else if write.previous.is_some() {
+            // Nothing differs, not even the version: nothing says the stored row is still
+            // at the expected version, so this write cannot be checked.
+            return Err(Error::validation(
+                "ticket.version",
+                format!("must be the expected version {expected_version} + 1"),
+            ));
         }
         append(&mut tx, write).await?;
         commit(tx).await

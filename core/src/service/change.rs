@@ -14,6 +14,8 @@ use crate::{ChatSessionId, EventId, MessageId, OutboxId, UserId};
 /// events.
 pub(crate) struct Change {
     ticket: Ticket,
+    /// The ticket an update is planned on (`None` for a new ticket).
+    previous: Option<Ticket>,
     version: u64,
     at: Timestamp,
     actor: Option<UserId>,
@@ -24,10 +26,12 @@ pub(crate) struct Change {
 }
 
 impl Change {
-    /// A change of an existing ticket (version + 1).
+    /// A change of an existing ticket (version + 1), planned on `ticket` as stored (the
+    /// write's `previous`, so the store need not read it again).
     pub(crate) fn of(ticket: &Ticket, at: Timestamp, actor: Option<UserId>) -> Self {
         Self {
             ticket: ticket.clone(),
+            previous: Some(ticket.clone()),
             version: ticket.version + 1,
             at,
             actor,
@@ -43,6 +47,7 @@ impl Change {
         let at = initial.created_at;
         let mut change = Self {
             ticket: initial.clone(),
+            previous: None,
             version: 1,
             at,
             actor,
@@ -177,6 +182,7 @@ impl Change {
     pub(crate) fn finish(self) -> TicketWrite {
         TicketWrite {
             ticket: self.ticket,
+            previous: self.previous,
             events: self.events,
             messages: self.messages,
             outbox: self.outbox,

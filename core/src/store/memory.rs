@@ -368,6 +368,16 @@ impl TicketStore for MemoryStore {
                 expected: expected_version,
             });
         }
+        write.check_previous(expected_version)?;
+        if write.previous.as_ref().is_some_and(|p| p != stored) {
+            // Another backend would write only what differs from `previous` and lose the
+            // rest: the reference store refuses, so a writer that breaks the contract fails
+            // its tests here.
+            return Err(Error::validation(
+                "previous",
+                "is not the ticket stored at the expected version",
+            ));
+        }
         check_chat_activity(&d, write)?;
         apply_write(&mut d, write);
         Ok(())

@@ -70,6 +70,15 @@ impl Capabilities {
 pub struct TicketWrite {
     /// The ticket's new state (`version` = 1 on create, expected + 1 on update).
     pub ticket: Ticket,
+    /// On an update, the ticket this change was planned on, as stored at the expected
+    /// version, when the writer has it (the service always does). A backend may then write
+    /// only what differs from it without reading the stored row first; the expected
+    /// version still decides, so a stale `previous` is a `Conflict` like any stale write.
+    /// It must be the stored ticket at that version: the in-memory reference store rejects
+    /// a write whose `previous` differs from what it holds (a `Validation` error on
+    /// `previous`), so the conformance suite catches a writer that breaks this.
+    /// `None`: the backend compares with the stored row itself. Ignored on create.
+    pub previous: Option<Ticket>,
     /// Events of this change, in order; each has `version == ticket.version`.
     pub events: Vec<Event>,
     /// Messages to insert, or to replace by id (draft decisions).
@@ -116,6 +125,31 @@ impl ChatActivity {
 }
 
 impl TicketWrite {
+    /// Checks that `previous`, when present, is the same ticket as `ticket`, of the same
+    /// tenant, at `expected_version`: the part of the `previous` contract a backend can
+    /// check without reading the stored row.
+    pub fn check_previous(&self, expected_version: u64) -> crate::Result<()> {
+        let Some(previous) = &self.previous else {
+            return Ok(());
+        };
+        if previous.id != self.ticket.id || previous.tenant_id != self.ticket.tenant_id {
+            return Err(crate::Error::validation(
+                "previous",
+                "must be the same ticket of the same tenant as the write",
+            ));
+        }
+        if previous.version != expected_version {
+            return Err(crate::Error::validation(
+                "previous",
+                format!(
+                    "has version {} but the write expects version {expected_version}",
+                    previous.version
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Gives a new ticket its number everywhere a create write carries it: the ticket, the
     /// snapshot in its `Created` event and its outbox notifications. Backends that allocate
     /// the number inside the create transaction

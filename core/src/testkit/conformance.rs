@@ -11,6 +11,7 @@
 //! `tokio` with the `macros` and `rt-multi-thread` features as a dev-dependency.
 
 mod chat_activity;
+mod previous;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,10 @@ use std::time::Duration;
 pub use chat_activity::{
     chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
     chat_activity_touches_the_session,
+};
+pub use previous::{
+    update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
+    updates_planned_on_the_last_write_store_every_change,
 };
 
 use crate::analytics::Analytics;
@@ -49,6 +54,9 @@ macro_rules! store_conformance_tests {
             duplicate_ticket_number_writes_nothing,
             stale_update_conflicts_and_writes_nothing,
             update_in_another_tenant_is_not_found,
+            updates_planned_on_the_last_write_store_every_change,
+            update_without_previous_checks_the_stored_ticket,
+            update_with_a_mismatched_previous_is_refused,
             update_replaces_messages_by_id,
             list_filters,
             list_text_filter_is_plain_text,
@@ -602,6 +610,9 @@ pub async fn update_in_another_tenant_is_not_found(store: S) {
         None,
     );
     hijack.ticket.tenant_id = b.id;
+    if let Some(previous) = &mut hijack.previous {
+        previous.tenant_id = b.id;
+    }
     for e in &mut hijack.events {
         e.tenant_id = b.id;
     }
@@ -617,6 +628,9 @@ pub async fn update_in_another_tenant_is_not_found(store: S) {
     let missing = change(&w.ticket, vec![], at(1), None);
     let mut ghost = missing.clone();
     ghost.ticket.id = TicketId::new();
+    if let Some(previous) = &mut ghost.previous {
+        previous.id = ghost.ticket.id;
+    }
     assert!(matches!(
         store.update_ticket(1, &ghost).await,
         Err(Error::NotFound { .. })

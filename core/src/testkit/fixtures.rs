@@ -117,6 +117,7 @@ pub fn new_ticket(
     );
     TicketWrite {
         ticket,
+        previous: None,
         events: vec![created],
         messages: vec![message],
         outbox: vec![outbox],
@@ -151,7 +152,7 @@ pub fn outbox_entry(
 }
 
 /// The next change of `ticket`: applies `kinds` as events of version `ticket.version + 1`
-/// and returns the write (no messages, no outbox).
+/// and returns the write (no messages, no outbox), planned on `ticket` (its `previous`).
 pub fn change(
     ticket: &Ticket,
     kinds: Vec<EventKind>,
@@ -175,8 +176,11 @@ pub fn change(
     for e in &events {
         next.apply(e);
     }
+    // A write bumps the version even when it carries no event (a message-only change).
+    next.version = version;
     TicketWrite {
         ticket: next,
+        previous: Some(ticket.clone()),
         events,
         messages: Vec::new(),
         outbox: Vec::new(),

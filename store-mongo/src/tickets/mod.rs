@@ -58,7 +58,10 @@ impl TicketStore for MongoStore {
         self.commit_create(write).await
     }
 
+    /// Replaces the ticket document whatever `previous` holds (checked for its id, tenant
+    /// and version only): a document write costs the same for one field or all of them.
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
+        write.check_previous(expected_version)?;
         self.commit_update(expected_version, write).await
     }
 
