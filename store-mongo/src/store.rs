@@ -2,11 +2,11 @@
 
 use bson::Document;
 use futures_util::TryStreamExt;
-use helpdesk_core::domain::{Tenant, User};
+use helpdesk_core::domain::{Message, Tenant, User};
 use helpdesk_core::store::{
     Capabilities, Store, TenantStore, TicketStore, UserStore, with_open_loads,
 };
-use helpdesk_core::{Error, Result, TenantId, UserId};
+use helpdesk_core::{Error, Result, TenantId, TicketId, UserId};
 use mongodb::{Client, Collection, Database};
 
 use crate::error::{BACKEND, driver};
@@ -150,6 +150,15 @@ impl Store for MongoStore {
         let (user, tenant) =
             tokio::try_join!(self.get_user(tenant, user), self.get_tenant(tenant))?;
         Ok(user.zip(tenant).map(|(u, t)| (t, u)))
+    }
+
+    /// Filtered by the server: drafts and notes are not sent to be dropped.
+    async fn list_customer_visible_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+    ) -> Result<Vec<Message>> {
+        self.thread(tenant, ticket, true).await
     }
 
     /// The staff and the open-ticket counts are read concurrently (two queries in flight

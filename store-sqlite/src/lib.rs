@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use helpdesk_core::Store;
-use helpdesk_core::domain::{Tenant, User};
+use helpdesk_core::domain::{Message, Tenant, User};
 use helpdesk_core::store::Capabilities;
-use helpdesk_core::{Error, Result, TenantId, UserId};
+use helpdesk_core::{Error, Result, TenantId, TicketId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use connect::Durability;
@@ -95,6 +95,15 @@ impl Store for SqliteStore {
     /// active staff with a correlated count over the `tickets_open_by_assignee` index.
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         people::routing_staff(&self.pool, tenant).await
+    }
+
+    /// One statement, filtered on the message kind.
+    async fn list_customer_visible_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+    ) -> Result<Vec<Message>> {
+        tickets::thread(&self.pool, tenant, ticket, true).await
     }
 
     /// One statement: the user joined with its tenant.

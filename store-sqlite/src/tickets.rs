@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use helpdesk_core::analytics::Analytics;
-use helpdesk_core::domain::{Csat, Event, Message, SlaState, Ticket};
+use helpdesk_core::domain::{Csat, Event, Message, MessageKind, SlaState, Ticket};
 use helpdesk_core::store::{ChatActivity, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
 use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use crate::codec::{Columns, enum_str, int, json, ms, to_id};
 use crate::error::{db, insert_err};
@@ -125,6 +125,44 @@ fn check_write(write: &TicketWrite) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A ticket's messages in creation order; with `customer_visible`, only the kinds customers
+/// see (filtered in the query, so drafts and notes are neither decoded nor sent).
+pub(crate) async fn thread(
+    pool: &SqlitePool,
+    tenant: TenantId,
+    ticket: TicketId,
+    customer_visible: bool,
+) -> Result<Vec<Message>> {
+    const ALL: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE ticket_id = ? AND tenant_id = ? ORDER BY created_at, id"
+    );
+    const VISIBLE: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE ticket_id = ? AND tenant_id = ? AND kind IN (?, ?) \
+         ORDER BY created_at, id"
+    );
+    // One placeholder per customer-visible kind in `VISIBLE`.
+    const _: () = assert!(MessageKind::CUSTOMER_VISIBLE.len() == 2);
+    let mut query = sqlx::query(if customer_visible { VISIBLE } else { ALL })
+        .bind(ticket.to_string())
+        .bind(tenant.to_string());
+    if customer_visible {
+        for kind in MessageKind::CUSTOMER_VISIBLE {
+            query = query.bind(enum_str(&kind, "kind")?);
+        }
+    }
+    query
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(message_from)
+        .collect()
 }
 
 /// Runs an `EXISTS` query with two text parameters inside `tx`.
@@ -583,20 +621,7 @@ impl TicketStore for SqliteStore {
     }
 
     async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            message_columns!(),
-            " FROM messages WHERE ticket_id = ? AND tenant_id = ? \
-             ORDER BY created_at, id"
-        ))
-        .bind(ticket.to_string())
-        .bind(tenant.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(message_from)
-        .collect()
+        thread(&self.pool, tenant, ticket, false).await
     }
 
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {

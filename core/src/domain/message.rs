@@ -37,6 +37,9 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
+    /// The kinds customers can ever see, for backends that filter on them.
+    pub const CUSTOMER_VISIBLE: [MessageKind; 2] = [Self::Reply, Self::Chat];
+
     /// Whether customers can ever see a message of this kind.
     pub const fn customer_visible(&self) -> bool {
         matches!(self, Self::Reply | Self::Chat)

@@ -199,13 +199,10 @@ impl Helpdesk {
 
     /// The public thread of a ticket (replies and chat turns, oldest first).
     pub(crate) async fn public_thread(&self, ticket: &Ticket) -> Result<Vec<Message>> {
-        let mut messages = self
-            .inner
+        self.inner
             .store
-            .list_messages(ticket.tenant_id, ticket.id)
-            .await?;
-        messages.retain(|m| m.kind.customer_visible());
-        Ok(messages)
+            .list_customer_visible_messages(ticket.tenant_id, ticket.id)
+            .await
     }
 
     /// Suggests a reply for an agent. The draft is stored on the ticket as a

@@ -326,12 +326,19 @@ impl Helpdesk {
     pub async fn get_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
         self.check(actor, Action::ViewTicket).await?;
         let ticket = self.visible_ticket(actor, id).await?;
-        let mut messages = self.inner.store.list_messages(actor.tenant_id, id).await?;
-        let events = if actor.is_staff() {
-            self.inner.store.list_events(actor.tenant_id, id).await?
+        let store = &self.inner.store;
+        let (messages, events) = if actor.is_staff() {
+            (
+                store.list_messages(actor.tenant_id, id).await?,
+                store.list_events(actor.tenant_id, id).await?,
+            )
         } else {
-            messages.retain(|m| m.kind.customer_visible());
-            Vec::new()
+            (
+                store
+                    .list_customer_visible_messages(actor.tenant_id, id)
+                    .await?,
+                Vec::new(),
+            )
         };
         Ok(TicketView {
             ticket,

@@ -386,6 +386,23 @@ pub trait Store:
         Ok(self.get_tenant(tenant).await?.map(|t| (t, user)))
     }
 
+    /// A ticket's messages of the kinds customers can see
+    /// ([`MessageKind::CUSTOMER_VISIBLE`](crate::domain::MessageKind::CUSTOMER_VISIBLE)),
+    /// in creation order: the customer's view of a thread, and the history the chatbot
+    /// and the reply drafts read, which need neither internal notes nor earlier drafts.
+    ///
+    /// The provided version filters [`TicketStore::list_messages`]; a backend can filter
+    /// in the query, so a thread with many drafts or notes is not read to be dropped.
+    async fn list_customer_visible_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+    ) -> Result<Vec<Message>> {
+        let mut messages = self.list_messages(tenant, ticket).await?;
+        messages.retain(|m| m.kind.customer_visible());
+        Ok(messages)
+    }
+
     /// What routing reads on every intake: the tenant's active agents, then its active
     /// admins (each role oldest first), each with the number of open tickets (not Resolved
     /// or Closed) assigned to it.

@@ -12,6 +12,7 @@
 
 mod chat_activity;
 mod previous;
+mod visible_messages;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub use previous::{
     update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
     updates_planned_on_the_last_write_store_every_change,
 };
+pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
 
 use crate::analytics::Analytics;
 use crate::domain::AuthorKind;
@@ -58,6 +60,7 @@ macro_rules! store_conformance_tests {
             update_without_previous_checks_the_stored_ticket,
             update_with_a_mismatched_previous_is_refused,
             update_replaces_messages_by_id,
+            customer_visible_messages_are_replies_and_chat_turns,
             list_filters,
             list_text_filter_is_plain_text,
             list_orders_and_pages,

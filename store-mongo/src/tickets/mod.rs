@@ -7,13 +7,13 @@ mod listing;
 use async_trait::async_trait;
 use bson::{Bson, doc};
 use helpdesk_core::analytics::Analytics;
-use helpdesk_core::domain::{Event, Message, Ticket};
+use helpdesk_core::domain::{Event, Message, MessageKind, Ticket};
 use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
 use helpdesk_core::{MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use mongodb::options::ReturnDocument;
 
-use crate::codec::{Reader, at_most, int};
+use crate::codec::{Reader, at_most, int, to_bson};
 use crate::error::{driver, is_duplicate_key, unexpected};
 use crate::mapping::{event_from, message_from, ticket_from};
 use crate::schema::{COUNTERS, EVENTS, MESSAGES, TICKETS};
@@ -139,15 +139,7 @@ impl TicketStore for MongoStore {
     }
 
     async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
-        if self.settled_version(tenant, ticket).await?.is_none() {
-            return Ok(Vec::new());
-        }
-        let filter = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
-        self.find_all(MESSAGES, filter, doc! { "created_at": 1, "_id": 1 }, 0)
-            .await?
-            .iter()
-            .map(message_from)
-            .collect()
+        self.thread(tenant, ticket, false).await
     }
 
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
@@ -177,6 +169,32 @@ impl TicketStore for MongoStore {
 impl MongoStore {
     /// The ticket's version after applying its pending commit, if it has one; `None` when
     /// the ticket does not exist in the tenant.
+    /// A ticket's messages in creation order; with `customer_visible`, only the kinds
+    /// customers see (filtered by the server).
+    pub(crate) async fn thread(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        customer_visible: bool,
+    ) -> Result<Vec<Message>> {
+        if self.settled_version(tenant, ticket).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut filter = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
+        if customer_visible {
+            let kinds = MessageKind::CUSTOMER_VISIBLE
+                .iter()
+                .map(|k| to_bson(k, "message kind"))
+                .collect::<Result<Vec<_>>>()?;
+            filter.insert("kind", doc! { "$in": kinds });
+        }
+        self.find_all(MESSAGES, filter, doc! { "created_at": 1, "_id": 1 }, 0)
+            .await?
+            .iter()
+            .map(message_from)
+            .collect()
+    }
+
     async fn settled_version(&self, tenant: TenantId, ticket: TicketId) -> Result<Option<u64>> {
         let found = self
             .coll(TICKETS)
