@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use helpdesk_core::Store;
-use helpdesk_core::domain::{Message, Tenant, User};
+use helpdesk_core::domain::{ChatSession, Message, Tenant, Ticket, User};
 use helpdesk_core::store::Capabilities;
-use helpdesk_core::{Error, Result, TenantId, TicketId, UserId};
+use helpdesk_core::{ChatSessionId, Error, Result, TenantId, TicketId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use connect::Durability;
@@ -95,6 +95,15 @@ impl Store for SqliteStore {
     /// active staff with a correlated count over the `tickets_open_by_assignee` index.
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         people::routing_staff(&self.pool, tenant).await
+    }
+
+    /// One statement: the session left-joined with its ticket.
+    async fn chat_session_with_ticket(
+        &self,
+        tenant: TenantId,
+        id: ChatSessionId,
+    ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
+        chat::chat_session_with_ticket(&self.pool, tenant, id).await
     }
 
     /// One statement, filtered on the message kind.

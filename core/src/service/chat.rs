@@ -55,6 +55,14 @@ They will reply here as soon as possible.";
 
 /// Whether a customer message asks for a person (checked before any model call, so the
 /// request is honoured even when the model is down or disagrees).
+/// `session` if the actor may see it: customers only their own (others are not found).
+fn visible_to(actor: &Actor, session: ChatSession) -> Result<ChatSession> {
+    if !actor.is_staff() && session.customer != actor.user_id {
+        return Err(Error::not_found("chat_session", session.id));
+    }
+    Ok(session)
+}
+
 pub(crate) fn asks_for_human(text: &str) -> bool {
     const PHRASES: &[&str] = &[
         "human",
@@ -171,7 +179,14 @@ impl Helpdesk {
     ) -> Result<ChatTurnOutcome> {
         let (tenant, user) = self.check(actor, Action::Chat).await?;
         let text = validate::body("text", text, true)?;
-        let session = self.visible_session(actor, id).await?;
+        // The session and its ticket in one read; the turn plans on that ticket.
+        let (session, stored_ticket) = self
+            .inner
+            .store
+            .chat_session_with_ticket(actor.tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("chat_session", id))?;
+        let session = visible_to(actor, session)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState(
                 "this chat session is closed; start a new one".into(),
@@ -192,7 +207,7 @@ impl Helpdesk {
             Some(_) => {
                 let human = session.state == ChatState::Human;
                 let (message, ticket) = self
-                    .add_customer_turn(&tenant, &user, &session, &text, human)
+                    .add_customer_turn(&tenant, &user, &session, stored_ticket, &text, human)
                     .await?;
                 let mut session = session;
                 session.touch(message.created_at, None);
@@ -264,7 +279,14 @@ impl Helpdesk {
     ) -> Result<Message> {
         let (tenant, user) = self.check(actor, Action::WorkChat).await?;
         let text = validate::body("text", text, true)?;
-        let session = self.visible_session(actor, id).await?;
+        // The session and its ticket in one read; the turn plans on that ticket.
+        let (session, stored_ticket) = self
+            .inner
+            .store
+            .chat_session_with_ticket(actor.tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("chat_session", id))?;
+        let session = visible_to(actor, session)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState("this chat session is closed".into()));
         }
@@ -273,7 +295,7 @@ impl Helpdesk {
         })?;
         let now = self.now();
         let mut stored = None;
-        self.mutate_ticket(tenant.id, ticket_id, |current| {
+        self.mutate_ticket_from(tenant.id, ticket_id, stored_ticket, |current| {
             if current.status == TicketStatus::Closed {
                 return Err(Error::InvalidState("the chat ticket is closed".into()));
             }
@@ -298,7 +320,9 @@ impl Helpdesk {
             Ok(change.finish())
         })
         .await?;
-        self.mutate_session(&tenant, id, |s| {
+        // The session as read above (the ticket write does not change it); a change
+        // meanwhile is a conflict and a retry.
+        self.mutate_session_from(&tenant, id, Some(session), |s| {
             if s.state == ChatState::Closed {
                 return Err(Error::InvalidState("this chat session is closed".into()));
             }
@@ -442,10 +466,7 @@ impl Helpdesk {
             .get_chat_session(actor.tenant_id, id)
             .await?
             .ok_or_else(|| Error::not_found("chat_session", id))?;
-        if !actor.is_staff() && session.customer != actor.user_id {
-            return Err(Error::not_found("chat_session", id));
-        }
-        Ok(session)
+        visible_to(actor, session)
     }
 
     /// Read-modify-write of a session with optimistic concurrency, retried on conflicts.
@@ -553,13 +574,15 @@ impl Helpdesk {
 
     /// Stores a later customer chat turn and marks the session active in the same write: a
     /// Pending ticket goes back to Open, a Resolved one is reopened; while a human handles
-    /// the session the assignee is notified. Returns the stored message and the ticket as
-    /// this write left it.
+    /// the session the assignee is notified. Plans on `known`, the session's ticket as just
+    /// read (a stale copy is a conflict and a retry on a fresh read). Returns the stored
+    /// message and the ticket as this write left it.
     async fn add_customer_turn(
         &self,
         tenant: &Tenant,
         user: &User,
         session: &ChatSession,
+        known: Option<Ticket>,
         text: &str,
         human: bool,
     ) -> Result<(Message, Ticket)> {
@@ -569,7 +592,7 @@ impl Helpdesk {
         let now = self.now();
         let mut stored = None;
         let write = self
-            .mutate_ticket(tenant.id, ticket_id, |current| {
+            .mutate_ticket_from(tenant.id, ticket_id, known, |current| {
                 if current.status == TicketStatus::Closed || current.merged_into.is_some() {
                     return Err(Error::InvalidState(
                         "the chat ticket is closed; start a new chat".into(),

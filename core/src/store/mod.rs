@@ -386,6 +386,27 @@ pub trait Store:
         Ok(self.get_tenant(tenant).await?.map(|t| (t, user)))
     }
 
+    /// A chat session together with its ticket (`None` before the first customer turn
+    /// opens it): what every chat turn reads first. `None` when the session is not the
+    /// tenant's.
+    ///
+    /// The provided version makes two calls ([`ChatStore::get_chat_session`], then
+    /// [`TicketStore::get_ticket`]); a backend can answer it in one.
+    async fn chat_session_with_ticket(
+        &self,
+        tenant: TenantId,
+        id: ChatSessionId,
+    ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
+        let Some(session) = self.get_chat_session(tenant, id).await? else {
+            return Ok(None);
+        };
+        let ticket = match session.ticket_id {
+            Some(ticket) => self.get_ticket(tenant, ticket).await?,
+            None => None,
+        };
+        Ok(Some((session, ticket)))
+    }
+
     /// A ticket's messages of the kinds customers can see
     /// ([`MessageKind::CUSTOMER_VISIBLE`](crate::domain::MessageKind::CUSTOMER_VISIBLE)),
     /// in creation order: the customer's view of a thread, and the history the chatbot

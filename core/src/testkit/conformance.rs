@@ -19,7 +19,7 @@ use std::time::Duration;
 
 pub use chat_activity::{
     chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
-    chat_activity_touches_the_session,
+    chat_activity_touches_the_session, chat_session_reads_with_its_ticket,
 };
 pub use previous::{
     update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
@@ -77,6 +77,7 @@ macro_rules! store_conformance_tests {
             chat_activity_touches_the_session,
             chat_activity_of_another_tenant_writes_nothing,
             chat_activity_links_a_session_once,
+            chat_session_reads_with_its_ticket,
             outbox_due_and_marking,
             leases_exclusive_and_expiring,
             concurrent_writers_lose_no_update,

@@ -164,3 +164,41 @@ pub async fn chat_activity_links_a_session_once(store: S) {
     assert_eq!(stored.last_activity_at, at(5));
     assert_eq!(stored.version, 2);
 }
+
+/// A session reads with its ticket once a write links them, without one before; through
+/// another tenant it is not found.
+pub async fn chat_session_reads_with_its_ticket(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let (b, _, _) = seed_tenant(&store, "beta").await;
+    let chat = bot_session(a.id, customer.id);
+    store.create_chat_session(&chat).await.unwrap();
+    assert_eq!(
+        store.chat_session_with_ticket(a.id, chat.id).await.unwrap(),
+        Some((chat.clone(), None))
+    );
+
+    let mut created = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
+    created.chat_activity = Some(ChatActivity {
+        session: chat.id,
+        at: at(5),
+        links_ticket: true,
+    });
+    store.create_ticket(&created).await.unwrap();
+    let mut linked = chat.clone();
+    linked.touch(at(5), Some(created.ticket.id));
+    assert_eq!(
+        store.chat_session_with_ticket(a.id, chat.id).await.unwrap(),
+        Some((linked, Some(created.ticket.clone())))
+    );
+    assert_eq!(
+        store.chat_session_with_ticket(b.id, chat.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .chat_session_with_ticket(a.id, ChatSessionId::new())
+            .await
+            .unwrap(),
+        None
+    );
+}
