@@ -585,3 +585,50 @@ async fn injection_attempts_in_chat_change_nothing() {
     .await;
     assert!(matches!(out.reply, ChatReply::Answered(_)));
 }
+
+/// The session is read while the actor is checked, but the check decides: a role that may
+/// not chat, or a deactivated customer, gets that error and learns nothing about the
+/// session (not even whether it exists), and an invalid text is refused after the check.
+#[tokio::test]
+async fn the_actor_check_decides_before_the_session_read() {
+    let (ai, _) = chat_world(Wiring::FULL, vec![]).await;
+    let w = &ai.w;
+    let s = w.hd.start_chat(&w.customer).await.unwrap();
+    for id in [s.id, helpdesk_core::ChatSessionId::new()] {
+        assert!(matches!(
+            w.hd.chat_message(&w.agent, id, QUESTION).await,
+            Err(Error::Forbidden { .. })
+        ));
+        assert!(matches!(
+            w.hd.agent_chat_reply(&w.customer, id, "hello").await,
+            Err(Error::Forbidden { .. })
+        ));
+    }
+    assert!(matches!(
+        w.hd.chat_message(&w.customer2, s.id, QUESTION).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        w.hd.chat_message(&w.customer, s.id, "   ").await,
+        Err(Error::Validation { .. })
+    ));
+    w.hd.update_user(
+        &w.admin,
+        w.customer.user_id,
+        helpdesk_core::service::UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for id in [s.id, helpdesk_core::ChatSessionId::new()] {
+        assert!(matches!(
+            w.hd.chat_message(&w.customer, id, QUESTION).await,
+            Err(Error::Unauthenticated { .. })
+        ));
+    }
+    // Nothing was written by the refused turns.
+    let stored = w.hd.get_chat_session(&w.admin, s.id).await.unwrap();
+    assert_eq!(stored, s);
+}

@@ -177,15 +177,19 @@ impl Helpdesk {
         id: ChatSessionId,
         text: &str,
     ) -> Result<ChatTurnOutcome> {
-        let (tenant, user) = self.check(actor, Action::Chat).await?;
+        // The session and its ticket in one read, while the actor is checked; the turn
+        // plans on that ticket.
+        let (tenant, user, read) = self
+            .check_while(
+                actor,
+                Action::Chat,
+                self.inner
+                    .store
+                    .chat_session_with_ticket(actor.tenant_id, id),
+            )
+            .await?;
         let text = validate::body("text", text, true)?;
-        // The session and its ticket in one read; the turn plans on that ticket.
-        let (session, stored_ticket) = self
-            .inner
-            .store
-            .chat_session_with_ticket(actor.tenant_id, id)
-            .await?
-            .ok_or_else(|| Error::not_found("chat_session", id))?;
+        let (session, stored_ticket) = read.ok_or_else(|| Error::not_found("chat_session", id))?;
         let session = visible_to(actor, session)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState(
@@ -277,15 +281,19 @@ impl Helpdesk {
         id: ChatSessionId,
         text: &str,
     ) -> Result<Message> {
-        let (tenant, user) = self.check(actor, Action::WorkChat).await?;
+        // The session and its ticket in one read, while the actor is checked; the reply
+        // plans on them.
+        let (tenant, user, read) = self
+            .check_while(
+                actor,
+                Action::WorkChat,
+                self.inner
+                    .store
+                    .chat_session_with_ticket(actor.tenant_id, id),
+            )
+            .await?;
         let text = validate::body("text", text, true)?;
-        // The session and its ticket in one read; the turn plans on that ticket.
-        let (session, stored_ticket) = self
-            .inner
-            .store
-            .chat_session_with_ticket(actor.tenant_id, id)
-            .await?
-            .ok_or_else(|| Error::not_found("chat_session", id))?;
+        let (session, stored_ticket) = read.ok_or_else(|| Error::not_found("chat_session", id))?;
         let session = visible_to(actor, session)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState("this chat session is closed".into()));
@@ -644,17 +652,28 @@ impl Helpdesk {
             ));
         }
         let threshold = tenant.settings.grounding_threshold;
-        let chunks = match self
-            .kb_search(tenant, text, self.inner.config.kb_top_k)
-            .await
-        {
+        let model = self.inner.model.as_deref();
+        // The chat history (only a model reads it) loads while the knowledge base is
+        // searched.
+        let history = async {
+            match model {
+                Some(_) => self.public_thread(ticket).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (chunks, history) = futures_util::future::join(
+            self.kb_search(tenant, text, self.inner.config.kb_top_k),
+            history,
+        )
+        .await;
+        let chunks = match chunks {
             Ok(chunks) => chunks,
             Err(e) => {
                 tracing::warn!(error = %e, "knowledge-base search failed; handing off");
                 return BotDecision::Handoff("knowledge base unavailable".into());
             }
         };
-        let Some(model) = self.inner.model.as_deref() else {
+        let Some(model) = model else {
             return match chunks.first() {
                 Some(best) if best.score >= threshold => BotDecision::Answer {
                     body: format!("From our help center, \"{}\":\n\n{}", best.title, best.text),
@@ -668,8 +687,9 @@ impl Helpdesk {
                 None => BotDecision::Handoff("no knowledge-base answer".into()),
             };
         };
-        let history: Vec<Message> = match self.public_thread(ticket).await {
+        let history: Vec<Message> = match history {
             Ok(thread) => thread
+                .unwrap_or_default()
                 .into_iter()
                 .filter(|m| m.kind == MessageKind::Chat)
                 .collect(),

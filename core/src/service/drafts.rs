@@ -215,15 +215,27 @@ impl Helpdesk {
     /// the tenant (needs an embedder), or else the best knowledge-base passage, starting
     /// with a label that says so. Fails with `InvalidState` when nothing can be suggested.
     pub async fn suggest_reply(&self, actor: &Actor, id: TicketId) -> Result<Message> {
-        let (tenant, user) = self.check(actor, Action::UseCopilot).await?;
-        let ticket = self.visible_ticket(actor, id).await?;
+        // Independent reads go together: the ticket while the actor is checked, then the
+        // thread with the customer's earlier tickets (which only a model reads).
+        let (tenant, user, ticket) = self
+            .check_while(actor, Action::UseCopilot, self.visible_ticket(actor, id))
+            .await?;
         if ticket.merged_into.is_some() {
             return Err(Error::InvalidState(format!(
                 "ticket #{} was merged; draft on the surviving ticket",
                 ticket.number
             )));
         }
-        let thread = self.public_thread(&ticket).await?;
+        let model = self.suggestion_model(&tenant);
+        let earlier = async {
+            match model {
+                Some(_) => self.earlier_tickets(&ticket).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let (thread, earlier) =
+            futures_util::future::join(self.public_thread(&ticket), earlier).await;
+        let thread = thread?;
         let query = match thread
             .iter()
             .rev()
@@ -237,8 +249,8 @@ impl Helpdesk {
             .await?;
 
         let mut built = None;
-        if let Some(model) = self.suggestion_model(&tenant) {
-            let earlier = self.earlier_tickets(&ticket).await?;
+        if let Some(model) = model {
+            let earlier = earlier?;
             let request = prompts::draft_request(&DraftContext {
                 ticket: &ticket,
                 thread: &thread,
