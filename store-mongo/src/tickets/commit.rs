@@ -18,6 +18,7 @@
 
 use bson::{Bson, Document, doc};
 use futures_util::TryStreamExt;
+use futures_util::future::{BoxFuture, try_join_all};
 use helpdesk_core::store::TicketWrite;
 use helpdesk_core::{DuplicateKind, Error, Result};
 use uuid::Uuid;
@@ -241,43 +242,28 @@ impl MongoStore {
         Ok(())
     }
 
-    /// Copies a pending commit into its collections (idempotently) and clears it.
+    /// Copies a pending commit into its collections (idempotently) and clears it. The
+    /// copies (events, outbox entries, each message, the chat activity) are independent
+    /// and each is idempotent, so they are sent together: one round trip of latency for
+    /// all of them instead of one each. `pending` is cleared only when all succeeded.
     pub(crate) async fn apply_pending(&self, ticket_id: &str, pending: &Document) -> Result<()> {
         let p = Reader::new(pending, TICKETS);
         let commit = p.str("commit")?;
-        let version = p.u64("version")?;
+        let version = int(p.u64("version")?, "version")?;
+        let mut copies: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
         for (collection, field) in [(EVENTS, "events"), (OUTBOX, "outbox")] {
             let docs = documents(pending, field);
-            if docs.is_empty() {
-                continue;
-            }
-            match self.coll(collection).insert_many(docs).ordered(false).await {
-                Ok(_) => {}
-                Err(e) if only_duplicate_keys(&e) => {}
-                Err(e) => return Err(driver(e)),
+            if !docs.is_empty() {
+                copies.push(Box::pin(self.insert_copies(collection, docs)));
             }
         }
         for m in documents(pending, "messages") {
-            let filter = doc! {
-                "_id": m.get("_id").cloned().unwrap_or(Bson::Null),
-                "tenant_id": m.get("tenant_id").cloned().unwrap_or(Bson::Null),
-                "ticket_version": at_most(int(version, "version")?),
-            };
-            match self
-                .coll(MESSAGES)
-                .replace_one(filter, m)
-                .upsert(true)
-                .await
-            {
-                Ok(_) => {}
-                // A newer revision exists (or the id is taken): this revision is obsolete.
-                Err(e) if is_duplicate_key(&e) => {}
-                Err(e) => return Err(driver(e)),
-            }
+            copies.push(Box::pin(self.upsert_message(m, version)));
         }
         if let Some(Bson::Document(activity)) = pending.get("chat_activity") {
-            self.apply_chat_activity(commit, activity).await?;
+            copies.push(Box::pin(self.apply_chat_activity(commit, activity)));
         }
+        try_join_all(copies).await?;
         self.coll(TICKETS)
             .update_one(
                 doc! { "_id": ticket_id, "pending.commit": commit },
@@ -286,6 +272,36 @@ impl MongoStore {
             .await
             .map_err(driver)?;
         Ok(())
+    }
+
+    /// Inserts a commit's copies into `collection`, skipping those already there.
+    async fn insert_copies(&self, collection: &str, docs: Vec<Document>) -> Result<()> {
+        match self.coll(collection).insert_many(docs).ordered(false).await {
+            Ok(_) => Ok(()),
+            Err(e) if only_duplicate_keys(&e) => Ok(()),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    /// Writes one message revision of a commit at ticket `version`, unless a newer
+    /// revision is stored.
+    async fn upsert_message(&self, m: Document, version: i64) -> Result<()> {
+        let filter = doc! {
+            "_id": m.get("_id").cloned().unwrap_or(Bson::Null),
+            "tenant_id": m.get("tenant_id").cloned().unwrap_or(Bson::Null),
+            "ticket_version": at_most(version),
+        };
+        match self
+            .coll(MESSAGES)
+            .replace_one(filter, m)
+            .upsert(true)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A newer revision exists (or the id is taken): this revision is obsolete.
+            Err(e) if is_duplicate_key(&e) => Ok(()),
+            Err(e) => Err(driver(e)),
+        }
     }
 
     /// Applies every pending commit of tickets matching `scope` (a tenant, a ticket, or
