@@ -53,4 +53,9 @@ if [ -x scripts/mongo_crosscheck.py ]; then
     scripts/mongo_crosscheck.py
 fi
 
+step "paired benchmark script (a one-round smoke run on the debug binary)"
+cargo build --locked -p helpdesk-examples --bin helpdesk-bench
+bench="$CARGO_TARGET_DIR/debug/helpdesk-bench"
+scripts/bench-pairs.sh "$bench" "$bench" 1 --n 4 --warmup 1 | grep -q '^paired B/A: '
+
 step "all tests passed"
