@@ -177,20 +177,10 @@ impl Helpdesk {
         id: ChatSessionId,
         text: &str,
     ) -> Result<ChatTurnOutcome> {
-        // The session and its ticket in one read, while the actor is checked; the turn
-        // plans on that ticket.
-        let (tenant, user, read) = self
-            .check_while(
-                actor,
-                Action::Chat,
-                self.inner
-                    .store
-                    .chat_session_with_ticket(actor.tenant_id, id),
-            )
-            .await?;
+        // The turn plans on the session and ticket read with the check.
+        let (tenant, user, session, stored_ticket) =
+            self.checked_session(actor, Action::Chat, id).await?;
         let text = validate::body("text", text, true)?;
-        let (session, stored_ticket) = read.ok_or_else(|| Error::not_found("chat_session", id))?;
-        let session = visible_to(actor, session)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState(
                 "this chat session is closed; start a new one".into(),
@@ -281,20 +271,10 @@ impl Helpdesk {
         id: ChatSessionId,
         text: &str,
     ) -> Result<Message> {
-        // The session and its ticket in one read, while the actor is checked; the reply
-        // plans on them.
-        let (tenant, user, read) = self
-            .check_while(
-                actor,
-                Action::WorkChat,
-                self.inner
-                    .store
-                    .chat_session_with_ticket(actor.tenant_id, id),
-            )
-            .await?;
+        // The reply plans on the session and ticket read with the check.
+        let (tenant, user, session, stored_ticket) =
+            self.checked_session(actor, Action::WorkChat, id).await?;
         let text = validate::body("text", text, true)?;
-        let (session, stored_ticket) = read.ok_or_else(|| Error::not_found("chat_session", id))?;
-        let session = visible_to(actor, session)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState("this chat session is closed".into()));
         }
@@ -464,6 +444,23 @@ impl Helpdesk {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Checks the actor for `action` while reading the session with its ticket (one read;
+    /// the check's error wins), then keeps the session only if the actor may see it.
+    async fn checked_session(
+        &self,
+        actor: &Actor,
+        action: Action,
+        id: ChatSessionId,
+    ) -> Result<(Tenant, User, ChatSession, Option<Ticket>)> {
+        let read = self
+            .inner
+            .store
+            .chat_session_with_ticket(actor.tenant_id, id);
+        let (tenant, user, found) = self.check_while(actor, action, read).await?;
+        let (session, ticket) = found.ok_or_else(|| Error::not_found("chat_session", id))?;
+        Ok((tenant, user, visible_to(actor, session)?, ticket))
     }
 
     /// A session the actor may see: customers only their own (others are not found).

@@ -24,6 +24,25 @@ pub(super) fn bot_session(tenant: TenantId, customer: UserId) -> ChatSession {
     }
 }
 
+/// A create of ticket number `n` at minute `minutes` that opens `session`'s chat ticket
+/// (links it and marks it active).
+fn opening(session: &ChatSession, n: u64, minutes: i64) -> crate::store::TicketWrite {
+    let mut w = new_ticket(
+        session.tenant_id,
+        session.customer,
+        n,
+        "Chat: hi",
+        Priority::Low,
+        at(minutes),
+    );
+    w.chat_activity = Some(ChatActivity {
+        session: session.id,
+        at: at(minutes),
+        links_ticket: true,
+    });
+    w
+}
+
 /// A create that opens the session's ticket links it; a create and an update that carry a
 /// chat activity move the session's `last_activity_at` forward (never back) and bump its
 /// version once per write.
@@ -32,12 +51,7 @@ pub async fn chat_activity_touches_the_session(store: S) {
     let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
 
-    let mut created = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
-    created.chat_activity = Some(ChatActivity {
-        session: chat.id,
-        at: at(5),
-        links_ticket: true,
-    });
+    let created = opening(&chat, 1, 5);
     store.create_ticket(&created).await.unwrap();
     let mut expected = chat.clone();
     expected.touch(at(5), Some(created.ticket.id));
@@ -135,18 +149,9 @@ pub async fn chat_activity_links_a_session_once(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
     let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
-    let opening = |n: u64, minutes: i64| {
-        let mut w = new_ticket(a.id, customer.id, n, "Chat: hi", Priority::Low, at(minutes));
-        w.chat_activity = Some(ChatActivity {
-            session: chat.id,
-            at: at(minutes),
-            links_ticket: true,
-        });
-        w
-    };
-    let first = opening(1, 5);
+    let first = opening(&chat, 1, 5);
     store.create_ticket(&first).await.unwrap();
-    let second = opening(2, 6);
+    let second = opening(&chat, 2, 6);
     assert!(matches!(
         store.create_ticket(&second).await,
         Err(Error::InvalidState(_))
@@ -177,12 +182,7 @@ pub async fn chat_session_reads_with_its_ticket(store: S) {
         Some((chat.clone(), None))
     );
 
-    let mut created = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
-    created.chat_activity = Some(ChatActivity {
-        session: chat.id,
-        at: at(5),
-        links_ticket: true,
-    });
+    let created = opening(&chat, 1, 5);
     store.create_ticket(&created).await.unwrap();
     let mut linked = chat.clone();
     linked.touch(at(5), Some(created.ticket.id));
