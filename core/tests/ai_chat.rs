@@ -632,3 +632,40 @@ async fn the_actor_check_decides_before_the_session_read() {
     let stored = w.hd.get_chat_session(&w.admin, s.id).await.unwrap();
     assert_eq!(stored, s);
 }
+
+/// Asking for a human in a session the bot has answered hands off the ticket it already
+/// has: escalated, with the handoff notice after the turns, and the session returned is the
+/// stored one (the handoff planned on the session and ticket read with the check).
+#[tokio::test]
+async fn asking_for_a_human_after_an_answer_hands_off_the_same_ticket() {
+    let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
+    let w = &ai.w;
+    let s = w.hd.start_chat(&w.customer).await.unwrap();
+    ai.model.push(MockTurn::Json(chat_json(
+        "Click Forgot password.",
+        &[&chunk],
+        false,
+        false,
+    )));
+    let out = say(&ai, &s, QUESTION).await;
+    assert!(matches!(out.reply, ChatReply::Answered(_)));
+    let ticket = ticket_of(&out);
+
+    let session = w.hd.request_human(&w.customer, s.id).await.unwrap();
+    assert_eq!(session.state, ChatState::Human);
+    assert_eq!(session.ticket_id, Some(ticket));
+    assert_eq!(
+        w.hd.get_chat_session(&w.customer, s.id).await.unwrap(),
+        session
+    );
+    let view = w.hd.get_ticket(&w.agent, ticket).await.unwrap();
+    assert_eq!(view.ticket.status, TicketStatus::Escalated);
+    let bodies: Vec<&str> = view.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies.len(),
+        3,
+        "question, answer, handoff notice: {bodies:?}"
+    );
+    assert_eq!(bodies[0], QUESTION);
+    assert_eq!(bodies[1], "Click Forgot password.");
+}

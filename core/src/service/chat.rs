@@ -226,7 +226,7 @@ impl Helpdesk {
                 self.bot_answer(&tenant, &ticket, session, body, citations, resolved)
                     .await?
             }
-            BotDecision::Handoff(reason) => self.hand_off(&tenant, id, reason).await?,
+            BotDecision::Handoff(reason) => self.hand_off(&tenant, session, ticket, reason).await?,
         };
         Ok(ChatTurnOutcome {
             session,
@@ -238,25 +238,32 @@ impl Helpdesk {
     /// The customer asks for a human: the session is handed off at once (idempotent while
     /// a human already has it).
     pub async fn request_human(&self, actor: &Actor, id: ChatSessionId) -> Result<ChatSession> {
-        let (tenant, user) = self.check(actor, Action::Chat).await?;
-        let session = self.visible_session(actor, id).await?;
+        let (tenant, user, session, stored_ticket) =
+            self.checked_session(actor, Action::Chat, id).await?;
         match session.state {
             ChatState::Closed => Err(Error::InvalidState(
                 "this chat session is closed; start a new one".into(),
             )),
             ChatState::Human => Ok(session),
             _ => {
-                if session.ticket_id.is_none() {
-                    self.open_chat_ticket(
-                        &tenant,
-                        &user,
-                        session,
-                        "The customer asked for a human agent in the chat.",
-                        false,
-                    )
+                let (session, ticket) = match stored_ticket {
+                    Some(ticket) => (session, ticket),
+                    None => {
+                        let (session, ticket, _) = self
+                            .open_chat_ticket(
+                                &tenant,
+                                &user,
+                                session,
+                                "The customer asked for a human agent in the chat.",
+                                false,
+                            )
+                            .await?;
+                        (session, ticket)
+                    }
+                };
+                let (session, _) = self
+                    .hand_off(&tenant, session, ticket, ASKED_FOR_HUMAN.into())
                     .await?;
-                }
-                let (session, _) = self.hand_off(&tenant, id, ASKED_FOR_HUMAN.into()).await?;
                 Ok(session)
             }
         }
@@ -778,45 +785,48 @@ impl Helpdesk {
     /// by the router when unassigned, the assignee (or the tenant's admins) get a Handoff
     /// notification through the outbox, the customer sees a notice, and the session goes
     /// to state Human with the reason.
+    ///
+    /// Plans on `session` and `ticket`, the session's ticket, as the caller just read or
+    /// wrote them (a stale copy is a conflict and a retry on a fresh read).
     async fn hand_off(
         &self,
         tenant: &Tenant,
-        id: ChatSessionId,
+        session: ChatSession,
+        ticket: Ticket,
         reason: String,
     ) -> Result<(ChatSession, ChatReply)> {
-        let session = self
-            .inner
-            .store
-            .get_chat_session(tenant.id, id)
-            .await?
-            .ok_or_else(|| Error::not_found("chat_session", id))?;
-        let ticket_id = session
-            .ticket_id
-            .ok_or_else(|| Error::InvalidState("the session has no ticket yet".into()))?;
-        let ticket = self
-            .inner
-            .store
-            .get_ticket(tenant.id, ticket_id)
-            .await?
-            .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
-        let routed = if ticket.assignee.is_none() {
-            let candidates = self.routing_candidates(tenant).await?;
-            self.inner.router.route(&ticket, &candidates).await
-        } else {
-            None
+        let id = session.id;
+        if session.ticket_id != Some(ticket.id) {
+            return Err(Error::InvalidState(
+                "the handoff's ticket is not the session's".into(),
+            ));
+        }
+        // The routing candidates (only for an unassigned ticket) and the admins to notify
+        // when nobody is assigned are read together.
+        let routing = async {
+            match ticket.assignee {
+                None => self.routing_candidates(tenant).await.map(Some),
+                Some(_) => Ok(None),
+            }
         };
-        let admins: Vec<UserId> = self
-            .inner
-            .store
-            .list_users(tenant.id, Some(Role::Admin))
-            .await?
+        let (candidates, admins) = futures_util::future::join(
+            routing,
+            self.inner.store.list_users(tenant.id, Some(Role::Admin)),
+        )
+        .await;
+        let routed = match candidates? {
+            Some(candidates) => self.inner.router.route(&ticket, &candidates).await,
+            None => None,
+        };
+        let admins: Vec<UserId> = admins?
             .into_iter()
             .filter(|u| u.active)
             .map(|u| u.id)
             .collect();
         let now = self.now();
         let mut notice = None;
-        self.mutate_ticket(tenant.id, ticket_id, |current| {
+        let ticket_id = ticket.id;
+        self.mutate_ticket_from(tenant.id, ticket_id, Some(ticket), |current| {
             let mut change = Change::of(current, now, None);
             if can_transition(None, current.status, TicketStatus::Escalated) {
                 set_status(&mut change, tenant, TicketStatus::Escalated)?;
@@ -853,7 +863,7 @@ impl Helpdesk {
         })
         .await?;
         let session = self
-            .mutate_session(tenant, id, |s| {
+            .mutate_session_from(tenant, id, Some(session), |s| {
                 if s.state != ChatState::Closed {
                     s.state = ChatState::Human;
                 }
