@@ -5,7 +5,7 @@
 //! - `helpdesk` ([`cli`]) administers a data folder from the shell: init, seed-demo,
 //!   import-kb, reindex, open, list, sweep, analytics CSV.
 //! - `helpdesk-eval` (a binary only) evaluates the learned ticket classifier on public data.
-//! - [`bench`]: the benchmarks of `helpdesk-bench` (intake, queues, vector search,
+//! - [`bench`](mod@bench): the benchmarks of `helpdesk-bench` (intake, queues, vector search,
 //!   embeddings, AI turns); figures in BENCHMARKS.md.
 
 pub mod bench;

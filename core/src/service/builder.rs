@@ -105,7 +105,7 @@ impl HelpdeskBuilder {
         }
     }
 
-    /// Injects the clock (tests use [`ManualClock`](crate::testkit::ManualClock)).
+    /// Injects the clock (tests use `testkit::ManualClock`, with the `test-kit` feature).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self
