@@ -41,6 +41,12 @@ fn handoff_reason(out: &ChatTurnOutcome) -> String {
     }
 }
 
+/// Scripts the model's next chat answer: `body`, citing `chunk`, no handoff, not resolved.
+fn will_answer(ai: &AiWorld, body: &str, chunk: &str) {
+    ai.model
+        .push(MockTurn::Json(chat_json(body, &[chunk], false, false)));
+}
+
 fn ticket_of(out: &ChatTurnOutcome) -> TicketId {
     out.session.ticket_id.unwrap()
 }
@@ -57,12 +63,11 @@ async fn chat_world(wiring: Wiring, turns: Vec<MockTurn>) -> (AiWorld, String) {
 async fn a_chat_is_answered_from_the_kb_with_citations() {
     let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
     let w = &ai.w;
-    ai.model.push(MockTurn::Json(chat_json(
+    will_answer(
+        &ai,
         "Open the login page and click Forgot password.",
-        &[&chunk],
-        false,
-        false,
-    )));
+        &chunk,
+    );
     let s = w.hd.start_chat(&w.customer).await.unwrap();
     assert_eq!(s.ticket_id, None);
     let out = say(&ai, &s, QUESTION).await;
@@ -116,12 +121,7 @@ async fn a_chat_is_answered_from_the_kb_with_citations() {
     assert!(ids.contains(&serde_json::json!(chunk)));
 
     // A second turn carries the history, the bot's answer as a model turn.
-    ai.model.push(MockTurn::Json(chat_json(
-        "The link works for one hour.",
-        &[&chunk],
-        false,
-        false,
-    )));
+    will_answer(&ai, "The link works for one hour.", &chunk);
     say(&ai, &s, "How long does the reset link work?").await;
     let r = &ai.model.requests()[1];
     let roles: Vec<TurnRole> = r.turns.iter().map(|t| t.role).collect();
@@ -141,12 +141,7 @@ async fn chat_history_in_the_prompt_is_limited_to_the_last_turns() {
     let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
     let s = ai.w.hd.start_chat(&ai.w.customer).await.unwrap();
     for i in 0..7 {
-        ai.model.push(MockTurn::Json(chat_json(
-            &format!("answer {i}"),
-            &[&chunk],
-            false,
-            false,
-        )));
+        will_answer(&ai, &format!("answer {i}"), &chunk);
         say(&ai, &s, &format!("{QUESTION} (try {i})")).await;
     }
     let last = ai.model.requests().pop().unwrap();
@@ -307,12 +302,7 @@ async fn a_handoff_is_routed_notified_and_the_bot_stays_silent_until_handed_back
         w.hd.hand_back_to_bot(&w.agent2, s.id).await,
         Err(Error::InvalidState(_))
     ));
-    ai.model.push(MockTurn::Json(chat_json(
-        "Click Forgot password on the login page.",
-        &[&chunk],
-        false,
-        false,
-    )));
+    will_answer(&ai, "Click Forgot password on the login page.", &chunk);
     let out = say(&ai, &s, QUESTION).await;
     assert!(matches!(out.reply, ChatReply::Answered(_)));
 }
@@ -321,12 +311,7 @@ async fn a_handoff_is_routed_notified_and_the_bot_stays_silent_until_handed_back
 async fn inactivity_sweep_closes_at_31_minutes_not_29() {
     let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
     let w = &ai.w;
-    ai.model.push(MockTurn::Json(chat_json(
-        "Click Forgot password.",
-        &[&chunk],
-        false,
-        false,
-    )));
+    will_answer(&ai, "Click Forgot password.", &chunk);
     let bot = w.hd.start_chat(&w.customer).await.unwrap();
     let bot_ticket = ticket_of(&say(&ai, &bot, QUESTION).await);
     let human = w.hd.start_chat(&w.customer2).await.unwrap();
@@ -386,12 +371,7 @@ async fn each_turn_keeps_the_session_active() {
     for minute in [0, 20, 40] {
         w.clock
             .advance(Duration::from_secs(if minute == 0 { 0 } else { 20 * 60 }));
-        ai.model.push(MockTurn::Json(chat_json(
-            "Click Forgot password.",
-            &[&chunk],
-            false,
-            false,
-        )));
+        will_answer(&ai, "Click Forgot password.", &chunk);
         let out = say(&ai, &s, QUESTION).await;
         assert!(matches!(out.reply, ChatReply::Answered(_)));
         assert_eq!(out.session.last_activity_at, w.hd.now());
@@ -432,12 +412,7 @@ async fn each_autonomy_level_is_enforced_in_chat() {
     ] {
         let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
         ai.autonomy(level).await;
-        ai.model.push(MockTurn::Json(chat_json(
-            "Click Forgot password.",
-            &[&chunk],
-            false,
-            false,
-        )));
+        will_answer(&ai, "Click Forgot password.", &chunk);
         let s = ai.w.hd.start_chat(&ai.w.customer).await.unwrap();
         let out = say(&ai, &s, QUESTION).await;
         if level == AiAutonomy::AutoReply {
@@ -478,12 +453,7 @@ async fn a_confirmed_resolution_is_counted_as_resolved_by_the_bot() {
     let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
     let w = &ai.w;
     let s = w.hd.start_chat(&w.customer).await.unwrap();
-    ai.model.push(MockTurn::Json(chat_json(
-        "Click Forgot password.",
-        &[&chunk],
-        false,
-        false,
-    )));
+    will_answer(&ai, "Click Forgot password.", &chunk);
     say(&ai, &s, QUESTION).await;
     ai.model.push(MockTurn::Json(chat_json(
         "Great, glad the password reset worked!",
@@ -570,12 +540,11 @@ async fn injection_attempts_in_chat_change_nothing() {
     // A model answering the same attack within the rules is sent, grounded.
     let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
     ai.settings(|s| s.grounding_threshold = 0.1).await;
-    ai.model.push(MockTurn::Json(chat_json(
+    will_answer(
+        &ai,
         "I can only help with your account: use Forgot password on the login page.",
-        &[&chunk],
-        false,
-        false,
-    )));
+        &chunk,
+    );
     let s = ai.w.hd.start_chat(&ai.w.customer).await.unwrap();
     let out = say(
         &ai,
@@ -641,12 +610,7 @@ async fn asking_for_a_human_after_an_answer_hands_off_the_same_ticket() {
     let (ai, chunk) = chat_world(Wiring::FULL, vec![]).await;
     let w = &ai.w;
     let s = w.hd.start_chat(&w.customer).await.unwrap();
-    ai.model.push(MockTurn::Json(chat_json(
-        "Click Forgot password.",
-        &[&chunk],
-        false,
-        false,
-    )));
+    will_answer(&ai, "Click Forgot password.", &chunk);
     let out = say(&ai, &s, QUESTION).await;
     assert!(matches!(out.reply, ChatReply::Answered(_)));
     let ticket = ticket_of(&out);
