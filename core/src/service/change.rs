@@ -162,7 +162,6 @@ impl Change {
         });
     }
 
-    /// Whether anything was added.
     /// Marks the chat session active in the same write (a customer's chat turn); with
     /// `links_ticket` (the write that opens the chat's ticket) it also becomes the
     /// session's ticket.
@@ -174,6 +173,7 @@ impl Change {
         });
     }
 
+    /// Whether anything was added.
     pub(crate) fn is_empty(&self) -> bool {
         self.events.is_empty()
     }

@@ -53,8 +53,6 @@ pub(crate) const ASKED_FOR_HUMAN: &str = "customer asked for a human";
 const HANDOFF_NOTICE: &str = "I'm passing this conversation to a member of our support team. \
 They will reply here as soon as possible.";
 
-/// Whether a customer message asks for a person (checked before any model call, so the
-/// request is honoured even when the model is down or disagrees).
 /// `session` if the actor may see it: customers only their own (others are not found).
 fn visible_to(actor: &Actor, session: ChatSession) -> Result<ChatSession> {
     if !actor.is_staff() && session.customer != actor.user_id {
@@ -63,6 +61,8 @@ fn visible_to(actor: &Actor, session: ChatSession) -> Result<ChatSession> {
     Ok(session)
 }
 
+/// Whether a customer message asks for a person (checked before any model call, so the
+/// request is honoured even when the model is down or disagrees).
 pub(crate) fn asks_for_human(text: &str) -> bool {
     const PHRASES: &[&str] = &[
         "human",

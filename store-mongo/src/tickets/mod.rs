@@ -167,8 +167,6 @@ impl TicketStore for MongoStore {
 }
 
 impl MongoStore {
-    /// The ticket's version after applying its pending commit, if it has one; `None` when
-    /// the ticket does not exist in the tenant.
     /// A ticket's messages in creation order; with `customer_visible`, only the kinds
     /// customers see (filtered by the server).
     pub(crate) async fn thread(
@@ -195,6 +193,8 @@ impl MongoStore {
             .collect()
     }
 
+    /// The ticket's version after applying its pending commit, if it has one; `None` when
+    /// the ticket does not exist in the tenant.
     async fn settled_version(&self, tenant: TenantId, ticket: TicketId) -> Result<Option<u64>> {
         let found = self
             .coll(TICKETS)
