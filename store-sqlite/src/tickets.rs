@@ -495,13 +495,6 @@ impl TicketStore for SqliteStore {
                     expected_version,
                 ));
             }
-        } else if write.previous.is_some() {
-            // Nothing differs, not even the version: nothing says the stored row is still
-            // at the expected version, so this write cannot be checked.
-            return Err(Error::validation(
-                "ticket.version",
-                format!("must be the expected version {expected_version} + 1"),
-            ));
         }
         append(&mut tx, write).await?;
         commit(tx).await

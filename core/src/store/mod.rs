@@ -126,8 +126,8 @@ impl ChatActivity {
 
 impl TicketWrite {
     /// Checks that `previous`, when present, is the same ticket as `ticket`, of the same
-    /// tenant, at `expected_version`: the part of the `previous` contract a backend can
-    /// check without reading the stored row.
+    /// tenant, at `expected_version`, and that `ticket` is its next version: the part of the
+    /// `previous` contract a backend can check without reading the stored row.
     pub fn check_previous(&self, expected_version: u64) -> crate::Result<()> {
         let Some(previous) = &self.previous else {
             return Ok(());
@@ -145,6 +145,12 @@ impl TicketWrite {
                     "has version {} but the write expects version {expected_version}",
                     previous.version
                 ),
+            ));
+        }
+        if self.ticket.version != expected_version.saturating_add(1) {
+            return Err(crate::Error::validation(
+                "ticket.version",
+                format!("must be the expected version {expected_version} + 1"),
             ));
         }
         Ok(())

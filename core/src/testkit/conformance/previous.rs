@@ -91,7 +91,8 @@ pub async fn update_without_previous_checks_the_stored_ticket(store: S) {
 }
 
 /// A `previous` of another version than the expected one, or of another ticket, is a
-/// `Validation` error on `previous` and writes nothing. (A stale write planned on an older
+/// `Validation` error on `previous`, and a ticket planned on `previous` that does not take
+/// the next version one on `ticket.version`; none of them writes anything. (A stale write planned on an older
 /// ticket is an ordinary `Conflict`: `stale_update_conflicts_and_writes_nothing`.)
 pub async fn update_with_a_mismatched_previous_is_refused(store: S) {
     let (a, customer, agent) = seed_tenant(&store, "acme").await;
@@ -103,6 +104,13 @@ pub async fn update_with_a_mismatched_previous_is_refused(store: S) {
     match store.update_ticket(1, &wrong_version).await {
         Err(Error::Validation { field, .. }) => assert_eq!(field, "previous"),
         other => panic!("expected a Validation error on previous, got {other:?}"),
+    }
+
+    let mut unversioned = tagging(&w.ticket, "z", 1, agent.id);
+    unversioned.ticket.version = 1;
+    match store.update_ticket(1, &unversioned).await {
+        Err(Error::Validation { field, .. }) => assert_eq!(field, "ticket.version"),
+        other => panic!("expected a Validation error on ticket.version, got {other:?}"),
     }
 
     let mut other_ticket = tagging(&w.ticket, "y", 1, agent.id);
