@@ -91,6 +91,15 @@ pub enum Error {
     /// merged ticket, ...).
     #[error("{0}")]
     InvalidState(String),
+    /// The ticket is Closed, which is final: nothing more is added to its thread. A
+    /// customer's reply to a closed ticket opens a linked follow-up ticket instead
+    /// ([`Helpdesk::reply`](crate::Helpdesk::reply)); staff who want to write to the
+    /// customer again open a new ticket for them.
+    #[error("ticket #{number} is closed; open a follow-up ticket instead")]
+    TicketClosed {
+        /// The closed ticket's number.
+        number: u64,
+    },
     /// Optimistic concurrency: somebody else changed the entity first.
     #[error("{entity} {id} was changed concurrently (expected version {expected})")]
     Conflict {

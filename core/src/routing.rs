@@ -140,9 +140,10 @@ impl<R: Router> Router for SkillsMatch<R> {
     }
 }
 
-/// Tries routers in order; when none picks anybody, falls back to the least loaded active
-/// admin (ignoring capacity), so a ticket is never left unowned while the tenant has an
-/// admin.
+/// Tries routers in order over the agents only; when none picks anybody, falls back to the
+/// least loaded active admin (ignoring capacity), so a ticket is never left unowned while
+/// the tenant has an admin. Admins are a fallback, never a peer: while an agent can take a
+/// ticket, no admin gets it, whatever their load.
 #[derive(Debug)]
 pub struct RouterChain {
     routers: Vec<Box<dyn Router>>,
@@ -187,10 +188,15 @@ impl Default for RouterChain {
 #[async_trait]
 impl Router for RouterChain {
     async fn route(&self, ticket: &Ticket, candidates: &[Candidate]) -> Option<UserId> {
+        let agents: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| c.user.role != Role::Admin)
+            .cloned()
+            .collect();
         for router in &self.routers {
-            if let Some(id) = router.route(ticket, candidates).await {
+            if let Some(id) = router.route(ticket, &agents).await {
                 // Trust no router blindly: re-check eligibility.
-                if candidates
+                if agents
                     .iter()
                     .any(|c| c.user.id == id && c.eligible(ticket.tenant_id))
                 {

@@ -1,4 +1,12 @@
 //! Input validation. Every error names the field; nothing is written on a rejected call.
+//!
+//! Text is normalised before it is checked: Windows (`\r\n`) and old Mac (`\r`) line
+//! breaks become `\n`, as browsers submit textareas and e-mail bodies arrive that way, so a
+//! host never has to normalise first. Required text must contain something visible:
+//! whitespace and invisible format characters (zero-width spaces, BOM, bidi controls) alone
+//! count as empty.
+
+use std::borrow::Cow;
 
 use crate::{Error, Result};
 
@@ -12,6 +20,53 @@ pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_CHARS: usize = 50;
 /// Longest name (user, tenant, article title), in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+
+/// `value` with every `\r\n` and lone `\r` turned into `\n` (borrowed when it has none).
+pub fn normalize_line_breaks(value: &str) -> Cow<'_, str> {
+    if !value.contains('\r') {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(value.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// Whether `c` renders as nothing: a Unicode format character (general category Cf, such
+/// as zero-width spaces, joiners, the BOM, bidi controls and tag characters) or one of the
+/// blank letters that display as empty space (Hangul fillers, braille blank).
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Whether `value` has at least one character that is neither whitespace nor
+/// [invisible](is_invisible).
+pub fn has_visible_text(value: &str) -> bool {
+    value
+        .chars()
+        .any(|c| !c.is_whitespace() && !is_invisible(c))
+}
 
 /// Rejects control characters other than newline and tab.
 pub fn no_control_chars(field: &str, value: &str) -> Result<()> {
@@ -28,11 +83,16 @@ pub fn no_control_chars(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// A required single-line text of 1..=max characters after trimming; returns it trimmed.
+/// A required single-line text of 1..=max characters after trimming, with visible text;
+/// returns it trimmed.
 pub fn required_line(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = normalize_line_breaks(value);
     let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(Error::validation(field.to_string(), "must not be empty"));
+    if !has_visible_text(trimmed) {
+        return Err(Error::validation(
+            field.to_string(),
+            "must not be empty (or only invisible characters)",
+        ));
     }
     let n = trimmed.chars().count();
     if n > max {
@@ -56,8 +116,11 @@ pub fn subject(value: &str) -> Result<String> {
     required_line("subject", value, MAX_SUBJECT_CHARS)
 }
 
-/// A body (description, message): up to 20,000 characters; `required` rejects blank text.
+/// A body (description, message): up to 20,000 characters after line breaks are
+/// normalised to `\n`; `required` rejects text without anything visible.
 pub fn body(field: &str, value: &str, required: bool) -> Result<String> {
+    let value = normalize_line_breaks(value);
+    let value = value.as_ref();
     let n = value.chars().count();
     if n > MAX_BODY_CHARS {
         return Err(Error::validation(
@@ -66,8 +129,11 @@ pub fn body(field: &str, value: &str, required: bool) -> Result<String> {
         ));
     }
     no_control_chars(field, value)?;
-    if required && value.trim().is_empty() {
-        return Err(Error::validation(field.to_string(), "must not be empty"));
+    if required && !has_visible_text(value) {
+        return Err(Error::validation(
+            field.to_string(),
+            "must not be empty (or only invisible characters)",
+        ));
     }
     Ok(value.trim_end().to_string())
 }
@@ -180,6 +246,51 @@ mod tests {
         assert!(body("body", "nul\0", true).is_err());
         assert!(body("body", "  ", true).is_err());
         assert!(body("description", "", false).is_ok());
+    }
+
+    #[test]
+    fn windows_and_old_mac_line_breaks_become_newlines() {
+        assert_eq!(
+            body("body", "first\r\nsecond\rthird\r\n", true)
+                .ok()
+                .as_deref(),
+            Some("first\nsecond\nthird")
+        );
+        assert_eq!(
+            body("description", "a\r\n\r\nb", false).ok().as_deref(),
+            Some("a\n\nb")
+        );
+        // A subject is one line: a CRLF in it is a line break, refused as such.
+        let e = subject("a\r\nb").unwrap_err();
+        assert!(e.to_string().contains("single line"), "{e}");
+        assert_eq!(subject("trailing\r\n").ok().as_deref(), Some("trailing"));
+        // Other control characters are still refused.
+        assert!(body("body", "bell\u{7}\r\n", true).is_err());
+    }
+
+    #[test]
+    fn invisible_only_text_is_empty() {
+        for blank in [
+            "\u{200B}",
+            "\u{FEFF}\u{200B} \u{200D}",
+            "\u{202E}\u{2066}\u{2069}",
+            "\u{00A0}\u{3164}",
+            "\u{E0041}\u{E007F}",
+        ] {
+            assert_eq!(
+                field_of(subject(blank).unwrap_err()),
+                "subject",
+                "{blank:?}"
+            );
+            assert_eq!(field_of(body("body", blank, true).unwrap_err()), "body");
+            assert!(tags(&[blank.to_string()]).is_err(), "{blank:?}");
+        }
+        // Invisible characters next to visible text are kept, not refused.
+        assert_eq!(
+            subject("\u{200B}Login fails").ok().as_deref(),
+            Some("\u{200B}Login fails")
+        );
+        assert!(body("body", "ok\u{200D}", true).is_ok());
     }
 
     #[test]

@@ -348,3 +348,65 @@ async fn rules_pick_highest_priority_and_majority_category() {
         Err(ClassifyError::NoMatch)
     ));
 }
+
+#[tokio::test]
+async fn rules_see_keywords_next_to_typographic_punctuation() {
+    let t = tenant("acme");
+    for subject in [
+        "Total outage—nothing loads",
+        "Outage… since noon",
+        "Big\u{a0}outage\u{a0}today",
+        "«Outage» in Paris",
+    ] {
+        let input = ClassifyInput {
+            tenant: &t,
+            subject,
+            description: "",
+        };
+        let c = RuleClassifier::new().classify(&input).await.unwrap();
+        assert_eq!(c.priority, Some(Priority::Urgent), "{subject}");
+    }
+}
+
+#[tokio::test]
+async fn admins_are_a_fallback_not_a_peer_of_free_agents() {
+    let t = tenant("acme");
+    // The admin is idle and created first (lower id, which wins ties); the agent is busy but
+    // has room: the agent still gets the ticket.
+    let admin = staff(&t, Role::Admin, &[], 0, 0);
+    let busy_agent = staff(&t, Role::Agent, &[], 0, 3);
+    let chain = RouterChain::standard();
+    let plain = ticket_needing(&t, &[]);
+    assert_eq!(
+        chain
+            .route(&plain, &[admin.clone(), busy_agent.clone()])
+            .await,
+        Some(busy_agent.user.id)
+    );
+    // Equal loads: the agent, not the earlier admin.
+    let idle_agent = staff(&t, Role::Agent, &[], 0, 0);
+    assert_eq!(
+        chain
+            .route(&plain, &[admin.clone(), idle_agent.clone()])
+            .await,
+        Some(idle_agent.user.id)
+    );
+    // A skill only the admin has: agents without it still come first (a generalist agent
+    // beats an admin), and the admin is the fallback when no agent has room.
+    let mut skilled_admin = admin.clone();
+    skilled_admin.user.skills = vec!["legal".into()];
+    let legal = ticket_needing(&t, &["legal"]);
+    assert_eq!(
+        chain
+            .route(&legal, &[skilled_admin.clone(), idle_agent.clone()])
+            .await,
+        Some(idle_agent.user.id)
+    );
+    let full_agent = staff(&t, Role::Agent, &[], 2, 2);
+    assert_eq!(
+        chain
+            .route(&legal, &[skilled_admin.clone(), full_agent])
+            .await,
+        Some(skilled_admin.user.id)
+    );
+}

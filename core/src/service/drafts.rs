@@ -385,14 +385,15 @@ impl Helpdesk {
                 .ok_or_else(|| Error::not_found("ticket", ticket_id))?;
             let (draft, info) = self.proposed_draft(&current, draft_id).await?;
             if body.is_some() && current.status == TicketStatus::Closed {
-                return Err(Error::InvalidState(
-                    "the ticket is closed; a draft cannot be sent".into(),
-                ));
+                return Err(Error::TicketClosed {
+                    number: current.number,
+                });
             }
             let mut change = Change::of(&current, now, Some(user.id));
             let reply = body
                 .clone()
-                .map(|b| add_agent_reply(&mut change, user.id, b));
+                .map(|b| add_agent_reply(&mut change, &tenant, user.id, b))
+                .transpose()?;
             let mut decided = draft.clone();
             decided.draft = Some(DraftInfo {
                 state,

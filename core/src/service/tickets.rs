@@ -367,7 +367,9 @@ impl Helpdesk {
 
     /// Posts a public reply. A customer reply moves Pending to Open, reopens a Resolved
     /// ticket within the reopen window, and on a Closed ticket (or a Resolved one past the
-    /// window) opens a linked follow-up ticket instead.
+    /// window) opens a linked follow-up ticket instead. Closed is final for staff: an
+    /// agent's reply to a Closed ticket is refused with [`Error::TicketClosed`] (nothing is
+    /// sent to the customer); open a new ticket to write to them again.
     pub async fn reply(
         &self,
         actor: &Actor,
@@ -411,7 +413,7 @@ impl Helpdesk {
             .mutate_ticket(tenant.id, id, |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 if actor.is_staff() {
-                    add_agent_reply(&mut change, user.id, body.clone());
+                    add_agent_reply(&mut change, &tenant, user.id, body.clone())?;
                     if let Some(to) = reply.status_after {
                         check_transition(actor.role, change.ticket().status, to)?;
                         set_status(&mut change, &tenant, to)?;
@@ -649,15 +651,14 @@ impl Helpdesk {
                         from: current.priority,
                         to: p,
                     });
-                    let mut due = sla::schedule(
+                    let due = sla::reschedule(
                         &tenant.settings.sla,
                         &tenant.settings.calendar,
+                        &current.sla,
+                        current.priority,
                         p,
                         current.created_at,
                     )?;
-                    due.first_response_breached = current.sla.first_response_breached;
-                    due.resolution_breached = current.sla.resolution_breached;
-                    due.paused_since = current.sla.paused_since;
                     change.push(EventKind::SlaScheduled { sla: due });
                 }
                 if let Some(c) = category
@@ -816,10 +817,12 @@ pub(crate) fn set_status(change: &mut Change, tenant: &Tenant, to: TicketStatus)
         change.push(EventKind::SlaScheduled { sla: resumed });
     }
     if to == TicketStatus::Resolved {
-        let late = before
-            .sla
+        // Judged on the due time as it stands now: after the resume above, or moved out by
+        // the pause in progress, so paused time never makes a resolution late.
+        let sla = sla::due_at(&tenant.settings.calendar, &change.ticket().sla, change.at())?;
+        let late = sla
             .resolution_due
-            .is_some_and(|due| change.at() > due && !before.sla.resolution_breached);
+            .is_some_and(|due| change.at() > due && !sla.resolution_breached);
         if late {
             change.push(EventKind::SlaBreached {
                 kind: SlaKind::Resolution,
@@ -838,28 +841,39 @@ pub(crate) fn set_status(change: &mut Change, tenant: &Tenant, to: TicketStatus)
 
 /// Adds a public agent reply to a change: flags a late first response, stores the reply
 /// (which sets `first_response_at`) and notifies the requester. Used by `reply` and by
-/// sending an AI draft.
-pub(crate) fn add_agent_reply(change: &mut Change, author: UserId, body: String) -> Message {
+/// sending an AI draft. A Closed ticket is final: the reply is refused with
+/// [`Error::TicketClosed`].
+pub(crate) fn add_agent_reply(
+    change: &mut Change,
+    tenant: &Tenant,
+    author: UserId,
+    body: String,
+) -> Result<Message> {
     let before = change.ticket().clone();
-    breach_if_late_response(change, &before);
+    if before.status == TicketStatus::Closed {
+        return Err(Error::TicketClosed {
+            number: before.number,
+        });
+    }
+    breach_if_late_response(change, tenant, &before)?;
     let message = change.add_message(Some(author), AuthorKind::Agent, MessageKind::Reply, body);
     change.notify(vec![before.requester], NotificationKind::Replied);
-    message
+    Ok(message)
 }
 
-/// Flags a first-response breach when the first agent reply comes after the due time.
-fn breach_if_late_response(change: &mut Change, before: &Ticket) {
-    let late = before.first_response_at.is_none()
-        && !before.sla.first_response_breached
-        && before
-            .sla
-            .first_response_due
-            .is_some_and(|due| change.at() > due);
-    if late {
+/// Flags a first-response breach when the first agent reply comes after the due time, as
+/// it stands now (a paused clock's due time includes the pause so far).
+fn breach_if_late_response(change: &mut Change, tenant: &Tenant, before: &Ticket) -> Result<()> {
+    if before.first_response_at.is_some() || before.sla.first_response_breached {
+        return Ok(());
+    }
+    let sla = sla::due_at(&tenant.settings.calendar, &before.sla, change.at())?;
+    if sla.first_response_due.is_some_and(|due| change.at() > due) {
         change.push(EventKind::SlaBreached {
             kind: SlaKind::FirstResponse,
         });
     }
+    Ok(())
 }
 
 fn last_message(write: &TicketWrite) -> Result<Message> {

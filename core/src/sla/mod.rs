@@ -121,6 +121,70 @@ pub fn resume(
     Ok(next)
 }
 
+/// The due times as they stand at `at`: for a paused state, each due time moved out by the
+/// business time paused so far (what [`resume`] would give if the pause ended at `at`);
+/// otherwise `sla` itself. `paused_since` and the breach flags are kept. Every lateness
+/// judgement while the clock is paused uses this, so paused time never counts against the
+/// team.
+///
+/// # Errors
+/// As [`resume`].
+pub fn due_at(calendar: &BusinessCalendar, sla: &SlaState, at: Timestamp) -> Result<SlaState> {
+    if sla.paused_since.is_none() {
+        return Ok(sla.clone());
+    }
+    let mut due = resume(calendar, sla, at)?;
+    due.paused_since = sla.paused_since;
+    Ok(due)
+}
+
+/// Due times for a ticket whose priority changes from `from` to `to`: the new priority's
+/// targets counted from `created_at`, moved out by all the business time the clock was
+/// paused in earlier pauses (read off the current due times: the business time between
+/// `created_at` and the current resolution due time, beyond the old target). A pause in
+/// progress stays in progress (`paused_since` is kept and counted when it ends), and the
+/// breach flags are kept.
+///
+/// When the old priority has no target there were no due times for a pause to move, so
+/// nothing paused is carried over.
+///
+/// # Errors
+/// As [`schedule`].
+pub fn reschedule(
+    policy: &SlaPolicy,
+    calendar: &BusinessCalendar,
+    sla: &SlaState,
+    from: Priority,
+    to: Priority,
+    created_at: Timestamp,
+) -> Result<SlaState> {
+    let resolved = ResolvedCalendar::new(calendar)?;
+    let paused_before = match (policy.target(from), sla.resolution_due) {
+        (Some(old), Some(due)) => {
+            let elapsed = business_time::between(&resolved, created_at, due)?;
+            let target = SignedDuration::from_mins(i64::from(old.resolution_minutes));
+            elapsed
+                .checked_sub(target)
+                .filter(|p| p.is_positive())
+                .unwrap_or(SignedDuration::ZERO)
+        }
+        _ => SignedDuration::ZERO,
+    };
+    let mut next = schedule(policy, calendar, to, created_at)?;
+    if !paused_before.is_zero() {
+        let shift = |due: Option<Timestamp>| -> Result<Option<Timestamp>> {
+            due.map(|due| business_time::add(&resolved, due, paused_before).map(to_millis))
+                .transpose()
+        };
+        next.first_response_due = shift(next.first_response_due)?;
+        next.resolution_due = shift(next.resolution_due)?;
+    }
+    next.first_response_breached = sla.first_response_breached;
+    next.resolution_breached = sla.resolution_breached;
+    next.paused_since = sla.paused_since;
+    Ok(next)
+}
+
 /// Checks a calendar: the timezone is a known IANA name, every `weekly_hours` entry has a
 /// weekday in `1..=7` (listed once), `open_minute < close_minute <= 1440`, and at least one
 /// weekday has hours.

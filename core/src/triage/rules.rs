@@ -29,18 +29,23 @@ impl RuleClassifier {
     }
 }
 
-/// Whether `phrase` occurs in `haystack` (both already lowercased) on word boundaries.
+/// Whether `phrase` occurs in `haystack` (both already lowercased) on Unicode word
+/// boundaries: the characters just before and after the match are not
+/// [word characters](is_word_char), so punctuation of any script (`—`, `…`, `«»`, a no-break
+/// space) separates words exactly like ASCII punctuation does.
 pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     if phrase.is_empty() {
         return false;
     }
-    let bytes = haystack.as_bytes();
     let mut start = 0;
     while let Some(pos) = haystack[start..].find(phrase) {
         let begin = start + pos;
         let end = begin + phrase.len();
-        let before_ok = begin == 0 || !is_word_byte(bytes[begin - 1]);
-        let after_ok = end == bytes.len() || !is_word_byte(bytes[end]);
+        let before_ok = !haystack[..begin]
+            .chars()
+            .next_back()
+            .is_some_and(is_word_char);
+        let after_ok = !haystack[end..].chars().next().is_some_and(is_word_char);
         if before_ok && after_ok {
             return true;
         }
@@ -49,8 +54,22 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     false
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+/// A word character in the Unicode sense of `\w` (UTS #18): letters and numbers of any
+/// script, combining marks (a decomposed `é` stays one word), the connector `_` and the
+/// zero-width joiners.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || c == '_'
+        || matches!(
+            c,
+            '\u{0300}'..='\u{036F}'
+                | '\u{1AB0}'..='\u{1AFF}'
+                | '\u{1DC0}'..='\u{1DFF}'
+                | '\u{20D0}'..='\u{20FF}'
+                | '\u{FE20}'..='\u{FE2F}'
+                | '\u{200C}'
+                | '\u{200D}'
+        )
 }
 
 #[async_trait]
@@ -123,5 +142,20 @@ mod tests {
         assert!(!contains_phrase("terror", "error"));
         assert!(contains_phrase("an error, again", "error"));
         assert!(!contains_phrase("anything", ""));
+    }
+
+    #[test]
+    fn typographic_punctuation_separates_words() {
+        assert!(contains_phrase("total outage—nothing loads", "outage"));
+        assert!(contains_phrase("outage… again", "outage"));
+        assert!(contains_phrase("an\u{a0}outage\u{a0}today", "outage"));
+        assert!(contains_phrase("«outage»", "outage"));
+        assert!(contains_phrase("„refund“ bitte", "refund"));
+        assert!(contains_phrase("outage。", "outage"));
+        // Letters of other scripts and combining marks still join a word.
+        assert!(!contains_phrase("outageé", "outage"));
+        assert!(!contains_phrase("café\u{301}", "caf"));
+        assert!(!contains_phrase("пароль", "паро"));
+        assert!(contains_phrase("сброс пароля", "сброс"));
     }
 }

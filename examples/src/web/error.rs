@@ -54,6 +54,7 @@ impl WebError {
                 CoreError::Validation { .. }
                 | CoreError::IllegalTransition { .. }
                 | CoreError::InvalidState(_)
+                | CoreError::TicketClosed { .. }
                 | CoreError::Duplicate { .. } => (StatusCode::BAD_REQUEST, e.to_string()),
                 CoreError::NotFound { .. } => (
                     StatusCode::NOT_FOUND,
