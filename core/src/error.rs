@@ -100,6 +100,15 @@ pub enum Error {
         /// The closed ticket's number.
         number: u64,
     },
+    /// A write meant to open a chat session's ticket found that the session already has
+    /// one (another first message won the race). Nothing was written; the service joins
+    /// the message to the session's ticket instead, so callers of `Helpdesk` do not see
+    /// it.
+    #[error("chat session {session} already has a ticket")]
+    ChatSessionLinked {
+        /// The session.
+        session: String,
+    },
     /// Optimistic concurrency: somebody else changed the entity first.
     #[error("{entity} {id} was changed concurrently (expected version {expected})")]
     Conflict {

@@ -211,7 +211,7 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
 /// Marks a chat session of the write's tenant active (see `ChatActivity`):
 /// `last_activity_at` moves forward only, the version goes up, and a linking write sets
 /// `ticket_id` on a session that has none. A session that is not the tenant's is
-/// `NotFound`, one that already has a ticket `InvalidState` (the caller's transaction is
+/// `NotFound`, one that already has a ticket `ChatSessionLinked` (the caller's transaction is
 /// rolled back).
 async fn touch_chat_session(
     tx: &mut Transaction<'static, Sqlite>,

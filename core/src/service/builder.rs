@@ -208,6 +208,7 @@ impl HelpdeskBuilder {
                 embedder: self.embedder,
                 config: self.config,
                 instance_id,
+                ticket_locks: Default::default(),
             }),
         })
     }

@@ -188,17 +188,31 @@ impl Helpdesk {
         }
         // One write per customer turn: the first opens the chat ticket with the message and
         // links the session; later ones add the message; both mark the session active.
-        let (session, ticket, customer_message) = match session.ticket_id {
-            None => {
-                let (session, ticket, first) = self
-                    .open_chat_ticket(&tenant, &user, session, &text, true)
-                    .await?;
+        let opened = match session.ticket_id {
+            None => match self
+                .open_chat_ticket(&tenant, &user, session.clone(), &text, true)
+                .await
+            {
+                Ok(opened) => Some(opened),
+                // Another first message of this session opened its ticket meanwhile (a
+                // double send): this message joins that ticket as a later turn.
+                Err(Error::ChatSessionLinked { .. }) => None,
+                Err(e) => return Err(e),
+            },
+            Some(_) => None,
+        };
+        let (session, stored_ticket) = match (&opened, session.ticket_id) {
+            (None, None) => self.reread_session(&tenant, id).await?,
+            _ => (session, stored_ticket),
+        };
+        let (session, ticket, customer_message) = match opened {
+            Some((session, ticket, first)) => {
                 let first = first.ok_or_else(|| {
                     Error::InvalidState("the first chat message was not stored".into())
                 })?;
                 (session, ticket, first)
             }
-            Some(_) => {
+            None => {
                 let human = session.state == ChatState::Human;
                 let (message, ticket) = self
                     .add_customer_turn(&tenant, &user, &session, stored_ticket, &text, human)
@@ -248,18 +262,26 @@ impl Helpdesk {
             _ => {
                 let (session, ticket) = match stored_ticket {
                     Some(ticket) => (session, ticket),
-                    None => {
-                        let (session, ticket, _) = self
-                            .open_chat_ticket(
-                                &tenant,
-                                &user,
-                                session,
-                                "The customer asked for a human agent in the chat.",
-                                false,
-                            )
-                            .await?;
-                        (session, ticket)
-                    }
+                    None => match self
+                        .open_chat_ticket(
+                            &tenant,
+                            &user,
+                            session,
+                            "The customer asked for a human agent in the chat.",
+                            false,
+                        )
+                        .await
+                    {
+                        Ok((session, ticket, _)) => (session, ticket),
+                        // A first message opened the ticket meanwhile: hand that one off.
+                        Err(Error::ChatSessionLinked { .. }) => {
+                            match self.reread_session(&tenant, id).await? {
+                                (session, Some(ticket)) => (session, ticket),
+                                (_, None) => return Err(Error::not_found("ticket", id)),
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    },
                 };
                 let (session, _) = self
                     .hand_off(&tenant, session, ticket, ASKED_FOR_HUMAN.into())
@@ -529,7 +551,9 @@ impl Helpdesk {
                 .await
             {
                 Ok(()) => return Ok(next),
-                Err(e @ Error::Conflict { .. }) => {
+                // The same policy as ticket writes: a conflict or a temporary backend
+                // failure (SQLite BUSY) re-reads and tries again.
+                Err(e) if e.is_temporary() => {
                     last = Some(e);
                     tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
                 }
@@ -541,6 +565,19 @@ impl Helpdesk {
             id: id.to_string(),
             expected: 0,
         }))
+    }
+
+    /// The session and its ticket as stored now, after a write found them changed.
+    async fn reread_session(
+        &self,
+        tenant: &Tenant,
+        id: ChatSessionId,
+    ) -> Result<(ChatSession, Option<Ticket>)> {
+        self.inner
+            .store
+            .chat_session_with_ticket(tenant.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("chat_session", id))
     }
 
     /// Opens a session's chat ticket in one write that also links the session, marks it

@@ -377,6 +377,8 @@ impl Helpdesk {
         // attempt, so of two concurrent decisions exactly one commits (the other one's
         // ticket version is stale, and on retry it sees the draft decided).
         let store = &self.inner.store;
+        // Writers of this ticket in this process take turns (see `ticket_locks`).
+        let _turn = self.inner.ticket_locks.turn(ticket_id).await;
         let attempts = self.inner.config.max_conflict_retries.max(1);
         for attempt in 0..attempts {
             let current = store

@@ -9,6 +9,7 @@ mod chat;
 mod drafts;
 mod sweeps;
 mod tenants;
+mod ticket_locks;
 mod tickets;
 
 use std::sync::Arc;
@@ -55,6 +56,7 @@ struct Inner {
     embedder: Option<Arc<dyn Embedder>>,
     config: HelpdeskConfig,
     instance_id: String,
+    ticket_locks: ticket_locks::TicketLocks,
 }
 
 impl Helpdesk {
@@ -158,6 +160,10 @@ impl Helpdesk {
     /// Runs a read-modify-write on a ticket, retrying on version conflicts and temporary
     /// backend errors (each retry re-reads the ticket and re-plans): `plan` gets the
     /// current ticket and returns the write (or an error, which is returned as is).
+    ///
+    /// Writers of one ticket in this process take turns ([`ticket_locks`]), so concurrent
+    /// replies and notes never conflict with each other here; the retries are for writers
+    /// in other processes and for temporary backend failures.
     pub(crate) async fn mutate_ticket<F>(
         &self,
         tenant: TenantId,
@@ -184,6 +190,11 @@ impl Helpdesk {
     where
         F: FnMut(&Ticket) -> Result<TicketWrite> + Send,
     {
+        let turn = self.inner.ticket_locks.turn(id).await;
+        if turn.waited() {
+            // Another writer of this ticket went first: the caller's copy is stale.
+            known = None;
+        }
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
         for attempt in 0..attempts {

@@ -102,7 +102,8 @@ pub struct TicketWrite {
 /// Backends with transactions apply it in the ticket write's transaction; the document
 /// backend applies it with the rest of the commit (see its docs). A session that is not the
 /// tenant's fails the whole write with `NotFound`, and linking a session that already has
-/// a ticket fails it with `InvalidState`; nothing is written either way.
+/// a ticket fails it with [`Error::ChatSessionLinked`](crate::Error::ChatSessionLinked);
+/// nothing is written either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChatActivity {
     /// The session, of the ticket's tenant.
@@ -117,10 +118,9 @@ impl ChatActivity {
     /// The error every backend gives when a linking write finds the session already has a
     /// ticket.
     pub fn already_linked(&self) -> crate::Error {
-        crate::Error::InvalidState(format!(
-            "chat session {} already has a ticket",
-            self.session
-        ))
+        crate::Error::ChatSessionLinked {
+            session: self.session.to_string(),
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod chat_activity;
 mod previous;
+mod service_concurrency;
 mod visible_messages;
 
 use std::sync::Arc;
@@ -24,6 +25,10 @@ pub use chat_activity::{
 pub use previous::{
     update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
     updates_planned_on_the_last_write_store_every_change,
+};
+pub use service_concurrency::{
+    concurrent_first_chat_messages_share_one_ticket,
+    sixty_four_concurrent_replies_and_notes_all_land,
 };
 pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
 
@@ -81,6 +86,8 @@ macro_rules! store_conformance_tests {
             outbox_due_and_marking,
             leases_exclusive_and_expiring,
             concurrent_writers_lose_no_update,
+            sixty_four_concurrent_replies_and_notes_all_land,
+            concurrent_first_chat_messages_share_one_ticket,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

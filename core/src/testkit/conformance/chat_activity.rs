@@ -143,7 +143,7 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
     );
 }
 
-/// Linking a session that already has a ticket fails the whole write with `InvalidState`:
+/// Linking a session that already has a ticket fails the whole write with `ChatSessionLinked`:
 /// the second ticket is not created and the session keeps its first one.
 pub async fn chat_activity_links_a_session_once(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
@@ -154,7 +154,7 @@ pub async fn chat_activity_links_a_session_once(store: S) {
     let second = opening(&chat, 2, 6);
     assert!(matches!(
         store.create_ticket(&second).await,
-        Err(Error::InvalidState(_))
+        Err(Error::ChatSessionLinked { .. })
     ));
     assert_eq!(
         store.get_ticket(a.id, second.ticket.id).await.unwrap(),
