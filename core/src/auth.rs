@@ -2,9 +2,10 @@
 //! as SHA-256 hashes.
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{self, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
+use crate::domain::PasswordHash;
 use crate::{Error, Result};
 
 /// Shortest accepted password.
@@ -13,7 +14,7 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> Result<String> {
+pub fn hash_password(password: &str) -> Result<PasswordHash> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Err(Error::validation(
@@ -29,17 +30,21 @@ pub fn hash_password(password: &str) -> Result<String> {
     }
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| Error::backend("os-random", true, e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| Error::backend("argon2", false, e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(argon2_error)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::backend("argon2", false, e.to_string()))
+        .map(|h| PasswordHash::new(h.to_string()))
+        .map_err(argon2_error)
+}
+
+/// An argon2 failure, kept as the error's source rather than flattened into a message.
+fn argon2_error(e: password_hash::Error) -> Error {
+    Error::backend("argon2", false, e)
 }
 
 /// Whether `password` matches a stored PHC hash (false for a malformed hash).
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
+    match password_hash::PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok(),
@@ -76,11 +81,27 @@ mod tests {
     #[test]
     fn hash_and_verify() {
         let h = hash_password("correct horse").unwrap();
+        assert!(!format!("{h:?}").contains("argon2"), "Debug hides the hash");
+        let h = h.as_str();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong horse!", &h));
+        assert!(verify_password("correct horse", h));
+        assert!(!verify_password("wrong horse!", h));
         assert!(!verify_password("correct horse", "not a hash"));
         assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn argon2_errors_keep_their_source() {
+        let e = argon2_error(password_hash::Error::SaltInvalid(
+            password_hash::errors::InvalidValue::TooShort,
+        ));
+        let source = std::error::Error::source(&e).unwrap();
+        assert!(matches!(
+            source.downcast_ref::<password_hash::Error>(),
+            Some(password_hash::Error::SaltInvalid(_))
+        ));
+        // The chain reaches argon2's own cause.
+        assert!(source.source().is_some());
     }
 
     #[test]

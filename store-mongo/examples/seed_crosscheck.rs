@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use helpdesk_core::domain::{
     Article, AuthSession, AuthorKind, ChatSession, ChatState, Csat, DraftInfo, DraftSource,
-    DraftState, EventKind, Message, MessageKind, NotificationKind, Priority, Role, SlaState,
-    TicketStatus,
+    DraftState, EventKind, Message, MessageKind, NotificationKind, PasswordHash, Priority, Role,
+    SlaState, TicketStatus,
 };
 use helpdesk_core::store::{
     ArticleStore, ChatStore, LeaseStore, TenantStore, TicketStore, UserStore,
@@ -35,11 +35,15 @@ async fn main() {
     let mut agent = user(&t, Role::Agent, "agent@crosscheck.test");
     agent.skills = vec!["billing".into()];
     agent.capacity = 5;
-    let mut admin = user(&t, Role::Admin, "admin@crosscheck.test");
-    admin.password_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into());
-    for u in [&customer, &agent, &admin] {
+    let admin = user(&t, Role::Admin, "admin@crosscheck.test");
+    for u in [&customer, &agent] {
         store.create_user(u).await.unwrap();
     }
+    let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+    store
+        .create_user_with_password(&admin, &hash)
+        .await
+        .unwrap();
     store
         .create_session(&AuthSession {
             token_hash: "c".repeat(64),

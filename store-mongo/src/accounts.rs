@@ -2,14 +2,17 @@
 
 use async_trait::async_trait;
 use bson::doc;
-use helpdesk_core::domain::{AuthSession, Role, Tenant, User};
+use helpdesk_core::domain::{AuthSession, PasswordHash, Role, Tenant, User};
 use helpdesk_core::store::{TenantStore, UserStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
 use jiff::Timestamp;
 
 use crate::codec::{at_or_before, to_bson};
 use crate::error::{driver, is_duplicate_key};
-use crate::mapping::{session_doc, session_from, tenant_doc, tenant_from, user_doc, user_from};
+use crate::mapping::{
+    password_from, session_doc, session_from, tenant_doc, tenant_from, user_doc, user_fields,
+    user_from,
+};
 use crate::schema::{SESSIONS, TENANTS, USERS};
 use crate::store::MongoStore;
 
@@ -86,11 +89,48 @@ impl TenantStore for MongoStore {
 #[async_trait]
 impl UserStore for MongoStore {
     async fn create_user(&self, user: &User) -> Result<()> {
-        match self.coll(USERS).insert_one(user_doc(user)?).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_duplicate_key(&e) => Err(self.user_duplicate(user).await?),
-            Err(e) => Err(driver(e)),
+        self.insert_user(user, None).await
+    }
+
+    async fn create_user_with_password(&self, user: &User, hash: &PasswordHash) -> Result<()> {
+        self.insert_user(user, Some(hash)).await
+    }
+
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &PasswordHash,
+    ) -> Result<()> {
+        let result = self
+            .coll(USERS)
+            .update_one(
+                doc! { "_id": user.to_string(), "tenant_id": tenant.to_string() },
+                doc! { "$set": { "password_hash": hash.as_str() } },
+            )
+            .await
+            .map_err(driver)?;
+        if result.matched_count == 0 {
+            return Err(Error::not_found("user", user));
         }
+        Ok(())
+    }
+
+    async fn login_credentials(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> Result<Option<(User, Option<PasswordHash>)>> {
+        let Some(d) = self
+            .find_one(
+                USERS,
+                doc! { "tenant_id": tenant.to_string(), "email": email },
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((user_from(&d)?, password_from(&d)?)))
     }
 
     async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
@@ -115,7 +155,9 @@ impl UserStore for MongoStore {
 
     async fn update_user(&self, user: &User) -> Result<()> {
         let filter = doc! { "_id": user.id.to_string(), "tenant_id": user.tenant_id.to_string() };
-        match self.coll(USERS).replace_one(filter, user_doc(user)?).await {
+        // `$set` of the user's fields, not a replacement: the password hash stays.
+        let set = doc! { "$set": user_fields(user) };
+        match self.coll(USERS).update_one(filter, set).await {
             Ok(r) if r.matched_count == 0 => Err(Error::not_found("user", user.id)),
             Ok(_) => Ok(()),
             Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
@@ -176,6 +218,15 @@ impl UserStore for MongoStore {
 }
 
 impl MongoStore {
+    /// Inserts a user document with its password hash, if any.
+    async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
+        match self.coll(USERS).insert_one(user_doc(user, password)).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(self.user_duplicate(user).await?),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
     /// Which unique value a failed user insert hit: the e-mail first, like the reference
     /// store, then the id.
     async fn user_duplicate(&self, user: &User) -> Result<Error> {

@@ -1,7 +1,7 @@
 //! Tenants, users and login sessions.
 
 use async_trait::async_trait;
-use helpdesk_core::domain::{AuthSession, Role, Tenant, User};
+use helpdesk_core::domain::{AuthSession, PasswordHash, Role, Tenant, User};
 use helpdesk_core::store::{TenantStore, UserStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
 use jiff::Timestamp;
@@ -17,9 +17,10 @@ macro_rules! tenant_columns {
         "id, name, slug, settings, created_at"
     };
 }
+// Without `password_hash`: only `login_credentials` reads it, so no user read carries it.
 macro_rules! user_columns {
     () => {
-        "id, tenant_id, email, name, role, skills, capacity, active, password_hash, created_at"
+        "id, tenant_id, email, name, role, skills, capacity, active, created_at"
     };
 }
 
@@ -79,8 +80,8 @@ fn tenant_from_named(row: &SqliteRow, names: [&'static str; 5]) -> Result<Tenant
 
 /// A user with its tenant in one statement (the tenant's columns renamed).
 const USER_WITH_TENANT: &str = "SELECT users.id, users.tenant_id, users.email, users.name, \
-     users.role, users.skills, users.capacity, users.active, users.password_hash, \
-     users.created_at, tenants.id AS tenant_key, tenants.name AS tenant_name, \
+     users.role, users.skills, users.capacity, users.active, users.created_at, \
+     tenants.id AS tenant_key, tenants.name AS tenant_name, \
      tenants.slug AS tenant_slug, tenants.settings AS tenant_settings, \
      tenants.created_at AS tenant_created_at \
      FROM users JOIN tenants ON tenants.id = users.tenant_id \
@@ -125,7 +126,6 @@ fn user_from(row: &SqliteRow) -> Result<User> {
         skills: c.json("skills")?,
         capacity: c.u32("capacity")?,
         active: c.bool("active")?,
-        password_hash: c.opt_text("password_hash")?,
         created_at: c.ts("created_at")?,
     })
 }
@@ -233,40 +233,52 @@ impl TenantStore for SqliteStore {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, user: &User) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let email_taken: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ?)",
-        )
-        .bind(user.tenant_id.to_string())
-        .bind(&user.email)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if email_taken {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Email,
-                value: user.email.clone(),
-            });
+        self.insert_user(user, None).await
+    }
+
+    async fn create_user_with_password(&self, user: &User, hash: &PasswordHash) -> Result<()> {
+        self.insert_user(user, Some(hash)).await
+    }
+
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &PasswordHash,
+    ) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?")
+            .bind(hash.as_str())
+            .bind(tenant.to_string())
+            .bind(user.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::not_found("user", user));
         }
-        sqlx::query(concat!(
-            "INSERT INTO users (",
+        Ok(())
+    }
+
+    async fn login_credentials(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> Result<Option<(User, Option<PasswordHash>)>> {
+        let Some(row) = sqlx::query(concat!(
+            "SELECT ",
             user_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ", password_hash FROM users WHERE tenant_id = ? AND email = ?"
         ))
-        .bind(user.id.to_string())
-        .bind(user.tenant_id.to_string())
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(json(&user.skills, "user skills")?)
-        .bind(i64::from(user.capacity))
-        .bind(user.active)
-        .bind(&user.password_hash)
-        .bind(ms(user.created_at))
-        .execute(&mut *tx)
+        .bind(tenant.to_string())
+        .bind(email)
+        .fetch_optional(&self.pool)
         .await
-        .map_err(insert_err(user.id))?;
-        commit(tx).await
+        .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let hash = Columns(&row).opt_text("password_hash")?;
+        Ok(Some((user_from(&row)?, hash.map(PasswordHash::new))))
     }
 
     async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
@@ -332,7 +344,7 @@ impl UserStore for SqliteStore {
         }
         sqlx::query(
             "UPDATE users SET email = ?, name = ?, role = ?, skills = ?, capacity = ?, \
-             active = ?, password_hash = ?, created_at = ? WHERE tenant_id = ? AND id = ?",
+             active = ?, created_at = ? WHERE tenant_id = ? AND id = ?",
         )
         .bind(&user.email)
         .bind(&user.name)
@@ -340,7 +352,6 @@ impl UserStore for SqliteStore {
         .bind(json(&user.skills, "user skills")?)
         .bind(i64::from(user.capacity))
         .bind(user.active)
-        .bind(&user.password_hash)
         .bind(ms(user.created_at))
         .bind(&tenant)
         .bind(&id)
@@ -419,5 +430,45 @@ impl UserStore for SqliteStore {
             .await
             .map_err(db)?;
         Ok(done.rows_affected())
+    }
+}
+
+impl SqliteStore {
+    /// Inserts a user with its password hash, if any, in one statement.
+    async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let email_taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ?)",
+        )
+        .bind(user.tenant_id.to_string())
+        .bind(&user.email)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if email_taken {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::Email,
+                value: user.email.clone(),
+            });
+        }
+        sqlx::query(concat!(
+            "INSERT INTO users (",
+            user_columns!(),
+            ", password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(user.id.to_string())
+        .bind(user.tenant_id.to_string())
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(json(&user.skills, "user skills")?)
+        .bind(i64::from(user.capacity))
+        .bind(user.active)
+        .bind(ms(user.created_at))
+        .bind(password.map(PasswordHash::as_str))
+        .execute(&mut *tx)
+        .await
+        .map_err(insert_err(user.id))?;
+        commit(tx).await
     }
 }

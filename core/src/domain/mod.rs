@@ -20,4 +20,4 @@ pub use tenant::{
     TriageRule,
 };
 pub use ticket::{Csat, SlaState, Ticket, Triage, TriageFallback};
-pub use user::{Actor, AuthSession, User};
+pub use user::{Actor, AuthSession, PasswordHash, User};

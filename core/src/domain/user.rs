@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::Role;
 use crate::{TenantId, UserId};
 
-/// A user of one tenant.
+/// A user of one tenant. It carries no credentials: a user's [`PasswordHash`] is read and
+/// written only through the store's narrow credential calls, so no read that returns users
+/// (listings a host may serialize for any agent) can hand it out.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// Id.
@@ -25,8 +27,6 @@ pub struct User {
     pub capacity: u32,
     /// Inactive users cannot log in and are never assigned.
     pub active: bool,
-    /// Argon2id PHC string, when the helpdesk's own password auth is used.
-    pub password_hash: Option<String>,
     /// When the user was created.
     pub created_at: Timestamp,
 }
@@ -44,6 +44,29 @@ impl std::fmt::Debug for User {
             .field("active", &self.active)
             .field("created_at", &self.created_at)
             .finish_non_exhaustive()
+    }
+}
+
+/// A user's stored password: an argon2id PHC string, for the helpdesk's own password login.
+/// Not serializable, and `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string as stored (no parsing: a malformed one just never verifies).
+    pub fn new(phc: impl Into<String>) -> Self {
+        Self(phc.into())
+    }
+
+    /// The PHC string, for the store to write and the login to verify.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(..)")
     }
 }
 

@@ -52,23 +52,26 @@ impl Helpdesk {
         let email = validate::email(email).map_err(|_| Error::Unauthenticated {
             reason: "wrong e-mail or password",
         })?;
-        let user = self
+        let (user, hash) = match self
             .inner
             .store
-            .get_user_by_email(tenant.id, &email)
-            .await?;
-        let hash = user
-            .as_ref()
-            .and_then(|u| u.password_hash.clone())
-            .unwrap_or_else(|| DUMMY_HASH.to_string());
+            .login_credentials(tenant.id, &email)
+            .await?
+        {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, None),
+        };
+        // Without a stored hash the dummy is verified, and the login refused below.
+        let has_password = hash.is_some();
+        let phc = hash.map_or_else(|| DUMMY_HASH.to_string(), |h| h.as_str().to_string());
         let password_ok = {
             let password = password.to_string();
-            tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            tokio::task::spawn_blocking(move || verify_password(&password, &phc))
                 .await
                 .unwrap_or(false)
         };
         let user = match user {
-            Some(u) if password_ok && u.active && u.password_hash.is_some() => u,
+            Some(u) if password_ok && u.active && has_password => u,
             _ => return Err(denied),
         };
         let token = new_token()?;

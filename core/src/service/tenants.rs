@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
 use crate::auth::hash_password;
-use crate::domain::{Actor, Role, Tenant, TenantSettings, User};
+use crate::domain::{Actor, PasswordHash, Role, Tenant, TenantSettings, User};
 use crate::roles::Action;
 use crate::{Error, Result, TenantId, UserId, sla, validate};
 
@@ -234,7 +234,7 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
 }
 
 /// Hashes a password on a blocking thread (argon2id is deliberately slow).
-async fn hash_off_thread(password: String) -> Result<String> {
+async fn hash_off_thread(password: String) -> Result<PasswordHash> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| Error::backend("argon2", false, e))?
@@ -255,21 +255,22 @@ impl Helpdesk {
             settings,
             created_at: now,
         };
-        let admin = self
+        let (admin, password) = self
             .build_user(&tenant, new.admin, Some(Role::Admin))
             .await?;
         self.inner.store.create_tenant(&tenant).await?;
-        self.inner.store.create_user(&admin).await?;
+        self.insert_user(&admin, password.as_ref()).await?;
         tracing::info!(tenant = %tenant.slug, "tenant registered");
         Ok((tenant, admin))
     }
 
+    /// A validated new user and the hash of its initial password, if it has one.
     async fn build_user(
         &self,
         tenant: &Tenant,
         new: NewUser,
         force_role: Option<Role>,
-    ) -> Result<User> {
+    ) -> Result<(User, Option<PasswordHash>)> {
         let email = validate::email(&new.email)?;
         let name = validate::required_line("name", &new.name, validate::MAX_NAME_CHARS)?;
         let role = force_role.unwrap_or(new.role);
@@ -281,7 +282,7 @@ impl Helpdesk {
             Some(password) => Some(hash_off_thread(password).await?),
             None => None,
         };
-        Ok(User {
+        let user = User {
             id: UserId::new(),
             tenant_id: tenant.id,
             email,
@@ -290,9 +291,17 @@ impl Helpdesk {
             skills,
             capacity: new.capacity,
             active: true,
-            password_hash,
             created_at: self.now(),
-        })
+        };
+        Ok((user, password_hash))
+    }
+
+    /// Stores a new user with its initial password hash, if any, in one write.
+    async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
+        match password {
+            Some(hash) => self.inner.store.create_user_with_password(user, hash).await,
+            None => self.inner.store.create_user(user).await,
+        }
     }
 
     /// Self-registration of a customer on a tenant's portal (always role Customer, a
@@ -307,16 +316,16 @@ impl Helpdesk {
         if new.password.is_none() {
             return Err(Error::validation("password", "required to register"));
         }
-        let user = self.build_user(&tenant, new, Some(Role::Customer)).await?;
-        self.inner.store.create_user(&user).await?;
+        let (user, password) = self.build_user(&tenant, new, Some(Role::Customer)).await?;
+        self.insert_user(&user, password.as_ref()).await?;
         Ok(user)
     }
 
     /// Adds a user (admins only).
     pub async fn add_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
         let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
-        let user = self.build_user(&tenant, new, None).await?;
-        self.inner.store.create_user(&user).await?;
+        let (user, password) = self.build_user(&tenant, new, None).await?;
+        self.insert_user(&user, password.as_ref()).await?;
         Ok(user)
     }
 

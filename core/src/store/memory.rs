@@ -14,8 +14,8 @@ use super::{
 };
 use crate::analytics::Analytics;
 use crate::domain::{
-    Article, AuthSession, ChatSession, ChatState, Event, Message, MessageKind, OutboxEntry, Role,
-    Tenant, Ticket, User,
+    Article, AuthSession, ChatSession, ChatState, Event, Message, MessageKind, OutboxEntry,
+    PasswordHash, Role, Tenant, Ticket, User,
 };
 use crate::{
     ArticleId, ChatSessionId, DuplicateKind, Error, MessageId, OutboxId, Result, TenantId,
@@ -26,6 +26,8 @@ use crate::{
 struct Data {
     tenants: Vec<Tenant>,
     users: Vec<User>,
+    // Beside the users, not in them: user reads clone `users` and must not carry a hash.
+    passwords: HashMap<UserId, PasswordHash>,
     sessions: HashMap<String, AuthSession>,
     counters: HashMap<TenantId, u64>,
     tickets: HashMap<TicketId, Ticket>,
@@ -121,27 +123,68 @@ impl TenantStore for MemoryStore {
     }
 }
 
+/// Inserts a user after the unique checks (the e-mail in the tenant first, then the id).
+fn insert_user(d: &mut Data, user: &User) -> Result<()> {
+    if d.users
+        .iter()
+        .any(|u| u.tenant_id == user.tenant_id && u.email == user.email)
+    {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Email,
+            value: user.email.clone(),
+        });
+    }
+    if d.users.iter().any(|u| u.id == user.id) {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Id,
+            value: user.id.to_string(),
+        });
+    }
+    d.users.push(user.clone());
+    Ok(())
+}
+
 #[async_trait]
 impl UserStore for MemoryStore {
     async fn create_user(&self, user: &User) -> Result<()> {
+        insert_user(&mut *self.lock()?, user)
+    }
+
+    async fn create_user_with_password(&self, user: &User, hash: &PasswordHash) -> Result<()> {
         let mut d = self.lock()?;
-        if d.users
-            .iter()
-            .any(|u| u.tenant_id == user.tenant_id && u.email == user.email)
-        {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Email,
-                value: user.email.clone(),
-            });
-        }
-        if d.users.iter().any(|u| u.id == user.id) {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Id,
-                value: user.id.to_string(),
-            });
-        }
-        d.users.push(user.clone());
+        insert_user(&mut d, user)?;
+        d.passwords.insert(user.id, hash.clone());
         Ok(())
+    }
+
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &PasswordHash,
+    ) -> Result<()> {
+        let mut d = self.lock()?;
+        if !d
+            .users
+            .iter()
+            .any(|u| u.tenant_id == tenant && u.id == user)
+        {
+            return Err(Error::not_found("user", user));
+        }
+        d.passwords.insert(user, hash.clone());
+        Ok(())
+    }
+
+    async fn login_credentials(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> Result<Option<(User, Option<PasswordHash>)>> {
+        let d = self.lock()?;
+        Ok(d.users
+            .iter()
+            .find(|u| u.tenant_id == tenant && u.email == email)
+            .map(|u| (u.clone(), d.passwords.get(&u.id).cloned())))
     }
 
     async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {

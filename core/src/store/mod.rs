@@ -32,8 +32,8 @@ pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    Article, AuthSession, ChatSession, Event, EventKind, Message, OutboxEntry, Role, Tenant,
-    Ticket, User,
+    Article, AuthSession, ChatSession, Event, EventKind, Message, OutboxEntry, PasswordHash, Role,
+    Tenant, Ticket, User,
 };
 use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
 
@@ -201,6 +201,24 @@ pub trait UserStore: Send + Sync {
     async fn update_user(&self, user: &User) -> Result<()>;
     /// The tenant's users, optionally of one role, oldest first.
     async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>>;
+    /// Inserts a user together with its password hash, in one write (errors as
+    /// [`create_user`](Self::create_user)).
+    async fn create_user_with_password(&self, user: &User, hash: &PasswordHash) -> Result<()>;
+    /// Replaces a user's password hash (`NotFound` when the user is not the tenant's).
+    /// [`update_user`](Self::update_user) never changes it.
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &PasswordHash,
+    ) -> Result<()>;
+    /// A user of the tenant by (lowercased) e-mail with its password hash, `None` when it has
+    /// none: the one read a password login makes. Nothing else returns the hash.
+    async fn login_credentials(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> Result<Option<(User, Option<PasswordHash>)>>;
     /// Stores a login session.
     async fn create_session(&self, session: &AuthSession) -> Result<()>;
     /// A session by token hash (expired ones are returned; the caller checks expiry).

@@ -43,7 +43,6 @@ pub fn user(tenant: &Tenant, role: Role, email: &str) -> User {
         skills: Vec::new(),
         capacity: 0,
         active: true,
-        password_hash: None,
         created_at: t0(),
     }
 }

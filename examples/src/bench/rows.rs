@@ -120,7 +120,7 @@ pub(crate) async fn insert_outbox(
 pub(crate) async fn insert_user(conn: &mut SqliteConnection, u: &User) -> Result<(), BoxError> {
     sqlx::query(
         "INSERT INTO users (id, tenant_id, email, name, role, skills, capacity, active, \
-         password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(u.id.to_string())
     .bind(u.tenant_id.to_string())
@@ -130,7 +130,6 @@ pub(crate) async fn insert_user(conn: &mut SqliteConnection, u: &User) -> Result
     .bind(serde_json::to_string(&u.skills).step("encoding skills")?)
     .bind(i64::from(u.capacity))
     .bind(u.active)
-    .bind(&u.password_hash)
     .bind(ms(u.created_at))
     .execute(&mut *conn)
     .await

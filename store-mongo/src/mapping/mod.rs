@@ -8,7 +8,7 @@ mod ticket;
 
 use bson::{Bson, Document, doc};
 use helpdesk_core::Result;
-use helpdesk_core::domain::{AuthSession, Tenant, User};
+use helpdesk_core::domain::{AuthSession, PasswordHash, Tenant, User};
 
 use crate::codec::{Reader, date, to_bson};
 use crate::schema::{SESSIONS, TENANTS, USERS};
@@ -43,10 +43,21 @@ pub(crate) fn tenant_from(d: &Document) -> Result<Tenant> {
     })
 }
 
-/// A user document.
-pub(crate) fn user_doc(u: &User) -> Result<Document> {
-    Ok(doc! {
-        "_id": u.id.to_string(),
+/// A user document with its password hash (null when it has none).
+pub(crate) fn user_doc(u: &User, password: Option<&PasswordHash>) -> Document {
+    let mut d = doc! { "_id": u.id.to_string() };
+    d.extend(user_fields(u));
+    d.insert(
+        "password_hash",
+        password.map_or(Bson::Null, |h| Bson::String(h.as_str().to_string())),
+    );
+    d
+}
+
+/// A user's fields without `_id` and the password hash: what `update_user` sets, so that it
+/// keeps the hash.
+pub(crate) fn user_fields(u: &User) -> Document {
+    doc! {
         "tenant_id": u.tenant_id.to_string(),
         "email": &u.email,
         "name": &u.name,
@@ -54,12 +65,18 @@ pub(crate) fn user_doc(u: &User) -> Result<Document> {
         "skills": &u.skills,
         "capacity": i64::from(u.capacity),
         "active": u.active,
-        "password_hash": u.password_hash.as_deref().map_or(Bson::Null, |h| Bson::String(h.to_string())),
         "created_at": date(u.created_at),
-    })
+    }
 }
 
-/// Reads a user document.
+/// Reads a user document's password hash (`None` when it has none).
+pub(crate) fn password_from(d: &Document) -> Result<Option<PasswordHash>> {
+    Ok(Reader::new(d, USERS)
+        .opt_string("password_hash")?
+        .map(PasswordHash::new))
+}
+
+/// Reads a user document (never its password hash).
 pub(crate) fn user_from(d: &Document) -> Result<User> {
     let r = Reader::new(d, USERS);
     Ok(User {
@@ -71,7 +88,6 @@ pub(crate) fn user_from(d: &Document) -> Result<User> {
         skills: r.strings("skills")?,
         capacity: r.u32("capacity")?,
         active: r.bool("active")?,
-        password_hash: r.opt_string("password_hash")?,
         created_at: r.time("created_at")?,
     })
 }
