@@ -2,8 +2,10 @@
 
 use async_trait::async_trait;
 use helpdesk_core::analytics::Analytics;
-use helpdesk_core::domain::{Csat, Event, Message, MessageKind, SlaState, Ticket};
-use helpdesk_core::store::{ChatActivity, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use helpdesk_core::domain::{ChatState, Csat, Event, Message, MessageKind, SlaState, Ticket};
+use helpdesk_core::store::{
+    ChatActivity, Page, SessionTransition, TicketQuery, TicketStore, TicketWrite, TimeRange,
+};
 use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
@@ -190,7 +192,7 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
     for o in &write.outbox {
         crate::outbox::insert_outbox(tx, o).await?;
     }
-    if let Some(activity) = write.chat_activity {
+    if let Some(activity) = &write.chat_activity {
         touch_chat_session(tx, &write.ticket, activity).await?;
     }
     if let Some(key) = &write.idempotency_key {
@@ -208,43 +210,66 @@ async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> R
     Ok(())
 }
 
-/// Marks a chat session of the write's tenant active (see `ChatActivity`):
-/// `last_activity_at` moves forward only, the version goes up, and a linking write sets
-/// `ticket_id` on a session that has none. A session that is not the tenant's is
-/// `NotFound`, one that already has a ticket `ChatSessionLinked` (the caller's transaction is
-/// rolled back).
+/// Applies a write's chat activity to its session, inside the write's transaction: what
+/// `ChatSession::apply_activity` defines (`last_activity_at` forward only, version + 1,
+/// `ticket_id` on a linking write, the state transition), in one `UPDATE` guarded by the
+/// tenant, the expected version and (for a linking write) an unlinked session. When it
+/// matches no row the session is missing (`NotFound`), changed meanwhile (`Conflict`) or
+/// already linked (`ChatSessionLinked`); the caller's transaction is rolled back.
 async fn touch_chat_session(
     tx: &mut Transaction<'static, Sqlite>,
     ticket: &Ticket,
-    activity: ChatActivity,
+    activity: &ChatActivity,
 ) -> Result<()> {
+    let (transition, reason, resolved_by_bot) = match &activity.transition {
+        None => ("", None, false),
+        Some(SessionTransition::HandOff { reason }) => ("hand_off", Some(reason.as_str()), false),
+        Some(SessionTransition::TakeOver { reason }) => ("take_over", Some(reason.as_str()), false),
+        Some(SessionTransition::Close { resolved_by_bot }) => ("close", None, *resolved_by_bot),
+        Some(other) => {
+            return Err(Error::validation(
+                "chat_activity.transition",
+                format!("{other:?} is not supported by this store version"),
+            ));
+        }
+    };
+    let expected = activity
+        .expected_version
+        .map(|v| int(v, "expected_version"))
+        .transpose()?;
     let done = sqlx::query(
-        "UPDATE chat_sessions SET last_activity_at = max(last_activity_at, ?), \
-         version = version + 1, ticket_id = coalesce(?, ticket_id) \
-         WHERE tenant_id = ? AND id = ? AND (? = 0 OR ticket_id IS NULL)",
+        "UPDATE chat_sessions SET            last_activity_at = max(last_activity_at, ?1),            version = version + 1,            ticket_id = coalesce(?2, ticket_id),            state = CASE ?3              WHEN 'hand_off' THEN CASE WHEN state = ?8 THEN state ELSE ?7 END              WHEN 'take_over' THEN CASE WHEN state = ?6 THEN ?7 ELSE state END              WHEN 'close' THEN ?8 ELSE state END,            handoff_reason = CASE ?3              WHEN 'hand_off' THEN ?4              WHEN 'take_over' THEN CASE WHEN state = ?6 THEN coalesce(handoff_reason, ?4)                ELSE handoff_reason END              ELSE handoff_reason END,            closed_at = CASE ?3 WHEN 'close' THEN ?1 ELSE closed_at END,            resolved_by_bot = CASE ?3 WHEN 'close' THEN (resolved_by_bot OR ?5)              ELSE resolved_by_bot END          WHERE tenant_id = ?9 AND id = ?10 AND (?11 = 0 OR ticket_id IS NULL)            AND (?12 IS NULL OR version = ?12)",
     )
     .bind(ms(activity.at))
     .bind(activity.links_ticket.then(|| ticket.id.to_string()))
+    .bind(transition)
+    .bind(reason)
+    .bind(resolved_by_bot)
+    .bind(enum_str(&ChatState::Bot, "state")?)
+    .bind(enum_str(&ChatState::Human, "state")?)
+    .bind(enum_str(&ChatState::Closed, "state")?)
     .bind(ticket.tenant_id.to_string())
     .bind(activity.session.to_string())
     .bind(activity.links_ticket)
+    .bind(expected)
     .execute(&mut **tx)
     .await
     .map_err(db)?;
     if done.rows_affected() == 1 {
         return Ok(());
     }
-    let found = exists(
-        tx,
-        "SELECT EXISTS (SELECT 1 FROM chat_sessions WHERE tenant_id = ? AND id = ?)",
-        ticket.tenant_id.to_string(),
-        activity.session.to_string(),
+    let stored: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT version, ticket_id FROM chat_sessions WHERE tenant_id = ? AND id = ?",
     )
-    .await?;
-    Err(if found {
-        activity.already_linked()
-    } else {
-        Error::not_found("chat_session", activity.session)
+    .bind(ticket.tenant_id.to_string())
+    .bind(activity.session.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?;
+    Err(match stored {
+        None => Error::not_found("chat_session", activity.session),
+        Some((version, _)) if expected.is_some_and(|v| v != version) => activity.stale(),
+        Some(_) => activity.already_linked(),
     })
 }
 

@@ -68,15 +68,37 @@ pub struct ChatSession {
 }
 
 impl ChatSession {
-    /// What a [`ChatActivity`](crate::store::ChatActivity) does to the stored session:
-    /// `last_activity_at` moves forward to `at` (never back), the version goes up by one,
-    /// and `linked` (the ticket of a write that links it) becomes its `ticket_id`.
-    pub fn touch(&mut self, at: Timestamp, linked: Option<TicketId>) {
-        if at > self.last_activity_at {
-            self.last_activity_at = at;
+    /// What a [`ChatActivity`](crate::store::ChatActivity) of a write on ticket `ticket`
+    /// does to the stored session: `last_activity_at` moves forward to the activity's time
+    /// (never back), the version goes up by one, a linking write sets `ticket_id`, and the
+    /// transition changes the state. Every backend stores exactly this.
+    pub fn apply_activity(&mut self, activity: &crate::store::ChatActivity, ticket: TicketId) {
+        use crate::store::SessionTransition;
+        if activity.at > self.last_activity_at {
+            self.last_activity_at = activity.at;
         }
-        if linked.is_some() {
-            self.ticket_id = linked;
+        if activity.links_ticket {
+            self.ticket_id = Some(ticket);
+        }
+        match &activity.transition {
+            None => {}
+            Some(SessionTransition::HandOff { reason }) => {
+                if self.state != ChatState::Closed {
+                    self.state = ChatState::Human;
+                }
+                self.handoff_reason = Some(reason.clone());
+            }
+            Some(SessionTransition::TakeOver { reason }) => {
+                if self.state == ChatState::Bot {
+                    self.state = ChatState::Human;
+                    self.handoff_reason.get_or_insert_with(|| reason.clone());
+                }
+            }
+            Some(SessionTransition::Close { resolved_by_bot }) => {
+                self.state = ChatState::Closed;
+                self.closed_at = Some(activity.at);
+                self.resolved_by_bot |= *resolved_by_bot;
+            }
         }
         self.version += 1;
     }

@@ -3,10 +3,10 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    AuthorKind, Event, EventKind, Message, MessageKind, Notification, NotificationKind,
-    OutboxEntry, Ticket,
+    AuthorKind, ChatSession, Event, EventKind, Message, MessageKind, Notification,
+    NotificationKind, OutboxEntry, Ticket,
 };
-use crate::store::{ChatActivity, TicketWrite};
+use crate::store::{ChatActivity, SessionTransition, TicketWrite};
 use crate::{ChatSessionId, EventId, MessageId, OutboxId, UserId};
 
 /// Accumulates one commit: every event is applied to the working copy immediately, so
@@ -170,6 +170,25 @@ impl Change {
             session,
             at: self.at,
             links_ticket,
+            expected_version: None,
+            transition: None,
+        });
+    }
+
+    /// Changes the chat session `session` (read at its version) with this commit: marks it
+    /// active and applies `transition`; a session changed meanwhile fails the commit with
+    /// a conflict.
+    pub(crate) fn change_chat_session(
+        &mut self,
+        session: &ChatSession,
+        transition: Option<SessionTransition>,
+    ) {
+        self.chat_activity = Some(ChatActivity {
+            session: session.id,
+            at: self.at,
+            links_ticket: false,
+            expected_version: Some(session.version),
+            transition,
         });
     }
 

@@ -25,7 +25,8 @@ use crate::domain::{
 };
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
-use crate::{ChatSessionId, Error, MessageId, Result, UserId, validate};
+use crate::store::{ChatActivity, SessionTransition};
+use crate::{ChatSessionId, Error, MessageId, Result, TicketId, UserId, validate};
 
 /// What the bot decided for one turn.
 enum BotDecision {
@@ -218,7 +219,7 @@ impl Helpdesk {
                     .add_customer_turn(&tenant, &user, &session, stored_ticket, &text, human)
                     .await?;
                 let mut session = session;
-                session.touch(message.created_at, None);
+                mark_active(&mut session, message.created_at, None);
                 (session, ticket, message)
             }
         };
@@ -307,12 +308,13 @@ impl Helpdesk {
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState("this chat session is closed".into()));
         }
-        let ticket_id = session.ticket_id.ok_or_else(|| {
-            Error::InvalidState("the customer has not written in this session yet".into())
-        })?;
         let now = self.now();
         let mut stored = None;
-        self.mutate_ticket_from(tenant.id, ticket_id, stored_ticket, |current| {
+        // One write: the reply, the assignment and the session taken over.
+        self.mutate_chat(tenant.id, session, stored_ticket, |session, current| {
+            if session.state == ChatState::Closed {
+                return Err(Error::InvalidState("this chat session is closed".into()));
+            }
             if current.status == TicketStatus::Closed {
                 return Err(Error::InvalidState("the chat ticket is closed".into()));
             }
@@ -333,23 +335,14 @@ impl Helpdesk {
             );
             change.add_built_message(message.clone());
             change.notify(vec![current.requester], NotificationKind::Replied);
+            change.change_chat_session(
+                session,
+                Some(SessionTransition::TakeOver {
+                    reason: "taken over by an agent".into(),
+                }),
+            );
             stored = Some(message);
-            Ok(change.finish())
-        })
-        .await?;
-        // The session as read above (the ticket write does not change it); a change
-        // meanwhile is a conflict and a retry.
-        self.mutate_session_from(&tenant, id, Some(session), |s| {
-            if s.state == ChatState::Closed {
-                return Err(Error::InvalidState("this chat session is closed".into()));
-            }
-            if s.state == ChatState::Bot {
-                s.state = ChatState::Human;
-                s.handoff_reason
-                    .get_or_insert_with(|| "taken over by an agent".into());
-            }
-            s.last_activity_at = now;
-            Ok(())
+            Ok(Some(change.finish()))
         })
         .await?;
         stored.ok_or_else(|| Error::InvalidState("the chat reply was not stored".into()))
@@ -367,9 +360,10 @@ impl Helpdesk {
                 ));
             }
             s.state = ChatState::Bot;
-            Ok(())
+            Ok(true)
         })
-        .await
+        .await?
+        .ok_or_else(|| Error::InvalidState("the session was not handed back".into()))
     }
 
     /// Closes chat sessions idle for longer than their tenant's `chat_inactivity_minutes`
@@ -418,6 +412,10 @@ impl Helpdesk {
         self.chat_inactivity_sweep().await
     }
 
+    /// Closes one idle session. When the bot had it (no human took it) and its ticket can
+    /// be resolved, the closing notice, the ticket resolved and the session closed are one
+    /// write; otherwise only the session closes. A session that was active meanwhile (or
+    /// closed by someone else) is left alone.
     async fn close_idle(
         &self,
         tenant: &Tenant,
@@ -427,50 +425,57 @@ impl Helpdesk {
         report: &mut ChatSweepReport,
     ) -> Result<()> {
         let now = self.now();
+        let still_idle =
+            |s: &ChatSession| s.state != ChatState::Closed && s.last_activity_at < idle_before;
+        let close = SessionTransition::Close {
+            resolved_by_bot: false,
+        };
+        if session.ticket_id.is_some() && session.handoff_reason.is_none() {
+            let resolved = self
+                .mutate_chat(tenant.id, session.clone(), None, |s, current| {
+                    let resolvable = s.handoff_reason.is_none()
+                        && current.merged_into.is_none()
+                        && can_transition(None, current.status, TicketStatus::Resolved);
+                    if !still_idle(s) || !resolvable {
+                        return Ok(None);
+                    }
+                    let mut change = Change::of(current, now, None);
+                    change.add_built_message(chat_message(
+                        current,
+                        now,
+                        None,
+                        AuthorKind::Bot,
+                        format!("This chat was closed after {minutes} minutes without activity."),
+                        Vec::new(),
+                    ));
+                    set_status(&mut change, tenant, TicketStatus::Resolved)?;
+                    change.change_chat_session(s, Some(close.clone()));
+                    Ok(Some(change.finish()))
+                })
+                .await;
+            match resolved {
+                Ok(Some(_)) => {
+                    report.closed += 1;
+                    report.resolved += 1;
+                    return Ok(());
+                }
+                // Nothing to resolve (or the ticket is gone): close the session alone.
+                Ok(None) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let closed = self
             .mutate_session(tenant, session.id, |s| {
-                if s.state == ChatState::Closed || s.last_activity_at >= idle_before {
-                    return Err(Error::InvalidState("no longer idle".into()));
+                if !still_idle(s) {
+                    return Ok(false);
                 }
                 s.state = ChatState::Closed;
                 s.closed_at = Some(now);
-                Ok(())
+                Ok(true)
             })
-            .await;
-        let closed = match closed {
-            Ok(s) => s,
-            Err(Error::InvalidState(_)) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        report.closed += 1;
-        let human_took_it = closed.handoff_reason.is_some();
-        let Some(ticket_id) = closed.ticket_id.filter(|_| !human_took_it) else {
-            return Ok(());
-        };
-        let result = self
-            .mutate_ticket(tenant.id, ticket_id, |current| {
-                if !can_transition(None, current.status, TicketStatus::Resolved)
-                    || current.merged_into.is_some()
-                {
-                    return Err(Error::InvalidState("nothing to resolve".into()));
-                }
-                let mut change = Change::of(current, now, None);
-                change.add_built_message(chat_message(
-                    current,
-                    now,
-                    None,
-                    AuthorKind::Bot,
-                    format!("This chat was closed after {minutes} minutes without activity."),
-                    Vec::new(),
-                ));
-                set_status(&mut change, tenant, TicketStatus::Resolved)?;
-                Ok(change.finish())
-            })
-            .await;
-        match result {
-            Ok(_) => report.resolved += 1,
-            Err(Error::InvalidState(_) | Error::NotFound { .. }) => {}
-            Err(e) => return Err(e),
+            .await?;
+        if closed.is_some() {
+            report.closed += 1;
         }
         Ok(())
     }
@@ -503,46 +508,31 @@ impl Helpdesk {
         visible_to(actor, session)
     }
 
-    /// Read-modify-write of a session with optimistic concurrency, retried on conflicts.
+    /// Runs a read-modify-write on a chat session alone (no ticket change), retrying on
+    /// conflicts and temporary backend errors with a fresh read. `change` returns whether
+    /// it changed anything; when it did not, nothing is written and the result is `None`.
     async fn mutate_session<F>(
         &self,
         tenant: &Tenant,
         id: ChatSessionId,
-        change: F,
-    ) -> Result<ChatSession>
-    where
-        F: FnMut(&mut ChatSession) -> Result<()> + Send,
-    {
-        self.mutate_session_from(tenant, id, None, change).await
-    }
-
-    /// [`mutate_session`](Self::mutate_session) whose first attempt changes `known`, a copy
-    /// the caller just read or wrote (no read); a stale copy is a conflict, and the retries
-    /// read the stored session.
-    async fn mutate_session_from<F>(
-        &self,
-        tenant: &Tenant,
-        id: ChatSessionId,
-        mut known: Option<ChatSession>,
         mut change: F,
-    ) -> Result<ChatSession>
+    ) -> Result<Option<ChatSession>>
     where
-        F: FnMut(&mut ChatSession) -> Result<()> + Send,
+        F: FnMut(&mut ChatSession) -> Result<bool> + Send,
     {
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
         for attempt in 0..attempts {
-            let current = match known.take() {
-                Some(s) => s,
-                None => self
-                    .inner
-                    .store
-                    .get_chat_session(tenant.id, id)
-                    .await?
-                    .ok_or_else(|| Error::not_found("chat_session", id))?,
-            };
+            let current = self
+                .inner
+                .store
+                .get_chat_session(tenant.id, id)
+                .await?
+                .ok_or_else(|| Error::not_found("chat_session", id))?;
             let mut next = current.clone();
-            change(&mut next)?;
+            if !change(&mut next)? {
+                return Ok(None);
+            }
             next.version = current.version + 1;
             match self
                 .inner
@@ -550,7 +540,7 @@ impl Helpdesk {
                 .update_chat_session(current.version, &next)
                 .await
             {
-                Ok(()) => return Ok(next),
+                Ok(()) => return Ok(Some(next)),
                 // The same policy as ticket writes: a conflict or a temporary backend
                 // failure (SQLite BUSY) re-reads and tries again.
                 Err(e) if e.is_temporary() => {
@@ -617,7 +607,11 @@ impl Helpdesk {
             })
             .await?;
         let mut session = session;
-        session.touch(opened.ticket.created_at, Some(opened.ticket.id));
+        mark_active(
+            &mut session,
+            opened.ticket.created_at,
+            Some(opened.ticket.id),
+        );
         Ok((session, opened.ticket, first))
     }
 
@@ -791,30 +785,42 @@ impl Helpdesk {
     ) -> Result<(ChatSession, ChatReply)> {
         let now = self.now();
         let message = chat_message(ticket, now, None, AuthorKind::Bot, body, citations);
-        // Plans on the ticket the turn just wrote (no second read); a change meanwhile is a
-        // retry.
-        self.mutate_ticket_from(tenant.id, ticket.id, Some(ticket.clone()), |current| {
-            let mut change = Change::of(current, now, None);
-            change.add_built_message(message.clone());
-            if resolved && can_transition(None, current.status, TicketStatus::Resolved) {
-                set_status(&mut change, tenant, TicketStatus::Resolved)?;
-            }
-            Ok(change.finish())
-        })
-        .await?;
-        // The session as the customer's turn left it (no read); closing it on a stale copy
-        // is a conflict and a retry.
-        let session = if resolved {
-            self.mutate_session_from(tenant, session.id, Some(session), |s| {
-                s.resolved_by_bot = true;
-                s.state = ChatState::Closed;
-                s.closed_at = Some(now);
-                Ok(())
+        if !resolved {
+            // Only the ticket changes; plans on the ticket the turn just wrote (no second
+            // read); a change meanwhile is a retry.
+            self.mutate_ticket_from(tenant.id, ticket.id, Some(ticket.clone()), |current| {
+                let mut change = Change::of(current, now, None);
+                change.add_built_message(message.clone());
+                Ok(change.finish())
             })
-            .await?
-        } else {
-            session
-        };
+            .await?;
+            return Ok((session, ChatReply::Answered(message)));
+        }
+        // Resolved by the bot: the answer, the ticket resolved and the session closed are
+        // one write, planned on the session and ticket as the turn left them.
+        let committed = self
+            .mutate_chat(
+                tenant.id,
+                session,
+                Some(ticket.clone()),
+                |session, current| {
+                    let mut change = Change::of(current, now, None);
+                    change.add_built_message(message.clone());
+                    if can_transition(None, current.status, TicketStatus::Resolved) {
+                        set_status(&mut change, tenant, TicketStatus::Resolved)?;
+                    }
+                    change.change_chat_session(
+                        session,
+                        Some(SessionTransition::Close {
+                            resolved_by_bot: true,
+                        }),
+                    );
+                    Ok(Some(change.finish()))
+                },
+            )
+            .await?;
+        let (session, _) = committed
+            .ok_or_else(|| Error::InvalidState("the bot's answer was not stored".into()))?;
         Ok((session, ChatReply::Answered(message)))
     }
 
@@ -862,56 +868,73 @@ impl Helpdesk {
             .collect();
         let now = self.now();
         let mut notice = None;
-        let ticket_id = ticket.id;
-        self.mutate_ticket_from(tenant.id, ticket_id, Some(ticket), |current| {
-            let mut change = Change::of(current, now, None);
-            if can_transition(None, current.status, TicketStatus::Escalated) {
-                set_status(&mut change, tenant, TicketStatus::Escalated)?;
-            }
-            if current.assignee.is_none()
-                && let Some(to) = routed
-            {
-                change.push(EventKind::Assigned {
-                    from: None,
-                    to: Some(to),
-                });
-            }
-            let recipients = change
-                .ticket()
-                .assignee
-                .map_or_else(|| admins.clone(), |a| vec![a]);
-            change.notify(
-                recipients,
-                NotificationKind::Handoff {
-                    reason: reason.clone(),
-                },
-            );
-            let message = chat_message(
-                current,
-                now,
-                None,
-                AuthorKind::Bot,
-                HANDOFF_NOTICE.into(),
-                Vec::new(),
-            );
-            change.add_built_message(message.clone());
-            notice = Some(message);
-            Ok(change.finish())
-        })
-        .await?;
-        let session = self
-            .mutate_session_from(tenant, id, Some(session), |s| {
-                if s.state != ChatState::Closed {
-                    s.state = ChatState::Human;
+        // One write: the ticket escalated, routed and notified, the notice, and the session
+        // given to a human.
+        let committed = self
+            .mutate_chat(tenant.id, session, Some(ticket), |session, current| {
+                let mut change = Change::of(current, now, None);
+                if can_transition(None, current.status, TicketStatus::Escalated) {
+                    set_status(&mut change, tenant, TicketStatus::Escalated)?;
                 }
-                s.handoff_reason = Some(reason.clone());
-                Ok(())
+                if current.assignee.is_none()
+                    && let Some(to) = routed
+                {
+                    change.push(EventKind::Assigned {
+                        from: None,
+                        to: Some(to),
+                    });
+                }
+                let recipients = change
+                    .ticket()
+                    .assignee
+                    .map_or_else(|| admins.clone(), |a| vec![a]);
+                change.notify(
+                    recipients,
+                    NotificationKind::Handoff {
+                        reason: reason.clone(),
+                    },
+                );
+                let message = chat_message(
+                    current,
+                    now,
+                    None,
+                    AuthorKind::Bot,
+                    HANDOFF_NOTICE.into(),
+                    Vec::new(),
+                );
+                change.add_built_message(message.clone());
+                notice = Some(message);
+                change.change_chat_session(
+                    session,
+                    Some(SessionTransition::HandOff {
+                        reason: reason.clone(),
+                    }),
+                );
+                Ok(Some(change.finish()))
             })
             .await?;
+        let (session, _) =
+            committed.ok_or_else(|| Error::InvalidState("the handoff was not stored".into()))?;
         let notice = notice
             .ok_or_else(|| Error::InvalidState("the handoff notice was not stored".into()))?;
         tracing::info!(tenant = %tenant.slug, session = %id, %reason, "chat handed off");
         Ok((session, ChatReply::HandedOff { reason, notice }))
+    }
+}
+
+/// What the store did to `session` with a chat turn's write (marked active at `at`, and
+/// linked to `linked` when the write opened its ticket): the same
+/// [`ChatSession::apply_activity`] every backend applies.
+fn mark_active(session: &mut ChatSession, at: jiff::Timestamp, linked: Option<TicketId>) {
+    let activity = ChatActivity {
+        session: session.id,
+        at,
+        links_ticket: linked.is_some(),
+        expected_version: None,
+        transition: None,
+    };
+    if let Some(ticket) = linked.or(session.ticket_id) {
+        session.apply_activity(&activity, ticket);
     }
 }
 

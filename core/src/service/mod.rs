@@ -6,6 +6,7 @@ mod auth;
 mod builder;
 mod change;
 mod chat;
+mod chat_commit;
 mod drafts;
 mod sweeps;
 mod tenants;

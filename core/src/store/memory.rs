@@ -294,7 +294,7 @@ fn check_write(write: &TicketWrite) -> Result<()> {
 /// The session a write marks active must be one of the ticket's tenant, and one it links
 /// must have no ticket yet.
 fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
-    let Some(a) = write.chat_activity else {
+    let Some(a) = &write.chat_activity else {
         return Ok(());
     };
     match d
@@ -303,21 +303,20 @@ fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
         .find(|c| c.tenant_id == write.ticket.tenant_id && c.id == a.session)
     {
         None => Err(Error::not_found("chat_session", a.session)),
-        Some(c) if a.links_ticket && c.ticket_id.is_some() => Err(a.already_linked()),
-        Some(_) => Ok(()),
+        Some(c) => a.check(c),
     }
 }
 
 /// Applies a checked write (see [`check_chat_activity`]).
 fn apply_write(d: &mut Data, write: &TicketWrite) {
     let t = &write.ticket;
-    if let Some(a) = write.chat_activity
+    if let Some(a) = &write.chat_activity
         && let Some(session) = d
             .chats
             .iter_mut()
             .find(|c| c.tenant_id == t.tenant_id && c.id == a.session)
     {
-        session.touch(a.at, a.links_ticket.then_some(t.id));
+        session.apply_activity(a, t.id);
     }
     if !d.tickets.contains_key(&t.id) {
         d.ticket_order.push(t.id);

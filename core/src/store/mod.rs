@@ -87,24 +87,29 @@ pub struct TicketWrite {
     pub outbox: Vec<OutboxEntry>,
     /// Intake idempotency key, recorded on create.
     pub idempotency_key: Option<String>,
-    /// A chat session of the ticket's tenant to mark active with this change (a customer's
-    /// chat turn), so the turn and the session's activity are one write, not two.
+    /// What this change does to a chat session of the ticket's tenant (a chat turn marks
+    /// it active, a handoff gives it to a human, ...), committed with the rest.
     pub chat_activity: Option<ChatActivity>,
 }
 
-/// Marks a chat session active as part of a [`TicketWrite`]: the session's
-/// `last_activity_at` moves forward to `at` (never back) and its `version` goes up by one
-/// (so a concurrent read-modify-write of the session, such as the inactivity sweep closing
-/// it, sees a conflict and re-reads). With `links_ticket` (the write that opens the chat's
-/// ticket) the session's `ticket_id` is also set to the write's ticket. Apply it to a copy
-/// with [`ChatSession::touch`].
+/// What a [`TicketWrite`] does to a chat session of the ticket's tenant, in the same
+/// commit: a chat turn and the session's activity, a handoff and the session going to a
+/// human, a bot resolution and the session closing are each one write, not two.
+///
+/// Every activity moves the session's `last_activity_at` forward to `at` (never back) and
+/// its `version` up by one (so a concurrent read-modify-write of the session, such as the
+/// inactivity sweep closing it, sees a conflict and re-reads). With `links_ticket` (the
+/// write that opens the chat's ticket) the session's `ticket_id` is set to the write's
+/// ticket. `transition` changes the session's state ([`SessionTransition`]). The whole
+/// effect is [`ChatSession::apply_activity`]; backends must store exactly what it gives.
 ///
 /// Backends with transactions apply it in the ticket write's transaction; the document
-/// backend applies it with the rest of the commit (see its docs). A session that is not the
-/// tenant's fails the whole write with `NotFound`, and linking a session that already has
-/// a ticket fails it with [`Error::ChatSessionLinked`](crate::Error::ChatSessionLinked);
-/// nothing is written either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// backend applies it with the rest of the commit (see its docs). The whole write fails,
+/// and nothing is written, when the session is not the tenant's (`NotFound`), when
+/// `expected_version` is set and the stored session has another version (`Conflict` on
+/// `chat_session`), or when a linking write finds that the session already has a ticket
+/// ([`Error::ChatSessionLinked`](crate::Error::ChatSessionLinked)).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatActivity {
     /// The session, of the ticket's tenant.
     pub session: ChatSessionId,
@@ -112,6 +117,35 @@ pub struct ChatActivity {
     pub at: Timestamp,
     /// Whether this write opens the session's ticket (sets `ticket_id`).
     pub links_ticket: bool,
+    /// The session version the change was planned on; `None` for a plain activity mark
+    /// that does not depend on the session's state.
+    pub expected_version: Option<u64>,
+    /// A change of the session's state made with this write.
+    pub transition: Option<SessionTransition>,
+}
+
+/// A change of a chat session's state committed with a ticket write ([`ChatActivity`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionTransition {
+    /// Handed off to a human: the state becomes `Human` (a closed session stays closed)
+    /// and `reason` becomes the handoff reason.
+    HandOff {
+        /// Why.
+        reason: String,
+    },
+    /// An agent answered in the session: a session the bot had becomes `Human`, with
+    /// `reason` as its handoff reason unless it already has one; other states stay.
+    TakeOver {
+        /// The reason recorded when the bot had the session.
+        reason: String,
+    },
+    /// The session closes (`Closed`, `closed_at` = the activity's time); `resolved_by_bot`
+    /// records that the bot solved the customer's problem.
+    Close {
+        /// Whether the bot resolved it.
+        resolved_by_bot: bool,
+    },
 }
 
 impl ChatActivity {
@@ -121,6 +155,27 @@ impl ChatActivity {
         crate::Error::ChatSessionLinked {
             session: self.session.to_string(),
         }
+    }
+
+    /// The error every backend gives when `expected_version` is not the stored one.
+    pub fn stale(&self) -> crate::Error {
+        crate::Error::Conflict {
+            entity: "chat_session",
+            id: self.session.to_string(),
+            expected: self.expected_version.unwrap_or_default(),
+        }
+    }
+
+    /// Checks the activity against the stored `session` (of the write's tenant): the
+    /// expected version, and that a linking write finds no ticket yet.
+    pub fn check(&self, session: &ChatSession) -> crate::Result<()> {
+        if self.expected_version.is_some_and(|v| v != session.version) {
+            return Err(self.stale());
+        }
+        if self.links_ticket && session.ticket_id.is_some() {
+            return Err(self.already_linked());
+        }
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@ mod chat_activity;
 mod credentials;
 mod previous;
 mod service_concurrency;
+mod session_changes;
 mod visible_messages;
 
 use std::sync::Arc;
@@ -33,6 +34,9 @@ pub use previous::{
 pub use service_concurrency::{
     concurrent_first_chat_messages_share_one_ticket,
     sixty_four_concurrent_replies_and_notes_all_land,
+};
+pub use session_changes::{
+    a_session_changed_meanwhile_fails_the_whole_write, session_transitions_commit_with_the_ticket,
 };
 pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
 
@@ -89,6 +93,8 @@ macro_rules! store_conformance_tests {
             chat_activity_of_another_tenant_writes_nothing,
             chat_activity_links_a_session_once,
             chat_session_reads_with_its_ticket,
+            session_transitions_commit_with_the_ticket,
+            a_session_changed_meanwhile_fails_the_whole_write,
             outbox_due_and_marking,
             leases_exclusive_and_expiring,
             concurrent_writers_lose_no_update,

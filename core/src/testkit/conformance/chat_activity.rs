@@ -26,7 +26,7 @@ pub(super) fn bot_session(tenant: TenantId, customer: UserId) -> ChatSession {
 
 /// A create of ticket number `n` at minute `minutes` that opens `session`'s chat ticket
 /// (links it and marks it active).
-fn opening(session: &ChatSession, n: u64, minutes: i64) -> crate::store::TicketWrite {
+pub(super) fn opening(session: &ChatSession, n: u64, minutes: i64) -> crate::store::TicketWrite {
     let mut w = new_ticket(
         session.tenant_id,
         session.customer,
@@ -39,6 +39,8 @@ fn opening(session: &ChatSession, n: u64, minutes: i64) -> crate::store::TicketW
         session: session.id,
         at: at(minutes),
         links_ticket: true,
+        expected_version: None,
+        transition: None,
     });
     w
 }
@@ -54,7 +56,7 @@ pub async fn chat_activity_touches_the_session(store: S) {
     let created = opening(&chat, 1, 5);
     store.create_ticket(&created).await.unwrap();
     let mut expected = chat.clone();
-    expected.touch(at(5), Some(created.ticket.id));
+    expected.apply_activity(created.chat_activity.as_ref().unwrap(), created.ticket.id);
     assert_eq!(expected.ticket_id, Some(created.ticket.id));
     assert_eq!(expected.last_activity_at, at(5));
     assert_eq!(expected.version, 2);
@@ -70,9 +72,11 @@ pub async fn chat_activity_touches_the_session(store: S) {
         session: chat.id,
         at: at(3),
         links_ticket: false,
+        expected_version: None,
+        transition: None,
     });
     store.update_ticket(1, &reply).await.unwrap();
-    expected.touch(at(3), None);
+    expected.apply_activity(reply.chat_activity.as_ref().unwrap(), created.ticket.id);
     assert_eq!(expected.last_activity_at, at(5));
     assert_eq!(
         store.get_chat_session(a.id, chat.id).await.unwrap(),
@@ -104,6 +108,8 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
             session: target,
             at: at(5),
             links_ticket: false,
+            expected_version: None,
+            transition: None,
         });
         assert!(
             matches!(
@@ -125,6 +131,8 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
         session: foreign.id,
         at: at(6),
         links_ticket: false,
+        expected_version: None,
+        transition: None,
     });
     assert!(matches!(
         store.update_ticket(1, &reply).await,
@@ -185,7 +193,7 @@ pub async fn chat_session_reads_with_its_ticket(store: S) {
     let created = opening(&chat, 1, 5);
     store.create_ticket(&created).await.unwrap();
     let mut linked = chat.clone();
-    linked.touch(at(5), Some(created.ticket.id));
+    linked.apply_activity(created.chat_activity.as_ref().unwrap(), created.ticket.id);
     assert_eq!(
         store.chat_session_with_ticket(a.id, chat.id).await.unwrap(),
         Some((linked, Some(created.ticket.clone())))
