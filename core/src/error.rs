@@ -284,12 +284,6 @@ pub enum ModelError {
         /// What did not match (never the whole output).
         message: String,
     },
-    /// A scripted mock ran out of turns.
-    #[error("mock language model script exhausted after {calls} calls")]
-    ScriptExhausted {
-        /// How many calls were answered.
-        calls: usize,
-    },
     /// Loading or running a local model failed.
     #[error("{provider} failed")]
     Provider {
@@ -326,7 +320,6 @@ impl ModelError {
             Self::Timeout(_) => "timeout",
             Self::Truncated => "truncated",
             Self::MalformedOutput { .. } => "malformed_output",
-            Self::ScriptExhausted { .. } => "script_exhausted",
             Self::Provider { .. } => "provider",
         }
     }

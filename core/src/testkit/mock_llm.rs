@@ -24,8 +24,19 @@ pub enum MockTurn {
     Delay(Duration, Box<MockTurn>),
 }
 
+/// The mock's script ran out: a test made more model calls than it scripted. It travels as
+/// the source of a [`ModelError::Provider`], so the production error enum has no variant
+/// for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("mock language model script exhausted after {calls} calls")]
+pub struct ScriptExhausted {
+    /// How many calls were answered.
+    pub calls: usize,
+}
+
 /// A scripted language model for tests: replays turns in order, records every request, and
-/// returns [`ModelError::ScriptExhausted`] when the script runs out. A request whose
+/// fails with [`ModelError::Provider`] (provider `"mock"`, source [`ScriptExhausted`]) when
+/// the script runs out. A request whose
 /// `timeout` is shorter than a [`MockTurn::Delay`] gets [`ModelError::Timeout`].
 ///
 /// ```
@@ -130,7 +141,11 @@ impl LanguageModel for MockLanguageModel {
         let next = self.script.lock().unwrap().pop_front();
         match next {
             Some(turn) => self.play(turn, request).await,
-            None => Err(ModelError::ScriptExhausted { calls: calls - 1 }),
+            None => Err(ModelError::Provider {
+                provider: "mock",
+                temporary: false,
+                source: Box::new(ScriptExhausted { calls: calls - 1 }),
+            }),
         }
     }
 

@@ -20,4 +20,4 @@ mod mock_llm;
 pub use clock::ManualClock;
 pub use embedder::FakeEmbedder;
 pub use knowledge_base::InMemoryKnowledgeBase;
-pub use mock_llm::{MockLanguageModel, MockTurn};
+pub use mock_llm::{MockLanguageModel, MockTurn, ScriptExhausted};
