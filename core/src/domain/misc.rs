@@ -88,12 +88,11 @@ impl ChatSession {
                 }
                 self.handoff_reason = Some(reason.clone());
             }
-            Some(SessionTransition::TakeOver { reason }) => {
-                if self.state == ChatState::Bot {
-                    self.state = ChatState::Human;
-                    self.handoff_reason.get_or_insert_with(|| reason.clone());
-                }
+            Some(SessionTransition::TakeOver { reason }) if self.state == ChatState::Bot => {
+                self.state = ChatState::Human;
+                self.handoff_reason.get_or_insert_with(|| reason.clone());
             }
+            Some(SessionTransition::TakeOver { .. }) => {}
             Some(SessionTransition::Close { resolved_by_bot }) => {
                 self.state = ChatState::Closed;
                 self.closed_at = Some(activity.at);

@@ -35,10 +35,9 @@ impl Helpdesk {
             Error::InvalidState("the customer has not written in this session yet".into())
         })?;
         let turn = self.inner.ticket_locks.turn(ticket_id).await;
-        let mut known = match known.filter(|t| t.id == ticket_id && !turn.waited()) {
-            Some(ticket) => Some((session, ticket)),
-            None => None,
-        };
+        let mut known = known
+            .filter(|t| t.id == ticket_id && !turn.waited())
+            .map(|ticket| (session, ticket));
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
         for attempt in 0..attempts {
