@@ -265,6 +265,35 @@ fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
     }
 }
 
+/// Checks an update against the stored ticket: the tenant's ticket at `expected_version`,
+/// and `previous`, when given, exactly that ticket.
+fn check_update(d: &Data, expected_version: u64, write: &TicketWrite) -> Result<()> {
+    let t = &write.ticket;
+    let stored = d
+        .tickets
+        .get(&t.id)
+        .filter(|x| x.tenant_id == t.tenant_id)
+        .ok_or_else(|| Error::not_found("ticket", t.id))?;
+    if stored.version != expected_version {
+        return Err(Error::Conflict {
+            entity: "ticket",
+            id: t.id.to_string(),
+            expected: expected_version,
+        });
+    }
+    write.check_previous(expected_version)?;
+    if write.previous.as_ref().is_some_and(|p| p != stored) {
+        // Another backend would write only what differs from `previous` and lose the
+        // rest: the reference store refuses, so a writer that breaks the contract fails
+        // its tests here.
+        return Err(Error::validation(
+            "previous",
+            "is not the ticket stored at the expected version",
+        ));
+    }
+    check_chat_activity(d, write)
+}
+
 /// Applies a checked write (see [`check_chat_activity`]).
 fn apply_write(d: &mut Data, write: &TicketWrite) {
     let t = &write.ticket;
@@ -355,31 +384,25 @@ impl TicketStore for MemoryStore {
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
         let mut d = self.lock()?;
-        let t = &write.ticket;
-        let stored = d
-            .tickets
-            .get(&t.id)
-            .filter(|x| x.tenant_id == t.tenant_id)
-            .ok_or_else(|| Error::not_found("ticket", t.id))?;
-        if stored.version != expected_version {
-            return Err(Error::Conflict {
-                entity: "ticket",
-                id: t.id.to_string(),
-                expected: expected_version,
-            });
-        }
-        write.check_previous(expected_version)?;
-        if write.previous.as_ref().is_some_and(|p| p != stored) {
-            // Another backend would write only what differs from `previous` and lose the
-            // rest: the reference store refuses, so a writer that breaks the contract fails
-            // its tests here.
-            return Err(Error::validation(
-                "previous",
-                "is not the ticket stored at the expected version",
-            ));
-        }
-        check_chat_activity(&d, write)?;
+        check_update(&d, expected_version, write)?;
         apply_write(&mut d, write);
+        Ok(())
+    }
+
+    /// Every write is checked under the lock before any is applied, so the batch lands
+    /// whole or not at all.
+    async fn update_tickets(&self, writes: &[(u64, TicketWrite)]) -> Result<()> {
+        super::check_ticket_batch(writes)?;
+        for (_, write) in writes {
+            check_write(write)?;
+        }
+        let mut d = self.lock()?;
+        for (expected, write) in writes {
+            check_update(&d, *expected, write)?;
+        }
+        for (_, write) in writes {
+            apply_write(&mut d, write);
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@
 //! `tokio` with the `macros` and `rt-multi-thread` features as a dev-dependency.
 
 mod chat_activity;
+mod multi_ticket;
 mod previous;
 mod visible_messages;
 
@@ -20,6 +21,11 @@ use std::time::Duration;
 pub use chat_activity::{
     chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
     chat_activity_touches_the_session, chat_session_reads_with_its_ticket,
+};
+pub use multi_ticket::{
+    crossed_concurrent_merges_leave_exactly_one, update_tickets_lands_every_ticket,
+    update_tickets_refuses_mixed_tenants_and_repeated_tickets,
+    update_tickets_with_a_stale_version_writes_nothing,
 };
 pub use previous::{
     update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
@@ -60,6 +66,10 @@ macro_rules! store_conformance_tests {
             update_without_previous_checks_the_stored_ticket,
             update_with_a_mismatched_previous_is_refused,
             update_replaces_messages_by_id,
+            update_tickets_lands_every_ticket,
+            update_tickets_with_a_stale_version_writes_nothing,
+            update_tickets_refuses_mixed_tenants_and_repeated_tickets,
+            crossed_concurrent_merges_leave_exactly_one,
             customer_visible_messages_are_replies_and_chat_turns,
             list_filters,
             list_text_filter_is_plain_text,
