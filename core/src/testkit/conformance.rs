@@ -23,8 +23,9 @@ pub use chat_activity::{
     chat_activity_touches_the_session, chat_session_reads_with_its_ticket,
 };
 pub use multi_ticket::{
-    crossed_concurrent_merges_leave_exactly_one, update_tickets_lands_every_ticket,
-    update_tickets_refuses_mixed_tenants_and_repeated_tickets,
+    crossed_concurrent_merges_leave_exactly_one,
+    racing_merges_of_one_duplicate_leave_no_trace_on_the_losers_target,
+    update_tickets_lands_every_ticket, update_tickets_refuses_mixed_tenants_and_repeated_tickets,
     update_tickets_with_a_stale_version_writes_nothing,
 };
 pub use previous::{
@@ -70,6 +71,7 @@ macro_rules! store_conformance_tests {
             update_tickets_with_a_stale_version_writes_nothing,
             update_tickets_refuses_mixed_tenants_and_repeated_tickets,
             crossed_concurrent_merges_leave_exactly_one,
+            racing_merges_of_one_duplicate_leave_no_trace_on_the_losers_target,
             customer_visible_messages_are_replies_and_chat_turns,
             list_filters,
             list_text_filter_is_plain_text,

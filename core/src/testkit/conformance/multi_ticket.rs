@@ -231,43 +231,85 @@ pub async fn update_tickets_refuses_mixed_tenants_and_repeated_tickets(store: S)
 /// leaves nothing on its target: no `MergedFrom` event, no merge note, no notification.
 pub async fn crossed_concurrent_merges_leave_exactly_one(store: S) {
     let (a, customer, _) = seed_tenant(&store, "acme").await;
-    let agents = [
-        staff(&store, &a, "one@acme.test").await,
-        staff(&store, &a, "two@acme.test").await,
-    ];
+    let agents = agents(&store, &a).await;
     for round in 0..12 {
-        // A fresh clock per round: its first two readings meet, so two merges that read
-        // the clock between reading the tickets and writing them have both read before
-        // either writes (the worst interleaving, made certain instead of lucky).
-        let hd = Helpdesk::builder(store.clone())
-            .clock(Arc::new(RendezvousClock::default()))
-            .build()
-            .unwrap();
         let x = create(&store, a.id, customer.id, "X", Priority::Low, round).await;
         let y = create(&store, a.id, customer.id, "Y", Priority::Low, round).await;
         let (x, y) = (x.ticket.id, y.ticket.id);
-        // Spawned from the test's own thread, so both land in the shared queue and run on
-        // two workers (a task woken from a worker can wait in that worker's own slot
-        // behind one blocked in the clock).
-        let mut tasks = Vec::new();
-        for (agent, (dup, into)) in agents.iter().zip([(x, y), (y, x)]) {
-            let (hd, agent) = (hd.clone(), agent.clone());
-            tasks.push(tokio::spawn(
-                async move { hd.merge(&agent, dup, into).await },
-            ));
-        }
-        let mut won = Vec::new();
-        for task in tasks {
-            match task.await.unwrap() {
-                Ok((dup, target)) => won.push((dup, target)),
-                Err(Error::InvalidState(_) | Error::Conflict { .. }) => {}
-                Err(other) => panic!("round {round}: untyped loss {other:?}"),
-            }
-        }
-        assert_eq!(won.len(), 1, "round {round}: both crossed merges succeeded");
-        let (merged, survivor) = (won[0].0.id, won[0].1.id);
-        assert_one_merge(&store, a.id, merged, survivor, round).await;
+        let won = race(&store, &agents, [(x, y), (y, x)], round).await;
+        assert_one_merge(&store, a.id, won.0.id, won.1.id, round).await;
     }
+}
+
+/// Two agents merge the same duplicate into two different tickets at the same moment:
+/// exactly one merge lands, and the losing one leaves nothing on its target (before, the
+/// target's `MergedFrom` and note were committed ahead of the duplicate's change, and
+/// stayed when that change lost).
+pub async fn racing_merges_of_one_duplicate_leave_no_trace_on_the_losers_target(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let agents = agents(&store, &a).await;
+    for round in 0..12 {
+        let dup = create(&store, a.id, customer.id, "Dup", Priority::Low, round).await;
+        let b = create(&store, a.id, customer.id, "B", Priority::Low, round).await;
+        let c = create(&store, a.id, customer.id, "C", Priority::Low, round).await;
+        let id = dup.ticket.id;
+        let won = race(
+            &store,
+            &agents,
+            [(id, b.ticket.id), (id, c.ticket.id)],
+            round,
+        )
+        .await;
+        assert_eq!(won.0.id, id);
+        assert_one_merge(&store, a.id, id, won.1.id, round).await;
+        let loser = if won.1.id == b.ticket.id { &c } else { &b };
+        assert_untouched(&store, &loser.ticket).await;
+    }
+}
+
+/// Two active agents of the tenant, as actors.
+async fn agents(store: &S, tenant: &Tenant) -> [Actor; 2] {
+    [
+        staff(store, tenant, "one@acme.test").await,
+        staff(store, tenant, "two@acme.test").await,
+    ]
+}
+
+/// Runs the two merges `(duplicate, into)` at once through a service on `store`, and
+/// returns the one that landed (the other must fail with a typed `InvalidState` or
+/// `Conflict`).
+async fn race(
+    store: &S,
+    agents: &[Actor; 2],
+    merges: [(TicketId, TicketId); 2],
+    round: i64,
+) -> (Ticket, Ticket) {
+    // A fresh clock per race: its first two readings meet, so two merges that read the
+    // clock between reading the tickets and writing them have both read before either
+    // writes (the worst interleaving, made certain instead of lucky).
+    let hd = Helpdesk::builder(store.clone())
+        .clock(Arc::new(RendezvousClock::default()))
+        .build()
+        .unwrap();
+    // Spawned from the test's own thread, so both land in the shared queue and run on two
+    // workers.
+    let mut tasks = Vec::new();
+    for (agent, (dup, into)) in agents.iter().zip(merges) {
+        let (hd, agent) = (hd.clone(), agent.clone());
+        tasks.push(tokio::spawn(
+            async move { hd.merge(&agent, dup, into).await },
+        ));
+    }
+    let mut won = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(merged) => won.push(merged),
+            Err(Error::InvalidState(_) | Error::Conflict { .. }) => {}
+            Err(other) => panic!("round {round}: untyped loss {other:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "round {round}: both racing merges succeeded");
+    won.remove(0)
 }
 
 /// A clock whose first two readings wait for each other (up to a second, so a caller that
@@ -280,15 +322,21 @@ struct RendezvousClock {
 
 impl Clock for RendezvousClock {
     fn now(&self) -> Timestamp {
-        let mut arrived = self.arrived.lock().unwrap();
-        *arrived += 1;
-        if *arrived <= 2 {
-            self.met.notify_all();
-            let _met = self
-                .met
-                .wait_timeout_while(arrived, Duration::from_secs(1), |n| *n < 2)
-                .unwrap();
-        }
+        // Waiting blocks the thread: `block_in_place` first hands this worker's queued
+        // tasks to another thread, so nothing the other merge needs (its own task, a
+        // driver's task) waits behind this one. Needs the multi-thread runtime, which
+        // the suite's macro gives every case.
+        tokio::task::block_in_place(|| {
+            let mut arrived = self.arrived.lock().unwrap();
+            *arrived += 1;
+            if *arrived <= 2 {
+                self.met.notify_all();
+                let _met = self
+                    .met
+                    .wait_timeout_while(arrived, Duration::from_secs(1), |n| *n < 2)
+                    .unwrap();
+            }
+        });
         t0()
     }
 }
