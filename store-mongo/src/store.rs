@@ -136,7 +136,8 @@ impl Store for MongoStore {
     }
 
     fn capabilities(&self) -> Capabilities {
-        // Ticket writes are single-document commits (see the crate docs), not transactions;
+        // A ticket write is a single-document commit (see the crate docs), not a transaction
+        // (only a change of several tickets, `update_tickets`, uses one);
         // the text filter is an escaped regex; several app instances may share the store.
         Capabilities::new(false, false, true)
     }

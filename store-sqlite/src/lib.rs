@@ -12,6 +12,7 @@ mod outbox;
 mod people;
 mod plans;
 mod ticket_row;
+mod ticket_update;
 mod tickets;
 
 use std::path::{Path, PathBuf};

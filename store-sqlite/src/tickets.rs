@@ -5,6 +5,7 @@ use helpdesk_core::analytics::Analytics;
 use helpdesk_core::domain::{ChatState, Csat, Event, Message, MessageKind, SlaState, Ticket};
 use helpdesk_core::store::{
     ChatActivity, Page, SessionTransition, TicketQuery, TicketStore, TicketWrite, TimeRange,
+    check_ticket_batch,
 };
 use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
@@ -13,8 +14,9 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use crate::codec::{Columns, enum_str, int, json, ms, to_id};
 use crate::error::{db, insert_err};
-use crate::ticket_row::{insert_ticket, update_changed_columns};
-use crate::{SqliteStore, commit, conflict_or_missing};
+use crate::ticket_row::insert_ticket;
+use crate::ticket_update::update_in_tx;
+use crate::{SqliteStore, commit};
 
 /// The ticket columns `ticket_from` reads (by name).
 macro_rules! ticket_columns {
@@ -112,7 +114,7 @@ fn message_from(row: &SqliteRow) -> Result<Message> {
 
 /// Events, messages and outbox entries must belong to the ticket's tenant (and events to
 /// the ticket), as in the reference store.
-fn check_write(write: &TicketWrite) -> Result<()> {
+pub(crate) fn check_write(write: &TicketWrite) -> Result<()> {
     let t = &write.ticket;
     let foreign = write
         .events
@@ -168,7 +170,7 @@ pub(crate) async fn thread(
 }
 
 /// Runs an `EXISTS` query with two text parameters inside `tx`.
-async fn exists(
+pub(crate) async fn exists(
     tx: &mut Transaction<'static, Sqlite>,
     sql: &'static str,
     first: String,
@@ -184,7 +186,10 @@ async fn exists(
 
 /// Appends the events, upserts the messages, queues the outbox entries and records the
 /// idempotency key of `write`, inside `tx`.
-async fn append(tx: &mut Transaction<'static, Sqlite>, write: &TicketWrite) -> Result<()> {
+pub(crate) async fn append(
+    tx: &mut Transaction<'static, Sqlite>,
+    write: &TicketWrite,
+) -> Result<()> {
     insert_events(tx, &write.events).await?;
     for m in &write.messages {
         upsert_message(tx, m).await?;
@@ -344,7 +349,7 @@ async fn upsert_message(tx: &mut Transaction<'static, Sqlite>, m: &Message) -> R
 }
 
 /// One ticket of a tenant by id (`get_ticket`, and the stored row an update compares with).
-const SELECT_TICKET: &str = concat!(
+pub(crate) const SELECT_TICKET: &str = concat!(
     "SELECT ",
     ticket_columns!(),
     " FROM tickets WHERE tenant_id = ? AND id = ?"
@@ -446,82 +451,30 @@ impl TicketStore for SqliteStore {
     }
 
     /// Sets only the columns that differ from the ticket the change was planned on (see
-    /// `ticket_row`): the write's `previous` when it has one (no read; the service's writes
-    /// all do), else the stored row read inside the write transaction. The `UPDATE` checks
-    /// the expected version; when it matches no row, one `EXISTS` tells `Conflict` from
-    /// `NotFound`.
+    /// `ticket_update`), in one write transaction.
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
         check_write(write)?;
-        let t = &write.ticket;
-        let expected = int(expected_version, "expected_version")?;
         write.check_previous(expected_version)?;
         let mut tx = self.write_tx().await?;
-        // The columns to set are those that differ from the ticket the change was planned
-        // on: the writer's `previous` (no read), or else the stored row, read and
-        // version-checked inside this transaction. The UPDATE checks the version either way.
-        let read;
-        let base = match &write.previous {
-            Some(previous) => previous,
-            None => {
-                read = sqlx::query(SELECT_TICKET)
-                    .bind(t.tenant_id.to_string())
-                    .bind(t.id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?
-                    .as_ref()
-                    .map(ticket_from)
-                    .transpose()?;
-                match &read {
-                    Some(s) if s.version == expected_version => s,
-                    found => {
-                        return Err(conflict_or_missing(
-                            found.is_some(),
-                            "ticket",
-                            t.id.to_string(),
-                            expected_version,
-                        ));
-                    }
-                }
-            }
-        };
-        if let Some(mut update) = update_changed_columns(base, t, expected)? {
-            let done = update
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match &e {
-                    // The id is unchanged, so the only unique value an update can hit is the
-                    // per-tenant number.
-                    sqlx::Error::Database(d)
-                        if d.kind() == sqlx::error::ErrorKind::UniqueViolation =>
-                    {
-                        Error::Duplicate {
-                            kind: DuplicateKind::TicketNumber,
-                            value: t.number.to_string(),
-                        }
-                    }
-                    _ => db(e),
-                })?;
-            if done.rows_affected() != 1 {
-                // Not the tenant's ticket at the expected version (after a read above this
-                // cannot happen under BEGIN IMMEDIATE).
-                let found = exists(
-                    &mut tx,
-                    "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND id = ?)",
-                    t.tenant_id.to_string(),
-                    t.id.to_string(),
-                )
-                .await?;
-                return Err(conflict_or_missing(
-                    found,
-                    "ticket",
-                    t.id.to_string(),
-                    expected_version,
-                ));
-            }
+        update_in_tx(&mut tx, expected_version, write).await?;
+        commit(tx).await
+    }
+
+    /// Every update in one `BEGIN IMMEDIATE` transaction, each version-checked by its own
+    /// `UPDATE`; the first that fails rolls all of them back (the transaction is dropped
+    /// uncommitted).
+    async fn update_tickets(&self, writes: &[(u64, TicketWrite)]) -> Result<()> {
+        check_ticket_batch(writes)?;
+        if writes.is_empty() {
+            return Ok(());
         }
-        append(&mut tx, write).await?;
+        for (_, write) in writes {
+            check_write(write)?;
+        }
+        let mut tx = self.write_tx().await?;
+        for (expected, write) in writes {
+            update_in_tx(&mut tx, *expected, write).await?;
+        }
         commit(tx).await
     }
 

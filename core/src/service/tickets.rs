@@ -677,7 +677,12 @@ impl Helpdesk {
     }
 
     /// Merges `duplicate` into `into`: the duplicate closes with `merged_into` (its thread
-    /// stays readable) and both get a system note.
+    /// stays readable) and both get a system message, in one commit of both tickets
+    /// ([`update_tickets`](crate::store::TicketStore::update_tickets)): a merge lands on
+    /// both or on neither. A merged ticket cannot be merged again nor receive a merge, and
+    /// a closed ticket cannot receive one; these checks are made on the tickets the commit
+    /// version-checks, so two merges racing on the same tickets (A into B, B into A)
+    /// cannot both land: the loser re-plans on the new state and is refused.
     pub async fn merge(
         &self,
         actor: &Actor,
@@ -693,60 +698,14 @@ impl Helpdesk {
         }
         let dup = self.visible_ticket(actor, duplicate).await?;
         let target = self.visible_ticket(actor, into).await?;
-        if dup.merged_into.is_some() {
-            return Err(Error::InvalidState(format!(
-                "ticket #{} is already merged",
-                dup.number
-            )));
-        }
-        if target.merged_into.is_some() || target.status == TicketStatus::Closed {
-            return Err(Error::InvalidState(format!(
-                "ticket #{} is closed or merged and cannot receive a merge",
-                target.number
-            )));
-        }
         let now = self.now();
-        let target_write = self
-            .mutate_ticket(tenant.id, into, |current| {
-                let mut change = Change::of(current, now, Some(user.id));
-                change.push(EventKind::MergedFrom { source: duplicate });
-                change.add_message(
-                    Some(user.id),
-                    AuthorKind::System,
-                    MessageKind::Note,
-                    format!(
-                        "Ticket #{} ({}) was merged into this ticket.",
-                        dup.number, dup.subject
-                    ),
-                );
-                Ok(change.finish())
-            })
-            .await?;
-        let dup_write = self
-            .mutate_ticket(tenant.id, duplicate, |current| {
-                if current.merged_into.is_some() {
-                    return Err(Error::InvalidState("already merged".into()));
-                }
-                let mut change = Change::of(current, now, Some(user.id));
-                change.push(EventKind::Merged { into });
-                change.add_message(
-                    Some(user.id),
-                    AuthorKind::System,
-                    MessageKind::Reply,
-                    format!(
-                        "This ticket was merged into #{}: {}.",
-                        target.number, target.subject
-                    ),
-                );
-                change.notify(
-                    vec![current.requester],
-                    NotificationKind::StatusChanged {
-                        from: current.status,
-                        to: TicketStatus::Closed,
-                    },
-                );
-                Ok(change.finish())
-            })
+        let [dup_write, target_write] = self
+            .mutate_tickets(
+                tenant.id,
+                [duplicate, into],
+                Some([dup, target]),
+                |[dup, target]| plan_merge(dup, target, now, user.id),
+            )
             .await?;
         Ok((dup_write.ticket, target_write.ticket))
     }
@@ -805,6 +764,63 @@ impl Helpdesk {
             .await?;
         Ok(write.ticket)
     }
+}
+
+/// Plans a merge of `dup` into `target` on the tickets as they are now: the duplicate's
+/// write (`Merged`, the customer-visible notice, the requester's notification) and the
+/// target's (`MergedFrom` and an internal note), or `InvalidState` when either ticket may
+/// no longer take part.
+fn plan_merge(
+    dup: &Ticket,
+    target: &Ticket,
+    now: jiff::Timestamp,
+    actor: UserId,
+) -> Result<[TicketWrite; 2]> {
+    if dup.merged_into.is_some() {
+        return Err(Error::InvalidState(format!(
+            "ticket #{} is already merged",
+            dup.number
+        )));
+    }
+    if target.merged_into.is_some() || target.status == TicketStatus::Closed {
+        return Err(Error::InvalidState(format!(
+            "ticket #{} is closed or merged and cannot receive a merge",
+            target.number
+        )));
+    }
+    let mut to_target = Change::of(target, now, Some(actor));
+    to_target.push(EventKind::MergedFrom { source: dup.id });
+    // An internal note: staff may see both subjects.
+    to_target.add_message(
+        Some(actor),
+        AuthorKind::System,
+        MessageKind::Note,
+        format!(
+            "Ticket #{} ({}) was merged into this ticket.",
+            dup.number, dup.subject
+        ),
+    );
+    let mut to_dup = Change::of(dup, now, Some(actor));
+    to_dup.push(EventKind::Merged { into: target.id });
+    // The duplicate's requester reads this notice: the target's subject is named only when
+    // the target is that requester's own ticket too (it may be another customer's).
+    let notice = if dup.requester == target.requester {
+        format!(
+            "This ticket was merged into #{}: {}.",
+            target.number, target.subject
+        )
+    } else {
+        format!("This ticket was merged into #{}.", target.number)
+    };
+    to_dup.add_message(Some(actor), AuthorKind::System, MessageKind::Reply, notice);
+    to_dup.notify(
+        vec![dup.requester],
+        NotificationKind::StatusChanged {
+            from: dup.status,
+            to: TicketStatus::Closed,
+        },
+    );
+    Ok([to_dup.finish(), to_target.finish()])
 }
 
 /// Applies a status change with its SLA consequences and notifications.

@@ -10,6 +10,9 @@
 //!   messages, its outbox entries and its idempotency key.
 //! * [`TicketStore::update_ticket`] checks the expected version; a stale writer gets
 //!   [`Error::Conflict`](crate::Error::Conflict) and nothing is written.
+//! * [`TicketStore::update_tickets`] commits changes of several tickets (a merge changes
+//!   two) as one: every expected version is checked in the same commit, and either every
+//!   write lands or none does.
 //! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
 //!   per tenant) are enforced by the store and reported as
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
@@ -228,6 +231,36 @@ impl TicketWrite {
     }
 }
 
+/// Checks what every backend checks before committing several ticket writes at once
+/// ([`TicketStore::update_tickets`]): all of them of one tenant, no ticket twice, and each
+/// write's `previous` consistent with its expected version
+/// ([`TicketWrite::check_previous`]).
+pub fn check_ticket_batch(writes: &[(u64, TicketWrite)]) -> crate::Result<()> {
+    let Some((_, first)) = writes.first() else {
+        return Ok(());
+    };
+    let tenant = first.ticket.tenant_id;
+    for (i, (expected, write)) in writes.iter().enumerate() {
+        if write.ticket.tenant_id != tenant {
+            return Err(crate::Error::validation(
+                "writes",
+                "all writes of one commit must be of the same tenant",
+            ));
+        }
+        if writes[..i]
+            .iter()
+            .any(|(_, w)| w.ticket.id == write.ticket.id)
+        {
+            return Err(crate::Error::validation(
+                "writes",
+                format!("ticket {} appears more than once", write.ticket.id),
+            ));
+        }
+        write.check_previous(*expected)?;
+    }
+    Ok(())
+}
+
 /// Tenants.
 #[async_trait]
 pub trait TenantStore: Send + Sync {
@@ -312,6 +345,21 @@ pub trait TicketStore: Send + Sync {
     /// everything in `write`, atomically; otherwise `Conflict` (or `NotFound`) and nothing
     /// is written.
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()>;
+    /// Updates several tickets of one tenant in one atomic commit: each `(expected
+    /// version, write)` is applied as [`update_ticket`](Self::update_ticket) would, and
+    /// either all of them land or none does. Every expected version is checked in the
+    /// commit itself, so a change planned on two tickets (a merge) cannot land on one of
+    /// them and lose on the other, and two such changes racing on the same tickets cannot
+    /// both land.
+    ///
+    /// Any stale version is `Conflict` (a missing ticket `NotFound`) and nothing is
+    /// written. Writes of several tenants, or two writes of the same ticket, are a
+    /// `Validation` error on `writes` ([`check_ticket_batch`]), also with nothing written.
+    /// An empty slice writes nothing and succeeds.
+    ///
+    /// Required: a provided version built on `update_ticket` could not make the commits
+    /// of several tickets one.
+    async fn update_tickets(&self, writes: &[(u64, TicketWrite)]) -> Result<()>;
     /// A ticket of the tenant.
     async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>>;
     /// A ticket by its human number.

@@ -16,6 +16,7 @@ mod chat_activity;
 mod credentials;
 mod isolation;
 mod listing;
+mod multi_ticket;
 mod outbox_and_leases;
 mod previous;
 mod service_concurrency;
@@ -38,6 +39,12 @@ pub use credentials::{
 };
 pub use isolation::*;
 pub use listing::*;
+pub use multi_ticket::{
+    crossed_concurrent_merges_leave_exactly_one,
+    racing_merges_of_one_duplicate_leave_no_trace_on_the_losers_target,
+    update_tickets_lands_every_ticket, update_tickets_refuses_mixed_tenants_and_repeated_tickets,
+    update_tickets_with_a_stale_version_writes_nothing,
+};
 pub use outbox_and_leases::*;
 pub use previous::{
     update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
@@ -89,6 +96,11 @@ macro_rules! store_conformance_tests {
             update_without_previous_checks_the_stored_ticket,
             update_with_a_mismatched_previous_is_refused,
             update_replaces_messages_by_id,
+            update_tickets_lands_every_ticket,
+            update_tickets_with_a_stale_version_writes_nothing,
+            update_tickets_refuses_mixed_tenants_and_repeated_tickets,
+            crossed_concurrent_merges_leave_exactly_one,
+            racing_merges_of_one_duplicate_leave_no_trace_on_the_losers_target,
             customer_visible_messages_are_replies_and_chat_turns,
             list_filters,
             list_text_filter_is_plain_text,

@@ -15,6 +15,10 @@
 //!    or a reader of its events, messages, outbox or analytics) applies it first. A writer
 //!    that crashed between 1 and 2 therefore loses nothing, and the next commit of a
 //!    ticket can only happen after the previous one was applied.
+//!
+//! A change of several tickets (`update_tickets`, a merge) does step 1 for every ticket
+//! inside one multi-document transaction (`batch`), so the version guards of all of them
+//! hold in the same commit; steps 2 and 3 are the same per ticket.
 
 use bson::{Bson, Document, doc};
 use futures_util::TryStreamExt;
@@ -23,6 +27,7 @@ use helpdesk_core::store::TicketWrite;
 use helpdesk_core::{DuplicateKind, Error, Result};
 use uuid::Uuid;
 
+use super::session_commit::needs_session_transaction;
 use crate::codec::{Reader, at_most, date, int};
 use crate::error::{driver, is_duplicate_key, only_duplicate_keys, unexpected};
 use crate::mapping::{event_doc, message_doc, outbox_doc, ticket_body};
@@ -31,11 +36,11 @@ use crate::store::MongoStore;
 
 /// How often a writer settles someone else's pending commit before giving up with a
 /// (temporary) conflict.
-const SETTLE_ROUNDS: usize = 8;
+pub(super) const SETTLE_ROUNDS: usize = 8;
 
 /// The same validation as the reference store: everything in a write belongs to the
 /// ticket's tenant (and events to the ticket).
-fn check_write(write: &TicketWrite) -> Result<()> {
+pub(super) fn check_write(write: &TicketWrite) -> Result<()> {
     let t = &write.ticket;
     let foreign = write
         .events
@@ -53,7 +58,7 @@ fn check_write(write: &TicketWrite) -> Result<()> {
 }
 
 /// The `pending` sub-document of a commit.
-fn pending_doc(write: &TicketWrite) -> Result<Document> {
+pub(super) fn pending_doc(write: &TicketWrite) -> Result<Document> {
     let version = write.ticket.version;
     let events = write
         .events
@@ -78,7 +83,7 @@ fn pending_doc(write: &TicketWrite) -> Result<Document> {
         "messages": messages,
         "outbox": outbox,
     };
-    if let Some(a) = write.chat_activity {
+    if let Some(a) = &write.chat_activity {
         pending.insert(
             "chat_activity",
             doc! {
@@ -90,6 +95,18 @@ fn pending_doc(write: &TicketWrite) -> Result<Document> {
         );
     }
     Ok(pending)
+}
+
+/// The document a create inserts: the ticket, its idempotency key and its pending commit.
+pub(super) fn create_doc(write: &TicketWrite, pending: &Document) -> Result<Document> {
+    let t = &write.ticket;
+    let mut d = doc! { "_id": t.id.to_string() };
+    d.extend(ticket_body(t)?);
+    if let Some(key) = &write.idempotency_key {
+        d.insert("idempotency_key", key.as_str());
+    }
+    d.insert("pending", pending.clone());
+    Ok(d)
 }
 
 fn documents(pending: &Document, field: &str) -> Vec<Document> {
@@ -105,16 +122,14 @@ fn documents(pending: &Document, field: &str) -> Vec<Document> {
 impl MongoStore {
     /// Inserts a new ticket with its whole write (see the module docs).
     pub(crate) async fn commit_create(&self, write: &TicketWrite) -> Result<()> {
+        if needs_session_transaction(write) {
+            return self.commit_with_session(None, write).await;
+        }
         check_write(write)?;
         self.check_chat_activity(write).await?;
         let t = &write.ticket;
         let pending = pending_doc(write)?;
-        let mut d = doc! { "_id": t.id.to_string() };
-        d.extend(ticket_body(t)?);
-        if let Some(key) = &write.idempotency_key {
-            d.insert("idempotency_key", key.as_str());
-        }
-        d.insert("pending", pending.clone());
+        let d = create_doc(write, &pending)?;
         match self.coll(TICKETS).insert_one(d).await {
             Ok(_) => {
                 self.apply_after_commit(&t.id.to_string(), &pending).await;
@@ -127,62 +142,49 @@ impl MongoStore {
 
     /// Replaces the ticket when its stored version is `expected` (see the module docs).
     pub(crate) async fn commit_update(&self, expected: u64, write: &TicketWrite) -> Result<()> {
+        if needs_session_transaction(write) {
+            return self.commit_with_session(Some(expected), write).await;
+        }
         check_write(write)?;
         self.check_chat_activity(write).await?;
-        let t = &write.ticket;
-        let id = t.id.to_string();
-        let tenant = t.tenant_id.to_string();
-        let expected_i = int(expected, "expected_version")?;
-        let pending = pending_doc(write)?;
-        let mut set = ticket_body(t)?;
-        set.insert("pending", pending.clone());
-        let update = doc! { "$set": set };
-        let guard = doc! {
-            "_id": &id,
-            "tenant_id": &tenant,
-            "version": expected_i,
-            "pending.commit": { "$exists": false },
-        };
+        let step = UpdateStep::of(expected, write)?;
         for _ in 0..SETTLE_ROUNDS {
-            let result = match self
+            let result = self
                 .coll(TICKETS)
-                .update_one(guard.clone(), update.clone())
+                .update_one(step.guard.clone(), step.update.clone())
                 .await
-            {
-                Ok(r) => r,
-                Err(e) if is_duplicate_key(&e) => {
-                    return Err(Error::Duplicate {
-                        kind: DuplicateKind::TicketNumber,
-                        value: t.number.to_string(),
-                    });
-                }
-                Err(e) => return Err(driver(e)),
-            };
+                .map_err(|e| update_error(e, write))?;
             if result.matched_count == 1 {
-                self.apply_after_commit(&id, &pending).await;
+                self.apply_after_commit(&step.id, &step.pending).await;
                 return Ok(());
             }
-            let Some(current) = self
-                .find_one(TICKETS, doc! { "_id": &id, "tenant_id": &tenant })
-                .await?
-            else {
-                return Err(Error::not_found("ticket", t.id));
-            };
-            if Reader::new(&current, TICKETS).u64("version")? != expected {
-                return Err(conflict(write, expected));
-            }
-            // Same version, but the commit that produced it is not applied yet: apply it
-            // on its writer's behalf, then try again.
-            if let Some(Bson::Document(other)) = current.get("pending") {
-                self.apply_pending(&id, other).await?;
-            }
+            self.settle_unmatched(expected, write).await?;
         }
         Err(conflict(write, expected))
     }
 
+    /// Why a version-guarded update matched nothing: `NotFound` or `Conflict` (returned),
+    /// or the expected version with a commit not applied yet, which is applied on its
+    /// writer's behalf (`Ok`: the caller tries again).
+    pub(super) async fn settle_unmatched(&self, expected: u64, write: &TicketWrite) -> Result<()> {
+        let t = &write.ticket;
+        let id = t.id.to_string();
+        let filter = doc! { "_id": &id, "tenant_id": t.tenant_id.to_string() };
+        let Some(current) = self.find_one(TICKETS, filter).await? else {
+            return Err(Error::not_found("ticket", t.id));
+        };
+        if Reader::new(&current, TICKETS).u64("version")? != expected {
+            return Err(conflict(write, expected));
+        }
+        if let Some(Bson::Document(other)) = current.get("pending") {
+            self.apply_pending(&id, other).await?;
+        }
+        Ok(())
+    }
+
     /// Applies a just-committed write. The commit is durable already, so a failure here
     /// does not fail the call: the next writer or reader of the ticket applies it.
-    async fn apply_after_commit(&self, ticket_id: &str, pending: &Document) {
+    pub(super) async fn apply_after_commit(&self, ticket_id: &str, pending: &Document) {
         if let Err(e) = self.apply_pending(ticket_id, pending).await {
             tracing::warn!(
                 ticket_id,
@@ -196,8 +198,8 @@ impl MongoStore {
     /// The session a write marks active must be one of the ticket's tenant, and one it
     /// links must have no ticket yet (checked before the commit, so a wrong one writes
     /// nothing).
-    async fn check_chat_activity(&self, write: &TicketWrite) -> Result<()> {
-        let Some(a) = write.chat_activity else {
+    pub(super) async fn check_chat_activity(&self, write: &TicketWrite) -> Result<()> {
+        let Some(a) = &write.chat_activity else {
             return Ok(());
         };
         let filter = doc! {
@@ -329,7 +331,11 @@ impl MongoStore {
 
     /// Which unique value a failed ticket insert hit, checked in the reference store's
     /// order: idempotency key, id, number.
-    async fn create_duplicate(&self, write: &TicketWrite, cause: mongodb::error::Error) -> Error {
+    pub(super) async fn create_duplicate(
+        &self,
+        write: &TicketWrite,
+        cause: mongodb::error::Error,
+    ) -> Error {
         let t = &write.ticket;
         let tenant = t.tenant_id.to_string();
         let checks = async {
@@ -360,7 +366,64 @@ impl MongoStore {
     }
 }
 
-fn conflict(write: &TicketWrite, expected: u64) -> Error {
+/// The version-guarded update of one ticket commit (step 1 of the protocol).
+pub(super) struct UpdateStep {
+    /// The ticket id.
+    pub(super) id: String,
+    /// Matches the ticket at the expected version with no commit pending.
+    pub(super) guard: Document,
+    /// Sets the new ticket and its `pending` commit.
+    pub(super) update: Document,
+    /// The pending commit, to apply once the update landed.
+    pub(super) pending: Document,
+}
+
+impl UpdateStep {
+    /// The update of `write` expecting the stored ticket at `expected`.
+    pub(super) fn of(expected: u64, write: &TicketWrite) -> Result<Self> {
+        Self::of_pending(expected, write, &pending_doc(write)?)
+    }
+
+    /// [`of`](Self::of) with the pending commit already built.
+    pub(super) fn of_pending(
+        expected: u64,
+        write: &TicketWrite,
+        pending: &Document,
+    ) -> Result<Self> {
+        let t = &write.ticket;
+        let id = t.id.to_string();
+        let pending = pending.clone();
+        let mut set = ticket_body(t)?;
+        set.insert("pending", pending.clone());
+        let guard = doc! {
+            "_id": &id,
+            "tenant_id": t.tenant_id.to_string(),
+            "version": int(expected, "expected_version")?,
+            "pending.commit": { "$exists": false },
+        };
+        Ok(Self {
+            id,
+            guard,
+            update: doc! { "$set": set },
+            pending,
+        })
+    }
+}
+
+/// The error of a failed guarded update: a unique-index violation can only be the
+/// per-tenant number (the id does not change).
+pub(super) fn update_error(e: mongodb::error::Error, write: &TicketWrite) -> Error {
+    if is_duplicate_key(&e) {
+        Error::Duplicate {
+            kind: DuplicateKind::TicketNumber,
+            value: write.ticket.number.to_string(),
+        }
+    } else {
+        driver(e)
+    }
+}
+
+pub(super) fn conflict(write: &TicketWrite, expected: u64) -> Error {
     Error::Conflict {
         entity: "ticket",
         id: write.ticket.id.to_string(),

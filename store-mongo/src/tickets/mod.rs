@@ -1,8 +1,10 @@
 //! Tickets: the commit protocol, listings and analytics.
 
 mod analytics;
+mod batch;
 mod commit;
 mod listing;
+mod session_commit;
 
 use async_trait::async_trait;
 use bson::{Bson, doc};
@@ -63,6 +65,12 @@ impl TicketStore for MongoStore {
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
         write.check_previous(expected_version)?;
         self.commit_update(expected_version, write).await
+    }
+
+    /// Every version-guarded ticket update in one multi-document transaction (see the
+    /// `batch` module); events, messages and outbox entries follow as in `update_ticket`.
+    async fn update_tickets(&self, writes: &[(u64, TicketWrite)]) -> Result<()> {
+        self.commit_updates(writes).await
     }
 
     async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>> {
