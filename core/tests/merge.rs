@@ -130,3 +130,52 @@ async fn merges_into_or_out_of_a_merged_ticket_are_refused_without_a_trace() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_ticket_that_received_merges_is_not_merged_again_so_no_chains_form() {
+    let w = world().await;
+    let a = open(&w, &w.customer, "Login fails").await;
+    let b = open(&w, &w.customer, "Cannot sign in").await;
+    let c = open(&w, &w.customer, "Account locked").await;
+    w.hd.merge(&w.agent, a.id, b.id).await.unwrap();
+    let before_b = w
+        .store
+        .get_ticket(w.tenant.id, b.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let before_c = w
+        .store
+        .get_ticket(w.tenant.id, c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let err = w.hd.merge(&w.agent, b.id, c.id).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidState(m) if m.contains("merged into ticket")),
+        "{err:?}"
+    );
+    // Nothing written on either ticket.
+    assert_eq!(
+        w.store.get_ticket(w.tenant.id, b.id).await.unwrap(),
+        Some(before_b)
+    );
+    assert_eq!(
+        w.store.get_ticket(w.tenant.id, c.id).await.unwrap(),
+        Some(before_c)
+    );
+    // The other way round is fine: C joins B, which keeps every merged ticket.
+    let (merged, into) = w.hd.merge(&w.agent, c.id, b.id).await.unwrap();
+    assert_eq!(merged.merged_into, Some(b.id));
+    assert_eq!(into.merged_into, None);
+    assert_eq!(into.status, TicketStatus::New);
+    let events = w.store.list_events(w.tenant.id, b.id).await.unwrap();
+    let sources: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::MergedFrom { source } => Some(source),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sources, vec![a.id, c.id]);
+}

@@ -229,65 +229,9 @@ impl Helpdesk {
         }))
     }
 
-    /// [`mutate_ticket_from`](Self::mutate_ticket_from) for a change of several tickets of
-    /// the tenant (a merge changes two): `plan` gets the current `ids` tickets, in order,
-    /// and returns one write per ticket, in the same order; the writes are committed
-    /// together with [`update_tickets`](crate::store::TicketStore::update_tickets), every
-    /// ticket's version checked in that one commit. On a conflict every ticket is re-read
-    /// and the change re-planned, so a plan's checks always hold on the rows the commit
-    /// checks. The first attempt plans on `known` when given (copies just read).
-    pub(crate) async fn mutate_tickets<const N: usize, F>(
-        &self,
-        tenant: TenantId,
-        ids: [TicketId; N],
-        mut known: Option<[Ticket; N]>,
-        mut plan: F,
-    ) -> Result<[TicketWrite; N]>
-    where
-        F: FnMut(&[Ticket; N]) -> Result<[TicketWrite; N]> + Send,
-    {
-        let attempts = self.inner.config.max_conflict_retries.max(1);
-        let mut last = None;
-        for attempt in 0..attempts {
-            let current = match known.take() {
-                Some(tickets)
-                    if tickets
-                        .iter()
-                        .zip(&ids)
-                        .all(|(t, id)| t.id == *id && t.tenant_id == tenant) =>
-                {
-                    tickets
-                }
-                _ => self.read_tickets(tenant, ids).await?,
-            };
-            let writes = plan(&current)?;
-            let batch: Vec<(u64, TicketWrite)> = current
-                .iter()
-                .map(|t| t.version)
-                .zip(writes.iter().cloned())
-                .collect();
-            match self.inner.store.update_tickets(&batch).await {
-                Ok(()) => return Ok(writes),
-                Err(e) => {
-                    tracing::debug!(?ids, attempt, error = %e, "multi-ticket write failed");
-                    last = Some(back_off(attempt, e).await?);
-                }
-            }
-        }
-        Err(last.unwrap_or(Error::Conflict {
-            entity: "ticket",
-            id: ids
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            expected: 0,
-        }))
-    }
-
     /// The tenant's tickets `ids`, in order, read concurrently (`NotFound` for a missing
     /// one).
-    async fn read_tickets<const N: usize>(
+    pub(crate) async fn read_tickets<const N: usize>(
         &self,
         tenant: TenantId,
         ids: [TicketId; N],
@@ -308,7 +252,7 @@ impl Helpdesk {
 /// What a failed ticket commit leads to: a temporary failure (a version conflict, SQLite
 /// BUSY) is waited out (a little longer each attempt) and returned for the caller to
 /// re-read and re-plan on fresh state; any other error ends the use case.
-async fn back_off(attempt: u32, e: Error) -> Result<Error> {
+pub(crate) async fn back_off(attempt: u32, e: Error) -> Result<Error> {
     if !e.is_temporary() {
         return Err(e);
     }

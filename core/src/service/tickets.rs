@@ -699,15 +699,57 @@ impl Helpdesk {
         let dup = self.visible_ticket(actor, duplicate).await?;
         let target = self.visible_ticket(actor, into).await?;
         let now = self.now();
-        let [dup_write, target_write] = self
-            .mutate_tickets(
-                tenant.id,
-                [duplicate, into],
-                Some([dup, target]),
-                |[dup, target]| plan_merge(dup, target, now, user.id),
-            )
-            .await?;
-        Ok((dup_write.ticket, target_write.ticket))
+        // Writers of both tickets in this process take turns (in id order, so two merges
+        // of the same pair cannot wait for each other).
+        let (first, second) = if duplicate < into {
+            (duplicate, into)
+        } else {
+            (into, duplicate)
+        };
+        let turn = self.inner.ticket_locks.turn(first).await;
+        let other_turn = self.inner.ticket_locks.turn(second).await;
+        let mut known = (!turn.waited() && !other_turn.waited()).then_some([dup, target]);
+        let store = &self.inner.store;
+        let attempts = self.inner.config.max_conflict_retries.max(1);
+        let mut last = None;
+        for attempt in 0..attempts {
+            let [dup, target] = match known.take() {
+                Some(tickets) => tickets,
+                None => self.read_tickets(tenant.id, [duplicate, into]).await?,
+            };
+            // A ticket that has received merges is never merged itself, so merges form
+            // no chains (A into B, then B into C): read on every attempt, because the
+            // commit below checks the duplicate's version, and a merge into it meanwhile
+            // changes that version.
+            let received = store
+                .list_events(tenant.id, duplicate)
+                .await?
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::MergedFrom { .. }));
+            if received {
+                return Err(Error::InvalidState(format!(
+                    "other tickets were merged into ticket #{}; merge #{} into it instead",
+                    dup.number, target.number
+                )));
+            }
+            let [dup_write, target_write] = plan_merge(&dup, &target, now, user.id)?;
+            let batch = [
+                (dup.version, dup_write.clone()),
+                (target.version, target_write.clone()),
+            ];
+            match store.update_tickets(&batch).await {
+                Ok(()) => return Ok((dup_write.ticket, target_write.ticket)),
+                Err(e) => {
+                    tracing::debug!(%duplicate, %into, attempt, error = %e, "merge write failed");
+                    last = Some(super::back_off(attempt, e).await?);
+                }
+            }
+        }
+        Err(last.unwrap_or(Error::Conflict {
+            entity: "ticket",
+            id: format!("{duplicate}, {into}"),
+            expected: 0,
+        }))
     }
 
     /// Records the requester's satisfaction rating (1..=5, once, after resolution).
