@@ -343,8 +343,9 @@ impl Helpdesk {
         draft_id: MessageId,
         decision: DraftDecision,
     ) -> Result<DraftOutcome> {
-        let (tenant, user) = self.check(actor, Action::UseCopilot).await?;
-        let ticket = self.visible_ticket(actor, ticket_id).await?;
+        let (tenant, user, ticket) = self
+            .checked_ticket(actor, Action::UseCopilot, ticket_id)
+            .await?;
         let (draft, _) = self.proposed_draft(&ticket, draft_id).await?;
         let original = strip_label(&draft.body);
         let (state, body) = match &decision {
@@ -460,8 +461,7 @@ impl Helpdesk {
     /// by the model when one is configured and allowed; otherwise (or when it fails) an
     /// extractive summary labelled as such.
     pub async fn summarize(&self, actor: &Actor, id: TicketId) -> Result<TicketSummary> {
-        let (tenant, _) = self.check(actor, Action::UseCopilot).await?;
-        let ticket = self.visible_ticket(actor, id).await?;
+        let (tenant, _, ticket) = self.checked_ticket(actor, Action::UseCopilot, id).await?;
         let thread = self.public_thread(&ticket).await?;
         if let Some(model) = self.suggestion_model(&tenant) {
             let request = prompts::summary_request(&ticket, &thread);
@@ -500,11 +500,10 @@ impl Helpdesk {
         id: TicketId,
         k: usize,
     ) -> Result<Vec<ScoredChunk>> {
-        let (tenant, _) = self.check(actor, Action::UseCopilot).await?;
+        let (tenant, _, ticket) = self.checked_ticket(actor, Action::UseCopilot, id).await?;
         if !(1..=50).contains(&k) {
             return Err(Error::validation("k", "must be 1..=50"));
         }
-        let ticket = self.visible_ticket(actor, id).await?;
         self.kb_search(&tenant, &ticket_text(&ticket), k).await
     }
 

@@ -135,6 +135,19 @@ impl Helpdesk {
         Ok((tenant, user, read?))
     }
 
+    /// [`check`](Self::check) with the ticket read at the same time ([`check_while`](Self::check_while)),
+    /// kept only if the actor may see it: what a use case on one ticket reads first, and
+    /// the row it then plans on (no second read).
+    pub(crate) async fn checked_ticket(
+        &self,
+        actor: &Actor,
+        action: Action,
+        id: TicketId,
+    ) -> Result<(Tenant, User, Ticket)> {
+        self.check_while(actor, action, self.visible_ticket(actor, id))
+            .await
+    }
+
     pub(crate) async fn tenant(&self, id: TenantId) -> Result<Tenant> {
         self.inner
             .store

@@ -324,8 +324,7 @@ impl Helpdesk {
 
     /// A ticket with the messages (and, for staff, events) the actor may see.
     pub async fn get_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
-        self.check(actor, Action::ViewTicket).await?;
-        let ticket = self.visible_ticket(actor, id).await?;
+        let (_, _, ticket) = self.checked_ticket(actor, Action::ViewTicket, id).await?;
         let store = &self.inner.store;
         let (messages, events) = if actor.is_staff() {
             (
@@ -376,9 +375,8 @@ impl Helpdesk {
         id: TicketId,
         reply: NewReply,
     ) -> Result<ReplyOutcome> {
-        let (tenant, user) = self.check(actor, Action::Reply).await?;
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::Reply, id).await?;
         let body = validate::body("body", &reply.body, true)?;
-        let ticket = self.visible_ticket(actor, id).await?;
         if let Some(into) = ticket.merged_into {
             return Err(Error::InvalidState(format!(
                 "ticket #{} was merged into another ticket ({into}); reply there",
@@ -410,7 +408,7 @@ impl Helpdesk {
         }
         let mut reopened = false;
         let write = self
-            .mutate_ticket(tenant.id, id, |current| {
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 if actor.is_staff() {
                     add_agent_reply(&mut change, &tenant, user.id, body.clone())?;
@@ -513,12 +511,11 @@ impl Helpdesk {
 
     /// Adds an internal note (staff only; never visible to customers).
     pub async fn add_note(&self, actor: &Actor, id: TicketId, body: &str) -> Result<Message> {
-        let (tenant, user) = self.check(actor, Action::AddNote).await?;
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::AddNote, id).await?;
         let body = validate::body("body", body, true)?;
-        self.visible_ticket(actor, id).await?;
         let now = self.now();
         let write = self
-            .mutate_ticket(tenant.id, id, |current| {
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 change.add_message(
                     Some(user.id),
@@ -540,8 +537,7 @@ impl Helpdesk {
         id: TicketId,
         to: TicketStatus,
     ) -> Result<Ticket> {
-        let (tenant, user) = self.check(actor, Action::Transition).await?;
-        let ticket = self.visible_ticket(actor, id).await?;
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::Transition, id).await?;
         check_transition(actor.role, ticket.status, to)?;
         let now = self.now();
         if actor.role == Role::Customer && ticket.status == TicketStatus::Resolved {
@@ -555,7 +551,7 @@ impl Helpdesk {
             }
         }
         let write = self
-            .mutate_ticket(tenant.id, id, |current| {
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 check_transition(actor.role, current.status, to)?;
                 let mut change = Change::of(current, now, Some(user.id));
                 set_status(&mut change, &tenant, to)?;
@@ -573,8 +569,7 @@ impl Helpdesk {
         id: TicketId,
         assignee: Option<UserId>,
     ) -> Result<Ticket> {
-        let (tenant, user) = self.check(actor, Action::Assign).await?;
-        self.visible_ticket(actor, id).await?;
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::Assign, id).await?;
         if let Some(a) = assignee {
             let target = self
                 .inner
@@ -591,7 +586,7 @@ impl Helpdesk {
         }
         let now = self.now();
         let write = self
-            .mutate_ticket(tenant.id, id, |current| {
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 if current.status == TicketStatus::Closed {
                     return Err(Error::InvalidState(
                         "a closed ticket cannot be reassigned".into(),
@@ -621,8 +616,7 @@ impl Helpdesk {
         id: TicketId,
         patch: TicketPatch,
     ) -> Result<Ticket> {
-        let (tenant, user) = self.check(actor, Action::EditTicket).await?;
-        self.visible_ticket(actor, id).await?;
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::EditTicket, id).await?;
         let category = match &patch.category {
             Some(c) => {
                 let c = validate::identifier("category", c)?;
@@ -639,7 +633,7 @@ impl Helpdesk {
         let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
         let now = self.now();
         let write = self
-            .mutate_ticket(tenant.id, id, |current| {
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 if current.status == TicketStatus::Closed {
                     return Err(Error::InvalidState(
                         "a closed ticket cannot be edited".into(),
@@ -689,15 +683,17 @@ impl Helpdesk {
         duplicate: TicketId,
         into: TicketId,
     ) -> Result<(Ticket, Ticket)> {
-        let (tenant, user) = self.check(actor, Action::Merge).await?;
+        let both = futures_util::future::try_join(
+            self.visible_ticket(actor, duplicate),
+            self.visible_ticket(actor, into),
+        );
+        let (tenant, user, (dup, target)) = self.check_while(actor, Action::Merge, both).await?;
         if duplicate == into {
             return Err(Error::validation(
                 "into",
                 "a ticket cannot be merged into itself",
             ));
         }
-        let dup = self.visible_ticket(actor, duplicate).await?;
-        let target = self.visible_ticket(actor, into).await?;
         let now = self.now();
         // Writers of both tickets in this process take turns (in id order, so two merges
         // of the same pair cannot wait for each other).
@@ -760,8 +756,7 @@ impl Helpdesk {
         score: u8,
         comment: Option<String>,
     ) -> Result<Ticket> {
-        let (tenant, user) = self.check(actor, Action::RecordCsat).await?;
-        let ticket = self.visible_ticket(actor, id).await?;
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::RecordCsat, id).await?;
         if ticket.requester != user.id {
             return Err(Error::Forbidden {
                 action: "rate a ticket they did not raise",
@@ -780,7 +775,7 @@ impl Helpdesk {
         }
         let now = self.now();
         let write = self
-            .mutate_ticket(tenant.id, id, |current| {
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 if !matches!(
                     current.status,
                     TicketStatus::Resolved | TicketStatus::Closed
