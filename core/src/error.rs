@@ -88,9 +88,10 @@ pub enum Error {
         role: Role,
     },
     /// The operation is not allowed in the entity's current state (CSAT twice, reply on a
-    /// merged ticket, ...).
-    #[error("{0}")]
-    InvalidState(String),
+    /// merged ticket, ...); the reason is typed, so callers can tell the cases apart
+    /// without reading the message.
+    #[error(transparent)]
+    InvalidState(#[from] StateError),
     /// The ticket is Closed, which is final: nothing more is added to its thread. A
     /// customer's reply to a closed ticket opens a linked follow-up ticket instead
     /// ([`Helpdesk::reply`](crate::Helpdesk::reply)); staff who want to write to the
@@ -146,6 +147,10 @@ pub enum Error {
     /// A language model or embedder failed.
     #[error("language model error")]
     Model(#[from] ModelError),
+    /// An invariant of the engine did not hold (a bug, never a user's mistake): for
+    /// example a change that was committed without the message it was built to store.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// A storage, index or transport failure.
     #[error("{backend} failed{}", if *temporary { " (temporary)" } else { "" })]
     Backend {
@@ -195,6 +200,81 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// Why an operation is not allowed in the current state of a ticket, chat session, draft
+/// or user ([`Error::InvalidState`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The ticket was merged into another one: work happens there.
+    #[error("ticket #{number} was merged into another ticket; reply there")]
+    TicketMerged {
+        /// The merged ticket's number.
+        number: u64,
+    },
+    /// A merge of a ticket that is already merged.
+    #[error("ticket #{number} is already merged")]
+    AlreadyMerged {
+        /// The duplicate's number.
+        number: u64,
+    },
+    /// A merge into a ticket that is closed or merged itself.
+    #[error("ticket #{number} is closed or merged and cannot receive a merge")]
+    CannotReceiveMerge {
+        /// The target's number.
+        number: u64,
+    },
+    /// A merge of a ticket that other tickets were merged into (it would make a chain).
+    #[error("other tickets were merged into ticket #{number}; merge #{target} into it instead")]
+    ReceivedMerges {
+        /// The duplicate's number.
+        number: u64,
+        /// The intended target's number.
+        target: u64,
+    },
+    /// A closed ticket cannot be changed this way (`action`: "edited", "reassigned").
+    #[error("a closed ticket cannot be {action}")]
+    ClosedTicket {
+        /// What was refused.
+        action: &'static str,
+    },
+    /// A customer's reopen after the tenant's reopen window.
+    #[error("the reopen window has passed; reply to open a follow-up")]
+    ReopenWindowPassed,
+    /// A rating of a ticket that is not resolved (or was merged).
+    #[error("only a resolved ticket can be rated")]
+    NotRateable,
+    /// A second rating.
+    #[error("this ticket was already rated")]
+    AlreadyRated,
+    /// A turn or reply in a closed chat session.
+    #[error("this chat session is closed; start a new one")]
+    ChatClosed,
+    /// An agent's reply in a session the customer has not written in yet.
+    #[error("the customer has not written in this session yet")]
+    ChatNotStarted,
+    /// A turn on a chat whose ticket was closed or merged.
+    #[error("the chat ticket is closed; start a new chat")]
+    ChatTicketClosed,
+    /// Handing back a session that no human handles.
+    #[error("only a session a human handles can be handed back")]
+    NotWithHuman,
+    /// A decision on a draft that was already accepted, edited or discarded.
+    #[error("this draft was already decided ({state})")]
+    DraftDecided {
+        /// The earlier decision.
+        state: String,
+    },
+    /// A suggested reply with nothing to build it from.
+    #[error(
+        "no suggestion available: no language model, similar resolved ticket or \
+         knowledge-base passage"
+    )]
+    NothingToSuggest,
+    /// Demoting or deactivating the tenant's last active admin.
+    #[error("the last active admin cannot be demoted or deactivated")]
+    LastAdmin,
 }
 
 /// Why a model's safety system refused a prompt or an answer.

@@ -23,7 +23,7 @@ pub mod triage;
 pub mod validate;
 
 pub use clock::{Clock, SystemClock};
-pub use error::{BlockReason, BoxError, DuplicateKind, Error, ModelError, Result};
+pub use error::{BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError};
 pub use ids::{ArticleId, ChatSessionId, EventId, MessageId, OutboxId, TenantId, TicketId, UserId};
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

@@ -26,7 +26,7 @@ use crate::domain::{
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
 use crate::store::{ChatActivity, SessionTransition};
-use crate::{ChatSessionId, Error, MessageId, Result, TicketId, UserId, validate};
+use crate::{ChatSessionId, Error, MessageId, Result, StateError, TicketId, UserId, validate};
 
 /// What the bot decided for one turn.
 enum BotDecision {
@@ -183,9 +183,7 @@ impl Helpdesk {
             self.checked_session(actor, Action::Chat, id).await?;
         let text = validate::body("text", text, true)?;
         if session.state == ChatState::Closed {
-            return Err(Error::InvalidState(
-                "this chat session is closed; start a new one".into(),
-            ));
+            return Err(Error::InvalidState(StateError::ChatClosed));
         }
         // One write per customer turn: the first opens the chat ticket with the message and
         // links the session; later ones add the message; both mark the session active.
@@ -208,9 +206,8 @@ impl Helpdesk {
         };
         let (session, ticket, customer_message) = match opened {
             Some((session, ticket, first)) => {
-                let first = first.ok_or_else(|| {
-                    Error::InvalidState("the first chat message was not stored".into())
-                })?;
+                let first = first
+                    .ok_or_else(|| Error::Internal("the first chat message was not stored"))?;
                 (session, ticket, first)
             }
             None => {
@@ -256,9 +253,7 @@ impl Helpdesk {
         let (tenant, user, session, stored_ticket) =
             self.checked_session(actor, Action::Chat, id).await?;
         match session.state {
-            ChatState::Closed => Err(Error::InvalidState(
-                "this chat session is closed; start a new one".into(),
-            )),
+            ChatState::Closed => Err(Error::InvalidState(StateError::ChatClosed)),
             ChatState::Human => Ok(session),
             _ => {
                 let (session, ticket) = match stored_ticket {
@@ -306,17 +301,17 @@ impl Helpdesk {
             self.checked_session(actor, Action::WorkChat, id).await?;
         let text = validate::body("text", text, true)?;
         if session.state == ChatState::Closed {
-            return Err(Error::InvalidState("this chat session is closed".into()));
+            return Err(Error::InvalidState(StateError::ChatClosed));
         }
         let now = self.now();
         let mut stored = None;
         // One write: the reply, the assignment and the session taken over.
         self.mutate_chat(tenant.id, session, stored_ticket, |session, current| {
             if session.state == ChatState::Closed {
-                return Err(Error::InvalidState("this chat session is closed".into()));
+                return Err(Error::InvalidState(StateError::ChatClosed));
             }
             if current.status == TicketStatus::Closed {
-                return Err(Error::InvalidState("the chat ticket is closed".into()));
+                return Err(Error::InvalidState(StateError::ChatTicketClosed));
             }
             let mut change = Change::of(current, now, Some(user.id));
             if current.assignee.is_none() {
@@ -345,7 +340,7 @@ impl Helpdesk {
             Ok(Some(change.finish()))
         })
         .await?;
-        stored.ok_or_else(|| Error::InvalidState("the chat reply was not stored".into()))
+        stored.ok_or(Error::Internal("the chat reply was not stored"))
     }
 
     /// An agent hands a session back to the bot, which answers the next customer turns
@@ -355,15 +350,13 @@ impl Helpdesk {
         self.visible_session(actor, id).await?;
         self.mutate_session(&tenant, id, |s| {
             if s.state != ChatState::Human {
-                return Err(Error::InvalidState(
-                    "only a session a human handles can be handed back".into(),
-                ));
+                return Err(Error::InvalidState(StateError::NotWithHuman));
             }
             s.state = ChatState::Bot;
             Ok(true)
         })
         .await?
-        .ok_or_else(|| Error::InvalidState("the session was not handed back".into()))
+        .ok_or(Error::Internal("the session was not handed back"))
     }
 
     /// Closes chat sessions idle for longer than their tenant's `chat_inactivity_minutes`
@@ -629,17 +622,15 @@ impl Helpdesk {
         text: &str,
         human: bool,
     ) -> Result<(Message, Ticket)> {
-        let ticket_id = session.ticket_id.ok_or_else(|| {
-            Error::InvalidState("the session has no ticket for the customer's turn".into())
-        })?;
+        let ticket_id = session
+            .ticket_id
+            .ok_or_else(|| Error::Internal("the session has no ticket for the customer's turn"))?;
         let now = self.now();
         let mut stored = None;
         let write = self
             .mutate_ticket_from(tenant.id, ticket_id, known, |current| {
                 if current.status == TicketStatus::Closed || current.merged_into.is_some() {
-                    return Err(Error::InvalidState(
-                        "the chat ticket is closed; start a new chat".into(),
-                    ));
+                    return Err(Error::InvalidState(StateError::ChatTicketClosed));
                 }
                 let mut change = Change::of(current, now, Some(user.id));
                 change.touch_chat_session(session.id, false);
@@ -669,8 +660,7 @@ impl Helpdesk {
                 Ok(change.finish())
             })
             .await?;
-        let message =
-            stored.ok_or_else(|| Error::InvalidState("the chat turn was not stored".into()))?;
+        let message = stored.ok_or(Error::Internal("the chat turn was not stored"))?;
         Ok((message, write.ticket))
     }
 
@@ -819,8 +809,7 @@ impl Helpdesk {
                 },
             )
             .await?;
-        let (session, _) = committed
-            .ok_or_else(|| Error::InvalidState("the bot's answer was not stored".into()))?;
+        let (session, _) = committed.ok_or(Error::Internal("the bot's answer was not stored"))?;
         Ok((session, ChatReply::Answered(message)))
     }
 
@@ -840,9 +829,7 @@ impl Helpdesk {
     ) -> Result<(ChatSession, ChatReply)> {
         let id = session.id;
         if session.ticket_id != Some(ticket.id) {
-            return Err(Error::InvalidState(
-                "the handoff's ticket is not the session's".into(),
-            ));
+            return Err(Error::Internal("the handoff's ticket is not the session's"));
         }
         // The routing candidates (only for an unassigned ticket) and the admins to notify
         // when nobody is assigned are read together.
@@ -913,10 +900,8 @@ impl Helpdesk {
                 Ok(Some(change.finish()))
             })
             .await?;
-        let (session, _) =
-            committed.ok_or_else(|| Error::InvalidState("the handoff was not stored".into()))?;
-        let notice = notice
-            .ok_or_else(|| Error::InvalidState("the handoff notice was not stored".into()))?;
+        let (session, _) = committed.ok_or(Error::Internal("the handoff was not stored"))?;
+        let notice = notice.ok_or(Error::Internal("the handoff notice was not stored"))?;
         tracing::info!(tenant = %tenant.slug, session = %id, %reason, "chat handed off");
         Ok((session, ChatReply::HandedOff { reason, notice }))
     }

@@ -31,9 +31,9 @@ impl Helpdesk {
         F: FnMut(&ChatSession, &Ticket) -> Result<Option<TicketWrite>> + Send,
     {
         let id = session.id;
-        let ticket_id = session.ticket_id.ok_or_else(|| {
-            Error::InvalidState("the customer has not written in this session yet".into())
-        })?;
+        let ticket_id = session
+            .ticket_id
+            .ok_or(Error::InvalidState(crate::StateError::ChatNotStarted))?;
         let turn = self.inner.ticket_locks.turn(ticket_id).await;
         let mut known = known
             .filter(|t| t.id == ticket_id && !turn.waited())

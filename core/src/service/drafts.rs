@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::kb::ScoredChunk;
 use crate::roles::{Action, authorize};
 use crate::store::{TicketQuery, TicketSort};
-use crate::{EmbedKind, Error, LanguageModel, MessageId, Result, TicketId, validate};
+use crate::{EmbedKind, Error, LanguageModel, MessageId, Result, StateError, TicketId, validate};
 
 /// Minimum cosine similarity for a resolved ticket to count as similar.
 const MIN_SIMILARITY: f32 = 0.3;
@@ -221,10 +221,10 @@ impl Helpdesk {
             .check_while(actor, Action::UseCopilot, self.visible_ticket(actor, id))
             .await?;
         if ticket.merged_into.is_some() {
-            return Err(Error::InvalidState(format!(
-                "ticket #{} was merged; draft on the surviving ticket",
-                ticket.number
-            )));
+            return Err(StateError::TicketMerged {
+                number: ticket.number,
+            }
+            .into());
         }
         let model = self.suggestion_model(&tenant);
         let earlier = async {
@@ -298,11 +298,7 @@ impl Helpdesk {
             ));
         }
         let Some((body, citations, source)) = built else {
-            return Err(Error::InvalidState(
-                "no suggestion available: no language model, similar resolved ticket or \
-                 knowledge-base passage"
-                    .into(),
-            ));
+            return Err(StateError::NothingToSuggest.into());
         };
         let now = self.now();
         let draft = Message {
@@ -367,10 +363,10 @@ impl Helpdesk {
         if body.is_some() {
             authorize(actor, Action::Reply)?;
             if ticket.merged_into.is_some() {
-                return Err(Error::InvalidState(format!(
-                    "ticket #{} was merged into another ticket; reply there",
-                    ticket.number
-                )));
+                return Err(StateError::TicketMerged {
+                    number: ticket.number,
+                }
+                .into());
             }
         }
         let now = self.now();
@@ -447,12 +443,12 @@ impl Helpdesk {
         let info = draft
             .draft
             .clone()
-            .ok_or_else(|| Error::InvalidState("the draft has no draft information".into()))?;
+            .ok_or(Error::Internal("a draft message without draft information"))?;
         if info.state != DraftState::Proposed {
-            return Err(Error::InvalidState(format!(
-                "this draft was already decided ({:?})",
-                info.state
-            )));
+            return Err(StateError::DraftDecided {
+                state: format!("{:?}", info.state).to_lowercase(),
+            }
+            .into());
         }
         Ok((draft, info))
     }

@@ -198,11 +198,29 @@ impl Helpdesk {
         &self,
         tenant: TenantId,
         id: TicketId,
-        mut known: Option<Ticket>,
+        known: Option<Ticket>,
         mut plan: F,
     ) -> Result<TicketWrite>
     where
         F: FnMut(&Ticket) -> Result<TicketWrite> + Send,
+    {
+        self.mutate_ticket_if(tenant, id, known, |t| plan(t).map(Some))
+            .await?
+            .ok_or(Error::Internal("a planned ticket change was not committed"))
+    }
+
+    /// [`mutate_ticket_from`](Self::mutate_ticket_from) whose `plan` may find nothing to
+    /// change on the current ticket (`Ok(None)`): then nothing is written and the result
+    /// is `None`.
+    pub(crate) async fn mutate_ticket_if<F>(
+        &self,
+        tenant: TenantId,
+        id: TicketId,
+        mut known: Option<Ticket>,
+        mut plan: F,
+    ) -> Result<Option<TicketWrite>>
+    where
+        F: FnMut(&Ticket) -> Result<Option<TicketWrite>> + Send,
     {
         let turn = self.inner.ticket_locks.turn(id).await;
         if turn.waited() {
@@ -221,14 +239,16 @@ impl Helpdesk {
                     .await?
                     .ok_or_else(|| Error::not_found("ticket", id))?,
             };
-            let write = plan(&current)?;
+            let Some(write) = plan(&current)? else {
+                return Ok(None);
+            };
             match self
                 .inner
                 .store
                 .update_ticket(current.version, &write)
                 .await
             {
-                Ok(()) => return Ok(write),
+                Ok(()) => return Ok(Some(write)),
                 Err(e) => {
                     tracing::debug!(%id, attempt, error = %e, "ticket write failed");
                     last = Some(back_off(attempt, e).await?);
@@ -258,7 +278,7 @@ impl Helpdesk {
         });
         let tickets = futures_util::future::try_join_all(read).await?;
         <[Ticket; N]>::try_from(tickets)
-            .map_err(|_| Error::InvalidState("a ticket read returned the wrong count".into()))
+            .map_err(|_| Error::Internal("a ticket read returned the wrong count"))
     }
 }
 

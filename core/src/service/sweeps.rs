@@ -93,8 +93,9 @@ impl Helpdesk {
                 for ticket in due {
                     report.examined += 1;
                     let mut recorded = 0u64;
-                    let result = self
-                        .mutate_ticket(tenant.id, ticket.id, |current| {
+                    // Nothing to record (flagged meanwhile, or no longer due): no write.
+                    let recorded_write = self
+                        .mutate_ticket_if(tenant.id, ticket.id, None, |current| {
                             let kinds = breaches_due(current, now);
                             recorded = kinds.len() as u64;
                             let mut change = Change::of(current, now, None);
@@ -105,15 +106,13 @@ impl Helpdesk {
                                 change.notify(to, NotificationKind::SlaBreached { kind });
                             }
                             if change.is_empty() {
-                                return Err(Error::InvalidState("nothing to record".into()));
+                                return Ok(None);
                             }
-                            Ok(change.finish())
+                            Ok(Some(change.finish()))
                         })
-                        .await;
-                    match result {
-                        Ok(_) => report.breaches += recorded,
-                        Err(Error::InvalidState(_)) => {}
-                        Err(e) => return Err(e),
+                        .await?;
+                    if recorded_write.is_some() {
+                        report.breaches += recorded;
                     }
                 }
             }

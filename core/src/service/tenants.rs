@@ -6,7 +6,7 @@ use super::Helpdesk;
 use crate::auth::hash_password;
 use crate::domain::{Actor, PasswordHash, Role, Tenant, TenantSettings, User};
 use crate::roles::Action;
-use crate::{Error, Result, TenantId, UserId, sla, validate};
+use crate::{Error, Result, StateError, TenantId, UserId, sla, validate};
 
 /// A company registering itself, with its first admin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -370,9 +370,7 @@ impl Helpdesk {
                 .count()
                 == 0
             {
-                return Err(Error::InvalidState(
-                    "the last active admin cannot be demoted or deactivated".into(),
-                ));
+                return Err(StateError::LastAdmin.into());
             }
         }
         self.inner.store.update_user(&user).await?;

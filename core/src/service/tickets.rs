@@ -14,7 +14,7 @@ use crate::roles::Action;
 use crate::routing::Candidate;
 use crate::store::{Page, TicketQuery, TicketWrite};
 use crate::triage::ClassifyInput;
-use crate::{DuplicateKind, Error, Result, TicketId, UserId, sla, validate};
+use crate::{DuplicateKind, Error, Result, StateError, TicketId, UserId, sla, validate};
 
 /// A ticket to open.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -377,11 +377,11 @@ impl Helpdesk {
     ) -> Result<ReplyOutcome> {
         let (tenant, user, ticket) = self.checked_ticket(actor, Action::Reply, id).await?;
         let body = validate::body("body", &reply.body, true)?;
-        if let Some(into) = ticket.merged_into {
-            return Err(Error::InvalidState(format!(
-                "ticket #{} was merged into another ticket ({into}); reply there",
-                ticket.number
-            )));
+        if ticket.merged_into.is_some() {
+            return Err(StateError::TicketMerged {
+                number: ticket.number,
+            }
+            .into());
         }
         if let Some(to) = reply.status_after {
             if !actor.is_staff() {
@@ -434,7 +434,9 @@ impl Helpdesk {
                             reopened = true;
                         }
                         TicketStatus::Closed => {
-                            return Err(Error::InvalidState("ticket closed meanwhile".into()));
+                            return Err(Error::TicketClosed {
+                                number: current.number,
+                            });
                         }
                         _ => {}
                     }
@@ -545,9 +547,7 @@ impl Helpdesk {
                 jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
             let open_until = ticket.resolved_at.and_then(|r| r.checked_add(window).ok());
             if open_until.is_none_or(|limit| now > limit) {
-                return Err(Error::InvalidState(
-                    "the reopen window has passed; reply to open a follow-up".into(),
-                ));
+                return Err(StateError::ReopenWindowPassed.into());
             }
         }
         let write = self
@@ -588,9 +588,10 @@ impl Helpdesk {
         let write = self
             .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 if current.status == TicketStatus::Closed {
-                    return Err(Error::InvalidState(
-                        "a closed ticket cannot be reassigned".into(),
-                    ));
+                    return Err(StateError::ClosedTicket {
+                        action: "reassigned",
+                    }
+                    .into());
                 }
                 let mut change = Change::of(current, now, Some(user.id));
                 if current.assignee != assignee {
@@ -635,9 +636,7 @@ impl Helpdesk {
         let write = self
             .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 if current.status == TicketStatus::Closed {
-                    return Err(Error::InvalidState(
-                        "a closed ticket cannot be edited".into(),
-                    ));
+                    return Err(StateError::ClosedTicket { action: "edited" }.into());
                 }
                 let mut change = Change::of(current, now, Some(user.id));
                 if let Some(p) = patch.priority.filter(|p| *p != current.priority) {
@@ -723,10 +722,11 @@ impl Helpdesk {
                 .iter()
                 .any(|e| matches!(e.kind, EventKind::MergedFrom { .. }));
             if received {
-                return Err(Error::InvalidState(format!(
-                    "other tickets were merged into ticket #{}; merge #{} into it instead",
-                    dup.number, target.number
-                )));
+                return Err(StateError::ReceivedMerges {
+                    number: dup.number,
+                    target: target.number,
+                }
+                .into());
             }
             let [dup_write, target_write] = plan_merge(&dup, &target, now, user.id)?;
             let batch = [
@@ -781,12 +781,10 @@ impl Helpdesk {
                     TicketStatus::Resolved | TicketStatus::Closed
                 ) || current.merged_into.is_some()
                 {
-                    return Err(Error::InvalidState(
-                        "only a resolved ticket can be rated".into(),
-                    ));
+                    return Err(StateError::NotRateable.into());
                 }
                 if current.csat.is_some() {
-                    return Err(Error::InvalidState("this ticket was already rated".into()));
+                    return Err(StateError::AlreadyRated.into());
                 }
                 let mut change = Change::of(current, now, Some(user.id));
                 change.push(EventKind::CsatRecorded {
@@ -814,16 +812,13 @@ fn plan_merge(
     actor: UserId,
 ) -> Result<[TicketWrite; 2]> {
     if dup.merged_into.is_some() {
-        return Err(Error::InvalidState(format!(
-            "ticket #{} is already merged",
-            dup.number
-        )));
+        return Err(StateError::AlreadyMerged { number: dup.number }.into());
     }
     if target.merged_into.is_some() || target.status == TicketStatus::Closed {
-        return Err(Error::InvalidState(format!(
-            "ticket #{} is closed or merged and cannot receive a merge",
-            target.number
-        )));
+        return Err(StateError::CannotReceiveMerge {
+            number: target.number,
+        }
+        .into());
     }
     let mut to_target = Change::of(target, now, Some(actor));
     to_target.push(EventKind::MergedFrom { source: dup.id });
@@ -934,5 +929,5 @@ fn last_message(write: &TicketWrite) -> Result<Message> {
         .messages
         .last()
         .cloned()
-        .ok_or_else(|| Error::InvalidState("the change stored no message".into()))
+        .ok_or(Error::Internal("a change stored no message"))
 }
