@@ -10,11 +10,15 @@
 //!   messages, its outbox entries and its idempotency key.
 //! * [`TicketStore::update_ticket`] checks the expected version; a stale writer gets
 //!   [`Error::Conflict`](crate::Error::Conflict) and nothing is written.
+//! * An administrative change (users, passwords, tenant settings, articles) committed
+//!   through [`AuditStore::commit_admin_change`] lands together with its audit event or
+//!   not at all.
 //! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
 //!   per tenant) are enforced by the store and reported as
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
 //! * `Ok` means durable.
 
+mod audit;
 pub mod cursor;
 mod memory;
 mod query;
@@ -26,6 +30,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use cursor::Cursor;
 pub use memory::MemoryStore;
 pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
@@ -384,6 +389,7 @@ pub trait Store:
     + ChatStore
     + OutboxStore
     + LeaseStore
+    + AuditStore
     + Debug
     + Send
     + Sync

@@ -10,6 +10,7 @@
 //! that ignores the tests when a server is not configured). The calling crate needs
 //! `tokio` with the `macros` and `rt-multi-thread` features as a dev-dependency.
 
+mod audit;
 mod chat_activity;
 mod credentials;
 mod previous;
@@ -19,6 +20,10 @@ mod visible_messages;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use audit::{
+    admin_changes_commit_with_their_audit_events,
+    audit_events_are_per_tenant_newest_first_and_paged, failed_admin_changes_write_no_audit_event,
+};
 pub use chat_activity::{
     chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
     chat_activity_touches_the_session, chat_session_reads_with_its_ticket,
@@ -84,6 +89,9 @@ macro_rules! store_conformance_tests {
             events_replay_to_stored_ticket,
             analytics_matches_reference,
             articles_crud_and_conflict,
+            admin_changes_commit_with_their_audit_events,
+            failed_admin_changes_write_no_audit_event,
+            audit_events_are_per_tenant_newest_first_and_paged,
             chat_sessions_crud_conflict_and_idle,
             chat_activity_touches_the_session,
             chat_activity_of_another_tenant_writes_nothing,
