@@ -86,6 +86,9 @@ id_type!(
     /// An audit event.
     EventId, "event");
 id_type!(
+    /// A record of an administrative change (users, roles, tenant settings, articles).
+    AuditEventId, "audit_event");
+id_type!(
     /// A knowledge-base article.
     ArticleId, "article");
 id_type!(

@@ -24,7 +24,10 @@ pub mod validate;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError};
-pub use ids::{ArticleId, ChatSessionId, EventId, MessageId, OutboxId, TenantId, TicketId, UserId};
+pub use ids::{
+    ArticleId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId, TenantId, TicketId,
+    UserId,
+};
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{
     DeltaStream, FinishReason, LanguageModel, LlmRequest, LlmResponse, StreamDelta, TokenUsage,

@@ -46,6 +46,10 @@ pub enum Action {
     ViewAnalytics,
     /// Run the SLA, inactivity and outbox sweeps by hand.
     RunSweeps,
+    /// Change one's own password (another user's is [`ManageUsers`](Self::ManageUsers)).
+    ChangePassword,
+    /// Read the audit trail of administrative changes.
+    ViewAudit,
 }
 
 impl Action {
@@ -69,6 +73,8 @@ impl Action {
         Action::ManageArticles,
         Action::ViewAnalytics,
         Action::RunSweeps,
+        Action::ChangePassword,
+        Action::ViewAudit,
     ];
 
     /// A human phrase for error messages ("open a ticket").
@@ -92,6 +98,8 @@ impl Action {
             Self::ManageArticles => "manage knowledge-base articles",
             Self::ViewAnalytics => "view analytics",
             Self::RunSweeps => "run sweeps",
+            Self::ChangePassword => "change your password",
+            Self::ViewAudit => "view the audit trail",
         }
     }
 }
@@ -127,6 +135,8 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ManageArticles, &[AD]),
     (Action::ViewAnalytics, &[AD]),
     (Action::RunSweeps, &[AD]),
+    (Action::ChangePassword, &[C, AG, AD]),
+    (Action::ViewAudit, &[AD]),
 ];
 
 /// Whether `role` may perform `action`.

@@ -6,8 +6,8 @@ mod common;
 
 use helpdesk_core::domain::{Actor, Role, TicketStatus};
 use helpdesk_core::roles::{Action, MATRIX, allows};
-use helpdesk_core::service::{NewReply, NewTicket, NewUser, TicketPatch, UserPatch};
-use helpdesk_core::store::{TicketQuery, TimeRange};
+use helpdesk_core::service::{ArticleInput, NewReply, NewTicket, NewUser, TicketPatch, UserPatch};
+use helpdesk_core::store::{AuditQuery, TicketQuery, TimeRange};
 use helpdesk_core::{Error, TicketId};
 
 use common::{World, world};
@@ -33,6 +33,8 @@ const EXPECTED: &[(Action, [bool; 3])] = &[
     (Action::ManageArticles, [false, false, true]),
     (Action::ViewAnalytics, [false, false, true]),
     (Action::RunSweeps, [false, false, true]),
+    (Action::ChangePassword, [true, true, true]),
+    (Action::ViewAudit, [false, false, true]),
 ];
 
 const ROLES: [Role; 3] = [Role::Customer, Role::Agent, Role::Admin];
@@ -131,7 +133,16 @@ async fn attempt(
             hd.merge(who, dup, ticket).await.map(drop)
         }
         Action::RecordCsat => hd.record_csat(who, resolved, 5, None).await.map(drop),
-        Action::UseCopilot | Action::Chat | Action::WorkChat | Action::ManageArticles => {
+        Action::ManageArticles => hd
+            .create_article(who, ArticleInput::new("Refunds", "Refunds take 5 days."))
+            .await
+            .map(drop),
+        Action::ChangePassword => hd.set_password(who, who.user_id, "a new passphrase").await,
+        Action::ViewAudit => hd
+            .list_audit_events(who, AuditQuery::newest(10))
+            .await
+            .map(drop),
+        Action::UseCopilot | Action::Chat | Action::WorkChat => {
             // Exercised by the AI use-case tests; here the matrix decides.
             helpdesk_core::roles::authorize(who, action)
         }

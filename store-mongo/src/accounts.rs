@@ -6,6 +6,7 @@ use helpdesk_core::domain::{AuthSession, PasswordHash, Role, Tenant, User};
 use helpdesk_core::store::{TenantStore, UserStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
 use jiff::Timestamp;
+use mongodb::ClientSession;
 
 use crate::codec::{at_or_before, to_bson};
 use crate::error::{driver, is_duplicate_key};
@@ -14,7 +15,7 @@ use crate::mapping::{
     user_from,
 };
 use crate::schema::{SESSIONS, TENANTS, USERS};
-use crate::store::MongoStore;
+use crate::store::{MongoStore, in_session};
 
 #[async_trait]
 impl TenantStore for MongoStore {
@@ -59,22 +60,7 @@ impl TenantStore for MongoStore {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
-        let id = tenant.id.to_string();
-        let result = self
-            .coll(TENANTS)
-            .update_one(
-                doc! { "_id": &id, "tenant_id": &id },
-                doc! { "$set": {
-                    "name": &tenant.name,
-                    "settings": to_bson(&tenant.settings, "tenant settings")?,
-                } },
-            )
-            .await
-            .map_err(driver)?;
-        if result.matched_count == 0 {
-            return Err(Error::not_found("tenant", tenant.id));
-        }
-        Ok(())
+        self.update_tenant_in(tenant, None).await
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
@@ -89,11 +75,11 @@ impl TenantStore for MongoStore {
 #[async_trait]
 impl UserStore for MongoStore {
     async fn create_user(&self, user: &User) -> Result<()> {
-        self.insert_user(user, None).await
+        self.insert_user(user, None, None).await
     }
 
     async fn create_user_with_password(&self, user: &User, hash: &PasswordHash) -> Result<()> {
-        self.insert_user(user, Some(hash)).await
+        self.insert_user(user, Some(hash), None).await
     }
 
     async fn set_password_hash(
@@ -102,18 +88,7 @@ impl UserStore for MongoStore {
         user: UserId,
         hash: &PasswordHash,
     ) -> Result<()> {
-        let result = self
-            .coll(USERS)
-            .update_one(
-                doc! { "_id": user.to_string(), "tenant_id": tenant.to_string() },
-                doc! { "$set": { "password_hash": hash.as_str() } },
-            )
-            .await
-            .map_err(driver)?;
-        if result.matched_count == 0 {
-            return Err(Error::not_found("user", user));
-        }
-        Ok(())
+        self.set_password_in(tenant, user, hash, None).await
     }
 
     async fn login_credentials(
@@ -154,18 +129,7 @@ impl UserStore for MongoStore {
     }
 
     async fn update_user(&self, user: &User) -> Result<()> {
-        let filter = doc! { "_id": user.id.to_string(), "tenant_id": user.tenant_id.to_string() };
-        // `$set` of the user's fields, not a replacement: the password hash stays.
-        let set = doc! { "$set": user_fields(user) };
-        match self.coll(USERS).update_one(filter, set).await {
-            Ok(r) if r.matched_count == 0 => Err(Error::not_found("user", user.id)),
-            Ok(_) => Ok(()),
-            Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
-                kind: DuplicateKind::Email,
-                value: user.email.clone(),
-            }),
-            Err(e) => Err(driver(e)),
-        }
+        self.update_user_in(user, None).await
     }
 
     async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>> {
@@ -208,8 +172,8 @@ impl UserStore for MongoStore {
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
-        let result = self
-            .coll(SESSIONS)
+        let coll = self.coll(SESSIONS);
+        let result = coll
             .delete_many(doc! { "expires_at": at_or_before(now) })
             .await
             .map_err(driver)?;
@@ -217,14 +181,86 @@ impl UserStore for MongoStore {
     }
 }
 
+// The writes below take the session of an administrative change's transaction
+// (`crate::audit`), or `None` on their own.
 impl MongoStore {
     /// Inserts a user document with its password hash, if any.
-    async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
-        match self.coll(USERS).insert_one(user_doc(user, password)).await {
+    pub(crate) async fn insert_user(
+        &self,
+        user: &User,
+        password: Option<&PasswordHash>,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let users = self.coll(USERS);
+        match in_session!(session, users.insert_one(user_doc(user, password))) {
             Ok(_) => Ok(()),
+            // Read outside the transaction (which the failed write has aborted).
             Err(e) if is_duplicate_key(&e) => Err(self.user_duplicate(user).await?),
             Err(e) => Err(driver(e)),
         }
+    }
+
+    /// Replaces a user's fields (not its password hash).
+    pub(crate) async fn update_user_in(
+        &self,
+        user: &User,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let filter = doc! { "_id": user.id.to_string(), "tenant_id": user.tenant_id.to_string() };
+        // `$set` of the user's fields, not a replacement: the password hash stays.
+        let set = doc! { "$set": user_fields(user) };
+        let users = self.coll(USERS);
+        match in_session!(session, users.update_one(filter, set)) {
+            Ok(r) if r.matched_count == 0 => Err(Error::not_found("user", user.id)),
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
+                kind: DuplicateKind::Email,
+                value: user.email.clone(),
+            }),
+            Err(e) => Err(driver(e)),
+        }
+    }
+
+    /// Replaces a user's password hash.
+    pub(crate) async fn set_password_in(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &PasswordHash,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let coll = self.coll(USERS);
+        let update = coll.update_one(
+            doc! { "_id": user.to_string(), "tenant_id": tenant.to_string() },
+            doc! { "$set": { "password_hash": hash.as_str() } },
+        );
+        let result = in_session!(session, update).map_err(driver)?;
+        if result.matched_count == 0 {
+            return Err(Error::not_found("user", user));
+        }
+        Ok(())
+    }
+
+    /// Replaces a tenant's name and settings.
+    pub(crate) async fn update_tenant_in(
+        &self,
+        tenant: &Tenant,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let id = tenant.id.to_string();
+        let coll = self.coll(TENANTS);
+        let update = coll.update_one(
+            doc! { "_id": &id, "tenant_id": &id },
+            doc! { "$set": {
+                "name": &tenant.name,
+                "settings": to_bson(&tenant.settings, "tenant settings")?,
+            } },
+        );
+        let result = in_session!(session, update).map_err(driver)?;
+        if result.matched_count == 0 {
+            return Err(Error::not_found("tenant", tenant.id));
+        }
+        Ok(())
     }
 
     /// Which unique value a failed user insert hit: the e-mail first, like the reference

@@ -5,17 +5,26 @@ use bson::doc;
 use helpdesk_core::domain::Article;
 use helpdesk_core::store::ArticleStore;
 use helpdesk_core::{ArticleId, DuplicateKind, Error, Result, TenantId};
+use mongodb::ClientSession;
 
 use crate::codec::int;
 use crate::error::{driver, is_duplicate_key};
 use crate::mapping::{article_doc, article_from};
 use crate::schema::ARTICLES;
-use crate::store::MongoStore;
+use crate::store::{MongoStore, in_session};
 
-#[async_trait]
-impl ArticleStore for MongoStore {
-    async fn create_article(&self, article: &Article) -> Result<()> {
-        match self.coll(ARTICLES).insert_one(article_doc(article)?).await {
+// These take the session of an administrative change's transaction (`crate::audit`), or
+// `None` on their own.
+impl MongoStore {
+    /// Inserts an article.
+    pub(crate) async fn insert_article(
+        &self,
+        article: &Article,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let coll = self.coll(ARTICLES);
+        let insert = coll.insert_one(article_doc(article)?);
+        match in_session!(session, insert) {
             Ok(_) => Ok(()),
             Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
                 kind: DuplicateKind::Id,
@@ -25,7 +34,13 @@ impl ArticleStore for MongoStore {
         }
     }
 
-    async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()> {
+    /// Replaces an article at `expected_version` (`Conflict` or `NotFound` otherwise).
+    pub(crate) async fn replace_article(
+        &self,
+        expected_version: u64,
+        article: &Article,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
         let id = article.id.to_string();
         let tenant = article.tenant_id.to_string();
         let guard = doc! {
@@ -33,11 +48,9 @@ impl ArticleStore for MongoStore {
             "tenant_id": &tenant,
             "version": int(expected_version, "expected_version")?,
         };
-        let result = self
-            .coll(ARTICLES)
-            .replace_one(guard, article_doc(article)?)
-            .await
-            .map_err(driver)?;
+        let coll = self.coll(ARTICLES);
+        let replace = coll.replace_one(guard, article_doc(article)?);
+        let result = in_session!(session, replace).map_err(driver)?;
         if result.matched_count == 1 {
             return Ok(());
         }
@@ -54,16 +67,36 @@ impl ArticleStore for MongoStore {
         }
     }
 
-    async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
-        let result = self
-            .coll(ARTICLES)
-            .delete_one(doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() })
-            .await
-            .map_err(driver)?;
+    /// Deletes an article of the tenant (`NotFound` when missing).
+    pub(crate) async fn remove_article(
+        &self,
+        tenant: TenantId,
+        id: ArticleId,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let coll = self.coll(ARTICLES);
+        let delete =
+            coll.delete_one(doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() });
+        let result = in_session!(session, delete).map_err(driver)?;
         if result.deleted_count == 0 {
             return Err(Error::not_found("article", id));
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ArticleStore for MongoStore {
+    async fn create_article(&self, article: &Article) -> Result<()> {
+        self.insert_article(article, None).await
+    }
+
+    async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()> {
+        self.replace_article(expected_version, article, None).await
+    }
+
+    async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
+        self.remove_article(tenant, id, None).await
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {

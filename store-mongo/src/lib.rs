@@ -2,6 +2,7 @@
 
 mod accounts;
 mod articles;
+mod audit;
 mod chat;
 mod codec;
 mod error;

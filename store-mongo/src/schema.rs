@@ -28,6 +28,8 @@ pub(crate) const OUTBOX: &str = "outbox";
 pub(crate) const ARTICLES: &str = "articles";
 /// Chatbot sessions: `_id` = session id.
 pub(crate) const CHAT_SESSIONS: &str = "chat_sessions";
+/// The audit trail of administrative changes: `_id` = audit event id.
+pub(crate) const AUDIT_EVENTS: &str = "audit_events";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 
@@ -157,6 +159,13 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
             vec![index(
                 doc! { "tenant_id": 1, "title": 1, "_id": 1 },
                 "tenant_title",
+            )],
+        ),
+        (
+            AUDIT_EVENTS,
+            vec![index(
+                doc! { "tenant_id": 1, "at": -1, "_id": -1 },
+                "tenant_newest",
             )],
         ),
         (

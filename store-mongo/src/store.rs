@@ -12,6 +12,18 @@ use mongodb::{Client, Collection, Database};
 use crate::error::{BACKEND, driver};
 use crate::schema;
 
+/// Awaits a driver action inside `session` when there is one (an administrative change in
+/// its transaction), else on its own.
+macro_rules! in_session {
+    ($session:expr, $action:expr) => {
+        match $session.as_deref_mut() {
+            Some(s) => $action.session(s).await,
+            None => $action.await,
+        }
+    };
+}
+pub(crate) use in_session;
+
 /// The MongoDB backend of the helpdesk store contract. See the [crate docs](crate) for the
 /// document layout, the commit protocol and the guarantees it gives.
 #[derive(Clone)]
@@ -52,6 +64,11 @@ impl MongoStore {
     /// The database this store writes to (for host tools, backups and tests).
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// The client of the database (sessions and transactions start on it).
+    pub(crate) fn client(&self) -> &Client {
+        self.db.client()
     }
 
     pub(crate) fn coll(&self, name: &str) -> Collection<Document> {

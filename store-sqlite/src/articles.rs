@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use helpdesk_core::domain::Article;
 use helpdesk_core::store::ArticleStore;
 use helpdesk_core::{ArticleId, Error, Result, TenantId};
+use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
 use crate::codec::{Columns, int, json, ms};
@@ -30,76 +31,103 @@ fn article_from(row: &SqliteRow) -> Result<Article> {
     })
 }
 
+/// Inserts an article.
+pub(crate) async fn insert_article(conn: &mut SqliteConnection, article: &Article) -> Result<()> {
+    sqlx::query(concat!(
+        "INSERT INTO articles (",
+        article_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(article.id.to_string())
+    .bind(article.tenant_id.to_string())
+    .bind(&article.title)
+    .bind(&article.body)
+    .bind(json(&article.tags, "article tags")?)
+    .bind(ms(article.created_at))
+    .bind(ms(article.updated_at))
+    .bind(int(article.version, "version")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(insert_err(article.id))?;
+    Ok(())
+}
+
+/// Replaces an article at `expected_version` (`Conflict` or `NotFound` otherwise); run it
+/// in a write transaction.
+pub(crate) async fn update_article(
+    conn: &mut SqliteConnection,
+    expected_version: u64,
+    article: &Article,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE articles SET title = ?, body = ?, tags = ?, created_at = ?, \
+         updated_at = ?, version = ? WHERE tenant_id = ? AND id = ? AND version = ?",
+    )
+    .bind(&article.title)
+    .bind(&article.body)
+    .bind(json(&article.tags, "article tags")?)
+    .bind(ms(article.created_at))
+    .bind(ms(article.updated_at))
+    .bind(int(article.version, "version")?)
+    .bind(article.tenant_id.to_string())
+    .bind(article.id.to_string())
+    .bind(int(expected_version, "expected_version")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 0 {
+        let found: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM articles WHERE tenant_id = ? AND id = ?)",
+        )
+        .bind(article.tenant_id.to_string())
+        .bind(article.id.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+        return Err(conflict_or_missing(
+            found,
+            "article",
+            article.id.to_string(),
+            expected_version,
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes an article of the tenant (`NotFound` when missing).
+pub(crate) async fn delete_article(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    id: ArticleId,
+) -> Result<()> {
+    let done = sqlx::query("DELETE FROM articles WHERE tenant_id = ? AND id = ?")
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("article", id));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl ArticleStore for SqliteStore {
     async fn create_article(&self, article: &Article) -> Result<()> {
-        sqlx::query(concat!(
-            "INSERT INTO articles (",
-            article_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(article.id.to_string())
-        .bind(article.tenant_id.to_string())
-        .bind(&article.title)
-        .bind(&article.body)
-        .bind(json(&article.tags, "article tags")?)
-        .bind(ms(article.created_at))
-        .bind(ms(article.updated_at))
-        .bind(int(article.version, "version")?)
-        .execute(&self.pool)
-        .await
-        .map_err(insert_err(article.id))?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        insert_article(&mut conn, article).await
     }
 
     async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE articles SET title = ?, body = ?, tags = ?, created_at = ?, \
-             updated_at = ?, version = ? WHERE tenant_id = ? AND id = ? AND version = ?",
-        )
-        .bind(&article.title)
-        .bind(&article.body)
-        .bind(json(&article.tags, "article tags")?)
-        .bind(ms(article.created_at))
-        .bind(ms(article.updated_at))
-        .bind(int(article.version, "version")?)
-        .bind(article.tenant_id.to_string())
-        .bind(article.id.to_string())
-        .bind(int(expected_version, "expected_version")?)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            let found: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM articles WHERE tenant_id = ? AND id = ?)",
-            )
-            .bind(article.tenant_id.to_string())
-            .bind(article.id.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-            return Err(conflict_or_missing(
-                found,
-                "article",
-                article.id.to_string(),
-                expected_version,
-            ));
-        }
+        update_article(&mut tx, expected_version, article).await?;
         crate::commit(tx).await
     }
 
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
-        let done = sqlx::query("DELETE FROM articles WHERE tenant_id = ? AND id = ?")
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("article", id));
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        delete_article(&mut conn, tenant, id).await
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {

@@ -2,6 +2,7 @@
 
 mod analytics;
 mod articles;
+mod audit;
 mod chat;
 mod codec;
 mod connect;

@@ -6,7 +6,7 @@ use helpdesk_core::store::{TenantStore, UserStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
 use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
@@ -202,17 +202,8 @@ impl TenantStore for SqliteStore {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
-        let done = sqlx::query("UPDATE tenants SET name = ?, settings = ? WHERE id = ?")
-            .bind(&tenant.name)
-            .bind(json(&tenant.settings, "tenant settings")?)
-            .bind(tenant.id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("tenant", tenant.id));
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        update_tenant(&mut conn, tenant).await
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
@@ -246,17 +237,8 @@ impl UserStore for SqliteStore {
         user: UserId,
         hash: &PasswordHash,
     ) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?")
-            .bind(hash.as_str())
-            .bind(tenant.to_string())
-            .bind(user.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("user", user));
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        set_password(&mut conn, tenant, user, hash).await
     }
 
     async fn login_credentials(
@@ -315,49 +297,7 @@ impl UserStore for SqliteStore {
 
     async fn update_user(&self, user: &User) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let (tenant, id) = (user.tenant_id.to_string(), user.id.to_string());
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)",
-        )
-        .bind(&tenant)
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if !exists {
-            return Err(Error::not_found("user", user.id));
-        }
-        let email_taken: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ? AND id <> ?)",
-        )
-        .bind(&tenant)
-        .bind(&user.email)
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if email_taken {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Email,
-                value: user.email.clone(),
-            });
-        }
-        sqlx::query(
-            "UPDATE users SET email = ?, name = ?, role = ?, skills = ?, capacity = ?, \
-             active = ?, created_at = ? WHERE tenant_id = ? AND id = ?",
-        )
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(json(&user.skills, "user skills")?)
-        .bind(i64::from(user.capacity))
-        .bind(user.active)
-        .bind(ms(user.created_at))
-        .bind(&tenant)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        update_user(&mut tx, user).await?;
         commit(tx).await
     }
 
@@ -434,41 +374,134 @@ impl UserStore for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Inserts a user with its password hash, if any, in one statement.
+    /// Inserts a user with its password hash, if any, in one transaction.
     async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let email_taken: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ?)",
-        )
-        .bind(user.tenant_id.to_string())
-        .bind(&user.email)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if email_taken {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Email,
-                value: user.email.clone(),
-            });
-        }
-        sqlx::query(concat!(
-            "INSERT INTO users (",
-            user_columns!(),
-            ", password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(user.id.to_string())
-        .bind(user.tenant_id.to_string())
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(user.role.as_str())
-        .bind(json(&user.skills, "user skills")?)
-        .bind(i64::from(user.capacity))
-        .bind(user.active)
-        .bind(ms(user.created_at))
-        .bind(password.map(PasswordHash::as_str))
-        .execute(&mut *tx)
-        .await
-        .map_err(insert_err(user.id))?;
+        insert_user(&mut tx, user, password).await?;
         commit(tx).await
     }
+}
+
+/// Inserts a user with its password hash, if any, after the unique check on the e-mail;
+/// run it in a write transaction.
+pub(crate) async fn insert_user(
+    conn: &mut SqliteConnection,
+    user: &User,
+    password: Option<&PasswordHash>,
+) -> Result<()> {
+    let email_taken: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ?)")
+            .bind(user.tenant_id.to_string())
+            .bind(&user.email)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    if email_taken {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Email,
+            value: user.email.clone(),
+        });
+    }
+    sqlx::query(concat!(
+        "INSERT INTO users (",
+        user_columns!(),
+        ", password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(user.id.to_string())
+    .bind(user.tenant_id.to_string())
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(json(&user.skills, "user skills")?)
+    .bind(i64::from(user.capacity))
+    .bind(user.active)
+    .bind(ms(user.created_at))
+    .bind(password.map(PasswordHash::as_str))
+    .execute(&mut *conn)
+    .await
+    .map_err(insert_err(user.id))?;
+    Ok(())
+}
+
+/// Replaces a user (not its password hash): `NotFound` when it is not the tenant's, then
+/// `Duplicate` when its e-mail is another user's; run it in a write transaction.
+pub(crate) async fn update_user(conn: &mut SqliteConnection, user: &User) -> Result<()> {
+    let (tenant, id) = (user.tenant_id.to_string(), user.id.to_string());
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)")
+            .bind(&tenant)
+            .bind(&id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    if !exists {
+        return Err(Error::not_found("user", user.id));
+    }
+    let email_taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ? AND id <> ?)",
+    )
+    .bind(&tenant)
+    .bind(&user.email)
+    .bind(&id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if email_taken {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Email,
+            value: user.email.clone(),
+        });
+    }
+    sqlx::query(
+        "UPDATE users SET email = ?, name = ?, role = ?, skills = ?, capacity = ?, \
+         active = ?, created_at = ? WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(json(&user.skills, "user skills")?)
+    .bind(i64::from(user.capacity))
+    .bind(user.active)
+    .bind(ms(user.created_at))
+    .bind(&tenant)
+    .bind(&id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Replaces a user's password hash (`NotFound` when the user is not the tenant's).
+pub(crate) async fn set_password(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    user: UserId,
+    hash: &PasswordHash,
+) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?")
+        .bind(hash.as_str())
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("user", user));
+    }
+    Ok(())
+}
+
+/// Replaces a tenant's name and settings (`NotFound` when missing).
+pub(crate) async fn update_tenant(conn: &mut SqliteConnection, tenant: &Tenant) -> Result<()> {
+    let done = sqlx::query("UPDATE tenants SET name = ?, settings = ? WHERE id = ?")
+        .bind(&tenant.name)
+        .bind(json(&tenant.settings, "tenant settings")?)
+        .bind(tenant.id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("tenant", tenant.id));
+    }
+    Ok(())
 }

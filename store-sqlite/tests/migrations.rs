@@ -90,8 +90,8 @@ async fn first_migration_database_upgrades_with_data_intact() {
     old.close().await;
 
     let store = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(versions(&store).await, vec![1, 2, 3]);
-    assert_eq!(SqliteStore::schema_version(), 3);
+    assert_eq!(versions(&store).await, vec![1, 2, 3, 4]);
+    assert_eq!(SqliteStore::schema_version(), 4);
     assert_eq!(store.get_tenant(t.id).await.unwrap(), Some(t.clone()));
     assert_eq!(
         store.get_user(t.id, customer.id).await.unwrap(),
@@ -121,7 +121,7 @@ async fn first_migration_database_upgrades_with_data_intact() {
 
     // Opening again applies nothing and changes nothing.
     let again = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(versions(&again).await, vec![1, 2, 3]);
+    assert_eq!(versions(&again).await, vec![1, 2, 3, 4]);
     assert_eq!(
         again.get_ticket(t.id, written[2].ticket.id).await.unwrap(),
         Some(written[2].ticket.clone())
@@ -156,7 +156,7 @@ async fn database_from_a_newer_schema_is_refused() {
     let text = common::chain(&err);
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(
-        text.contains("schema version 99") && text.contains("(3)"),
+        text.contains("schema version 99") && text.contains("(4)"),
         "{text}"
     );
 }

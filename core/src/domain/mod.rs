@@ -1,6 +1,7 @@
-//! Domain types: tenants, users, tickets, messages, events, articles, chat sessions and the
-//! outbox.
+//! Domain types: tenants, users, tickets, messages, events, articles, chat sessions, the
+//! outbox and the audit trail of administrative changes.
 
+mod audit;
 mod enums;
 mod event;
 mod message;
@@ -9,6 +10,7 @@ mod tenant;
 mod ticket;
 mod user;
 
+pub use audit::{AuditEvent, AuditKind, RoleChange};
 pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
 };

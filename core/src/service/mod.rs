@@ -2,6 +2,8 @@
 //! and the lifecycle table, and every ticket change appends events in one atomic write.
 
 mod analytics;
+mod articles;
+mod audit;
 mod auth;
 mod builder;
 mod change;
@@ -19,6 +21,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 pub use analytics::AnalyticsReport;
+pub use articles::{ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS};
+pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
 pub use sweeps::{DispatchReport, SlaSweepReport};

@@ -4,8 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
 use crate::auth::hash_password;
-use crate::domain::{Actor, PasswordHash, Role, Tenant, TenantSettings, User};
+use crate::domain::{
+    Actor, AuditEvent, AuditKind, PasswordHash, Role, RoleChange, Tenant, TenantSettings, User,
+};
 use crate::roles::Action;
+use crate::store::{AdminChange, AdminWrite};
 use crate::{Error, Result, StateError, TenantId, UserId, sla, validate};
 
 /// A company registering itself, with its first admin.
@@ -233,8 +236,53 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
     Ok(s)
 }
 
+/// The `UserChanged` audit record of `before` becoming `after`, `None` when nothing
+/// differs.
+fn user_changes(before: &User, after: &User) -> Option<AuditKind> {
+    let mut fields = Vec::new();
+    for (name, changed) in [
+        ("name", before.name != after.name),
+        ("skills", before.skills != after.skills),
+        ("capacity", before.capacity != after.capacity),
+        ("role", before.role != after.role),
+        ("active", before.active != after.active),
+    ] {
+        if changed {
+            fields.push(name.to_string());
+        }
+    }
+    if fields.is_empty() {
+        return None;
+    }
+    Some(AuditKind::UserChanged {
+        user: after.id,
+        fields,
+        role: (before.role != after.role).then_some(RoleChange {
+            from: before.role,
+            to: after.role,
+        }),
+        active: (before.active != after.active).then_some(after.active),
+    })
+}
+
+/// The names of the top-level settings that differ between `before` and `after`, in the
+/// order they serialize.
+fn settings_changes(before: &TenantSettings, after: &TenantSettings) -> Result<Vec<String>> {
+    let as_map = |s: &TenantSettings| match serde_json::to_value(s) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::validation("settings", "must serialize as an object")),
+        Err(e) => Err(Error::validation("settings", e.to_string())),
+    };
+    let (before, after) = (as_map(before)?, as_map(after)?);
+    Ok(after
+        .iter()
+        .filter(|(key, value)| before.get(*key) != Some(*value))
+        .map(|(key, _)| key.clone())
+        .collect())
+}
+
 /// Hashes a password on a blocking thread (argon2id is deliberately slow).
-async fn hash_off_thread(password: String) -> Result<PasswordHash> {
+pub(crate) async fn hash_off_thread(password: String) -> Result<PasswordHash> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| Error::backend("argon2", false, e))?
@@ -259,7 +307,8 @@ impl Helpdesk {
             .build_user(&tenant, new.admin, Some(Role::Admin))
             .await?;
         self.inner.store.create_tenant(&tenant).await?;
-        self.insert_user(&admin, password.as_ref()).await?;
+        // Nobody is signed in yet: the first admin's audit event has no actor.
+        self.insert_user(None, &admin, password).await?;
         tracing::info!(tenant = %tenant.slug, "tenant registered");
         Ok((tenant, admin))
     }
@@ -296,12 +345,39 @@ impl Helpdesk {
         Ok((user, password_hash))
     }
 
-    /// Stores a new user with its initial password hash, if any, in one write.
-    async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
-        match password {
-            Some(hash) => self.inner.store.create_user_with_password(user, hash).await,
-            None => self.inner.store.create_user(user).await,
-        }
+    /// Stores a new user with its initial password hash, if any, and its `UserAdded` audit
+    /// event by `actor`, in one write.
+    async fn insert_user(
+        &self,
+        actor: Option<&Actor>,
+        user: &User,
+        password: Option<PasswordHash>,
+    ) -> Result<()> {
+        let kind = AuditKind::UserAdded {
+            user: user.id,
+            email: user.email.clone(),
+            role: user.role,
+        };
+        let change = AdminChange::CreateUser {
+            user: user.clone(),
+            password,
+        };
+        self.commit_admin(actor, user.tenant_id, change, kind).await
+    }
+
+    /// Commits an administrative change with its audit event by `actor` (one write).
+    pub(crate) async fn commit_admin(
+        &self,
+        actor: Option<&Actor>,
+        tenant: TenantId,
+        change: AdminChange,
+        kind: AuditKind,
+    ) -> Result<()> {
+        let audit = AuditEvent::new(tenant, self.now(), actor.map(|a| a.user_id), kind);
+        self.inner
+            .store
+            .commit_admin_change(&AdminWrite::new(change, audit))
+            .await
     }
 
     /// Self-registration of a customer on a tenant's portal (always role Customer, a
@@ -317,7 +393,9 @@ impl Helpdesk {
             return Err(Error::validation("password", "required to register"));
         }
         let (user, password) = self.build_user(&tenant, new, Some(Role::Customer)).await?;
-        self.insert_user(&user, password.as_ref()).await?;
+        // The customer registers itself: its own audit event's actor.
+        self.insert_user(Some(&Actor::for_user(&user)), &user, password)
+            .await?;
         Ok(user)
     }
 
@@ -325,7 +403,7 @@ impl Helpdesk {
     pub async fn add_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
         let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
         let (user, password) = self.build_user(&tenant, new, None).await?;
-        self.insert_user(&user, password.as_ref()).await?;
+        self.insert_user(Some(actor), &user, password).await?;
         Ok(user)
     }
 
@@ -333,12 +411,13 @@ impl Helpdesk {
     /// deactivated.
     pub async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> Result<User> {
         let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
-        let mut user = self
+        let before = self
             .inner
             .store
             .get_user(tenant.id, id)
             .await?
             .ok_or_else(|| Error::not_found("user", id))?;
+        let mut user = before.clone();
         if let Some(name) = patch.name {
             user.name = validate::required_line("name", &name, validate::MAX_NAME_CHARS)?;
         }
@@ -373,7 +452,17 @@ impl Helpdesk {
                 return Err(StateError::LastAdmin.into());
             }
         }
-        self.inner.store.update_user(&user).await?;
+        let Some(kind) = user_changes(&before, &user) else {
+            // Nothing differs: nothing to write or record.
+            return Ok(user);
+        };
+        self.commit_admin(
+            Some(actor),
+            tenant.id,
+            AdminChange::UpdateUser(user.clone()),
+            kind,
+        )
+        .await?;
         Ok(user)
     }
 
@@ -386,8 +475,19 @@ impl Helpdesk {
     /// Replaces the tenant's settings (admins only), validated.
     pub async fn update_settings(&self, actor: &Actor, settings: TenantSettings) -> Result<Tenant> {
         let (mut tenant, _) = self.check(actor, Action::ManageTenant).await?;
-        tenant.settings = validate_settings(&settings)?;
-        self.inner.store.update_tenant(&tenant).await?;
+        let settings = validate_settings(&settings)?;
+        let fields = settings_changes(&tenant.settings, &settings)?;
+        if fields.is_empty() {
+            return Ok(tenant);
+        }
+        tenant.settings = settings;
+        self.commit_admin(
+            Some(actor),
+            tenant.id,
+            AdminChange::UpdateTenant(tenant.clone()),
+            AuditKind::TenantSettingsChanged { fields },
+        )
+        .await?;
         Ok(tenant)
     }
 

@@ -13,11 +13,15 @@
 //! * [`TicketStore::update_tickets`] commits changes of several tickets (a merge changes
 //!   two) as one: every expected version is checked in the same commit, and either every
 //!   write lands or none does.
+//! * An administrative change (users, passwords, tenant settings, articles) committed
+//!   through [`AuditStore::commit_admin_change`] lands together with its audit event or
+//!   not at all.
 //! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
 //!   per tenant) are enforced by the store and reported as
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
 //! * `Ok` means durable.
 
+mod audit;
 pub mod cursor;
 mod memory;
 mod query;
@@ -29,6 +33,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use cursor::Cursor;
 pub use memory::MemoryStore;
 pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
@@ -487,6 +492,7 @@ pub trait Store:
     + ChatStore
     + OutboxStore
     + LeaseStore
+    + AuditStore
     + Debug
     + Send
     + Sync

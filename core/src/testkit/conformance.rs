@@ -12,6 +12,7 @@
 
 mod accounts;
 mod articles_and_chat;
+mod audit;
 mod chat_activity;
 mod credentials;
 mod isolation;
@@ -30,6 +31,10 @@ use std::time::Duration;
 
 pub use accounts::*;
 pub use articles_and_chat::*;
+pub use audit::{
+    admin_changes_commit_with_their_audit_events,
+    audit_events_are_per_tenant_newest_first_and_paged, failed_admin_changes_write_no_audit_event,
+};
 pub use chat_activity::{
     chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
     chat_activity_touches_the_session, chat_session_reads_with_its_ticket,
@@ -114,6 +119,9 @@ macro_rules! store_conformance_tests {
             events_replay_to_stored_ticket,
             analytics_matches_reference,
             articles_crud_and_conflict,
+            admin_changes_commit_with_their_audit_events,
+            failed_admin_changes_write_no_audit_event,
+            audit_events_are_per_tenant_newest_first_and_paged,
             chat_sessions_crud_conflict_and_idle,
             chat_activity_touches_the_session,
             chat_activity_of_another_tenant_writes_nothing,

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use helpdesk_core::domain::{Actor, Tenant};
+use helpdesk_core::domain::{Actor, Role, Tenant};
 use helpdesk_core::{Helpdesk, KnowledgeBase};
 
 use super::error::{CliError, CliResult};
@@ -55,5 +55,19 @@ impl Context {
                 email: email.to_string(),
             })?;
         Ok(Actor::for_user(&user))
+    }
+
+    /// The actor of the first active admin of the tenant `slug`: who the operator's
+    /// knowledge-base commands act as (their changes are audited as that admin's).
+    pub async fn admin(&self, slug: &str) -> CliResult<Actor> {
+        let tenant = self.tenant(slug).await?;
+        self.helpdesk
+            .store()
+            .list_users(tenant.id, Some(Role::Admin))
+            .await?
+            .iter()
+            .find(|u| u.active)
+            .map(Actor::for_user)
+            .ok_or(CliError::NoAdmin(slug.to_string()))
     }
 }

@@ -12,6 +12,9 @@ pub enum CliError {
     /// No tenant has this slug.
     #[error("no tenant with slug `{0}` (run `helpdesk seed-demo` or check --tenant)")]
     UnknownTenant(String),
+    /// The tenant has no active admin to act as.
+    #[error("tenant `{0}` has no active admin to manage its knowledge base as")]
+    NoAdmin(String),
     /// No user of the tenant has this e-mail.
     #[error("no user with e-mail `{email}` in tenant `{tenant}` (check --as)")]
     UnknownUser {

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use helpdesk_core::domain::Article;
+use helpdesk_core::service::ArticleInput;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::context::Context;
 use super::error::{CliError, CliResult};
-use crate::web::seed::{new_article, parse_markdown_article};
+use crate::web::seed::parse_markdown_article;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,39 +75,37 @@ fn bar(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Imports every `*.md` file of `dir` into the tenant `slug`: an article with the same
-/// title is updated, others are created; each is (re)indexed. Fails naming the first
-/// invalid file before anything is written.
+/// Imports every `*.md` file of `dir` into the tenant `slug` as its first active admin
+/// (each change is audited as theirs): an article with the same title is updated, others
+/// are created; the helpdesk (re)indexes each. Fails naming the first invalid file before
+/// anything is written.
 pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResult<ImportReport> {
-    let tenant = ctx.tenant(slug).await?;
-    let kb = ctx.knowledge_base()?;
+    let admin = ctx.admin(slug).await?;
+    // Refuse up front, as before, when there is no index to import into.
+    ctx.knowledge_base()?;
     let files = markdown_files(dir)?;
     let parsed = parse_all(&files)?;
-    let store = ctx.helpdesk.store();
-    let existing = store.list_articles(tenant.id).await?;
+    let existing = ctx.helpdesk.list_articles(&admin).await?;
     let progress = bar(parsed.len(), "articles");
     let mut report = ImportReport::default();
     for file in parsed {
-        let article = match existing.iter().find(|a| a.title == file.title) {
+        let input = ArticleInput {
+            title: file.title,
+            body: file.body,
+            tags: file.tags,
+        };
+        match existing.iter().find(|a| a.title == input.title) {
             Some(old) => {
-                let mut article = old.clone();
-                article.tags = file.tags;
-                article.body = file.body;
-                article.version = old.version + 1;
-                article.updated_at = ctx.helpdesk.now();
-                store.update_article(old.version, &article).await?;
+                ctx.helpdesk
+                    .update_article(&admin, old.id, old.version, input)
+                    .await?;
                 report.updated += 1;
-                article
             }
             None => {
-                let article =
-                    new_article(&ctx.helpdesk, tenant.id, file.title, file.tags, file.body);
-                store.create_article(&article).await?;
+                ctx.helpdesk.create_article(&admin, input).await?;
                 report.created += 1;
-                article
             }
-        };
-        kb.upsert_article(&article).await?;
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -115,9 +114,9 @@ pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResul
 
 /// Re-embeds every stored article of the tenant `slug`; returns how many.
 pub(super) async fn reindex(ctx: &Context, slug: &str) -> CliResult<usize> {
-    let tenant = ctx.tenant(slug).await?;
+    let admin = ctx.admin(slug).await?;
     let kb = ctx.knowledge_base()?;
-    let articles: Vec<Article> = ctx.helpdesk.store().list_articles(tenant.id).await?;
+    let articles: Vec<Article> = ctx.helpdesk.list_articles(&admin).await?;
     let progress = bar(articles.len(), "articles");
     for article in &articles {
         kb.upsert_article(article).await?;

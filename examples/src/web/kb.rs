@@ -1,5 +1,6 @@
 //! Admin pages for knowledge-base articles: list, create, edit, delete, import markdown
-//! and reindex. Every write goes to the store and to the knowledge base.
+//! and reindex. Every write is a `Helpdesk` use case (role check, validation, audit event,
+//! knowledge-base index).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,13 +10,14 @@ use axum::{Form, Router};
 use helpdesk_core::ArticleId;
 use helpdesk_core::domain::Article;
 use helpdesk_core::roles::{Action, authorize};
+use helpdesk_core::service::ArticleInput;
 use serde::Deserialize;
 
 use super::admin::skill_list;
 use super::app::AppState;
 use super::error::{WebError, WebResult};
 use super::reindex::ReindexProgress;
-use super::seed::{new_article, parse_markdown_article};
+use super::seed::parse_markdown_article;
 use super::session::{AdminUser, AnyUser, Ctx};
 use super::views::{Page, fmt_time, html};
 
@@ -80,11 +82,7 @@ fn manage(ctx: &Ctx) -> WebResult<()> {
 
 async fn articles(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Response> {
     manage(&ctx)?;
-    let mut list = state
-        .helpdesk()
-        .store()
-        .list_articles(ctx.actor.tenant_id)
-        .await?;
+    let mut list = state.helpdesk().list_articles(&ctx.actor).await?;
     list.sort_by_key(|a| a.title.to_lowercase());
     html(&ArticlesPage {
         page: ctx.page(&state, "Knowledge base"),
@@ -149,12 +147,7 @@ async fn edit_article_page(
 }
 
 async fn load_article(state: &AppState, ctx: &Ctx, id: ArticleId) -> WebResult<Article> {
-    Ok(state
-        .helpdesk()
-        .store()
-        .get_article(ctx.actor.tenant_id, id)
-        .await?
-        .ok_or_else(|| helpdesk_core::Error::not_found("article", id))?)
+    Ok(state.helpdesk().get_article(&ctx.actor, id).await?)
 }
 
 /// The article form.
@@ -166,23 +159,13 @@ struct ArticleForm {
     body: String,
 }
 
-fn checked(form: ArticleForm) -> WebResult<(String, Vec<String>, String)> {
-    let title = form.title.trim().to_string();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(WebError::bad_input("title", "1 to 200 characters"));
+/// The form as a use-case input; the helpdesk validates it (title, body, tags).
+fn input(form: ArticleForm) -> ArticleInput {
+    ArticleInput {
+        title: form.title,
+        body: form.body,
+        tags: skill_list(&form.tags),
     }
-    let body = form.body.trim().to_string();
-    if body.is_empty() || body.len() > 200_000 {
-        return Err(WebError::bad_input("body", "1 to 200,000 bytes"));
-    }
-    Ok((title, skill_list(&form.tags), body))
-}
-
-async fn index(state: &AppState, article: &Article) -> WebResult<()> {
-    if let Some(kb) = state.knowledge_base() {
-        kb.upsert_article(article).await?;
-    }
-    Ok(())
 }
 
 async fn create_article(
@@ -191,10 +174,10 @@ async fn create_article(
     Form(form): Form<ArticleForm>,
 ) -> WebResult<Redirect> {
     manage(&ctx)?;
-    let (title, tags, body) = checked(form)?;
-    let article = new_article(state.helpdesk(), ctx.actor.tenant_id, title, tags, body);
-    state.helpdesk().store().create_article(&article).await?;
-    index(&state, &article).await?;
+    state
+        .helpdesk()
+        .create_article(&ctx.actor, input(form))
+        .await?;
     Ok(Redirect::to("/admin/kb"))
 }
 
@@ -205,20 +188,11 @@ async fn save_article(
     Form(form): Form<ArticleForm>,
 ) -> WebResult<Redirect> {
     manage(&ctx)?;
-    let (title, tags, body) = checked(form)?;
-    let mut article = load_article(&state, &ctx, article_id(&id)?).await?;
-    let expected = article.version;
-    article.title = title;
-    article.tags = tags;
-    article.body = body;
-    article.version = expected + 1;
-    article.updated_at = state.helpdesk().now();
+    let article = load_article(&state, &ctx, article_id(&id)?).await?;
     state
         .helpdesk()
-        .store()
-        .update_article(expected, &article)
+        .update_article(&ctx.actor, article.id, article.version, input(form))
         .await?;
-    index(&state, &article).await?;
     Ok(Redirect::to("/admin/kb"))
 }
 
@@ -229,14 +203,7 @@ async fn delete_article(
 ) -> WebResult<Redirect> {
     manage(&ctx)?;
     let id = article_id(&id)?;
-    state
-        .helpdesk()
-        .store()
-        .delete_article(ctx.actor.tenant_id, id)
-        .await?;
-    if let Some(kb) = state.knowledge_base() {
-        kb.remove_article(ctx.actor.tenant_id, id).await?;
-    }
+    state.helpdesk().delete_article(&ctx.actor, id).await?;
     Ok(Redirect::to("/admin/kb"))
 }
 
@@ -264,9 +231,8 @@ async fn import_articles(
         ));
     }
     for (title, tags, body) in parsed {
-        let article = new_article(state.helpdesk(), ctx.actor.tenant_id, title, tags, body);
-        state.helpdesk().store().create_article(&article).await?;
-        index(&state, &article).await?;
+        let input = ArticleInput { title, body, tags };
+        state.helpdesk().create_article(&ctx.actor, input).await?;
     }
     Ok(Redirect::to("/admin/kb"))
 }
@@ -276,11 +242,7 @@ async fn reindex(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> We
     let Some(kb) = state.knowledge_base().cloned() else {
         return Err(WebError::bad_input("knowledge base", "none is configured"));
     };
-    let articles = state
-        .helpdesk()
-        .store()
-        .list_articles(ctx.actor.tenant_id)
-        .await?;
+    let articles = state.helpdesk().list_articles(&ctx.actor).await?;
     // A second click while a job runs just shows its progress.
     state
         .reindex_jobs()

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use helpdesk_core::domain::{Actor, Article, Priority, Role, TicketStatus};
-use helpdesk_core::service::{NewReply, NewTenant, NewTicket, NewUser};
-use helpdesk_core::{ArticleId, Error, Helpdesk, KnowledgeBase, Result, TenantId};
+use helpdesk_core::domain::{Actor, Priority, Role, TicketStatus};
+use helpdesk_core::service::{ArticleInput, NewReply, NewTenant, NewTicket, NewUser};
+use helpdesk_core::{Error, Helpdesk, KnowledgeBase, Result};
 
 /// The tenant slug of the demo company.
 pub const DEMO_TENANT: &str = "nimbus";
@@ -119,27 +119,6 @@ pub fn parse_markdown_article(text: &str) -> Result<(String, Vec<String>, String
     Ok((title, tags, body))
 }
 
-/// A new article of `tenant` (version 1), ready to store and index.
-pub fn new_article(
-    helpdesk: &Helpdesk,
-    tenant: TenantId,
-    title: String,
-    tags: Vec<String>,
-    body: String,
-) -> Article {
-    let now = helpdesk.now();
-    Article {
-        id: ArticleId::new(),
-        tenant_id: tenant,
-        title,
-        body,
-        tags,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
-}
-
 fn password() -> Result<String> {
     // 64 hex characters from the OS RNG; 16 are plenty for a demo login.
     Ok(helpdesk_core::auth::new_token()?.chars().take(16).collect())
@@ -210,11 +189,16 @@ pub async fn seed_demo(
     let mut articles = Vec::with_capacity(ARTICLES.len());
     for text in ARTICLES {
         let (title, tags, body) = parse_markdown_article(text)?;
-        let article = new_article(helpdesk, tenant.id, title, tags, body);
-        helpdesk.store().create_article(&article).await?;
-        articles.push(article);
+        let input = ArticleInput { title, body, tags };
+        articles.push(helpdesk.create_article(&admin, input).await?);
     }
-    if let Some(kb) = knowledge_base {
+    // The helpdesk indexes what it stores in its own knowledge base; another one is
+    // built here.
+    if let Some(kb) = knowledge_base
+        && !helpdesk
+            .knowledge_base()
+            .is_some_and(|own| Arc::ptr_eq(own, kb))
+    {
         kb.rebuild(tenant.id, &articles).await?;
     }
 

@@ -1,5 +1,6 @@
 //! The in-memory store: the reference backend for tests and small embedded uses.
 
+mod admin;
 mod tickets;
 
 use std::collections::HashMap;
@@ -13,8 +14,8 @@ use super::{
     ArticleStore, Capabilities, ChatStore, LeaseStore, OutboxStore, Store, TenantStore, UserStore,
 };
 use crate::domain::{
-    Article, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry, PasswordHash, Role,
-    Tenant, Ticket, User,
+    Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
+    PasswordHash, Role, Tenant, Ticket, User,
 };
 use crate::{
     ArticleId, ChatSessionId, DuplicateKind, Error, OutboxId, Result, TenantId, TicketId, UserId,
@@ -37,6 +38,7 @@ struct Data {
     articles: Vec<Article>,
     chats: Vec<ChatSession>,
     leases: HashMap<String, (String, Timestamp)>,
+    audit: Vec<AuditEvent>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it
@@ -103,15 +105,7 @@ impl TenantStore for MemoryStore {
     }
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
-        let mut d = self.lock()?;
-        let slot = d
-            .tenants
-            .iter_mut()
-            .find(|t| t.id == tenant.id)
-            .ok_or_else(|| Error::not_found("tenant", tenant.id))?;
-        slot.name.clone_from(&tenant.name);
-        slot.settings = tenant.settings.clone();
-        Ok(())
+        admin::update_tenant(&mut *self.lock()?, tenant)
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
@@ -149,10 +143,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn create_user_with_password(&self, user: &User, hash: &PasswordHash) -> Result<()> {
-        let mut d = self.lock()?;
-        insert_user(&mut d, user)?;
-        d.passwords.insert(user.id, hash.clone());
-        Ok(())
+        admin::create_user(&mut *self.lock()?, user, Some(hash))
     }
 
     async fn set_password_hash(
@@ -161,16 +152,7 @@ impl UserStore for MemoryStore {
         user: UserId,
         hash: &PasswordHash,
     ) -> Result<()> {
-        let mut d = self.lock()?;
-        if !d
-            .users
-            .iter()
-            .any(|u| u.tenant_id == tenant && u.id == user)
-        {
-            return Err(Error::not_found("user", user));
-        }
-        d.passwords.insert(user, hash.clone());
-        Ok(())
+        admin::set_password(&mut *self.lock()?, tenant, user, hash)
     }
 
     async fn login_credentials(
@@ -204,30 +186,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn update_user(&self, user: &User) -> Result<()> {
-        let mut d = self.lock()?;
-        if !d
-            .users
-            .iter()
-            .any(|u| u.tenant_id == user.tenant_id && u.id == user.id)
-        {
-            return Err(Error::not_found("user", user.id));
-        }
-        if d.users
-            .iter()
-            .any(|u| u.tenant_id == user.tenant_id && u.email == user.email && u.id != user.id)
-        {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Email,
-                value: user.email.clone(),
-            });
-        }
-        let slot = d
-            .users
-            .iter_mut()
-            .find(|u| u.tenant_id == user.tenant_id && u.id == user.id)
-            .ok_or_else(|| Error::not_found("user", user.id))?;
-        *slot = user.clone();
-        Ok(())
+        admin::update_user(&mut *self.lock()?, user)
     }
 
     async fn list_users(&self, tenant: TenantId, role: Option<Role>) -> Result<Vec<User>> {
@@ -275,44 +234,15 @@ impl UserStore for MemoryStore {
 #[async_trait]
 impl ArticleStore for MemoryStore {
     async fn create_article(&self, article: &Article) -> Result<()> {
-        let mut d = self.lock()?;
-        if d.articles.iter().any(|a| a.id == article.id) {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Id,
-                value: article.id.to_string(),
-            });
-        }
-        d.articles.push(article.clone());
-        Ok(())
+        admin::create_article(&mut *self.lock()?, article)
     }
 
     async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()> {
-        let mut d = self.lock()?;
-        let slot = d
-            .articles
-            .iter_mut()
-            .find(|a| a.tenant_id == article.tenant_id && a.id == article.id)
-            .ok_or_else(|| Error::not_found("article", article.id))?;
-        if slot.version != expected_version {
-            return Err(Error::Conflict {
-                entity: "article",
-                id: article.id.to_string(),
-                expected: expected_version,
-            });
-        }
-        *slot = article.clone();
-        Ok(())
+        admin::update_article(&mut *self.lock()?, expected_version, article)
     }
 
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
-        let mut d = self.lock()?;
-        let before = d.articles.len();
-        d.articles
-            .retain(|a| !(a.tenant_id == tenant && a.id == id));
-        if d.articles.len() == before {
-            return Err(Error::not_found("article", id));
-        }
-        Ok(())
+        admin::delete_article(&mut *self.lock()?, tenant, id)
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {

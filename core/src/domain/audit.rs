@@ -1,0 +1,111 @@
+//! The audit trail: administrative changes (users, roles, passwords, tenant settings,
+//! knowledge-base articles) recorded as events, the way ticket changes are.
+//!
+//! An audit event carries ids, names and a summary of what changed, never a secret: a
+//! password change records whose password changed, not the hash.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::Role;
+use crate::{ArticleId, AuditEventId, TenantId, UserId};
+
+/// One administrative change, written in the same atomic write as the change itself
+/// ([`AdminWrite`](crate::store::AdminWrite)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Id (time ordered).
+    pub id: AuditEventId,
+    /// The tenant whose data changed.
+    pub tenant_id: TenantId,
+    /// When the change was made.
+    pub at: Timestamp,
+    /// Who made it; `None` for a change nobody signed in made (the first admin of a tenant
+    /// registering itself).
+    pub actor: Option<UserId>,
+    /// What changed.
+    pub kind: AuditKind,
+}
+
+/// A role change of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleChange {
+    /// The role before.
+    pub from: Role,
+    /// The role after.
+    pub to: Role,
+}
+
+/// What an audit event records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditKind {
+    /// A user was added (by an admin, or as a tenant's first admin).
+    UserAdded {
+        /// The new user.
+        user: UserId,
+        /// Its e-mail.
+        email: String,
+        /// Its role.
+        role: Role,
+    },
+    /// A user's profile, role or activation changed.
+    UserChanged {
+        /// The user.
+        user: UserId,
+        /// Names of the fields that changed (`name`, `skills`, `capacity`, `role`,
+        /// `active`), in that order.
+        fields: Vec<String>,
+        /// The role change, when the role changed.
+        role: Option<RoleChange>,
+        /// The new activation state, when it changed (`false`: deactivated).
+        active: Option<bool>,
+    },
+    /// A user's password was set (the hash is never recorded).
+    PasswordChanged {
+        /// The user.
+        user: UserId,
+    },
+    /// The tenant's settings changed.
+    TenantSettingsChanged {
+        /// Names of the top-level settings that changed (`categories`, `sla`, ...).
+        fields: Vec<String>,
+    },
+    /// A knowledge-base article was created.
+    ArticleCreated {
+        /// The article.
+        article: ArticleId,
+        /// Its title.
+        title: String,
+    },
+    /// A knowledge-base article was edited.
+    ArticleUpdated {
+        /// The article.
+        article: ArticleId,
+        /// Its title after the edit.
+        title: String,
+        /// Its version after the edit.
+        version: u64,
+    },
+    /// A knowledge-base article was deleted.
+    ArticleDeleted {
+        /// The article.
+        article: ArticleId,
+        /// Its title when it was deleted.
+        title: String,
+    },
+}
+
+impl AuditEvent {
+    /// A new event of `tenant` at `at`.
+    pub fn new(tenant: TenantId, at: Timestamp, actor: Option<UserId>, kind: AuditKind) -> Self {
+        Self {
+            id: AuditEventId::new(),
+            tenant_id: tenant,
+            at,
+            actor,
+            kind,
+        }
+    }
+}

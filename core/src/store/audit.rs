@@ -1,0 +1,154 @@
+//! Administrative changes with their audit events: the write that carries both, and the
+//! audit listing.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::domain::{Article, AuditEvent, PasswordHash, Tenant, User};
+use crate::{ArticleId, AuditEventId, Error, Result, TenantId, UserId};
+
+/// One administrative change. Each is the same write as the single-purpose call named on
+/// it, with the same errors.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AdminChange {
+    /// [`UserStore::create_user`](super::UserStore::create_user), or
+    /// [`create_user_with_password`](super::UserStore::create_user_with_password) with a
+    /// hash.
+    CreateUser {
+        /// The new user.
+        user: User,
+        /// Its initial password hash, if any.
+        password: Option<PasswordHash>,
+    },
+    /// [`UserStore::update_user`](super::UserStore::update_user).
+    UpdateUser(User),
+    /// [`UserStore::set_password_hash`](super::UserStore::set_password_hash).
+    SetPassword {
+        /// The user, of the audit event's tenant.
+        user: UserId,
+        /// The new hash.
+        hash: PasswordHash,
+    },
+    /// [`TenantStore::update_tenant`](super::TenantStore::update_tenant).
+    UpdateTenant(Tenant),
+    /// [`ArticleStore::create_article`](super::ArticleStore::create_article).
+    CreateArticle(Article),
+    /// [`ArticleStore::update_article`](super::ArticleStore::update_article).
+    UpdateArticle {
+        /// The version the article must have in the store.
+        expected_version: u64,
+        /// The article's new state.
+        article: Article,
+    },
+    /// [`ArticleStore::delete_article`](super::ArticleStore::delete_article).
+    DeleteArticle(ArticleId),
+}
+
+/// An administrative change and its audit event, committed together
+/// ([`AuditStore::commit_admin_change`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminWrite {
+    /// The change.
+    pub change: AdminChange,
+    /// Its audit event; its tenant is the tenant of the change.
+    pub audit: AuditEvent,
+}
+
+impl AdminWrite {
+    /// The change with its event.
+    pub fn new(change: AdminChange, audit: AuditEvent) -> Self {
+        Self { change, audit }
+    }
+
+    /// The tenant the change writes to (the audit event's tenant).
+    pub fn tenant(&self) -> TenantId {
+        self.audit.tenant_id
+    }
+
+    /// Checks that the change belongs to the audit event's tenant: every backend calls
+    /// this first, so an event can never be filed under another tenant than its change.
+    pub fn check(&self) -> Result<()> {
+        let changed = match &self.change {
+            AdminChange::CreateUser { user, .. } | AdminChange::UpdateUser(user) => {
+                Some(user.tenant_id)
+            }
+            AdminChange::UpdateTenant(tenant) => Some(tenant.id),
+            AdminChange::CreateArticle(article) | AdminChange::UpdateArticle { article, .. } => {
+                Some(article.tenant_id)
+            }
+            AdminChange::SetPassword { .. } | AdminChange::DeleteArticle(_) => None,
+        };
+        match changed {
+            Some(tenant) if tenant != self.audit.tenant_id => Err(Error::validation(
+                "audit.tenant_id",
+                "must be the tenant of the change",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Where a page of audit events starts: strictly after this event in newest-first order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCursor {
+    /// The time of the last event of the previous page.
+    pub at: Timestamp,
+    /// Its id (breaks ties between events of the same millisecond).
+    pub id: AuditEventId,
+}
+
+impl AuditCursor {
+    /// The cursor after `event`.
+    pub fn after(event: &AuditEvent) -> Self {
+        Self {
+            at: event.at,
+            id: event.id,
+        }
+    }
+
+    /// Whether `event` comes after the cursor in newest-first order (`at` descending,
+    /// then id descending).
+    pub fn precedes(&self, event: &AuditEvent) -> bool {
+        (event.at, event.id) < (self.at, self.id)
+    }
+}
+
+/// A page request of a tenant's audit events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// At most this many events (a backend may treat 0 as 1).
+    pub limit: u32,
+    /// Only events after this one, newest first; `None` starts at the newest.
+    pub before: Option<AuditCursor>,
+}
+
+impl AuditQuery {
+    /// The newest `limit` events.
+    pub fn newest(limit: u32) -> Self {
+        Self {
+            limit,
+            before: None,
+        }
+    }
+}
+
+/// Administrative changes with their audit trail.
+///
+/// A change and its event land together or not at all: a change that fails (a taken
+/// e-mail, a stale article version, an id of another tenant) writes no event.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Applies `write.change` and appends `write.audit`, atomically. Errors are those of
+    /// the change's single-purpose call; a change of another tenant than the event's is a
+    /// `Validation` error ([`AdminWrite::check`]); nothing is written on any error.
+    async fn commit_admin_change(&self, write: &AdminWrite) -> Result<()>;
+
+    /// A tenant's audit events, newest first (`at` descending, then id descending), at
+    /// most `query.limit`, after `query.before` when given.
+    async fn list_audit_events(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>>;
+}

@@ -1,0 +1,133 @@
+//! Administrative changes with their audit events, in a multi-document transaction.
+//!
+//! Unlike ticket writes (single-document commits, see the crate docs), an administrative
+//! change and its audit event are written in one MongoDB transaction on a
+//! [`ClientSession`]: both are committed together, and any error aborts both. This needs a
+//! replica set or a sharded cluster (or a server with transactions, like the SecantusDB test
+//! server); a standalone `mongod` refuses the transaction and the change fails unwritten.
+
+use async_trait::async_trait;
+use bson::{Document, doc};
+use helpdesk_core::domain::AuditEvent;
+use helpdesk_core::store::{AdminChange, AdminWrite, AuditQuery, AuditStore};
+use helpdesk_core::{DuplicateKind, Error, Result, TenantId};
+use mongodb::ClientSession;
+
+use crate::codec::{Reader, date, opt_string, to_bson};
+use crate::error::{driver, is_duplicate_key};
+use crate::schema::AUDIT_EVENTS;
+use crate::store::MongoStore;
+
+fn audit_doc(e: &AuditEvent) -> Result<Document> {
+    Ok(doc! {
+        "_id": e.id.to_string(),
+        "tenant_id": e.tenant_id.to_string(),
+        "at": date(e.at),
+        "actor": opt_string(e.actor),
+        "kind": to_bson(&e.kind, "audit event kind")?,
+    })
+}
+
+fn audit_from(d: &Document) -> Result<AuditEvent> {
+    let r = Reader::new(d, AUDIT_EVENTS);
+    Ok(AuditEvent {
+        id: r.parse("_id")?,
+        tenant_id: r.parse("tenant_id")?,
+        at: r.time("at")?,
+        actor: r.opt_parse("actor")?,
+        kind: r.serde("kind")?,
+    })
+}
+
+impl MongoStore {
+    /// The change, then its event, in `session`'s transaction.
+    async fn apply_admin_change(
+        &self,
+        write: &AdminWrite,
+        session: &mut ClientSession,
+    ) -> Result<()> {
+        let tenant = write.tenant();
+        let s = Some(&mut *session);
+        match &write.change {
+            AdminChange::CreateUser { user, password } => {
+                self.insert_user(user, password.as_ref(), s).await?;
+            }
+            AdminChange::UpdateUser(user) => self.update_user_in(user, s).await?,
+            AdminChange::SetPassword { user, hash } => {
+                self.set_password_in(tenant, *user, hash, s).await?;
+            }
+            AdminChange::UpdateTenant(t) => self.update_tenant_in(t, s).await?,
+            AdminChange::CreateArticle(article) => self.insert_article(article, s).await?,
+            AdminChange::UpdateArticle {
+                expected_version,
+                article,
+            } => self.replace_article(*expected_version, article, s).await?,
+            AdminChange::DeleteArticle(id) => self.remove_article(tenant, *id, s).await?,
+            // A change this build does not know writes nothing.
+            _ => {
+                return Err(Error::validation(
+                    "change",
+                    "not supported by this MongoDB store",
+                ));
+            }
+        }
+        let events = self.coll(AUDIT_EVENTS);
+        match events
+            .insert_one(audit_doc(&write.audit)?)
+            .session(&mut *session)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Err(Error::Duplicate {
+                kind: DuplicateKind::Id,
+                value: write.audit.id.to_string(),
+            }),
+            Err(e) => Err(driver(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl AuditStore for MongoStore {
+    async fn commit_admin_change(&self, write: &AdminWrite) -> Result<()> {
+        write.check()?;
+        let mut session = self.client().start_session().await.map_err(driver)?;
+        session.start_transaction().await.map_err(driver)?;
+        match self.apply_admin_change(write, &mut session).await {
+            Ok(()) => session.commit_transaction().await.map_err(driver),
+            Err(e) => {
+                // The change's error is the one to report; an abort that fails leaves the
+                // transaction to time out on the server, uncommitted either way.
+                let _ = session.abort_transaction().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn list_audit_events(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>> {
+        let mut filter = doc! { "tenant_id": tenant.to_string() };
+        if let Some(cursor) = query.before {
+            filter.insert(
+                "$or",
+                vec![
+                    doc! { "at": { "$lt": date(cursor.at) } },
+                    doc! { "at": date(cursor.at), "_id": { "$lt": cursor.id.to_string() } },
+                ],
+            );
+        }
+        self.find_all(
+            AUDIT_EVENTS,
+            filter,
+            doc! { "at": -1, "_id": -1 },
+            i64::from(query.limit.max(1)),
+        )
+        .await?
+        .iter()
+        .map(audit_from)
+        .collect()
+    }
+}

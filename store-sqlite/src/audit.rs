@@ -1,0 +1,103 @@
+//! Administrative changes with their audit events: the change and the event's row are
+//! written in one `BEGIN IMMEDIATE` transaction, so both land or neither does.
+
+use async_trait::async_trait;
+use helpdesk_core::domain::AuditEvent;
+use helpdesk_core::store::{AdminChange, AdminWrite, AuditQuery, AuditStore};
+use helpdesk_core::{Result, TenantId};
+use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
+
+use crate::codec::{Columns, json, ms};
+use crate::error::{db, insert_err};
+use crate::{SqliteStore, articles, commit, people};
+
+fn audit_from(row: &SqliteRow) -> Result<AuditEvent> {
+    let c = Columns(row);
+    Ok(AuditEvent {
+        id: c.id("id")?,
+        tenant_id: c.id("tenant_id")?,
+        at: c.ts("at")?,
+        actor: c.opt_id("actor")?,
+        kind: c.json("kind")?,
+    })
+}
+
+async fn apply(conn: &mut SqliteConnection, tenant: TenantId, change: &AdminChange) -> Result<()> {
+    match change {
+        AdminChange::CreateUser { user, password } => {
+            people::insert_user(conn, user, password.as_ref()).await
+        }
+        AdminChange::UpdateUser(user) => people::update_user(conn, user).await,
+        AdminChange::SetPassword { user, hash } => {
+            people::set_password(conn, tenant, *user, hash).await
+        }
+        AdminChange::UpdateTenant(t) => people::update_tenant(conn, t).await,
+        AdminChange::CreateArticle(article) => articles::insert_article(conn, article).await,
+        AdminChange::UpdateArticle {
+            expected_version,
+            article,
+        } => articles::update_article(conn, *expected_version, article).await,
+        AdminChange::DeleteArticle(id) => articles::delete_article(conn, tenant, *id).await,
+        // A change this build does not know writes nothing.
+        _ => Err(helpdesk_core::Error::validation(
+            "change",
+            "not supported by this SQLite store",
+        )),
+    }
+}
+
+async fn insert_event(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<()> {
+    sqlx::query("INSERT INTO audit_events (id, tenant_id, at, actor, kind) VALUES (?, ?, ?, ?, ?)")
+        .bind(event.id.to_string())
+        .bind(event.tenant_id.to_string())
+        .bind(ms(event.at))
+        .bind(event.actor.map(|a| a.to_string()))
+        .bind(json(&event.kind, "audit event kind")?)
+        .execute(&mut *conn)
+        .await
+        .map_err(insert_err(event.id))?;
+    Ok(())
+}
+
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn commit_admin_change(&self, write: &AdminWrite) -> Result<()> {
+        write.check()?;
+        let mut tx = self.write_tx().await?;
+        // On any error the transaction is dropped unfinished, which rolls it back.
+        apply(&mut tx, write.tenant(), &write.change).await?;
+        insert_event(&mut tx, &write.audit).await?;
+        commit(tx).await
+    }
+
+    async fn list_audit_events(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>> {
+        let limit = i64::from(query.limit.max(1));
+        let rows = match query.before {
+            Some(cursor) => sqlx::query(
+                "SELECT id, tenant_id, at, actor, kind FROM audit_events \
+                 WHERE tenant_id = ? AND (at < ? OR (at = ? AND id < ?)) \
+                 ORDER BY at DESC, id DESC LIMIT ?",
+            )
+            .bind(tenant.to_string())
+            .bind(ms(cursor.at))
+            .bind(ms(cursor.at))
+            .bind(cursor.id.to_string())
+            .bind(limit),
+            None => sqlx::query(
+                "SELECT id, tenant_id, at, actor, kind FROM audit_events \
+                 WHERE tenant_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+            )
+            .bind(tenant.to_string())
+            .bind(limit),
+        }
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(audit_from).collect()
+    }
+}
