@@ -365,19 +365,11 @@ impl Helpdesk {
     pub async fn chat_inactivity_sweep(&self) -> Result<ChatSweepReport> {
         let store = &self.inner.store;
         let now = self.now();
-        let holder = &self.inner.instance_id;
-        let lease = "chat-inactivity-sweep";
-        if !store
-            .try_acquire_lease(lease, holder, now, self.inner.config.lease_ttl)
-            .await?
-        {
-            return Ok(ChatSweepReport::default());
-        }
-        let mut report = ChatSweepReport {
-            ran: true,
-            ..ChatSweepReport::default()
-        };
-        let result = async {
+        let report = self.with_lease("chat-inactivity-sweep", now, async {
+            let mut report = ChatSweepReport {
+                ran: true,
+                ..ChatSweepReport::default()
+            };
             for tenant in store.list_tenants().await? {
                 let minutes = tenant.settings.chat_inactivity_minutes;
                 if minutes == 0 {
@@ -392,11 +384,9 @@ impl Helpdesk {
                         .await?;
                 }
             }
-            Ok::<(), Error>(())
-        }
-        .await;
-        store.release_lease(lease, holder).await?;
-        result.map(|()| report)
+            Ok(report)
+        });
+        Ok(report.await?.unwrap_or_default())
     }
 
     /// Runs the chat inactivity sweep on behalf of an admin (checks the role matrix).

@@ -7,7 +7,7 @@ use super::Helpdesk;
 use super::change::Change;
 use crate::domain::{Actor, EventKind, NotificationKind, Role, SlaKind, Ticket};
 use crate::roles::Action;
-use crate::{Error, Result};
+use crate::Result;
 
 /// What an SLA sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,18 +67,11 @@ impl Helpdesk {
     pub async fn sla_sweep(&self) -> Result<SlaSweepReport> {
         let store = &self.inner.store;
         let now = self.now();
-        let holder = &self.inner.instance_id;
-        if !store
-            .try_acquire_lease("sla-sweep", holder, now, self.inner.config.lease_ttl)
-            .await?
-        {
-            return Ok(SlaSweepReport::default());
-        }
-        let mut report = SlaSweepReport {
-            ran: true,
-            ..SlaSweepReport::default()
-        };
-        let result = async {
+        let report = self.with_lease("sla-sweep", now, async {
+            let mut report = SlaSweepReport {
+                ran: true,
+                ..SlaSweepReport::default()
+            };
             for tenant in store.list_tenants().await? {
                 let due = store
                     .sla_due_tickets(tenant.id, now, self.inner.config.sla_batch)
@@ -116,11 +109,9 @@ impl Helpdesk {
                     }
                 }
             }
-            Ok::<(), Error>(())
-        }
-        .await;
-        store.release_lease("sla-sweep", holder).await?;
-        result.map(|()| report)
+            Ok(report)
+        });
+        Ok(report.await?.unwrap_or_default())
     }
 
     /// Runs the SLA sweep on behalf of an admin (checks the role matrix).
@@ -134,18 +125,11 @@ impl Helpdesk {
     pub async fn dispatch_outbox(&self) -> Result<DispatchReport> {
         let store = &self.inner.store;
         let now = self.now();
-        let holder = &self.inner.instance_id;
-        if !store
-            .try_acquire_lease("outbox-dispatch", holder, now, self.inner.config.lease_ttl)
-            .await?
-        {
-            return Ok(DispatchReport::default());
-        }
-        let mut report = DispatchReport {
-            ran: true,
-            ..DispatchReport::default()
-        };
-        let result = async {
+        let report = self.with_lease("outbox-dispatch", now, async {
+            let mut report = DispatchReport {
+                ran: true,
+                ..DispatchReport::default()
+            };
             let due = store.due_outbox(now, self.inner.config.outbox_batch).await?;
             for entry in due {
                 let tenant = self.tenant(entry.tenant_id).await?;
@@ -167,11 +151,41 @@ impl Helpdesk {
                     }
                 }
             }
-            Ok::<(), Error>(())
+            Ok(report)
+        });
+        Ok(report.await?.unwrap_or_default())
+    }
+
+    /// Runs `work` while this instance holds the lease `name` (taken at `now` for the
+    /// configured lease time), so that of several instances sharing the store only one
+    /// runs a sweep at a time; `None` when another instance holds it. The lease is released
+    /// whether `work` succeeded or not; `work`'s error wins over a failed release.
+    pub(crate) async fn with_lease<T>(
+        &self,
+        name: &str,
+        now: jiff::Timestamp,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<Option<T>> {
+        let store = &self.inner.store;
+        let holder = &self.inner.instance_id;
+        if !store
+            .try_acquire_lease(name, holder, now, self.inner.config.lease_ttl)
+            .await?
+        {
+            return Ok(None);
         }
-        .await;
-        store.release_lease("outbox-dispatch", holder).await?;
-        result.map(|()| report)
+        let result = work.await;
+        let released = store.release_lease(name, holder).await;
+        match (result, released) {
+            (Ok(value), Ok(())) => Ok(Some(value)),
+            (Ok(_), Err(e)) => Err(e),
+            (Err(e), released) => {
+                if let Err(release) = released {
+                    tracing::warn!(lease = name, error = %release, "releasing a lease after a failed sweep failed; it expires on its own");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Delay before attempt `attempts + 1`: base × 2^(attempts-1), capped.
