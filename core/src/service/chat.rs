@@ -304,43 +304,44 @@ impl Helpdesk {
             return Err(Error::InvalidState(StateError::ChatClosed));
         }
         let now = self.now();
-        let mut stored = None;
         // One write: the reply, the assignment and the session taken over.
-        self.mutate_chat(tenant.id, session, stored_ticket, |session, current| {
-            if session.state == ChatState::Closed {
-                return Err(Error::InvalidState(StateError::ChatClosed));
-            }
-            if current.status == TicketStatus::Closed {
-                return Err(Error::InvalidState(StateError::ChatTicketClosed));
-            }
-            let mut change = Change::of(current, now, Some(user.id));
-            if current.assignee.is_none() {
-                change.push(EventKind::Assigned {
-                    from: None,
-                    to: Some(user.id),
-                });
-            }
-            let message = chat_message(
-                current,
-                now,
-                Some(user.id),
-                AuthorKind::Agent,
-                text.clone(),
-                Vec::new(),
-            );
-            change.add_built_message(message.clone());
-            change.notify(vec![current.requester], NotificationKind::Replied);
-            change.change_chat_session(
-                session,
-                Some(SessionTransition::TakeOver {
-                    reason: "taken over by an agent".into(),
-                }),
-            );
-            stored = Some(message);
-            Ok(Some(change.finish()))
-        })
-        .await?;
-        stored.ok_or(Error::Internal("the chat reply was not stored"))
+        let committed = self
+            .mutate_chat(tenant.id, session, stored_ticket, |session, current| {
+                if session.state == ChatState::Closed {
+                    return Err(Error::InvalidState(StateError::ChatClosed));
+                }
+                if current.status == TicketStatus::Closed {
+                    return Err(Error::InvalidState(StateError::ChatTicketClosed));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                if current.assignee.is_none() {
+                    change.push(EventKind::Assigned {
+                        from: None,
+                        to: Some(user.id),
+                    });
+                }
+                let message = chat_message(
+                    current,
+                    now,
+                    Some(user.id),
+                    AuthorKind::Agent,
+                    text.clone(),
+                    Vec::new(),
+                );
+                change.add_built_message(message.clone());
+                change.notify(vec![current.requester], NotificationKind::Replied);
+                change.change_chat_session(
+                    session,
+                    Some(SessionTransition::TakeOver {
+                        reason: "taken over by an agent".into(),
+                    }),
+                );
+                Ok(Some((change.finish(), message)))
+            })
+            .await?;
+        committed
+            .map(|(_, _, message)| message)
+            .ok_or(Error::Internal("the chat reply was not stored"))
     }
 
     /// An agent hands a session back to the bot, which answers the next customer turns
@@ -433,7 +434,7 @@ impl Helpdesk {
                     ));
                     set_status(&mut change, tenant, TicketStatus::Resolved)?;
                     change.change_chat_session(s, Some(close.clone()));
-                    Ok(Some(change.finish()))
+                    Ok(Some((change.finish(), ())))
                 })
                 .await;
             match resolved {
@@ -616,9 +617,8 @@ impl Helpdesk {
             .ticket_id
             .ok_or_else(|| Error::Internal("the session has no ticket for the customer's turn"))?;
         let now = self.now();
-        let mut stored = None;
-        let write = self
-            .mutate_ticket_from(tenant.id, ticket_id, known, |current| {
+        let committed = self
+            .mutate_ticket_with(tenant.id, ticket_id, known, |current| {
                 if current.status == TicketStatus::Closed || current.merged_into.is_some() {
                     return Err(Error::InvalidState(StateError::ChatTicketClosed));
                 }
@@ -646,11 +646,10 @@ impl Helpdesk {
                         NotificationKind::Replied,
                     );
                 }
-                stored = Some(message);
-                Ok(change.finish())
+                Ok(Some((change.finish(), message)))
             })
             .await?;
-        let message = stored.ok_or(Error::Internal("the chat turn was not stored"))?;
+        let (write, message) = committed.ok_or(Error::Internal("the chat turn was not stored"))?;
         Ok((message, write.ticket))
     }
 
@@ -795,11 +794,12 @@ impl Helpdesk {
                             resolved_by_bot: true,
                         }),
                     );
-                    Ok(Some(change.finish()))
+                    Ok(Some((change.finish(), ())))
                 },
             )
             .await?;
-        let (session, _) = committed.ok_or(Error::Internal("the bot's answer was not stored"))?;
+        let (session, _, ()) =
+            committed.ok_or(Error::Internal("the bot's answer was not stored"))?;
         Ok((session, ChatReply::Answered(message)))
     }
 
@@ -844,7 +844,6 @@ impl Helpdesk {
             .map(|u| u.id)
             .collect();
         let now = self.now();
-        let mut notice = None;
         // One write: the ticket escalated, routed and notified, the notice, and the session
         // given to a human.
         let committed = self
@@ -880,18 +879,17 @@ impl Helpdesk {
                     Vec::new(),
                 );
                 change.add_built_message(message.clone());
-                notice = Some(message);
                 change.change_chat_session(
                     session,
                     Some(SessionTransition::HandOff {
                         reason: reason.clone(),
                     }),
                 );
-                Ok(Some(change.finish()))
+                Ok(Some((change.finish(), message)))
             })
             .await?;
-        let (session, _) = committed.ok_or(Error::Internal("the handoff was not stored"))?;
-        let notice = notice.ok_or(Error::Internal("the handoff notice was not stored"))?;
+        let (session, _, notice) =
+            committed.ok_or(Error::Internal("the handoff was not stored"))?;
         tracing::info!(tenant = %tenant.slug, session = %id, %reason, "chat handed off");
         Ok((session, ChatReply::HandedOff { reason, notice }))
     }

@@ -13,22 +13,25 @@ use crate::{Error, Result, TenantId};
 
 impl Helpdesk {
     /// Plans a change of `session`'s ticket together with the session and commits it as one
-    /// write. `plan` gets the session and its ticket and returns the write (its
+    /// write. `plan` gets the session and its ticket and returns the write, with what the
+    /// use case returns (its
     /// `chat_activity` made with `Change::change_chat_session`, which checks the session's
     /// version), or `None` when there is nothing to do. The first attempt plans on `known`,
     /// the session's ticket as the caller just read it; a conflict on either the ticket or
     /// the session re-reads both and plans again.
     ///
-    /// Returns the session and the write as committed, or `None` when `plan` declined.
-    pub(crate) async fn mutate_chat<F>(
+    /// Returns the session and the write as committed with `plan`'s result, or `None` when
+    /// `plan` declined.
+    pub(crate) async fn mutate_chat<T, F>(
         &self,
         tenant: TenantId,
         session: ChatSession,
         known: Option<Ticket>,
         mut plan: F,
-    ) -> Result<Option<(ChatSession, TicketWrite)>>
+    ) -> Result<Option<(ChatSession, TicketWrite, T)>>
     where
-        F: FnMut(&ChatSession, &Ticket) -> Result<Option<TicketWrite>> + Send,
+        F: FnMut(&ChatSession, &Ticket) -> Result<Option<(TicketWrite, T)>> + Send,
+        T: Send,
     {
         let id = session.id;
         let ticket_id = session
@@ -45,7 +48,7 @@ impl Helpdesk {
                 Some(pair) => pair,
                 None => self.session_and_ticket(tenant, id).await?,
             };
-            let Some(write) = plan(&session, &ticket)? else {
+            let Some((write, result)) = plan(&session, &ticket)? else {
                 return Ok(None);
             };
             match self.inner.store.update_ticket(ticket.version, &write).await {
@@ -54,7 +57,7 @@ impl Helpdesk {
                     if let Some(activity) = &write.chat_activity {
                         session.apply_activity(activity, ticket.id);
                     }
-                    return Ok(Some((session, write)));
+                    return Ok(Some((session, write, result)));
                 }
                 Err(e) if e.is_temporary() => {
                     tracing::debug!(%id, attempt, error = %e, "chat write failed temporarily; retrying");

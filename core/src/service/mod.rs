@@ -220,11 +220,33 @@ impl Helpdesk {
         &self,
         tenant: TenantId,
         id: TicketId,
-        mut known: Option<Ticket>,
+        known: Option<Ticket>,
         mut plan: F,
     ) -> Result<Option<TicketWrite>>
     where
         F: FnMut(&Ticket) -> Result<Option<TicketWrite>> + Send,
+    {
+        let planned = self
+            .mutate_ticket_with(tenant, id, known, |t| Ok(plan(t)?.map(|w| (w, ()))))
+            .await?;
+        Ok(planned.map(|(write, ())| write))
+    }
+
+    /// The read-modify-write every ticket change goes through: `plan` gets the current
+    /// ticket and returns the write together with what the use case returns (the stored
+    /// message, a flag, ...), or `None` when there is nothing to change. Retries on
+    /// conflicts and temporary failures with a fresh read; the first attempt plans on
+    /// `known` when it is this ticket and no other writer of it went first.
+    pub(crate) async fn mutate_ticket_with<T, F>(
+        &self,
+        tenant: TenantId,
+        id: TicketId,
+        mut known: Option<Ticket>,
+        mut plan: F,
+    ) -> Result<Option<(TicketWrite, T)>>
+    where
+        F: FnMut(&Ticket) -> Result<Option<(TicketWrite, T)>> + Send,
+        T: Send,
     {
         let turn = self.inner.ticket_locks.turn(id).await;
         if turn.waited() {
@@ -243,7 +265,7 @@ impl Helpdesk {
                     .await?
                     .ok_or_else(|| Error::not_found("ticket", id))?,
             };
-            let Some(write) = plan(&current)? else {
+            let Some((write, result)) = plan(&current)? else {
                 return Ok(None);
             };
             match self
@@ -252,7 +274,7 @@ impl Helpdesk {
                 .update_ticket(current.version, &write)
                 .await
             {
-                Ok(()) => return Ok(Some(write)),
+                Ok(()) => return Ok(Some((write, result))),
                 Err(e) => {
                     tracing::debug!(%id, attempt, error = %e, "ticket write failed");
                     last = Some(back_off(attempt, e).await?);

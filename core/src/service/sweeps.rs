@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::Helpdesk;
 use super::change::Change;
+use crate::Result;
 use crate::domain::{Actor, EventKind, NotificationKind, Role, SlaKind, Ticket};
 use crate::roles::Action;
-use crate::Result;
 
 /// What an SLA sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,12 +85,11 @@ impl Helpdesk {
                     .collect();
                 for ticket in due {
                     report.examined += 1;
-                    let mut recorded = 0u64;
                     // Nothing to record (flagged meanwhile, or no longer due): no write.
-                    let recorded_write = self
-                        .mutate_ticket_if(tenant.id, ticket.id, None, |current| {
+                    let recorded = self
+                        .mutate_ticket_with(tenant.id, ticket.id, None, |current| {
                             let kinds = breaches_due(current, now);
-                            recorded = kinds.len() as u64;
+                            let count = kinds.len() as u64;
                             let mut change = Change::of(current, now, None);
                             for kind in kinds {
                                 change.push(EventKind::SlaBreached { kind });
@@ -101,11 +100,11 @@ impl Helpdesk {
                             if change.is_empty() {
                                 return Ok(None);
                             }
-                            Ok(Some(change.finish()))
+                            Ok(Some((change.finish(), count)))
                         })
                         .await?;
-                    if recorded_write.is_some() {
-                        report.breaches += recorded;
+                    if let Some((_, count)) = recorded {
+                        report.breaches += count;
                     }
                 }
             }

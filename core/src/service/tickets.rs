@@ -406,10 +406,10 @@ impl Helpdesk {
         {
             return self.follow_up(&tenant, &user, &ticket, body).await;
         }
-        let mut reopened = false;
-        let write = self
-            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+        let committed = self
+            .mutate_ticket_with(tenant.id, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
+                let mut reopened = false;
                 if actor.is_staff() {
                     add_agent_reply(&mut change, &tenant, user.id, body.clone())?;
                     if let Some(to) = reply.status_after {
@@ -445,9 +445,10 @@ impl Helpdesk {
                         NotificationKind::Replied,
                     );
                 }
-                Ok(change.finish())
+                Ok(Some((change.finish(), reopened)))
             })
             .await?;
+        let (write, reopened) = committed.ok_or(Error::Internal("the reply was not stored"))?;
         let message = last_message(&write)?;
         Ok(ReplyOutcome {
             message,
