@@ -208,28 +208,10 @@ impl Helpdesk {
     where
         F: FnMut(&Ticket) -> Result<TicketWrite> + Send,
     {
-        self.mutate_ticket_if(tenant, id, known, |t| plan(t).map(Some))
+        self.mutate_ticket_with(tenant, id, known, |t| Ok(Some((plan(t)?, ()))))
             .await?
+            .map(|(write, ())| write)
             .ok_or(Error::Internal("a planned ticket change was not committed"))
-    }
-
-    /// [`mutate_ticket_from`](Self::mutate_ticket_from) whose `plan` may find nothing to
-    /// change on the current ticket (`Ok(None)`): then nothing is written and the result
-    /// is `None`.
-    pub(crate) async fn mutate_ticket_if<F>(
-        &self,
-        tenant: TenantId,
-        id: TicketId,
-        known: Option<Ticket>,
-        mut plan: F,
-    ) -> Result<Option<TicketWrite>>
-    where
-        F: FnMut(&Ticket) -> Result<Option<TicketWrite>> + Send,
-    {
-        let planned = self
-            .mutate_ticket_with(tenant, id, known, |t| Ok(plan(t)?.map(|w| (w, ()))))
-            .await?;
-        Ok(planned.map(|(write, ())| write))
     }
 
     /// The read-modify-write every ticket change goes through: `plan` gets the current
