@@ -8,7 +8,6 @@ mod auth;
 mod builder;
 mod change;
 mod chat;
-mod chat_commit;
 mod drafts;
 mod sweeps;
 mod tenants;

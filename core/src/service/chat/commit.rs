@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::Helpdesk;
+use super::super::Helpdesk;
 use crate::domain::{ChatSession, Ticket};
 use crate::store::TicketWrite;
 use crate::{Error, Result, TenantId};

@@ -1,0 +1,278 @@
+//! The bot's side of a turn: the grounded answer or the handoff, each committed with the
+//! session's change.
+
+use super::*;
+
+/// What the bot decided for one turn.
+pub(super) enum BotDecision {
+    Answer {
+        body: String,
+        citations: Vec<Citation>,
+        resolved: bool,
+    },
+    Handoff(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatAnswer {
+    answer: String,
+    cited_chunk_ids: Vec<String>,
+    handoff: bool,
+    handoff_reason: String,
+    resolved: bool,
+}
+
+/// The reason recorded when a customer asks for a person.
+pub(crate) const ASKED_FOR_HUMAN: &str = "customer asked for a human";
+
+pub(super) const HANDOFF_NOTICE: &str = "I'm passing this conversation to a member of our support team. \
+They will reply here as soon as possible.";
+
+impl Helpdesk {
+    /// Decides the bot's answer to one customer turn. Never fails: every failure becomes
+    /// a handoff with its reason.
+    pub(super) async fn bot_decision(
+        &self,
+        tenant: &Tenant,
+        ticket: &Ticket,
+        text: &str,
+    ) -> BotDecision {
+        let autonomy = tenant.settings.ai_autonomy;
+        if asks_for_human(text) {
+            return BotDecision::Handoff(ASKED_FOR_HUMAN.into());
+        }
+        if !autonomy.allows_auto_reply() {
+            return BotDecision::Handoff(format!(
+                "ai autonomy is {autonomy}: the bot does not answer by itself"
+            ));
+        }
+        let threshold = tenant.settings.grounding_threshold;
+        let model = self.inner.model.as_deref();
+        // The chat history (only a model reads it) loads while the knowledge base is
+        // searched.
+        let history = async {
+            match model {
+                Some(_) => self.public_thread(ticket).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (chunks, history) = futures_util::future::join(
+            self.kb_search(tenant, text, self.inner.config.kb_top_k),
+            history,
+        )
+        .await;
+        let chunks = match chunks {
+            Ok(chunks) => chunks,
+            Err(e) => {
+                tracing::warn!(error = %e, "knowledge-base search failed; handing off");
+                return BotDecision::Handoff("knowledge base unavailable".into());
+            }
+        };
+        let Some(model) = model else {
+            return match chunks.first() {
+                Some(best) if best.score >= threshold => BotDecision::Answer {
+                    body: format!("From our help center, \"{}\":\n\n{}", best.title, best.text),
+                    citations: citations_for(std::slice::from_ref(&best.chunk_id), &chunks),
+                    resolved: false,
+                },
+                Some(best) => BotDecision::Handoff(format!(
+                    "no confident knowledge-base answer (best score {:.2} under {threshold:.2})",
+                    best.score
+                )),
+                None => BotDecision::Handoff("no knowledge-base answer".into()),
+            };
+        };
+        let history: Vec<Message> = match history {
+            Ok(thread) => thread
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m.kind == MessageKind::Chat)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "loading the chat history failed; handing off");
+                return BotDecision::Handoff("chat history unavailable".into());
+            }
+        };
+        let request = prompts::chat_request(
+            ticket,
+            &chunks,
+            &history,
+            self.inner.config.chat_history_turns,
+        );
+        let answer = match output::generate_json_within::<ChatAnswer>(
+            model,
+            request,
+            self.inner.config.model_timeout,
+        )
+        .await
+        {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::warn!(error = %e, "chat model call failed; handing off");
+                return BotDecision::Handoff(format!("model failed: {}", e.kind_name()));
+            }
+        };
+        if answer.handoff {
+            let reason = output::bounded(&answer.handoff_reason, 200);
+            return BotDecision::Handoff(if reason.is_empty() {
+                "the assistant asked for a human".into()
+            } else {
+                format!("assistant: {reason}")
+            });
+        }
+        if let Err(why) =
+            grounding::check(&answer.answer, &answer.cited_chunk_ids, &chunks, threshold)
+        {
+            return BotDecision::Handoff(format!("ungrounded answer: {why}"));
+        }
+        BotDecision::Answer {
+            body: output::bounded(&answer.answer, validate::MAX_BODY_CHARS),
+            citations: citations_for(&answer.cited_chunk_ids, &chunks),
+            resolved: answer.resolved,
+        }
+    }
+
+    /// Stores the bot's grounded answer; when the customer confirmed the problem is solved
+    /// the ticket is resolved and the session closes as resolved by the bot.
+    pub(super) async fn bot_answer(
+        &self,
+        tenant: &Tenant,
+        ticket: &Ticket,
+        session: ChatSession,
+        body: String,
+        citations: Vec<Citation>,
+        resolved: bool,
+    ) -> Result<(ChatSession, ChatReply)> {
+        let now = self.now();
+        let message = chat_message(ticket, now, None, AuthorKind::Bot, body, citations);
+        if !resolved {
+            // Only the ticket changes; plans on the ticket the turn just wrote (no second
+            // read); a change meanwhile is a retry.
+            self.mutate_ticket_from(tenant.id, ticket.id, Some(ticket.clone()), |current| {
+                let mut change = Change::of(current, now, None);
+                change.add_built_message(message.clone());
+                Ok(change.finish())
+            })
+            .await?;
+            return Ok((session, ChatReply::Answered(message)));
+        }
+        // Resolved by the bot: the answer, the ticket resolved and the session closed are
+        // one write, planned on the session and ticket as the turn left them.
+        let committed = self
+            .mutate_chat(
+                tenant.id,
+                session,
+                Some(ticket.clone()),
+                |session, current| {
+                    let mut change = Change::of(current, now, None);
+                    change.add_built_message(message.clone());
+                    if can_transition(None, current.status, TicketStatus::Resolved) {
+                        set_status(&mut change, tenant, TicketStatus::Resolved)?;
+                    }
+                    change.change_chat_session(
+                        session,
+                        Some(SessionTransition::Close {
+                            resolved_by_bot: true,
+                        }),
+                    );
+                    Ok(Some((change.finish(), ())))
+                },
+            )
+            .await?;
+        let (session, _, ()) =
+            committed.ok_or(Error::Internal("the bot's answer was not stored"))?;
+        Ok((session, ChatReply::Answered(message)))
+    }
+
+    /// Hands a session to a human: the ticket moves to Escalated (a system move), is routed
+    /// by the router when unassigned, the assignee (or the tenant's admins) get a Handoff
+    /// notification through the outbox, the customer sees a notice, and the session goes
+    /// to state Human with the reason.
+    ///
+    /// Plans on `session` and `ticket`, the session's ticket, as the caller just read or
+    /// wrote them (a stale copy is a conflict and a retry on a fresh read).
+    pub(super) async fn hand_off(
+        &self,
+        tenant: &Tenant,
+        session: ChatSession,
+        ticket: Ticket,
+        reason: String,
+    ) -> Result<(ChatSession, ChatReply)> {
+        let id = session.id;
+        if session.ticket_id != Some(ticket.id) {
+            return Err(Error::Internal("the handoff's ticket is not the session's"));
+        }
+        // The routing candidates (only for an unassigned ticket) and the admins to notify
+        // when nobody is assigned are read together.
+        let routing = async {
+            match ticket.assignee {
+                None => self.routing_candidates(tenant).await.map(Some),
+                Some(_) => Ok(None),
+            }
+        };
+        let (candidates, admins) = futures_util::future::join(
+            routing,
+            self.inner.store.list_users(tenant.id, Some(Role::Admin)),
+        )
+        .await;
+        let routed = match candidates? {
+            Some(candidates) => self.inner.router.route(&ticket, &candidates).await,
+            None => None,
+        };
+        let admins: Vec<UserId> = admins?
+            .into_iter()
+            .filter(|u| u.active)
+            .map(|u| u.id)
+            .collect();
+        let now = self.now();
+        // One write: the ticket escalated, routed and notified, the notice, and the session
+        // given to a human.
+        let committed = self
+            .mutate_chat(tenant.id, session, Some(ticket), |session, current| {
+                let mut change = Change::of(current, now, None);
+                if can_transition(None, current.status, TicketStatus::Escalated) {
+                    set_status(&mut change, tenant, TicketStatus::Escalated)?;
+                }
+                if current.assignee.is_none()
+                    && let Some(to) = routed
+                {
+                    change.push(EventKind::Assigned {
+                        from: None,
+                        to: Some(to),
+                    });
+                }
+                let recipients = change
+                    .ticket()
+                    .assignee
+                    .map_or_else(|| admins.clone(), |a| vec![a]);
+                change.notify(
+                    recipients,
+                    NotificationKind::Handoff {
+                        reason: reason.clone(),
+                    },
+                );
+                let message = chat_message(
+                    current,
+                    now,
+                    None,
+                    AuthorKind::Bot,
+                    HANDOFF_NOTICE.into(),
+                    Vec::new(),
+                );
+                change.add_built_message(message.clone());
+                change.change_chat_session(
+                    session,
+                    Some(SessionTransition::HandOff {
+                        reason: reason.clone(),
+                    }),
+                );
+                Ok(Some((change.finish(), message)))
+            })
+            .await?;
+        let (session, _, notice) =
+            committed.ok_or(Error::Internal("the handoff was not stored"))?;
+        tracing::info!(tenant = %tenant.slug, session = %id, %reason, "chat handed off");
+        Ok((session, ChatReply::HandedOff { reason, notice }))
+    }
+}

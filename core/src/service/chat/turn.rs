@@ -1,0 +1,223 @@
+//! A customer's chat turn: the first opens the chat ticket, later ones join it; asking for a
+//! human.
+
+use super::*;
+
+impl Helpdesk {
+    /// One customer turn. Stores the customer's message (opening the chat ticket on the
+    /// first turn), then lets the bot answer from the knowledge base, or hands off to a
+    /// human, or stays silent while a human handles the session.
+    pub async fn chat_message(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        text: &str,
+    ) -> Result<ChatTurnOutcome> {
+        // The turn plans on the session and ticket read with the check.
+        let (tenant, user, session, stored_ticket) =
+            self.checked_session(actor, Action::Chat, id).await?;
+        let text = validate::body("text", text, true)?;
+        if session.state == ChatState::Closed {
+            return Err(Error::InvalidState(StateError::ChatClosed));
+        }
+        // One write per customer turn: the first opens the chat ticket with the message and
+        // links the session; later ones add the message; both mark the session active.
+        let opened = match session.ticket_id {
+            None => match self
+                .open_chat_ticket(&tenant, &user, session.clone(), &text, true)
+                .await
+            {
+                Ok(opened) => Some(opened),
+                // Another first message of this session opened its ticket meanwhile (a
+                // double send): this message joins that ticket as a later turn.
+                Err(Error::ChatSessionLinked { .. }) => None,
+                Err(e) => return Err(e),
+            },
+            Some(_) => None,
+        };
+        let (session, stored_ticket) = match (&opened, session.ticket_id) {
+            (None, None) => self.reread_session(&tenant, id).await?,
+            _ => (session, stored_ticket),
+        };
+        let (session, ticket, customer_message) = match opened {
+            Some((session, ticket, first)) => {
+                let first = first
+                    .ok_or_else(|| Error::Internal("the first chat message was not stored"))?;
+                (session, ticket, first)
+            }
+            None => {
+                let human = session.state == ChatState::Human;
+                let (message, ticket) = self
+                    .add_customer_turn(&tenant, &user, &session, stored_ticket, &text, human)
+                    .await?;
+                let mut session = session;
+                mark_active(&mut session, message.created_at, None);
+                (session, ticket, message)
+            }
+        };
+        if session.state != ChatState::Bot {
+            return Ok(ChatTurnOutcome {
+                session,
+                customer_message,
+                reply: ChatReply::WaitingForAgent,
+            });
+        }
+        // The ticket as the customer's turn left it (the session, checked above, is the
+        // actor's, and so is its ticket): no second read.
+        let (session, reply) = match self.bot_decision(&tenant, &ticket, &text).await {
+            BotDecision::Answer {
+                body,
+                citations,
+                resolved,
+            } => {
+                self.bot_answer(&tenant, &ticket, session, body, citations, resolved)
+                    .await?
+            }
+            BotDecision::Handoff(reason) => self.hand_off(&tenant, session, ticket, reason).await?,
+        };
+        Ok(ChatTurnOutcome {
+            session,
+            customer_message,
+            reply,
+        })
+    }
+
+    /// The customer asks for a human: the session is handed off at once (idempotent while
+    /// a human already has it).
+    pub async fn request_human(&self, actor: &Actor, id: ChatSessionId) -> Result<ChatSession> {
+        let (tenant, user, session, stored_ticket) =
+            self.checked_session(actor, Action::Chat, id).await?;
+        match session.state {
+            ChatState::Closed => Err(Error::InvalidState(StateError::ChatClosed)),
+            ChatState::Human => Ok(session),
+            _ => {
+                let (session, ticket) = match stored_ticket {
+                    Some(ticket) => (session, ticket),
+                    None => match self
+                        .open_chat_ticket(
+                            &tenant,
+                            &user,
+                            session,
+                            "The customer asked for a human agent in the chat.",
+                            false,
+                        )
+                        .await
+                    {
+                        Ok((session, ticket, _)) => (session, ticket),
+                        // A first message opened the ticket meanwhile: hand that one off.
+                        Err(Error::ChatSessionLinked { .. }) => {
+                            match self.reread_session(&tenant, id).await? {
+                                (session, Some(ticket)) => (session, ticket),
+                                (_, None) => return Err(Error::not_found("ticket", id)),
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                let (session, _) = self
+                    .hand_off(&tenant, session, ticket, ASKED_FOR_HUMAN.into())
+                    .await?;
+                Ok(session)
+            }
+        }
+    }
+
+    /// Opens a session's chat ticket in one write that also links the session, marks it
+    /// active and, with `first_message`, stores `text` as the customer's first chat message.
+    /// Returns the session and the ticket as the write left them, and that message.
+    pub(super) async fn open_chat_ticket(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        session: ChatSession,
+        text: &str,
+        first_message: bool,
+    ) -> Result<(ChatSession, Ticket, Option<Message>)> {
+        let new = NewTicket {
+            subject: chat_subject(text),
+            description: text.to_string(),
+            channel: Some(Channel::Chat),
+            ..NewTicket::default()
+        };
+        let mut first = None;
+        let opened = self
+            .open_ticket_inner(tenant, user, new, None, |change| {
+                change.touch_chat_session(session.id, true);
+                if first_message {
+                    let message = chat_message(
+                        change.ticket(),
+                        change.at(),
+                        Some(user.id),
+                        AuthorKind::Customer,
+                        text.to_string(),
+                        Vec::new(),
+                    );
+                    change.add_built_message(message.clone());
+                    first = Some(message);
+                }
+                Ok(())
+            })
+            .await?;
+        let mut session = session;
+        mark_active(
+            &mut session,
+            opened.ticket.created_at,
+            Some(opened.ticket.id),
+        );
+        Ok((session, opened.ticket, first))
+    }
+
+    /// Stores a later customer chat turn and marks the session active in the same write: a
+    /// Pending ticket goes back to Open, a Resolved one is reopened; while a human handles
+    /// the session the assignee is notified. Plans on `known`, the session's ticket as just
+    /// read (a stale copy is a conflict and a retry on a fresh read). Returns the stored
+    /// message and the ticket as this write left it.
+    pub(super) async fn add_customer_turn(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        session: &ChatSession,
+        known: Option<Ticket>,
+        text: &str,
+        human: bool,
+    ) -> Result<(Message, Ticket)> {
+        let ticket_id = session
+            .ticket_id
+            .ok_or_else(|| Error::Internal("the session has no ticket for the customer's turn"))?;
+        let now = self.now();
+        let committed = self
+            .mutate_ticket_with(tenant.id, ticket_id, known, |current| {
+                if current.status == TicketStatus::Closed || current.merged_into.is_some() {
+                    return Err(Error::InvalidState(StateError::ChatTicketClosed));
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                change.touch_chat_session(session.id, false);
+                let message = chat_message(
+                    current,
+                    now,
+                    Some(user.id),
+                    AuthorKind::Customer,
+                    text.to_string(),
+                    Vec::new(),
+                );
+                change.add_built_message(message.clone());
+                match current.status {
+                    TicketStatus::Pending => set_status(&mut change, tenant, TicketStatus::Open)?,
+                    TicketStatus::Resolved => change.push(EventKind::Reopened {
+                        from: TicketStatus::Resolved,
+                    }),
+                    _ => {}
+                }
+                if human {
+                    change.notify(
+                        current.assignee.into_iter().collect(),
+                        NotificationKind::Replied,
+                    );
+                }
+                Ok(Some((change.finish(), message)))
+            })
+            .await?;
+        let (write, message) = committed.ok_or(Error::Internal("the chat turn was not stored"))?;
+        Ok((message, write.ticket))
+    }
+}
