@@ -639,11 +639,13 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         .await
         .unwrap();
     let bars: Vec<String> = serde_json::from_value(bars).unwrap();
-    // Seeded: three resolved tickets, two by Maya; ours is the fourth and her third, and
-    // its reply was the one AI suggestion, sent after editing.
+    // Seeded: three resolved tickets, all routed to Maya (the sync question matches no
+    // skill, and admins are only the routing fallback, so the idle admin does not take
+    // it); ours is the fourth and her fourth, and its reply was the one AI suggestion,
+    // sent after editing.
     for expected in [
         "By status / resolved: 4",
-        "Resolved per agent / Maya Patel: 3",
+        "Resolved per agent / Maya Patel: 4",
         "AI suggested replies / sent edited: 1",
     ] {
         assert!(

@@ -769,6 +769,7 @@ fn expected_error(e: &Error) -> bool {
         Error::IllegalTransition { .. }
             | Error::Forbidden { .. }
             | Error::InvalidState(_)
+            | Error::TicketClosed { .. }
             | Error::Validation { .. }
             | Error::NotFound { .. }
     )
