@@ -4,7 +4,7 @@ use bson::Document;
 use futures_util::TryStreamExt;
 use helpdesk_core::domain::{Message, Tenant, User};
 use helpdesk_core::store::{
-    Capabilities, Store, TenantStore, TicketStore, UserStore, with_open_loads,
+    Store, TenantStore, TicketStore, UserStore, with_open_loads,
 };
 use helpdesk_core::{Error, Result, TenantId, TicketId, UserId};
 use mongodb::{Client, Collection, Database};
@@ -133,13 +133,6 @@ fn validate_db_name(name: &str) -> Result<()> {
 impl Store for MongoStore {
     fn backend_name(&self) -> &'static str {
         BACKEND
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        // A ticket write is a single-document commit (see the crate docs), not a transaction
-        // (only a change of several tickets, `update_tickets`, uses one);
-        // the text filter is an escaped regex; several app instances may share the store.
-        Capabilities::new(false, false, true)
     }
 
     /// The user and the tenant are read concurrently: one round trip of latency, not two.

@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use helpdesk_core::Store;
 use helpdesk_core::domain::{ChatSession, Message, Tenant, Ticket, User};
-use helpdesk_core::store::Capabilities;
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, TicketId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -37,7 +36,6 @@ use crate::error::db;
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
-    shared: bool,
     /// The directory of a [`temporary`](Self::temporary) store, removed with the last clone.
     temp_dir: Option<Arc<tempfile::TempDir>>,
 }
@@ -48,14 +46,13 @@ impl SqliteStore {
     /// as [`connect`](Self::connect) does.
     pub fn new(pool: SqlitePool) -> Self {
         let path = pool.connect_options().get_filename().to_path_buf();
-        Self::from_parts(pool, path, true)
+        Self::from_parts(pool, path)
     }
 
-    fn from_parts(pool: SqlitePool, path: PathBuf, shared: bool) -> Self {
+    fn from_parts(pool: SqlitePool, path: PathBuf) -> Self {
         Self {
             pool,
             path,
-            shared,
             temp_dir: None,
         }
     }
@@ -86,10 +83,6 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
         error::BACKEND
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(true, true, self.shared)
     }
 
     /// One statement (each statement is a round trip to the connection's thread): the

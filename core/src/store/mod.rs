@@ -40,34 +40,6 @@ use crate::domain::{
 };
 use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
 
-/// What a backend can do beyond the required contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Capabilities {
-    /// Ticket writes use a real multi-document transaction (otherwise the backend documents
-    /// the ordering that keeps them safe).
-    pub transactions: bool,
-    /// The text filter uses a full-text index (otherwise a substring scan).
-    pub full_text_index: bool,
-    /// Several processes may share the store (leases are meaningful).
-    pub shared_between_processes: bool,
-}
-
-impl Capabilities {
-    /// Builds a capability set.
-    pub const fn new(
-        transactions: bool,
-        full_text_index: bool,
-        shared_between_processes: bool,
-    ) -> Self {
-        Self {
-            transactions,
-            full_text_index,
-            shared_between_processes,
-        }
-    }
-}
-
 /// Everything committed together with one ticket change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketWrite {
@@ -494,8 +466,6 @@ pub trait Store:
 {
     /// Backend name for errors and logs (`"memory"`, `"sqlite"`, `"mongodb"`).
     fn backend_name(&self) -> &'static str;
-    /// What the backend supports.
-    fn capabilities(&self) -> Capabilities;
 
     /// A user of the tenant together with the tenant: what every service call reads to
     /// authorize its actor. `None` when the user (or the tenant) does not exist.

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    ArticleStore, Capabilities, ChatStore, LeaseStore, OutboxStore, Store, TenantStore, UserStore,
+    ArticleStore, ChatStore, LeaseStore, OutboxStore, Store, TenantStore, UserStore,
 };
 use crate::domain::{
     Article, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry, PasswordHash, Role,
@@ -62,10 +62,6 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn backend_name(&self) -> &'static str {
         "memory"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(true, false, false)
     }
 }
 
