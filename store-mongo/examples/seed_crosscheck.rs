@@ -15,7 +15,7 @@ use helpdesk_core::domain::{
     SlaState, TicketStatus,
 };
 use helpdesk_core::store::{
-    ArticleStore, ChatStore, LeaseStore, TenantStore, TicketStore, UserStore,
+    ArticleStore, ChatStore, LeaseStore, MessageFilter, TenantStore, TicketStore, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, outbox_entry, tenant, user};
 use helpdesk_core::{ArticleId, ChatSessionId, MessageId};
@@ -212,7 +212,7 @@ async fn main() {
         "idempotency_key": "mail-1@example.com",
         "event_count": events.len(),
         "event_types": events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(),
-        "message_count": store.list_messages(t.id, ticket.id).await.unwrap().len(),
+        "message_count": store.list_messages(t.id, ticket.id, MessageFilter::All).await.unwrap().len(),
         "outbox_count": 2,
     });
     println!("{manifest}");

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use helpdesk_core::Store;
-use helpdesk_core::domain::{ChatSession, Message, Tenant, Ticket, User};
-use helpdesk_core::{ChatSessionId, Error, Result, TenantId, TicketId, UserId};
+use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
+use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use connect::Durability;
@@ -98,15 +98,6 @@ impl Store for SqliteStore {
         id: ChatSessionId,
     ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
         chat::chat_session_with_ticket(&self.pool, tenant, id).await
-    }
-
-    /// One statement, filtered on the message kind.
-    async fn list_customer_visible_messages(
-        &self,
-        tenant: TenantId,
-        ticket: TicketId,
-    ) -> Result<Vec<Message>> {
-        tickets::thread(&self.pool, tenant, ticket, true).await
     }
 
     /// One statement: the user joined with its tenant.

@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::lifecycle::check_transition;
 use crate::roles::Action;
 use crate::routing::Candidate;
-use crate::store::{Page, TicketQuery, TicketWrite};
+use crate::store::{MessageFilter, Page, TicketQuery, TicketWrite};
 use crate::triage::ClassifyInput;
 use crate::{DuplicateKind, Error, Result, TicketId, UserId, sla, validate};
 
@@ -329,13 +329,15 @@ impl Helpdesk {
         let store = &self.inner.store;
         let (messages, events) = if actor.is_staff() {
             (
-                store.list_messages(actor.tenant_id, id).await?,
+                store
+                    .list_messages(actor.tenant_id, id, MessageFilter::All)
+                    .await?,
                 store.list_events(actor.tenant_id, id).await?,
             )
         } else {
             (
                 store
-                    .list_customer_visible_messages(actor.tenant_id, id)
+                    .list_messages(actor.tenant_id, id, MessageFilter::CustomerVisible)
                     .await?,
                 Vec::new(),
             )

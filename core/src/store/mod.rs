@@ -19,6 +19,7 @@
 //! * `Ok` means durable.
 
 pub mod cursor;
+mod forward;
 mod memory;
 mod query;
 
@@ -31,7 +32,7 @@ use jiff::Timestamp;
 
 pub use cursor::Cursor;
 pub use memory::MemoryStore;
-pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
+pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -357,8 +358,16 @@ pub trait TicketStore: Send + Sync {
     ) -> Result<Vec<Ticket>>;
     /// A ticket's events in commit order.
     async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>>;
-    /// A ticket's messages in creation order (all kinds: the service filters by role).
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>>;
+    /// A ticket's messages that `filter` keeps, in creation order. The service reads
+    /// [`MessageFilter::CustomerVisible`] for the customer's view of a thread and for the
+    /// history the chatbot and the reply drafts read; backends filter in the query, so a
+    /// thread with many drafts or notes is not read to be dropped.
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>>;
     /// One message.
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>>;
     /// Analytics for tickets of the tenant, as defined by
@@ -469,77 +478,26 @@ pub trait Store:
 
     /// A user of the tenant together with the tenant: what every service call reads to
     /// authorize its actor. `None` when the user (or the tenant) does not exist.
-    ///
-    /// The provided version makes two calls ([`UserStore::get_user`],
-    /// [`TenantStore::get_tenant`]); a backend can answer it in one.
     async fn user_with_tenant(
         &self,
         tenant: TenantId,
         user: UserId,
-    ) -> Result<Option<(Tenant, User)>> {
-        let Some(user) = self.get_user(tenant, user).await? else {
-            return Ok(None);
-        };
-        Ok(self.get_tenant(tenant).await?.map(|t| (t, user)))
-    }
+    ) -> Result<Option<(Tenant, User)>>;
 
     /// A chat session together with its ticket (`None` before the first customer turn
     /// opens it): what every chat turn reads first. `None` when the session is not the
     /// tenant's.
-    ///
-    /// The provided version makes two calls ([`ChatStore::get_chat_session`], then
-    /// [`TicketStore::get_ticket`]); a backend can answer it in one.
     async fn chat_session_with_ticket(
         &self,
         tenant: TenantId,
         id: ChatSessionId,
-    ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
-        let Some(session) = self.get_chat_session(tenant, id).await? else {
-            return Ok(None);
-        };
-        let ticket = match session.ticket_id {
-            Some(ticket) => self.get_ticket(tenant, ticket).await?,
-            None => None,
-        };
-        Ok(Some((session, ticket)))
-    }
-
-    /// A ticket's messages of the kinds customers can see
-    /// ([`MessageKind::CUSTOMER_VISIBLE`](crate::domain::MessageKind::CUSTOMER_VISIBLE)),
-    /// in creation order: the customer's view of a thread, and the history the chatbot
-    /// and the reply drafts read, which need neither internal notes nor earlier drafts.
-    ///
-    /// The provided version filters [`TicketStore::list_messages`]; a backend can filter
-    /// in the query, so a thread with many drafts or notes is not read to be dropped.
-    async fn list_customer_visible_messages(
-        &self,
-        tenant: TenantId,
-        ticket: TicketId,
-    ) -> Result<Vec<Message>> {
-        let mut messages = self.list_messages(tenant, ticket).await?;
-        messages.retain(|m| m.kind.customer_visible());
-        Ok(messages)
-    }
+    ) -> Result<Option<(ChatSession, Option<Ticket>)>>;
 
     /// What routing reads on every intake: the tenant's active agents, then its active
     /// admins (each role oldest first), each with the number of open tickets (not Resolved
-    /// or Closed) assigned to it.
-    ///
-    /// The provided version combines [`UserStore::list_users`] and
-    /// [`TicketStore::open_ticket_counts`] (three calls); a backend can answer it in one.
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
-        let counts = self.open_ticket_counts(tenant).await?;
-        let mut staff = Vec::new();
-        for role in [Role::Agent, Role::Admin] {
-            staff.extend(
-                self.list_users(tenant, Some(role))
-                    .await?
-                    .into_iter()
-                    .filter(|u| u.active),
-            );
-        }
-        Ok(with_open_loads(staff, &counts))
-    }
+    /// or Closed) assigned to it ([`with_open_loads`] pairs them for a backend that reads
+    /// the two apart).
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>>;
 }
 
 /// Pairs each staff member with its count in `counts` (from

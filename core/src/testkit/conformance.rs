@@ -68,7 +68,9 @@ use crate::domain::{
     DraftState, EventKind, Message, MessageKind, NotificationKind, Priority, Role, SlaState,
     Tenant, TicketStatus, User,
 };
-use crate::store::{AssigneeFilter, TicketQuery, TicketSort, TicketWrite, TimeRange};
+use crate::store::{
+    AssigneeFilter, MessageFilter, TicketQuery, TicketSort, TicketWrite, TimeRange,
+};
 use crate::testkit::fixtures::{at, change, new_ticket, outbox_entry, t0, tenant, user};
 use crate::{
     ArticleId, ChatSessionId, DuplicateKind, Error, MessageId, Store, TenantId, TicketId, UserId,

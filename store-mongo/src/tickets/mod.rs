@@ -9,8 +9,8 @@ mod session_commit;
 use async_trait::async_trait;
 use bson::{Bson, doc};
 use helpdesk_core::analytics::Analytics;
-use helpdesk_core::domain::{Event, Message, MessageKind, Ticket};
-use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use helpdesk_core::domain::{Event, Message, Ticket};
+use helpdesk_core::store::{MessageFilter, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
 use helpdesk_core::{MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use mongodb::options::ReturnDocument;
@@ -146,8 +146,14 @@ impl TicketStore for MongoStore {
             .collect()
     }
 
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
-        self.thread(tenant, ticket, false).await
+    /// Filtered by the server: drafts and notes a filter drops are not sent to be dropped.
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>> {
+        self.thread(tenant, ticket, filter).await
     }
 
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
@@ -177,24 +183,24 @@ impl TicketStore for MongoStore {
 impl MongoStore {
     /// A ticket's messages in creation order; with `customer_visible`, only the kinds
     /// customers see (filtered by the server).
-    pub(crate) async fn thread(
+    async fn thread(
         &self,
         tenant: TenantId,
         ticket: TicketId,
-        customer_visible: bool,
+        filter: MessageFilter,
     ) -> Result<Vec<Message>> {
         if self.settled_version(tenant, ticket).await?.is_none() {
             return Ok(Vec::new());
         }
-        let mut filter = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
-        if customer_visible {
-            let kinds = MessageKind::CUSTOMER_VISIBLE
+        let mut query = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
+        if let Some(kinds) = filter.kinds() {
+            let kinds = kinds
                 .iter()
                 .map(|k| to_bson(k, "message kind"))
                 .collect::<Result<Vec<_>>>()?;
-            filter.insert("kind", doc! { "$in": kinds });
+            query.insert("kind", doc! { "$in": kinds });
         }
-        self.find_all(MESSAGES, filter, doc! { "created_at": 1, "_id": 1 }, 0)
+        self.find_all(MESSAGES, query, doc! { "created_at": 1, "_id": 1 }, 0)
             .await?
             .iter()
             .map(message_from)

@@ -10,7 +10,9 @@ use super::{Data, MemoryStore};
 use crate::analytics::Analytics;
 use crate::domain::{ChatSession, Event, Message, MessageKind, Ticket};
 use crate::store::cursor::{Cursor, compare};
-use crate::store::{AssigneeFilter, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use crate::store::{
+    AssigneeFilter, MessageFilter, Page, TicketQuery, TicketStore, TicketWrite, TimeRange,
+};
 use crate::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 
 /// Everything in a write belongs to the ticket's tenant (and events to the ticket).
@@ -314,12 +316,17 @@ impl TicketStore for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>> {
         let mut list: Vec<Message> = self
             .lock()?
             .messages
             .iter()
-            .filter(|m| m.tenant_id == tenant && m.ticket_id == ticket)
+            .filter(|m| m.tenant_id == tenant && m.ticket_id == ticket && filter.keeps(m.kind))
             .cloned()
             .collect();
         list.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));

@@ -145,7 +145,10 @@ pub async fn create_ticket_round_trips_everything(store: S) {
         w.events
     );
     assert_eq!(
-        store.list_messages(a.id, w.ticket.id).await.unwrap(),
+        store
+            .list_messages(a.id, w.ticket.id, MessageFilter::All)
+            .await
+            .unwrap(),
         w.messages
     );
     assert_eq!(
@@ -197,7 +200,7 @@ pub async fn duplicate_idempotency_key_writes_nothing(store: S) {
     );
     assert!(
         store
-            .list_messages(a.id, second.ticket.id)
+            .list_messages(a.id, second.ticket.id, MessageFilter::All)
             .await
             .unwrap()
             .is_empty()
@@ -305,7 +308,14 @@ pub async fn stale_update_conflicts_and_writes_nothing(store: S) {
         Some(first.ticket.clone())
     );
     assert_eq!(store.list_events(a.id, t1.id).await.unwrap().len(), 2);
-    assert_eq!(store.list_messages(a.id, t1.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_messages(a.id, t1.id, MessageFilter::All)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(store.list_outbox(a.id).await.unwrap().len(), 1);
 }
 
@@ -420,7 +430,10 @@ pub async fn update_replaces_messages_by_id(store: S) {
     c2.messages = vec![decided.clone(), reply.clone()];
     store.update_ticket(2, &c2).await.unwrap();
 
-    let messages = store.list_messages(a.id, w.ticket.id).await.unwrap();
+    let messages = store
+        .list_messages(a.id, w.ticket.id, MessageFilter::All)
+        .await
+        .unwrap();
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[1], decided);
     assert_eq!(messages[2], reply);
