@@ -52,7 +52,7 @@ async fn a_previous_that_is_not_the_stored_ticket_is_refused() {
     let customer = user(&t, Role::Customer, "c@acme.test");
     store.create_user(&customer).await.unwrap();
     let created = new_ticket(t.id, customer.id, 1, "Help", Priority::Low, at(0));
-    store.create_ticket(&created).await.unwrap();
+    let created = store.create_ticket(created).await.unwrap();
 
     let mut write = change(
         &created.ticket,

@@ -57,18 +57,17 @@ async fn main() {
 
     // A ticket with an idempotency key, then one change with several events, a reply, a
     // draft and a notification.
-    let number = store.next_ticket_number(t.id).await.unwrap();
     let created_at = at(0).checked_add(Duration::from_millis(123)).unwrap();
     let mut w = new_ticket(
         t.id,
         customer.id,
-        number,
+        0,
         "Invoice twice",
         Priority::High,
         created_at,
     );
     w.idempotency_key = Some("mail-1@example.com".into());
-    store.create_ticket(&w).await.unwrap();
+    let w = store.create_ticket(w).await.unwrap();
 
     let reply_id = MessageId::new();
     let draft_id = MessageId::new();

@@ -421,23 +421,9 @@ async fn insert_new_ticket(
 
 #[async_trait]
 impl TicketStore for SqliteStore {
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        let mut tx = self.write_tx().await?;
-        let number = allocate_number(&mut tx, tenant).await?;
-        commit(tx).await?;
-        Ok(number)
-    }
-
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
-        check_write(write)?;
-        let mut tx = self.write_tx().await?;
-        insert_new_ticket(&mut tx, write).await?;
-        commit(tx).await
-    }
-
     /// Allocates the number and writes the ticket in one transaction: one commit (one WAL
-    /// fsync) per opened ticket, and a failed create leaves no gap in the numbers.
-    async fn create_numbered_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+    /// fsync) per opened ticket, and a failed create rolls the counter back too (no gap).
+    async fn create_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
         check_write(&write)?;
         let mut tx = self.write_tx().await?;
         let number = allocate_number(&mut tx, write.ticket.tenant_id).await?;

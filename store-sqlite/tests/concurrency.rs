@@ -20,7 +20,7 @@ async fn seeded(store: &SqliteStore) -> Ticket {
     let customer = user(&t, Role::Customer, "c@acme.test");
     store.create_user(&customer).await.unwrap();
     let w = new_ticket(t.id, customer.id, 1, "Hot ticket", Priority::Low, at(0));
-    store.create_ticket(&w).await.unwrap();
+    let w = store.create_ticket(w).await.unwrap();
     w.ticket
 }
 
@@ -124,7 +124,15 @@ async fn busy_database_is_a_temporary_error() {
         "{}",
         common::chain(&err)
     );
-    let err = impatient.next_ticket_number(t.id).await.unwrap_err();
+    let w = new_ticket(
+        t.id,
+        helpdesk_core::UserId::new(),
+        0,
+        "Busy",
+        Priority::Low,
+        at(0),
+    );
+    let err = impatient.create_ticket(w).await.unwrap_err();
     assert!(err.is_temporary(), "{err:?}");
     lock.rollback().await.unwrap();
 

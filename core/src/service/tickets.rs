@@ -210,7 +210,7 @@ impl Helpdesk {
         let initial = Ticket {
             id: TicketId::new(),
             tenant_id: tenant.id,
-            // The store allocates the number when it writes the ticket (one transaction).
+            // The store allocates the number when it writes the ticket (`create_ticket`).
             number: 0,
             requester,
             assignee: None,
@@ -267,7 +267,7 @@ impl Helpdesk {
         extend(&mut change)?;
         let mut write = change.finish();
         write.idempotency_key = key.clone();
-        match self.inner.store.create_numbered_ticket(write).await {
+        match self.inner.store.create_ticket(write).await {
             Ok(stored) => {
                 let number = stored.ticket.number;
                 tracing::info!(tenant = %tenant.slug, number, "ticket opened");

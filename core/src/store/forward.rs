@@ -95,14 +95,8 @@ impl<T: UserStore + ?Sized> UserStore for Arc<T> {
 
 #[async_trait]
 impl<T: TicketStore + ?Sized> TicketStore for Arc<T> {
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        (**self).next_ticket_number(tenant).await
-    }
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
+    async fn create_ticket(&self, write: TicketWrite) -> Result<TicketWrite> {
         (**self).create_ticket(write).await
-    }
-    async fn create_numbered_ticket(&self, write: TicketWrite) -> Result<TicketWrite> {
-        (**self).create_numbered_ticket(write).await
     }
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
         (**self).update_ticket(expected_version, write).await

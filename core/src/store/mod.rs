@@ -188,9 +188,9 @@ impl TicketWrite {
     }
 
     /// Gives a new ticket its number everywhere a create write carries it: the ticket, the
-    /// snapshot in its `Created` event and its outbox notifications. Backends that allocate
-    /// the number inside the create transaction
-    /// ([`TicketStore::create_numbered_ticket`]) call this.
+    /// snapshot in its `Created` event and its outbox notifications. The one place the
+    /// number is filled in: every backend calls it in [`TicketStore::create_ticket`] with
+    /// the number it allocated, before it stores the write. Writers leave the number 0.
     pub fn set_ticket_number(&mut self, number: u64) {
         self.ticket.number = number;
         for event in &mut self.events {
@@ -293,27 +293,22 @@ pub trait UserStore: Send + Sync {
 /// Tickets with their events, messages and outbox entries.
 #[async_trait]
 pub trait TicketStore: Send + Sync {
-    /// Allocates the tenant's next ticket number (1, 2, ...); numbers are never reused,
-    /// gaps are allowed.
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64>;
-    /// Inserts a new ticket with everything in `write`, atomically. A used idempotency key
-    /// is `Duplicate { kind: IdempotencyKey }`, a used number `Duplicate { kind:
-    /// TicketNumber }`; nothing is written then.
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()>;
-    /// Allocates the tenant's next ticket number, gives it to `write`
-    /// ([`TicketWrite::set_ticket_number`]) and creates the ticket like
-    /// [`create_ticket`](Self::create_ticket); returns the write as stored. This is how
-    /// the service opens tickets.
+    /// Opens a ticket: allocates the tenant's next ticket number and inserts the ticket with
+    /// everything in `write`, atomically, then returns the write as stored.
     ///
-    /// The provided version makes two calls (a failed create leaves a gap in the numbers,
-    /// which the contract allows); a backend with transactions should override it to
-    /// allocate and create in one transaction, one durable commit instead of two.
-    async fn create_numbered_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
-        let number = self.next_ticket_number(write.ticket.tenant_id).await?;
-        write.set_ticket_number(number);
-        self.create_ticket(&write).await?;
-        Ok(write)
-    }
+    /// The number is the store's, not the writer's: whatever `write` carries is replaced,
+    /// in the ticket, in the snapshot of its `Created` event and in its outbox
+    /// notifications, by [`TicketWrite::set_ticket_number`] (every backend uses that one
+    /// function, so the three always agree). Numbers count 1, 2, 3, ... per tenant and are
+    /// never reused; gaps are allowed: a backend whose allocation is not part of the
+    /// insert's commit (MongoDB, see its docs) spends a number on a create that fails.
+    ///
+    /// A used idempotency key is `Duplicate { kind: IdempotencyKey }`, a used ticket id
+    /// `Duplicate { kind: Id }`, an allocated number already taken (a counter behind its
+    /// tickets, as after an import that did not carry the counter) `Duplicate { kind:
+    /// TicketNumber }`; nothing of the ticket is written then. A chat activity fails it as
+    /// [`ChatActivity`] says.
+    async fn create_ticket(&self, write: TicketWrite) -> Result<TicketWrite>;
     /// Replaces the ticket when its stored version is `expected_version`, and appends
     /// everything in `write`, atomically; otherwise `Conflict` (or `NotFound`) and nothing
     /// is written.

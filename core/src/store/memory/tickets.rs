@@ -126,15 +126,10 @@ fn matches(t: &Ticket, q: &TicketQuery, needle: Option<&str>) -> bool {
 
 #[async_trait]
 impl TicketStore for MemoryStore {
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        let mut d = self.lock()?;
-        let n = d.counters.entry(tenant).or_insert(0);
-        *n += 1;
-        Ok(*n)
-    }
-
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
-        check_write(write)?;
+    /// Checks, allocates and applies under the one lock: a create that fails takes no
+    /// number.
+    async fn create_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+        check_write(&write)?;
         let mut d = self.lock()?;
         let t = &write.ticket;
         if let Some(key) = &write.idempotency_key
@@ -151,18 +146,14 @@ impl TicketStore for MemoryStore {
                 value: t.id.to_string(),
             });
         }
-        if d.tickets
-            .values()
-            .any(|x| x.tenant_id == t.tenant_id && x.number == t.number)
-        {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::TicketNumber,
-                value: t.number.to_string(),
-            });
-        }
-        check_chat_activity(&d, write)?;
-        apply_write(&mut d, write);
-        Ok(())
+        check_chat_activity(&d, &write)?;
+        // Only this method numbers tickets, so the counter is never behind them.
+        let tenant = t.tenant_id;
+        let number = d.counters.get(&tenant).copied().unwrap_or(0) + 1;
+        d.counters.insert(tenant, number);
+        write.set_ticket_number(number);
+        apply_write(&mut d, &write);
+        Ok(write)
     }
 
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
