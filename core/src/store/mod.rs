@@ -1,8 +1,11 @@
 //! The storage contract: a small family of traits, every call scoped by [`TenantId`].
 //!
 //! Backends (`helpdesk-store-sqlite`, `helpdesk-store-mongo`, and [`MemoryStore`] here)
-//! implement all of them and pass the one conformance suite in the test kit. Rules every
-//! backend keeps:
+//! implement all of them, every method (none has a provided body, and there are no
+//! optional capabilities), and pass the one conformance suite in the test kit. A shared
+//! handle is a store too: `Arc<T>` implements each trait `T` does, forwarding every
+//! method, so `Arc<dyn Store>` ([`DynStore`]) can be wrapped and passed on as a store.
+//! Rules every backend keeps:
 //!
 //! * Tenant isolation: nothing returns, counts or changes another tenant's rows; an id of
 //!   another tenant behaves exactly like an unknown id.
@@ -13,6 +16,9 @@
 //! * [`TicketStore::update_tickets`] commits changes of several tickets (a merge changes
 //!   two) as one: every expected version is checked in the same commit, and either every
 //!   write lands or none does.
+//! * The store numbers tickets: [`TicketStore::create_ticket`] allocates the tenant's next
+//!   number as part of creating the ticket and fills it into the write
+//!   ([`TicketWrite::set_ticket_number`]); numbers are never reused, gaps are allowed.
 //! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
 //!   per tenant) are enforced by the store and reported as
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
