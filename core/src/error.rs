@@ -136,14 +136,6 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// The store cannot do this (see its capabilities).
-    #[error("{backend} does not support {what}")]
-    Unsupported {
-        /// The backend name.
-        backend: &'static str,
-        /// The missing capability.
-        what: &'static str,
-    },
     /// A language model or embedder failed.
     #[error("language model error")]
     Model(#[from] ModelError),

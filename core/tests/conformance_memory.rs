@@ -12,6 +12,31 @@ async fn fresh_store() -> Arc<dyn Store> {
 
 helpdesk_core::store_conformance_tests!(setup = fresh_store);
 
+/// The whole suite again on a shared handle wrapped in another: `Arc<dyn Store>` is a
+/// store itself (the forwarding impls), so every call goes through two layers of
+/// forwarding. A method the forwarding forgot, or forwarded to the wrong method, fails
+/// here.
+mod through_shared_handles {
+    use std::sync::Arc;
+
+    use helpdesk_core::Store;
+    use helpdesk_core::store::MemoryStore;
+
+    async fn wrapped_store() -> Arc<dyn Store> {
+        let shared: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        // An `Arc<Arc<dyn Store>>`, coerced to `Arc<dyn Store>`.
+        Arc::new(shared)
+    }
+
+    helpdesk_core::store_conformance_tests!(setup = wrapped_store);
+
+    #[test]
+    fn the_backend_name_is_forwarded() {
+        let shared: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        assert_eq!(Arc::new(shared).backend_name(), "memory");
+    }
+}
+
 /// The reference store refuses a `previous` that is not what it holds at the expected
 /// version (another backend would diff against it and drop the differences), and writes
 /// nothing.
@@ -27,7 +52,7 @@ async fn a_previous_that_is_not_the_stored_ticket_is_refused() {
     let customer = user(&t, Role::Customer, "c@acme.test");
     store.create_user(&customer).await.unwrap();
     let created = new_ticket(t.id, customer.id, 1, "Help", Priority::Low, at(0));
-    store.create_ticket(&created).await.unwrap();
+    let created = store.create_ticket(created).await.unwrap();
 
     let mut write = change(
         &created.ticket,

@@ -6,6 +6,7 @@ mod common;
 
 use helpdesk_core::domain::{EventKind, MessageKind, Ticket, TicketStatus};
 use helpdesk_core::service::NewTicket;
+use helpdesk_core::store::MessageFilter;
 use helpdesk_core::{Error, StateError};
 
 use common::{World, world};
@@ -81,7 +82,11 @@ async fn merges_into_or_out_of_a_merged_ticket_are_refused_without_a_trace() {
             v.push((
                 w.store.get_ticket(w.tenant.id, t).await.unwrap().unwrap(),
                 w.store.list_events(w.tenant.id, t).await.unwrap().len(),
-                w.store.list_messages(w.tenant.id, t).await.unwrap().len(),
+                w.store
+                    .list_messages(w.tenant.id, t, MessageFilter::All)
+                    .await
+                    .unwrap()
+                    .len(),
             ));
         }
         v
@@ -105,7 +110,11 @@ async fn merges_into_or_out_of_a_merged_ticket_are_refused_without_a_trace() {
             events
         );
         assert_eq!(
-            w.store.list_messages(w.tenant.id, id).await.unwrap().len(),
+            w.store
+                .list_messages(w.tenant.id, id, MessageFilter::All)
+                .await
+                .unwrap()
+                .len(),
             messages
         );
     }

@@ -14,7 +14,7 @@ use helpdesk_core::domain::{
 };
 use helpdesk_core::notify::Notifier;
 use helpdesk_core::service::{NewReply, NewTenant, NewTicket, NewUser, TicketPatch, UserPatch};
-use helpdesk_core::store::{TicketQuery, TimeRange};
+use helpdesk_core::store::{MessageFilter, TicketQuery, TimeRange};
 use helpdesk_core::{BoxError, DuplicateKind, Error, TicketId};
 
 use common::{world, world_with};
@@ -936,7 +936,7 @@ async fn concurrent_service_writers_all_land() {
     }
     let notes = w
         .store
-        .list_messages(w.tenant.id, t.id)
+        .list_messages(w.tenant.id, t.id, MessageFilter::All)
         .await
         .unwrap()
         .into_iter()

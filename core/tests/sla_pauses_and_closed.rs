@@ -9,6 +9,7 @@ use std::time::Duration;
 use helpdesk_core::Error;
 use helpdesk_core::domain::{EventKind, NotificationKind, Priority, SlaKind, TicketStatus};
 use helpdesk_core::service::{NewReply, NewTicket, TicketPatch};
+use helpdesk_core::store::MessageFilter;
 use helpdesk_core::{TenantId, TicketId};
 
 use common::{World, world};
@@ -244,7 +245,11 @@ async fn staff_cannot_reply_on_a_closed_ticket() {
         .unwrap();
     assert_eq!(after, before);
     assert!(after.first_response_at.is_none());
-    let messages = w.store.list_messages(w.tenant.id, t.id).await.unwrap();
+    let messages = w
+        .store
+        .list_messages(w.tenant.id, t.id, MessageFilter::All)
+        .await
+        .unwrap();
     assert!(messages.iter().all(|m| m.body != "One more thing"));
     let outbox = w.store.list_outbox(w.tenant.id).await.unwrap();
     assert_eq!(outbox.len(), outbox_before);

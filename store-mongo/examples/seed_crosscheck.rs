@@ -15,7 +15,7 @@ use helpdesk_core::domain::{
     SlaState, TicketStatus,
 };
 use helpdesk_core::store::{
-    ArticleStore, ChatStore, LeaseStore, TenantStore, TicketStore, UserStore,
+    ArticleStore, ChatStore, LeaseStore, MessageFilter, TenantStore, TicketStore, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, outbox_entry, tenant, user};
 use helpdesk_core::{ArticleId, ChatSessionId, MessageId};
@@ -57,18 +57,17 @@ async fn main() {
 
     // A ticket with an idempotency key, then one change with several events, a reply, a
     // draft and a notification.
-    let number = store.next_ticket_number(t.id).await.unwrap();
     let created_at = at(0).checked_add(Duration::from_millis(123)).unwrap();
     let mut w = new_ticket(
         t.id,
         customer.id,
-        number,
+        0,
         "Invoice twice",
         Priority::High,
         created_at,
     );
     w.idempotency_key = Some("mail-1@example.com".into());
-    store.create_ticket(&w).await.unwrap();
+    let w = store.create_ticket(w).await.unwrap();
 
     let reply_id = MessageId::new();
     let draft_id = MessageId::new();
@@ -212,7 +211,7 @@ async fn main() {
         "idempotency_key": "mail-1@example.com",
         "event_count": events.len(),
         "event_types": events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(),
-        "message_count": store.list_messages(t.id, ticket.id).await.unwrap().len(),
+        "message_count": store.list_messages(t.id, ticket.id, MessageFilter::All).await.unwrap().len(),
         "outbox_count": 2,
     });
     println!("{manifest}");

@@ -2,11 +2,11 @@
 
 use bson::Document;
 use futures_util::TryStreamExt;
-use helpdesk_core::domain::{Message, Tenant, User};
+use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
 use helpdesk_core::store::{
-    Capabilities, Store, TenantStore, TicketStore, UserStore, with_open_loads,
+    ChatStore, Store, TenantStore, TicketStore, UserStore, with_open_loads,
 };
-use helpdesk_core::{Error, Result, TenantId, TicketId, UserId};
+use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use mongodb::{Client, Collection, Database};
 
 use crate::error::{BACKEND, driver};
@@ -152,13 +152,6 @@ impl Store for MongoStore {
         BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        // A ticket write is a single-document commit (see the crate docs), not a transaction
-        // (only a change of several tickets, `update_tickets`, uses one);
-        // the text filter is an escaped regex; several app instances may share the store.
-        Capabilities::new(false, false, true)
-    }
-
     /// The user and the tenant are read concurrently: one round trip of latency, not two.
     async fn user_with_tenant(
         &self,
@@ -170,13 +163,20 @@ impl Store for MongoStore {
         Ok(user.zip(tenant).map(|(u, t)| (t, u)))
     }
 
-    /// Filtered by the server: drafts and notes are not sent to be dropped.
-    async fn list_customer_visible_messages(
+    /// Two reads in a row (the ticket's id is in the session).
+    async fn chat_session_with_ticket(
         &self,
         tenant: TenantId,
-        ticket: TicketId,
-    ) -> Result<Vec<Message>> {
-        self.thread(tenant, ticket, true).await
+        id: ChatSessionId,
+    ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
+        let Some(session) = self.get_chat_session(tenant, id).await? else {
+            return Ok(None);
+        };
+        let ticket = match session.ticket_id {
+            Some(ticket) => self.get_ticket(tenant, ticket).await?,
+            None => None,
+        };
+        Ok(Some((session, ticket)))
     }
 
     /// The staff and the open-ticket counts are read concurrently (two queries in flight

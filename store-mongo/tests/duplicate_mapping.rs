@@ -10,7 +10,7 @@ use helpdesk_core::{DuplicateKind, Error};
 
 use common::fresh_mongo;
 
-fn kind(r: Result<(), Error>) -> DuplicateKind {
+fn kind<T: std::fmt::Debug>(r: Result<T, Error>) -> DuplicateKind {
     match r {
         Err(Error::Duplicate { kind, .. }) => kind,
         other => panic!("expected a duplicate, got {other:?}"),
@@ -43,36 +43,58 @@ async fn each_unique_index_maps_to_its_kind() {
         DuplicateKind::Id
     );
 
-    let mut first = new_ticket(t.id, u.id, 1, "One", Priority::Low, at(0));
+    let mut first = new_ticket(t.id, u.id, 0, "One", Priority::Low, at(0));
     first.idempotency_key = Some("k".into());
-    store.create_ticket(&first).await.unwrap();
-    // Key and number both taken: the key is reported (the reference store's order).
-    let mut both = new_ticket(t.id, u.id, 1, "Two", Priority::Low, at(1));
-    both.idempotency_key = Some("k".into());
+    let first = store.create_ticket(first).await.unwrap();
+    let mut same_key = new_ticket(t.id, u.id, 0, "Two", Priority::Low, at(1));
+    same_key.idempotency_key = Some("k".into());
     assert_eq!(
-        kind(store.create_ticket(&both).await),
+        kind(store.create_ticket(same_key).await),
         DuplicateKind::IdempotencyKey
     );
-    let mut same_ticket_id = new_ticket(t.id, u.id, 2, "Three", Priority::Low, at(2));
+    let mut same_ticket_id = new_ticket(t.id, u.id, 0, "Three", Priority::Low, at(2));
     same_ticket_id.ticket.id = first.ticket.id;
     for e in &mut same_ticket_id.events {
         e.ticket_id = first.ticket.id;
     }
     assert_eq!(
-        kind(store.create_ticket(&same_ticket_id).await),
+        kind(store.create_ticket(same_ticket_id.clone()).await),
         DuplicateKind::Id
     );
     // Tickets without a key never collide on the partial key index.
-    for n in 2..5 {
-        store
-            .create_ticket(&new_ticket(t.id, u.id, n, "No key", Priority::Low, at(3)))
-            .await
-            .unwrap();
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        let w = new_ticket(t.id, u.id, 0, "No key", Priority::Low, at(3));
+        numbers.push(store.create_ticket(w).await.unwrap().ticket.number);
     }
+    // A counter behind its tickets (as after an import without it): the allocated number
+    // is taken, which is a typed duplicate that writes nothing.
+    store
+        .database()
+        .collection::<bson::Document>("counters")
+        .update_one(
+            bson::doc! { "_id": t.id.to_string() },
+            bson::doc! { "$set": { "last_number": 0_i64 } },
+        )
+        .await
+        .unwrap();
+    let behind = new_ticket(t.id, u.id, 0, "Behind", Priority::Low, at(3));
+    assert_eq!(
+        first.ticket.number, 1,
+        "what the reset counter hands out again"
+    );
+    assert_eq!(
+        kind(store.create_ticket(behind.clone()).await),
+        DuplicateKind::TicketNumber
+    );
+    assert_eq!(
+        store.get_ticket(t.id, behind.ticket.id).await.unwrap(),
+        None
+    );
     // An update that moves a ticket onto a used number.
     let mut renumbered =
         helpdesk_core::testkit::fixtures::change(&first.ticket, vec![], at(4), None);
-    renumbered.ticket.number = 3;
+    renumbered.ticket.number = numbers[0];
     assert_eq!(
         kind(store.update_ticket(1, &renumbered).await),
         DuplicateKind::TicketNumber

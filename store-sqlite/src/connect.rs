@@ -153,7 +153,7 @@ impl SqliteStore {
                 path: path.clone(),
                 source,
             })?;
-        let store = Self::from_parts(pool, path, true);
+        let store = Self::from_parts(pool, path);
         store.migrate().await?;
         store.check_writable().await?;
         Ok(store)
@@ -208,7 +208,7 @@ impl SqliteStore {
                 path: path.clone(),
                 source,
             })?;
-        let store = Self::from_parts(pool, path, false);
+        let store = Self::from_parts(pool, path);
         store.migrate().await?;
         Ok(store)
     }

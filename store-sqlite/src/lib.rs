@@ -20,9 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use helpdesk_core::Store;
-use helpdesk_core::domain::{ChatSession, Message, Tenant, Ticket, User};
-use helpdesk_core::store::Capabilities;
-use helpdesk_core::{ChatSessionId, Error, Result, TenantId, TicketId, UserId};
+use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
+use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use connect::Durability;
@@ -38,7 +37,6 @@ use crate::error::db;
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
-    shared: bool,
     /// The directory of a [`temporary`](Self::temporary) store, removed with the last clone.
     temp_dir: Option<Arc<tempfile::TempDir>>,
 }
@@ -49,14 +47,13 @@ impl SqliteStore {
     /// as [`connect`](Self::connect) does.
     pub fn new(pool: SqlitePool) -> Self {
         let path = pool.connect_options().get_filename().to_path_buf();
-        Self::from_parts(pool, path, true)
+        Self::from_parts(pool, path)
     }
 
-    fn from_parts(pool: SqlitePool, path: PathBuf, shared: bool) -> Self {
+    fn from_parts(pool: SqlitePool, path: PathBuf) -> Self {
         Self {
             pool,
             path,
-            shared,
             temp_dir: None,
         }
     }
@@ -89,10 +86,6 @@ impl Store for SqliteStore {
         error::BACKEND
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(true, true, self.shared)
-    }
-
     /// One statement (each statement is a round trip to the connection's thread): the
     /// active staff with a correlated count over the `tickets_open_by_assignee` index.
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
@@ -106,15 +99,6 @@ impl Store for SqliteStore {
         id: ChatSessionId,
     ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
         chat::chat_session_with_ticket(&self.pool, tenant, id).await
-    }
-
-    /// One statement, filtered on the message kind.
-    async fn list_customer_visible_messages(
-        &self,
-        tenant: TenantId,
-        ticket: TicketId,
-    ) -> Result<Vec<Message>> {
-        tickets::thread(&self.pool, tenant, ticket, true).await
     }
 
     /// One statement: the user joined with its tenant.

@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use helpdesk_core::analytics::Analytics;
-use helpdesk_core::domain::{ChatState, Csat, Event, Message, MessageKind, SlaState, Ticket};
+use helpdesk_core::domain::{ChatState, Csat, Event, Message, SlaState, Ticket};
 use helpdesk_core::store::{
-    ChatActivity, Page, SessionTransition, TicketQuery, TicketStore, TicketWrite, TimeRange,
-    check_ticket_batch,
+    ChatActivity, MessageFilter, Page, SessionTransition, TicketQuery, TicketStore, TicketWrite,
+    TimeRange, check_ticket_batch,
 };
 use helpdesk_core::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
@@ -131,36 +131,33 @@ pub(crate) fn check_write(write: &TicketWrite) -> Result<()> {
     Ok(())
 }
 
-/// A ticket's messages in creation order; with `customer_visible`, only the kinds customers
-/// see (filtered in the query, so drafts and notes are neither decoded nor sent).
-pub(crate) async fn thread(
+/// A ticket's messages in creation order, only the kinds `filter` keeps (filtered in the
+/// query, so drafts and notes are neither decoded nor sent when they are not wanted).
+async fn thread(
     pool: &SqlitePool,
     tenant: TenantId,
     ticket: TicketId,
-    customer_visible: bool,
+    filter: MessageFilter,
 ) -> Result<Vec<Message>> {
-    const ALL: &str = concat!(
+    let mut query = QueryBuilder::<Sqlite>::new(concat!(
         "SELECT ",
         message_columns!(),
-        " FROM messages WHERE ticket_id = ? AND tenant_id = ? ORDER BY created_at, id"
-    );
-    const VISIBLE: &str = concat!(
-        "SELECT ",
-        message_columns!(),
-        " FROM messages WHERE ticket_id = ? AND tenant_id = ? AND kind IN (?, ?) \
-         ORDER BY created_at, id"
-    );
-    // One placeholder per customer-visible kind in `VISIBLE`.
-    const _: () = assert!(MessageKind::CUSTOMER_VISIBLE.len() == 2);
-    let mut query = sqlx::query(if customer_visible { VISIBLE } else { ALL })
-        .bind(ticket.to_string())
-        .bind(tenant.to_string());
-    if customer_visible {
-        for kind in MessageKind::CUSTOMER_VISIBLE {
-            query = query.bind(enum_str(&kind, "kind")?);
+        " FROM messages WHERE ticket_id = "
+    ));
+    query.push_bind(ticket.to_string());
+    query.push(" AND tenant_id = ");
+    query.push_bind(tenant.to_string());
+    if let Some(kinds) = filter.kinds() {
+        query.push(" AND kind IN (");
+        let mut list = query.separated(", ");
+        for kind in kinds {
+            list.push_bind(enum_str(kind, "kind")?);
         }
+        query.push(")");
     }
+    query.push(" ORDER BY created_at, id");
     query
+        .build()
         .fetch_all(pool)
         .await
         .map_err(db)?
@@ -424,23 +421,9 @@ async fn insert_new_ticket(
 
 #[async_trait]
 impl TicketStore for SqliteStore {
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        let mut tx = self.write_tx().await?;
-        let number = allocate_number(&mut tx, tenant).await?;
-        commit(tx).await?;
-        Ok(number)
-    }
-
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
-        check_write(write)?;
-        let mut tx = self.write_tx().await?;
-        insert_new_ticket(&mut tx, write).await?;
-        commit(tx).await
-    }
-
     /// Allocates the number and writes the ticket in one transaction: one commit (one WAL
-    /// fsync) per opened ticket, and a failed create leaves no gap in the numbers.
-    async fn create_numbered_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+    /// fsync) per opened ticket, and a failed create rolls the counter back too (no gap).
+    async fn create_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
         check_write(&write)?;
         let mut tx = self.write_tx().await?;
         let number = allocate_number(&mut tx, write.ticket.tenant_id).await?;
@@ -591,8 +574,13 @@ impl TicketStore for SqliteStore {
         .collect()
     }
 
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
-        thread(&self.pool, tenant, ticket, false).await
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>> {
+        thread(&self.pool, tenant, ticket, filter).await
     }
 
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {

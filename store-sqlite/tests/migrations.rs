@@ -73,9 +73,8 @@ async fn first_migration_database_upgrades_with_data_intact() {
         .iter()
         .enumerate()
     {
-        let n = old.next_ticket_number(t.id).await.unwrap();
-        let w = new_ticket(t.id, customer.id, n, subject, Priority::High, at(i as i64));
-        old.create_ticket(&w).await.unwrap();
+        let w = new_ticket(t.id, customer.id, 0, subject, Priority::High, at(i as i64));
+        let w = old.create_ticket(w).await.unwrap();
         let c = change(
             &w.ticket,
             vec![EventKind::TagsChanged {
@@ -95,7 +94,7 @@ async fn first_migration_database_upgrades_with_data_intact() {
     assert_eq!(store.get_tenant(t.id).await.unwrap(), Some(t.clone()));
     assert_eq!(
         store.get_user(t.id, customer.id).await.unwrap(),
-        Some(customer)
+        Some(customer.clone())
     );
     for w in &written {
         assert_eq!(
@@ -116,7 +115,9 @@ async fn first_migration_database_upgrades_with_data_intact() {
         .await
         .unwrap();
     assert_eq!(found.items, vec![written[0].ticket.clone()]);
-    assert_eq!(store.next_ticket_number(t.id).await.unwrap(), 4);
+    // The ticket counter carried over: the next ticket is number 4.
+    let next = new_ticket(t.id, customer.id, 0, "After", Priority::Low, at(10));
+    assert_eq!(store.create_ticket(next).await.unwrap().ticket.number, 4);
     store.close().await;
 
     // Opening again applies nothing and changes nothing.

@@ -67,7 +67,7 @@ async fn text_filter_matches_the_reference_store() {
                 Priority::Low,
                 at(i as i64),
             );
-            store.create_ticket(&w).await.unwrap();
+            store.create_ticket(w).await.unwrap();
         }
     }
 

@@ -13,7 +13,7 @@ async fn seeded(store: &SqliteStore) -> Ticket {
     let customer = user(&t, Role::Customer, "c@acme.test");
     store.create_user(&customer).await.unwrap();
     let w = new_ticket(t.id, customer.id, 1, "First", Priority::Low, at(0));
-    store.create_ticket(&w).await.unwrap();
+    let w = store.create_ticket(w).await.unwrap();
     w.ticket
 }
 
@@ -31,7 +31,7 @@ async fn update_onto_a_used_number_is_a_duplicate() {
         Priority::Low,
         at(1),
     );
-    store.create_ticket(&second).await.unwrap();
+    let second = store.create_ticket(second).await.unwrap();
     let mut w = change(
         &second.ticket,
         vec![EventKind::TagsChanged {
@@ -74,7 +74,7 @@ async fn orphan_and_foreign_writes_are_refused() {
     let ghost = tenant("ghost");
     let orphan = new_ticket(ghost.id, first.requester, 1, "Orphan", Priority::Low, at(1));
     assert!(matches!(
-        store.create_ticket(&orphan).await,
+        store.create_ticket(orphan.clone()).await,
         Err(Error::Validation { .. })
     ));
     assert_eq!(

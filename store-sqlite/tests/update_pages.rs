@@ -37,7 +37,7 @@ async fn a_small_change_writes_few_pages_and_everything_reads_back() {
             Priority::Medium,
             at(i64::try_from(n).unwrap()),
         );
-        store.create_ticket(&w).await.unwrap();
+        let w = store.create_ticket(w).await.unwrap();
         tickets.push(w.ticket);
     }
     let target = tickets[200].clone();

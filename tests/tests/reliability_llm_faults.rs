@@ -34,7 +34,7 @@ use helpdesk_core::domain::{
     Actor, Article, Channel, ChatState, DraftSource, TicketStatus, TriageSource,
 };
 use helpdesk_core::service::{HelpdeskConfig, NewTicket};
-use helpdesk_core::store::MemoryStore;
+use helpdesk_core::store::{MemoryStore, MessageFilter};
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, ManualClock};
 use helpdesk_core::{
     ArticleId, Error, Helpdesk, KnowledgeBase, LanguageModel, LlmRequest, ModelError, Store,
@@ -569,7 +569,7 @@ async fn drafts_without_fallback_material_fail_with_a_typed_error() {
         check_attempts(&w, before, &row, &label);
         let drafts_stored = w
             .store
-            .list_messages(w.admin.tenant_id, t.id)
+            .list_messages(w.admin.tenant_id, t.id, MessageFilter::All)
             .await
             .unwrap()
             .len();

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use helpdesk_core::domain::{Actor, Article, Role, Ticket, TicketStatus};
 use helpdesk_core::service::{NewReply, NewTenant, NewTicket, NewUser};
-use helpdesk_core::store::{AssigneeFilter, MemoryStore, TicketQuery, TimeRange};
+use helpdesk_core::store::{AssigneeFilter, MemoryStore, MessageFilter, TicketQuery, TimeRange};
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, ManualClock};
 use helpdesk_core::{ArticleId, Error, Helpdesk, KnowledgeBase, Store, TenantId, TicketId, UserId};
 use helpdesk_kb_search::{KbIndex, KbIndexOptions};
@@ -614,7 +614,7 @@ impl Case {
                     assert_eq!(store.get_ticket(mine, target.id).await.unwrap(), None);
                     assert!(
                         store
-                            .list_messages(mine, target.id)
+                            .list_messages(mine, target.id, MessageFilter::All)
                             .await
                             .unwrap()
                             .is_empty()

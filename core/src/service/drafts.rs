@@ -21,7 +21,7 @@ use crate::domain::{
 };
 use crate::kb::ScoredChunk;
 use crate::roles::{Action, authorize};
-use crate::store::{TicketQuery, TicketSort};
+use crate::store::{MessageFilter, TicketQuery, TicketSort};
 use crate::{EmbedKind, Error, LanguageModel, MessageId, Result, StateError, TicketId, validate};
 
 /// Minimum cosine similarity for a resolved ticket to count as similar.
@@ -201,7 +201,7 @@ impl Helpdesk {
     pub(crate) async fn public_thread(&self, ticket: &Ticket) -> Result<Vec<Message>> {
         self.inner
             .store
-            .list_customer_visible_messages(ticket.tenant_id, ticket.id)
+            .list_messages(ticket.tenant_id, ticket.id, MessageFilter::CustomerVisible)
             .await
     }
 
@@ -567,7 +567,7 @@ impl Helpdesk {
             let messages = self
                 .inner
                 .store
-                .list_messages(tenant.id, candidate.id)
+                .list_messages(tenant.id, candidate.id, MessageFilter::All)
                 .await?;
             let reply = messages
                 .into_iter()

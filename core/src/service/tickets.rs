@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::lifecycle::check_transition;
 use crate::roles::Action;
 use crate::routing::Candidate;
-use crate::store::{Page, TicketQuery, TicketWrite};
+use crate::store::{MessageFilter, Page, TicketQuery, TicketWrite};
 use crate::triage::ClassifyInput;
 use crate::{DuplicateKind, Error, Result, StateError, TicketId, UserId, sla, validate};
 
@@ -210,7 +210,7 @@ impl Helpdesk {
         let initial = Ticket {
             id: TicketId::new(),
             tenant_id: tenant.id,
-            // The store allocates the number when it writes the ticket (one transaction).
+            // The store allocates the number when it writes the ticket (`create_ticket`).
             number: 0,
             requester,
             assignee: None,
@@ -267,7 +267,7 @@ impl Helpdesk {
         extend(&mut change)?;
         let mut write = change.finish();
         write.idempotency_key = key.clone();
-        match self.inner.store.create_numbered_ticket(write).await {
+        match self.inner.store.create_ticket(write).await {
             Ok(stored) => {
                 let number = stored.ticket.number;
                 tracing::info!(tenant = %tenant.slug, number, "ticket opened");
@@ -328,13 +328,15 @@ impl Helpdesk {
         let store = &self.inner.store;
         let (messages, events) = if actor.is_staff() {
             (
-                store.list_messages(actor.tenant_id, id).await?,
+                store
+                    .list_messages(actor.tenant_id, id, MessageFilter::All)
+                    .await?,
                 store.list_events(actor.tenant_id, id).await?,
             )
         } else {
             (
                 store
-                    .list_customer_visible_messages(actor.tenant_id, id)
+                    .list_messages(actor.tenant_id, id, MessageFilter::CustomerVisible)
                     .await?,
                 Vec::new(),
             )

@@ -1,8 +1,11 @@
 //! The storage contract: a small family of traits, every call scoped by [`TenantId`].
 //!
 //! Backends (`helpdesk-store-sqlite`, `helpdesk-store-mongo`, and [`MemoryStore`] here)
-//! implement all of them and pass the one conformance suite in the test kit. Rules every
-//! backend keeps:
+//! implement all of them, every method (none has a provided body, and there are no
+//! optional capabilities), and pass the one conformance suite in the test kit. A shared
+//! handle is a store too: `Arc<T>` implements each trait `T` does, forwarding every
+//! method, so `Arc<dyn Store>` ([`DynStore`]) can be wrapped and passed on as a store.
+//! Rules every backend keeps:
 //!
 //! * Tenant isolation: nothing returns, counts or changes another tenant's rows; an id of
 //!   another tenant behaves exactly like an unknown id.
@@ -16,6 +19,9 @@
 //! * An administrative change (users, passwords, tenant settings, articles) committed
 //!   through [`AuditStore::commit_admin_change`] lands together with its audit event or
 //!   not at all.
+//! * The store numbers tickets: [`TicketStore::create_ticket`] allocates the tenant's next
+//!   number as part of creating the ticket and fills it into the write
+//!   ([`TicketWrite::set_ticket_number`]); numbers are never reused, gaps are allowed.
 //! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
 //!   per tenant) are enforced by the store and reported as
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
@@ -23,6 +29,7 @@
 
 mod audit;
 pub mod cursor;
+mod forward;
 mod memory;
 mod query;
 
@@ -36,7 +43,7 @@ use jiff::Timestamp;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use cursor::Cursor;
 pub use memory::MemoryStore;
-pub use query::{AssigneeFilter, Page, TicketQuery, TicketSort, TimeRange};
+pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -44,34 +51,6 @@ use crate::domain::{
     Tenant, Ticket, User,
 };
 use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
-
-/// What a backend can do beyond the required contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Capabilities {
-    /// Ticket writes use a real multi-document transaction (otherwise the backend documents
-    /// the ordering that keeps them safe).
-    pub transactions: bool,
-    /// The text filter uses a full-text index (otherwise a substring scan).
-    pub full_text_index: bool,
-    /// Several processes may share the store (leases are meaningful).
-    pub shared_between_processes: bool,
-}
-
-impl Capabilities {
-    /// Builds a capability set.
-    pub const fn new(
-        transactions: bool,
-        full_text_index: bool,
-        shared_between_processes: bool,
-    ) -> Self {
-        Self {
-            transactions,
-            full_text_index,
-            shared_between_processes,
-        }
-    }
-}
 
 /// Everything committed together with one ticket change.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,9 +199,9 @@ impl TicketWrite {
     }
 
     /// Gives a new ticket its number everywhere a create write carries it: the ticket, the
-    /// snapshot in its `Created` event and its outbox notifications. Backends that allocate
-    /// the number inside the create transaction
-    /// ([`TicketStore::create_numbered_ticket`]) call this.
+    /// snapshot in its `Created` event and its outbox notifications. The one place the
+    /// number is filled in: every backend calls it in [`TicketStore::create_ticket`] with
+    /// the number it allocated, before it stores the write. Writers leave the number 0.
     pub fn set_ticket_number(&mut self, number: u64) {
         self.ticket.number = number;
         for event in &mut self.events {
@@ -325,27 +304,22 @@ pub trait UserStore: Send + Sync {
 /// Tickets with their events, messages and outbox entries.
 #[async_trait]
 pub trait TicketStore: Send + Sync {
-    /// Allocates the tenant's next ticket number (1, 2, ...); numbers are never reused,
-    /// gaps are allowed.
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64>;
-    /// Inserts a new ticket with everything in `write`, atomically. A used idempotency key
-    /// is `Duplicate { kind: IdempotencyKey }`, a used number `Duplicate { kind:
-    /// TicketNumber }`; nothing is written then.
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()>;
-    /// Allocates the tenant's next ticket number, gives it to `write`
-    /// ([`TicketWrite::set_ticket_number`]) and creates the ticket like
-    /// [`create_ticket`](Self::create_ticket); returns the write as stored. This is how
-    /// the service opens tickets.
+    /// Opens a ticket: allocates the tenant's next ticket number and inserts the ticket with
+    /// everything in `write`, atomically, then returns the write as stored.
     ///
-    /// The provided version makes two calls (a failed create leaves a gap in the numbers,
-    /// which the contract allows); a backend with transactions should override it to
-    /// allocate and create in one transaction, one durable commit instead of two.
-    async fn create_numbered_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
-        let number = self.next_ticket_number(write.ticket.tenant_id).await?;
-        write.set_ticket_number(number);
-        self.create_ticket(&write).await?;
-        Ok(write)
-    }
+    /// The number is the store's, not the writer's: whatever `write` carries is replaced,
+    /// in the ticket, in the snapshot of its `Created` event and in its outbox
+    /// notifications, by [`TicketWrite::set_ticket_number`] (every backend uses that one
+    /// function, so the three always agree). Numbers count 1, 2, 3, ... per tenant and are
+    /// never reused; gaps are allowed: a backend whose allocation is not part of the
+    /// insert's commit (MongoDB, see its docs) spends a number on a create that fails.
+    ///
+    /// A used idempotency key is `Duplicate { kind: IdempotencyKey }`, a used ticket id
+    /// `Duplicate { kind: Id }`, an allocated number already taken (a counter behind its
+    /// tickets, as after an import that did not carry the counter) `Duplicate { kind:
+    /// TicketNumber }`; nothing of the ticket is written then. A chat activity fails it as
+    /// [`ChatActivity`] says.
+    async fn create_ticket(&self, write: TicketWrite) -> Result<TicketWrite>;
     /// Replaces the ticket when its stored version is `expected_version`, and appends
     /// everything in `write`, atomically; otherwise `Conflict` (or `NotFound`) and nothing
     /// is written.
@@ -390,8 +364,16 @@ pub trait TicketStore: Send + Sync {
     ) -> Result<Vec<Ticket>>;
     /// A ticket's events in commit order.
     async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>>;
-    /// A ticket's messages in creation order (all kinds: the service filters by role).
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>>;
+    /// A ticket's messages that `filter` keeps, in creation order. The service reads
+    /// [`MessageFilter::CustomerVisible`] for the customer's view of a thread and for the
+    /// history the chatbot and the reply drafts read; backends filter in the query, so a
+    /// thread with many drafts or notes is not read to be dropped.
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>>;
     /// One message.
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>>;
     /// Analytics for tickets of the tenant, as defined by
@@ -500,82 +482,29 @@ pub trait Store:
 {
     /// Backend name for errors and logs (`"memory"`, `"sqlite"`, `"mongodb"`).
     fn backend_name(&self) -> &'static str;
-    /// What the backend supports.
-    fn capabilities(&self) -> Capabilities;
 
     /// A user of the tenant together with the tenant: what every service call reads to
     /// authorize its actor. `None` when the user (or the tenant) does not exist.
-    ///
-    /// The provided version makes two calls ([`UserStore::get_user`],
-    /// [`TenantStore::get_tenant`]); a backend can answer it in one.
     async fn user_with_tenant(
         &self,
         tenant: TenantId,
         user: UserId,
-    ) -> Result<Option<(Tenant, User)>> {
-        let Some(user) = self.get_user(tenant, user).await? else {
-            return Ok(None);
-        };
-        Ok(self.get_tenant(tenant).await?.map(|t| (t, user)))
-    }
+    ) -> Result<Option<(Tenant, User)>>;
 
     /// A chat session together with its ticket (`None` before the first customer turn
     /// opens it): what every chat turn reads first. `None` when the session is not the
     /// tenant's.
-    ///
-    /// The provided version makes two calls ([`ChatStore::get_chat_session`], then
-    /// [`TicketStore::get_ticket`]); a backend can answer it in one.
     async fn chat_session_with_ticket(
         &self,
         tenant: TenantId,
         id: ChatSessionId,
-    ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
-        let Some(session) = self.get_chat_session(tenant, id).await? else {
-            return Ok(None);
-        };
-        let ticket = match session.ticket_id {
-            Some(ticket) => self.get_ticket(tenant, ticket).await?,
-            None => None,
-        };
-        Ok(Some((session, ticket)))
-    }
-
-    /// A ticket's messages of the kinds customers can see
-    /// ([`MessageKind::CUSTOMER_VISIBLE`](crate::domain::MessageKind::CUSTOMER_VISIBLE)),
-    /// in creation order: the customer's view of a thread, and the history the chatbot
-    /// and the reply drafts read, which need neither internal notes nor earlier drafts.
-    ///
-    /// The provided version filters [`TicketStore::list_messages`]; a backend can filter
-    /// in the query, so a thread with many drafts or notes is not read to be dropped.
-    async fn list_customer_visible_messages(
-        &self,
-        tenant: TenantId,
-        ticket: TicketId,
-    ) -> Result<Vec<Message>> {
-        let mut messages = self.list_messages(tenant, ticket).await?;
-        messages.retain(|m| m.kind.customer_visible());
-        Ok(messages)
-    }
+    ) -> Result<Option<(ChatSession, Option<Ticket>)>>;
 
     /// What routing reads on every intake: the tenant's active agents, then its active
     /// admins (each role oldest first), each with the number of open tickets (not Resolved
-    /// or Closed) assigned to it.
-    ///
-    /// The provided version combines [`UserStore::list_users`] and
-    /// [`TicketStore::open_ticket_counts`] (three calls); a backend can answer it in one.
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
-        let counts = self.open_ticket_counts(tenant).await?;
-        let mut staff = Vec::new();
-        for role in [Role::Agent, Role::Admin] {
-            staff.extend(
-                self.list_users(tenant, Some(role))
-                    .await?
-                    .into_iter()
-                    .filter(|u| u.active),
-            );
-        }
-        Ok(with_open_loads(staff, &counts))
-    }
+    /// or Closed) assigned to it ([`with_open_loads`] pairs them for a backend that reads
+    /// the two apart).
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>>;
 }
 
 /// Pairs each staff member with its count in `counts` (from

@@ -3,8 +3,38 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Priority, TicketStatus};
+use crate::domain::{MessageKind, Priority, TicketStatus};
 use crate::{Error, Result, UserId};
+
+/// Which of a ticket's messages [`TicketStore::list_messages`](super::TicketStore::list_messages)
+/// returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageFilter {
+    /// Every message (staff views, merges, tests).
+    #[default]
+    All,
+    /// The kinds customers can see
+    /// ([`MessageKind::CUSTOMER_VISIBLE`]: replies and chat turns, no internal notes, no
+    /// drafts).
+    CustomerVisible,
+}
+
+impl MessageFilter {
+    /// The message kinds the filter keeps, `None` for every kind. Backends filter on this
+    /// (not on the variant), so a filter added later is applied the same way everywhere.
+    pub const fn kinds(self) -> Option<&'static [MessageKind]> {
+        match self {
+            Self::All => None,
+            Self::CustomerVisible => Some(&MessageKind::CUSTOMER_VISIBLE),
+        }
+    }
+
+    /// Whether the filter keeps a message of this kind.
+    pub fn keeps(self, kind: MessageKind) -> bool {
+        self.kinds().is_none_or(|kinds| kinds.contains(&kind))
+    }
+}
 
 /// Filter on the assignee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,8 +9,8 @@ mod session_commit;
 use async_trait::async_trait;
 use bson::{Bson, doc};
 use helpdesk_core::analytics::Analytics;
-use helpdesk_core::domain::{Event, Message, MessageKind, Ticket};
-use helpdesk_core::store::{Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use helpdesk_core::domain::{Event, Message, Ticket};
+use helpdesk_core::store::{MessageFilter, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
 use helpdesk_core::{MessageId, Result, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use mongodb::options::ReturnDocument;
@@ -26,38 +26,15 @@ const COUNTER_ATTEMPTS: usize = 4;
 
 #[async_trait]
 impl TicketStore for MongoStore {
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        let id = tenant.to_string();
-        for _ in 0..COUNTER_ATTEMPTS {
-            let bumped = self
-                .coll(COUNTERS)
-                .find_one_and_update(
-                    doc! { "_id": &id, "tenant_id": &id },
-                    doc! { "$inc": { "last_number": 1_i64 } },
-                )
-                .return_document(ReturnDocument::After)
-                .await
-                .map_err(driver)?;
-            if let Some(d) = bumped {
-                return Reader::new(&d, COUNTERS).u64("last_number");
-            }
-            // First allocation of the tenant: create the counter, then increment it. The
-            // counter is created apart from the increment (not by an upsert) so that racing
-            // first allocations only race on this insert, where losing is harmless.
-            let counter = doc! { "_id": &id, "tenant_id": &id, "last_number": 0_i64 };
-            match self.coll(COUNTERS).insert_one(counter).await {
-                Ok(_) => {}
-                Err(e) if is_duplicate_key(&e) => {}
-                Err(e) => return Err(driver(e)),
-            }
-        }
-        Err(unexpected(
-            "a ticket counter that is neither found nor creatable",
-        ))
-    }
-
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
-        self.commit_create(write).await
+    /// Two writes: the tenant's counter is incremented, then the ticket is committed
+    /// (see the crate docs). A create that fails after the increment (a used idempotency
+    /// key, a session already linked, a lost connection) leaves a gap in the numbers;
+    /// a number is never handed out twice.
+    async fn create_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+        let number = self.allocate_number(write.ticket.tenant_id).await?;
+        write.set_ticket_number(number);
+        self.commit_create(&write).await?;
+        Ok(write)
     }
 
     /// Replaces the ticket document whatever `previous` holds (checked for its id, tenant
@@ -146,8 +123,14 @@ impl TicketStore for MongoStore {
             .collect()
     }
 
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
-        self.thread(tenant, ticket, false).await
+    /// Filtered by the server: drafts and notes a filter drops are not sent to be dropped.
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>> {
+        self.thread(tenant, ticket, filter).await
     }
 
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
@@ -175,26 +158,58 @@ impl TicketStore for MongoStore {
 }
 
 impl MongoStore {
-    /// A ticket's messages in creation order; with `customer_visible`, only the kinds
-    /// customers see (filtered by the server).
-    pub(crate) async fn thread(
+    /// Increments the tenant's ticket counter (creating it on the tenant's first ticket)
+    /// and returns the new number.
+    async fn allocate_number(&self, tenant: TenantId) -> Result<u64> {
+        let id = tenant.to_string();
+        for _ in 0..COUNTER_ATTEMPTS {
+            let bumped = self
+                .coll(COUNTERS)
+                .find_one_and_update(
+                    doc! { "_id": &id, "tenant_id": &id },
+                    doc! { "$inc": { "last_number": 1_i64 } },
+                )
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(driver)?;
+            if let Some(d) = bumped {
+                return Reader::new(&d, COUNTERS).u64("last_number");
+            }
+            // First allocation of the tenant: create the counter, then increment it. The
+            // counter is created apart from the increment (not by an upsert) so that racing
+            // first allocations only race on this insert, where losing is harmless.
+            let counter = doc! { "_id": &id, "tenant_id": &id, "last_number": 0_i64 };
+            match self.coll(COUNTERS).insert_one(counter).await {
+                Ok(_) => {}
+                Err(e) if is_duplicate_key(&e) => {}
+                Err(e) => return Err(driver(e)),
+            }
+        }
+        Err(unexpected(
+            "a ticket counter that is neither found nor creatable",
+        ))
+    }
+
+    /// A ticket's messages in creation order, only the kinds `filter` keeps (filtered by
+    /// the server).
+    async fn thread(
         &self,
         tenant: TenantId,
         ticket: TicketId,
-        customer_visible: bool,
+        filter: MessageFilter,
     ) -> Result<Vec<Message>> {
         if self.settled_version(tenant, ticket).await?.is_none() {
             return Ok(Vec::new());
         }
-        let mut filter = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
-        if customer_visible {
-            let kinds = MessageKind::CUSTOMER_VISIBLE
+        let mut query = doc! { "tenant_id": tenant.to_string(), "ticket_id": ticket.to_string() };
+        if let Some(kinds) = filter.kinds() {
+            let kinds = kinds
                 .iter()
                 .map(|k| to_bson(k, "message kind"))
                 .collect::<Result<Vec<_>>>()?;
-            filter.insert("kind", doc! { "$in": kinds });
+            query.insert("kind", doc! { "$in": kinds });
         }
-        self.find_all(MESSAGES, filter, doc! { "created_at": 1, "_id": 1 }, 0)
+        self.find_all(MESSAGES, query, doc! { "created_at": 1, "_id": 1 }, 0)
             .await?
             .iter()
             .map(message_from)

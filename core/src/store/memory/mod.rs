@@ -1,6 +1,7 @@
 //! The in-memory store: the reference backend for tests and small embedded uses.
 
 mod admin;
+mod combined;
 mod tickets;
 
 use std::collections::HashMap;
@@ -10,9 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{
-    ArticleStore, Capabilities, ChatStore, LeaseStore, OutboxStore, Store, TenantStore, UserStore,
-};
+use super::{ArticleStore, ChatStore, LeaseStore, OutboxStore, TenantStore, UserStore};
 use crate::domain::{
     Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
     PasswordHash, Role, Tenant, Ticket, User,
@@ -58,16 +57,6 @@ impl MemoryStore {
         self.data
             .lock()
             .map_err(|_| Error::backend("memory", false, "store lock poisoned by a panic"))
-    }
-}
-
-impl Store for MemoryStore {
-    fn backend_name(&self) -> &'static str {
-        "memory"
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new(true, false, false)
     }
 }
 

@@ -10,7 +10,9 @@ use super::{Data, MemoryStore};
 use crate::analytics::Analytics;
 use crate::domain::{ChatSession, Event, Message, MessageKind, Ticket};
 use crate::store::cursor::{Cursor, compare};
-use crate::store::{AssigneeFilter, Page, TicketQuery, TicketStore, TicketWrite, TimeRange};
+use crate::store::{
+    AssigneeFilter, MessageFilter, Page, TicketQuery, TicketStore, TicketWrite, TimeRange,
+};
 use crate::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 
 /// Everything in a write belongs to the ticket's tenant (and events to the ticket).
@@ -124,15 +126,10 @@ fn matches(t: &Ticket, q: &TicketQuery, needle: Option<&str>) -> bool {
 
 #[async_trait]
 impl TicketStore for MemoryStore {
-    async fn next_ticket_number(&self, tenant: TenantId) -> Result<u64> {
-        let mut d = self.lock()?;
-        let n = d.counters.entry(tenant).or_insert(0);
-        *n += 1;
-        Ok(*n)
-    }
-
-    async fn create_ticket(&self, write: &TicketWrite) -> Result<()> {
-        check_write(write)?;
+    /// Checks, allocates and applies under the one lock: a create that fails takes no
+    /// number.
+    async fn create_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
+        check_write(&write)?;
         let mut d = self.lock()?;
         let t = &write.ticket;
         if let Some(key) = &write.idempotency_key
@@ -149,18 +146,14 @@ impl TicketStore for MemoryStore {
                 value: t.id.to_string(),
             });
         }
-        if d.tickets
-            .values()
-            .any(|x| x.tenant_id == t.tenant_id && x.number == t.number)
-        {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::TicketNumber,
-                value: t.number.to_string(),
-            });
-        }
-        check_chat_activity(&d, write)?;
-        apply_write(&mut d, write);
-        Ok(())
+        check_chat_activity(&d, &write)?;
+        // Only this method numbers tickets, so the counter is never behind them.
+        let tenant = t.tenant_id;
+        let number = d.counters.get(&tenant).copied().unwrap_or(0) + 1;
+        d.counters.insert(tenant, number);
+        write.set_ticket_number(number);
+        apply_write(&mut d, &write);
+        Ok(write)
     }
 
     async fn update_ticket(&self, expected_version: u64, write: &TicketWrite) -> Result<()> {
@@ -314,12 +307,17 @@ impl TicketStore for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn list_messages(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Message>> {
+    async fn list_messages(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+        filter: MessageFilter,
+    ) -> Result<Vec<Message>> {
         let mut list: Vec<Message> = self
             .lock()?
             .messages
             .iter()
-            .filter(|m| m.tenant_id == tenant && m.ticket_id == ticket)
+            .filter(|m| m.tenant_id == tenant && m.ticket_id == ticket && filter.keeps(m.kind))
             .cloned()
             .collect();
         list.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));

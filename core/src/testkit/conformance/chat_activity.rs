@@ -54,7 +54,7 @@ pub async fn chat_activity_touches_the_session(store: S) {
     store.create_chat_session(&chat).await.unwrap();
 
     let created = opening(&chat, 1, 5);
-    store.create_ticket(&created).await.unwrap();
+    let created = store.create_ticket(created).await.unwrap();
     let mut expected = chat.clone();
     expected.apply_activity(created.chat_activity.as_ref().unwrap(), created.ticket.id);
     assert_eq!(expected.ticket_id, Some(created.ticket.id));
@@ -113,7 +113,7 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
         });
         assert!(
             matches!(
-                store.create_ticket(&w).await,
+                store.create_ticket(w.clone()).await,
                 Err(Error::NotFound {
                     entity: "chat_session",
                     ..
@@ -125,7 +125,7 @@ pub async fn chat_activity_of_another_tenant_writes_nothing(store: S) {
     }
 
     let plain = new_ticket(a.id, customer.id, 1, "Chat: hi", Priority::Low, at(5));
-    store.create_ticket(&plain).await.unwrap();
+    let plain = store.create_ticket(plain).await.unwrap();
     let mut reply = change(&plain.ticket, Vec::new(), at(6), Some(customer.id));
     reply.chat_activity = Some(ChatActivity {
         session: foreign.id,
@@ -158,10 +158,10 @@ pub async fn chat_activity_links_a_session_once(store: S) {
     let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
     let first = opening(&chat, 1, 5);
-    store.create_ticket(&first).await.unwrap();
+    let first = store.create_ticket(first).await.unwrap();
     let second = opening(&chat, 2, 6);
     assert!(matches!(
-        store.create_ticket(&second).await,
+        store.create_ticket(second.clone()).await,
         Err(Error::ChatSessionLinked { .. })
     ));
     assert_eq!(
@@ -191,7 +191,7 @@ pub async fn chat_session_reads_with_its_ticket(store: S) {
     );
 
     let created = opening(&chat, 1, 5);
-    store.create_ticket(&created).await.unwrap();
+    let created = store.create_ticket(created).await.unwrap();
     let mut linked = chat.clone();
     linked.apply_activity(created.chat_activity.as_ref().unwrap(), created.ticket.id);
     assert_eq!(

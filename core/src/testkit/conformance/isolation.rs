@@ -60,7 +60,7 @@ pub async fn tenant_isolation(store: S) {
     );
     assert!(
         store
-            .list_messages(b.id, w.ticket.id)
+            .list_messages(b.id, w.ticket.id, MessageFilter::All)
             .await
             .unwrap()
             .is_empty()

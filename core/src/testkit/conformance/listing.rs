@@ -397,12 +397,11 @@ pub async fn list_queue_of_several_statuses_pages(store: S) {
     ];
     let mut all = Vec::new();
     for i in 0..41i64 {
-        let n = store.next_ticket_number(a.id).await.unwrap();
         let priority = priorities[(i % 4) as usize];
         let mut w = new_ticket(
             a.id,
             customer.id,
-            n,
+            0,
             &format!("Q{i:02}"),
             priority,
             at(i / 4),
@@ -411,7 +410,7 @@ pub async fn list_queue_of_several_statuses_pages(store: S) {
         if let EventKind::Created { ticket } = &mut w.events[0].kind {
             **ticket = w.ticket.clone();
         }
-        store.create_ticket(&w).await.unwrap();
+        let w = store.create_ticket(w).await.unwrap();
         all.push(w.ticket);
     }
     all.sort_by(|x, y| crate::store::cursor::compare(TicketSort::PriorityThenAge, x, y));

@@ -12,7 +12,7 @@ use crate::domain::{
     Actor, AuthorKind, EventKind, Message, MessageKind, NotificationKind, Priority, Tenant, Ticket,
     TicketStatus, User,
 };
-use crate::store::TicketWrite;
+use crate::store::{MessageFilter, TicketWrite};
 use crate::testkit::fixtures::{at, change, outbox_entry, t0, tenant};
 use crate::{Clock, Error, Helpdesk, MessageId, TicketId, UserId};
 
@@ -52,7 +52,14 @@ async fn assert_untouched(store: &S, before: &Ticket) {
         "ticket {id} changed"
     );
     assert_eq!(store.list_events(tenant, id).await.unwrap().len(), 1);
-    assert_eq!(store.list_messages(tenant, id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_messages(tenant, id, MessageFilter::All)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let outbox = store.list_outbox(tenant).await.unwrap();
     assert_eq!(
         outbox
@@ -104,7 +111,10 @@ pub async fn update_tickets_lands_every_ticket(store: S) {
             Some(&write.ticket),
             "the events replay to the stored ticket"
         );
-        let messages = store.list_messages(a.id, id).await.unwrap();
+        let messages = store
+            .list_messages(a.id, id, MessageFilter::All)
+            .await
+            .unwrap();
         assert_eq!(messages.len(), 2);
         assert!(messages.contains(&write.messages[0]));
         let outbox = store.list_outbox(a.id).await.unwrap();
@@ -385,7 +395,7 @@ async fn assert_one_merge(
     );
     let merge_notes = |t: TicketId| async move {
         store
-            .list_messages(tenant, t)
+            .list_messages(tenant, t, MessageFilter::All)
             .await
             .unwrap()
             .into_iter()

@@ -7,7 +7,7 @@ use super::S;
 use crate::Helpdesk;
 use crate::domain::{Actor, Channel, MessageKind, Role};
 use crate::service::{HelpdeskConfig, NewReply, NewTenant, NewTicket, NewUser};
-use crate::store::TicketQuery;
+use crate::store::{MessageFilter, TicketQuery};
 
 /// A helpdesk on `store` that makes `attempts` attempts per write, with a tenant, an agent
 /// and a customer.
@@ -87,7 +87,7 @@ pub async fn sixty_four_concurrent_replies_and_notes_all_land(store: S) {
         .unwrap();
     assert_eq!(stored.version, ticket.version + 64);
     let messages = store
-        .list_messages(ticket.tenant_id, ticket.id)
+        .list_messages(ticket.tenant_id, ticket.id, MessageFilter::All)
         .await
         .unwrap();
     for i in 0..64usize {
@@ -136,7 +136,7 @@ pub async fn concurrent_first_chat_messages_share_one_ticket(store: S) {
         .unwrap();
     assert_eq!(stored.ticket_id, Some(tickets[0]));
     let messages = store
-        .list_messages(customer.tenant_id, tickets[0])
+        .list_messages(customer.tenant_id, tickets[0], MessageFilter::All)
         .await
         .unwrap();
     for i in 0..4usize {

@@ -36,7 +36,7 @@ pub async fn session_transitions_commit_with_the_ticket(store: S) {
     let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
     let created = opening(&chat, 1, 5);
-    store.create_ticket(&created).await.unwrap();
+    let created = store.create_ticket(created).await.unwrap();
     let mut session = store
         .get_chat_session(a.id, chat.id)
         .await
@@ -108,7 +108,7 @@ pub async fn a_session_changed_meanwhile_fails_the_whole_write(store: S) {
     let chat = bot_session(a.id, customer.id);
     store.create_chat_session(&chat).await.unwrap();
     let created = opening(&chat, 1, 5);
-    store.create_ticket(&created).await.unwrap();
+    let created = store.create_ticket(created).await.unwrap();
     // `chat` is the version before the linking write: stale now.
     let stale = with_session_change(
         &created.ticket,

@@ -3,24 +3,85 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// Ticket numbers count 1, 2, 3 per tenant, independently.
+/// Ticket numbers count 1, 2, 3 per tenant, independently, and are the store's: the
+/// number a write carries is replaced.
 pub async fn ticket_numbers_per_tenant(store: S) {
-    let (a, _, _) = seed_tenant(&store, "acme").await;
-    let (b, _, _) = seed_tenant(&store, "beta").await;
-    assert_eq!(store.next_ticket_number(a.id).await.unwrap(), 1);
-    assert_eq!(store.next_ticket_number(a.id).await.unwrap(), 2);
-    assert_eq!(store.next_ticket_number(b.id).await.unwrap(), 1);
-    assert_eq!(store.next_ticket_number(a.id).await.unwrap(), 3);
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let (b, b_customer, _) = seed_tenant(&store, "beta").await;
+    let mut numbers = Vec::new();
+    for (tenant, requester) in [
+        (a.id, customer.id),
+        (a.id, customer.id),
+        (b.id, b_customer.id),
+        (a.id, customer.id),
+    ] {
+        // A writer's number (here 7 every time) is not what is stored.
+        let w = new_ticket(tenant, requester, 7, "Numbered", Priority::Low, at(1));
+        let id = w.ticket.id;
+        let stored = store.create_ticket(w).await.unwrap();
+        assert_eq!(stored.ticket.id, id);
+        numbers.push(stored.ticket.number);
+        assert_eq!(
+            store
+                .get_ticket_by_number(tenant, stored.ticket.number)
+                .await
+                .unwrap(),
+            Some(stored.ticket)
+        );
+    }
+    assert_eq!(numbers, [1, 2, 1, 3]);
 }
 
-/// `create_numbered_ticket` allocates per-tenant numbers in order and stores the number
-/// everywhere the write carries it (ticket, `Created` snapshot, outbox); a create that
-/// fails on a used idempotency key writes nothing and a later one gets a higher number.
-pub async fn create_numbered_ticket_numbers_everything(store: S) {
+/// Concurrent creates in one tenant get distinct numbers, 1 to n when none fails, and
+/// each ticket's `Created` snapshot carries its own number.
+pub async fn concurrent_creates_get_distinct_numbers(store: S) {
+    const N: u64 = 16;
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let store = Arc::clone(&store);
+        let (tenant, requester) = (a.id, customer.id);
+        set.spawn(async move {
+            let w = new_ticket(tenant, requester, 0, &format!("T{i}"), Priority::Low, at(1));
+            store.create_ticket(w).await.unwrap()
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(stored) = set.join_next().await {
+        numbers.push(stored.unwrap().ticket.number);
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=N).collect::<Vec<_>>(), "distinct, no gaps");
+    let page = store
+        .list_tickets(
+            a.id,
+            &TicketQuery {
+                limit: 100,
+                ..TicketQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 16);
+    for t in &page.items {
+        let events = store.list_events(a.id, t.id).await.unwrap();
+        match &events[0].kind {
+            EventKind::Created { ticket } => assert_eq!(ticket.number, t.number),
+            other => panic!("first event is {other:?}, not Created"),
+        }
+    }
+}
+
+/// `create_ticket` allocates per-tenant numbers in order and stores the number everywhere
+/// the write carries it (ticket, `Created` snapshot, outbox), whatever number the writer
+/// put there; a create that fails on a used idempotency key writes nothing (it may spend a
+/// number) and a later one gets a higher number.
+pub async fn create_ticket_numbers_everything(store: S) {
     let (a, customer, agent) = seed_tenant(&store, "acme").await;
     let (b, b_customer, _) = seed_tenant(&store, "beta").await;
     let numbered = |tenant: TenantId, requester: UserId, subject: &str, key: &str| {
-        let mut w = new_ticket(tenant, requester, 0, subject, Priority::Medium, at(1));
+        // 42: not the number the store allocates, so a store that kept it fails.
+        let mut w = new_ticket(tenant, requester, 42, subject, Priority::Medium, at(1));
         w.idempotency_key = Some(key.to_string());
         w
     };
@@ -31,15 +92,15 @@ pub async fn create_numbered_ticket_numbers_everything(store: S) {
         NotificationKind::Assigned,
         at(1),
     ));
-    let first = store.create_numbered_ticket(first).await.unwrap();
+    let first = store.create_ticket(first).await.unwrap();
     assert_eq!(first.ticket.number, 1);
     let second = store
-        .create_numbered_ticket(numbered(a.id, customer.id, "Second", "k2"))
+        .create_ticket(numbered(a.id, customer.id, "Second", "k2"))
         .await
         .unwrap();
     assert_eq!(second.ticket.number, 2);
     let other = store
-        .create_numbered_ticket(numbered(b.id, b_customer.id, "Other tenant", "k1"))
+        .create_ticket(numbered(b.id, b_customer.id, "Other tenant", "k1"))
         .await
         .unwrap();
     assert_eq!(other.ticket.number, 1, "numbers count per tenant");
@@ -65,7 +126,7 @@ pub async fn create_numbered_ticket_numbers_everything(store: S) {
     );
 
     let reused = store
-        .create_numbered_ticket(numbered(a.id, customer.id, "Reused key", "k1"))
+        .create_ticket(numbered(a.id, customer.id, "Reused key", "k1"))
         .await;
     assert!(
         matches!(
@@ -78,7 +139,7 @@ pub async fn create_numbered_ticket_numbers_everything(store: S) {
         "{reused:?}"
     );
     let third = store
-        .create_numbered_ticket(numbered(a.id, customer.id, "Third", "k3"))
+        .create_ticket(numbered(a.id, customer.id, "Third", "k3"))
         .await
         .unwrap();
     assert!(third.ticket.number > 2, "numbers are never reused");
@@ -93,11 +154,10 @@ pub async fn create_numbered_ticket_numbers_everything(store: S) {
 /// idempotency key; lookups by number work.
 pub async fn create_ticket_round_trips_everything(store: S) {
     let (a, customer, agent) = seed_tenant(&store, "acme").await;
-    let n = store.next_ticket_number(a.id).await.unwrap();
     let mut w = new_ticket(
         a.id,
         customer.id,
-        n,
+        0,
         "Printer on fire",
         Priority::High,
         at(3),
@@ -126,7 +186,9 @@ pub async fn create_ticket_round_trips_everything(store: S) {
         NotificationKind::Assigned,
         at(3),
     ));
-    store.create_ticket(&w).await.unwrap();
+    let w = store.create_ticket(w).await.unwrap();
+    let n = w.ticket.number;
+    assert_eq!(n, 1);
 
     assert_eq!(
         store.get_ticket(a.id, w.ticket.id).await.unwrap(),
@@ -145,7 +207,10 @@ pub async fn create_ticket_round_trips_everything(store: S) {
         w.events
     );
     assert_eq!(
-        store.list_messages(a.id, w.ticket.id).await.unwrap(),
+        store
+            .list_messages(a.id, w.ticket.id, MessageFilter::All)
+            .await
+            .unwrap(),
         w.messages
     );
     assert_eq!(
@@ -176,12 +241,12 @@ pub async fn duplicate_idempotency_key_writes_nothing(store: S) {
     let (b, b_customer, _) = seed_tenant(&store, "beta").await;
     let mut first = new_ticket(a.id, customer.id, 1, "One", Priority::Low, at(1));
     first.idempotency_key = Some("key-1".into());
-    store.create_ticket(&first).await.unwrap();
+    let first = store.create_ticket(first).await.unwrap();
 
     let mut second = new_ticket(a.id, customer.id, 2, "Two", Priority::Low, at(2));
     second.idempotency_key = Some("key-1".into());
     assert_duplicate(
-        store.create_ticket(&second).await,
+        store.create_ticket(second.clone()).await,
         DuplicateKind::IdempotencyKey,
     );
     assert_eq!(
@@ -197,7 +262,7 @@ pub async fn duplicate_idempotency_key_writes_nothing(store: S) {
     );
     assert!(
         store
-            .list_messages(a.id, second.ticket.id)
+            .list_messages(a.id, second.ticket.id, MessageFilter::All)
             .await
             .unwrap()
             .is_empty()
@@ -207,7 +272,7 @@ pub async fn duplicate_idempotency_key_writes_nothing(store: S) {
     // The same key in another tenant is independent.
     let mut other = new_ticket(b.id, b_customer.id, 1, "Other", Priority::Low, at(2));
     other.idempotency_key = Some("key-1".into());
-    store.create_ticket(&other).await.unwrap();
+    let other = store.create_ticket(other).await.unwrap();
     assert_eq!(
         store.find_by_idempotency_key(b.id, "key-1").await.unwrap(),
         Some(other.ticket.id)
@@ -216,30 +281,6 @@ pub async fn duplicate_idempotency_key_writes_nothing(store: S) {
         store.find_by_idempotency_key(a.id, "key-1").await.unwrap(),
         Some(first.ticket.id)
     );
-}
-
-/// A used number fails typed and writes nothing.
-pub async fn duplicate_ticket_number_writes_nothing(store: S) {
-    let (a, customer, _) = seed_tenant(&store, "acme").await;
-    let first = new_ticket(a.id, customer.id, 7, "One", Priority::Low, at(1));
-    store.create_ticket(&first).await.unwrap();
-    let second = new_ticket(a.id, customer.id, 7, "Two", Priority::Low, at(2));
-    assert_duplicate(
-        store.create_ticket(&second).await,
-        DuplicateKind::TicketNumber,
-    );
-    assert_eq!(
-        store.get_ticket(a.id, second.ticket.id).await.unwrap(),
-        None
-    );
-    assert!(
-        store
-            .list_events(a.id, second.ticket.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(store.list_outbox(a.id).await.unwrap().len(), 1);
 }
 
 /// A writer with a stale version gets `Conflict`; the ticket, events, messages and outbox
@@ -305,7 +346,14 @@ pub async fn stale_update_conflicts_and_writes_nothing(store: S) {
         Some(first.ticket.clone())
     );
     assert_eq!(store.list_events(a.id, t1.id).await.unwrap().len(), 2);
-    assert_eq!(store.list_messages(a.id, t1.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .list_messages(a.id, t1.id, MessageFilter::All)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(store.list_outbox(a.id).await.unwrap().len(), 1);
 }
 
@@ -420,7 +468,10 @@ pub async fn update_replaces_messages_by_id(store: S) {
     c2.messages = vec![decided.clone(), reply.clone()];
     store.update_ticket(2, &c2).await.unwrap();
 
-    let messages = store.list_messages(a.id, w.ticket.id).await.unwrap();
+    let messages = store
+        .list_messages(a.id, w.ticket.id, MessageFilter::All)
+        .await
+        .unwrap();
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[1], decided);
     assert_eq!(messages[2], reply);

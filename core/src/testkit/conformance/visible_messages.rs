@@ -1,8 +1,9 @@
-//! Conformance case for [`Store::list_customer_visible_messages`](crate::Store).
+//! Conformance case for [`MessageFilter::CustomerVisible`] in `TicketStore::list_messages`.
 
 use super::{S, create, seed_tenant};
 use crate::MessageId;
 use crate::domain::{AuthorKind, Message, MessageKind, Priority};
+use crate::store::MessageFilter;
 use crate::testkit::fixtures::{at, change};
 
 /// Only replies and chat turns of the ticket, in creation order: no notes, no drafts, no
@@ -44,14 +45,17 @@ pub async fn customer_visible_messages_are_replies_and_chat_turns(store: S) {
         .push(message(&other.ticket, MessageKind::Reply, 2));
     store.update_ticket(1, &elsewhere).await.unwrap();
 
-    let all = store.list_messages(a.id, w.ticket.id).await.unwrap();
+    let all = store
+        .list_messages(a.id, w.ticket.id, MessageFilter::All)
+        .await
+        .unwrap();
     let expected: Vec<Message> = all
         .iter()
         .filter(|m| m.kind.customer_visible())
         .cloned()
         .collect();
     let visible = store
-        .list_customer_visible_messages(a.id, w.ticket.id)
+        .list_messages(a.id, w.ticket.id, MessageFilter::CustomerVisible)
         .await
         .unwrap();
     assert_eq!(visible, expected);
@@ -73,7 +77,7 @@ pub async fn customer_visible_messages_are_replies_and_chat_turns(store: S) {
     );
     assert!(
         store
-            .list_customer_visible_messages(b.id, w.ticket.id)
+            .list_messages(b.id, w.ticket.id, MessageFilter::CustomerVisible)
             .await
             .unwrap()
             .is_empty()
