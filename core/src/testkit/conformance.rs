@@ -20,6 +20,7 @@ mod listing;
 mod multi_ticket;
 mod outbox_and_leases;
 mod previous;
+mod round_trips;
 mod service_concurrency;
 mod session_changes;
 mod sla_and_analytics;
@@ -55,6 +56,7 @@ pub use previous::{
     update_with_a_mismatched_previous_is_refused, update_without_previous_checks_the_stored_ticket,
     updates_planned_on_the_last_write_store_every_change,
 };
+pub use round_trips::use_cases_stay_within_their_round_trips;
 pub use service_concurrency::{
     concurrent_first_chat_messages_share_one_ticket,
     sixty_four_concurrent_replies_and_notes_all_land,
@@ -136,6 +138,7 @@ macro_rules! store_conformance_tests {
             concurrent_writers_lose_no_update,
             sixty_four_concurrent_replies_and_notes_all_land,
             concurrent_first_chat_messages_share_one_ticket,
+            use_cases_stay_within_their_round_trips,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

@@ -12,12 +12,14 @@
 
 mod clock;
 pub mod conformance;
+mod counting;
 mod embedder;
 pub mod fixtures;
 mod knowledge_base;
 mod mock_llm;
 
 pub use clock::ManualClock;
+pub use counting::{CountingStore, StoreCost};
 pub use embedder::FakeEmbedder;
 pub use knowledge_base::InMemoryKnowledgeBase;
 pub use mock_llm::{MockLanguageModel, MockTurn, ScriptExhausted};
