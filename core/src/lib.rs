@@ -2,29 +2,21 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ai;
-pub mod analytics;
-pub mod auth;
-pub mod clock;
-pub mod domain;
-mod error;
-mod ids;
-pub mod kb;
-pub mod lifecycle;
-pub mod llm;
-pub mod notify;
-pub mod roles;
-pub mod routing;
+pub mod contract;
+mod memory;
+pub mod policy;
 pub mod service;
-pub mod sla;
-pub mod store;
 #[cfg(feature = "test-kit")]
 pub mod testkit;
-pub mod triage;
-pub mod validate;
+
+pub use contract::{clock, domain, kb, llm, notify, store};
+pub use policy::{analytics, auth, lifecycle, roles, routing, sla, triage, validate};
 
 pub use clock::{Clock, SystemClock};
-pub use error::{BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError};
-pub use ids::{
+pub use contract::error::{
+    BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError,
+};
+pub use contract::ids::{
     ArticleId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId, TenantId, TicketId,
     UserId,
 };

@@ -11,11 +11,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{ArticleStore, ChatStore, LeaseStore, OutboxStore, TenantStore, UserStore};
 use crate::domain::{
     Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
     PasswordHash, Role, Tenant, Ticket, User,
 };
+use crate::store::{ArticleStore, ChatStore, LeaseStore, OutboxStore, TenantStore, UserStore};
 use crate::{
     ArticleId, ChatSessionId, DuplicateKind, Error, OutboxId, Result, TenantId, TicketId, UserId,
 };

@@ -30,7 +30,6 @@
 mod audit;
 pub mod cursor;
 mod forward;
-mod memory;
 mod query;
 
 use std::fmt::Debug;
@@ -40,9 +39,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+pub use crate::memory::MemoryStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use cursor::Cursor;
-pub use memory::MemoryStore;
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 
 use crate::analytics::Analytics;
