@@ -1,0 +1,228 @@
+//! Changes of a ticket's state: transitions (with their SLA consequences), assignment,
+//! edits of priority, category and tags, and the customer's rating.
+
+use super::*;
+
+impl Helpdesk {
+    /// Moves a ticket to another status, checked against the lifecycle table; customers
+    /// may only move their own tickets, and reopen only within the reopen window.
+    pub async fn transition(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        to: TicketStatus,
+    ) -> Result<Ticket> {
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::Transition, id).await?;
+        check_transition(actor.role, ticket.status, to)?;
+        let now = self.now();
+        if actor.role == Role::Customer && ticket.status == TicketStatus::Resolved {
+            let window =
+                jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
+            let open_until = ticket.resolved_at.and_then(|r| r.checked_add(window).ok());
+            if open_until.is_none_or(|limit| now > limit) {
+                return Err(StateError::ReopenWindowPassed.into());
+            }
+        }
+        let write = self
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+                check_transition(actor.role, current.status, to)?;
+                let mut change = Change::of(current, now, Some(user.id));
+                set_status(&mut change, &tenant, to)?;
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Assigns (or unassigns with `None`) a ticket to an active agent or admin of the
+    /// tenant.
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        assignee: Option<UserId>,
+    ) -> Result<Ticket> {
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::Assign, id).await?;
+        if let Some(a) = assignee {
+            let target = self
+                .inner
+                .store
+                .get_user(tenant.id, a)
+                .await?
+                .ok_or_else(|| Error::not_found("user", a))?;
+            if !target.is_staff() || !target.active {
+                return Err(Error::validation(
+                    "assignee",
+                    "must be an active agent or admin of the tenant",
+                ));
+            }
+        }
+        let now = self.now();
+        let write = self
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+                if current.status == TicketStatus::Closed {
+                    return Err(StateError::ClosedTicket {
+                        action: "reassigned",
+                    }
+                    .into());
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                if current.assignee != assignee {
+                    change.push(EventKind::Assigned {
+                        from: current.assignee,
+                        to: assignee,
+                    });
+                    if let Some(a) = assignee.filter(|a| *a != user.id) {
+                        change.notify(vec![a], NotificationKind::Assigned);
+                    }
+                }
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Changes priority, category or tags (staff). A priority change recomputes the SLA
+    /// due times from the creation time, keeping breach flags and any pause.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        patch: TicketPatch,
+    ) -> Result<Ticket> {
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::EditTicket, id).await?;
+        let category = match &patch.category {
+            Some(c) => {
+                let c = validate::identifier("category", c)?;
+                if !tenant.settings.categories.contains(&c) {
+                    return Err(Error::validation(
+                        "category",
+                        format!("{c:?} is not one of the tenant's categories"),
+                    ));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
+        let now = self.now();
+        let write = self
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+                if current.status == TicketStatus::Closed {
+                    return Err(StateError::ClosedTicket { action: "edited" }.into());
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                if let Some(p) = patch.priority.filter(|p| *p != current.priority) {
+                    change.push(EventKind::PriorityChanged {
+                        from: current.priority,
+                        to: p,
+                    });
+                    let due = sla::reschedule(
+                        &tenant.settings.sla,
+                        &tenant.settings.calendar,
+                        &current.sla,
+                        current.priority,
+                        p,
+                        current.created_at,
+                    )?;
+                    change.push(EventKind::SlaScheduled { sla: due });
+                }
+                if let Some(c) = category
+                    .clone()
+                    .filter(|c| current.category.as_ref() != Some(c))
+                {
+                    change.push(EventKind::CategoryChanged { to: Some(c) });
+                }
+                if let Some(t) = tags.clone().filter(|t| *t != current.tags) {
+                    change.push(EventKind::TagsChanged { tags: t });
+                }
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Records the requester's satisfaction rating (1..=5, once, after resolution).
+    pub async fn record_csat(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        score: u8,
+        comment: Option<String>,
+    ) -> Result<Ticket> {
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::RecordCsat, id).await?;
+        if ticket.requester != user.id {
+            return Err(Error::Forbidden {
+                action: "rate a ticket they did not raise",
+                role: actor.role,
+            });
+        }
+        if !(1..=5).contains(&score) {
+            return Err(Error::validation("score", "must be 1 to 5"));
+        }
+        let comment = comment
+            .map(|c| validate::body("comment", &c, false))
+            .transpose()?
+            .filter(|c| !c.trim().is_empty());
+        if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
+            return Err(Error::validation("comment", "at most 2000 characters"));
+        }
+        let now = self.now();
+        let write = self
+            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+                if !matches!(
+                    current.status,
+                    TicketStatus::Resolved | TicketStatus::Closed
+                ) || current.merged_into.is_some()
+                {
+                    return Err(StateError::NotRateable.into());
+                }
+                if current.csat.is_some() {
+                    return Err(StateError::AlreadyRated.into());
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                change.push(EventKind::CsatRecorded {
+                    csat: Csat {
+                        score,
+                        comment: comment.clone(),
+                        at: now,
+                    },
+                });
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+}
+
+/// Applies a status change with its SLA consequences and notifications.
+pub(crate) fn set_status(change: &mut Change, tenant: &Tenant, to: TicketStatus) -> Result<()> {
+    let before = change.ticket().clone();
+    let from = before.status;
+    change.push(EventKind::StatusChanged { from, to });
+    if from == TicketStatus::Pending && to != TicketStatus::Pending {
+        let resumed = sla::resume(&tenant.settings.calendar, &before.sla, change.at())?;
+        change.push(EventKind::SlaScheduled { sla: resumed });
+    }
+    if to == TicketStatus::Resolved {
+        // Judged on the due time as it stands now: after the resume above, or moved out by
+        // the pause in progress, so paused time never makes a resolution late.
+        let sla = sla::due_at(&tenant.settings.calendar, &change.ticket().sla, change.at())?;
+        let late = sla
+            .resolution_due
+            .is_some_and(|due| change.at() > due && !sla.resolution_breached);
+        if late {
+            change.push(EventKind::SlaBreached {
+                kind: SlaKind::Resolution,
+            });
+        }
+    }
+    let actor = change.actor();
+    let mut recipients = vec![Some(before.requester), before.assignee];
+    recipients.retain(|r| r.is_some() && *r != actor);
+    change.notify(
+        recipients.into_iter().flatten().collect(),
+        NotificationKind::StatusChanged { from, to },
+    );
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Intake: a new ticket is validated, triaged, scheduled, routed and stored in one write;
+//! an idempotency key returns the ticket it created before.
+
+use super::*;
+
+impl Helpdesk {
+    /// Candidates for routing: active staff of the tenant with their open loads.
+    pub(crate) async fn routing_candidates(&self, tenant: &Tenant) -> Result<Vec<Candidate>> {
+        Ok(self
+            .inner
+            .store
+            .routing_staff(tenant.id)
+            .await?
+            .into_iter()
+            .map(|(user, open_tickets)| Candidate { user, open_tickets })
+            .collect())
+    }
+
+    /// Opens a ticket: validate, triage (never fails), SLA, route (except chat tickets, which
+    /// the bot answers first and the router assigns at handoff), then one atomic write of
+    /// the ticket with its `Created`, `Triaged`, `SlaScheduled` and `Assigned` events and the
+    /// assignee's notification. With an idempotency key already used by the same requester,
+    /// returns that ticket instead (`created: false`).
+    pub async fn open_ticket(&self, actor: &Actor, new: NewTicket) -> Result<OpenOutcome> {
+        let (tenant, user) = self.check(actor, Action::OpenTicket).await?;
+        self.open_ticket_inner(&tenant, &user, new, None, |_| Ok(()))
+            .await
+    }
+
+    /// [`open_ticket`](Self::open_ticket) for a checked actor; `extend` adds to the create
+    /// write before it is committed (the chat's first message and session link).
+    pub(crate) async fn open_ticket_inner(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        new: NewTicket,
+        follow_up_of: Option<TicketId>,
+        extend: impl FnOnce(&mut Change) -> Result<()> + Send,
+    ) -> Result<OpenOutcome> {
+        let subject = validate::subject(&new.subject)?;
+        let description = validate::body("description", &new.description, false)?;
+        let tags = validate::tags(&new.tags)?;
+        let key = new
+            .idempotency_key
+            .as_deref()
+            .map(validate_key)
+            .transpose()?;
+        let requester = match (user.role, new.requester) {
+            (Role::Customer, Some(r)) if r != user.id => {
+                return Err(Error::Forbidden {
+                    action: "open a ticket for someone else",
+                    role: Role::Customer,
+                });
+            }
+            (Role::Customer, _) | (_, None) => user.id,
+            (_, Some(r)) => {
+                let requester = self
+                    .inner
+                    .store
+                    .get_user(tenant.id, r)
+                    .await?
+                    .filter(|u| u.active)
+                    .ok_or_else(|| Error::not_found("user", r))?;
+                requester.id
+            }
+        };
+        if let Some(key) = &key
+            && let Some(existing) = self.existing_for_key(tenant, key, requester).await?
+        {
+            return Ok(OpenOutcome {
+                ticket: existing,
+                created: false,
+            });
+        }
+
+        let triage = self
+            .inner
+            .classifiers
+            .run(&ClassifyInput {
+                tenant,
+                subject: &subject,
+                description: &description,
+            })
+            .await;
+        let priority = match (user.role, new.priority) {
+            (Role::Customer, Some(p)) if p.rank() >= triage.priority.rank() => p,
+            (Role::Customer, _) | (_, None) => triage.priority,
+            (_, Some(p)) => p,
+        };
+
+        let now = self.now();
+        let initial = Ticket {
+            id: TicketId::new(),
+            tenant_id: tenant.id,
+            // The store allocates the number when it writes the ticket (`create_ticket`).
+            number: 0,
+            requester,
+            assignee: None,
+            subject,
+            description,
+            status: TicketStatus::New,
+            priority: tenant.settings.default_priority,
+            category: None,
+            tags,
+            required_skills: Vec::new(),
+            sentiment: None,
+            language: None,
+            channel: new.channel.unwrap_or(Channel::Form),
+            created_at: now,
+            updated_at: now,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            sla: SlaState::default(),
+            triage: None,
+            merged_into: None,
+            follow_up_of,
+            csat: None,
+            version: 1,
+        };
+        let mut change = Change::create(initial, Some(user.id));
+        let c = triage.classification;
+        change.push(EventKind::Triaged {
+            triage: triage.triage,
+            category: c.category,
+            priority,
+            required_skills: c.required_skills,
+            sentiment: c.sentiment,
+            language: c.language,
+        });
+        let due = sla::schedule(
+            &tenant.settings.sla,
+            &tenant.settings.calendar,
+            priority,
+            now,
+        )?;
+        change.push(EventKind::SlaScheduled { sla: due });
+        // A chat ticket is answered by the bot first; it is routed to a human at handoff.
+        if change.ticket().channel != Channel::Chat {
+            let candidates = self.routing_candidates(tenant).await?;
+            if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
+                change.push(EventKind::Assigned {
+                    from: None,
+                    to: Some(assignee),
+                });
+                change.notify(vec![assignee], NotificationKind::Assigned);
+            }
+        }
+        extend(&mut change)?;
+        let mut write = change.finish();
+        write.idempotency_key = key.clone();
+        match self.inner.store.create_ticket(write).await {
+            Ok(stored) => {
+                let number = stored.ticket.number;
+                tracing::info!(tenant = %tenant.slug, number, "ticket opened");
+                Ok(OpenOutcome {
+                    ticket: stored.ticket,
+                    created: true,
+                })
+            }
+            Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                value,
+            }) => match self.existing_for_key(tenant, &value, requester).await? {
+                Some(existing) => Ok(OpenOutcome {
+                    ticket: existing,
+                    created: false,
+                }),
+                None => Err(Error::Duplicate {
+                    kind: DuplicateKind::IdempotencyKey,
+                    value,
+                }),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn existing_for_key(
+        &self,
+        tenant: &Tenant,
+        key: &str,
+        requester: UserId,
+    ) -> Result<Option<Ticket>> {
+        let Some(id) = self
+            .inner
+            .store
+            .find_by_idempotency_key(tenant.id, key)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ticket = self
+            .inner
+            .store
+            .get_ticket(tenant.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", id))?;
+        if ticket.requester != requester {
+            return Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                value: key.to_string(),
+            });
+        }
+        Ok(Some(ticket))
+    }
+}

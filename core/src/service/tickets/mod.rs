@@ -1,0 +1,176 @@
+//! Ticket use-cases: intake, reading, listing, replies, notes, transitions, assignment,
+//! edits, merge and CSAT.
+
+mod changes;
+mod intake;
+mod merge;
+mod replies;
+
+pub(crate) use changes::set_status;
+pub(crate) use replies::add_agent_reply;
+
+use serde::{Deserialize, Serialize};
+
+use super::Helpdesk;
+use super::change::Change;
+use crate::domain::{
+    Actor, AuthorKind, Channel, Csat, Event, EventKind, Message, MessageKind, NotificationKind,
+    Priority, Role, SlaKind, SlaState, Tenant, Ticket, TicketStatus, User,
+};
+use crate::lifecycle::check_transition;
+use crate::roles::Action;
+use crate::routing::Candidate;
+use crate::store::{MessageFilter, Page, TicketQuery, TicketWrite};
+use crate::triage::ClassifyInput;
+use crate::{DuplicateKind, Error, Result, StateError, TicketId, UserId, sla, validate};
+
+/// A ticket to open.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewTicket {
+    /// Subject (1..=200 characters).
+    pub subject: String,
+    /// Description (up to 20,000 characters).
+    pub description: String,
+    /// Priority chosen by the requester or agent; triage may raise a customer's choice.
+    pub priority: Option<Priority>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Channel (default Form).
+    pub channel: Option<Channel>,
+    /// For staff opening on a customer's behalf: the customer.
+    pub requester: Option<UserId>,
+    /// Intake idempotency key (e-mail Message-ID, client request id).
+    pub idempotency_key: Option<String>,
+}
+
+impl NewTicket {
+    /// A ticket with a subject and description.
+    pub fn new(subject: &str, description: &str) -> Self {
+        Self {
+            subject: subject.into(),
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The result of [`Helpdesk::open_ticket`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenOutcome {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// False when the idempotency key matched an existing ticket.
+    pub created: bool,
+}
+
+/// A ticket as an actor may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketView {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Messages the actor may see (customers never see notes or drafts).
+    pub messages: Vec<Message>,
+    /// The audit log (staff only; empty for customers).
+    pub events: Vec<Event>,
+}
+
+/// A public reply.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewReply {
+    /// The text.
+    pub body: String,
+    /// Staff only: move the ticket to this status in the same change (e.g. Pending).
+    pub status_after: Option<TicketStatus>,
+}
+
+impl NewReply {
+    /// A reply with a body.
+    pub fn new(body: &str) -> Self {
+        Self {
+            body: body.into(),
+            status_after: None,
+        }
+    }
+}
+
+/// What a reply did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyOutcome {
+    /// The stored message.
+    pub message: Message,
+    /// The ticket it landed on (a new follow-up when the original was closed).
+    pub ticket: Ticket,
+    /// Whether the reply reopened a resolved ticket.
+    pub reopened: bool,
+    /// Set when the reply opened a follow-up ticket.
+    pub follow_up_of: Option<TicketId>,
+}
+
+/// Edits of ticket fields by staff; `None` keeps the value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TicketPatch {
+    /// New priority (SLA due times are recomputed).
+    pub priority: Option<Priority>,
+    /// New category (must be one of the tenant's).
+    pub category: Option<String>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+}
+
+pub(super) fn validate_key(key: &str) -> Result<String> {
+    validate::required_line("idempotency_key", key, 200)
+}
+
+pub(super) fn others(list: &[Option<UserId>], actor: UserId) -> Vec<UserId> {
+    list.iter()
+        .flatten()
+        .copied()
+        .filter(|u| *u != actor)
+        .collect()
+}
+
+impl Helpdesk {
+    /// A ticket with the messages (and, for staff, events) the actor may see.
+    pub async fn get_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
+        let (_, _, ticket) = self.checked_ticket(actor, Action::ViewTicket, id).await?;
+        let store = &self.inner.store;
+        let (messages, events) = if actor.is_staff() {
+            (
+                store
+                    .list_messages(actor.tenant_id, id, MessageFilter::All)
+                    .await?,
+                store.list_events(actor.tenant_id, id).await?,
+            )
+        } else {
+            (
+                store
+                    .list_messages(actor.tenant_id, id, MessageFilter::CustomerVisible)
+                    .await?,
+                Vec::new(),
+            )
+        };
+        Ok(TicketView {
+            ticket,
+            messages,
+            events,
+        })
+    }
+
+    /// Lists tickets: customers get only their own, staff the tenant queue.
+    pub async fn list_tickets(&self, actor: &Actor, query: TicketQuery) -> Result<Page<Ticket>> {
+        let mut query = query;
+        if actor.is_staff() {
+            self.check(actor, Action::ViewQueue).await?;
+        } else {
+            self.check(actor, Action::ViewTicket).await?;
+            query.requester = Some(actor.user_id);
+        }
+        if let Some(text) = &query.text {
+            validate::no_control_chars("text", text)?;
+            if text.chars().count() > 200 {
+                return Err(Error::validation("text", "at most 200 characters"));
+            }
+        }
+        self.inner.store.list_tickets(actor.tenant_id, &query).await
+    }
+}
