@@ -6,8 +6,6 @@
 //! agent reply of the most similar resolved ticket of the same tenant, or else the best
 //! knowledge-base passage, and a summary is extractive; both carry a visible label.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::Helpdesk;
@@ -377,6 +375,7 @@ impl Helpdesk {
         // Writers of this ticket in this process take turns (see `ticket_locks`).
         let _turn = self.inner.ticket_locks.turn(ticket_id).await;
         let attempts = self.inner.config.max_conflict_retries.max(1);
+        let mut last = None;
         for attempt in 0..attempts {
             let current = store
                 .get_ticket(tenant.id, ticket_id)
@@ -414,17 +413,15 @@ impl Helpdesk {
                         ticket: write.ticket,
                     });
                 }
-                Err(Error::Conflict { .. }) => {
-                    tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
-                }
-                Err(e) => return Err(e),
+                // The one retry policy: a conflict or a temporary failure re-reads.
+                Err(e) => last = Some(super::back_off(attempt, e).await?),
             }
         }
-        Err(Error::Conflict {
+        Err(last.unwrap_or(Error::Conflict {
             entity: "ticket",
             id: ticket_id.to_string(),
             expected: 0,
-        })
+        }))
     }
 
     /// A draft of `ticket` that is still undecided, with its draft information.
