@@ -179,8 +179,8 @@ impl Helpdesk {
     /// current ticket and returns the write (or an error, which is returned as is).
     ///
     /// Writers of one ticket in this process take turns ([`ticket_locks`]), so concurrent
-    /// replies and notes never conflict with each other here; the retries are for writers
-    /// in other processes and for temporary backend failures.
+    /// replies and notes of this process cost a write at most one conflict (see there); the
+    /// other retries are for writers in other processes and for temporary failures.
     pub(crate) async fn mutate_ticket<F>(
         &self,
         tenant: TenantId,

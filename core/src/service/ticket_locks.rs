@@ -3,11 +3,13 @@
 //! Concurrent changes of one ticket (64 agents and customers replying at once) would
 //! otherwise all plan on the same version and all but one lose the version check, retry,
 //! and lose again: with enough writers some run out of retries. Queueing them per ticket
-//! turns that race into a line: each writer reads the ticket when its turn comes and
-//! commits on the version it read, so inside one process a ticket write never conflicts
-//! with another write of this process. Writers in other processes sharing the store still
-//! meet the version check, and the retry loop handles the (rare) conflicts between
-//! instances.
+//! turns that race into a line: a writer that plans under its turn on the row it read
+//! under its turn commits on that version, because no other writer of this process can
+//! change the ticket meanwhile. A writer whose first plan used a copy read before its turn
+//! (the row its check read) conflicts at most once, when another writer went first; its
+//! second attempt reads under the turn. So every write of this process needs at most two
+//! attempts, however many writers there are. Writers in other processes sharing the store
+//! still meet the version check, and the retry loop handles those (rare) conflicts.
 //!
 //! The lock is held only across the ticket's read, the plan (pure computation) and the
 //! write; no model call or other slow work ever happens under it.
