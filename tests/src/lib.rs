@@ -4,6 +4,10 @@
 //! A scenario panics with a message naming the step that failed; it is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod defects;
+
+pub use defects::round_two_defects;
+
 use std::sync::Arc;
 use std::time::Duration;
 

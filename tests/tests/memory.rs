@@ -12,3 +12,8 @@ async fn support_day_on_memory_store() {
     assert_eq!(summary.tickets, 5);
     assert!(summary.breaches >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_two_defects_on_memory_store() {
+    helpdesk_tests::round_two_defects(Arc::new(MemoryStore::new())).await;
+}

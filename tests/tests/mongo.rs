@@ -19,3 +19,15 @@ async fn support_day_on_mongodb() {
     let summary = helpdesk_tests::support_day(Arc::new(store)).await;
     assert_eq!(summary.tickets, 5);
 }
+
+#[cfg_attr(
+    not(mongodb_uri_set),
+    ignore = "set MONGODB_URI (see scripts/start-mongo.sh)"
+)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_two_defects_on_mongodb() {
+    let uri = std::env::var("MONGODB_URI").expect("MONGODB_URI");
+    let db = format!("helpdesk_defects_{}", std::process::id());
+    let store = MongoStore::connect(&uri, &db).await.unwrap();
+    helpdesk_tests::round_two_defects(Arc::new(store)).await;
+}

@@ -28,6 +28,16 @@ async fn support_day_on_sqlite() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_two_defects_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("helpdesk-defects-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("helpdesk.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    helpdesk_tests::round_two_defects(Arc::new(store)).await;
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn uuid_like() -> String {
     format!(
         "{}-{}",
