@@ -7,11 +7,14 @@ mod chat;
 mod codec;
 mod error;
 mod mapping;
+mod options;
 mod outbox;
 mod schema;
 mod store;
 mod tickets;
+mod upgrade;
 
+pub use options::{DEFAULT_COLLECTION_PREFIX, MongoStoreOptions};
 pub use store::MongoStore;
 
 /// The driver crates this store is built on, for hosts that build their own
