@@ -21,8 +21,10 @@ use mongodb::Database;
 use crate::error::{BACKEND, driver, is_duplicate_key, only_duplicate_keys};
 use crate::schema::{self, DATA, META, TENANTS, TICKETS, prefixed};
 
-/// The schema version this build writes and understands.
-pub(crate) const SCHEMA_VERSION: u64 = 2;
+/// The schema version this build writes and understands: the `version` of the
+/// `{_id: "schema"}` document in the store's `{prefix}meta` collection. A database at a
+/// higher version is refused with [`Error::SchemaTooNew`].
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// `_id` of the version document in `{prefix}meta`.
 const SCHEMA_DOC: &str = "schema";
