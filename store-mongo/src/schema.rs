@@ -223,7 +223,7 @@ pub(crate) async fn ensure(db: &Database, prefix: &str) -> Result<()> {
     // database shows the whole schema; an existing collection is fine.
     let existing = db.list_collection_names().await.map_err(driver)?;
     for name in [COUNTERS, LEASES].map(|c| prefixed(prefix, c)) {
-        if !existing.iter().any(|c| *c == name) {
+        if !existing.contains(&name) {
             match db.create_collection(&name).await {
                 Ok(()) => {}
                 // NamespaceExists (48): another instance created it concurrently.
