@@ -1,9 +1,10 @@
 //! Writes a small, complete data set through `MongoStore` into the database named on the
-//! command line, and prints a JSON manifest of what it wrote. `scripts/mongo_crosscheck.py`
-//! runs it and reads the documents back with pymongo.
+//! command line (with the collection prefix given second, else the store's default), and
+//! prints a JSON manifest of what it wrote, the prefix and schema version included.
+//! `scripts/mongo_crosscheck.py` runs it and reads the documents back with pymongo.
 //!
 //! ```sh
-//! MONGODB_URI=mongodb://127.0.0.1:27017 cargo run -p helpdesk-store-mongo --example seed_crosscheck -- hdcross_demo
+//! MONGODB_URI=mongodb://127.0.0.1:27017 cargo run -p helpdesk-store-mongo --example seed_crosscheck -- hdcross_demo [PREFIX]
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,15 +20,21 @@ use helpdesk_core::store::{
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, outbox_entry, tenant, user};
 use helpdesk_core::{ArticleId, ChatSessionId, MessageId};
-use helpdesk_store_mongo::MongoStore;
+use helpdesk_store_mongo::{MongoStore, MongoStoreOptions, SCHEMA_VERSION};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let db = std::env::args()
         .nth(1)
-        .expect("usage: seed_crosscheck DATABASE_NAME");
+        .expect("usage: seed_crosscheck DATABASE_NAME [COLLECTION_PREFIX]");
+    let mut options = MongoStoreOptions::default();
+    if let Some(prefix) = std::env::args().nth(2) {
+        options = options.collection_prefix(prefix).expect("a valid prefix");
+    }
     let uri = std::env::var("MONGODB_URI").expect("MONGODB_URI is set");
-    let store = MongoStore::connect(&uri, &db).await.expect("connect");
+    let store = MongoStore::connect_with(&uri, &db, options)
+        .await
+        .expect("connect");
 
     let t = tenant("crosscheck");
     store.create_tenant(&t).await.unwrap();
@@ -199,6 +206,8 @@ async fn main() {
     let events = store.list_events(t.id, ticket.id).await.unwrap();
     let manifest = serde_json::json!({
         "database": db,
+        "collection_prefix": store.collection_prefix(),
+        "schema_version": SCHEMA_VERSION,
         "tenant_id": t.id.to_string(),
         "tenant_created_at_ms": t.created_at.as_millisecond(),
         "users": [customer.id.to_string(), agent.id.to_string(), admin.id.to_string()],

@@ -7,12 +7,16 @@ mod chat;
 mod codec;
 mod error;
 mod mapping;
+mod options;
 mod outbox;
 mod schema;
 mod store;
 mod tickets;
+mod upgrade;
 
+pub use options::{DEFAULT_COLLECTION_PREFIX, MongoStoreOptions};
 pub use store::MongoStore;
+pub use upgrade::SCHEMA_VERSION;
 
 /// The driver crates this store is built on, for hosts that build their own
 /// [`Database`](mongodb::Database) handle with matching versions.

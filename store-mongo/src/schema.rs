@@ -1,5 +1,8 @@
 //! Collection names and the indexes created on start (idempotent: creating an index that
 //! exists with the same options is a no-op).
+//!
+//! The names here are the logical ones: on the server each carries the store's collection
+//! prefix ([`prefixed`]), which [`MongoStore::coll`](crate::MongoStore) puts in front.
 
 use bson::{Document, doc};
 use helpdesk_core::Result;
@@ -32,6 +35,29 @@ pub(crate) const CHAT_SESSIONS: &str = "chat_sessions";
 pub(crate) const AUDIT_EVENTS: &str = "audit_events";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
+/// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
+pub(crate) const META: &str = "meta";
+
+/// Every collection that holds the helpdesk's data (all but [`META`]).
+pub(crate) const DATA: [&str; 12] = [
+    TENANTS,
+    USERS,
+    SESSIONS,
+    COUNTERS,
+    TICKETS,
+    EVENTS,
+    MESSAGES,
+    OUTBOX,
+    ARTICLES,
+    CHAT_SESSIONS,
+    AUDIT_EVENTS,
+    LEASES,
+];
+
+/// The server-side name of the logical collection `name` under `prefix`.
+pub(crate) fn prefixed(prefix: &str, name: &str) -> String {
+    format!("{prefix}{name}")
+}
 
 fn index(keys: Document, name: &str) -> IndexModel {
     IndexModel::builder()
@@ -184,10 +210,11 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
     ]
 }
 
-/// Creates the collections (implicitly, with their first index) and every index.
-pub(crate) async fn ensure(db: &Database) -> Result<()> {
+/// Creates the collections under `prefix` (implicitly, with their first index) and every
+/// index.
+pub(crate) async fn ensure(db: &Database, prefix: &str) -> Result<()> {
     for (collection, models) in indexes() {
-        db.collection::<Document>(collection)
+        db.collection::<Document>(&prefixed(prefix, collection))
             .create_indexes(models)
             .await
             .map_err(driver)?;
@@ -195,9 +222,9 @@ pub(crate) async fn ensure(db: &Database) -> Result<()> {
     // Collections without secondary indexes are created explicitly so that a fresh
     // database shows the whole schema; an existing collection is fine.
     let existing = db.list_collection_names().await.map_err(driver)?;
-    for name in [COUNTERS, LEASES] {
-        if !existing.iter().any(|c| c == name) {
-            match db.create_collection(name).await {
+    for name in [COUNTERS, LEASES].map(|c| prefixed(prefix, c)) {
+        if !existing.contains(&name) {
+            match db.create_collection(&name).await {
                 Ok(()) => {}
                 // NamespaceExists (48): another instance created it concurrently.
                 Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 48) =>

@@ -10,7 +10,8 @@ use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use mongodb::{Client, Collection, Database};
 
 use crate::error::{BACKEND, driver};
-use crate::schema;
+use crate::options::MongoStoreOptions;
+use crate::upgrade;
 
 /// Awaits a driver action inside `session` when there is one (an administrative change in
 /// its transaction), else on its own.
@@ -29,6 +30,8 @@ pub(crate) use in_session;
 #[derive(Clone)]
 pub struct MongoStore {
     db: Database,
+    /// Put in front of every collection name (`helpdesk_`).
+    prefix: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for MongoStore {
@@ -36,21 +39,47 @@ impl std::fmt::Debug for MongoStore {
         // The client's options may hold credentials: only the database name is shown.
         f.debug_struct("MongoStore")
             .field("database", &self.db.name())
+            .field("collection_prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
 
 impl MongoStore {
-    /// A store on the host's database handle. Creates the collections and indexes if they
-    /// are missing (idempotent, safe to run from several instances at once).
+    /// A store on the host's database handle, with the default options (collections named
+    /// `helpdesk_*`): see [`with_options`](Self::with_options).
     pub async fn new(database: Database) -> Result<Self> {
-        schema::ensure(&database).await?;
-        Ok(Self { db: database })
+        Self::with_options(database, MongoStoreOptions::default()).await
+    }
+
+    /// A store on the host's database handle, its collections named with
+    /// `options`' prefix next to the host's own. Creates the collections and indexes if
+    /// they are missing (idempotent, safe to run from several instances at once) and
+    /// records the schema version; a database of the unprefixed layout of earlier releases
+    /// is moved under the prefix first (stop instances of the earlier release before).
+    ///
+    /// Fails with [`Error::SchemaTooNew`], writing nothing, when a newer engine has written
+    /// the database.
+    pub async fn with_options(database: Database, options: MongoStoreOptions) -> Result<Self> {
+        upgrade::open(&database, options.prefix()).await?;
+        Ok(Self {
+            db: database,
+            prefix: options.prefix().into(),
+        })
     }
 
     /// Connects to `uri` (a `mongodb://` or `mongodb+srv://` connection string) and opens
-    /// the database `db_name` (1 to 63 bytes, none of `/\. "$` or NUL).
+    /// the database `db_name` (1 to 63 bytes, none of `/\. "$` or NUL) with the default
+    /// options.
     pub async fn connect(uri: &str, db_name: &str) -> Result<Self> {
+        Self::connect_with(uri, db_name, MongoStoreOptions::default()).await
+    }
+
+    /// [`connect`](Self::connect) with `options` (see [`with_options`](Self::with_options)).
+    pub async fn connect_with(
+        uri: &str,
+        db_name: &str,
+        options: MongoStoreOptions,
+    ) -> Result<Self> {
         validate_db_name(db_name)?;
         let client = Client::with_uri_str(uri)
             .await
@@ -58,7 +87,7 @@ impl MongoStore {
                 field: "uri".into(),
                 message: describe_uri_error(&e),
             })?;
-        Self::new(client.database(db_name)).await
+        Self::with_options(client.database(db_name), options).await
     }
 
     /// The database this store writes to (for host tools, backups and tests).
@@ -71,8 +100,21 @@ impl MongoStore {
         self.db.client()
     }
 
+    /// The prefix in front of every collection name of this store.
+    pub fn collection_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The server-side name of one of the store's collections (`"tickets"` gives
+    /// `"helpdesk_tickets"` with the default prefix), for host tools and tests that read
+    /// the documents directly.
+    pub fn collection_name(&self, collection: &str) -> String {
+        crate::schema::prefixed(&self.prefix, collection)
+    }
+
+    /// The store's collection `name` (a logical name of [`crate::schema`]).
     pub(crate) fn coll(&self, name: &str) -> Collection<Document> {
-        self.db.collection::<Document>(name)
+        self.db.collection::<Document>(&self.collection_name(name))
     }
 
     /// All documents matching `filter`, in `sort` order, at most `limit` (0 = no limit).

@@ -71,7 +71,7 @@ async fn each_unique_index_maps_to_its_kind() {
     // is taken, which is a typed duplicate that writes nothing.
     store
         .database()
-        .collection::<bson::Document>("counters")
+        .collection::<bson::Document>(&store.collection_name("counters"))
         .update_one(
             bson::doc! { "_id": t.id.to_string() },
             bson::doc! { "$set": { "last_number": 0_i64 } },

@@ -82,7 +82,7 @@ async fn sixty_four_concurrent_writers_lose_no_update() {
 async fn all(store: &MongoStore, collection: &str, filter: Document) -> Vec<Document> {
     store
         .database()
-        .collection::<Document>(collection)
+        .collection::<Document>(&store.collection_name(collection))
         .find(filter)
         .await
         .unwrap()
@@ -120,7 +120,7 @@ async fn unapply_last_commit(store: &MongoStore, ticket: &str, version: i64) {
         ("outbox", &outbox),
     ] {
         for d in docs {
-            db.collection::<Document>(collection)
+            db.collection::<Document>(&store.collection_name(collection))
                 .delete_one(doc! { "_id": d.get("_id").unwrap().clone() })
                 .await
                 .unwrap();
@@ -128,7 +128,7 @@ async fn unapply_last_commit(store: &MongoStore, ticket: &str, version: i64) {
     }
     let as_array =
         |docs: &Vec<Document>| docs.iter().cloned().map(Bson::Document).collect::<Vec<_>>();
-    db.collection::<Document>("tickets")
+    db.collection::<Document>(&store.collection_name("tickets"))
         .update_one(
             doc! { "_id": ticket },
             doc! { "$set": { "pending": {
@@ -312,7 +312,7 @@ async fn schema_set_up_is_idempotent() {
     assert_eq!(again.backend_name(), "mongodb");
     let names: Vec<String> = a
         .database()
-        .collection::<Document>("tickets")
+        .collection::<Document>(&a.collection_name("tickets"))
         .list_index_names()
         .await
         .unwrap();
@@ -350,7 +350,7 @@ async fn malformed_documents_are_typed_errors() {
     let (tenant, _, w) = seed(&store).await;
     store
         .database()
-        .collection::<Document>("tickets")
+        .collection::<Document>(&store.collection_name("tickets"))
         .update_one(
             doc! { "_id": w.ticket.id.to_string() },
             doc! { "$set": { "created_at": "yesterday" } },

@@ -136,6 +136,22 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The database was written by a newer version of the engine: its schema version is
+    /// higher than the one this build knows, so the store refuses to open it and writes
+    /// nothing to it (an older engine could corrupt what a newer one wrote). Upgrade the
+    /// engine, or point it at another database.
+    #[error(
+        "the {backend} schema is at version {found}, newer than version {supported} that this \
+         build knows; nothing was written to it"
+    )]
+    SchemaTooNew {
+        /// `"sqlite"`, `"mongodb"`, ...
+        backend: &'static str,
+        /// The schema version found in the database.
+        found: u64,
+        /// The newest schema version this build can read and write.
+        supported: u64,
+    },
     /// A language model or embedder failed.
     #[error("language model error")]
     Model(#[from] ModelError),

@@ -280,7 +280,18 @@ impl Baseline for SqliteBaseline {
 }
 
 struct MongoBaseline {
-    db: mongodb::Database,
+    /// A store on the baseline's database: its collections and indexes, written around it.
+    store: MongoStore,
+}
+
+impl MongoBaseline {
+    /// The store's collection `name`, under its prefix, so the baseline writes into the
+    /// same indexed collections the helpdesk does.
+    fn coll(&self, name: &str) -> mongodb::Collection<bson::Document> {
+        self.store
+            .database()
+            .collection::<bson::Document>(&self.store.collection_name(name))
+    }
 }
 
 fn bson_doc<T: Serialize>(value: &T, id: String) -> Result<bson::Document, BoxError> {
@@ -297,8 +308,7 @@ impl Baseline for MongoBaseline {
 
     async fn insert(&self, rows: &TicketRows) -> Result<(), BoxError> {
         let ticket = bson_doc(&rows.ticket, rows.ticket.id.to_string())?;
-        self.db
-            .collection::<bson::Document>("tickets")
+        self.coll("tickets")
             .insert_one(ticket)
             .await
             .step("baseline: inserting a ticket")?;
@@ -308,8 +318,7 @@ impl Baseline for MongoBaseline {
             .map(|e| bson_doc(e, e.id.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         if !events.is_empty() {
-            self.db
-                .collection::<bson::Document>("events")
+            self.coll("events")
                 .insert_many(events)
                 .await
                 .step("baseline: inserting events")?;
@@ -320,8 +329,7 @@ impl Baseline for MongoBaseline {
             .map(|o| bson_doc(o, o.id.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         if !outbox.is_empty() {
-            self.db
-                .collection::<bson::Document>("outbox")
+            self.coll("outbox")
                 .insert_many(outbox)
                 .await
                 .step("baseline: inserting outbox entries")?;
@@ -452,7 +460,7 @@ pub async fn mongo(options: &IntakeOptions, uri: &str) -> Result<IntakeReport, B
         .await
         .step("connecting to MongoDB (baseline database)")?;
     let baseline = MongoBaseline {
-        db: baseline_store.database().clone(),
+        store: baseline_store.clone(),
     };
     let result = measure(
         "mongodb",
