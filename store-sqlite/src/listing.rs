@@ -181,8 +181,10 @@ impl Filter<'_> {
                 .push_bind(n.to_string())
                 .push(") > 0");
         }
-        if query.exclude_bot_chats {
-            // `Ticket::is_bot_chat`: a chat the bot still handles.
+        if query.exclude_bot_chats && (statuses.is_empty() || statuses.contains(&TicketStatus::New))
+        {
+            // `Ticket::is_bot_chat`: a chat the bot still handles (only a New ticket can be
+            // one, so a branch of other statuses keeps reading the index alone).
             q.push(" AND NOT (channel = ")
                 .push_bind(Channel::Chat.as_str())
                 .push(" AND status = ")
