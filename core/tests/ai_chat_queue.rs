@@ -84,7 +84,11 @@ async fn a_bot_chat_has_no_sla_and_is_not_queued_until_handed_off_then_it_comes_
         (None, None),
         "no SLA clock while the bot answers"
     );
-    assert_eq!(queue(&ai).await, [urgent.id], "the bot's chat is not queued");
+    assert_eq!(
+        queue(&ai).await,
+        [urgent.id],
+        "the bot's chat is not queued"
+    );
     // Staff can still find it without the filter.
     let all =
         w.hd.list_tickets(&w.agent, TicketQuery::default())

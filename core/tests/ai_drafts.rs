@@ -229,7 +229,11 @@ async fn offline_drafts_never_copy_another_customers_reply_and_name_their_source
         let draft = w.hd.suggest_reply(&w.agent, b.id).await.unwrap();
         let source = draft.draft.as_ref().unwrap().source;
         assert_ne!(source, DraftSource::SimilarTicket);
-        assert!(!draft.body.contains("refunded it in full"), "{}", draft.body);
+        assert!(
+            !draft.body.contains("refunded it in full"),
+            "{}",
+            draft.body
+        );
         assert!(!draft.body.contains("4242"), "{}", draft.body);
         assert!(!draft.body.contains("Carl"), "{}", draft.body);
         // It names its source and is built from B's own facts.
@@ -247,9 +251,11 @@ async fn offline_drafts_never_copy_another_customers_reply_and_name_their_source
         match &refunds {
             Some(article) => {
                 assert_eq!(source, DraftSource::KbPassage);
-                assert!(draft.body.contains(
-                    "the knowledge-base article \"Refunds for duplicate charges\""
-                ));
+                assert!(
+                    draft
+                        .body
+                        .contains("the knowledge-base article \"Refunds for duplicate charges\"")
+                );
                 assert!(draft.body.contains("> If you were charged twice"));
                 assert_eq!(draft.citations.len(), 1);
                 assert_eq!(draft.citations[0].article_id, article.id);
@@ -279,11 +285,9 @@ async fn without_a_model_drafts_quote_the_best_kb_passage() {
     let t = ticket(&ai, "Password reset", QUESTION).await;
     let draft = w.hd.suggest_reply(&w.agent, t.id).await.unwrap();
     assert_eq!(draft.draft.as_ref().unwrap().source, DraftSource::KbPassage);
-    assert!(
-        draft
-            .body
-            .starts_with("[Suggested from a template and the knowledge-base article \"Reset your password\"")
-    );
+    assert!(draft.body.starts_with(
+        "[Suggested from a template and the knowledge-base article \"Reset your password\""
+    ));
     assert_eq!(draft.citations[0].article_id, password.id);
 }
 
@@ -302,7 +306,11 @@ async fn with_no_model_and_no_kb_the_draft_is_a_labelled_template() {
     let t = ticket(&ai, "Password reset", QUESTION).await;
     let draft = ai.w.hd.suggest_reply(&ai.w.agent, t.id).await.unwrap();
     assert_eq!(draft.draft.unwrap().source, DraftSource::Template);
-    assert!(draft.body.starts_with("[Suggested from a template, no language model"));
+    assert!(
+        draft
+            .body
+            .starts_with("[Suggested from a template, no language model")
+    );
     assert!(draft.body.contains("Hi Carl,"));
     assert!(draft.citations.is_empty());
 }

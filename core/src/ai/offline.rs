@@ -225,7 +225,9 @@ fn score(sentence: &str, subject_words: &[String]) -> u32 {
     if sentence.trim_end().ends_with('?') {
         points += 2;
     }
-    if w.iter().any(|word| word.chars().any(|c| c.is_ascii_digit())) {
+    if w.iter()
+        .any(|word| word.chars().any(|c| c.is_ascii_digit()))
+    {
         points += 1;
     }
     let shared = w
@@ -256,7 +258,10 @@ fn key_sentences(text: &str, subject_words: &[String], n: usize) -> Vec<String> 
     if picked.is_empty() {
         return all.into_iter().filter(|s| !is_filler(s)).take(1).collect();
     }
-    picked.into_iter().filter_map(|i| all.get(i).cloned()).collect()
+    picked
+        .into_iter()
+        .filter_map(|i| all.get(i).cloned())
+        .collect()
 }
 
 /// The extractive summary used without a model: the sentences of the description that

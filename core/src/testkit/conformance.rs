@@ -71,9 +71,9 @@ pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
 use crate::analytics::Analytics;
 use crate::domain::AuthorKind;
 use crate::domain::{
-    Article, AuthSession, Channel, ChatSession, ChatState, Citation, Csat, DraftInfo,
-    DraftSource, DraftState, EventKind, Message, MessageKind, NotificationKind, Priority, Role,
-    SlaState, Tenant, Ticket, TicketStatus, User,
+    Article, AuthSession, Channel, ChatSession, ChatState, Citation, Csat, DraftInfo, DraftSource,
+    DraftState, EventKind, Message, MessageKind, NotificationKind, Priority, Role, SlaState,
+    Tenant, Ticket, TicketStatus, User,
 };
 use crate::store::{
     AssigneeFilter, MessageFilter, TicketQuery, TicketSort, TicketWrite, TimeRange,
