@@ -179,69 +179,120 @@ async fn draft_lifecycle_suggest_edit_send_discard_with_analytics() {
     assert!((d.edit_rate().unwrap() - 0.5).abs() < 1e-9);
 }
 
+/// Issue 16 item 2: an offline draft for customer B must never carry customer A's reply
+/// (it claimed a refund nobody made for B and named A), and must say where it came from.
 #[tokio::test]
-async fn without_a_model_drafts_come_from_a_similar_resolved_ticket() {
-    let ai = ai_world(Wiring::NO_MODEL, vec![]).await;
-    let w = &ai.w;
-    let old = ticket(
-        &ai,
-        "Router keeps rebooting",
-        "My router keeps rebooting every hour.",
-    )
-    .await;
-    let answer = "Please update the router firmware from the admin page.";
-    w.hd.reply(&w.agent, old.id, NewReply::new(answer))
-        .await
-        .unwrap();
-    w.hd.transition(&w.agent, old.id, TicketStatus::Resolved)
-        .await
-        .unwrap();
-
-    let new = ticket(
-        &ai,
-        "Router rebooting",
-        "The router keeps rebooting all the time.",
-    )
-    .await;
-    let draft = w.hd.suggest_reply(&w.agent, new.id).await.unwrap();
-    assert_eq!(
-        draft.draft.as_ref().unwrap().source,
-        DraftSource::SimilarTicket
-    );
-    assert_eq!(
-        draft.body,
-        format!(
-            "[Suggested from a similar resolved ticket #{}]\n\n{answer}",
-            old.number
+async fn offline_drafts_never_copy_another_customers_reply_and_name_their_source() {
+    for with_kb in [false, true] {
+        let ai = ai_world(Wiring::NO_MODEL, vec![]).await;
+        let refunds = if with_kb {
+            Some(
+                ai.article(
+                    "Refunds for duplicate charges",
+                    "If you were charged twice, the duplicate charge is refunded within five \
+                     working days after we confirm it.",
+                )
+                .await,
+            )
+        } else {
+            None
+        };
+        let w = &ai.w;
+        // Customer A (Carl): charged twice, an agent refunded it and resolved the ticket.
+        let a = ticket(
+            &ai,
+            "Charged twice",
+            "I was charged twice for my subscription this month.",
         )
-    );
-    // Sending it as is sends the reply without the label.
-    let out =
-        w.hd.decide_draft(&w.agent, new.id, draft.id, DraftDecision::Send)
+        .await;
+        let answer = "Hi Carl, I can see the duplicate charge and have refunded it in full \
+                      to your Visa ending 4242.";
+        w.hd.reply(&w.agent, a.id, NewReply::new(answer))
             .await
             .unwrap();
-    assert_eq!(out.reply.unwrap().body, answer);
-    assert_eq!(ai.model.calls(), 0);
+        w.hd.transition(&w.agent, a.id, TicketStatus::Resolved)
+            .await
+            .unwrap();
+
+        // Customer B (Cora): the same problem.
+        let b =
+            w.hd.open_ticket(
+                &w.customer2,
+                NewTicket::new(
+                    "Charged twice",
+                    "I was charged twice for my subscription this month.",
+                ),
+            )
+            .await
+            .unwrap()
+            .ticket;
+        let draft = w.hd.suggest_reply(&w.agent, b.id).await.unwrap();
+        let source = draft.draft.as_ref().unwrap().source;
+        assert_ne!(source, DraftSource::SimilarTicket);
+        assert!(
+            !draft.body.contains("refunded it in full"),
+            "{}",
+            draft.body
+        );
+        assert!(!draft.body.contains("4242"), "{}", draft.body);
+        assert!(!draft.body.contains("Carl"), "{}", draft.body);
+        // It names its source and is built from B's own facts.
+        assert!(
+            draft.body.starts_with("[Suggested from a template"),
+            "{}",
+            draft.body
+        );
+        assert!(draft.body.contains("Hi Cora,"), "{}", draft.body);
+        assert!(
+            draft.body.contains(&format!("(ticket #{})", b.number)),
+            "{}",
+            draft.body
+        );
+        match &refunds {
+            Some(article) => {
+                assert_eq!(source, DraftSource::KbPassage);
+                assert!(
+                    draft
+                        .body
+                        .contains("the knowledge-base article \"Refunds for duplicate charges\"")
+                );
+                assert!(draft.body.contains("> If you were charged twice"));
+                assert_eq!(draft.citations.len(), 1);
+                assert_eq!(draft.citations[0].article_id, article.id);
+            }
+            None => {
+                assert_eq!(source, DraftSource::Template);
+                assert!(draft.body.contains("no matching knowledge-base article"));
+                assert!(draft.citations.is_empty());
+            }
+        }
+        // Sending it as is sends the text without the label.
+        let out =
+            w.hd.decide_draft(&w.agent, b.id, draft.id, DraftDecision::Send)
+                .await
+                .unwrap();
+        let sent = out.reply.unwrap().body;
+        assert!(sent.starts_with("Hi Cora,"), "{sent}");
+        assert_eq!(ai.model.calls(), 0);
+    }
 }
 
 #[tokio::test]
-async fn without_a_model_or_similar_ticket_drafts_use_the_best_kb_passage() {
+async fn without_a_model_drafts_quote_the_best_kb_passage() {
     let ai = ai_world(Wiring::NO_MODEL, vec![]).await;
     let (password, _) = ai.standard_articles().await;
     let w = &ai.w;
     let t = ticket(&ai, "Password reset", QUESTION).await;
     let draft = w.hd.suggest_reply(&w.agent, t.id).await.unwrap();
     assert_eq!(draft.draft.as_ref().unwrap().source, DraftSource::KbPassage);
-    assert!(
-        draft
-            .body
-            .starts_with("[Suggested from the knowledge-base article \"Reset your password\"]")
-    );
+    assert!(draft.body.starts_with(
+        "[Suggested from a template and the knowledge-base article \"Reset your password\""
+    ));
     assert_eq!(draft.citations[0].article_id, password.id);
 }
 
 #[tokio::test]
-async fn with_nothing_to_suggest_the_error_says_so() {
+async fn with_no_model_and_no_kb_the_draft_is_a_labelled_template() {
     let ai = ai_world(
         Wiring {
             model: false,
@@ -253,10 +304,15 @@ async fn with_nothing_to_suggest_the_error_says_so() {
     )
     .await;
     let t = ticket(&ai, "Password reset", QUESTION).await;
-    assert!(matches!(
-        ai.w.hd.suggest_reply(&ai.w.agent, t.id).await,
-        Err(Error::InvalidState(_))
-    ));
+    let draft = ai.w.hd.suggest_reply(&ai.w.agent, t.id).await.unwrap();
+    assert_eq!(draft.draft.unwrap().source, DraftSource::Template);
+    assert!(
+        draft
+            .body
+            .starts_with("[Suggested from a template, no language model")
+    );
+    assert!(draft.body.contains("Hi Carl,"));
+    assert!(draft.citations.is_empty());
 }
 
 #[tokio::test]
@@ -399,4 +455,58 @@ async fn concurrent_decisions_on_one_draft_commit_exactly_once() {
         .filter(|e| e.kind.name() == "draft_decided")
         .count();
     assert_eq!(decided, 10);
+}
+
+/// Issue 16 item 5: the offline summary of a realistic thread picks the sentences that
+/// carry the problem, not the greeting on the first line ("#7: Hello,").
+#[tokio::test]
+async fn extractive_summary_picks_the_problem_sentences_not_the_greeting() {
+    let ai = ai_world(Wiring::NO_MODEL, vec![]).await;
+    let w = &ai.w;
+    let t = ticket(
+        &ai,
+        "Export to CSV fails",
+        "Hello,\n\nI hope you are well. We have used your product for two years now and \
+         we are happy with it.\n\nSince Monday the CSV export of our orders fails with \
+         error 500 after about a minute. We need the export for our monthly accounting \
+         on Friday.\n\nIs there a workaround until it is fixed?\n\nThanks in advance,\n\
+         Carl",
+    )
+    .await;
+    w.hd.reply(
+        &w.agent,
+        t.id,
+        NewReply::new("Thanks Carl, which browser do you use?"),
+    )
+    .await
+    .unwrap();
+    w.hd.reply(
+        &w.customer,
+        t.id,
+        NewReply::new(
+            "Hi again,\nIt is Firefox 128. The export also fails in Chrome with the same \
+             error. Does it depend on the number of orders?\nBest,\nCarl",
+        ),
+    )
+    .await
+    .unwrap();
+    let s = w.hd.summarize(&w.agent, t.id).await.unwrap();
+    assert_eq!(s.source, SummarySource::Extractive);
+    assert_eq!(
+        s.summary,
+        format!(
+            "[Extractive summary, no language model] #{} \"Export to CSV fails\": Since \
+             Monday the CSV export of our orders fails with error 500 after about a minute. \
+             Is there a workaround until it is fixed? Latest from the customer: The export \
+             also fails in Chrome with the same error.",
+            t.number
+        )
+    );
+    assert!(!s.summary.contains("Hello"));
+    assert_eq!(
+        s.open_questions,
+        ["Does it depend on the number of orders?"]
+    );
+    // Deterministic: the same thread gives the same summary.
+    assert_eq!(w.hd.summarize(&w.agent, t.id).await.unwrap(), s);
 }

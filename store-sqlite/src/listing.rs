@@ -3,7 +3,7 @@
 //! The statement is assembled from fixed fragments with [`QueryBuilder`]; every value from
 //! the query (statuses, ids, the text, the cursor) is a bound parameter.
 
-use helpdesk_core::domain::{Ticket, TicketStatus};
+use helpdesk_core::domain::{Channel, Ticket, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
 use helpdesk_core::{Result, TenantId};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -13,6 +13,14 @@ use crate::tickets::{ticket_columns, ticket_from};
 
 /// Needles of at least this many characters go through the trigram index first.
 const TRIGRAM: usize = 3;
+
+/// The SQL form of [`queue_rank`](helpdesk_core::store::cursor::queue_rank): the priority
+/// rank, plus 4 for an Escalated ticket.
+macro_rules! queue_rank {
+    () => {
+        "(priority_rank + CASE WHEN status = 'escalated' THEN 4 ELSE 0 END)"
+    };
+}
 
 /// The filtered, sorted, cursor-paginated listing.
 ///
@@ -74,23 +82,36 @@ pub(crate) fn statement<'q>(
     let sort = filter.query.sort;
     let order = match sort {
         TicketSort::PriorityThenAge => " ORDER BY priority_rank DESC, created_at ASC, id ASC",
+        TicketSort::EscalatedFirst => {
+            concat!(" ORDER BY ", queue_rank!(), " DESC, created_at ASC, id ASC")
+        }
         TicketSort::Newest => " ORDER BY created_at DESC, id DESC",
     };
     let mut q: QueryBuilder<'q, Sqlite> = QueryBuilder::new(prefix);
     q.push(concat!(ticket_columns!(), " FROM tickets"));
-    let per_status =
-        sort == TicketSort::PriorityThenAge && statuses.len() > 1 && filter.needle.is_none();
+    let per_status = matches!(
+        sort,
+        TicketSort::PriorityThenAge | TicketSort::EscalatedFirst
+    ) && statuses.len() > 1
+        && filter.needle.is_none();
     if per_status {
         // Each branch reads only the sort keys and row ids (from the index); only the
-        // winning rows are then read whole.
+        // winning rows are then read whole. Within one status the escalated bonus of the
+        // queue rank is constant, so every branch reads the index in priority order.
+        let branch_order = " ORDER BY priority_rank DESC, created_at ASC, id ASC";
         q.push(" WHERE row_id IN (SELECT row_id FROM (");
         for (i, status) in statuses.iter().enumerate() {
             if i > 0 {
                 q.push(" UNION ALL ");
             }
-            q.push("SELECT * FROM (SELECT row_id, priority_rank, created_at, id FROM tickets");
+            q.push(
+                "SELECT * FROM (SELECT row_id, status, priority_rank, created_at, id FROM tickets",
+            );
             filter.push(&mut q, std::slice::from_ref(status));
-            q.push(order).push(" LIMIT ").push_bind(fetch).push(")");
+            q.push(branch_order)
+                .push(" LIMIT ")
+                .push_bind(fetch)
+                .push(")");
         }
         q.push(")")
             .push(order)
@@ -160,13 +181,32 @@ impl Filter<'_> {
                 .push_bind(n.to_string())
                 .push(") > 0");
         }
+        if query.exclude_bot_chats && (statuses.is_empty() || statuses.contains(&TicketStatus::New))
+        {
+            // `Ticket::is_bot_chat`: a chat the bot still handles (only a New ticket can be
+            // one, so a branch of other statuses keeps reading the index alone).
+            q.push(" AND NOT (channel = ")
+                .push_bind(Channel::Chat.as_str())
+                .push(" AND status = ")
+                .push_bind(TicketStatus::New.as_str())
+                .push(")");
+        }
         if let Some(c) = self.cursor {
             match c.sort {
-                TicketSort::PriorityThenAge => {
+                TicketSort::PriorityThenAge | TicketSort::EscalatedFirst => {
                     let rank = i64::from(c.priority_rank);
-                    q.push(" AND (priority_rank < ")
+                    let column = if c.sort == TicketSort::EscalatedFirst {
+                        queue_rank!()
+                    } else {
+                        "priority_rank"
+                    };
+                    q.push(" AND (")
+                        .push(column)
+                        .push(" < ")
                         .push_bind(rank)
-                        .push(" OR (priority_rank = ")
+                        .push(" OR (")
+                        .push(column)
+                        .push(" = ")
                         .push_bind(rank)
                         .push(" AND (created_at > ")
                         .push_bind(c.created_ms)

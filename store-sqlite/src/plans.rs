@@ -47,35 +47,50 @@ async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
         TicketStatus::Pending,
         TicketStatus::Escalated,
     ];
-    let query = TicketQuery {
-        statuses: open.clone(),
-        sort: TicketSort::PriorityThenAge,
-        ..TicketQuery::default()
-    };
-    let filter = Filter {
-        tenant: TenantId::new(),
-        query: &query,
-        needle: None,
-        cursor: None,
-    };
-    let mut q = statement("EXPLAIN QUERY PLAN SELECT ", &filter, &open, 51);
-    let rows = q.build().fetch_all(store.pool()).await.unwrap();
-    let plan = plan_of(&rows);
-    assert_eq!(
-        plan.matches("USING COVERING INDEX tickets_queue").count(),
-        open.len(),
-        "one ordered, index-only read per status:\n{plan}"
-    );
-    assert!(
-        !plan.contains("SCAN tickets"),
-        "never a scan of the table:\n{plan}"
-    );
-    // A branch is never sorted: only the merged keys and the winning rows are.
-    assert_eq!(
-        plan.matches("TEMP B-TREE").count(),
-        2,
-        "sorts of the merged keys and of the winners only:\n{plan}"
-    );
+    // The web queue's query (escalated first, bot chats left out) reads the index the same
+    // way as the plain priority queue.
+    for (sort, exclude_bot_chats) in [
+        (TicketSort::PriorityThenAge, false),
+        (TicketSort::EscalatedFirst, true),
+    ] {
+        let query = TicketQuery {
+            statuses: open.clone(),
+            sort,
+            exclude_bot_chats,
+            ..TicketQuery::default()
+        };
+        let filter = Filter {
+            tenant: TenantId::new(),
+            query: &query,
+            needle: None,
+            cursor: None,
+        };
+        let mut q = statement("EXPLAIN QUERY PLAN SELECT ", &filter, &open, 51);
+        let rows = q.build().fetch_all(store.pool()).await.unwrap();
+        let plan = plan_of(&rows);
+        // Leaving out bot chats reads the channel of New tickets only (a bot chat is New).
+        let covering = open.len() - usize::from(exclude_bot_chats);
+        assert_eq!(
+            plan.matches("USING COVERING INDEX tickets_queue").count(),
+            covering,
+            "one ordered, index-only read per status:\n{plan}"
+        );
+        assert_eq!(
+            plan.matches("USING INDEX tickets_queue").count(),
+            open.len() - covering,
+            "one ordered read per status:\n{plan}"
+        );
+        assert!(
+            !plan.contains("SCAN tickets"),
+            "never a scan of the table:\n{plan}"
+        );
+        // A branch is never sorted: only the merged keys and the winning rows are.
+        assert_eq!(
+            plan.matches("TEMP B-TREE").count(),
+            2,
+            "sorts of the merged keys and of the winners only:\n{plan}"
+        );
+    }
 }
 
 #[tokio::test]

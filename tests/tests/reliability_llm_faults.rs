@@ -37,7 +37,7 @@ use helpdesk_core::service::{HelpdeskConfig, NewTicket};
 use helpdesk_core::store::{MemoryStore, MessageFilter};
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, ManualClock};
 use helpdesk_core::{
-    ArticleId, Error, Helpdesk, KnowledgeBase, LanguageModel, LlmRequest, ModelError, Store,
+    ArticleId, Helpdesk, KnowledgeBase, LanguageModel, LlmRequest, ModelError, Store,
 };
 use helpdesk_llm_gemini::mock::{Endpoint, MockGemini, MockReply, MockStream};
 use helpdesk_llm_gemini::{GeminiClient, RecordingSleeper, RetryPolicy};
@@ -518,7 +518,7 @@ async fn drafts_fall_back_to_a_labelled_passage_under_every_fault() {
                 assert!(
                     draft
                         .body
-                        .starts_with("[Suggested from the knowledge-base article"),
+                        .starts_with("[Suggested from a template and the knowledge-base article"),
                     "{label}: {}",
                     draft.body
                 );
@@ -542,10 +542,10 @@ async fn drafts_fall_back_to_a_labelled_passage_under_every_fault() {
     }
 }
 
-/// Drafts under every fault with nothing to fall back on (no knowledge base article, no
-/// similar resolved ticket): a typed `InvalidState`, and nothing stored on the ticket.
+/// Drafts under every fault with no knowledge-base article to quote: a labelled template
+/// with this ticket's facts only (never the model's failed text, never another ticket's).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn drafts_without_fallback_material_fail_with_a_typed_error() {
+async fn drafts_without_fallback_material_are_a_labelled_template() {
     for row in faults() {
         let label = format!("draft without fallback / {:?}", row.fault);
         let w = world().await;
@@ -581,11 +581,20 @@ async fn drafts_without_fallback_material_fail_with_a_typed_error() {
                 assert_eq!(drafts_stored, 1, "{label}");
             }
             Expect::Fails { .. } => {
-                assert!(
-                    matches!(result, Err(Error::InvalidState(_))),
-                    "{label}: {result:?}"
+                let draft = result.unwrap_or_else(|e| panic!("{label}: {e:?}"));
+                assert_eq!(
+                    draft.draft.unwrap().source,
+                    DraftSource::Template,
+                    "{label}"
                 );
-                assert_eq!(drafts_stored, 0, "{label}: nothing stored");
+                assert!(
+                    draft.body.starts_with("[Suggested from a template"),
+                    "{label}: {}",
+                    draft.body
+                );
+                assert!(!draft.body.contains("refunded"), "{label}: {}", draft.body);
+                assert!(draft.citations.is_empty(), "{label}");
+                assert_eq!(drafts_stored, 1, "{label}");
             }
         }
     }

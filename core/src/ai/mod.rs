@@ -14,6 +14,7 @@
 
 mod classifier;
 pub mod grounding;
+pub(crate) mod offline;
 pub(crate) mod output;
 pub mod prompts;
 pub mod schema;

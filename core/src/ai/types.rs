@@ -57,6 +57,9 @@ pub struct TicketSummary {
 pub enum ChatReply {
     /// The bot answered from the knowledge base (the message carries its citations).
     Answered(Message),
+    /// The customer only greeted ("hello"): the bot greeted back and asked for the
+    /// question, without a knowledge-base search and without handing off.
+    Greeted(Message),
     /// The conversation was handed to a human; the message tells the customer so.
     HandedOff {
         /// Why.

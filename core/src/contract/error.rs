@@ -274,11 +274,10 @@ pub enum StateError {
         /// The earlier decision.
         state: String,
     },
-    /// A suggested reply with nothing to build it from.
-    #[error(
-        "no suggestion available: no language model, similar resolved ticket or \
-         knowledge-base passage"
-    )]
+    /// A suggested reply with nothing to build it from. Not produced by
+    /// [`Helpdesk::suggest_reply`](crate::Helpdesk::suggest_reply) any more (it falls back
+    /// to a template); kept for hosts that match on it.
+    #[error("no suggestion available")]
     NothingToSuggest,
     /// Demoting or deactivating the tenant's last active admin.
     #[error("the last active admin cannot be demoted or deactivated")]

@@ -122,6 +122,7 @@ fn matches(t: &Ticket, q: &TicketQuery, needle: Option<&str>) -> bool {
             .as_ref()
             .is_none_or(|c| t.category.as_ref() == Some(c))
         && needle.is_none_or(|n| t.subject.to_lowercase().contains(n))
+        && !(q.exclude_bot_chats && t.is_bot_chat())
 }
 
 #[async_trait]

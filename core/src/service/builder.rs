@@ -141,7 +141,8 @@ impl HelpdeskBuilder {
         self
     }
 
-    /// Sets the embedder (similar-ticket drafts without a model).
+    /// Sets the embedder, handed to the host through [`Helpdesk::embedder`] (drafts without
+    /// a model do not use it: they never borrow another ticket's text).
     pub fn embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
         self.embedder = Some(embedder);
         self

@@ -2,9 +2,10 @@
 //! summaries and related knowledge-base articles.
 //!
 //! With a language model (and an AI autonomy that allows suggestions) drafts and summaries
-//! are written by the model. Without one, or when the model fails, a draft is the last
-//! agent reply of the most similar resolved ticket of the same tenant, or else the best
-//! knowledge-base passage, and a summary is extractive; both carry a visible label.
+//! are written by the model. Without one, or when the model fails, a draft is a template
+//! filled with this ticket's own facts that quotes the best knowledge-base passage (never
+//! another ticket's text, see [`crate::ai`]'s offline module), and a summary is extractive;
+//! both carry a visible label that says where they came from.
 
 use serde::Deserialize;
 
@@ -12,7 +13,7 @@ use super::Helpdesk;
 use super::change::Change;
 use super::tickets::add_agent_reply;
 use crate::ai::prompts::{self, DraftContext};
-use crate::ai::{DraftDecision, DraftOutcome, SummarySource, TicketSummary, output};
+use crate::ai::{DraftDecision, DraftOutcome, SummarySource, TicketSummary, offline, output};
 use crate::domain::{
     Actor, AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EventKind, Message,
     MessageKind, Tenant, Ticket, TicketStatus,
@@ -20,24 +21,10 @@ use crate::domain::{
 use crate::kb::ScoredChunk;
 use crate::roles::{Action, authorize};
 use crate::store::{MessageFilter, TicketQuery, TicketSort};
-use crate::{EmbedKind, Error, LanguageModel, MessageId, Result, StateError, TicketId, validate};
+use crate::{Error, LanguageModel, MessageId, Result, StateError, TicketId, validate};
 
-/// Minimum cosine similarity for a resolved ticket to count as similar.
-const MIN_SIMILARITY: f32 = 0.3;
 /// How many of the customer's earlier tickets go into a draft prompt.
 const EARLIER_TICKETS: usize = 5;
-/// How many resolved tickets are compared for the similar-ticket fallback.
-const SIMILAR_POOL: u32 = 200;
-
-/// The label that starts a draft which was not written by a model.
-fn fallback_label(source: DraftSource, detail: &str) -> String {
-    match source {
-        DraftSource::SimilarTicket => {
-            format!("[Suggested from a similar resolved ticket {detail}]")
-        }
-        _ => format!("[Suggested from the knowledge-base article \"{detail}\"]"),
-    }
-}
 
 /// Removes a fallback label line from a text about to be sent to the customer.
 fn strip_label(body: &str) -> String {
@@ -81,93 +68,6 @@ pub(crate) fn citations_for(ids: &[String], chunks: &[ScoredChunk]) -> Vec<Citat
     out
 }
 
-/// Splits text into sentences (ending at `.`, `!`, `?` or a line break), trimmed.
-fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for ch in text.chars() {
-        if ch == '\n' {
-            if !current.trim().is_empty() {
-                out.push(current.trim().to_string());
-            }
-            current.clear();
-            continue;
-        }
-        current.push(ch);
-        if matches!(ch, '.' | '!' | '?') {
-            if !current.trim().is_empty() {
-                out.push(current.trim().to_string());
-            }
-            current.clear();
-        }
-    }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_string());
-    }
-    out
-}
-
-/// The extractive summary used without a model: the first sentence of the description and
-/// of the latest customer message, and the customer's questions asked after the last
-/// agent message.
-fn extractive_summary(ticket: &Ticket, thread: &[Message]) -> TicketSummary {
-    let first = |t: &str| sentences(t).into_iter().next().unwrap_or_default();
-    let mut summary = format!(
-        "[Extractive summary, no language model] #{}: {}",
-        ticket.number,
-        output::bounded(&first(&ticket.description), 300)
-    );
-    let customer = |m: &&Message| m.author_kind == AuthorKind::Customer;
-    if let Some(latest) = thread.iter().rev().find(customer) {
-        let line = output::bounded(&first(&latest.body), 300);
-        if !line.is_empty() && !summary.contains(&line) {
-            summary.push_str(&format!(" Latest from the customer: {line}"));
-        }
-    }
-    let last_agent = thread
-        .iter()
-        .rposition(|m| matches!(m.author_kind, AuthorKind::Agent | AuthorKind::Bot));
-    let mut texts: Vec<&str> = Vec::new();
-    if last_agent.is_none() {
-        texts.push(&ticket.description);
-    }
-    let from = last_agent.map_or(0, |i| i + 1);
-    texts.extend(
-        thread[from..]
-            .iter()
-            .filter(customer)
-            .map(|m| m.body.as_str()),
-    );
-    let mut open_questions: Vec<String> = Vec::new();
-    for q in texts
-        .into_iter()
-        .flat_map(sentences)
-        .filter(|s| s.ends_with('?'))
-    {
-        let q = output::bounded(&q, 300);
-        if !open_questions.contains(&q) {
-            open_questions.push(q);
-        }
-    }
-    open_questions.truncate(5);
-    TicketSummary {
-        summary,
-        open_questions,
-        source: SummarySource::Extractive,
-    }
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na * nb)
-    }
-}
-
 fn ticket_text(t: &Ticket) -> String {
     format!("{}\n\n{}", t.subject, t.description)
 }
@@ -209,9 +109,12 @@ impl Helpdesk {
     ///
     /// With a model (autonomy at least Suggest) the draft is built from the thread, the
     /// customer's earlier tickets and the top knowledge-base chunks. Otherwise (or when
-    /// the model fails) it is the last agent reply of the most similar resolved ticket of
-    /// the tenant (needs an embedder), or else the best knowledge-base passage, starting
-    /// with a label that says so. Fails with `InvalidState` when nothing can be suggested.
+    /// the model fails) it is a template with this ticket's facts (the requester's name,
+    /// number and subject) quoting the best knowledge-base passage
+    /// ([`DraftSource::KbPassage`], cited), or the template alone
+    /// ([`DraftSource::Template`]), starting with a label that says so. Other tickets never
+    /// contribute text: a resolved ticket's reply may claim actions nobody took here and
+    /// carry another customer's details.
     pub async fn suggest_reply(&self, actor: &Actor, id: TicketId) -> Result<Message> {
         // Independent reads go together: the ticket while the actor is checked, then the
         // thread with the customer's earlier tickets (which only a model reads).
@@ -275,28 +178,27 @@ impl Helpdesk {
                 }
             }
         }
-        if built.is_none()
-            && let Some((similar, reply)) = self.similar_resolved_reply(&tenant, &ticket).await?
-        {
-            let label = fallback_label(DraftSource::SimilarTicket, &format!("#{}", similar.number));
-            built = Some((
-                format!("{label}\n\n{}", reply.body),
-                Vec::new(),
-                DraftSource::SimilarTicket,
-            ));
-        }
-        if built.is_none()
-            && let Some(best) = chunks.iter().find(|c| c.score > 0.0)
-        {
-            let label = fallback_label(DraftSource::KbPassage, &best.title);
-            built = Some((
-                format!("{label}\n\n{}", best.text),
-                citations_for(std::slice::from_ref(&best.chunk_id), &chunks),
-                DraftSource::KbPassage,
-            ));
-        }
-        let Some((body, citations, source)) = built else {
-            return Err(StateError::NothingToSuggest.into());
+        let (body, citations, source) = match built {
+            Some(built) => built,
+            None => {
+                // Only this ticket's facts and the knowledge base: the requester's name, and
+                // the best passage (cited) when there is one.
+                let customer = self
+                    .inner
+                    .store
+                    .get_user(tenant.id, ticket.requester)
+                    .await?;
+                let best = chunks.iter().find(|c| c.score > 0.0);
+                let (body, source) = offline::template_draft(
+                    &ticket,
+                    customer.as_ref().map(|u| u.name.as_str()),
+                    best,
+                );
+                let citations = best
+                    .map(|b| citations_for(std::slice::from_ref(&b.chunk_id), &chunks))
+                    .unwrap_or_default();
+                (body, citations, source)
+            }
         };
         let now = self.now();
         let draft = Message {
@@ -482,7 +384,7 @@ impl Helpdesk {
                 Err(e) => tracing::warn!(%id, error = %e, "summary model call failed"),
             }
         }
-        Ok(extractive_summary(&ticket, &thread))
+        Ok(offline::extractive_summary(&ticket, &thread))
     }
 
     /// The `k` (1..=50) knowledge-base chunks most related to a ticket, best first (empty
@@ -516,66 +418,6 @@ impl Helpdesk {
         page.items.truncate(EARLIER_TICKETS);
         Ok(page.items)
     }
-
-    /// The most similar resolved (or closed) ticket of the tenant that has an agent reply,
-    /// with that reply; needs an embedder.
-    async fn similar_resolved_reply(
-        &self,
-        tenant: &Tenant,
-        ticket: &Ticket,
-    ) -> Result<Option<(Ticket, Message)>> {
-        let Some(embedder) = &self.inner.embedder else {
-            return Ok(None);
-        };
-        let query = TicketQuery {
-            statuses: vec![TicketStatus::Resolved, TicketStatus::Closed],
-            sort: TicketSort::Newest,
-            limit: SIMILAR_POOL,
-            ..TicketQuery::default()
-        };
-        let pool: Vec<Ticket> = self
-            .inner
-            .store
-            .list_tickets(tenant.id, &query)
-            .await?
-            .items
-            .into_iter()
-            .filter(|t| t.id != ticket.id && t.merged_into.is_none())
-            .collect();
-        if pool.is_empty() {
-            return Ok(None);
-        }
-        let texts: Vec<String> = pool.iter().map(ticket_text).collect();
-        let vectors = embedder.embed(&texts, EmbedKind::Document).await?;
-        let target = embedder
-            .embed(&[ticket_text(ticket)], EmbedKind::Query)
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let mut ranked: Vec<(f32, &Ticket)> = vectors
-            .iter()
-            .map(|v| cosine(&target, v))
-            .zip(&pool)
-            .filter(|(score, _)| *score >= MIN_SIMILARITY)
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, candidate) in ranked.into_iter().take(5) {
-            let messages = self
-                .inner
-                .store
-                .list_messages(tenant.id, candidate.id, MessageFilter::All)
-                .await?;
-            let reply = messages
-                .into_iter()
-                .rev()
-                .find(|m| m.kind == MessageKind::Reply && m.author_kind == AuthorKind::Agent);
-            if let Some(reply) = reply {
-                return Ok(Some((candidate.clone(), reply)));
-            }
-        }
-        Ok(None)
-    }
 }
 
 #[cfg(test)]
@@ -584,17 +426,13 @@ mod tests {
 
     #[test]
     fn labels_are_stripped_before_sending() {
-        let label = fallback_label(DraftSource::SimilarTicket, "#12");
-        assert_eq!(label, "[Suggested from a similar resolved ticket #12]");
-        assert_eq!(strip_label(&format!("{label}\n\nHello")), "Hello");
+        for label in [
+            offline::draft_label(DraftSource::Template, None),
+            offline::draft_label(DraftSource::KbPassage, Some("Refunds")),
+        ] {
+            assert!(label.starts_with("[Suggested from a template"), "{label}");
+            assert_eq!(strip_label(&format!("{label}\n\nHello")), "Hello");
+        }
         assert_eq!(strip_label("Hello [x]"), "Hello [x]");
-    }
-
-    #[test]
-    fn sentences_split_on_punctuation_and_lines() {
-        assert_eq!(
-            sentences("Hi. Can you help?\nThanks"),
-            ["Hi.", "Can you help?", "Thanks"]
-        );
     }
 }

@@ -71,9 +71,9 @@ pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
 use crate::analytics::Analytics;
 use crate::domain::AuthorKind;
 use crate::domain::{
-    Article, AuthSession, ChatSession, ChatState, Citation, Csat, DraftInfo, DraftSource,
+    Article, AuthSession, Channel, ChatSession, ChatState, Citation, Csat, DraftInfo, DraftSource,
     DraftState, EventKind, Message, MessageKind, NotificationKind, Priority, Role, SlaState,
-    Tenant, TicketStatus, User,
+    Tenant, Ticket, TicketStatus, User,
 };
 use crate::store::{
     AssigneeFilter, MessageFilter, TicketQuery, TicketSort, TicketWrite, TimeRange,
@@ -115,6 +115,7 @@ macro_rules! store_conformance_tests {
             list_text_filter_is_plain_text,
             list_orders_and_pages,
             list_queue_of_several_statuses_pages,
+            list_agent_queue_escalated_first_without_bot_chats,
             tenant_isolation,
             open_ticket_counts_per_assignee,
             routing_staff_lists_active_staff_with_open_loads,

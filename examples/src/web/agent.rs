@@ -118,8 +118,12 @@ async fn queue(
         sort: if filter.sort == "newest" {
             TicketSort::Newest
         } else {
-            TicketSort::PriorityThenAge
+            // Escalated first: a chat waiting for a human is the most urgent row.
+            TicketSort::EscalatedFirst
         },
+        // The active queue leaves out chats the bot is still answering: they are not the
+        // agents' work until they are handed off.
+        exclude_bot_chats: matches!(filter.status.as_str(), "" | "active"),
         limit: TicketQuery::DEFAULT_LIMIT,
         cursor: Some(filter.cursor.clone()).filter(|c| !c.is_empty()),
         ..TicketQuery::default()

@@ -84,8 +84,8 @@ impl Backends {
         if self.model.is_none() {
             parts.push(
                 "Offline mode: no language model is configured (set GEMINI_API_KEY). Triage uses \
-                 rules, the chatbot answers with knowledge-base passages and drafts come from \
-                 similar resolved tickets.",
+                 rules, the chatbot answers with knowledge-base passages and drafts are templates \
+                 that quote the knowledge base.",
             );
         }
         if let Some(note) = &self.embedder_note {

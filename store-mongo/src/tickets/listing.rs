@@ -1,7 +1,7 @@
 //! Ticket listings: filtered and cursor-paginated queues, open counts, SLA-due selection.
 
 use bson::{Bson, Document, doc};
-use helpdesk_core::domain::{Ticket, TicketStatus};
+use helpdesk_core::domain::{Channel, Ticket, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
 use helpdesk_core::{Result, TenantId, UserId};
 use jiff::Timestamp;
@@ -46,6 +46,17 @@ fn query_filter(tenant: TenantId, q: &TicketQuery) -> Document {
     if let Some(c) = &q.category {
         f.insert("category", c.as_str());
     }
+    if q.exclude_bot_chats {
+        // Not `Ticket::is_bot_chat` (a chat the bot still handles): written as an `$or` of
+        // the two inequalities.
+        f.insert(
+            "$or",
+            vec![
+                doc! { "channel": { "$ne": Channel::Chat.as_str() } },
+                doc! { "status": { "$ne": TicketStatus::New.as_str() } },
+            ],
+        );
+    }
     let text = q.text.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(text) = text {
         // Case-insensitive substring, matched literally: the pattern is fully escaped.
@@ -62,12 +73,13 @@ fn after_cursor(c: &Cursor) -> Document {
     let created = bson::DateTime::from_millis(c.created_ms);
     let id = c.id.to_string();
     match c.sort {
-        TicketSort::PriorityThenAge => {
+        TicketSort::PriorityThenAge | TicketSort::EscalatedFirst => {
             let rank = i32::from(c.priority_rank);
+            let field = rank_field(c.sort);
             doc! { "$or": [
-                { "priority_rank": { "$lt": rank } },
-                { "priority_rank": rank, "created_at": { "$gt": created } },
-                { "priority_rank": rank, "created_at": created, "_id": { "$gt": &id } },
+                { field: { "$lt": rank } },
+                { field: rank, "created_at": { "$gt": created } },
+                { field: rank, "created_at": created, "_id": { "$gt": &id } },
             ] }
         }
         TicketSort::Newest => doc! { "$or": [
@@ -79,9 +91,31 @@ fn after_cursor(c: &Cursor) -> Document {
 
 fn sort_order(sort: TicketSort) -> Document {
     match sort {
-        TicketSort::PriorityThenAge => doc! { "priority_rank": -1, "created_at": 1, "_id": 1 },
+        TicketSort::PriorityThenAge | TicketSort::EscalatedFirst => {
+            doc! { rank_field(sort): -1, "created_at": 1, "_id": 1 }
+        }
         TicketSort::Newest => doc! { "created_at": -1, "_id": -1 },
     }
+}
+
+/// The field a rank sort orders by: the stored `priority_rank`, or `queue_rank` computed by
+/// the listing pipeline for the agent queue.
+fn rank_field(sort: TicketSort) -> &'static str {
+    match sort {
+        TicketSort::EscalatedFirst => QUEUE_RANK,
+        _ => "priority_rank",
+    }
+}
+
+/// The computed field of [`queue_rank`](helpdesk_core::store::cursor::queue_rank).
+const QUEUE_RANK: &str = "queue_rank";
+
+/// `$addFields` of the queue rank: the priority rank, plus 4 for an Escalated ticket.
+fn add_queue_rank() -> Document {
+    doc! { "$addFields": { QUEUE_RANK: { "$add": [
+        "$priority_rank",
+        { "$cond": [{ "$eq": ["$status", TicketStatus::Escalated.as_str()] }, 4, 0] },
+    ] } } }
 }
 
 impl MongoStore {
@@ -93,12 +127,23 @@ impl MongoStore {
             .map(|c| Cursor::decode(c, q.sort))
             .transpose()?;
         let mut filter = query_filter(tenant, q);
-        if let Some(c) = &cursor {
-            filter = doc! { "$and": [filter, after_cursor(c)] };
-        }
-        let docs = self
-            .find_all(TICKETS, filter, sort_order(q.sort), limit as i64 + 1)
-            .await?;
+        let docs = if q.sort == TicketSort::EscalatedFirst {
+            // The queue rank is computed, so the cursor applies after it.
+            let mut pipeline = vec![doc! { "$match": filter }, add_queue_rank()];
+            if let Some(c) = &cursor {
+                pipeline.push(doc! { "$match": after_cursor(c) });
+            }
+            pipeline.push(doc! { "$sort": sort_order(q.sort) });
+            pipeline.push(doc! { "$limit": limit as i64 + 1 });
+            pipeline.push(doc! { "$project": { QUEUE_RANK: 0 } });
+            self.aggregate(TICKETS, pipeline).await?
+        } else {
+            if let Some(c) = &cursor {
+                filter = doc! { "$and": [filter, after_cursor(c)] };
+            }
+            self.find_all(TICKETS, filter, sort_order(q.sort), limit as i64 + 1)
+                .await?
+        };
         let has_more = docs.len() > limit;
         let items = docs
             .iter()

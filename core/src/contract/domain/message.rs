@@ -89,10 +89,15 @@ pub struct Citation {
 pub enum DraftSource {
     /// Written by the language model.
     Llm,
-    /// Copied from the reply of the most similar resolved ticket (no model configured).
+    /// Copied from the reply of the most similar resolved ticket. No longer produced (such
+    /// a draft carried another customer's text); kept so that stored drafts still read.
     SimilarTicket,
-    /// The best knowledge-base passage (no model configured).
+    /// A template with this ticket's facts quoting the best knowledge-base passage (no
+    /// model, or the model failed).
     KbPassage,
+    /// A template with this ticket's facts only: no model and no matching knowledge-base
+    /// passage.
+    Template,
 }
 
 /// What the agent did with a draft.

@@ -64,6 +64,16 @@ pub struct Ticket {
     pub version: u64,
 }
 
+impl Ticket {
+    /// Whether the chatbot is still handling this ticket: a chat ticket that nobody handed
+    /// off, took over or moved yet (channel Chat, status New). It is not the agents' work
+    /// and its SLA clock has not started; see
+    /// [`TicketQuery::exclude_bot_chats`](crate::store::TicketQuery::exclude_bot_chats).
+    pub fn is_bot_chat(&self) -> bool {
+        self.channel == Channel::Chat && self.status == TicketStatus::New
+    }
+}
+
 /// SLA due times and breach flags. Due times move out while the ticket is Pending.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaState {

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use super::TicketSort;
-use crate::domain::Ticket;
+use crate::domain::{Ticket, TicketStatus};
 use crate::{Error, Result, TicketId};
 
 /// The position after which the next page starts: the sort key of the last item.
@@ -11,7 +11,8 @@ use crate::{Error, Result, TicketId};
 pub struct Cursor {
     /// The sort the cursor belongs to.
     pub sort: TicketSort,
-    /// Priority rank of the last item (0 for `Newest`).
+    /// Rank of the last item: its priority rank for `PriorityThenAge`, its
+    /// [`queue_rank`] for `EscalatedFirst`, 0 for `Newest`.
     pub priority_rank: u8,
     /// Creation time of the last item, in milliseconds since the epoch.
     pub created_ms: i64,
@@ -24,10 +25,7 @@ impl Cursor {
     pub fn after(ticket: &Ticket, sort: TicketSort) -> Self {
         Self {
             sort,
-            priority_rank: match sort {
-                TicketSort::PriorityThenAge => ticket.priority.rank(),
-                TicketSort::Newest => 0,
-            },
+            priority_rank: rank(sort, ticket),
             created_ms: ticket.created_at.as_millisecond(),
             id: ticket.id,
         }
@@ -35,10 +33,7 @@ impl Cursor {
 
     /// The opaque string form.
     pub fn encode(&self) -> String {
-        let tag = match self.sort {
-            TicketSort::PriorityThenAge => 'p',
-            TicketSort::Newest => 'n',
-        };
+        let tag = tag(self.sort);
         format!(
             "{tag}{}.{}.{}",
             self.priority_rank, self.created_ms, self.id
@@ -50,18 +45,19 @@ impl Cursor {
         let bad = || Error::validation("cursor", "not a cursor of this listing");
         let mut chars = text.chars();
         let tag = chars.next().ok_or_else(bad)?;
-        let expected = match sort {
-            TicketSort::PriorityThenAge => 'p',
-            TicketSort::Newest => 'n',
-        };
-        if tag != expected {
+        if tag != self::tag(sort) {
             return Err(bad());
         }
         let mut parts = chars.as_str().splitn(3, '.');
         let rank: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let created_ms: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let id: TicketId = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-        if rank > 3 {
+        let max_rank = match sort {
+            TicketSort::PriorityThenAge => 3,
+            TicketSort::EscalatedFirst => 7,
+            TicketSort::Newest => 0,
+        };
+        if rank > max_rank {
             return Err(bad());
         }
         Ok(Self {
@@ -76,8 +72,8 @@ impl Cursor {
     pub fn is_before(&self, ticket: &Ticket) -> bool {
         let created = ticket.created_at.as_millisecond();
         match self.sort {
-            TicketSort::PriorityThenAge => {
-                let rank = ticket.priority.rank();
+            TicketSort::PriorityThenAge | TicketSort::EscalatedFirst => {
+                let rank = rank(self.sort, ticket);
                 rank < self.priority_rank
                     || (rank == self.priority_rank
                         && (created > self.created_ms
@@ -99,12 +95,40 @@ impl Cursor {
 /// Orders two tickets by `sort` (used by the in-memory store and tests).
 pub fn compare(sort: TicketSort, a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
     match sort {
-        TicketSort::PriorityThenAge => b
-            .priority
-            .rank()
-            .cmp(&a.priority.rank())
+        TicketSort::PriorityThenAge | TicketSort::EscalatedFirst => rank(sort, b)
+            .cmp(&rank(sort, a))
             .then(a.created_at.cmp(&b.created_at))
             .then(a.id.cmp(&b.id)),
         TicketSort::Newest => b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)),
+    }
+}
+
+/// The agent-queue rank of a ticket for [`TicketSort::EscalatedFirst`], higher first: its
+/// priority rank (0..=3), plus 4 when it is Escalated, so every escalated ticket comes
+/// before every other one (0..=7).
+pub fn queue_rank(ticket: &Ticket) -> u8 {
+    let escalated = if ticket.status == TicketStatus::Escalated {
+        4
+    } else {
+        0
+    };
+    ticket.priority.rank() + escalated
+}
+
+/// The rank a sort orders by before age (0 for `Newest`).
+fn rank(sort: TicketSort, ticket: &Ticket) -> u8 {
+    match sort {
+        TicketSort::PriorityThenAge => ticket.priority.rank(),
+        TicketSort::EscalatedFirst => queue_rank(ticket),
+        TicketSort::Newest => 0,
+    }
+}
+
+/// The first character of a cursor of `sort`.
+fn tag(sort: TicketSort) -> char {
+    match sort {
+        TicketSort::PriorityThenAge => 'p',
+        TicketSort::Newest => 'n',
+        TicketSort::EscalatedFirst => 'e',
     }
 }

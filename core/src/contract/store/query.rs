@@ -46,15 +46,19 @@ pub enum AssigneeFilter {
     User(UserId),
 }
 
-/// Sort order of a listing. Both orders are total (ties broken by id).
+/// Sort order of a listing. Every order is total (ties broken by id).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketSort {
-    /// The agent queue: priority (urgent first), then age (oldest first), then id.
+    /// Priority (urgent first), then age (oldest first), then id.
     #[default]
     PriorityThenAge,
     /// Newest first, then id descending.
     Newest,
+    /// The agent queue: Escalated tickets first (a customer waits for a human, e.g. a chat
+    /// the bot handed off), then as [`TicketSort::PriorityThenAge`]. The rank is
+    /// [`queue_rank`](super::cursor::queue_rank).
+    EscalatedFirst,
 }
 
 /// A ticket listing query. Empty filters match everything.
@@ -74,6 +78,11 @@ pub struct TicketQuery {
     /// Case-insensitive (at least for ASCII) substring of the subject. Matched as plain
     /// text: no wildcard or regex syntax.
     pub text: Option<String>,
+    /// Leave out chat tickets the bot is still answering
+    /// ([`Ticket::is_bot_chat`](crate::domain::Ticket::is_bot_chat): channel Chat, status
+    /// New). The agent queue sets it: such a chat becomes the agents' work when it is
+    /// handed off, taken over by an agent or moved to another status.
+    pub exclude_bot_chats: bool,
     /// Order.
     pub sort: TicketSort,
     /// Page size (1..=200; 0 means the default of 50).

@@ -4,8 +4,8 @@ use super::*;
 
 impl Helpdesk {
     /// An agent answers in a chat session. A session the bot still had is taken over
-    /// (state Human); an unassigned ticket is assigned to the agent; the customer is
-    /// notified.
+    /// (state Human; a ticket still New moves to InProgress and its SLA starts); an
+    /// unassigned ticket is assigned to the agent; the customer is notified.
     pub async fn agent_chat_reply(
         &self,
         actor: &Actor,
@@ -30,6 +30,11 @@ impl Helpdesk {
                     return Err(Error::InvalidState(StateError::ChatTicketClosed));
                 }
                 let mut change = Change::of(current, now, Some(user.id));
+                // Taking a chat over from the bot makes it the agent's work (out of the
+                // bot-chat filter, with its SLA clock started).
+                if current.is_bot_chat() {
+                    set_status(&mut change, &tenant, TicketStatus::InProgress)?;
+                }
                 if current.assignee.is_none() {
                     change.push(EventKind::Assigned {
                         from: None,

@@ -11,6 +11,8 @@ pub(super) enum BotDecision {
         resolved: bool,
     },
     Handoff(String),
+    /// The customer only greeted: greet back (no search, no handoff).
+    Greeting,
 }
 
 #[derive(Debug, Deserialize)]
@@ -25,6 +27,11 @@ struct ChatAnswer {
 
 /// The reason recorded when a customer asks for a person.
 pub(crate) const ASKED_FOR_HUMAN: &str = "customer asked for a human";
+
+/// The bot's answer to a plain greeting.
+pub(crate) const GREETING_REPLY: &str = "Hello! I'm the virtual assistant. Ask me your \
+question and I'll answer from our help center; if you would rather talk to a person, just \
+say so.";
 
 pub(super) const HANDOFF_NOTICE: &str = "I'm passing this conversation to a member of our support team. \
 They will reply here as soon as possible.";
@@ -46,6 +53,9 @@ impl Helpdesk {
             return BotDecision::Handoff(format!(
                 "ai autonomy is {autonomy}: the bot does not answer by itself"
             ));
+        }
+        if is_plain_greeting(text) {
+            return BotDecision::Greeting;
         }
         let threshold = tenant.settings.grounding_threshold;
         let model = self.inner.model.as_deref();

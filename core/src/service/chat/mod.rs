@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use self::bot::{ASKED_FOR_HUMAN, BotDecision};
+use self::bot::{ASKED_FOR_HUMAN, BotDecision, GREETING_REPLY};
 use super::Helpdesk;
 use super::change::Change;
 use super::drafts::citations_for;
@@ -61,6 +61,59 @@ pub(crate) fn asks_for_human(text: &str) -> bool {
     ];
     let t = text.to_lowercase();
     PHRASES.iter().any(|p| t.contains(p))
+}
+
+/// Whether a customer message is only a greeting ("hello", "Hi there!", "good morning"):
+/// every word is a greeting word, at most five of them. Such a turn deserves a greeting
+/// back, not a knowledge-base search (which finds nothing) and a handoff.
+pub(crate) fn is_plain_greeting(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "howdy",
+        "hallo",
+        "hola",
+        "bonjour",
+        "greetings",
+        "yo",
+        "there",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "day",
+        "team",
+        "everyone",
+        "all",
+        "folks",
+        "support",
+        "bot",
+    ];
+    const OPENERS: &[&str] = &[
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "howdy",
+        "hallo",
+        "hola",
+        "bonjour",
+        "greetings",
+        "yo",
+        "good",
+    ];
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words.len() <= 5
+        && OPENERS.contains(&words[0])
+        && words.iter().all(|w| WORDS.contains(w))
+        && (words[0] != "good" || words.len() > 1)
 }
 
 /// The ticket subject made from a first chat message: its first line, at most 80
@@ -274,6 +327,29 @@ mod tests {
         assert!(asks_for_human("Can I talk to a HUMAN please"));
         assert!(asks_for_human("I want a real person"));
         assert!(!asks_for_human("How do I reset my password?"));
+    }
+
+    #[test]
+    fn plain_greetings_are_recognised_and_questions_are_not() {
+        for greeting in [
+            "hello",
+            "Hi!",
+            "hey there",
+            "Good morning, team!",
+            "Hello support 👋",
+        ] {
+            assert!(is_plain_greeting(greeting), "{greeting}");
+        }
+        for other in [
+            "hello, I want a refund",
+            "Hi, does sync work offline?",
+            "good",
+            "there",
+            "",
+            "How do I reset my password?",
+        ] {
+            assert!(!is_plain_greeting(other), "{other}");
+        }
     }
 
     #[test]

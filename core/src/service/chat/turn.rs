@@ -74,6 +74,23 @@ impl Helpdesk {
                     .await?
             }
             BotDecision::Handoff(reason) => self.hand_off(&tenant, session, ticket, reason).await?,
+            BotDecision::Greeting => {
+                let (session, reply) = self
+                    .bot_answer(
+                        &tenant,
+                        &ticket,
+                        session,
+                        GREETING_REPLY.into(),
+                        Vec::new(),
+                        false,
+                    )
+                    .await?;
+                let reply = match reply {
+                    ChatReply::Answered(message) => ChatReply::Greeted(message),
+                    other => other,
+                };
+                (session, reply)
+            }
         };
         Ok(ChatTurnOutcome {
             session,

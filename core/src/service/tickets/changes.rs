@@ -117,6 +117,13 @@ impl Helpdesk {
                         from: current.priority,
                         to: p,
                     });
+                }
+                // A chat the bot still handles has no SLA clock yet (it starts when the chat
+                // leaves the bot, with the priority of that moment).
+                if let Some(p) = patch
+                    .priority
+                    .filter(|p| *p != current.priority && !current.is_bot_chat())
+                {
                     let due = sla::reschedule(
                         &tenant.settings.sla,
                         &tenant.settings.calendar,
@@ -195,11 +202,24 @@ impl Helpdesk {
     }
 }
 
-/// Applies a status change with its SLA consequences and notifications.
+/// Applies a status change with its SLA consequences and notifications. A chat the bot
+/// was handling ([`Ticket::is_bot_chat`]) that moves to an open status gets its SLA
+/// scheduled from now.
 pub(crate) fn set_status(change: &mut Change, tenant: &Tenant, to: TicketStatus) -> Result<()> {
     let before = change.ticket().clone();
     let from = before.status;
     change.push(EventKind::StatusChanged { from, to });
+    if before.is_bot_chat() && to.is_open() {
+        // The chat leaves the bot (handoff, take-over, a status move): it is the agents'
+        // work from now on, so its SLA clock starts now.
+        let due = sla::schedule(
+            &tenant.settings.sla,
+            &tenant.settings.calendar,
+            before.priority,
+            change.at(),
+        )?;
+        change.push(EventKind::SlaScheduled { sla: due });
+    }
     if from == TicketStatus::Pending && to != TicketStatus::Pending {
         let resumed = sla::resume(&tenant.settings.calendar, &before.sla, change.at())?;
         change.push(EventKind::SlaScheduled { sla: resumed });

@@ -16,8 +16,9 @@ impl Helpdesk {
             .collect())
     }
 
-    /// Opens a ticket: validate, triage (never fails), SLA, route (except chat tickets, which
-    /// the bot answers first and the router assigns at handoff), then one atomic write of
+    /// Opens a ticket: validate, triage (never fails), SLA and route (except chat tickets,
+    /// which the bot answers first: their SLA starts and the router assigns them at
+    /// handoff), then one atomic write of
     /// the ticket with its `Created`, `Triaged`, `SlaScheduled` and `Assigned` events and the
     /// assignee's notification. With an idempotency key already used by the same requester,
     /// returns that ticket instead (`created: false`).
@@ -128,15 +129,17 @@ impl Helpdesk {
             sentiment: c.sentiment,
             language: c.language,
         });
-        let due = sla::schedule(
-            &tenant.settings.sla,
-            &tenant.settings.calendar,
-            priority,
-            now,
-        )?;
-        change.push(EventKind::SlaScheduled { sla: due });
-        // A chat ticket is answered by the bot first; it is routed to a human at handoff.
+        // A chat ticket is answered by the bot first: it is not the agents' work, so its SLA
+        // clock starts (and it is routed to a human) only when it leaves the bot
+        // (`set_status` from New, e.g. the handoff).
         if change.ticket().channel != Channel::Chat {
+            let due = sla::schedule(
+                &tenant.settings.sla,
+                &tenant.settings.calendar,
+                priority,
+                now,
+            )?;
+            change.push(EventKind::SlaScheduled { sla: due });
             let candidates = self.routing_candidates(tenant).await?;
             if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
                 change.push(EventKind::Assigned {

@@ -440,6 +440,110 @@ pub async fn list_queue_of_several_statuses_pages(store: S) {
     }
 }
 
+/// The agent queue of issue 16: `exclude_bot_chats` leaves out the chats the bot still
+/// handles (channel Chat, status New) and nothing else, and `EscalatedFirst` puts every
+/// Escalated ticket (a customer waiting for a human) before the rest, then priority and
+/// age; paged with cursors over several statuses, one status and all statuses.
+pub async fn list_agent_queue_escalated_first_without_bot_chats(store: S) {
+    let (a, customer, _) = seed_tenant(&store, "acme").await;
+    let statuses = [
+        TicketStatus::New,
+        TicketStatus::Open,
+        TicketStatus::Escalated,
+        TicketStatus::InProgress,
+        TicketStatus::Pending,
+        TicketStatus::Resolved,
+    ];
+    let priorities = [
+        Priority::Low,
+        Priority::Urgent,
+        Priority::Medium,
+        Priority::High,
+    ];
+    let mut all = Vec::new();
+    for i in 0..43i64 {
+        let mut w = new_ticket(
+            a.id,
+            customer.id,
+            0,
+            &format!("Q{i:02}"),
+            priorities[(i % 4) as usize],
+            at(i / 3),
+        );
+        w.ticket.status = statuses[(i % 6) as usize];
+        // Every other ticket came from the chat (6 and 2 are coprime: every status has both).
+        if i % 2 == 0 {
+            w.ticket.channel = Channel::Chat;
+        }
+        if let EventKind::Created { ticket } = &mut w.events[0].kind {
+            **ticket = w.ticket.clone();
+        }
+        all.push(store.create_ticket(w).await.unwrap().ticket);
+    }
+    let bot_chats = all.iter().filter(|t| t.is_bot_chat()).count();
+    assert!(bot_chats >= 3, "the seed has bot chats");
+    let open: Vec<TicketStatus> = statuses.iter().copied().filter(|s| s.is_open()).collect();
+    for (wanted, sort) in [
+        (open.clone(), TicketSort::EscalatedFirst),
+        (vec![TicketStatus::New], TicketSort::EscalatedFirst),
+        (Vec::new(), TicketSort::EscalatedFirst),
+        (open.clone(), TicketSort::Newest),
+        (open.clone(), TicketSort::PriorityThenAge),
+    ] {
+        let mut expected: Vec<&Ticket> = all
+            .iter()
+            .filter(|t| wanted.is_empty() || wanted.contains(&t.status))
+            .filter(|t| !t.is_bot_chat())
+            .collect();
+        expected.sort_by(|x, y| crate::store::cursor::compare(sort, x, y));
+        let expected: Vec<TicketId> = expected.iter().map(|t| t.id).collect();
+        let query = TicketQuery {
+            statuses: wanted.clone(),
+            exclude_bot_chats: true,
+            sort,
+            limit: 4,
+            ..TicketQuery::default()
+        };
+        let (seen, _) = all_pages(&store, a.id, query).await;
+        assert_eq!(seen, expected, "{wanted:?} {sort:?}");
+    }
+    // The queue starts with every escalated ticket, whatever its priority.
+    let first = store
+        .list_tickets(
+            a.id,
+            &TicketQuery {
+                statuses: open.clone(),
+                exclude_bot_chats: true,
+                sort: TicketSort::EscalatedFirst,
+                limit: 200,
+                ..TicketQuery::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let escalated = all
+        .iter()
+        .filter(|t| t.status == TicketStatus::Escalated)
+        .count();
+    assert!(
+        first[..escalated]
+            .iter()
+            .all(|t| t.status == TicketStatus::Escalated)
+    );
+    assert_eq!(first[escalated - 1].priority, Priority::Low);
+    assert_eq!(first[escalated].priority, Priority::Urgent);
+    // Without the filter the bot chats are listed.
+    let everything = TicketQuery {
+        sort: TicketSort::EscalatedFirst,
+        limit: 200,
+        ..TicketQuery::default()
+    };
+    let listed = store.list_tickets(a.id, &everything).await.unwrap().items;
+    assert_eq!(listed.len(), all.len());
+    assert_eq!(listed.iter().filter(|t| t.is_bot_chat()).count(), bot_chats);
+}
+
 /// Open tickets are counted per assignee; resolved and closed ones are not.
 pub async fn open_ticket_counts_per_assignee(store: S) {
     let (a, _customer, agent, writes) = {
