@@ -53,6 +53,7 @@ async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
         ..TicketQuery::default()
     };
     let filter = Filter {
+        sql: &crate::sql::Sql::default(),
         tenant: TenantId::new(),
         query: &query,
         needle: None,
@@ -62,12 +63,13 @@ async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
     let rows = q.build().fetch_all(store.pool()).await.unwrap();
     let plan = plan_of(&rows);
     assert_eq!(
-        plan.matches("USING COVERING INDEX tickets_queue").count(),
+        plan.matches("USING COVERING INDEX helpdesk_tickets_queue")
+            .count(),
         open.len(),
         "one ordered, index-only read per status:\n{plan}"
     );
     assert!(
-        !plan.contains("SCAN tickets"),
+        !plan.contains("SCAN helpdesk_tickets"),
         "never a scan of the table:\n{plan}"
     );
     // A branch is never sorted: only the merged keys and the winning rows are.
@@ -83,7 +85,7 @@ async fn open_ticket_counts_read_only_the_partial_index() {
     let tenant = TenantId::new().to_string();
     let plan = plan_of_statement(crate::tickets::OPEN_TICKET_COUNTS, &[tenant]).await;
     assert!(
-        plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
+        plan.contains("USING COVERING INDEX helpdesk_tickets_open_by_assignee"),
         "{plan}"
     );
 }
@@ -95,7 +97,7 @@ async fn users_of_a_role_read_the_role_index() {
         Role::Agent.as_str().to_string(),
     ];
     let plan = plan_of_statement(crate::people::USERS_OF_ROLE, &binds).await;
-    assert!(plan.contains("USING INDEX users_role"), "{plan}");
+    assert!(plan.contains("USING INDEX helpdesk_users_role"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
 
@@ -109,8 +111,8 @@ async fn routing_staff_counts_from_the_partial_index() {
     ];
     let plan = plan_of_statement(crate::people::ROUTING_STAFF, &binds).await;
     assert!(
-        plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
+        plan.contains("USING COVERING INDEX helpdesk_tickets_open_by_assignee"),
         "{plan}"
     );
-    assert!(plan.contains("USING INDEX users_role"), "{plan}");
+    assert!(plan.contains("USING INDEX helpdesk_users_role"), "{plan}");
 }

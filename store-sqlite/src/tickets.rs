@@ -14,6 +14,7 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use crate::codec::{Columns, enum_str, int, json, ms, to_id};
 use crate::error::{db, insert_err};
+use crate::sql::Sql;
 use crate::ticket_row::insert_ticket;
 use crate::ticket_update::update_in_tx;
 use crate::{SqliteStore, commit};
@@ -134,16 +135,17 @@ pub(crate) fn check_write(write: &TicketWrite) -> Result<()> {
 /// A ticket's messages in creation order, only the kinds `filter` keeps (filtered in the
 /// query, so drafts and notes are neither decoded nor sent when they are not wanted).
 async fn thread(
+    sql: &Sql,
     pool: &SqlitePool,
     tenant: TenantId,
     ticket: TicketId,
     filter: MessageFilter,
 ) -> Result<Vec<Message>> {
-    let mut query = QueryBuilder::<Sqlite>::new(concat!(
+    let mut query = QueryBuilder::<Sqlite>::new(sql.text(concat!(
         "SELECT ",
         message_columns!(),
-        " FROM messages WHERE ticket_id = "
-    ));
+        " FROM helpdesk_messages WHERE ticket_id = "
+    )));
     query.push_bind(ticket.to_string());
     query.push(" AND tenant_id = ");
     query.push_bind(tenant.to_string());
@@ -168,12 +170,13 @@ async fn thread(
 
 /// Runs an `EXISTS` query with two text parameters inside `tx`.
 pub(crate) async fn exists(
+    sql: &Sql,
     tx: &mut Transaction<'static, Sqlite>,
-    sql: &'static str,
+    statement: &'static str,
     first: String,
     second: String,
 ) -> Result<bool> {
-    sqlx::query_scalar(sql)
+    sqlx::query_scalar(sql.text(statement))
         .bind(first)
         .bind(second)
         .fetch_one(&mut **tx)
@@ -184,24 +187,25 @@ pub(crate) async fn exists(
 /// Appends the events, upserts the messages, queues the outbox entries and records the
 /// idempotency key of `write`, inside `tx`.
 pub(crate) async fn append(
+    sql: &Sql,
     tx: &mut Transaction<'static, Sqlite>,
     write: &TicketWrite,
 ) -> Result<()> {
-    insert_events(tx, &write.events).await?;
+    insert_events(sql, tx, &write.events).await?;
     for m in &write.messages {
-        upsert_message(tx, m).await?;
+        upsert_message(sql, tx, m).await?;
     }
     for o in &write.outbox {
-        crate::outbox::insert_outbox(tx, o).await?;
+        crate::outbox::insert_outbox(sql, tx, o).await?;
     }
     if let Some(activity) = &write.chat_activity {
-        touch_chat_session(tx, &write.ticket, activity).await?;
+        touch_chat_session(sql, tx, &write.ticket, activity).await?;
     }
     if let Some(key) = &write.idempotency_key {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (tenant_id, key, ticket_id) VALUES (?, ?, ?) \
+        sqlx::query(sql.text(
+            "INSERT INTO helpdesk_idempotency_keys (tenant_id, key, ticket_id) VALUES (?, ?, ?) \
              ON CONFLICT (tenant_id, key) DO UPDATE SET ticket_id = excluded.ticket_id",
-        )
+        ))
         .bind(write.ticket.tenant_id.to_string())
         .bind(key)
         .bind(write.ticket.id.to_string())
@@ -219,6 +223,7 @@ pub(crate) async fn append(
 /// matches no row the session is missing (`NotFound`), changed meanwhile (`Conflict`) or
 /// already linked (`ChatSessionLinked`); the caller's transaction is rolled back.
 async fn touch_chat_session(
+    sql: &Sql,
     tx: &mut Transaction<'static, Sqlite>,
     ticket: &Ticket,
     activity: &ChatActivity,
@@ -239,9 +244,9 @@ async fn touch_chat_session(
         .expected_version
         .map(|v| int(v, "expected_version"))
         .transpose()?;
-    let done = sqlx::query(
-        "UPDATE chat_sessions SET            last_activity_at = max(last_activity_at, ?1),            version = version + 1,            ticket_id = coalesce(?2, ticket_id),            state = CASE ?3              WHEN 'hand_off' THEN CASE WHEN state = ?8 THEN state ELSE ?7 END              WHEN 'take_over' THEN CASE WHEN state = ?6 THEN ?7 ELSE state END              WHEN 'close' THEN ?8 ELSE state END,            handoff_reason = CASE ?3              WHEN 'hand_off' THEN ?4              WHEN 'take_over' THEN CASE WHEN state = ?6 THEN coalesce(handoff_reason, ?4)                ELSE handoff_reason END              ELSE handoff_reason END,            closed_at = CASE ?3 WHEN 'close' THEN ?1 ELSE closed_at END,            resolved_by_bot = CASE ?3 WHEN 'close' THEN (resolved_by_bot OR ?5)              ELSE resolved_by_bot END          WHERE tenant_id = ?9 AND id = ?10 AND (?11 = 0 OR ticket_id IS NULL)            AND (?12 IS NULL OR version = ?12)",
-    )
+    let done = sqlx::query(sql.text(
+        "UPDATE helpdesk_chat_sessions SET            last_activity_at = max(last_activity_at, ?1),            version = version + 1,            ticket_id = coalesce(?2, ticket_id),            state = CASE ?3              WHEN 'hand_off' THEN CASE WHEN state = ?8 THEN state ELSE ?7 END              WHEN 'take_over' THEN CASE WHEN state = ?6 THEN ?7 ELSE state END              WHEN 'close' THEN ?8 ELSE state END,            handoff_reason = CASE ?3              WHEN 'hand_off' THEN ?4              WHEN 'take_over' THEN CASE WHEN state = ?6 THEN coalesce(handoff_reason, ?4)                ELSE handoff_reason END              ELSE handoff_reason END,            closed_at = CASE ?3 WHEN 'close' THEN ?1 ELSE closed_at END,            resolved_by_bot = CASE ?3 WHEN 'close' THEN (resolved_by_bot OR ?5)              ELSE resolved_by_bot END          WHERE tenant_id = ?9 AND id = ?10 AND (?11 = 0 OR ticket_id IS NULL)            AND (?12 IS NULL OR version = ?12)",
+    ))
     .bind(ms(activity.at))
     .bind(activity.links_ticket.then(|| ticket.id.to_string()))
     .bind(transition)
@@ -260,9 +265,9 @@ async fn touch_chat_session(
     if done.rows_affected() == 1 {
         return Ok(());
     }
-    let stored: Option<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT version, ticket_id FROM chat_sessions WHERE tenant_id = ? AND id = ?",
-    )
+    let stored: Option<(i64, Option<String>)> = sqlx::query_as(sql.text(
+        "SELECT version, ticket_id FROM helpdesk_chat_sessions WHERE tenant_id = ? AND id = ?",
+    ))
     .bind(ticket.tenant_id.to_string())
     .bind(activity.session.to_string())
     .fetch_optional(&mut **tx)
@@ -276,7 +281,11 @@ async fn touch_chat_session(
 }
 
 /// Inserts a change's events with one multi-row `INSERT` (a ticket change has a handful).
-async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[Event]) -> Result<()> {
+async fn insert_events(
+    sql: &Sql,
+    tx: &mut Transaction<'static, Sqlite>,
+    events: &[Event],
+) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -284,9 +293,9 @@ async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[Event]) 
     for e in events {
         rows.push((e, int(e.version, "version")?, json(&e.kind, "event")?));
     }
-    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-        "INSERT INTO events (id, tenant_id, ticket_id, version, at, actor, kind, payload) ",
-    );
+    let mut q: QueryBuilder<'_, Sqlite> = QueryBuilder::new(sql.text(
+        "INSERT INTO helpdesk_events (id, tenant_id, ticket_id, version, at, actor, kind, payload) ",
+    ));
     q.push_values(rows, |mut row, (e, version, payload)| {
         row.push_bind(e.id.to_string())
             .push_bind(e.tenant_id.to_string())
@@ -307,16 +316,20 @@ async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[Event]) 
 
 /// Inserts a message, or replaces the one with its id (draft decisions). A message id of
 /// another tenant is never overwritten: that is a duplicate id.
-async fn upsert_message(tx: &mut Transaction<'static, Sqlite>, m: &Message) -> Result<()> {
-    let done = sqlx::query(
-        "INSERT INTO messages (id, tenant_id, ticket_id, author, author_kind, kind, body, \
+async fn upsert_message(
+    sql: &Sql,
+    tx: &mut Transaction<'static, Sqlite>,
+    m: &Message,
+) -> Result<()> {
+    let done = sqlx::query(sql.text(
+        "INSERT INTO helpdesk_messages (id, tenant_id, ticket_id, author, author_kind, kind, body, \
          created_at, citations, draft, draft_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, \
          author = excluded.author, author_kind = excluded.author_kind, kind = excluded.kind, \
          body = excluded.body, created_at = excluded.created_at, \
          citations = excluded.citations, draft = excluded.draft, \
-         draft_state = excluded.draft_state WHERE messages.tenant_id = excluded.tenant_id",
-    )
+         draft_state = excluded.draft_state WHERE helpdesk_messages.tenant_id = excluded.tenant_id",
+    ))
     .bind(m.id.to_string())
     .bind(m.tenant_id.to_string())
     .bind(m.ticket_id.to_string())
@@ -349,22 +362,26 @@ async fn upsert_message(tx: &mut Transaction<'static, Sqlite>, m: &Message) -> R
 pub(crate) const SELECT_TICKET: &str = concat!(
     "SELECT ",
     ticket_columns!(),
-    " FROM tickets WHERE tenant_id = ? AND id = ?"
+    " FROM helpdesk_tickets WHERE tenant_id = ? AND id = ?"
 );
 
 /// Open tickets per assignee; the `WHERE` terms repeat the partial index
 /// `tickets_open_by_assignee` (migration 3) exactly, so SQLite reads only that index.
-pub(crate) const OPEN_TICKET_COUNTS: &str = "SELECT assignee, count(*) FROM tickets \
+pub(crate) const OPEN_TICKET_COUNTS: &str = "SELECT assignee, count(*) FROM helpdesk_tickets \
      WHERE tenant_id = ? AND assignee IS NOT NULL AND status NOT IN ('resolved', 'closed') \
      GROUP BY assignee";
 
 /// Advances the tenant's ticket counter and returns the new number.
-async fn allocate_number(tx: &mut Transaction<'static, Sqlite>, tenant: TenantId) -> Result<u64> {
-    let n: i64 = sqlx::query_scalar(
-        "INSERT INTO ticket_counters (tenant_id, last_number) VALUES (?, 1) \
+async fn allocate_number(
+    sql: &Sql,
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: TenantId,
+) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar(sql.text(
+        "INSERT INTO helpdesk_ticket_counters (tenant_id, last_number) VALUES (?, 1) \
          ON CONFLICT (tenant_id) DO UPDATE SET last_number = last_number + 1 \
          RETURNING last_number",
-    )
+    ))
     .bind(tenant.to_string())
     .fetch_one(&mut **tx)
     .await
@@ -375,14 +392,16 @@ async fn allocate_number(tx: &mut Transaction<'static, Sqlite>, tenant: TenantId
 /// Inserts a new ticket with everything in `write` inside the caller's transaction: a used
 /// idempotency key, id or number is a `Duplicate` error (the caller rolls back).
 async fn insert_new_ticket(
+    sql: &Sql,
     tx: &mut Transaction<'static, Sqlite>,
     write: &TicketWrite,
 ) -> Result<()> {
     let t = &write.ticket;
     if let Some(key) = &write.idempotency_key {
         let used = exists(
+            sql,
             tx,
-            "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = ? AND key = ?)",
+            "SELECT EXISTS (SELECT 1 FROM helpdesk_idempotency_keys WHERE tenant_id = ? AND key = ?)",
             t.tenant_id.to_string(),
             key.clone(),
         )
@@ -396,7 +415,7 @@ async fn insert_new_ticket(
     }
     // The table's UNIQUE constraints decide a used id or number (no lookups first); the
     // message names the columns of the constraint that failed.
-    insert_ticket(t)?
+    insert_ticket(sql, t)?
         .build()
         .execute(&mut **tx)
         .await
@@ -416,7 +435,7 @@ async fn insert_new_ticket(
             }
             _ => db(e),
         })?;
-    append(tx, write).await
+    append(sql, tx, write).await
 }
 
 #[async_trait]
@@ -426,9 +445,9 @@ impl TicketStore for SqliteStore {
     async fn create_ticket(&self, mut write: TicketWrite) -> Result<TicketWrite> {
         check_write(&write)?;
         let mut tx = self.write_tx().await?;
-        let number = allocate_number(&mut tx, write.ticket.tenant_id).await?;
+        let number = allocate_number(&self.sql, &mut tx, write.ticket.tenant_id).await?;
         write.set_ticket_number(number);
-        insert_new_ticket(&mut tx, &write).await?;
+        insert_new_ticket(&self.sql, &mut tx, &write).await?;
         commit(tx).await?;
         Ok(write)
     }
@@ -439,7 +458,7 @@ impl TicketStore for SqliteStore {
         check_write(write)?;
         write.check_previous(expected_version)?;
         let mut tx = self.write_tx().await?;
-        update_in_tx(&mut tx, expected_version, write).await?;
+        update_in_tx(&self.sql, &mut tx, expected_version, write).await?;
         commit(tx).await
     }
 
@@ -456,13 +475,13 @@ impl TicketStore for SqliteStore {
         }
         let mut tx = self.write_tx().await?;
         for (expected, write) in writes {
-            update_in_tx(&mut tx, *expected, write).await?;
+            update_in_tx(&self.sql, &mut tx, *expected, write).await?;
         }
         commit(tx).await
     }
 
     async fn get_ticket(&self, tenant: TenantId, id: TicketId) -> Result<Option<Ticket>> {
-        sqlx::query(SELECT_TICKET)
+        sqlx::query(self.sql.text(SELECT_TICKET))
             .bind(tenant.to_string())
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -477,11 +496,11 @@ impl TicketStore for SqliteStore {
         let Ok(number) = i64::try_from(number) else {
             return Ok(None);
         };
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             ticket_columns!(),
-            " FROM tickets WHERE tenant_id = ? AND number = ?"
-        ))
+            " FROM helpdesk_tickets WHERE tenant_id = ? AND number = ?"
+        )))
         .bind(tenant.to_string())
         .bind(number)
         .fetch_optional(&self.pool)
@@ -497,9 +516,9 @@ impl TicketStore for SqliteStore {
         tenant: TenantId,
         key: &str,
     ) -> Result<Option<TicketId>> {
-        let id: Option<String> = sqlx::query_scalar(
-            "SELECT ticket_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
-        )
+        let id: Option<String> = sqlx::query_scalar(self.sql.text(
+            "SELECT ticket_id FROM helpdesk_idempotency_keys WHERE tenant_id = ? AND key = ?",
+        ))
         .bind(tenant.to_string())
         .bind(key)
         .fetch_optional(&self.pool)
@@ -509,11 +528,11 @@ impl TicketStore for SqliteStore {
     }
 
     async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>> {
-        crate::listing::list_tickets(&self.pool, tenant, query).await
+        crate::listing::list_tickets(&self.sql, &self.pool, tenant, query).await
     }
 
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(OPEN_TICKET_COUNTS)
+        let rows: Vec<(String, i64)> = sqlx::query_as(self.sql.text(OPEN_TICKET_COUNTS))
             .bind(tenant.to_string())
             .fetch_all(&self.pool)
             .await
@@ -533,21 +552,21 @@ impl TicketStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Ticket>> {
         // fr / res: the due time of each target that is due and not yet flagged, else NULL.
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT * FROM (SELECT ",
             ticket_columns!(),
             ", CASE WHEN sla_first_response_due <= ?2 AND first_response_at IS NULL \
                 AND sla_first_response_breached = 0 THEN sla_first_response_due END AS fr, \
               CASE WHEN sla_resolution_due <= ?2 AND sla_resolution_breached = 0 \
                 THEN sla_resolution_due END AS res \
-             FROM tickets WHERE tenant_id = ?1 AND status NOT IN ('resolved', 'closed') \
+             FROM helpdesk_tickets WHERE tenant_id = ?1 AND status NOT IN ('resolved', 'closed') \
              AND sla_paused_since IS NULL \
              AND (sla_first_response_due <= ?2 OR sla_resolution_due <= ?2)) \
              WHERE fr IS NOT NULL OR res IS NOT NULL \
              ORDER BY CASE WHEN fr IS NULL THEN res WHEN res IS NULL THEN fr \
                 WHEN fr < res THEN fr ELSE res END, id \
              LIMIT ?3"
-        ))
+        )))
         .bind(tenant.to_string())
         .bind(ms(now))
         .bind(i64::from(limit))
@@ -560,10 +579,10 @@ impl TicketStore for SqliteStore {
     }
 
     async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>> {
-        sqlx::query(
-            "SELECT id, tenant_id, ticket_id, version, at, actor, payload FROM events \
+        sqlx::query(self.sql.text(
+            "SELECT id, tenant_id, ticket_id, version, at, actor, payload FROM helpdesk_events \
              WHERE ticket_id = ? AND tenant_id = ? ORDER BY seq",
-        )
+        ))
         .bind(ticket.to_string())
         .bind(tenant.to_string())
         .fetch_all(&self.pool)
@@ -580,15 +599,15 @@ impl TicketStore for SqliteStore {
         ticket: TicketId,
         filter: MessageFilter,
     ) -> Result<Vec<Message>> {
-        thread(&self.pool, tenant, ticket, filter).await
+        thread(&self.sql, &self.pool, tenant, ticket, filter).await
     }
 
     async fn get_message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE id = ? AND tenant_id = ?"
-        ))
+            " FROM helpdesk_messages WHERE id = ? AND tenant_id = ?"
+        )))
         .bind(id.to_string())
         .bind(tenant.to_string())
         .fetch_optional(&self.pool)
@@ -605,6 +624,6 @@ impl TicketStore for SqliteStore {
         range: TimeRange,
         now: Timestamp,
     ) -> Result<Analytics> {
-        crate::analytics::compute(&self.pool, tenant, range, now).await
+        crate::analytics::compute(&self.sql, &self.pool, tenant, range, now).await
     }
 }
