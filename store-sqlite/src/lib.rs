@@ -16,6 +16,7 @@ mod outbox;
 mod people;
 mod plans;
 mod sql;
+mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;

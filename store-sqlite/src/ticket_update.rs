@@ -9,8 +9,9 @@ use crate::codec::int;
 use crate::conflict_or_missing;
 use crate::error::db;
 use crate::sql::Sql;
+use crate::ticket_append::append;
 use crate::ticket_row::update_changed_columns;
-use crate::tickets::{SELECT_TICKET, append, exists, ticket_from};
+use crate::tickets::{SELECT_TICKET, exists, ticket_from};
 
 /// Updates the ticket of `write` at `expected_version` and appends everything in it,
 /// inside `tx`. Sets only the columns that differ from the ticket the change was planned
