@@ -2,8 +2,10 @@
 -- Timestamps are INTEGER milliseconds since the Unix epoch (UTC); ids are lowercase
 -- hyphenated UUID text (which sorts like the UUID bytes). Nested values the store never
 -- filters, sorts or aggregates on are JSON text.
+-- Every migration names the tables with the default prefix `helpdesk_`; a store with
+-- another table prefix runs it with `helpdesk_` replaced by its own.
 
-CREATE TABLE tenants (
+CREATE TABLE helpdesk_tenants (
     id          TEXT PRIMARY KEY NOT NULL,
     name        TEXT NOT NULL,
     slug        TEXT NOT NULL UNIQUE,
@@ -11,9 +13,9 @@ CREATE TABLE tenants (
     created_at  INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE users (
+CREATE TABLE helpdesk_users (
     id             TEXT PRIMARY KEY NOT NULL,
-    tenant_id      TEXT NOT NULL REFERENCES tenants (id),
+    tenant_id      TEXT NOT NULL REFERENCES helpdesk_tenants (id),
     email          TEXT NOT NULL,
     name           TEXT NOT NULL,
     role           TEXT NOT NULL,
@@ -25,25 +27,25 @@ CREATE TABLE users (
     UNIQUE (tenant_id, email)
 ) STRICT;
 
-CREATE TABLE auth_sessions (
+CREATE TABLE helpdesk_auth_sessions (
     token_hash  TEXT PRIMARY KEY NOT NULL,
-    tenant_id   TEXT NOT NULL REFERENCES tenants (id),
+    tenant_id   TEXT NOT NULL REFERENCES helpdesk_tenants (id),
     user_id     TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE ticket_counters (
+CREATE TABLE helpdesk_ticket_counters (
     tenant_id    TEXT PRIMARY KEY NOT NULL,
     last_number  INTEGER NOT NULL
 ) STRICT;
 
 -- `row_id` is an explicit rowid alias so it stays stable across VACUUM (the full-text
 -- index of migration 2 refers to it).
-CREATE TABLE tickets (
+CREATE TABLE helpdesk_tickets (
     row_id                       INTEGER PRIMARY KEY,
     id                           TEXT NOT NULL UNIQUE,
-    tenant_id                    TEXT NOT NULL REFERENCES tenants (id),
+    tenant_id                    TEXT NOT NULL REFERENCES helpdesk_tenants (id),
     number                       INTEGER NOT NULL,
     requester                    TEXT NOT NULL,
     assignee                     TEXT,
@@ -80,11 +82,11 @@ CREATE TABLE tickets (
 ) STRICT;
 
 -- `seq` gives the commit order of a ticket's events.
-CREATE TABLE events (
+CREATE TABLE helpdesk_events (
     seq        INTEGER PRIMARY KEY,
     id         TEXT NOT NULL UNIQUE,
     tenant_id  TEXT NOT NULL,
-    ticket_id  TEXT NOT NULL REFERENCES tickets (id),
+    ticket_id  TEXT NOT NULL REFERENCES helpdesk_tickets (id),
     version    INTEGER NOT NULL,
     at         INTEGER NOT NULL,
     actor      TEXT,
@@ -92,7 +94,7 @@ CREATE TABLE events (
     payload    TEXT NOT NULL       -- JSON EventKind
 ) STRICT;
 
-CREATE TABLE messages (
+CREATE TABLE helpdesk_messages (
     id           TEXT PRIMARY KEY NOT NULL,
     tenant_id    TEXT NOT NULL,
     ticket_id    TEXT NOT NULL,
@@ -106,16 +108,16 @@ CREATE TABLE messages (
     draft_state  TEXT              -- DraftInfo.state, for analytics
 ) STRICT;
 
-CREATE TABLE idempotency_keys (
+CREATE TABLE helpdesk_idempotency_keys (
     tenant_id  TEXT NOT NULL,
     key        TEXT NOT NULL,
-    ticket_id  TEXT NOT NULL REFERENCES tickets (id),
+    ticket_id  TEXT NOT NULL REFERENCES helpdesk_tickets (id),
     PRIMARY KEY (tenant_id, key)
 ) STRICT;
 
-CREATE TABLE outbox (
+CREATE TABLE helpdesk_outbox (
     id               TEXT PRIMARY KEY NOT NULL,
-    tenant_id        TEXT NOT NULL REFERENCES tenants (id),
+    tenant_id        TEXT NOT NULL REFERENCES helpdesk_tenants (id),
     notification     TEXT NOT NULL,   -- JSON Notification
     created_at       INTEGER NOT NULL,
     attempts         INTEGER NOT NULL,
@@ -124,9 +126,9 @@ CREATE TABLE outbox (
     last_error       TEXT
 ) STRICT;
 
-CREATE TABLE articles (
+CREATE TABLE helpdesk_articles (
     id          TEXT PRIMARY KEY NOT NULL,
-    tenant_id   TEXT NOT NULL REFERENCES tenants (id),
+    tenant_id   TEXT NOT NULL REFERENCES helpdesk_tenants (id),
     title       TEXT NOT NULL,
     body        TEXT NOT NULL,
     tags        TEXT NOT NULL,   -- JSON array
@@ -135,9 +137,9 @@ CREATE TABLE articles (
     version     INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE chat_sessions (
+CREATE TABLE helpdesk_chat_sessions (
     id                TEXT PRIMARY KEY NOT NULL,
-    tenant_id         TEXT NOT NULL REFERENCES tenants (id),
+    tenant_id         TEXT NOT NULL REFERENCES helpdesk_tenants (id),
     customer          TEXT NOT NULL,
     ticket_id         TEXT,
     state             TEXT NOT NULL,
@@ -149,7 +151,7 @@ CREATE TABLE chat_sessions (
     version           INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE leases (
+CREATE TABLE helpdesk_leases (
     name        TEXT PRIMARY KEY NOT NULL,
     holder      TEXT NOT NULL,
     expires_at  INTEGER NOT NULL

@@ -14,6 +14,7 @@ use sqlx::SqlitePool;
 
 use crate::codec::{ms, to_id, to_ts};
 use crate::error::db;
+use crate::sql::Sql;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -28,6 +29,7 @@ fn count(n: i64) -> u64 {
 }
 
 pub(crate) async fn compute(
+    sql: &Sql,
     pool: &SqlitePool,
     tenant: TenantId,
     range: TimeRange,
@@ -37,11 +39,11 @@ pub(crate) async fn compute(
     let (from, to) = (ms(range.from), ms(range.to));
 
     // Tickets in range: live (not merged) and created in [from, to).
-    let per_day: Vec<(i64, i64)> = sqlx::query_as(
+    let per_day: Vec<(i64, i64)> = sqlx::query_as(sql.text(
         "SELECT (created_at - ((created_at % ?4) + ?4) % ?4) / ?4 AS day, count(*) \
-         FROM tickets WHERE tenant_id = ?1 AND merged_into IS NULL \
+         FROM helpdesk_tickets WHERE tenant_id = ?1 AND merged_into IS NULL \
          AND created_at >= ?2 AND created_at < ?3 GROUP BY day ORDER BY day",
-    )
+    ))
     .bind(&tenant)
     .bind(from)
     .bind(to)
@@ -56,26 +58,26 @@ pub(crate) async fn compute(
     let total = volume_per_day.iter().map(|(_, n)| n).sum();
 
     let grouped = |column: &'static str| {
-        let sql = match column {
+        let statement = match column {
             "status" => {
-                "SELECT status, count(*) FROM tickets WHERE tenant_id = ?1 \
+                "SELECT status, count(*) FROM helpdesk_tickets WHERE tenant_id = ?1 \
                  AND merged_into IS NULL AND created_at >= ?2 AND created_at < ?3 \
                  GROUP BY status"
             }
             "priority" => {
-                "SELECT priority, count(*) FROM tickets WHERE tenant_id = ?1 \
+                "SELECT priority, count(*) FROM helpdesk_tickets WHERE tenant_id = ?1 \
                  AND merged_into IS NULL AND created_at >= ?2 AND created_at < ?3 \
                  GROUP BY priority"
             }
             _ => {
-                "SELECT coalesce(category, ?4), count(*) FROM tickets WHERE tenant_id = ?1 \
+                "SELECT coalesce(category, ?4), count(*) FROM helpdesk_tickets WHERE tenant_id = ?1 \
                  AND merged_into IS NULL AND created_at >= ?2 AND created_at < ?3 \
                  GROUP BY coalesce(category, ?4)"
             }
         };
         let tenant = tenant.clone();
         async move {
-            let rows: Vec<(String, i64)> = sqlx::query_as(sql)
+            let rows: Vec<(String, i64)> = sqlx::query_as(sql.text(statement))
                 .bind(tenant)
                 .bind(from)
                 .bind(to)
@@ -92,15 +94,15 @@ pub(crate) async fn compute(
     let by_priority = grouped("priority").await?;
     let by_category = grouped("category").await?;
 
-    let first_response = durations(pool, &tenant, from, to, Duration::FirstResponse).await?;
-    let resolution = durations(pool, &tenant, from, to, Duration::Resolution).await?;
+    let first_response = durations(sql, pool, &tenant, from, to, Duration::FirstResponse).await?;
+    let resolution = durations(sql, pool, &tenant, from, to, Duration::Resolution).await?;
 
-    let (with_sla, sla_met): (i64, i64) = sqlx::query_as(
+    let (with_sla, sla_met): (i64, i64) = sqlx::query_as(sql.text(
         "SELECT count(*), coalesce(sum(sla_first_response_breached = 0 \
-         AND sla_resolution_breached = 0), 0) FROM tickets WHERE tenant_id = ?1 \
+         AND sla_resolution_breached = 0), 0) FROM helpdesk_tickets WHERE tenant_id = ?1 \
          AND merged_into IS NULL AND created_at >= ?2 AND created_at < ?3 \
          AND (sla_first_response_due IS NOT NULL OR sla_resolution_due IS NOT NULL)",
-    )
+    ))
     .bind(&tenant)
     .bind(from)
     .bind(to)
@@ -109,26 +111,26 @@ pub(crate) async fn compute(
     .map_err(db)?;
     let sla_met_pct = (with_sla > 0).then(|| sla_met as f64 * 100.0 / with_sla as f64);
 
-    let backlog: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM tickets WHERE tenant_id = ? AND merged_into IS NULL \
+    let backlog: i64 = sqlx::query_scalar(sql.text(
+        "SELECT count(*) FROM helpdesk_tickets WHERE tenant_id = ? AND merged_into IS NULL \
          AND status NOT IN ('resolved', 'closed')",
-    )
+    ))
     .bind(&tenant)
     .fetch_one(pool)
     .await
     .map_err(db)?;
 
-    let agent_rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+    let agent_rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(sql.text(
         "SELECT assignee, \
            sum(status NOT IN ('resolved', 'closed')), \
            sum(resolved_at >= ?2 AND resolved_at < ?3), \
            coalesce(sum(CASE WHEN resolved_at >= ?2 AND resolved_at < ?3 \
              THEN resolved_at - created_at END), 0) \
-         FROM tickets WHERE tenant_id = ?1 AND merged_into IS NULL AND assignee IS NOT NULL \
+         FROM helpdesk_tickets WHERE tenant_id = ?1 AND merged_into IS NULL AND assignee IS NOT NULL \
          GROUP BY assignee \
          HAVING sum(status NOT IN ('resolved', 'closed')) > 0 \
            OR sum(resolved_at >= ?2 AND resolved_at < ?3) > 0",
-    )
+    ))
     .bind(&tenant)
     .bind(from)
     .bind(to)
@@ -150,11 +152,11 @@ pub(crate) async fn compute(
         .collect::<Result<Vec<_>>>()?;
     agents.sort_by_key(|a| a.user_id);
 
-    let (csat_count, csat_sum): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(csat_score), 0) FROM tickets WHERE tenant_id = ?1 \
+    let (csat_count, csat_sum): (i64, i64) = sqlx::query_as(sql.text(
+        "SELECT count(*), coalesce(sum(csat_score), 0) FROM helpdesk_tickets WHERE tenant_id = ?1 \
          AND merged_into IS NULL AND csat_score IS NOT NULL \
          AND csat_at >= ?2 AND csat_at < ?3",
-    )
+    ))
     .bind(&tenant)
     .bind(from)
     .bind(to)
@@ -166,12 +168,12 @@ pub(crate) async fn compute(
         average: (csat_count > 0).then(|| csat_sum as f64 / csat_count as f64),
     };
 
-    let (proposed, accepted, edited, discarded): (i64, i64, i64, i64) = sqlx::query_as(
+    let (proposed, accepted, edited, discarded): (i64, i64, i64, i64) = sqlx::query_as(sql.text(
         "SELECT count(*), coalesce(sum(draft_state = 'accepted'), 0), \
            coalesce(sum(draft_state = 'edited'), 0), coalesce(sum(draft_state = 'discarded'), 0) \
-         FROM messages WHERE tenant_id = ?1 AND kind = 'draft' \
+         FROM helpdesk_messages WHERE tenant_id = ?1 AND kind = 'draft' \
          AND created_at >= ?2 AND created_at < ?3",
-    )
+    ))
     .bind(&tenant)
     .bind(from)
     .bind(to)
@@ -185,11 +187,11 @@ pub(crate) async fn compute(
         discarded: count(discarded),
     };
 
-    let (sessions, handed_off, resolved_by_bot): (i64, i64, i64) = sqlx::query_as(
+    let (sessions, handed_off, resolved_by_bot): (i64, i64, i64) = sqlx::query_as(sql.text(
         "SELECT count(*), coalesce(sum(handoff_reason IS NOT NULL OR state = 'human'), 0), \
            coalesce(sum(resolved_by_bot <> 0), 0) \
-         FROM chat_sessions WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3",
-    )
+         FROM helpdesk_chat_sessions WHERE tenant_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+    ))
     .bind(&tenant)
     .bind(from)
     .bind(to)
@@ -228,6 +230,7 @@ enum Duration {
 /// Count, mean and nearest-rank p50/p90 of `end - created_at` over tickets in range,
 /// computed in SQL (the percentiles as `ORDER BY ... LIMIT 1 OFFSET rank - 1`).
 async fn durations(
+    sql: &Sql,
     pool: &SqlitePool,
     tenant: &str,
     from: i64,
@@ -236,25 +239,25 @@ async fn durations(
 ) -> Result<DurationStats> {
     let (stats_sql, rank_sql) = match which {
         Duration::FirstResponse => (
-            "SELECT count(*), coalesce(sum(first_response_at - created_at), 0) FROM tickets \
+            "SELECT count(*), coalesce(sum(first_response_at - created_at), 0) FROM helpdesk_tickets \
              WHERE tenant_id = ?1 AND merged_into IS NULL AND created_at >= ?2 \
              AND created_at < ?3 AND first_response_at IS NOT NULL",
-            "SELECT first_response_at - created_at AS d FROM tickets \
+            "SELECT first_response_at - created_at AS d FROM helpdesk_tickets \
              WHERE tenant_id = ?1 AND merged_into IS NULL AND created_at >= ?2 \
              AND created_at < ?3 AND first_response_at IS NOT NULL \
              ORDER BY d LIMIT 1 OFFSET ?4",
         ),
         Duration::Resolution => (
-            "SELECT count(*), coalesce(sum(resolved_at - created_at), 0) FROM tickets \
+            "SELECT count(*), coalesce(sum(resolved_at - created_at), 0) FROM helpdesk_tickets \
              WHERE tenant_id = ?1 AND merged_into IS NULL AND created_at >= ?2 \
              AND created_at < ?3 AND resolved_at IS NOT NULL",
-            "SELECT resolved_at - created_at AS d FROM tickets \
+            "SELECT resolved_at - created_at AS d FROM helpdesk_tickets \
              WHERE tenant_id = ?1 AND merged_into IS NULL AND created_at >= ?2 \
              AND created_at < ?3 AND resolved_at IS NOT NULL \
              ORDER BY d LIMIT 1 OFFSET ?4",
         ),
     };
-    let (n, sum): (i64, i64) = sqlx::query_as(stats_sql)
+    let (n, sum): (i64, i64) = sqlx::query_as(sql.text(stats_sql))
         .bind(tenant)
         .bind(from)
         .bind(to)
@@ -267,7 +270,7 @@ async fn durations(
     let pick = async |percent: i64| -> Result<i64> {
         // Nearest rank: sorted[ceil(p/100 * n) - 1].
         let rank = ((percent * n + 99) / 100).max(1);
-        sqlx::query_scalar(rank_sql)
+        sqlx::query_scalar(sql.text(rank_sql))
             .bind(tenant)
             .bind(from)
             .bind(to)

@@ -9,6 +9,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::codec::{Columns, int, json, ms};
 use crate::error::{db, insert_err};
+use crate::sql::Sql;
 use crate::{SqliteStore, conflict_or_missing};
 
 macro_rules! article_columns {
@@ -32,12 +33,16 @@ fn article_from(row: &SqliteRow) -> Result<Article> {
 }
 
 /// Inserts an article.
-pub(crate) async fn insert_article(conn: &mut SqliteConnection, article: &Article) -> Result<()> {
-    sqlx::query(concat!(
-        "INSERT INTO articles (",
+pub(crate) async fn insert_article(
+    sql: &Sql,
+    conn: &mut SqliteConnection,
+    article: &Article,
+) -> Result<()> {
+    sqlx::query(sql.text(concat!(
+        "INSERT INTO helpdesk_articles (",
         article_columns!(),
         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
+    )))
     .bind(article.id.to_string())
     .bind(article.tenant_id.to_string())
     .bind(&article.title)
@@ -55,14 +60,15 @@ pub(crate) async fn insert_article(conn: &mut SqliteConnection, article: &Articl
 /// Replaces an article at `expected_version` (`Conflict` or `NotFound` otherwise); run it
 /// in a write transaction.
 pub(crate) async fn update_article(
+    sql: &Sql,
     conn: &mut SqliteConnection,
     expected_version: u64,
     article: &Article,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE articles SET title = ?, body = ?, tags = ?, created_at = ?, \
+    let done = sqlx::query(sql.text(
+        "UPDATE helpdesk_articles SET title = ?, body = ?, tags = ?, created_at = ?, \
          updated_at = ?, version = ? WHERE tenant_id = ? AND id = ? AND version = ?",
-    )
+    ))
     .bind(&article.title)
     .bind(&article.body)
     .bind(json(&article.tags, "article tags")?)
@@ -76,9 +82,9 @@ pub(crate) async fn update_article(
     .await
     .map_err(db)?;
     if done.rows_affected() == 0 {
-        let found: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM articles WHERE tenant_id = ? AND id = ?)",
-        )
+        let found: bool = sqlx::query_scalar(sql.text(
+            "SELECT EXISTS (SELECT 1 FROM helpdesk_articles WHERE tenant_id = ? AND id = ?)",
+        ))
         .bind(article.tenant_id.to_string())
         .bind(article.id.to_string())
         .fetch_one(&mut *conn)
@@ -96,16 +102,18 @@ pub(crate) async fn update_article(
 
 /// Deletes an article of the tenant (`NotFound` when missing).
 pub(crate) async fn delete_article(
+    sql: &Sql,
     conn: &mut SqliteConnection,
     tenant: TenantId,
     id: ArticleId,
 ) -> Result<()> {
-    let done = sqlx::query("DELETE FROM articles WHERE tenant_id = ? AND id = ?")
-        .bind(tenant.to_string())
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    let done =
+        sqlx::query(sql.text("DELETE FROM helpdesk_articles WHERE tenant_id = ? AND id = ?"))
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found("article", id));
     }
@@ -116,26 +124,26 @@ pub(crate) async fn delete_article(
 impl ArticleStore for SqliteStore {
     async fn create_article(&self, article: &Article) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        insert_article(&mut conn, article).await
+        insert_article(&self.sql, &mut conn, article).await
     }
 
     async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        update_article(&mut tx, expected_version, article).await?;
+        update_article(&self.sql, &mut tx, expected_version, article).await?;
         crate::commit(tx).await
     }
 
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        delete_article(&mut conn, tenant, id).await
+        delete_article(&self.sql, &mut conn, tenant, id).await
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             article_columns!(),
-            " FROM articles WHERE tenant_id = ? AND id = ?"
-        ))
+            " FROM helpdesk_articles WHERE tenant_id = ? AND id = ?"
+        )))
         .bind(tenant.to_string())
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -147,11 +155,11 @@ impl ArticleStore for SqliteStore {
     }
 
     async fn list_articles(&self, tenant: TenantId) -> Result<Vec<Article>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             article_columns!(),
-            " FROM articles WHERE tenant_id = ? ORDER BY title, id"
-        ))
+            " FROM helpdesk_articles WHERE tenant_id = ? ORDER BY title, id"
+        )))
         .bind(tenant.to_string())
         .fetch_all(&self.pool)
         .await

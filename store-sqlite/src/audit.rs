@@ -10,6 +10,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
+use crate::sql::Sql;
 use crate::{SqliteStore, articles, commit, people};
 
 fn audit_from(row: &SqliteRow) -> Result<AuditEvent> {
@@ -23,22 +24,27 @@ fn audit_from(row: &SqliteRow) -> Result<AuditEvent> {
     })
 }
 
-async fn apply(conn: &mut SqliteConnection, tenant: TenantId, change: &AdminChange) -> Result<()> {
+async fn apply(
+    sql: &Sql,
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    change: &AdminChange,
+) -> Result<()> {
     match change {
         AdminChange::CreateUser { user, password } => {
-            people::insert_user(conn, user, password.as_ref()).await
+            people::insert_user(sql, conn, user, password.as_ref()).await
         }
-        AdminChange::UpdateUser(user) => people::update_user(conn, user).await,
+        AdminChange::UpdateUser(user) => people::update_user(sql, conn, user).await,
         AdminChange::SetPassword { user, hash } => {
-            people::set_password(conn, tenant, *user, hash).await
+            people::set_password(sql, conn, tenant, *user, hash).await
         }
-        AdminChange::UpdateTenant(t) => people::update_tenant(conn, t).await,
-        AdminChange::CreateArticle(article) => articles::insert_article(conn, article).await,
+        AdminChange::UpdateTenant(t) => people::update_tenant(sql, conn, t).await,
+        AdminChange::CreateArticle(article) => articles::insert_article(sql, conn, article).await,
         AdminChange::UpdateArticle {
             expected_version,
             article,
-        } => articles::update_article(conn, *expected_version, article).await,
-        AdminChange::DeleteArticle(id) => articles::delete_article(conn, tenant, *id).await,
+        } => articles::update_article(sql, conn, *expected_version, article).await,
+        AdminChange::DeleteArticle(id) => articles::delete_article(sql, conn, tenant, *id).await,
         // A change this build does not know writes nothing.
         _ => Err(helpdesk_core::Error::validation(
             "change",
@@ -47,16 +53,18 @@ async fn apply(conn: &mut SqliteConnection, tenant: TenantId, change: &AdminChan
     }
 }
 
-async fn insert_event(conn: &mut SqliteConnection, event: &AuditEvent) -> Result<()> {
-    sqlx::query("INSERT INTO audit_events (id, tenant_id, at, actor, kind) VALUES (?, ?, ?, ?, ?)")
-        .bind(event.id.to_string())
-        .bind(event.tenant_id.to_string())
-        .bind(ms(event.at))
-        .bind(event.actor.map(|a| a.to_string()))
-        .bind(json(&event.kind, "audit event kind")?)
-        .execute(&mut *conn)
-        .await
-        .map_err(insert_err(event.id))?;
+async fn insert_event(sql: &Sql, conn: &mut SqliteConnection, event: &AuditEvent) -> Result<()> {
+    sqlx::query(sql.text(
+        "INSERT INTO helpdesk_audit_events (id, tenant_id, at, actor, kind) VALUES (?, ?, ?, ?, ?)",
+    ))
+    .bind(event.id.to_string())
+    .bind(event.tenant_id.to_string())
+    .bind(ms(event.at))
+    .bind(event.actor.map(|a| a.to_string()))
+    .bind(json(&event.kind, "audit event kind")?)
+    .execute(&mut *conn)
+    .await
+    .map_err(insert_err(event.id))?;
     Ok(())
 }
 
@@ -66,8 +74,8 @@ impl AuditStore for SqliteStore {
         write.check()?;
         let mut tx = self.write_tx().await?;
         // On any error the transaction is dropped unfinished, which rolls it back.
-        apply(&mut tx, write.tenant(), &write.change).await?;
-        insert_event(&mut tx, &write.audit).await?;
+        apply(&self.sql, &mut tx, write.tenant(), &write.change).await?;
+        insert_event(&self.sql, &mut tx, &write.audit).await?;
         commit(tx).await
     }
 
@@ -78,20 +86,20 @@ impl AuditStore for SqliteStore {
     ) -> Result<Vec<AuditEvent>> {
         let limit = i64::from(query.limit.max(1));
         let rows = match query.before {
-            Some(cursor) => sqlx::query(
-                "SELECT id, tenant_id, at, actor, kind FROM audit_events \
+            Some(cursor) => sqlx::query(self.sql.text(
+                "SELECT id, tenant_id, at, actor, kind FROM helpdesk_audit_events \
                  WHERE tenant_id = ? AND (at < ? OR (at = ? AND id < ?)) \
                  ORDER BY at DESC, id DESC LIMIT ?",
-            )
+            ))
             .bind(tenant.to_string())
             .bind(ms(cursor.at))
             .bind(ms(cursor.at))
             .bind(cursor.id.to_string())
             .bind(limit),
-            None => sqlx::query(
-                "SELECT id, tenant_id, at, actor, kind FROM audit_events \
+            None => sqlx::query(self.sql.text(
+                "SELECT id, tenant_id, at, actor, kind FROM helpdesk_audit_events \
                  WHERE tenant_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-            )
+            ))
             .bind(tenant.to_string())
             .bind(limit),
         }

@@ -10,6 +10,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::codec::{Columns, enum_str, int, ms, opt_ms};
 use crate::error::{db, insert_err};
+use crate::sql::Sql;
 use crate::tickets::{ticket_columns, ticket_from};
 use crate::{SqliteStore, conflict_or_missing};
 
@@ -93,19 +94,20 @@ const SESSION_WITH_TICKET: &str = concat!(
      s.resolved_by_bot AS session_resolved_by_bot, s.created_at AS session_created_at, \
      s.last_activity_at AS session_last_activity_at, s.closed_at AS session_closed_at, \
      s.version AS session_version, t.* \
-     FROM chat_sessions s LEFT JOIN (SELECT ",
+     FROM helpdesk_chat_sessions s LEFT JOIN (SELECT ",
     ticket_columns!(),
-    " FROM tickets) t ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id \
+    " FROM helpdesk_tickets) t ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id \
      WHERE s.tenant_id = ? AND s.id = ?"
 );
 
 /// Runs [`SESSION_WITH_TICKET`]: one statement for what a chat turn reads first.
 pub(crate) async fn chat_session_with_ticket(
+    sql: &Sql,
     pool: &SqlitePool,
     tenant: TenantId,
     id: ChatSessionId,
 ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
-    let Some(row) = sqlx::query(SESSION_WITH_TICKET)
+    let Some(row) = sqlx::query(sql.text(SESSION_WITH_TICKET))
         .bind(tenant.to_string())
         .bind(id.to_string())
         .fetch_optional(pool)
@@ -125,11 +127,11 @@ pub(crate) async fn chat_session_with_ticket(
 #[async_trait]
 impl ChatStore for SqliteStore {
     async fn create_chat_session(&self, session: &ChatSession) -> Result<()> {
-        sqlx::query(concat!(
-            "INSERT INTO chat_sessions (",
+        sqlx::query(self.sql.text(concat!(
+            "INSERT INTO helpdesk_chat_sessions (",
             chat_columns!(),
             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
+        )))
         .bind(session.id.to_string())
         .bind(session.tenant_id.to_string())
         .bind(session.customer.to_string())
@@ -152,11 +154,11 @@ impl ChatStore for SqliteStore {
         tenant: TenantId,
         id: ChatSessionId,
     ) -> Result<Option<ChatSession>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             chat_columns!(),
-            " FROM chat_sessions WHERE tenant_id = ? AND id = ?"
-        ))
+            " FROM helpdesk_chat_sessions WHERE tenant_id = ? AND id = ?"
+        )))
         .bind(tenant.to_string())
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -173,11 +175,11 @@ impl ChatStore for SqliteStore {
         session: &ChatSession,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE chat_sessions SET customer = ?, ticket_id = ?, state = ?, \
+        let done = sqlx::query(self.sql.text(
+            "UPDATE helpdesk_chat_sessions SET customer = ?, ticket_id = ?, state = ?, \
              handoff_reason = ?, resolved_by_bot = ?, created_at = ?, last_activity_at = ?, \
              closed_at = ?, version = ? WHERE tenant_id = ? AND id = ? AND version = ?",
-        )
+        ))
         .bind(session.customer.to_string())
         .bind(session.ticket_id.map(|t| t.to_string()))
         .bind(enum_str(&session.state, "state")?)
@@ -194,9 +196,9 @@ impl ChatStore for SqliteStore {
         .await
         .map_err(db)?;
         if done.rows_affected() == 0 {
-            let found: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM chat_sessions WHERE tenant_id = ? AND id = ?)",
-            )
+            let found: bool = sqlx::query_scalar(self.sql.text(
+                "SELECT EXISTS (SELECT 1 FROM helpdesk_chat_sessions WHERE tenant_id = ? AND id = ?)",
+            ))
             .bind(session.tenant_id.to_string())
             .bind(session.id.to_string())
             .fetch_one(&mut *tx)
@@ -217,12 +219,12 @@ impl ChatStore for SqliteStore {
         tenant: TenantId,
         customer: Option<UserId>,
     ) -> Result<Vec<ChatSession>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             chat_columns!(),
-            " FROM chat_sessions WHERE tenant_id = ?1 \
+            " FROM helpdesk_chat_sessions WHERE tenant_id = ?1 \
              AND (?2 IS NULL OR customer = ?2) ORDER BY created_at DESC, id DESC"
-        ))
+        )))
         .bind(tenant.to_string())
         .bind(customer.map(|c| c.to_string()))
         .fetch_all(&self.pool)
@@ -238,12 +240,12 @@ impl ChatStore for SqliteStore {
         tenant: TenantId,
         idle_before: Timestamp,
     ) -> Result<Vec<ChatSession>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             chat_columns!(),
-            " FROM chat_sessions WHERE tenant_id = ? AND state <> ? \
+            " FROM helpdesk_chat_sessions WHERE tenant_id = ? AND state <> ? \
              AND last_activity_at < ? ORDER BY last_activity_at, id"
-        ))
+        )))
         .bind(tenant.to_string())
         .bind(enum_str(&ChatState::Closed, "state")?)
         .bind(ms(idle_before))

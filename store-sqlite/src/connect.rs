@@ -1,4 +1,4 @@
-//! Opening a database: pragmas, schema-version check and embedded migrations.
+//! Opening a database: pragmas, durability, the writability check and migrations.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -6,18 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use helpdesk_core::{Error, Result};
-use sqlx::SqlitePool;
-use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{SqliteError, sqlite_code};
 
+use crate::SqliteStore;
+use crate::sql::Sql;
+
 /// SQLite's primary result code for a write on a read-only connection.
 const SQLITE_READONLY: i64 = 8;
-use crate::SqliteStore;
-
-/// The embedded, forward-only migrations (`migrations/` of this crate).
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// How long a statement waits for another connection's write lock before failing with a
 /// (temporary) busy error.
@@ -99,29 +96,27 @@ impl FromStr for Durability {
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `url` (`sqlite://path/to/file.db`),
     /// with WAL journaling, foreign keys on, a busy timeout, `synchronous = FULL` (an `Ok`
-    /// is on disk), and runs the embedded migrations.
+    /// is on disk), and runs the embedded migrations. The tables get the default prefix
+    /// `helpdesk_`; [`builder`](Self::builder) sets another.
     ///
     /// Fails with a [`Configuration`](Error::Configuration) error for a malformed URL and a
     /// [`Backend`](Error::Backend) error naming the path when the file cannot be opened, is
-    /// read-only, is not a database, or was written by a newer schema version.
+    /// read-only, is not a database, or was written by a newer schema version (its source
+    /// is then a [`SchemaError`](crate::SchemaError)).
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url).map_err(|e| Error::Configuration {
-            field: "url".into(),
-            message: format!("not a SQLite URL: {e}"),
-        })?;
-        Self::connect_with(options).await
+        Self::builder().connect(url).await
     }
 
     /// Opens the database file at `path` like [`connect`](Self::connect).
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::connect_with(SqliteConnectOptions::new().filename(path.as_ref())).await
+        Self::builder().open(path).await
     }
 
     /// Opens a database from connect options like [`connect`](Self::connect); the store's
     /// pragmas (WAL, foreign keys, busy timeout, `synchronous = FULL`, create if missing)
     /// override the ones in `options`.
     pub async fn connect_with(options: SqliteConnectOptions) -> Result<Self> {
-        Self::connect_with_durability(options, Durability::PowerLoss).await
+        Self::builder().connect_with(options).await
     }
 
     /// Opens a database like [`connect_with`](Self::connect_with) with the given
@@ -130,33 +125,10 @@ impl SqliteStore {
         options: SqliteConnectOptions,
         durability: Durability,
     ) -> Result<Self> {
-        let path = options.get_filename().to_path_buf();
-        refuse_read_only(&path)?;
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(durability.synchronous())
-            .pragma("mmap_size", MMAP_SIZE.to_string())
-            .row_buffer_size(ROW_BUFFER)
-            // Keeps planner statistics fresh for the indexes (SQLite's recommended habit).
-            .optimize_on_close(true, None);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            // A connection is an open file in this process, not a network session that can
-            // go stale: no ping (a round trip to its worker thread) before every use.
-            .test_before_acquire(false)
+        Self::builder()
+            .durability(durability)
             .connect_with(options)
             .await
-            .map_err(|source| SqliteError::Open {
-                path: path.clone(),
-                source,
-            })?;
-        let store = Self::from_parts(pool, path);
-        store.migrate().await?;
-        store.check_writable().await?;
-        Ok(store)
     }
 
     /// Makes a rolled-back write, so a connection SQLite opened read-only (file or
@@ -192,58 +164,104 @@ impl SqliteStore {
     /// A private in-memory database (one connection, so every call sees the same data),
     /// migrated and ready; nothing survives the store. For tests and demos.
     pub async fn in_memory() -> Result<Self> {
-        let path = PathBuf::from(":memory:");
-        let options = SqliteConnectOptions::new()
-            .in_memory(true)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options)
-            .await
-            .map_err(|source| SqliteError::Open {
-                path: path.clone(),
-                source,
-            })?;
-        let store = Self::from_parts(pool, path);
-        store.migrate().await?;
-        Ok(store)
+        Self::builder().in_memory().await
     }
 
     /// A store on a new database file in a new temporary directory, which is deleted when
     /// the last clone of the store is dropped. For tests: each gets its own database.
     pub async fn temporary() -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("helpdesk-sqlite-")
-            .tempdir()
-            .map_err(|e| Error::backend(crate::error::BACKEND, false, e))?;
-        let mut store = Self::open(dir.path().join("helpdesk.db")).await?;
-        store.temp_dir = Some(Arc::new(dir));
-        Ok(store)
+        Self::builder().temporary().await
     }
 
-    /// Applies the embedded migrations that are not applied yet. Refuses a database whose
-    /// schema is newer than this build knows. [`connect`](Self::connect) calls it; call it
+    /// Applies the embedded migrations that are not applied yet, recording them in the
+    /// store's own migrations table (`helpdesk_schema_migrations` with the default
+    /// prefix), never in sqlx's `_sqlx_migrations`, which stays the host's. A database of
+    /// the previous layout (unprefixed tables, `_sqlx_migrations`) is first moved to the
+    /// prefixed tables with its data. All of it is one transaction.
+    ///
+    /// Refuses, writing nothing, a database whose schema is newer than this build knows or
+    /// whose applied migrations differ from this build's: the error's source is a
+    /// [`SchemaError`](crate::SchemaError). [`connect`](Self::connect) calls it; call it
     /// yourself after [`new`](Self::new) on a pool you configured.
     pub async fn migrate(&self) -> Result<()> {
-        check_schema_version(&self.pool, &self.path).await?;
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|source| SqliteError::Migrate {
-                path: self.path.clone(),
-                source,
-            })?;
-        Ok(())
+        crate::migrate::run(&self.pool, &self.sql, &self.path).await
     }
 
     /// The newest schema version this build knows.
     pub fn schema_version() -> i64 {
-        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+        crate::migrate::newest_version()
     }
+}
+
+/// Opens a pool on `options` with the store's pragmas, migrates it and checks it is
+/// writable.
+pub(crate) async fn open_store(
+    options: SqliteConnectOptions,
+    durability: Durability,
+    sql: Sql,
+) -> Result<SqliteStore> {
+    let path = options.get_filename().to_path_buf();
+    refuse_read_only(&path)?;
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        .synchronous(durability.synchronous())
+        .pragma("mmap_size", MMAP_SIZE.to_string())
+        .row_buffer_size(ROW_BUFFER)
+        // Keeps planner statistics fresh for the indexes (SQLite's recommended habit).
+        .optimize_on_close(true, None);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        // A connection is an open file in this process, not a network session that can
+        // go stale: no ping (a round trip to its worker thread) before every use.
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await
+        .map_err(|source| SqliteError::Open {
+            path: path.clone(),
+            source,
+        })?;
+    let store = SqliteStore::from_parts(pool, path, sql);
+    store.migrate().await?;
+    store.check_writable().await?;
+    Ok(store)
+}
+
+/// A private in-memory database on one connection, migrated.
+pub(crate) async fn open_in_memory(sql: Sql) -> Result<SqliteStore> {
+    let path = PathBuf::from(":memory:");
+    let options = SqliteConnectOptions::new()
+        .in_memory(true)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await
+        .map_err(|source| SqliteError::Open {
+            path: path.clone(),
+            source,
+        })?;
+    let store = SqliteStore::from_parts(pool, path, sql);
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// A store on a new file in a new temporary directory, removed with the last clone.
+pub(crate) async fn open_temporary(durability: Durability, sql: Sql) -> Result<SqliteStore> {
+    let dir = tempfile::Builder::new()
+        .prefix("helpdesk-sqlite-")
+        .tempdir()
+        .map_err(|e| Error::backend(crate::error::BACKEND, false, e))?;
+    let options = SqliteConnectOptions::new().filename(dir.path().join("helpdesk.db"));
+    let mut store = open_store(options, durability, sql).await?;
+    store.temp_dir = Some(Arc::new(dir));
+    Ok(store)
 }
 
 /// A file that exists but is not writable is refused up front: SQLite would open it
@@ -252,36 +270,6 @@ fn refuse_read_only(path: &Path) -> Result<()> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() && meta.permissions().readonly() => Err(SqliteError::ReadOnly {
             path: path.to_path_buf(),
-        }
-        .into()),
-        _ => Ok(()),
-    }
-}
-
-async fn check_schema_version(pool: &SqlitePool, path: &Path) -> Result<()> {
-    let open_err = |source| SqliteError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    let has_table: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(open_err)?;
-    if has_table == 0 {
-        return Ok(());
-    }
-    let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
-        .fetch_one(pool)
-        .await
-        .map_err(open_err)?;
-    let known = SqliteStore::schema_version();
-    match found {
-        Some(found) if found > known => Err(SqliteError::NewerSchema {
-            path: path.to_path_buf(),
-            found,
-            known,
         }
         .into()),
         _ => Ok(()),

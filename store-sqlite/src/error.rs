@@ -30,22 +30,13 @@ pub(crate) enum SqliteError {
     /// The file is not writable.
     #[error("SQLite database {} is read-only; the store needs write access", path.display())]
     ReadOnly { path: PathBuf },
-    /// The migrations could not be applied.
-    #[error("cannot migrate SQLite database {}", path.display())]
+    /// A migration, or the move of the previous layout's tables, failed.
+    #[error("cannot migrate SQLite database {} ({step})", path.display())]
     Migrate {
         path: PathBuf,
+        step: String,
         #[source]
-        source: sqlx::migrate::MigrateError,
-    },
-    /// The database was written by a newer build.
-    #[error(
-        "SQLite database {} has schema version {found}, newer than the newest this build knows ({known}); upgrade the application",
-        path.display()
-    )]
-    NewerSchema {
-        path: PathBuf,
-        found: i64,
-        known: i64,
+        source: sqlx::Error,
     },
     /// A stored value does not decode (the file was changed outside the store).
     #[error("stored value in column `{column}` is invalid")]
@@ -75,7 +66,9 @@ impl SqliteError {
     /// pool had no free connection in time).
     pub(crate) fn is_temporary(&self) -> bool {
         match self {
-            Self::Query(e) | Self::Open { source: e, .. } => is_temporary_sqlx(e),
+            Self::Query(e) | Self::Open { source: e, .. } | Self::Migrate { source: e, .. } => {
+                is_temporary_sqlx(e)
+            }
             _ => false,
         }
     }
@@ -97,6 +90,64 @@ fn is_temporary_sqlx(e: &sqlx::Error) -> bool {
             Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_PROTOCOL)
         ),
         _ => false,
+    }
+}
+
+/// Why a database's schema is refused: it is not one this build can safely write to.
+/// It is the source of the [`Error::Backend`] that [`SqliteStore::migrate`](crate::SqliteStore::migrate)
+/// (and every constructor that migrates) returns; [`SchemaError::of`] finds it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The database was migrated by a newer build of this crate: its migrations table
+    /// records a version this build does not know. Nothing was written.
+    #[error(
+        "SQLite database {} has schema version {found} (table `{table}`), newer than the newest this build knows ({known}); upgrade the application",
+        path.display()
+    )]
+    Newer {
+        /// The database file.
+        path: PathBuf,
+        /// The migrations table that records it.
+        table: String,
+        /// The newest version recorded in the database.
+        found: i64,
+        /// The newest version this build knows ([`SqliteStore::schema_version`](crate::SqliteStore::schema_version)).
+        known: i64,
+    },
+    /// A migration recorded as applied is not the one this build has under that version
+    /// (its checksum differs): the schema was changed by something else. Nothing was
+    /// written.
+    #[error(
+        "SQLite database {} records migration {version} with checksum {found}, but this build's migration {version} has checksum {expected}",
+        path.display()
+    )]
+    Changed {
+        /// The database file.
+        path: PathBuf,
+        /// The migration's version.
+        version: i64,
+        /// The checksum recorded in the database.
+        found: String,
+        /// The checksum of this build's migration.
+        expected: String,
+    },
+}
+
+impl SchemaError {
+    /// The schema error behind `error`, if it is one (an [`Error::Backend`] whose source is
+    /// a `SchemaError`).
+    pub fn of(error: &Error) -> Option<&Self> {
+        match error {
+            Error::Backend { source, .. } => source.downcast_ref::<Self>(),
+            _ => None,
+        }
+    }
+}
+
+impl From<SchemaError> for Error {
+    fn from(e: SchemaError) -> Self {
+        Error::backend(BACKEND, false, e)
     }
 }
 

@@ -25,12 +25,12 @@ impl LeaseStore for SqliteStore {
             .checked_add(ttl)
             .map_err(|e| Error::validation("ttl", e.to_string()))?;
         // One statement: insert, or take over when expired or already ours.
-        let done = sqlx::query(
-            "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
+        let done = sqlx::query(self.sql.text(
+            "INSERT INTO helpdesk_leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
              expires_at = excluded.expires_at \
-             WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4",
-        )
+             WHERE helpdesk_leases.holder = excluded.holder OR helpdesk_leases.expires_at <= ?4",
+        ))
         .bind(name)
         .bind(holder)
         .bind(ms(until))
@@ -42,12 +42,15 @@ impl LeaseStore for SqliteStore {
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
-        sqlx::query("DELETE FROM leases WHERE name = ? AND holder = ?")
-            .bind(name)
-            .bind(holder)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            self.sql
+                .text("DELETE FROM helpdesk_leases WHERE name = ? AND holder = ?"),
+        )
+        .bind(name)
+        .bind(holder)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 }

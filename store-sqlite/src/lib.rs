@@ -3,15 +3,20 @@
 mod analytics;
 mod articles;
 mod audit;
+mod builder;
 mod chat;
 mod codec;
 mod connect;
 mod error;
 mod leases;
+mod legacy;
 mod listing;
+mod migrate;
 mod outbox;
 mod people;
 mod plans;
+mod sql;
+mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;
@@ -24,10 +29,13 @@ use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use builder::SqliteStoreBuilder;
 pub use connect::Durability;
+pub use error::SchemaError;
 pub use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::error::db;
+use crate::sql::Sql;
 
 /// The SQLite implementation of the helpdesk store contract.
 ///
@@ -37,25 +45,41 @@ use crate::error::db;
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// The table prefix and the statements written for it.
+    sql: Sql,
     /// The directory of a [`temporary`](Self::temporary) store, removed with the last clone.
     temp_dir: Option<Arc<tempfile::TempDir>>,
 }
 
 impl SqliteStore {
-    /// Wraps the host's pool. Migrations are not run: call [`migrate`](Self::migrate).
-    /// Configure the pool's connect options with foreign keys on, WAL and a busy timeout,
-    /// as [`connect`](Self::connect) does.
+    /// Wraps the host's pool, with the default table prefix `helpdesk_`
+    /// ([`builder`](Self::builder) sets another). Migrations are not run: call
+    /// [`migrate`](Self::migrate). Configure the pool's connect options with foreign keys
+    /// on, WAL and a busy timeout, as [`connect`](Self::connect) does.
     pub fn new(pool: SqlitePool) -> Self {
         let path = pool.connect_options().get_filename().to_path_buf();
-        Self::from_parts(pool, path)
+        Self::from_parts(pool, path, Sql::default())
     }
 
-    fn from_parts(pool: SqlitePool, path: PathBuf) -> Self {
+    fn from_parts(pool: SqlitePool, path: PathBuf, sql: Sql) -> Self {
         Self {
             pool,
             path,
+            sql,
             temp_dir: None,
         }
+    }
+
+    /// The prefix of the store's tables (`helpdesk_` unless the builder set another).
+    pub fn table_prefix(&self) -> &str {
+        self.sql.prefix()
+    }
+
+    /// The full name of one of the store's tables: `table_name("tickets")` is
+    /// `helpdesk_tickets` with the default prefix. For hosts and tools that read or fill
+    /// the tables directly (the benchmarks do).
+    pub fn table_name(&self, table: &str) -> String {
+        self.sql.table(table)
     }
 
     /// The pool.
@@ -89,7 +113,7 @@ impl Store for SqliteStore {
     /// One statement (each statement is a round trip to the connection's thread): the
     /// active staff with a correlated count over the `tickets_open_by_assignee` index.
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
-        people::routing_staff(&self.pool, tenant).await
+        people::routing_staff(&self.sql, &self.pool, tenant).await
     }
 
     /// One statement: the session left-joined with its ticket.
@@ -98,7 +122,7 @@ impl Store for SqliteStore {
         tenant: TenantId,
         id: ChatSessionId,
     ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
-        chat::chat_session_with_ticket(&self.pool, tenant, id).await
+        chat::chat_session_with_ticket(&self.sql, &self.pool, tenant, id).await
     }
 
     /// One statement: the user joined with its tenant.
@@ -107,7 +131,7 @@ impl Store for SqliteStore {
         tenant: TenantId,
         user: UserId,
     ) -> Result<Option<(Tenant, User)>> {
-        people::user_with_tenant(&self.pool, tenant, user).await
+        people::user_with_tenant(&self.sql, &self.pool, tenant, user).await
     }
 }
 

@@ -9,6 +9,7 @@ use helpdesk_core::{Result, TenantId};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::error::db;
+use crate::sql::Sql;
 use crate::tickets::{ticket_columns, ticket_from};
 
 /// Needles of at least this many characters go through the trigram index first.
@@ -32,6 +33,7 @@ macro_rules! queue_rank {
 /// row ids only), merged by a `UNION ALL` and sorted again (at most `statuses x (limit +
 /// 1)` keys); only the `limit + 1` winners are read whole.
 pub(crate) async fn list_tickets(
+    sql: &Sql,
     pool: &SqlitePool,
     tenant: TenantId,
     query: &TicketQuery,
@@ -52,6 +54,7 @@ pub(crate) async fn list_tickets(
     statuses.sort_unstable_by_key(|s| s.as_str());
     statuses.dedup();
     let filter = Filter {
+        sql,
         tenant,
         query,
         needle: needle.as_deref(),
@@ -88,7 +91,11 @@ pub(crate) fn statement<'q>(
         TicketSort::Newest => " ORDER BY created_at DESC, id DESC",
     };
     let mut q: QueryBuilder<'q, Sqlite> = QueryBuilder::new(prefix);
-    q.push(concat!(ticket_columns!(), " FROM tickets"));
+    q.push(
+        filter
+            .sql
+            .text(concat!(ticket_columns!(), " FROM helpdesk_tickets")),
+    );
     let per_status = matches!(
         sort,
         TicketSort::PriorityThenAge | TicketSort::EscalatedFirst
@@ -104,9 +111,9 @@ pub(crate) fn statement<'q>(
             if i > 0 {
                 q.push(" UNION ALL ");
             }
-            q.push(
-                "SELECT * FROM (SELECT row_id, status, priority_rank, created_at, id FROM tickets",
-            );
+            q.push(filter.sql.text(
+                "SELECT * FROM (SELECT row_id, status, priority_rank, created_at, id FROM helpdesk_tickets",
+            ));
             filter.push(&mut q, std::slice::from_ref(status));
             q.push(branch_order)
                 .push(" LIMIT ")
@@ -127,6 +134,7 @@ pub(crate) fn statement<'q>(
 
 /// The `WHERE` clause of a listing, pushed once per statement branch.
 pub(crate) struct Filter<'a> {
+    pub(crate) sql: &'a Sql,
     pub(crate) tenant: TenantId,
     pub(crate) query: &'a TicketQuery,
     pub(crate) needle: Option<&'a str>,
@@ -173,9 +181,12 @@ impl Filter<'_> {
         if let Some(n) = self.needle {
             if n.chars().count() >= TRIGRAM {
                 // The trigram index finds candidates; `instr` below decides exactly.
-                q.push(" AND row_id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ")
-                    .push_bind(fts_phrase(n))
-                    .push(")");
+                q.push(self.sql.text(
+                    " AND row_id IN (SELECT rowid FROM helpdesk_tickets_fts \
+                     WHERE helpdesk_tickets_fts MATCH ",
+                ))
+                .push_bind(fts_phrase(n))
+                .push(")");
             }
             q.push(" AND instr(subject_folded, ")
                 .push_bind(n.to_string())

@@ -11,6 +11,7 @@ use sqlx::{Sqlite, Transaction};
 use crate::SqliteStore;
 use crate::codec::{Columns, json, ms, opt_ms};
 use crate::error::{db, insert_err};
+use crate::sql::Sql;
 
 macro_rules! outbox_columns {
     () => {
@@ -35,14 +36,15 @@ fn outbox_from(row: &SqliteRow) -> Result<OutboxEntry> {
 
 /// Queues an outbox entry inside a ticket write.
 pub(crate) async fn insert_outbox(
+    sql: &Sql,
     tx: &mut Transaction<'static, Sqlite>,
     o: &OutboxEntry,
 ) -> Result<()> {
-    sqlx::query(concat!(
-        "INSERT INTO outbox (",
+    sqlx::query(sql.text(concat!(
+        "INSERT INTO helpdesk_outbox (",
         outbox_columns!(),
         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
+    )))
     .bind(o.id.to_string())
     .bind(o.tenant_id.to_string())
     .bind(json(&o.notification, "notification")?)
@@ -60,12 +62,12 @@ pub(crate) async fn insert_outbox(
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn due_outbox(&self, now: Timestamp, limit: u32) -> Result<Vec<OutboxEntry>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             outbox_columns!(),
-            " FROM outbox WHERE delivered_at IS NULL \
+            " FROM helpdesk_outbox WHERE delivered_at IS NULL \
              AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
-        ))
+        )))
         .bind(ms(now))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -77,12 +79,15 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn mark_outbox_delivered(&self, id: OutboxId, at: Timestamp) -> Result<()> {
-        let done = sqlx::query("UPDATE outbox SET delivered_at = ? WHERE id = ?")
-            .bind(ms(at))
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        let done = sqlx::query(
+            self.sql
+                .text("UPDATE helpdesk_outbox SET delivered_at = ? WHERE id = ?"),
+        )
+        .bind(ms(at))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("outbox", id));
         }
@@ -96,9 +101,9 @@ impl OutboxStore for SqliteStore {
         next_attempt_at: Timestamp,
         error: &str,
     ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-        )
+        let done = sqlx::query(self.sql.text(
+            "UPDATE helpdesk_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+        ))
         .bind(i64::from(attempts))
         .bind(ms(next_attempt_at))
         .bind(error)
@@ -113,12 +118,12 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn list_outbox(&self, tenant: TenantId) -> Result<Vec<OutboxEntry>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             outbox_columns!(),
-            " FROM outbox WHERE tenant_id = ? \
+            " FROM helpdesk_outbox WHERE tenant_id = ? \
              ORDER BY created_at DESC, id DESC"
-        ))
+        )))
         .bind(tenant.to_string())
         .fetch_all(&self.pool)
         .await

@@ -10,6 +10,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
+use crate::sql::Sql;
 use crate::{SqliteStore, commit};
 
 macro_rules! tenant_columns {
@@ -28,7 +29,7 @@ macro_rules! user_columns {
 pub(crate) const USERS_OF_ROLE: &str = concat!(
     "SELECT ",
     user_columns!(),
-    " FROM users WHERE tenant_id = ? AND role = ? ORDER BY created_at, id"
+    " FROM helpdesk_users WHERE tenant_id = ? AND role = ? ORDER BY created_at, id"
 );
 
 /// Active agents then active admins of a tenant, oldest first, with their open assigned
@@ -36,16 +37,20 @@ pub(crate) const USERS_OF_ROLE: &str = concat!(
 pub(crate) const ROUTING_STAFF: &str = concat!(
     "SELECT ",
     user_columns!(),
-    ", (SELECT count(*) FROM tickets t WHERE t.tenant_id = users.tenant_id \
-     AND t.assignee = users.id AND t.assignee IS NOT NULL \
+    ", (SELECT count(*) FROM helpdesk_tickets t WHERE t.tenant_id = u.tenant_id \
+     AND t.assignee = u.id AND t.assignee IS NOT NULL \
      AND t.status NOT IN ('resolved', 'closed')) AS open_tickets \
-     FROM users WHERE tenant_id = ? AND role IN (?, ?) AND active = 1 \
+     FROM helpdesk_users u WHERE tenant_id = ? AND role IN (?, ?) AND active = 1 \
      ORDER BY role = ? DESC, created_at, id"
 );
 
 /// Runs [`ROUTING_STAFF`].
-pub(crate) async fn routing_staff(pool: &SqlitePool, tenant: TenantId) -> Result<Vec<(User, u64)>> {
-    sqlx::query(ROUTING_STAFF)
+pub(crate) async fn routing_staff(
+    sql: &Sql,
+    pool: &SqlitePool,
+    tenant: TenantId,
+) -> Result<Vec<(User, u64)>> {
+    sqlx::query(sql.text(ROUTING_STAFF))
         .bind(tenant.to_string())
         .bind(Role::Agent.as_str())
         .bind(Role::Admin.as_str())
@@ -79,21 +84,22 @@ fn tenant_from_named(row: &SqliteRow, names: [&'static str; 5]) -> Result<Tenant
 }
 
 /// A user with its tenant in one statement (the tenant's columns renamed).
-const USER_WITH_TENANT: &str = "SELECT users.id, users.tenant_id, users.email, users.name, \
-     users.role, users.skills, users.capacity, users.active, users.created_at, \
-     tenants.id AS tenant_key, tenants.name AS tenant_name, \
-     tenants.slug AS tenant_slug, tenants.settings AS tenant_settings, \
-     tenants.created_at AS tenant_created_at \
-     FROM users JOIN tenants ON tenants.id = users.tenant_id \
-     WHERE users.tenant_id = ? AND users.id = ?";
+const USER_WITH_TENANT: &str = "SELECT u.id, u.tenant_id, u.email, u.name, \
+     u.role, u.skills, u.capacity, u.active, u.created_at, \
+     t.id AS tenant_key, t.name AS tenant_name, \
+     t.slug AS tenant_slug, t.settings AS tenant_settings, \
+     t.created_at AS tenant_created_at \
+     FROM helpdesk_users u JOIN helpdesk_tenants t ON t.id = u.tenant_id \
+     WHERE u.tenant_id = ? AND u.id = ?";
 
 /// Runs [`USER_WITH_TENANT`].
 pub(crate) async fn user_with_tenant(
+    sql: &Sql,
     pool: &SqlitePool,
     tenant: TenantId,
     user: UserId,
 ) -> Result<Option<(Tenant, User)>> {
-    let Some(row) = sqlx::query(USER_WITH_TENANT)
+    let Some(row) = sqlx::query(sql.text(USER_WITH_TENANT))
         .bind(tenant.to_string())
         .bind(user.to_string())
         .fetch_optional(pool)
@@ -145,21 +151,23 @@ fn session_from(row: &SqliteRow) -> Result<AuthSession> {
 impl TenantStore for SqliteStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let slug_taken: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = ?)")
-                .bind(&tenant.slug)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+        let slug_taken: bool = sqlx::query_scalar(
+            self.sql
+                .text("SELECT EXISTS (SELECT 1 FROM helpdesk_tenants WHERE slug = ?)"),
+        )
+        .bind(&tenant.slug)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
         if slug_taken {
             return Err(Error::Duplicate {
                 kind: DuplicateKind::TenantSlug,
                 value: tenant.slug.clone(),
             });
         }
-        sqlx::query(
-            "INSERT INTO tenants (id, name, slug, settings, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
+        sqlx::query(self.sql.text(
+            "INSERT INTO helpdesk_tenants (id, name, slug, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+        ))
         .bind(tenant.id.to_string())
         .bind(&tenant.name)
         .bind(&tenant.slug)
@@ -172,11 +180,11 @@ impl TenantStore for SqliteStore {
     }
 
     async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             tenant_columns!(),
-            " FROM tenants WHERE id = ?"
-        ))
+            " FROM helpdesk_tenants WHERE id = ?"
+        )))
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await
@@ -187,11 +195,11 @@ impl TenantStore for SqliteStore {
     }
 
     async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             tenant_columns!(),
-            " FROM tenants WHERE slug = ?"
-        ))
+            " FROM helpdesk_tenants WHERE slug = ?"
+        )))
         .bind(slug)
         .fetch_optional(&self.pool)
         .await
@@ -203,15 +211,15 @@ impl TenantStore for SqliteStore {
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        update_tenant(&mut conn, tenant).await
+        update_tenant(&self.sql, &mut conn, tenant).await
     }
 
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             tenant_columns!(),
-            " FROM tenants ORDER BY created_at, id"
-        ))
+            " FROM helpdesk_tenants ORDER BY created_at, id"
+        )))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?
@@ -238,7 +246,7 @@ impl UserStore for SqliteStore {
         hash: &PasswordHash,
     ) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        set_password(&mut conn, tenant, user, hash).await
+        set_password(&self.sql, &mut conn, tenant, user, hash).await
     }
 
     async fn login_credentials(
@@ -246,11 +254,11 @@ impl UserStore for SqliteStore {
         tenant: TenantId,
         email: &str,
     ) -> Result<Option<(User, Option<PasswordHash>)>> {
-        let Some(row) = sqlx::query(concat!(
+        let Some(row) = sqlx::query(self.sql.text(concat!(
             "SELECT ",
             user_columns!(),
-            ", password_hash FROM users WHERE tenant_id = ? AND email = ?"
-        ))
+            ", password_hash FROM helpdesk_users WHERE tenant_id = ? AND email = ?"
+        )))
         .bind(tenant.to_string())
         .bind(email)
         .fetch_optional(&self.pool)
@@ -264,11 +272,11 @@ impl UserStore for SqliteStore {
     }
 
     async fn get_user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE tenant_id = ? AND id = ?"
-        ))
+            " FROM helpdesk_users WHERE tenant_id = ? AND id = ?"
+        )))
         .bind(tenant.to_string())
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -280,11 +288,11 @@ impl UserStore for SqliteStore {
     }
 
     async fn get_user_by_email(&self, tenant: TenantId, email: &str) -> Result<Option<User>> {
-        sqlx::query(concat!(
+        sqlx::query(self.sql.text(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE tenant_id = ? AND email = ?"
-        ))
+            " FROM helpdesk_users WHERE tenant_id = ? AND email = ?"
+        )))
         .bind(tenant.to_string())
         .bind(email)
         .fetch_optional(&self.pool)
@@ -297,7 +305,7 @@ impl UserStore for SqliteStore {
 
     async fn update_user(&self, user: &User) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        update_user(&mut tx, user).await?;
+        update_user(&self.sql, &mut tx, user).await?;
         commit(tx).await
     }
 
@@ -305,14 +313,14 @@ impl UserStore for SqliteStore {
         // Two statements rather than `(? IS NULL OR role = ?)`, which SQLite cannot answer
         // from the `users_role` index: routing lists the staff roles on every intake.
         let query = match role {
-            Some(role) => sqlx::query(USERS_OF_ROLE)
+            Some(role) => sqlx::query(self.sql.text(USERS_OF_ROLE))
                 .bind(tenant.to_string())
                 .bind(role.as_str()),
-            None => sqlx::query(concat!(
+            None => sqlx::query(self.sql.text(concat!(
                 "SELECT ",
                 user_columns!(),
-                " FROM users WHERE tenant_id = ? ORDER BY created_at, id"
-            ))
+                " FROM helpdesk_users WHERE tenant_id = ? ORDER BY created_at, id"
+            )))
             .bind(tenant.to_string()),
         };
         query
@@ -325,10 +333,10 @@ impl UserStore for SqliteStore {
     }
 
     async fn create_session(&self, session: &AuthSession) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO auth_sessions (token_hash, tenant_id, user_id, created_at, expires_at) \
+        sqlx::query(self.sql.text(
+            "INSERT INTO helpdesk_auth_sessions (token_hash, tenant_id, user_id, created_at, expires_at) \
              VALUES (?, ?, ?, ?, ?)",
-        )
+        ))
         .bind(&session.token_hash)
         .bind(session.tenant_id.to_string())
         .bind(session.user_id.to_string())
@@ -341,10 +349,10 @@ impl UserStore for SqliteStore {
     }
 
     async fn get_session(&self, token_hash: &str) -> Result<Option<AuthSession>> {
-        sqlx::query(
+        sqlx::query(self.sql.text(
             "SELECT token_hash, tenant_id, user_id, created_at, expires_at \
-             FROM auth_sessions WHERE token_hash = ?",
-        )
+             FROM helpdesk_auth_sessions WHERE token_hash = ?",
+        ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await
@@ -355,20 +363,26 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM auth_sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            self.sql
+                .text("DELETE FROM helpdesk_auth_sessions WHERE token_hash = ?"),
+        )
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM auth_sessions WHERE expires_at <= ?")
-            .bind(ms(now))
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        let done = sqlx::query(
+            self.sql
+                .text("DELETE FROM helpdesk_auth_sessions WHERE expires_at <= ?"),
+        )
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(done.rows_affected())
     }
 }
@@ -377,7 +391,7 @@ impl SqliteStore {
     /// Inserts a user with its password hash, if any, in one transaction.
     async fn insert_user(&self, user: &User, password: Option<&PasswordHash>) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        insert_user(&mut tx, user, password).await?;
+        insert_user(&self.sql, &mut tx, user, password).await?;
         commit(tx).await
     }
 }
@@ -385,28 +399,30 @@ impl SqliteStore {
 /// Inserts a user with its password hash, if any, after the unique check on the e-mail;
 /// run it in a write transaction.
 pub(crate) async fn insert_user(
+    sql: &Sql,
     conn: &mut SqliteConnection,
     user: &User,
     password: Option<&PasswordHash>,
 ) -> Result<()> {
-    let email_taken: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ?)")
-            .bind(user.tenant_id.to_string())
-            .bind(&user.email)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
+    let email_taken: bool = sqlx::query_scalar(
+        sql.text("SELECT EXISTS (SELECT 1 FROM helpdesk_users WHERE tenant_id = ? AND email = ?)"),
+    )
+    .bind(user.tenant_id.to_string())
+    .bind(&user.email)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
     if email_taken {
         return Err(Error::Duplicate {
             kind: DuplicateKind::Email,
             value: user.email.clone(),
         });
     }
-    sqlx::query(concat!(
-        "INSERT INTO users (",
+    sqlx::query(sql.text(concat!(
+        "INSERT INTO helpdesk_users (",
         user_columns!(),
         ", password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
+    )))
     .bind(user.id.to_string())
     .bind(user.tenant_id.to_string())
     .bind(&user.email)
@@ -425,21 +441,22 @@ pub(crate) async fn insert_user(
 
 /// Replaces a user (not its password hash): `NotFound` when it is not the tenant's, then
 /// `Duplicate` when its e-mail is another user's; run it in a write transaction.
-pub(crate) async fn update_user(conn: &mut SqliteConnection, user: &User) -> Result<()> {
+pub(crate) async fn update_user(sql: &Sql, conn: &mut SqliteConnection, user: &User) -> Result<()> {
     let (tenant, id) = (user.tenant_id.to_string(), user.id.to_string());
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND id = ?)")
-            .bind(&tenant)
-            .bind(&id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
+    let exists: bool = sqlx::query_scalar(
+        sql.text("SELECT EXISTS (SELECT 1 FROM helpdesk_users WHERE tenant_id = ? AND id = ?)"),
+    )
+    .bind(&tenant)
+    .bind(&id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
     if !exists {
         return Err(Error::not_found("user", user.id));
     }
-    let email_taken: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND email = ? AND id <> ?)",
-    )
+    let email_taken: bool = sqlx::query_scalar(sql.text(
+        "SELECT EXISTS (SELECT 1 FROM helpdesk_users WHERE tenant_id = ? AND email = ? AND id <> ?)",
+    ))
     .bind(&tenant)
     .bind(&user.email)
     .bind(&id)
@@ -452,10 +469,10 @@ pub(crate) async fn update_user(conn: &mut SqliteConnection, user: &User) -> Res
             value: user.email.clone(),
         });
     }
-    sqlx::query(
-        "UPDATE users SET email = ?, name = ?, role = ?, skills = ?, capacity = ?, \
+    sqlx::query(sql.text(
+        "UPDATE helpdesk_users SET email = ?, name = ?, role = ?, skills = ?, capacity = ?, \
          active = ?, created_at = ? WHERE tenant_id = ? AND id = ?",
-    )
+    ))
     .bind(&user.email)
     .bind(&user.name)
     .bind(user.role.as_str())
@@ -473,18 +490,21 @@ pub(crate) async fn update_user(conn: &mut SqliteConnection, user: &User) -> Res
 
 /// Replaces a user's password hash (`NotFound` when the user is not the tenant's).
 pub(crate) async fn set_password(
+    sql: &Sql,
     conn: &mut SqliteConnection,
     tenant: TenantId,
     user: UserId,
     hash: &PasswordHash,
 ) -> Result<()> {
-    let done = sqlx::query("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?")
-        .bind(hash.as_str())
-        .bind(tenant.to_string())
-        .bind(user.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+    let done = sqlx::query(
+        sql.text("UPDATE helpdesk_users SET password_hash = ? WHERE tenant_id = ? AND id = ?"),
+    )
+    .bind(hash.as_str())
+    .bind(tenant.to_string())
+    .bind(user.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found("user", user));
     }
@@ -492,14 +512,19 @@ pub(crate) async fn set_password(
 }
 
 /// Replaces a tenant's name and settings (`NotFound` when missing).
-pub(crate) async fn update_tenant(conn: &mut SqliteConnection, tenant: &Tenant) -> Result<()> {
-    let done = sqlx::query("UPDATE tenants SET name = ?, settings = ? WHERE id = ?")
-        .bind(&tenant.name)
-        .bind(json(&tenant.settings, "tenant settings")?)
-        .bind(tenant.id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+pub(crate) async fn update_tenant(
+    sql: &Sql,
+    conn: &mut SqliteConnection,
+    tenant: &Tenant,
+) -> Result<()> {
+    let done =
+        sqlx::query(sql.text("UPDATE helpdesk_tenants SET name = ?, settings = ? WHERE id = ?"))
+            .bind(&tenant.name)
+            .bind(json(&tenant.settings, "tenant settings")?)
+            .bind(tenant.id.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found("tenant", tenant.id));
     }

@@ -60,6 +60,7 @@ async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
             ..TicketQuery::default()
         };
         let filter = Filter {
+            sql: &crate::sql::Sql::default(),
             tenant: TenantId::new(),
             query: &query,
             needle: None,
@@ -71,17 +72,18 @@ async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
         // Leaving out bot chats reads the channel of New tickets only (a bot chat is New).
         let covering = open.len() - usize::from(exclude_bot_chats);
         assert_eq!(
-            plan.matches("USING COVERING INDEX tickets_queue").count(),
+            plan.matches("USING COVERING INDEX helpdesk_tickets_queue")
+                .count(),
             covering,
             "one ordered, index-only read per status:\n{plan}"
         );
         assert_eq!(
-            plan.matches("USING INDEX tickets_queue").count(),
+            plan.matches("USING INDEX helpdesk_tickets_queue").count(),
             open.len() - covering,
             "one ordered read per status:\n{plan}"
         );
         assert!(
-            !plan.contains("SCAN tickets"),
+            !plan.contains("SCAN helpdesk_tickets"),
             "never a scan of the table:\n{plan}"
         );
         // A branch is never sorted: only the merged keys and the winning rows are.
@@ -98,7 +100,7 @@ async fn open_ticket_counts_read_only_the_partial_index() {
     let tenant = TenantId::new().to_string();
     let plan = plan_of_statement(crate::tickets::OPEN_TICKET_COUNTS, &[tenant]).await;
     assert!(
-        plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
+        plan.contains("USING COVERING INDEX helpdesk_tickets_open_by_assignee"),
         "{plan}"
     );
 }
@@ -110,7 +112,7 @@ async fn users_of_a_role_read_the_role_index() {
         Role::Agent.as_str().to_string(),
     ];
     let plan = plan_of_statement(crate::people::USERS_OF_ROLE, &binds).await;
-    assert!(plan.contains("USING INDEX users_role"), "{plan}");
+    assert!(plan.contains("USING INDEX helpdesk_users_role"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
 
@@ -124,8 +126,8 @@ async fn routing_staff_counts_from_the_partial_index() {
     ];
     let plan = plan_of_statement(crate::people::ROUTING_STAFF, &binds).await;
     assert!(
-        plan.contains("USING COVERING INDEX tickets_open_by_assignee"),
+        plan.contains("USING COVERING INDEX helpdesk_tickets_open_by_assignee"),
         "{plan}"
     );
-    assert!(plan.contains("USING INDEX users_role"), "{plan}");
+    assert!(plan.contains("USING INDEX helpdesk_users_role"), "{plan}");
 }

@@ -17,6 +17,7 @@ use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::codec::{int, json, ms, opt_ms};
+use crate::sql::Sql;
 
 /// One column value as SQLite stores it (`STRICT` table: INTEGER or TEXT, or NULL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,9 +106,9 @@ pub(crate) fn ticket_row(t: &Ticket) -> Result<Vec<(&'static str, Value)>> {
 
 /// `INSERT INTO tickets (every column) VALUES (...)` for a new ticket (the same statement
 /// text every time, so SQLite prepares it once per connection).
-pub(crate) fn insert_ticket(t: &Ticket) -> Result<QueryBuilder<'static, Sqlite>> {
+pub(crate) fn insert_ticket(sql: &Sql, t: &Ticket) -> Result<QueryBuilder<'static, Sqlite>> {
     let row = ticket_row(t)?;
-    let mut q = QueryBuilder::new("INSERT INTO tickets (");
+    let mut q = QueryBuilder::new(sql.text("INSERT INTO helpdesk_tickets ("));
     let mut names = q.separated(", ");
     for (name, _) in &row {
         names.push(*name);
@@ -124,13 +125,14 @@ pub(crate) fn insert_ticket(t: &Ticket) -> Result<QueryBuilder<'static, Sqlite>>
 /// `UPDATE tickets SET <the columns that differ between stored and next> WHERE` the
 /// ticket still has `expected_version`; `None` when no column differs.
 pub(crate) fn update_changed_columns(
+    sql: &Sql,
     stored: &Ticket,
     next: &Ticket,
     expected_version: i64,
 ) -> Result<Option<QueryBuilder<'static, Sqlite>>> {
     let before = ticket_row(stored)?;
     let after = ticket_row(next)?;
-    let mut q = QueryBuilder::new("UPDATE tickets SET ");
+    let mut q = QueryBuilder::new(sql.text("UPDATE helpdesk_tickets SET "));
     let mut changed = 0;
     let mut set = q.separated(", ");
     for ((name, old), (_, new)) in before.iter().zip(after) {
@@ -190,16 +192,33 @@ mod tests {
         let mut next = stored.clone();
         next.version += 1;
         next.status = TicketStatus::Pending;
-        let q = update_changed_columns(&stored, &next, 1).unwrap().unwrap();
+        let q = update_changed_columns(&Sql::default(), &stored, &next, 1)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             q.sql(),
-            "UPDATE tickets SET status = ?, version = ? \
+            "UPDATE helpdesk_tickets SET status = ?, version = ? \
              WHERE tenant_id = ? AND id = ? AND version = ?"
         );
         assert!(
-            update_changed_columns(&stored, &stored, 1)
+            update_changed_columns(&Sql::default(), &stored, &stored, 1)
                 .unwrap()
                 .is_none()
+        );
+        let acme = Sql::new("acme_").unwrap();
+        let q = update_changed_columns(&acme, &stored, &next, 1)
+            .unwrap()
+            .unwrap();
+        assert!(
+            q.sql().starts_with("UPDATE acme_tickets SET status = ?"),
+            "{}",
+            q.sql()
+        );
+        let q = insert_ticket(&acme, &stored).unwrap();
+        assert!(
+            q.sql().starts_with("INSERT INTO acme_tickets (id, "),
+            "{}",
+            q.sql()
         );
     }
 
@@ -208,10 +227,12 @@ mod tests {
         let stored = ticket();
         let mut next = stored.clone();
         next.subject = "Another Subject".into();
-        let q = update_changed_columns(&stored, &next, 1).unwrap().unwrap();
+        let q = update_changed_columns(&Sql::default(), &stored, &next, 1)
+            .unwrap()
+            .unwrap();
         assert!(
             q.sql()
-                .starts_with("UPDATE tickets SET subject = ?, subject_folded = ? WHERE")
+                .starts_with("UPDATE helpdesk_tickets SET subject = ?, subject_folded = ? WHERE")
         );
     }
 }

@@ -8,8 +8,10 @@ use sqlx::{Sqlite, Transaction};
 use crate::codec::int;
 use crate::conflict_or_missing;
 use crate::error::db;
+use crate::sql::Sql;
+use crate::ticket_append::append;
 use crate::ticket_row::update_changed_columns;
-use crate::tickets::{SELECT_TICKET, append, exists, ticket_from};
+use crate::tickets::{SELECT_TICKET, exists, ticket_from};
 
 /// Updates the ticket of `write` at `expected_version` and appends everything in it,
 /// inside `tx`. Sets only the columns that differ from the ticket the change was planned
@@ -19,6 +21,7 @@ use crate::tickets::{SELECT_TICKET, append, exists, ticket_from};
 /// `NotFound`. The caller has run `check_write` and `check_previous`, and rolls back on
 /// an error.
 pub(crate) async fn update_in_tx(
+    sql: &Sql,
     tx: &mut Transaction<'static, Sqlite>,
     expected_version: u64,
     write: &TicketWrite,
@@ -29,7 +32,7 @@ pub(crate) async fn update_in_tx(
     let base = match &write.previous {
         Some(previous) => previous,
         None => {
-            read = sqlx::query(SELECT_TICKET)
+            read = sqlx::query(sql.text(SELECT_TICKET))
                 .bind(t.tenant_id.to_string())
                 .bind(t.id.to_string())
                 .fetch_optional(&mut **tx)
@@ -51,7 +54,7 @@ pub(crate) async fn update_in_tx(
             }
         }
     };
-    if let Some(mut update) = update_changed_columns(base, t, expected)? {
+    if let Some(mut update) = update_changed_columns(sql, base, t, expected)? {
         let done = update
             .build()
             .execute(&mut **tx)
@@ -71,8 +74,9 @@ pub(crate) async fn update_in_tx(
             // Not the tenant's ticket at the expected version (after a read above this
             // cannot happen under BEGIN IMMEDIATE).
             let found = exists(
+                sql,
                 tx,
-                "SELECT EXISTS (SELECT 1 FROM tickets WHERE tenant_id = ? AND id = ?)",
+                "SELECT EXISTS (SELECT 1 FROM helpdesk_tickets WHERE tenant_id = ? AND id = ?)",
                 t.tenant_id.to_string(),
                 t.id.to_string(),
             )
@@ -85,5 +89,5 @@ pub(crate) async fn update_in_tx(
             ));
         }
     }
-    append(tx, write).await
+    append(sql, tx, write).await
 }

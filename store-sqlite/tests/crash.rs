@@ -137,7 +137,7 @@ fn kill_repeatedly(durability: Durability, kills: usize) {
             }
         }
         assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
-        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets")
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM helpdesk_tickets")
             .fetch_one(store.pool())
             .await
             .unwrap();

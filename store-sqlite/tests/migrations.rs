@@ -1,5 +1,6 @@
-//! Forward-only migrations: a database made by the first migration upgrades with its data
-//! intact; a database from a newer schema is refused.
+//! The store's own migrations table: a new database has only prefixed tables and no
+//! `_sqlx_migrations`; a database from a newer schema, or with a migration this build
+//! does not have, is refused with a typed error and nothing written.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -7,141 +8,128 @@ mod common;
 use std::path::Path;
 
 use helpdesk_core::Error;
-use helpdesk_core::domain::{EventKind, Priority, Role};
-use helpdesk_core::store::{TenantStore, TicketQuery, TicketStore, UserStore};
-use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
-use helpdesk_store_sqlite::{SqliteConnectOptions, SqliteStore};
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::SqlitePoolOptions;
+use helpdesk_store_sqlite::{SchemaError, SqliteStore};
 
-const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-
-/// Applies only the first migration file to a new database at `path`.
-async fn create_v1(path: &Path) -> sqlx::SqlitePool {
-    let v1 = tempfile::tempdir().unwrap();
-    let first = std::fs::read_dir(MIGRATIONS)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("0001_")
-        })
-        .unwrap();
-    std::fs::copy(&first, v1.path().join(first.file_name().unwrap())).unwrap();
-    let pool = SqlitePoolOptions::new()
-        .connect_with(
-            SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .foreign_keys(true),
-        )
-        .await
-        .unwrap();
-    Migrator::new(v1.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    pool
+/// The names of the database's tables, sorted (SQLite's own and FTS shadow tables left
+/// out).
+async fn tables(pool: &sqlx::SqlitePool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '%_fts_%' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 async fn versions(store: &SqliteStore) -> Vec<i64> {
-    sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+    let sql = format!(
+        "SELECT version FROM {} ORDER BY version",
+        store.table_name("schema_migrations")
+    );
+    sqlx::query_scalar(&sql)
         .fetch_all(store.pool())
         .await
         .unwrap()
 }
 
 #[tokio::test]
-async fn first_migration_database_upgrades_with_data_intact() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
-    let pool = create_v1(&path).await;
-
-    // Write through the store on the version-1 schema (no indexes, no full-text index).
-    let old = SqliteStore::new(pool);
-    assert_eq!(versions(&old).await, vec![1]);
-    let t = tenant("acme");
-    old.create_tenant(&t).await.unwrap();
-    let customer = user(&t, Role::Customer, "c@acme.test");
-    old.create_user(&customer).await.unwrap();
-    let mut written = Vec::new();
-    for (i, subject) in ["Printer on fire", "Login broken", "Refund please"]
-        .iter()
-        .enumerate()
-    {
-        let w = new_ticket(t.id, customer.id, 0, subject, Priority::High, at(i as i64));
-        let w = old.create_ticket(w).await.unwrap();
-        let c = change(
-            &w.ticket,
-            vec![EventKind::TagsChanged {
-                tags: vec!["old".into()],
-            }],
-            at(9),
-            None,
-        );
-        old.update_ticket(1, &c).await.unwrap();
-        written.push(c);
-    }
-    old.close().await;
-
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn a_new_database_has_only_prefixed_tables_and_its_own_migrations_table() {
+    let store = SqliteStore::temporary().await.unwrap();
+    assert_eq!(store.table_prefix(), "helpdesk_");
     assert_eq!(versions(&store).await, vec![1, 2, 3, 4]);
     assert_eq!(SqliteStore::schema_version(), 4);
-    assert_eq!(store.get_tenant(t.id).await.unwrap(), Some(t.clone()));
-    assert_eq!(
-        store.get_user(t.id, customer.id).await.unwrap(),
-        Some(customer.clone())
-    );
-    for w in &written {
-        assert_eq!(
-            store.get_ticket(t.id, w.ticket.id).await.unwrap().as_ref(),
-            Some(&w.ticket)
-        );
-        assert_eq!(store.list_events(t.id, w.ticket.id).await.unwrap().len(), 2);
+    let names = tables(store.pool()).await;
+    assert!(names.contains(&"helpdesk_tickets".to_owned()), "{names:?}");
+    assert!(names.contains(&"helpdesk_schema_migrations".to_owned()));
+    for name in &names {
+        assert!(name.starts_with("helpdesk_"), "{name} in {names:?}");
     }
-    // The full-text index of migration 2 covers the rows written before it.
-    let found = store
-        .list_tickets(
-            t.id,
-            &TicketQuery {
-                text: Some("ON FIRE".into()),
-                ..TicketQuery::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(found.items, vec![written[0].ticket.clone()]);
-    // The ticket counter carried over: the next ticket is number 4.
-    let next = new_ticket(t.id, customer.id, 0, "After", Priority::Low, at(10));
-    assert_eq!(store.create_ticket(next).await.unwrap().ticket.number, 4);
-    store.close().await;
-
-    // Opening again applies nothing and changes nothing.
-    let again = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(versions(&again).await, vec![1, 2, 3, 4]);
-    assert_eq!(
-        again.get_ticket(t.id, written[2].ticket.id).await.unwrap(),
-        Some(written[2].ticket.clone())
-    );
+    // Indexes and triggers carry the prefix too.
+    let unprefixed: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') \
+         AND sql IS NOT NULL AND name NOT LIKE 'helpdesk_%'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(unprefixed.is_empty(), "{unprefixed:?}");
 }
 
 #[tokio::test]
-async fn database_from_a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("future.db");
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn a_custom_prefix_names_every_table_and_the_migrations_table() {
+    let store = SqliteStore::builder()
+        .table_prefix("support_")
+        .temporary()
+        .await
+        .unwrap();
+    assert_eq!(store.table_prefix(), "support_");
+    assert_eq!(store.table_name("tickets"), "support_tickets");
+    assert_eq!(versions(&store).await, vec![1, 2, 3, 4]);
+    let names = tables(store.pool()).await;
+    assert!(names.contains(&"support_tickets".to_owned()), "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("support_")), "{names:?}");
+}
+
+#[tokio::test]
+async fn an_invalid_prefix_is_a_configuration_error_for_table_prefix() {
+    for bad in ["", "Support", "sup-port_", "9lives_", "sqlite_x"] {
+        let err = SqliteStore::builder()
+            .table_prefix(bad)
+            .temporary()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Configuration { field, .. } if field == "table_prefix"),
+            "{bad:?}: {err:?}"
+        );
+    }
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    let err = SqliteStore::builder()
+        .table_prefix("a b")
+        .build(pool)
+        .unwrap_err();
+    assert!(matches!(&err, Error::Configuration { field, .. } if field == "table_prefix"));
+}
+
+/// Records `version` with `checksum` as applied, behind the store's back.
+async fn record(path: &Path, version: i64, checksum: &str) {
+    let store = SqliteStore::open(path).await.unwrap();
     sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (99, 'from the future', 1, x'00', 0)",
+        "INSERT OR REPLACE INTO helpdesk_schema_migrations \
+         (version, description, checksum, applied_at) VALUES (?, 'from elsewhere', ?, 0)",
     )
+    .bind(version)
+    .bind(checksum)
     .execute(store.pool())
     .await
     .unwrap();
     store.close().await;
+}
+
+/// The schema objects of the database at `path`, to show nothing was written.
+async fn schema_of(path: &Path) -> Vec<(String, String)> {
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true),
+    )
+    .await
+    .unwrap();
+    let rows = sqlx::query_as("SELECT name, coalesce(sql, '') FROM sqlite_master ORDER BY name")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    rows
+}
+
+#[tokio::test]
+async fn database_from_a_newer_schema_is_refused_with_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.db");
+    record(&path, 99, "0000000000000000").await;
+    let before = schema_of(&path).await;
 
     let err = SqliteStore::open(&path).await.unwrap_err();
     assert!(
@@ -154,10 +142,71 @@ async fn database_from_a_newer_schema_is_refused() {
         ),
         "{err:?}"
     );
+    match SchemaError::of(&err) {
+        Some(SchemaError::Newer {
+            path: p,
+            table,
+            found: 99,
+            known: 4,
+        }) => {
+            assert_eq!(p, &path);
+            assert_eq!(table, "helpdesk_schema_migrations");
+        }
+        other => panic!("{other:?}"),
+    }
     let text = common::chain(&err);
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(
         text.contains("schema version 99") && text.contains("(4)"),
         "{text}"
     );
+
+    // The host's pool and `migrate` refuse it the same way.
+    let pool =
+        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+            .await
+            .unwrap();
+    let err = SqliteStore::new(pool.clone()).migrate().await.unwrap_err();
+    assert!(matches!(
+        SchemaError::of(&err),
+        Some(SchemaError::Newer { found: 99, .. })
+    ));
+    pool.close().await;
+    assert_eq!(schema_of(&path).await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_changed_migration_is_refused_with_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("changed.db");
+    record(&path, 2, "0123456789abcdef").await;
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    match SchemaError::of(&err) {
+        Some(SchemaError::Changed {
+            version: 2, found, ..
+        }) => assert_eq!(found, "0123456789abcdef"),
+        other => panic!("{other:?}"),
+    }
+    // Other errors are not schema errors.
+    assert!(SchemaError::of(&Error::not_found("ticket", "x")).is_none());
+}
+
+#[tokio::test]
+async fn opening_again_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("again.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let first: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT version, applied_at FROM helpdesk_schema_migrations")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    store.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    let again: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT version, applied_at FROM helpdesk_schema_migrations")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(first, again);
 }

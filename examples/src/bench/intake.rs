@@ -248,6 +248,8 @@ async fn baseline_rows(n: usize, customers: usize) -> Result<(Vec<TicketRows>, W
 
 struct SqliteBaseline {
     store: SqliteStore,
+    /// The raw statements for the store's tables, built once.
+    rows: super::rows::RawRows,
 }
 
 #[async_trait]
@@ -267,12 +269,12 @@ impl Baseline for SqliteBaseline {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .step("baseline: BEGIN IMMEDIATE")?;
-        super::rows::insert_ticket(&mut tx, &rows.ticket).await?;
+        self.rows.insert_ticket(&mut tx, &rows.ticket).await?;
         for e in &rows.events {
-            super::rows::insert_event(&mut tx, e).await?;
+            self.rows.insert_event(&mut tx, e).await?;
         }
         for o in &rows.outbox {
-            super::rows::insert_outbox(&mut tx, o).await?;
+            self.rows.insert_outbox(&mut tx, o).await?;
         }
         tx.commit().await.step("baseline: COMMIT")?;
         Ok(())
@@ -429,6 +431,7 @@ pub async fn sqlite(
     let baseline_store =
         open_sqlite(&scratch.path().join("baseline.db"), options.durability).await?;
     let baseline = SqliteBaseline {
+        rows: super::rows::RawRows::for_store(&baseline_store),
         store: baseline_store.clone(),
     };
     let report = measure(

@@ -256,6 +256,7 @@ fn ticket(
 /// Fills the database at `path` (already migrated); returns the tenants.
 async fn bulk_load(
     path: &std::path::Path,
+    raw: &super::rows::RawRows,
     tenants: Vec<Tenant>,
     options: &QueueOptions,
     now: Timestamp,
@@ -284,7 +285,7 @@ async fn bulk_load(
                 &format!("agent{i}@{}.test", t.slug),
             );
             u.skills = vec![["billing", "technical", "account"][i % 3].to_string()];
-            super::rows::insert_user(&mut tx, &u).await?;
+            raw.insert_user(&mut tx, &u).await?;
             agents.push(u.id);
         }
         for i in 0..options.customers.max(1) {
@@ -293,7 +294,7 @@ async fn bulk_load(
                 Role::Customer,
                 &format!("customer{i}@example.com"),
             );
-            super::rows::insert_user(&mut tx, &u).await?;
+            raw.insert_user(&mut tx, &u).await?;
             customers.push(u.id);
         }
         loaded.push(LoadedTenant {
@@ -324,7 +325,7 @@ async fn bulk_load(
                 .checked_add(SignedDuration::from_millis(offset))
                 .step("loader: computing a creation time")?;
             let t = ticket(&mut rng, &loaded[slot], numbers[slot], created, now);
-            super::rows::insert_ticket(&mut tx, &t).await?;
+            raw.insert_ticket(&mut tx, &t).await?;
         }
         tx.commit().await.step("loader: COMMIT tickets")?;
         progress.inc((end - i) as u64);
@@ -333,7 +334,7 @@ async fn bulk_load(
     progress.finish_and_clear();
     let mut tx = conn.begin().await.step("loader: BEGIN")?;
     for (t, n) in loaded.iter().zip(&numbers) {
-        sqlx::query("INSERT INTO ticket_counters (tenant_id, last_number) VALUES (?, ?)")
+        sqlx::query(raw.counter())
             .bind(t.id.to_string())
             .bind(i64::try_from(*n).step("loader: ticket counter")?)
             .execute(&mut *tx)
@@ -370,8 +371,9 @@ pub async fn run(
         store.create_tenant(&t).await.step("creating a tenant")?;
         tenants.push(t);
     }
+    let raw = super::rows::RawRows::for_store(&store);
     store.close().await;
-    let loaded = bulk_load(&path, tenants, options, now).await?;
+    let loaded = bulk_load(&path, &raw, tenants, options, now).await?;
     let load_s = started.elapsed().as_secs_f64();
     let db_bytes = ["", "-wal"]
         .iter()
