@@ -581,11 +581,18 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.shot("agent-suggested-reply").await;
     const SIGNATURE: &str = "I have refunded the duplicate charge. Maya, Nimbus billing";
     draft.send_keys(&format!("\n\n{SIGNATURE}")).await.unwrap();
-    b.click(".msg-draft button[value=edit]").await;
+    // The one send button sends the text in the box, edits included (issue 16 item 1).
+    b.click(".msg-draft button[value=send]").await;
     let sent = b.wait(".thread .msg-agent").await;
     assert!(
         sent.text().await.unwrap().contains(SIGNATURE),
         "the edited suggestion was sent"
+    );
+    let sent_text = sent.text().await.unwrap();
+    let first_line = suggested.trim().lines().next().unwrap_or_default().trim();
+    assert!(
+        sent_text.contains(first_line),
+        "the sent reply is the suggestion with the edit: {sent_text:?}"
     );
     b.find("form[action$='/status'] select[name=value]")
         .await
