@@ -7,7 +7,7 @@ mod support;
 
 use axum::http::StatusCode;
 use helpdesk_examples::web::seed::DemoLogin;
-use helpdesk_examples::web::{PRESESSION_COOKIE, SESSION_COOKIE};
+use helpdesk_examples::web::{Limit, PRESESSION_COOKIE, SESSION_COOKIE};
 use support::*;
 #[tokio::test]
 async fn login_sets_an_http_only_same_site_strict_session_cookie() {
@@ -547,7 +547,8 @@ async fn a_company_registers_and_its_admin_is_signed_in() {
 
 #[tokio::test]
 async fn the_queue_filters_and_pages() {
-    let (app, creds) = app().await;
+    // Fifty tickets from one customer: past the ticket limit, which is off here.
+    let (app, creds) = app_with(|o| o.limits.tickets_per_customer = Limit(Vec::new())).await;
     let customer = browser(&app, &creds, &creds.customer).await;
     for i in 0..50 {
         open_ticket(
@@ -709,14 +710,48 @@ async fn an_admin_edits_and_deletes_an_article() {
     )
     .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    let deleted = post(
+    // Deleting asks first: a post without the confirmation goes to the question and
+    // deletes nothing (issue 16 item 10).
+    let unconfirmed = post(
         &app,
         &format!("{path}/delete"),
         &b.cookie,
         &[("csrf", &b.csrf)],
     )
     .await;
+    assert_eq!(unconfirmed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        unconfirmed.location.as_deref(),
+        Some(format!("{path}/delete").as_str())
+    );
+    let question = get(&app, &format!("{path}/delete"), &b.cookie).await;
+    assert_eq!(question.status, StatusCode::OK);
+    assert!(question.body.contains("Search like a pro"));
+    assert!(question.body.contains(r#"name="confirm" value="yes""#));
+    assert!(
+        get(&app, "/admin/kb", &b.cookie)
+            .await
+            .body
+            .contains("Search like a pro")
+    );
+    let deleted = post(
+        &app,
+        &format!("{path}/delete"),
+        &b.cookie,
+        &[("csrf", &b.csrf), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/admin/kb?done=article-deleted")
+    );
+    assert!(
+        get(&app, "/admin/kb?done=article-deleted", &b.cookie)
+            .await
+            .body
+            .contains("Article deleted.")
+    );
     assert!(
         !get(&app, "/admin/kb", &b.cookie)
             .await

@@ -258,6 +258,9 @@ pub enum StateError {
         /// The earlier decision.
         state: String,
     },
+    /// A customer sign-up at a tenant whose settings close self-registration.
+    #[error("this company does not take sign-ups; ask its support team for an account")]
+    RegistrationClosed,
     /// A suggested reply with nothing to build it from.
     #[error(
         "no suggestion available: no language model, similar resolved ticket or \

@@ -163,5 +163,38 @@ pub(crate) async fn open_ticket(
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    reply.location.unwrap()
+    // Without the `?done=` confirmation of the redirect.
+    let location = reply.location.unwrap();
+    location.split('?').next().unwrap().to_string()
+}
+
+/// POSTs `form` as if from the client at `address` (the server's connection info).
+pub(crate) async fn post_from(
+    app: &Router,
+    address: [u8; 4],
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> Reply {
+    let mut request = Request::post(path)
+        .header(COOKIE, cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+        .unwrap();
+    let peer = std::net::SocketAddr::from((address, 40_000));
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    send(app, request).await
+}
+
+/// A signed-out browser: its pre-session cookie header and the CSRF token of `page`.
+pub(crate) async fn signed_out(app: &Router, page: &str) -> Browser {
+    let reply = get(app, page, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let pre = cookie_value(&reply.set_cookies, PRESESSION_COOKIE).expect("pre-session cookie");
+    Browser {
+        cookie: format!("{PRESESSION_COOKIE}={pre}"),
+        csrf: csrf_of(&reply.body),
+    }
 }
