@@ -145,6 +145,16 @@ fn start_server(data_dir: &Path) -> (Guard, u16, Logins) {
             Err(e) => panic!("helpdesk-web printed no listening line ({e}): {seen:?}"),
         }
     };
+    // The logins come in the ready block after it, between two rules of `=`.
+    let mut rules = 0;
+    while rules < 2 {
+        let left = Duration::from_secs(30).saturating_sub(started.elapsed());
+        match rx.recv_timeout(left.max(Duration::from_secs(5))) {
+            Ok(line) if line.starts_with("=====") => rules += 1,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("helpdesk-web printed no ready block ({e}): {seen:?}"),
+        }
+    }
     (guard, port, parse_logins(&seen.join("\n")))
 }
 
