@@ -4,9 +4,9 @@
 
 mod common;
 
-use helpdesk_core::Error;
-use helpdesk_core::domain::Role;
+use helpdesk_core::domain::{Role, TenantSettings};
 use helpdesk_core::service::{NewUser, UserPatch};
+use helpdesk_core::{Error, StateError};
 
 use common::world;
 
@@ -65,4 +65,41 @@ async fn an_agents_user_list_carries_no_hash_and_login_still_checks_the_password
             .await
             .unwrap();
     assert_eq!(again.user.name, "Root Renamed");
+}
+
+#[tokio::test]
+async fn a_tenant_that_closes_self_registration_refuses_sign_ups() {
+    let w = world().await;
+    let mut settings = w.hd.get_tenant(&w.admin).await.unwrap().settings;
+    assert!(settings.self_registration, "open by default, as before");
+    settings.self_registration = false;
+    w.hd.update_settings(&w.admin, settings).await.unwrap();
+    let refused =
+        w.hd.register_customer(
+            "acme",
+            NewUser::new("new@x.test", "New", Role::Customer).with_password("long enough pass"),
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::InvalidState(StateError::RegistrationClosed))
+        ),
+        "{refused:?}"
+    );
+    // Admins still add customers.
+    w.hd.add_user(
+        &w.admin,
+        NewUser::new("new@x.test", "New", Role::Customer).with_password("long enough pass"),
+    )
+    .await
+    .unwrap();
+}
+
+#[test]
+fn stored_settings_without_the_field_keep_self_registration_open() {
+    let mut json = serde_json::to_value(TenantSettings::default()).unwrap();
+    json.as_object_mut().unwrap().remove("self_registration");
+    let settings: TenantSettings = serde_json::from_value(json).unwrap();
+    assert!(settings.self_registration);
 }

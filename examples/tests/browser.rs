@@ -145,6 +145,16 @@ fn start_server(data_dir: &Path) -> (Guard, u16, Logins) {
             Err(e) => panic!("helpdesk-web printed no listening line ({e}): {seen:?}"),
         }
     };
+    // The logins come in the ready block after it, between two rules of `=`.
+    let mut rules = 0;
+    while rules < 2 {
+        let left = Duration::from_secs(30).saturating_sub(started.elapsed());
+        match rx.recv_timeout(left.max(Duration::from_secs(5))) {
+            Ok(line) if line.starts_with("=====") => rules += 1,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("helpdesk-web printed no ready block ({e}): {seen:?}"),
+        }
+    }
     (guard, port, parse_logins(&seen.join("\n")))
 }
 
@@ -581,11 +591,19 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.shot("agent-suggested-reply").await;
     const SIGNATURE: &str = "I have refunded the duplicate charge. Maya, Nimbus billing";
     draft.send_keys(&format!("\n\n{SIGNATURE}")).await.unwrap();
-    b.click(".msg-draft button[value=edit]").await;
+    // The one send button sends the text in the box, edits included (issue 16 item 1).
+    b.click(".msg-draft button[value=send]").await;
     let sent = b.wait(".thread .msg-agent").await;
     assert!(
         sent.text().await.unwrap().contains(SIGNATURE),
         "the edited suggestion was sent"
+    );
+    let sent_text = sent.text().await.unwrap();
+    // The suggestion's last line (its first may be a source label, which is not sent).
+    let last_line = suggested.trim().lines().last().unwrap_or_default().trim();
+    assert!(
+        sent_text.contains(last_line),
+        "the sent reply is the suggestion with the edit: {sent_text:?}"
     );
     b.find("form[action$='/status'] select[name=value]")
         .await

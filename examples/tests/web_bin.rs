@@ -23,6 +23,11 @@ impl Drop for Running {
 }
 
 fn start(args: &[&str]) -> Running {
+    start_logging(args, Stdio::null())
+}
+
+/// Starts the binary with its log lines (stderr) going to `stderr`.
+fn start_logging(args: &[&str], stderr: Stdio) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk-web"))
         .args(["--port", "0"])
         .args(args)
@@ -31,7 +36,7 @@ fn start(args: &[&str]) -> Running {
         .env_remove("MONGODB_URI")
         .env_remove("GEMINI_API_KEY")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -53,10 +58,22 @@ fn start(args: &[&str]) -> Running {
         }
         seen.push(line);
     };
+    // After the listening line: the ready block, between two rules of `=`.
+    let mut block = Vec::new();
+    let mut rules = 0;
+    while rules < 2 {
+        let line = lines.next().expect("the ready block").unwrap();
+        if line.starts_with("=====") {
+            rules += 1;
+        } else if rules == 1 {
+            block.push(line);
+        }
+    }
+    assert!(seen.is_empty(), "nothing but the block on stdout: {seen:?}");
     Running {
         child,
         port,
-        printed: seen.join("\n"),
+        printed: block.join("\n"),
     }
 }
 
@@ -102,11 +119,27 @@ fn serves_from_a_data_dir_and_keeps_data_across_restarts() {
         !login.contains("Demo store"),
         "a data dir is not the demo store"
     );
+    assert!(
+        first
+            .printed
+            .contains("helpdesk-web is ready: open http://127.0.0.1:")
+    );
     let logins_file = Path::new(data).join("demo-logins.txt");
     assert!(Path::new(data).join("helpdesk.db").exists());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode_of(Path::new(data)),
+            0o700,
+            "data folder is the owner's only"
+        );
+        assert_eq!(
+            mode_of(&Path::new(data).join("helpdesk.db")),
+            0o600,
+            "database is the owner's only"
+        );
         let mode = std::fs::metadata(&logins_file)
             .unwrap()
             .permissions()
@@ -118,7 +151,9 @@ fn serves_from_a_data_dir_and_keeps_data_across_restarts() {
 
     // Restart on the same folder: no second seed, the same logins, the data is there.
     let second = start(&["--data-dir", data]);
-    assert_eq!(second.printed.trim(), printed_first.trim());
+    // The same logins (the port differs).
+    let logins = |printed: &str| printed.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(logins(&second.printed), logins(&printed_first));
     let help = get(second.port, "/login");
     assert!(help.starts_with("HTTP/1.1 200"), "{help}");
     drop(second);
@@ -136,4 +171,53 @@ fn demo_store_runs_in_memory() {
     let response = get(running.port, "/login");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("Demo store"));
+}
+
+#[test]
+fn logs_written_to_a_file_carry_no_colour_codes() {
+    let dir = temp_dir("logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("stderr.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let running = start_logging(
+        &[
+            "--demo-store",
+            "--data-dir",
+            dir.join("data").to_str().unwrap(),
+        ],
+        Stdio::from(file),
+    );
+    // A failed sign-in is logged (issue 16 item 13); wait for the line.
+    let page = get(running.port, "/login");
+    let pre = page
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: hd_pre="))
+        .and_then(|v| v.split(';').next())
+        .expect("pre-session cookie")
+        .to_string();
+    let marker = r#"name="csrf" value=""#;
+    let at = page.find(marker).unwrap() + marker.len();
+    let csrf = page[at..].split('"').next().unwrap();
+    let body = format!("csrf={csrf}&company=nimbus&email=nobody%40example.com&password=wrong+one");
+    let mut stream = TcpStream::connect(("127.0.0.1", running.port)).unwrap();
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Cookie: hd_pre={pre}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    drop(running);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("sign-in failed"),
+        "failed sign-ins are logged: {text}"
+    );
+    assert!(text.contains("nobody@example.com"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escape codes: {text:?}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -274,6 +274,9 @@ pub enum StateError {
         /// The earlier decision.
         state: String,
     },
+    /// A customer sign-up at a tenant whose settings close self-registration.
+    #[error("this company does not take sign-ups; ask its support team for an account")]
+    RegistrationClosed,
     /// A suggested reply with nothing to build it from. Not produced by
     /// [`Helpdesk::suggest_reply`](crate::Helpdesk::suggest_reply) any more (it falls back
     /// to a template); kept for hosts that match on it.

@@ -381,7 +381,8 @@ impl Helpdesk {
     }
 
     /// Self-registration of a customer on a tenant's portal (always role Customer, a
-    /// password is required).
+    /// password is required). Refused with [`StateError::RegistrationClosed`] when the
+    /// tenant's settings close self-registration.
     pub async fn register_customer(&self, tenant_slug: &str, new: NewUser) -> Result<User> {
         let tenant = self
             .inner
@@ -389,6 +390,9 @@ impl Helpdesk {
             .get_tenant_by_slug(tenant_slug)
             .await?
             .ok_or_else(|| Error::not_found("tenant", tenant_slug))?;
+        if !tenant.settings.self_registration {
+            return Err(StateError::RegistrationClosed.into());
+        }
         if new.password.is_none() {
             return Err(Error::validation("password", "required to register"));
         }

@@ -7,9 +7,13 @@
 //! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
 //! e-mail from `SMTP_FROM` (default `helpdesk@localhost`). On first start it seeds a demo
 //! company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
-//! only by you, and printed again on later starts), then `listening on http://127.0.0.1:P`.
-//! `--demo-store` keeps everything in memory instead.
+//! only by you), then `listening on http://127.0.0.1:P` and, set apart in a block, the
+//! address to open and the demo logins (again on later starts). `--demo-store` keeps
+//! everything in memory instead. The data folder is created readable by you only (0700),
+//! the SQLite file 0600. Behind a TLS proxy, `--public-url https://...` makes the session
+//! cookie `Secure`; `--idle-minutes` ends unused sessions (default 30).
 
+use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +25,9 @@ use helpdesk_core::Notifier;
 use helpdesk_examples::error_chain;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
 use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
-use helpdesk_examples::web::{AppState, Backends, WebOptions, router, spawn_sweeps};
+use helpdesk_examples::web::{
+    AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps,
+};
 
 #[derive(Parser)]
 #[command(name = "helpdesk-web", about = "The helpdesk-rs example web helpdesk")]
@@ -35,13 +41,26 @@ struct Cli {
     /// Keep everything in memory (nothing survives a restart).
     #[arg(long)]
     demo_store: bool,
+    /// The address people reach the helpdesk at (e.g. behind a TLS proxy). When it is
+    /// `https://...`, the session cookie is `Secure`. Defaults to the local address.
+    #[arg(long, env = "HELPDESK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Overrides whether cookies are `Secure` (default: when the public URL is https).
+    #[arg(long)]
+    secure_cookies: Option<bool>,
+    /// Minutes after which an unused session ends (the lifetime of any session is 12 h).
+    #[arg(long, default_value_t = 30)]
+    idle_minutes: u64,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Colour codes only for a person at a terminal: a log file or a pipe gets plain text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_max_level(tracing::Level::INFO)
         .init();
     match run(cli).await {
@@ -66,23 +85,32 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let helpdesk = backends.build_with_notifier(notifier)?;
     let logins_file = cli.data_dir.join("demo-logins.txt");
     let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
-    if existing.is_none() {
+    let logins = if existing.is_none() {
         let credentials = seed_demo(&helpdesk, backends.knowledge_base.as_ref()).await?;
         let text = credentials.describe();
         if !cli.demo_store {
+            create_private_dir(&cli.data_dir)?;
             write_private(&logins_file, &text)?;
         }
-        print!("{text}");
+        text
     } else {
-        match std::fs::read_to_string(&logins_file) {
-            Ok(text) => print!("{text}"),
-            Err(_) => println!(
-                "demo company exists; its logins were printed at first start ({} is missing)",
+        std::fs::read_to_string(&logins_file).unwrap_or_else(|_| {
+            format!(
+                "The demo company exists; its logins were printed at first start ({} is \
+                 missing).\n",
                 logins_file.display()
-            ),
-        }
-    }
+            )
+        })
+    };
     let sweeps = spawn_sweeps(helpdesk.clone(), Duration::from_secs(30));
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cli.port))).await?;
+    let port = listener.local_addr()?.port();
+    let local_url = format!("http://127.0.0.1:{port}");
+    let public_url = cli.public_url.clone().unwrap_or_else(|| local_url.clone());
+    let secure_cookies = cli
+        .secure_cookies
+        .unwrap_or_else(|| WebOptions::secure_cookies_for(&public_url));
     let state = AppState::new(
         helpdesk,
         backends.knowledge_base.clone(),
@@ -90,20 +118,38 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             default_tenant: DEMO_TENANT.into(),
             mode_notice: backends.mode_notice(),
             demo_hint: "Demo logins are printed in the terminal where helpdesk-web started.".into(),
-            secure_cookies: false,
+            secure_cookies,
+            idle_timeout: Duration::from_secs(cli.idle_minutes.max(1) * 60),
+            ..WebOptions::default()
         },
     )?;
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cli.port))).await?;
-    let port = listener.local_addr()?.port();
-    println!("listening on http://127.0.0.1:{port}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    println!("listening on {local_url}");
+    print!("{}", ready_block(&public_url, &logins));
+    std::io::stdout().flush()?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     sweeps.abort();
     Ok(())
+}
+
+/// The block printed once the server listens: where to open it and the demo logins, set
+/// apart from the log lines (which go to stderr).
+fn ready_block(url: &str, logins: &str) -> String {
+    let rule = "=".repeat(72);
+    let mut block = format!("\n{rule}\n helpdesk-web is ready: open {url}\n\n");
+    for line in logins.lines() {
+        block.push(' ');
+        block.push_str(line);
+        block.push('\n');
+    }
+    block.push_str(&format!("{rule}\n\n"));
+    block
 }
 
 /// The e-mail notifier when `SMTP_URL` is set (sender from `SMTP_FROM`).
@@ -124,7 +170,6 @@ fn smtp_notifier(
 
 /// Writes a file only the current user can read (the demo passwords).
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

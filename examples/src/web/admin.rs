@@ -327,7 +327,7 @@ async fn add_user(
         new = new.with_password(&form.password);
     }
     state.helpdesk().add_user(&ctx.actor, new).await?;
-    Ok(Redirect::to("/admin/users"))
+    Ok(Redirect::to("/admin/users?done=user-added"))
 }
 
 /// The edit-user form.
@@ -356,5 +356,5 @@ async fn update_user(
         ..UserPatch::default()
     };
     state.helpdesk().update_user(&ctx.actor, id, patch).await?;
-    Ok(Redirect::to("/admin/users"))
+    Ok(Redirect::to("/admin/users?done=user-saved"))
 }

@@ -524,10 +524,13 @@ async fn decide_draft(
     let draft: MessageId = draft
         .parse()
         .map_err(|_| WebError::bad_input("draft", "not a draft id"))?;
-    let decision = match form.decision.as_str() {
-        "send" => DraftDecision::Send,
-        "edit" => DraftDecision::SendEdited(form.body),
-        "discard" => DraftDecision::Discard,
+    // The form's text box holds the draft as the agent left it, so sending always sends
+    // that text: core records it as accepted when unchanged and as edited otherwise. Only
+    // a form without a body (a bare "send") sends the stored draft.
+    let decision = match (form.decision.as_str(), form.body.trim().is_empty()) {
+        ("send", true) => DraftDecision::Send,
+        ("send" | "edit", _) => DraftDecision::SendEdited(form.body),
+        ("discard", _) => DraftDecision::Discard,
         _ => return Err(WebError::bad_input("decision", "send, edit or discard")),
     };
     state

@@ -1,6 +1,7 @@
 //! Application state, the backends it runs on, and the router.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -14,7 +15,9 @@ use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel, 
 use sha2::{Digest, Sha256};
 
 use super::error::{WebResult, error_page};
+use super::idle::IdleSessions;
 use super::reindex::ReindexJobs;
+use super::throttle::{AbuseLimits, Throttles};
 use super::{admin, agent, auth, chat, kb, portal, session, settings};
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
@@ -99,7 +102,7 @@ impl Backends {
 }
 
 /// Options of the web app.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebOptions {
     /// The company (tenant slug) pre-filled on the sign-in form.
     pub default_tenant: String,
@@ -107,8 +110,40 @@ pub struct WebOptions {
     pub mode_notice: String,
     /// A hint shown on the sign-in page (e.g. where the demo credentials are printed).
     pub demo_hint: String,
-    /// Adds `Secure` to cookies; set it when the app is served over HTTPS.
+    /// Adds `Secure` to cookies; set it when the app is served over HTTPS (see
+    /// [`WebOptions::secure_cookies_for`]).
     pub secure_cookies: bool,
+    /// A session unused this long ends (besides the helpdesk's session lifetime).
+    pub idle_timeout: Duration,
+    /// Sign-in, sign-up and ticket rate limits.
+    pub limits: AbuseLimits,
+}
+
+/// Default [`WebOptions::idle_timeout`]: half an hour.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        Self {
+            default_tenant: String::new(),
+            mode_notice: String::new(),
+            demo_hint: String::new(),
+            secure_cookies: false,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            limits: AbuseLimits::default(),
+        }
+    }
+}
+
+impl WebOptions {
+    /// Whether cookies must be `Secure` for a site reached at `public_url`: true for
+    /// `https://` addresses.
+    pub fn secure_cookies_for(public_url: &str) -> bool {
+        public_url
+            .trim()
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
 }
 
 /// Shared state of the web app. Cheap to clone.
@@ -123,6 +158,8 @@ struct StateInner {
     csrf_key: [u8; 32],
     options: WebOptions,
     reindex_jobs: Arc<ReindexJobs>,
+    throttles: Throttles,
+    idle: IdleSessions,
 }
 
 impl std::fmt::Debug for AppState {
@@ -149,6 +186,8 @@ impl AppState {
                 helpdesk,
                 knowledge_base,
                 csrf_key,
+                throttles: Throttles::new(&options.limits),
+                idle: IdleSessions::new(options.idle_timeout),
                 options,
                 reindex_jobs: Arc::default(),
             }),
@@ -186,6 +225,14 @@ impl AppState {
 
     pub(crate) fn demo_hint(&self) -> &str {
         &self.inner.options.demo_hint
+    }
+
+    pub(crate) fn throttles(&self) -> &Throttles {
+        &self.inner.throttles
+    }
+
+    pub(crate) fn idle_sessions(&self) -> &IdleSessions {
+        &self.inner.idle
     }
 }
 

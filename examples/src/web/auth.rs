@@ -1,11 +1,14 @@
 //! The sign-in, sign-up (customer and company) and sign-out pages.
 
+use std::time::Duration;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use helpdesk_core::DuplicateKind;
 use helpdesk_core::Error as CoreError;
 use helpdesk_core::domain::Role;
 use helpdesk_core::service::{NewTenant, NewUser};
@@ -14,6 +17,7 @@ use serde::Deserialize;
 use super::app::AppState;
 use super::error::{WebResult, error_page};
 use super::session::{SESSION_COOKIE, Session, cookie, cookie_header};
+use super::throttle::{ClientAddress, wait_secs};
 use super::views::{Page, html};
 
 /// Where a role lands after sign-in.
@@ -93,12 +97,69 @@ fn signed_in_redirect(state: &AppState, token: &str, role: Role) -> Response {
     }
 }
 
-/// `POST /login`.
+/// The key of an account for the sign-in limit: company and e-mail as the user typed them,
+/// normalised, whether or not such an account exists.
+fn account_key(company: &str, email: &str) -> String {
+    format!(
+        "{}\n{}",
+        company.trim().to_lowercase(),
+        email.trim().to_lowercase()
+    )
+}
+
+/// A page answering a refused try with 429 and `Retry-After`.
+fn too_many(mut response: Response, wait: Duration) -> Response {
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(wait_secs(wait)));
+    response
+}
+
+/// The message of a refused try.
+pub(crate) fn wait_message(what: &str, wait: Duration) -> String {
+    format!(
+        "Too many {what} from here. Please wait {} seconds and try again.",
+        wait_secs(wait)
+    )
+}
+
+/// `POST /login`. Tries are limited per account and per client address (see
+/// [`super::throttle`]); a wrong company, e-mail or password gets one answer, whichever it
+/// was, and is logged.
 pub(crate) async fn login_submit(
     State(state): State<AppState>,
     session: Session,
+    ClientAddress(address): ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> WebResult<Response> {
+    let login_page = |error: String| {
+        html(&LoginPage {
+            page: session.page(&state, "Sign in"),
+            company: form.company.clone(),
+            email: form.email.clone(),
+            error: Some(error),
+            demo_hint: state.demo_hint().to_string(),
+        })
+    };
+    let throttles = state.throttles();
+    let by_address = throttles.login_address.check(&address);
+    let by_account = throttles
+        .login_account
+        .check(&account_key(&form.company, &form.email));
+    if let Err(wait) = by_address.and(by_account) {
+        tracing::warn!(
+            company = form.company.trim(),
+            email = form.email.trim(),
+            address,
+            wait_secs = wait_secs(wait),
+            "sign-in throttled"
+        );
+        return Ok(too_many(
+            login_page(wait_message("sign-in attempts", wait))?,
+            wait,
+        ));
+    }
     match state
         .helpdesk()
         .login(form.company.trim(), form.email.trim(), &form.password)
@@ -110,13 +171,15 @@ pub(crate) async fn login_submit(
             outcome.actor.role,
         )),
         Err(CoreError::Unauthenticated { .. }) => {
-            let mut response = html(&LoginPage {
-                page: session.page(&state, "Sign in"),
-                company: form.company,
-                email: form.email,
-                error: Some("Wrong company, e-mail or password.".into()),
-                demo_hint: state.demo_hint().to_string(),
-            })?;
+            // Why it failed (no such company or user, wrong password, inactive) is logged
+            // for the operator but never told to the client.
+            tracing::warn!(
+                company = form.company.trim(),
+                email = form.email.trim(),
+                address,
+                "sign-in failed"
+            );
+            let mut response = login_page("Wrong company, e-mail or password.".into())?;
             *response.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(response)
         }
@@ -130,6 +193,7 @@ pub(crate) async fn logout(
     headers: HeaderMap,
 ) -> WebResult<Response> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        state.idle_sessions().forget(token);
         state.helpdesk().logout(token).await?;
     }
     Ok(match cookie_header(&state, SESSION_COOKIE, "", 0) {
@@ -161,20 +225,51 @@ pub(crate) struct RegisterForm {
     password: String,
 }
 
+/// The message a sign-up form shows for a refusal meant for the user, `None` for failures.
+/// A taken e-mail gets the same words as any account that cannot be made, so that the form
+/// does not confirm it belongs to someone (the per-address limit bounds how many a visitor
+/// can probe; only an e-mail check before the account exists would close that fully).
 fn user_facing(e: &CoreError) -> Option<String> {
-    matches!(
-        e,
-        CoreError::Validation { .. } | CoreError::Duplicate { .. } | CoreError::NotFound { .. }
-    )
-    .then(|| e.to_string())
+    match e {
+        CoreError::Duplicate {
+            kind: DuplicateKind::Email,
+            ..
+        } => Some(
+            "We could not create an account with these details. If you already have one, \
+             sign in instead."
+                .into(),
+        ),
+        CoreError::Validation { .. }
+        | CoreError::Duplicate { .. }
+        | CoreError::NotFound { .. }
+        | CoreError::InvalidState(_) => Some(e.to_string()),
+        _ => None,
+    }
 }
 
 /// `POST /register`.
 pub(crate) async fn register_submit(
     State(state): State<AppState>,
     session: Session,
+    ClientAddress(address): ClientAddress,
     Form(form): Form<RegisterForm>,
 ) -> WebResult<Response> {
+    let register_page = |error: String| {
+        html(&RegisterPage {
+            page: session.page(&state, "Create an account"),
+            company: form.company.clone(),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            error: Some(error),
+        })
+    };
+    if let Err(wait) = state.throttles().register.check(&address) {
+        tracing::warn!(address, "customer sign-up throttled");
+        return Ok(too_many(
+            register_page(wait_message("sign-ups", wait))?,
+            wait,
+        ));
+    }
     let helpdesk = state.helpdesk();
     let new = NewUser::new(form.email.trim(), form.name.trim(), Role::Customer)
         .with_password(&form.password);
@@ -194,13 +289,7 @@ pub(crate) async fn register_submit(
         )),
         Err(e) => match user_facing(&e) {
             Some(message) => {
-                let mut response = html(&RegisterPage {
-                    page: session.page(&state, "Create an account"),
-                    company: form.company,
-                    name: form.name,
-                    email: form.email,
-                    error: Some(message),
-                })?;
+                let mut response = register_page(message)?;
                 *response.status_mut() = StatusCode::BAD_REQUEST;
                 Ok(response)
             }
@@ -238,8 +327,26 @@ pub(crate) struct RegisterCompanyForm {
 pub(crate) async fn register_company_submit(
     State(state): State<AppState>,
     session: Session,
+    ClientAddress(address): ClientAddress,
     Form(form): Form<RegisterCompanyForm>,
 ) -> WebResult<Response> {
+    let company_page = |error: String| {
+        html(&RegisterCompanyPage {
+            page: session.page(&state, "Register your company"),
+            company_name: form.company_name.clone(),
+            slug: form.slug.clone(),
+            name: form.name.clone(),
+            email: form.email.clone(),
+            error: Some(error),
+        })
+    };
+    if let Err(wait) = state.throttles().register_company.check(&address) {
+        tracing::warn!(address, "company sign-up throttled");
+        return Ok(too_many(
+            company_page(wait_message("company sign-ups", wait))?,
+            wait,
+        ));
+    }
     let helpdesk = state.helpdesk();
     let new = NewTenant {
         name: form.company_name.trim().to_string(),
@@ -264,14 +371,7 @@ pub(crate) async fn register_company_submit(
         )),
         Err(e) => match user_facing(&e) {
             Some(message) => {
-                let mut response = html(&RegisterCompanyPage {
-                    page: session.page(&state, "Register your company"),
-                    company_name: form.company_name,
-                    slug: form.slug,
-                    name: form.name,
-                    email: form.email,
-                    error: Some(message),
-                })?;
+                let mut response = company_page(message)?;
                 *response.status_mut() = StatusCode::BAD_REQUEST;
                 Ok(response)
             }

@@ -25,13 +25,18 @@ fn env(name: &str) -> Option<String> {
 impl Backends {
     /// Backends from the environment, keeping data under `data_dir` (created if missing).
     pub async fn from_environment(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| Error::Configuration {
+        let configuration = |e: std::io::Error, what: &Path| Error::Configuration {
             field: "data_dir".into(),
-            message: format!("cannot create {}: {e}", data_dir.display()),
-        })?;
+            message: format!("cannot create {}: {e}", what.display()),
+        };
+        create_private_dir(data_dir).map_err(|e| configuration(e, data_dir))?;
         let store: DynStore = match env("MONGODB_URI") {
             Some(uri) => Arc::new(MongoStore::connect(&uri, MONGO_DATABASE).await?),
-            None => Arc::new(SqliteStore::open(data_dir.join("helpdesk.db")).await?),
+            None => {
+                let db = data_dir.join("helpdesk.db");
+                create_private_file(&db).map_err(|e| configuration(e, &db))?;
+                Arc::new(SqliteStore::open(db).await?)
+            }
         };
         let (embedder, embedder_note): (Arc<dyn Embedder>, Option<String>) =
             match FastembedEmbedder::from_env() {
@@ -73,6 +78,37 @@ impl Backends {
     }
 }
 
+/// Creates `dir` (and missing parents) readable by the owner only (0700 on Unix): it holds
+/// the database, the index and the demo passwords. A folder that exists is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates the empty file `path` readable and writable by the owner only (0600 on Unix)
+/// when it does not exist, so that SQLite opens it instead of creating it with the umask's
+/// permissions (its `-wal` and `-shm` files take the database file's permissions).
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn sanitize(id: &str) -> String {
     id.chars()
         .map(|c| {
@@ -83,4 +119,33 @@ fn sanitize(id: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_data_folder_and_database_are_the_owners_only() {
+        let base = std::env::temp_dir().join(format!("helpdesk-private-{}", std::process::id()));
+        let dir = base.join("data");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let db = dir.join("helpdesk.db");
+        create_private_file(&db).unwrap();
+        assert_eq!(mode(&db), 0o600);
+        // Existing ones are left alone (a second start).
+        std::fs::write(&db, b"data").unwrap();
+        create_private_file(&db).unwrap();
+        assert_eq!(std::fs::read(&db).unwrap(), b"data");
+        create_private_dir(&dir).unwrap();
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

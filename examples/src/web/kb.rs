@@ -29,7 +29,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/kb/import", post(import_articles))
         .route("/admin/kb/reindex", post(reindex))
         .route("/admin/kb/{id}", get(edit_article_page).post(save_article))
-        .route("/admin/kb/{id}/delete", post(delete_article))
+        .route(
+            "/admin/kb/{id}/delete",
+            get(confirm_delete_page).post(delete_article),
+        )
         .route("/help/{id}", get(help_article))
 }
 
@@ -178,7 +181,7 @@ async fn create_article(
         .helpdesk()
         .create_article(&ctx.actor, input(form))
         .await?;
-    Ok(Redirect::to("/admin/kb"))
+    Ok(Redirect::to("/admin/kb?done=article-saved"))
 }
 
 async fn save_article(
@@ -193,18 +196,54 @@ async fn save_article(
         .helpdesk()
         .update_article(&ctx.actor, article.id, article.version, input(form))
         .await?;
-    Ok(Redirect::to("/admin/kb"))
+    Ok(Redirect::to("/admin/kb?done=article-saved"))
 }
 
+#[derive(Template)]
+#[template(path = "admin_kb_delete.html")]
+struct ConfirmDeletePage {
+    page: Page,
+    id: String,
+    title: String,
+}
+
+/// `GET /admin/kb/{id}/delete`: asks before deleting (the list's Delete button leads here).
+async fn confirm_delete_page(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    manage(&ctx)?;
+    let article = load_article(&state, &ctx, article_id(&id)?).await?;
+    html(&ConfirmDeletePage {
+        page: ctx.page(&state, "Delete article?"),
+        id: article.id.to_string(),
+        title: article.title,
+    })
+}
+
+/// The delete confirmation.
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /admin/kb/{id}/delete`: deletes only with `confirm=yes` (from the question page);
+/// anything else goes to the question.
 async fn delete_article(
     State(state): State<AppState>,
     AdminUser(ctx): AdminUser,
     Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
 ) -> WebResult<Redirect> {
     manage(&ctx)?;
-    let id = article_id(&id)?;
-    state.helpdesk().delete_article(&ctx.actor, id).await?;
-    Ok(Redirect::to("/admin/kb"))
+    let article = article_id(&id)?;
+    if form.confirm != "yes" {
+        return Ok(Redirect::to(&format!("/admin/kb/{article}/delete")));
+    }
+    state.helpdesk().delete_article(&ctx.actor, article).await?;
+    Ok(Redirect::to("/admin/kb?done=article-deleted"))
 }
 
 /// The markdown import form: one or more articles separated by a line `---`.
@@ -234,7 +273,7 @@ async fn import_articles(
         let input = ArticleInput { title, body, tags };
         state.helpdesk().create_article(&ctx.actor, input).await?;
     }
-    Ok(Redirect::to("/admin/kb"))
+    Ok(Redirect::to("/admin/kb?done=articles-imported"))
 }
 
 async fn reindex(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Redirect> {

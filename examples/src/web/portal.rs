@@ -2,19 +2,22 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Redirect, Response};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use helpdesk_core::TicketId;
 use helpdesk_core::domain::{Priority, TicketStatus};
 use helpdesk_core::service::{NewReply, NewTicket};
 use helpdesk_core::store::{TicketQuery, TicketSort};
+use helpdesk_core::{Error as CoreError, TicketId};
 use serde::Deserialize;
 
 use super::app::AppState;
 use super::error::{WebError, WebResult};
 use super::names::Names;
 use super::session::CustomerUser;
+use super::throttle::wait_secs;
 use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
 
 /// The portal routes.
@@ -69,22 +72,43 @@ async fn my_tickets(
 struct NewTicketPage {
     page: Page,
     priorities: Vec<&'static str>,
+    /// What was typed, kept when the form comes back with an error.
+    subject: String,
+    description: String,
+    priority: String,
+    /// The refusal, shown above the form, and the field it is about (if any).
+    error: Option<String>,
+    error_field: String,
+}
+
+impl NewTicketPage {
+    fn empty(page: Page) -> Self {
+        Self {
+            page,
+            priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+            subject: String::new(),
+            description: String::new(),
+            priority: String::new(),
+            error: None,
+            error_field: String::new(),
+        }
+    }
 }
 
 async fn new_ticket_page(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
 ) -> WebResult<Response> {
-    html(&NewTicketPage {
-        page: ctx.page(&state, "Raise a ticket"),
-        priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
-    })
+    html(&NewTicketPage::empty(ctx.page(&state, "Raise a ticket")))
 }
 
-/// The new-ticket form.
+/// The new-ticket form. Fields default to empty so that a missing one is reported on the
+/// form like any other mistake, not as the framework's bare 422.
 #[derive(Deserialize)]
 struct NewTicketForm {
+    #[serde(default)]
     subject: String,
+    #[serde(default)]
     description: String,
     #[serde(default)]
     priority: String,
@@ -104,14 +128,70 @@ async fn open_ticket(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
     Form(form): Form<NewTicketForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
+    let again = |status: StatusCode, error: String, field: &str| {
+        let mut page = NewTicketPage::empty(ctx.page(&state, "Raise a ticket"));
+        page.subject = form.subject.clone();
+        page.description = form.description.clone();
+        page.priority = form.priority.clone();
+        page.error = Some(error);
+        page.error_field = field.to_string();
+        html(&page).map(|mut r| {
+            *r.status_mut() = status;
+            r
+        })
+    };
+    let key = format!("{}/{}", ctx.actor.tenant_id, ctx.actor.user_id);
+    if let Err(wait) = state.throttles().tickets.check(&key) {
+        tracing::warn!(user = %ctx.actor.user_id, "ticket creation throttled");
+        let mut response = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "You have opened many tickets in a short time. Please wait {} seconds, or add \
+                 to one of your open tickets instead.",
+                wait_secs(wait)
+            ),
+            "",
+        )?;
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait_secs(wait)));
+        return Ok(response);
+    }
     let mut new = NewTicket::new(&form.subject, &form.description);
-    new.priority = optional::<Priority>(&form.priority)?;
-    let outcome = state.helpdesk().open_ticket(&ctx.actor, new).await?;
-    Ok(Redirect::to(&format!(
-        "/portal/tickets/{}",
-        outcome.ticket.id
-    )))
+    new.priority = match optional::<Priority>(&form.priority) {
+        Ok(p) => p,
+        Err(_) => {
+            return again(
+                StatusCode::BAD_REQUEST,
+                "Choose a priority from the list.".into(),
+                "priority",
+            );
+        }
+    };
+    match state.helpdesk().open_ticket(&ctx.actor, new).await {
+        Ok(outcome) => Ok(Redirect::to(&format!(
+            "/portal/tickets/{}?done=ticket-created",
+            outcome.ticket.id
+        ))
+        .into_response()),
+        Err(CoreError::Validation { field, message }) => again(
+            StatusCode::BAD_REQUEST,
+            format!("{}: {message}", field_label(&field)),
+            &field,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How a form names a field of the core's validation errors.
+fn field_label(field: &str) -> &str {
+    match field {
+        "subject" => "Subject",
+        "description" => "Description",
+        "priority" => "Priority",
+        other => other,
+    }
 }
 
 #[derive(Template)]

@@ -4,10 +4,12 @@
 //! stored by core). It is `HttpOnly; SameSite=Strict`. Every POST goes through
 //! [`session_layer`], which rejects it with 403 unless its `csrf` form field matches the
 //! token derived from the session (or, before sign-in, from a random pre-session cookie).
+//! A session unused for the idle timeout ends ([`super::idle`]); every response that sets
+//! no caching of its own is `Cache-Control: no-store`.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -36,6 +38,8 @@ pub(crate) struct Session {
     pub(crate) signed_in: Option<SignedIn>,
     /// The request path (the layout marks the current section in the navigation).
     pub(crate) path: String,
+    /// The confirmation of what the previous request did (`?done=` after a redirect).
+    pub(crate) notice: Option<&'static str>,
 }
 
 /// A signed-in user.
@@ -70,6 +74,7 @@ impl Session {
                 _ => state.mode_notice().to_string(),
             },
             path: self.path.clone(),
+            notice: self.notice,
         }
     }
 }
@@ -131,7 +136,14 @@ pub(crate) async fn session_layer(
     let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
     let signed_in = match &token {
         Some(t) => match resolve(&state, t).await {
-            Ok(s) => Some(s),
+            Ok(s) if state.idle_sessions().touch(t) => Some(s),
+            Ok(_) => {
+                // Idle too long: the session ends for good, not just in this process.
+                if let Err(e) = state.helpdesk().logout(t).await {
+                    return WebError::from(e).into_response();
+                }
+                None
+            }
             Err(WebError::Core(CoreError::Unauthenticated { .. })) => None,
             Err(e) => return e.into_response(),
         },
@@ -172,10 +184,12 @@ pub(crate) async fn session_layer(
         body
     };
     let path = parts.uri.path().to_string();
+    let notice = parts.uri.query().and_then(confirmation);
     parts.extensions.insert(Session {
         csrf,
         signed_in,
         path,
+        notice,
     });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let headers = response.headers_mut();
@@ -196,8 +210,30 @@ pub(crate) async fn session_layer(
         HeaderValue::from_static("nosniff"),
     );
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Pages carry personal data (tickets, names, e-mail addresses): no cache, shared or
+    // the browser's, keeps them. Static assets set their own caching.
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
+}
+
+/// The confirmation named by a `done=` query field after a redirect. Only these fixed texts
+/// are shown: the query never puts its own words on the page.
+fn confirmation(query: &str) -> Option<&'static str> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let done = fields.iter().find(|(k, _)| k == "done").map(|(_, v)| v)?;
+    Some(match done.as_str() {
+        "ticket-created" => "Your ticket was created. We will answer here and by e-mail.",
+        "settings-saved" => "Settings saved.",
+        "user-added" => "User added.",
+        "user-saved" => "User saved.",
+        "articles-imported" => "Articles imported.",
+        "article-saved" => "Article saved.",
+        "article-deleted" => "Article deleted.",
+        _ => return None,
+    })
 }
 
 /// Whether the request body is a urlencoded form (the only kind of form the app takes).

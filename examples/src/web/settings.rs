@@ -52,6 +52,7 @@ struct SettingsPage {
     holidays: String,
     chat_inactivity_minutes: u32,
     reopen_window_hours: u32,
+    self_registration: bool,
 }
 
 fn hhmm(minute: u16) -> String {
@@ -111,12 +112,16 @@ async fn settings_page(
             .join(", "),
         chat_inactivity_minutes: s.chat_inactivity_minutes,
         reopen_window_hours: s.reopen_window_hours,
+        self_registration: s.self_registration,
     })
 }
 
 /// The settings form (checkbox fields are present only when ticked).
 #[derive(Deserialize)]
 struct SettingsForm {
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    self_registration: Option<String>,
     categories: String,
     default_category: String,
     skills: String,
@@ -221,6 +226,7 @@ async fn save_settings(
         .collect::<WebResult<_>>()?;
     s.chat_inactivity_minutes = f.chat_inactivity_minutes;
     s.reopen_window_hours = f.reopen_window_hours;
+    s.self_registration = f.self_registration.is_some();
     helpdesk.update_settings(&ctx.actor, s).await?;
-    Ok(Redirect::to("/admin/settings"))
+    Ok(Redirect::to("/admin/settings?done=settings-saved"))
 }

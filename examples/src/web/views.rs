@@ -20,6 +20,8 @@ pub(crate) struct Page {
     pub(crate) mode_notice: String,
     /// The request path.
     pub(crate) path: String,
+    /// A confirmation of the last change (shown once, after the redirect).
+    pub(crate) notice: Option<&'static str>,
 }
 
 impl Page {

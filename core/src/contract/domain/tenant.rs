@@ -53,6 +53,10 @@ pub struct TenantSettings {
     pub ai_autonomy: AiAutonomy,
     /// Minimum retrieval score for the chatbot to answer from the knowledge base.
     pub grounding_threshold: f32,
+    /// Whether anyone may sign up as a customer of this tenant
+    /// ([`crate::Helpdesk::register_customer`]); when false only admins add users. Open by
+    /// default, as before the setting existed (stored settings without it stay open).
+    pub self_registration: bool,
 }
 
 impl Default for TenantSettings {
@@ -79,6 +83,7 @@ impl Default for TenantSettings {
             reopen_window_hours: 7 * 24,
             ai_autonomy: AiAutonomy::AutoReply,
             grounding_threshold: 0.5,
+            self_registration: true,
         }
     }
 }
