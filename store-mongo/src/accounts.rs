@@ -20,29 +20,7 @@ use crate::store::{MongoStore, in_session};
 #[async_trait]
 impl TenantStore for MongoStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
-        let d = tenant_doc(tenant)?;
-        match self.coll(TENANTS).insert_one(d).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_duplicate_key(&e) => {
-                // Report the slug first, like the reference store.
-                let slug_taken = self
-                    .find_one(TENANTS, doc! { "slug": &tenant.slug })
-                    .await?
-                    .is_some();
-                Err(if slug_taken {
-                    Error::Duplicate {
-                        kind: DuplicateKind::TenantSlug,
-                        value: tenant.slug.clone(),
-                    }
-                } else {
-                    Error::Duplicate {
-                        kind: DuplicateKind::Id,
-                        value: tenant.id.to_string(),
-                    }
-                })
-            }
-            Err(e) => Err(driver(e)),
-        }
+        self.insert_tenant(tenant, None).await
     }
 
     async fn get_tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
@@ -184,6 +162,39 @@ impl UserStore for MongoStore {
 // The writes below take the session of an administrative change's transaction
 // (`crate::audit`), or `None` on their own.
 impl MongoStore {
+    /// Inserts a tenant document; a taken slug is `Duplicate { kind: TenantSlug }`.
+    pub(crate) async fn insert_tenant(
+        &self,
+        tenant: &Tenant,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let d = tenant_doc(tenant)?;
+        let tenants = self.coll(TENANTS);
+        match in_session!(session, tenants.insert_one(d)) {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => {
+                // Read outside the transaction (which the failed write has aborted). Report
+                // the slug first, like the reference store.
+                let slug_taken = self
+                    .find_one(TENANTS, doc! { "slug": &tenant.slug })
+                    .await?
+                    .is_some();
+                Err(if slug_taken {
+                    Error::Duplicate {
+                        kind: DuplicateKind::TenantSlug,
+                        value: tenant.slug.clone(),
+                    }
+                } else {
+                    Error::Duplicate {
+                        kind: DuplicateKind::Id,
+                        value: tenant.id.to_string(),
+                    }
+                })
+            }
+            Err(e) => Err(driver(e)),
+        }
+    }
+
     /// Inserts a user document with its password hash, if any.
     pub(crate) async fn insert_user(
         &self,

@@ -57,6 +57,15 @@ impl MongoStore {
                 self.set_password_in(tenant, *user, hash, s).await?;
             }
             AdminChange::UpdateTenant(t) => self.update_tenant_in(t, s).await?,
+            AdminChange::RegisterTenant {
+                tenant,
+                admin,
+                password,
+            } => {
+                self.insert_tenant(tenant, Some(&mut *session)).await?;
+                self.insert_user(admin, password.as_ref(), Some(&mut *session))
+                    .await?;
+            }
             AdminChange::CreateArticle(article) => self.insert_article(article, s).await?,
             AdminChange::UpdateArticle {
                 expected_version,

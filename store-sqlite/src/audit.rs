@@ -39,6 +39,14 @@ async fn apply(
             people::set_password(sql, conn, tenant, *user, hash).await
         }
         AdminChange::UpdateTenant(t) => people::update_tenant(sql, conn, t).await,
+        AdminChange::RegisterTenant {
+            tenant,
+            admin,
+            password,
+        } => {
+            people::insert_tenant(sql, conn, tenant).await?;
+            people::insert_user(sql, conn, admin, password.as_ref()).await
+        }
         AdminChange::CreateArticle(article) => articles::insert_article(sql, conn, article).await,
         AdminChange::UpdateArticle {
             expected_version,

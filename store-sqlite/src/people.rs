@@ -151,31 +151,7 @@ fn session_from(row: &SqliteRow) -> Result<AuthSession> {
 impl TenantStore for SqliteStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let slug_taken: bool = sqlx::query_scalar(
-            self.sql
-                .text("SELECT EXISTS (SELECT 1 FROM helpdesk_tenants WHERE slug = ?)"),
-        )
-        .bind(&tenant.slug)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        if slug_taken {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::TenantSlug,
-                value: tenant.slug.clone(),
-            });
-        }
-        sqlx::query(self.sql.text(
-            "INSERT INTO helpdesk_tenants (id, name, slug, settings, created_at) VALUES (?, ?, ?, ?, ?)",
-        ))
-        .bind(tenant.id.to_string())
-        .bind(&tenant.name)
-        .bind(&tenant.slug)
-        .bind(json(&tenant.settings, "tenant settings")?)
-        .bind(ms(tenant.created_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(insert_err(tenant.id))?;
+        insert_tenant(&self.sql, &mut tx, tenant).await?;
         commit(tx).await
     }
 
@@ -398,6 +374,40 @@ impl SqliteStore {
 
 /// Inserts a user with its password hash, if any, after the unique check on the e-mail;
 /// run it in a write transaction.
+/// Inserts a tenant on `conn` (inside the caller's transaction): a taken slug is
+/// `Duplicate { kind: TenantSlug }`.
+pub(crate) async fn insert_tenant(
+    sql: &Sql,
+    conn: &mut SqliteConnection,
+    tenant: &Tenant,
+) -> Result<()> {
+    let slug_taken: bool = sqlx::query_scalar(
+        sql.text("SELECT EXISTS (SELECT 1 FROM helpdesk_tenants WHERE slug = ?)"),
+    )
+    .bind(&tenant.slug)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    if slug_taken {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::TenantSlug,
+            value: tenant.slug.clone(),
+        });
+    }
+    sqlx::query(sql.text(
+        "INSERT INTO helpdesk_tenants (id, name, slug, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+    ))
+    .bind(tenant.id.to_string())
+    .bind(&tenant.name)
+    .bind(&tenant.slug)
+    .bind(json(&tenant.settings, "tenant settings")?)
+    .bind(ms(tenant.created_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(insert_err(tenant.id))?;
+    Ok(())
+}
+
 pub(crate) async fn insert_user(
     sql: &Sql,
     conn: &mut SqliteConnection,

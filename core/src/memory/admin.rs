@@ -117,6 +117,22 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
         AdminChange::UpdateUser(user) => update_user(d, user),
         AdminChange::SetPassword { user, hash } => set_password(d, tenant, *user, hash),
         AdminChange::UpdateTenant(t) => update_tenant(d, t),
+        AdminChange::RegisterTenant {
+            tenant,
+            admin,
+            password,
+        } => {
+            // Every check before any insert: the tenant and its admin land together.
+            super::check_new_tenant(d, tenant)?;
+            if d.users.iter().any(|u| u.id == admin.id) {
+                return Err(Error::Duplicate {
+                    kind: DuplicateKind::Id,
+                    value: admin.id.to_string(),
+                });
+            }
+            d.tenants.push(tenant.clone());
+            create_user(d, admin, password.as_ref())
+        }
         AdminChange::CreateArticle(article) => create_article(d, article),
         AdminChange::UpdateArticle {
             expected_version,

@@ -64,18 +64,7 @@ impl MemoryStore {
 impl TenantStore for MemoryStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         let mut d = self.lock()?;
-        if d.tenants.iter().any(|t| t.slug == tenant.slug) {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::TenantSlug,
-                value: tenant.slug.clone(),
-            });
-        }
-        if d.tenants.iter().any(|t| t.id == tenant.id) {
-            return Err(Error::Duplicate {
-                kind: DuplicateKind::Id,
-                value: tenant.id.to_string(),
-            });
-        }
+        check_new_tenant(&d, tenant)?;
         d.tenants.push(tenant.clone());
         Ok(())
     }
@@ -102,6 +91,23 @@ impl TenantStore for MemoryStore {
         list.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         Ok(list)
     }
+}
+
+/// The unique checks of a new tenant: the slug first, then the id.
+fn check_new_tenant(d: &Data, tenant: &Tenant) -> Result<()> {
+    if d.tenants.iter().any(|t| t.slug == tenant.slug) {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::TenantSlug,
+            value: tenant.slug.clone(),
+        });
+    }
+    if d.tenants.iter().any(|t| t.id == tenant.id) {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Id,
+            value: tenant.id.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Inserts a user after the unique checks (the e-mail in the tenant first, then the id).

@@ -306,9 +306,20 @@ impl Helpdesk {
         let (admin, password) = self
             .build_user(&tenant, new.admin, Some(Role::Admin))
             .await?;
-        self.inner.store.create_tenant(&tenant).await?;
-        // Nobody is signed in yet: the first admin's audit event has no actor.
-        self.insert_user(None, &admin, password).await?;
+        // One write: the tenant, its first admin and the audit event land together, so a
+        // tenant never exists without an admin. Nobody is signed in yet: the event has no
+        // actor.
+        let kind = AuditKind::UserAdded {
+            user: admin.id,
+            email: admin.email.clone(),
+            role: admin.role,
+        };
+        let change = AdminChange::RegisterTenant {
+            tenant: tenant.clone(),
+            admin: admin.clone(),
+            password,
+        };
+        self.commit_admin(None, tenant.id, change, kind).await?;
         tracing::info!(tenant = %tenant.slug, "tenant registered");
         Ok((tenant, admin))
     }

@@ -33,7 +33,7 @@ use std::time::Duration;
 pub use accounts::*;
 pub use articles_and_chat::*;
 pub use audit::{
-    admin_changes_commit_with_their_audit_events,
+    a_tenant_registers_with_its_admin_in_one_commit, admin_changes_commit_with_their_audit_events,
     audit_events_are_per_tenant_newest_first_and_paged, failed_admin_changes_write_no_audit_event,
 };
 pub use chat_activity::{
@@ -139,6 +139,7 @@ macro_rules! store_conformance_tests {
             concurrent_writers_lose_no_update,
             sixty_four_concurrent_replies_and_notes_all_land,
             concurrent_first_chat_messages_share_one_ticket,
+            a_tenant_registers_with_its_admin_in_one_commit,
             use_cases_stay_within_their_round_trips,
         );
     };

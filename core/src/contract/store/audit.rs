@@ -23,6 +23,17 @@ pub enum AdminChange {
     },
     /// [`UserStore::update_user`](super::UserStore::update_user).
     UpdateUser(User),
+    /// A new tenant with its first admin:
+    /// [`TenantStore::create_tenant`](super::TenantStore::create_tenant), then the admin as
+    /// in `CreateUser`, in the same commit, so a tenant never exists without its admin.
+    RegisterTenant {
+        /// The new tenant.
+        tenant: Tenant,
+        /// Its first admin (of that tenant).
+        admin: User,
+        /// The admin's initial password hash, if any.
+        password: Option<PasswordHash>,
+    },
     /// [`UserStore::set_password_hash`](super::UserStore::set_password_hash).
     SetPassword {
         /// The user, of the audit event's tenant.
@@ -74,6 +85,15 @@ impl AdminWrite {
                 Some(user.tenant_id)
             }
             AdminChange::UpdateTenant(tenant) => Some(tenant.id),
+            AdminChange::RegisterTenant { tenant, admin, .. } => {
+                if admin.tenant_id != tenant.id {
+                    return Err(Error::validation(
+                        "admin.tenant_id",
+                        "must be the tenant being registered",
+                    ));
+                }
+                Some(tenant.id)
+            }
             AdminChange::CreateArticle(article) | AdminChange::UpdateArticle { article, .. } => {
                 Some(article.tenant_id)
             }

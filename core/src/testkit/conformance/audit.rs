@@ -336,3 +336,79 @@ pub async fn audit_events_are_per_tenant_newest_first_and_paged(store: S) {
     }
     assert_eq!(paged, mine);
 }
+
+/// A tenant, its first admin (with a password) and the audit event commit together; a
+/// registration whose slug is taken writes none of the three, and an admin of another
+/// tenant is refused.
+pub async fn a_tenant_registers_with_its_admin_in_one_commit(store: S) {
+    let t = crate::testkit::fixtures::tenant("orbit");
+    let admin = user(&t, Role::Admin, "ada@orbit.test");
+    let hash = PasswordHash::new(HASH);
+    let added = event(
+        t.id,
+        1,
+        AuditKind::UserAdded {
+            user: admin.id,
+            email: admin.email.clone(),
+            role: Role::Admin,
+        },
+    );
+    let register =
+        |tenant: &crate::domain::Tenant, admin: &crate::domain::User| AdminChange::RegisterTenant {
+            tenant: tenant.clone(),
+            admin: admin.clone(),
+            password: Some(hash.clone()),
+        };
+    commit(&store, register(&t, &admin), &added).await.unwrap();
+    assert_eq!(store.get_tenant(t.id).await.unwrap(), Some(t.clone()));
+    assert_eq!(
+        store
+            .login_credentials(t.id, "ada@orbit.test")
+            .await
+            .unwrap(),
+        Some((admin.clone(), Some(hash.clone())))
+    );
+    assert_eq!(all_events(&store, t.id).await, vec![added]);
+
+    // The same slug again: nothing of the second registration is written.
+    let mut twin = crate::testkit::fixtures::tenant("orbit");
+    twin.name = "Orbit Two".into();
+    let twin_admin = user(&twin, Role::Admin, "root@orbit.test");
+    let twin_event = event(
+        twin.id,
+        2,
+        AuditKind::UserAdded {
+            user: twin_admin.id,
+            email: twin_admin.email.clone(),
+            role: Role::Admin,
+        },
+    );
+    assert_duplicate(
+        commit(&store, register(&twin, &twin_admin), &twin_event).await,
+        DuplicateKind::TenantSlug,
+    );
+    assert_eq!(store.get_tenant(twin.id).await.unwrap(), None);
+    assert_eq!(store.get_user(twin.id, twin_admin.id).await.unwrap(), None);
+    assert!(all_events(&store, twin.id).await.is_empty());
+
+    // An admin of another tenant than the one registered is refused, nothing written.
+    let other = crate::testkit::fixtures::tenant("nova");
+    let stray = user(&t, Role::Admin, "stray@orbit.test");
+    let err = commit(
+        &store,
+        register(&other, &stray),
+        &event(
+            other.id,
+            3,
+            AuditKind::UserAdded {
+                user: stray.id,
+                email: stray.email.clone(),
+                role: Role::Admin,
+            },
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    assert_eq!(store.get_tenant(other.id).await.unwrap(), None);
+}
