@@ -68,6 +68,10 @@ pub struct KbIndex {
     embedder: Arc<dyn Embedder>,
     options: KbIndexOptions,
     tenants: Arc<Mutex<HashMap<TenantId, Shared>>>,
+    /// Held while a tenant's index is read from disk, so no load runs while a tenant that
+    /// is already in memory saves (a save swaps the folder by renames; a load that read
+    /// across the swap would see one save's `meta.json` and another's `vectors.bin`).
+    loading: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn join_error(e: tokio::task::JoinError) -> Error {
@@ -94,6 +98,7 @@ impl KbIndex {
             embedder,
             options,
             tenants: Arc::default(),
+            loading: Arc::default(),
         })
     }
 
@@ -109,6 +114,12 @@ impl KbIndex {
     /// The tenant's index, loaded from disk on first use. An index built with another
     /// embedding model is ignored (logged) and starts empty: call [`KnowledgeBase::rebuild`].
     async fn tenant(&self, tenant: TenantId) -> Result<Shared> {
+        if let Some(t) = self.cached(tenant) {
+            return Ok(t);
+        }
+        // One loader at a time, and only while the tenant is not in memory: once a loader
+        // has put it there, saves may start, and no later call loads it again.
+        let _loading = self.loading.lock().await;
         if let Some(t) = self.cached(tenant) {
             return Ok(t);
         }
