@@ -3,10 +3,10 @@
 //! When the provider rate-limits, fails (5xx) or hangs, every use-case that waits for it
 //! makes a person wait too, and then falls back anyway. The breaker counts consecutive
 //! temporary failures ([`ModelError::is_temporary`], and calls abandoned at a deadline);
-//! after [`HelpdeskConfig::breaker_failure_threshold`](crate::HelpdeskConfig) of them it
+//! after [`HelpdeskConfig::breaker_failure_threshold`](crate::service::HelpdeskConfig) of them it
 //! opens: calls fail at once with [`ModelError::CircuitOpen`] (the model is not called), so
 //! chat turns, drafts, summaries and LLM triage take their offline paths immediately. After
-//! the cool-down ([`HelpdeskConfig::breaker_cool_down`](crate::HelpdeskConfig), measured on
+//! the cool-down ([`HelpdeskConfig::breaker_cool_down`](crate::service::HelpdeskConfig), measured on
 //! the injected [`Clock`]) one trial call goes through (half-open): success closes the
 //! breaker, a failure opens it for another cool-down.
 //!
@@ -109,7 +109,7 @@ impl AiStatus {
     }
 }
 
-/// The breaker's settings (from [`HelpdeskConfig`](crate::HelpdeskConfig)).
+/// The breaker's settings (from [`HelpdeskConfig`](crate::service::HelpdeskConfig)).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BreakerSettings {
     pub failure_threshold: u32,

@@ -70,7 +70,7 @@ impl Helpdesk {
     /// Decides the bot's answer to one customer turn. Never fails: every failure becomes
     /// a handoff with its reason.
     ///
-    /// The model gets what is left of [`HelpdeskConfig::chat_turn_budget`](crate::HelpdeskConfig)
+    /// The model gets what is left of [`HelpdeskConfig::chat_turn_budget`](crate::service::HelpdeskConfig)
     /// since `started` (the start of the turn); when it fails, runs out of time or the
     /// circuit breaker is open, the bot answers as it does without a model: with a
     /// confident knowledge-base passage, else a handoff whose reason names the failure.
