@@ -71,7 +71,9 @@ impl Session {
                 _ => state.mode_notice().to_string(),
             },
             ai_notice: match &self.signed_in {
-                Some(s) if s.actor.role != Role::Customer => ai_notice(state.helpdesk().ai_status()),
+                Some(s) if s.actor.role != Role::Customer => {
+                    ai_notice(state.helpdesk().ai_status())
+                }
                 _ => String::new(),
             },
             path: self.path.clone(),
