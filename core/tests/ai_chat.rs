@@ -194,19 +194,42 @@ async fn ungrounded_answers_are_not_sent_and_hand_off() {
     }
 }
 
+/// A failed model call is answered the way the bot answers without a model (issue 16 item
+/// 6): a confident knowledge-base passage, else a handoff that names the failure.
 #[tokio::test]
-async fn a_model_failure_or_its_own_handoff_flag_hands_off() {
-    let (ai, _) = chat_world(
+async fn a_model_failure_answers_offline_and_its_own_handoff_flag_hands_off() {
+    let (ai, chunk) = chat_world(
         Wiring::FULL,
         vec![
             MockTurn::Error(ModelError::Timeout(Duration::from_secs(30))),
+            MockTurn::Error(ModelError::Unavailable {
+                status: 503,
+                message: "overloaded".into(),
+            }),
             MockTurn::Json(chat_json("", &[], true, false)),
         ],
     )
     .await;
     let s = ai.w.hd.start_chat(&ai.w.customer).await.unwrap();
     let out = say(&ai, &s, QUESTION).await;
-    assert_eq!(handoff_reason(&out), "model failed: timeout");
+    let ChatReply::Answered(answer) = &out.reply else {
+        panic!("expected the offline answer, got {:?}", out.reply);
+    };
+    assert!(
+        answer
+            .body
+            .starts_with("From our help center, \"Reset your password\"")
+    );
+    assert_eq!(answer.citations[0].chunk_id, chunk);
+    assert_eq!(out.session.state, ChatState::Bot);
+
+    let s = ai.w.hd.start_chat(&ai.w.customer).await.unwrap();
+    let out = say(&ai, &s, "zzz qqq xyzzy").await;
+    let reason = handoff_reason(&out);
+    assert!(
+        reason.starts_with("model failed: unavailable; no "),
+        "{reason}"
+    );
 
     let s = ai.w.hd.start_chat(&ai.w.customer).await.unwrap();
     let out = say(&ai, &s, QUESTION).await;

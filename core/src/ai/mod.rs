@@ -11,7 +11,10 @@
 //! * The types returned by the copilot and chatbot use-cases on
 //!   [`Helpdesk`](crate::Helpdesk): [`DraftDecision`], [`DraftOutcome`], [`TicketSummary`],
 //!   [`ChatTurnOutcome`], [`ChatSweepReport`].
+//! * A circuit breaker around the configured model ([`AiStatus`], [`DegradedReason`]):
+//!   after repeated temporary failures every use-case takes its offline path at once.
 
+pub(crate) mod breaker;
 mod classifier;
 pub mod grounding;
 pub(crate) mod offline;
@@ -20,6 +23,7 @@ pub mod prompts;
 pub mod schema;
 mod types;
 
+pub use breaker::{AiStatus, DegradedReason};
 pub use classifier::LlmClassifier;
 pub use types::{
     ChatReply, ChatSweepReport, ChatTurnOutcome, DraftDecision, DraftOutcome, SummarySource,

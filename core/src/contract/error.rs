@@ -374,6 +374,13 @@ pub enum ModelError {
         /// What did not match (never the whole output).
         message: String,
     },
+    /// The call was not made: the model failed repeatedly and the helpdesk's circuit
+    /// breaker sends every use-case to its offline path until a trial call succeeds.
+    #[error("model skipped while degraded ({reason})")]
+    CircuitOpen {
+        /// The kind of failure that opened the breaker (`"rate_limited"`, ...).
+        reason: &'static str,
+    },
     /// Loading or running a local model failed.
     #[error("{provider} failed")]
     Provider {
@@ -411,6 +418,7 @@ impl ModelError {
             Self::Truncated => "truncated",
             Self::MalformedOutput { .. } => "malformed_output",
             Self::Provider { .. } => "provider",
+            Self::CircuitOpen { .. } => "circuit_open",
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::{Helpdesk, Inner};
 use crate::ai::LlmClassifier;
+use crate::ai::breaker::{Breaker, BreakerSettings, GuardedModel};
 use crate::kb::{Embedder, KnowledgeBase};
 use crate::llm::LanguageModel;
 use crate::notify::{LogNotifier, Notifier};
@@ -46,6 +47,17 @@ pub struct HelpdeskConfig {
     pub kb_top_k: usize,
     /// Deadline of one language-model call made by the service.
     pub model_timeout: Duration,
+    /// The longest a chat turn waits for the model (from the start of the turn) before
+    /// the bot answers offline from the knowledge base instead (default 4 s). A turn that
+    /// runs out counts as a timeout for the circuit breaker.
+    pub chat_turn_budget: Duration,
+    /// How many consecutive temporary model failures (rate limited, unavailable, timed
+    /// out) open the circuit breaker (default 3). While it is open, chat, drafts,
+    /// summaries and triage skip the model and use their offline paths.
+    pub breaker_failure_threshold: u32,
+    /// How long the breaker stays open before one trial call may go through (default
+    /// 30 s, on the injected clock).
+    pub breaker_cool_down: Duration,
 }
 
 impl Default for HelpdeskConfig {
@@ -61,6 +73,9 @@ impl Default for HelpdeskConfig {
             chat_history_turns: 10,
             kb_top_k: 5,
             model_timeout: Duration::from_secs(30),
+            chat_turn_budget: Duration::from_secs(4),
+            breaker_failure_threshold: 3,
+            breaker_cool_down: Duration::from_secs(30),
         }
     }
 }
@@ -129,7 +144,10 @@ impl HelpdeskBuilder {
         self
     }
 
-    /// Sets the language model used by drafts, summaries and the chatbot.
+    /// Sets the language model used by drafts, summaries, the chatbot and (in the default
+    /// chain) triage. The helpdesk calls it through a circuit breaker
+    /// ([`Helpdesk::ai_status`]); a classifier chain set with
+    /// [`classifiers`](Self::classifiers) calls whatever model it was given.
     pub fn language_model(mut self, model: Arc<dyn LanguageModel>) -> Self {
         self.model = Some(model);
         self
@@ -187,24 +205,50 @@ impl HelpdeskBuilder {
                 message: "must not exceed outbox_max_backoff".into(),
             });
         }
+        if c.chat_turn_budget.is_zero() {
+            return Err(Error::Configuration {
+                field: "chat_turn_budget".into(),
+                message: "must be positive".into(),
+            });
+        }
+        if c.breaker_failure_threshold == 0 {
+            return Err(Error::Configuration {
+                field: "breaker_failure_threshold".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).map_err(|e| Error::Configuration {
             field: "instance_id".into(),
             message: format!("no OS randomness: {e}"),
         })?;
         let instance_id = id.iter().map(|b| format!("{b:02x}")).collect();
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // Every use-case (and the default triage chain) calls the model through the
+        // breaker.
+        let breaker = Arc::new(Breaker::new(
+            BreakerSettings {
+                failure_threshold: c.breaker_failure_threshold,
+                cool_down: c.breaker_cool_down,
+            },
+            clock.clone(),
+        ));
+        let model = self.model.map(|model| {
+            Arc::new(GuardedModel::new(model, breaker.clone())) as Arc<dyn LanguageModel>
+        });
         Ok(Helpdesk {
             inner: Arc::new(Inner {
                 store: self.store,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                clock,
                 classifiers: self
                     .classifiers
-                    .unwrap_or_else(|| default_chain(self.model.as_ref())),
+                    .unwrap_or_else(|| default_chain(model.as_ref())),
                 router: self
                     .router
                     .unwrap_or_else(|| Arc::new(RouterChain::standard())),
                 notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
-                model: self.model,
+                model,
+                breaker,
                 knowledge_base: self.knowledge_base,
                 embedder: self.embedder,
                 config: self.config,

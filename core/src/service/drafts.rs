@@ -74,11 +74,10 @@ fn ticket_text(t: &Ticket) -> String {
 
 impl Helpdesk {
     /// The model to use for agent suggestions in `tenant`: none when no model is
-    /// configured or the tenant's AI autonomy is off.
+    /// configured, the tenant's AI autonomy is off, or the circuit breaker is open (the
+    /// offline template or extractive path answers at once, labelled as such).
     pub(crate) fn suggestion_model(&self, tenant: &Tenant) -> Option<&dyn LanguageModel> {
-        self.inner
-            .model
-            .as_deref()
+        self.live_model()
             .filter(|_| tenant.settings.ai_autonomy.allows_suggestions())
     }
 

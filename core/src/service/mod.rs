@@ -28,6 +28,8 @@ pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
 pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
 
+use crate::ai::AiStatus;
+use crate::ai::breaker::Breaker;
 use crate::clock::to_millis;
 use crate::domain::{Actor, Tenant, Ticket, User};
 use crate::kb::{Embedder, KnowledgeBase};
@@ -55,7 +57,9 @@ struct Inner {
     classifiers: ClassifierChain,
     router: Arc<dyn Router>,
     notifier: Arc<dyn Notifier>,
+    /// The configured model behind the circuit breaker.
     model: Option<Arc<dyn LanguageModel>>,
+    breaker: Arc<Breaker>,
     knowledge_base: Option<Arc<dyn KnowledgeBase>>,
     embedder: Option<Arc<dyn Embedder>>,
     config: HelpdeskConfig,
@@ -74,9 +78,29 @@ impl Helpdesk {
         &self.inner.store
     }
 
-    /// The configured language model, if any.
+    /// The configured language model, if any, behind the helpdesk's circuit breaker
+    /// (calls made through it count, and are refused while the breaker is open).
     pub fn language_model(&self) -> Option<&Arc<dyn LanguageModel>> {
         self.inner.model.as_ref()
+    }
+
+    /// The health of the AI features, for a staff banner: not configured, healthy, or
+    /// degraded since when and why (the model failed repeatedly and the offline paths
+    /// answer until a trial call after the cool-down succeeds).
+    pub fn ai_status(&self) -> AiStatus {
+        match self.inner.model {
+            None => AiStatus::NotConfigured,
+            Some(_) => self.inner.breaker.status(),
+        }
+    }
+
+    /// The model, unless the circuit breaker would refuse a call right now (then the
+    /// caller goes straight to its offline path without preparing a prompt).
+    pub(crate) fn live_model(&self) -> Option<&dyn LanguageModel> {
+        self.inner
+            .model
+            .as_deref()
+            .filter(|_| !self.inner.breaker.refuses_now())
     }
 
     /// The configured knowledge base, if any.

@@ -54,6 +54,15 @@ impl Wiring {
 }
 
 pub async fn ai_world(wiring: Wiring, turns: Vec<MockTurn>) -> AiWorld {
+    ai_world_with(wiring, turns, |b| b).await
+}
+
+/// [`ai_world`] with a last say on the builder (a configuration, ...).
+pub async fn ai_world_with(
+    wiring: Wiring,
+    turns: Vec<MockTurn>,
+    configure: impl FnOnce(HelpdeskBuilder) -> HelpdeskBuilder,
+) -> AiWorld {
     let model = Arc::new(MockLanguageModel::new(turns));
     let embedder = Arc::new(FakeEmbedder::new());
     let kb = Arc::new(InMemoryKnowledgeBase::new(embedder.clone()));
@@ -72,7 +81,7 @@ pub async fn ai_world(wiring: Wiring, turns: Vec<MockTurn>) -> AiWorld {
         if wiring.kb {
             b = b.knowledge_base(k);
         }
-        b
+        configure(b)
     })
     .await;
     AiWorld { w, model, kb }

@@ -274,6 +274,15 @@ async fn ticket_page(
                 f64::from(triage.confidence) * 100.0
             ),
         ));
+        // Why earlier classifiers were passed over (a failing or degraded model, ...).
+        if !triage.fallbacks.is_empty() {
+            let reasons: Vec<String> = triage
+                .fallbacks
+                .iter()
+                .map(|f| format!("{}: {}", f.source, f.reason))
+                .collect();
+            facts.push(("Triage fallback".into(), reasons.join("; ")));
+        }
     }
     if !t.required_skills.is_empty() {
         facts.push(("Skills".into(), t.required_skills.join(", ")));

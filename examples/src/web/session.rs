@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use helpdesk_core::Error as CoreError;
+use helpdesk_core::ai::AiStatus;
 use helpdesk_core::domain::{Actor, Role};
 use sha2::{Digest, Sha256};
 
@@ -73,9 +74,34 @@ impl Session {
                 Some(s) if s.actor.role == Role::Customer => String::new(),
                 _ => state.mode_notice().to_string(),
             },
+            ai_notice: match &self.signed_in {
+                Some(s) if s.actor.role != Role::Customer => {
+                    ai_notice(state.helpdesk().ai_status())
+                }
+                _ => String::new(),
+            },
             path: self.path.clone(),
             notice: self.notice,
         }
+    }
+}
+
+/// The staff banner for a degraded model ("AI degraded since 14:02 UTC: rate limited ...").
+fn ai_notice(status: AiStatus) -> String {
+    match status {
+        AiStatus::Degraded {
+            since,
+            reason,
+            retry_at,
+        } => format!(
+            "AI degraded since {} UTC: {}. The chatbot answers from the knowledge base, \
+             drafts are templates and summaries are extractive until the model answers \
+             again (next try {} UTC).",
+            since.strftime("%H:%M"),
+            reason.describe(),
+            retry_at.strftime("%H:%M:%S"),
+        ),
+        _ => String::new(),
     }
 }
 

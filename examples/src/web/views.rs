@@ -18,6 +18,9 @@ pub(crate) struct Page {
     pub(crate) tenant_name: String,
     /// Shown in a banner on every page (offline mode, demo store); empty for none.
     pub(crate) mode_notice: String,
+    /// Shown to staff while the language model is degraded (the offline paths answer);
+    /// empty otherwise.
+    pub(crate) ai_notice: String,
     /// The request path.
     pub(crate) path: String,
     /// A confirmation of the last change (shown once, after the redirect).

@@ -100,6 +100,7 @@ impl ClassifierChain {
             let result = match tokio::time::timeout(limit, classifier.classify(input)).await {
                 Ok(result) => result,
                 Err(_) => {
+                    tracing::warn!(?source, ?limit, "classifier timed out; falling back");
                     fallbacks.push(TriageFallback {
                         source,
                         reason: "timeout".into(),
@@ -127,7 +128,8 @@ impl ClassifierChain {
                     reason: format!("low_confidence {:.2}", c.confidence),
                 }),
                 Err(e) => {
-                    tracing::debug!(?source, error = %e, "classifier passed over");
+                    // Staff see the reason on the ticket; operators see it here.
+                    tracing::warn!(?source, error = %e, "classifier failed; falling back");
                     fallbacks.push(TriageFallback {
                         source,
                         reason: e.reason(),

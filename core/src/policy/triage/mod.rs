@@ -75,6 +75,7 @@ impl ClassifyError {
             Self::Model(e) => match e {
                 ModelError::MalformedOutput { message } => format!("malformed_output: {message}"),
                 ModelError::Blocked { reason } => format!("blocked: {reason}"),
+                ModelError::CircuitOpen { reason } => format!("circuit_open: {reason}"),
                 other => other.kind_name().to_string(),
             },
             Self::Invalid(message) => format!("invalid: {message}"),

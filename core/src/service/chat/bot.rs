@@ -2,6 +2,8 @@
 //! session's change.
 
 use super::*;
+use crate::ai::AiStatus;
+use crate::kb::ScoredChunk;
 
 /// What the bot decided for one turn.
 pub(super) enum BotDecision {
@@ -36,14 +38,48 @@ say so.";
 pub(super) const HANDOFF_NOTICE: &str = "I'm passing this conversation to a member of our support team. \
 They will reply here as soon as possible.";
 
+/// The bot's answer without a model: the best knowledge-base passage when it is confident,
+/// else a handoff. `model_failure` says why a configured model did not answer; it leads
+/// the handoff reason.
+fn offline_decision(
+    chunks: &[ScoredChunk],
+    threshold: f32,
+    model_failure: Option<String>,
+) -> BotDecision {
+    let why = match chunks.first() {
+        Some(best) if best.score >= threshold => {
+            return BotDecision::Answer {
+                body: format!("From our help center, \"{}\":\n\n{}", best.title, best.text),
+                citations: citations_for(std::slice::from_ref(&best.chunk_id), chunks),
+                resolved: false,
+            };
+        }
+        Some(best) => format!(
+            "no confident knowledge-base answer (best score {:.2} under {threshold:.2})",
+            best.score
+        ),
+        None => "no knowledge-base answer".into(),
+    };
+    BotDecision::Handoff(match model_failure {
+        Some(failure) => format!("{failure}; {why}"),
+        None => why,
+    })
+}
+
 impl Helpdesk {
     /// Decides the bot's answer to one customer turn. Never fails: every failure becomes
     /// a handoff with its reason.
+    ///
+    /// The model gets what is left of [`HelpdeskConfig::chat_turn_budget`](crate::service::HelpdeskConfig)
+    /// since `started` (the start of the turn); when it fails, runs out of time or the
+    /// circuit breaker is open, the bot answers as it does without a model: with a
+    /// confident knowledge-base passage, else a handoff whose reason names the failure.
     pub(super) async fn bot_decision(
         &self,
         tenant: &Tenant,
         ticket: &Ticket,
         text: &str,
+        started: tokio::time::Instant,
     ) -> BotDecision {
         let autonomy = tenant.settings.ai_autonomy;
         if asks_for_human(text) {
@@ -58,7 +94,14 @@ impl Helpdesk {
             return BotDecision::Greeting;
         }
         let threshold = tenant.settings.grounding_threshold;
-        let model = self.inner.model.as_deref();
+        let model = self.live_model();
+        // Why a configured model is not asked, for the handoff reason.
+        let skipped = match (model, self.ai_status()) {
+            (None, AiStatus::Degraded { reason, .. }) => {
+                Some(format!("model skipped while degraded ({reason})"))
+            }
+            _ => None,
+        };
         // The chat history (only a model reads it) loads while the knowledge base is
         // searched.
         let history = async {
@@ -80,18 +123,7 @@ impl Helpdesk {
             }
         };
         let Some(model) = model else {
-            return match chunks.first() {
-                Some(best) if best.score >= threshold => BotDecision::Answer {
-                    body: format!("From our help center, \"{}\":\n\n{}", best.title, best.text),
-                    citations: citations_for(std::slice::from_ref(&best.chunk_id), &chunks),
-                    resolved: false,
-                },
-                Some(best) => BotDecision::Handoff(format!(
-                    "no confident knowledge-base answer (best score {:.2} under {threshold:.2})",
-                    best.score
-                )),
-                None => BotDecision::Handoff("no knowledge-base answer".into()),
-            };
+            return offline_decision(&chunks, threshold, skipped);
         };
         let history: Vec<Message> = match history {
             Ok(thread) => thread
@@ -110,17 +142,24 @@ impl Helpdesk {
             &history,
             self.inner.config.chat_history_turns,
         );
-        let answer = match output::generate_json_within::<ChatAnswer>(
-            model,
-            request,
-            self.inner.config.model_timeout,
-        )
-        .await
-        {
+        let config = &self.inner.config;
+        let left = config
+            .chat_turn_budget
+            .saturating_sub(started.elapsed())
+            .min(config.model_timeout);
+        if left.is_zero() {
+            tracing::warn!("chat turn budget spent before the model call; answering offline");
+            return offline_decision(&chunks, threshold, Some("chat turn budget spent".into()));
+        }
+        let answer = match output::generate_json_within::<ChatAnswer>(model, request, left).await {
             Ok(answer) => answer,
             Err(e) => {
-                tracing::warn!(error = %e, "chat model call failed; handing off");
-                return BotDecision::Handoff(format!("model failed: {}", e.kind_name()));
+                tracing::warn!(error = %e, "chat model call failed; answering offline");
+                return offline_decision(
+                    &chunks,
+                    threshold,
+                    Some(format!("model failed: {}", e.kind_name())),
+                );
             }
         };
         if answer.handoff {

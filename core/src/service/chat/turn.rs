@@ -13,6 +13,8 @@ impl Helpdesk {
         id: ChatSessionId,
         text: &str,
     ) -> Result<ChatTurnOutcome> {
+        // The chat turn budget counts from here.
+        let started = tokio::time::Instant::now();
         // The turn plans on the session and ticket read with the check.
         let (tenant, user, session, stored_ticket) =
             self.checked_session(actor, Action::Chat, id).await?;
@@ -64,7 +66,7 @@ impl Helpdesk {
         }
         // The ticket as the customer's turn left it (the session, checked above, is the
         // actor's, and so is its ticket): no second read.
-        let (session, reply) = match self.bot_decision(&tenant, &ticket, &text).await {
+        let (session, reply) = match self.bot_decision(&tenant, &ticket, &text, started).await {
             BotDecision::Answer {
                 body,
                 citations,
