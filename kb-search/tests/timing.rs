@@ -55,7 +55,7 @@ fn big_body(bytes: usize) -> String {
             for _ in 0..60 {
                 i = i.wrapping_mul(1_103_515_245).wrapping_add(12_345) % 2_147_483_648;
                 out.push_str(words[i % words.len()]);
-                out.push(if i % 11 == 0 { '.' } else { ' ' });
+                out.push(if i.is_multiple_of(11) { '.' } else { ' ' });
             }
             out.push_str("\n\n");
         }
@@ -118,7 +118,6 @@ async fn time_a_200_kb_article() {
     kb.rebuild(other, &common::help_centre(other))
         .await
         .unwrap();
-    let t = Instant::now();
     let upsert = {
         let kb = kb.clone();
         let article = article.clone();
@@ -153,7 +152,6 @@ async fn time_a_200_kb_article() {
             ms(*last)
         );
     }
-    let _ = t;
 
     // The index write alone: re-insert the same vectors into a fresh tenant's index via a
     // rebuild with a model already warm (embedding dominates; this separates persist).
