@@ -285,6 +285,7 @@ async fn article_use_cases_record_audit_events_and_keep_the_index_in_step() {
         .await
         .unwrap();
     assert_eq!(created.version, 1);
+    w.hd.index_settled().await;
     let hits = kb.search(w.tenant.id, "forgot password", 3).await.unwrap();
     assert_eq!(hits.first().map(|h| h.article_id), Some(created.id));
 
@@ -298,6 +299,7 @@ async fn article_use_cases_record_audit_events_and_keep_the_index_in_step() {
         .await
         .unwrap();
     assert_eq!(updated.version, 2);
+    w.hd.index_settled().await;
     let hits = kb.search(w.tenant.id, "invitation admin", 3).await.unwrap();
     assert!(hits[0].text.contains("invitation"), "{hits:?}");
     assert_eq!(
@@ -306,6 +308,7 @@ async fn article_use_cases_record_audit_events_and_keep_the_index_in_step() {
     );
 
     w.hd.delete_article(&w.admin, created.id).await.unwrap();
+    w.hd.index_settled().await;
     assert!(
         kb.search(w.tenant.id, "invitation admin", 3)
             .await

@@ -1,5 +1,7 @@
 //! Knowledge-base articles: the admin's use cases. Each change is one write of the article
-//! with its audit event; the knowledge-base index follows the store.
+//! with its audit event; the knowledge-base index follows the store in the background
+//! (see [`Helpdesk::index_status`] and [`Helpdesk::index_settled`]): a change returns once
+//! it is stored, and the article is searchable shortly after.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +16,26 @@ use crate::{ArticleId, Error, Result};
 pub const MAX_ARTICLE_TITLE_CHARS: usize = 200;
 /// Longest article body, in characters (articles are longer than ticket messages).
 pub const MAX_ARTICLE_BODY_CHARS: usize = 200_000;
+
+/// Largest markdown import (every article of one import together), in bytes: 1 MiB.
+///
+/// Indexing is what an import costs: about 13 s of embedding per 200 KB on 2 cores
+/// (BENCHMARKS.md, "Article import"), so 1 MiB is about a minute of background indexing.
+/// Each article is also held to [`MAX_ARTICLE_BODY_CHARS`].
+pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
+
+/// Refuses an import larger than [`MAX_IMPORT_BYTES`] with a validation error naming
+/// `field` (the form field or file the import came from).
+pub fn check_import_size(field: &str, text: &str) -> Result<()> {
+    let n = text.len();
+    if n > MAX_IMPORT_BYTES {
+        return Err(Error::validation(
+            field.to_string(),
+            format!("{n} bytes, at most {MAX_IMPORT_BYTES} bytes (1 MiB) per import"),
+        ));
+    }
+    Ok(())
+}
 
 /// An article's editable content, for a create or a full edit.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -71,7 +93,7 @@ impl ArticleInput {
 
 impl Helpdesk {
     /// Creates an article (admins): validated, stored with its `ArticleCreated` audit
-    /// event in one write, then indexed in the knowledge base.
+    /// event in one write; the knowledge base indexes it in the background.
     pub async fn create_article(&self, actor: &Actor, input: ArticleInput) -> Result<Article> {
         self.check(actor, Action::ManageArticles).await?;
         let input = input.checked()?;
@@ -93,13 +115,14 @@ impl Helpdesk {
         let change = AdminChange::CreateArticle(article.clone());
         self.commit_admin(Some(actor), actor.tenant_id, change, kind)
             .await?;
-        self.index_article(&article).await;
+        self.schedule_index(article.tenant_id, article.id).await;
         Ok(article)
     }
 
     /// Replaces an article's content (admins) if its stored version is `expected_version`
     /// (else `Conflict`, nothing written); stored with its `ArticleUpdated` audit event in
-    /// one write, then re-indexed. An article of another tenant is `NotFound`.
+    /// one write, and re-indexed in the background. An article of another tenant is
+    /// `NotFound`.
     pub async fn update_article(
         &self,
         actor: &Actor,
@@ -133,12 +156,12 @@ impl Helpdesk {
         };
         self.commit_admin(Some(actor), actor.tenant_id, change, kind)
             .await?;
-        self.index_article(&article).await;
+        self.schedule_index(article.tenant_id, article.id).await;
         Ok(article)
     }
 
-    /// Deletes an article (admins) with its `ArticleDeleted` audit event in one write,
-    /// then removes it from the knowledge base. An article of another tenant is
+    /// Deletes an article (admins) with its `ArticleDeleted` audit event in one write; the
+    /// knowledge base drops it in the background. An article of another tenant is
     /// `NotFound`.
     pub async fn delete_article(&self, actor: &Actor, id: ArticleId) -> Result<()> {
         self.check(actor, Action::ManageArticles).await?;
@@ -154,11 +177,7 @@ impl Helpdesk {
             kind,
         )
         .await?;
-        if let Some(kb) = &self.inner.knowledge_base
-            && let Err(e) = kb.remove_article(actor.tenant_id, id).await
-        {
-            tracing::warn!(article = %id, error = %e, "deleted article left in the knowledge-base index; a reindex removes it");
-        }
+        self.schedule_index(actor.tenant_id, id).await;
         Ok(())
     }
 
@@ -181,18 +200,5 @@ impl Helpdesk {
             .get_article(actor.tenant_id, id)
             .await?
             .ok_or_else(|| Error::not_found("article", id))
-    }
-
-    /// Indexes a stored article in the knowledge base, if one is configured. The store is
-    /// the source of truth: the change is committed before this runs, so an index failure
-    /// is logged rather than reported as a failed change (a retry would create the article
-    /// twice); a reindex from the store repairs the index. Awaited, so when the use case
-    /// returns, search sees the article (indexing cost is the embedder's).
-    async fn index_article(&self, article: &Article) {
-        if let Some(kb) = &self.inner.knowledge_base
-            && let Err(e) = kb.upsert_article(article).await
-        {
-            tracing::warn!(article = %article.id, error = %e, "stored article not indexed; a reindex adds it");
-        }
     }
 }

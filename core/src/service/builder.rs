@@ -254,6 +254,7 @@ impl HelpdeskBuilder {
                 config: self.config,
                 instance_id,
                 ticket_locks: Default::default(),
+                index_queue: Default::default(),
             }),
         })
     }

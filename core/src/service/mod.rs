@@ -9,6 +9,7 @@ mod builder;
 mod change;
 mod chat;
 mod drafts;
+mod indexing;
 mod sweeps;
 mod tenants;
 mod ticket_locks;
@@ -20,10 +21,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 pub use analytics::AnalyticsReport;
-pub use articles::{ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS};
+pub use articles::{
+    ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS, MAX_IMPORT_BYTES,
+    check_import_size,
+};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
+pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
 pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
@@ -65,6 +70,7 @@ struct Inner {
     config: HelpdeskConfig,
     instance_id: String,
     ticket_locks: ticket_locks::TicketLocks,
+    index_queue: indexing::IndexQueue,
 }
 
 impl Helpdesk {

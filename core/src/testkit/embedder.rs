@@ -78,3 +78,44 @@ impl Embedder for FakeEmbedder {
         Ok(texts.iter().map(|t| self.vector(t)).collect())
     }
 }
+
+/// A [`FakeEmbedder`] that takes `per_call` of a blocking thread for every embedding call,
+/// the way a real model occupies a CPU: for tests that other requests go on while a large
+/// article is indexed.
+#[derive(Debug, Clone)]
+pub struct SlowEmbedder {
+    inner: FakeEmbedder,
+    per_call: std::time::Duration,
+}
+
+impl SlowEmbedder {
+    /// A 256-dimension fake embedder taking `per_call` per call.
+    pub fn new(per_call: std::time::Duration) -> Self {
+        Self {
+            inner: FakeEmbedder::new(),
+            per_call,
+        }
+    }
+}
+
+#[async_trait]
+impl Embedder for SlowEmbedder {
+    fn model_id(&self) -> &str {
+        self.inner.model_id()
+    }
+
+    fn dimensions(&self) -> usize {
+        self.inner.dimensions()
+    }
+
+    async fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, ModelError> {
+        let pause = self.per_call;
+        tokio::task::spawn_blocking(move || std::thread::sleep(pause))
+            .await
+            .map_err(|e| ModelError::Unavailable {
+                status: 0,
+                message: format!("slow embedder thread: {e}"),
+            })?;
+        self.inner.embed(texts, kind).await
+    }
+}

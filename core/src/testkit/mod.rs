@@ -20,6 +20,6 @@ mod mock_llm;
 
 pub use clock::ManualClock;
 pub use counting::{CountingStore, StoreCost};
-pub use embedder::FakeEmbedder;
+pub use embedder::{FakeEmbedder, SlowEmbedder};
 pub use knowledge_base::InMemoryKnowledgeBase;
 pub use mock_llm::{MockLanguageModel, MockTurn, ScriptExhausted};

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use helpdesk_core::domain::Article;
-use helpdesk_core::service::ArticleInput;
+use helpdesk_core::service::{ArticleInput, MAX_IMPORT_BYTES};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::context::Context;
@@ -85,6 +85,16 @@ pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResul
     ctx.knowledge_base()?;
     let files = markdown_files(dir)?;
     let parsed = parse_all(&files)?;
+    let total: usize = parsed.iter().map(|f| f.title.len() + f.body.len()).sum();
+    if total > MAX_IMPORT_BYTES {
+        return Err(helpdesk_core::Error::validation(
+            dir.display().to_string(),
+            format!(
+                "{total} bytes of articles, at most {MAX_IMPORT_BYTES} bytes (1 MiB) per import"
+            ),
+        )
+        .into());
+    }
     let existing = ctx.helpdesk.list_articles(&admin).await?;
     let progress = bar(parsed.len(), "articles");
     let mut report = ImportReport::default();
@@ -109,6 +119,8 @@ pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResul
         progress.inc(1);
     }
     progress.finish_and_clear();
+    // The helpdesk indexes in the background; the process must not exit before it is done.
+    ctx.helpdesk.index_settled().await;
     Ok(report)
 }
 

@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use helpdesk_core::ArticleId;
 use helpdesk_core::domain::Article;
 use helpdesk_core::roles::{Action, authorize};
-use helpdesk_core::service::ArticleInput;
+use helpdesk_core::service::{ArticleInput, check_import_size};
 use serde::Deserialize;
 
 use super::admin::skill_list;
@@ -258,6 +258,8 @@ async fn import_articles(
     Form(form): Form<ImportForm>,
 ) -> WebResult<Redirect> {
     manage(&ctx)?;
+    // Documented limit (core `MAX_IMPORT_BYTES`): indexing is what an import costs.
+    check_import_size("markdown", &form.markdown)?;
     let normalized = form.markdown.replace("\r\n", "\n");
     let mut parsed = Vec::new();
     for part in normalized.split("\n---\n").filter(|p| !p.trim().is_empty()) {

@@ -192,6 +192,8 @@ pub async fn seed_demo(
         let input = ArticleInput { title, body, tags };
         articles.push(helpdesk.create_article(&admin, input).await?);
     }
+    // Indexing runs in the background: the demo's chat must find them from the start.
+    helpdesk.index_settled().await;
     // The helpdesk indexes what it stores in its own knowledge base; another one is
     // built here.
     if let Some(kb) = knowledge_base

@@ -30,8 +30,10 @@ pub const MAX_TITLE_BYTES: usize = 1_000;
 pub const MAX_QUERY_BYTES: usize = 4 * 1024;
 /// Most chunks one search returns.
 pub const MAX_K: usize = 100;
-/// Texts per embedding call while indexing.
-const EMBED_BATCH: usize = 64;
+/// Texts per embedding call while indexing. Small, because the embedder runs one call at a
+/// time: a search's query embedding waits behind at most one such batch (64 made chat
+/// turns wait seconds while a large article was indexed; issue 16 item 15).
+const EMBED_BATCH: usize = 16;
 
 /// Index settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -53,7 +55,32 @@ pub struct IndexStats {
     pub tombstones: usize,
 }
 
-type Shared = Arc<RwLock<TenantIndex>>;
+/// One tenant's index and the lock that orders its writes.
+///
+/// Writers hold `writer` for a whole mutation (change, then persist) so their saves do not
+/// interleave, but hold the `index` write lock only while changing the in-memory index: the
+/// save runs under a read lock, so searches are not held up by disk writes.
+#[derive(Debug)]
+struct TenantSlot {
+    index: RwLock<TenantIndex>,
+    writer: Mutex<()>,
+}
+
+impl TenantSlot {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, TenantIndex> {
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, TenantIndex> {
+        self.index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+type Shared = Arc<TenantSlot>;
 
 /// A knowledge base with one index per tenant, persisted under `root/{tenant_id}/`.
 ///
@@ -148,10 +175,12 @@ impl KbIndex {
             .tenants
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(Arc::clone(
-            map.entry(tenant)
-                .or_insert_with(|| Arc::new(RwLock::new(loaded))),
-        ))
+        Ok(Arc::clone(map.entry(tenant).or_insert_with(|| {
+            Arc::new(TenantSlot {
+                index: RwLock::new(loaded),
+                writer: Mutex::new(()),
+            })
+        })))
     }
 
     fn cached(&self, tenant: TenantId) -> Option<Shared> {
@@ -206,7 +235,7 @@ impl KbIndex {
     }
 
     /// Runs `f` on the tenant's index under its write lock on a blocking thread, then
-    /// persists the index.
+    /// persists the index under a read lock (searches go on meanwhile).
     async fn mutate<R: Send + 'static>(
         &self,
         tenant: TenantId,
@@ -215,12 +244,17 @@ impl KbIndex {
         let shared = self.tenant(tenant).await?;
         let dir = self.tenant_dir(tenant);
         tokio::task::spawn_blocking(move || -> Result<R, KbError> {
-            let mut index = shared
-                .write()
+            let _writer = shared
+                .writer
+                .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let out = f(&mut index)?;
-            index.maybe_compact();
-            persist::save(&dir, &index)?;
+            let out = {
+                let mut index = shared.write();
+                let out = f(&mut index)?;
+                index.maybe_compact();
+                out
+            };
+            persist::save(&dir, &shared.read())?;
             Ok(out)
         })
         .await
@@ -257,15 +291,23 @@ impl KbIndex {
         let model_id = self.embedder.model_id().to_string();
         let dims = self.embedder.dimensions();
         let options = self.options.search;
-        let result = self
-            .mutate(tenant, move |index| {
-                let mut fresh = TenantIndex::new(&model_id, dims, options);
-                fresh.next_slot = index.next_slot;
-                fresh.insert(records.into_iter().map(|(r, _)| r).zip(vectors).collect())?;
-                *index = fresh;
-                Ok(())
-            })
-            .await;
+        let shared = self.tenant(tenant).await?;
+        let dir = self.tenant_dir(tenant);
+        // The new index is built with no lock that searches take, then swapped in.
+        let result = tokio::task::spawn_blocking(move || -> Result<(), KbError> {
+            let _writer = shared
+                .writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut fresh = TenantIndex::new(&model_id, dims, options);
+            fresh.next_slot = shared.read().next_slot;
+            fresh.insert(records.into_iter().map(|(r, _)| r).zip(vectors).collect())?;
+            *shared.write() = fresh;
+            persist::save(&dir, &shared.read())
+        })
+        .await
+        .map_err(join_error)
+        .and_then(|r| r.map_err(Error::from));
         progress.finish();
         result
     }
@@ -273,17 +315,21 @@ impl KbIndex {
     /// Counts for the tenant's index.
     pub async fn stats(&self, tenant: TenantId) -> Result<IndexStats> {
         let shared = self.tenant(tenant).await?;
-        let index = shared
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut articles: Vec<ArticleId> = index.chunks.values().map(|c| c.article_id).collect();
-        articles.sort_unstable();
-        articles.dedup();
-        Ok(IndexStats {
-            chunks: index.chunks.len(),
-            articles: articles.len(),
-            tombstones: index.vectors.dead(),
+        // Locks are taken on blocking threads only: a writer may hold one for a while.
+        tokio::task::spawn_blocking(move || {
+            let index = shared.read();
+            let mut articles: Vec<ArticleId> =
+                index.chunks.values().map(|c| c.article_id).collect();
+            articles.sort_unstable();
+            articles.dedup();
+            IndexStats {
+                chunks: index.chunks.len(),
+                articles: articles.len(),
+                tombstones: index.vectors.dead(),
+            }
         })
+        .await
+        .map_err(join_error)
     }
 
     /// Rebuilds the tenant's graph without tombstones now.
@@ -331,10 +377,12 @@ impl KnowledgeBase for KbIndex {
         let article_id = article.id;
         // Unchanged content gives the same chunk ids: nothing to embed or write.
         let shared = self.tenant(tenant).await?;
-        let current = shared
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .article_chunk_ids(article_id);
+        // Never wait for a tenant lock on an async worker: a writer may hold it a while, and
+        // a blocked worker stalls every other request on it (issue 16 item 15).
+        let current =
+            tokio::task::spawn_blocking(move || shared.read().article_chunk_ids(article_id))
+                .await
+                .map_err(join_error)?;
         let same = current.len() == records.len()
             && current
                 .iter()
@@ -379,12 +427,11 @@ impl KnowledgeBase for KbIndex {
             return Ok(Vec::new());
         }
         let shared = self.tenant(tenant).await?;
-        if shared
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .chunks
-            .is_empty()
-        {
+        let probe = Arc::clone(&shared);
+        let empty = tokio::task::spawn_blocking(move || probe.read().chunks.is_empty())
+            .await
+            .map_err(join_error)?;
+        if empty {
             return Ok(Vec::new());
         }
         let text = query.to_string();
@@ -396,9 +443,7 @@ impl KnowledgeBase for KbIndex {
             .next()
             .ok_or(KbError::EmbeddingCount { got: 0, want: 1 })?;
         tokio::task::spawn_blocking(move || {
-            let index = shared
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let index = shared.read();
             if vector.len() != index.vectors.dims() {
                 return Err(KbError::Dimensions {
                     got: vector.len(),

@@ -63,6 +63,8 @@ pub async fn use_cases_stay_within_their_round_trips(store: S) {
     hd.create_article(&admin, ArticleInput::new("Passwords", ANSWER))
         .await
         .unwrap();
+    // Indexing runs in the background (and reads the article back): let it finish first.
+    hd.index_settled().await;
 
     counted.take();
     let ticket = hd
