@@ -36,7 +36,7 @@ const COPY_BATCH: usize = 500;
 /// a version-1 layout, creates what is missing and records the version.
 pub(crate) async fn open(db: &Database, prefix: &str) -> Result<()> {
     let own = stored_version(db, &prefixed(prefix, META)).await?;
-    refuse_newer(own)?;
+    refuse_newer(db, prefix, own)?;
     // An empty prefix is the version-1 names themselves: nothing to move.
     let legacy = own.is_none() && !prefix.is_empty() && is_legacy_layout(db).await?;
     schema::ensure(db, prefix).await?;
@@ -55,10 +55,11 @@ pub(crate) async fn open(db: &Database, prefix: &str) -> Result<()> {
     Ok(())
 }
 
-fn refuse_newer(found: Option<u64>) -> Result<()> {
+fn refuse_newer(db: &Database, prefix: &str, found: Option<u64>) -> Result<()> {
     match found {
         Some(found) if found > SCHEMA_VERSION => Err(Error::SchemaTooNew {
             backend: BACKEND,
+            database: format!("database {} (collection prefix {prefix:?})", db.name()),
             found,
             supported: SCHEMA_VERSION,
         }),
@@ -95,7 +96,7 @@ async fn is_legacy_layout(db: &Database) -> Result<bool> {
     if has(META) {
         let unprefixed = stored_version(db, META).await?;
         // A newer engine's unprefixed store is not ours to move either.
-        refuse_newer(unprefixed)?;
+        refuse_newer(db, "", unprefixed)?;
         if unprefixed.is_some() {
             return Ok(false);
         }

@@ -241,6 +241,7 @@ async fn a_newer_schema_is_refused_unwritten() {
                 backend,
                 found,
                 supported,
+                ..
             }) => {
                 assert_eq!((backend, found, supported), ("mongodb", 99, 2));
             }

@@ -94,8 +94,10 @@ fn is_temporary_sqlx(e: &sqlx::Error) -> bool {
 }
 
 /// Why a database's schema is refused: it is not one this build can safely write to.
-/// It is the source of the [`Error::Backend`] that [`SqliteStore::migrate`](crate::SqliteStore::migrate)
-/// (and every constructor that migrates) returns; [`SchemaError::of`] finds it.
+/// [`SqliteStore::migrate`](crate::SqliteStore::migrate) (and every constructor that
+/// migrates) returns a newer schema as core's [`Error::SchemaTooNew`], like every backend,
+/// and a changed migration as an [`Error::Backend`] with this as its source, which
+/// [`SchemaError::of`] finds.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SchemaError {
@@ -146,7 +148,24 @@ impl SchemaError {
 }
 
 impl From<SchemaError> for Error {
+    /// A newer schema is core's [`Error::SchemaTooNew`], as on every backend (the file and
+    /// the migrations table name the database); any other schema refusal is a permanent
+    /// [`Error::Backend`] with the `SchemaError` as its source.
     fn from(e: SchemaError) -> Self {
+        if let SchemaError::Newer {
+            path,
+            table,
+            found,
+            known,
+        } = &e
+        {
+            return Error::SchemaTooNew {
+                backend: BACKEND,
+                database: format!("{} (table `{table}`)", path.display()),
+                found: u64::try_from(*found).unwrap_or(u64::MAX),
+                supported: u64::try_from(*known).unwrap_or(0),
+            };
+        }
         Error::backend(BACKEND, false, e)
     }
 }

@@ -141,12 +141,14 @@ pub enum Error {
     /// nothing to it (an older engine could corrupt what a newer one wrote). Upgrade the
     /// engine, or point it at another database.
     #[error(
-        "the {backend} schema is at version {found}, newer than version {supported} that this \
-         build knows; nothing was written to it"
+        "the {backend} schema of {database} is at version {found}, newer than version \
+         {supported} that this build knows; nothing was written to it"
     )]
     SchemaTooNew {
         /// `"sqlite"`, `"mongodb"`, ...
         backend: &'static str,
+        /// Which database: a file path and table, a database and collection prefix.
+        database: String,
         /// The schema version found in the database.
         found: u64,
         /// The newest schema version this build can read and write.
