@@ -319,3 +319,22 @@ async fn sign_in_never_redirects_to_another_site() {
         assert_eq!(reply.location.as_deref(), Some("/agent"), "{evil:?}");
     }
 }
+
+#[tokio::test]
+async fn the_stylesheet_fits_pages_to_a_phone() {
+    let (app, _creds) = app().await;
+    let css = get(&app, "/static/app.css", "").await.body;
+    let start = css
+        .find("@media (max-width: 640px)")
+        .expect("narrow-screen rules");
+    let phone = &css[start..];
+    // The top bar wraps (sign-out stays on screen), tables scroll in their own box, filters stack.
+    for rule in [
+        ".topbar { flex-wrap: wrap; height: auto;",
+        ".topbar nav { order: 3; flex: 1 0 100%;",
+        "table { display: block; max-width: 100%; overflow-x: auto; }",
+        ".filters, .row { flex-direction: column; align-items: stretch; }",
+    ] {
+        assert!(phone.contains(rule), "missing {rule:?}");
+    }
+}
