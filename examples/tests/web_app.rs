@@ -42,7 +42,7 @@ async fn logout_ends_the_session() {
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     let after = get(&app, "/portal", &b.cookie).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
-    assert_eq!(after.location.as_deref(), Some("/login"));
+    assert_eq!(after.location.as_deref(), Some("/login?next=%2Fportal"));
 }
 
 #[tokio::test]
@@ -94,7 +94,7 @@ async fn routes_check_the_role() {
     let (app, creds) = app().await;
     let anonymous = get(&app, "/agent", "").await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
-    assert_eq!(anonymous.location.as_deref(), Some("/login"));
+    assert_eq!(anonymous.location.as_deref(), Some("/login?next=%2Fagent"));
 
     let customer = browser(&app, &creds, &creds.customer).await;
     for path in ["/agent", "/admin/analytics", "/admin/users", "/admin/kb"] {
@@ -484,14 +484,22 @@ async fn an_admin_changes_categories_and_business_hours() {
         ("default_category", "other"),
         ("skills", "billing, technical, account"),
         ("ai_autonomy", "suggest"),
-        ("fr_urgent", "30"),
-        ("res_urgent", "240"),
-        ("fr_high", "240"),
-        ("res_high", "960"),
-        ("fr_medium", "480"),
-        ("res_medium", "2400"),
-        ("fr_low", "960"),
-        ("res_low", "4800"),
+        ("fr_urgent_h", "0"),
+        ("fr_urgent_m", "30"),
+        ("res_urgent_h", "4"),
+        ("res_urgent_m", "0"),
+        ("fr_high_h", "4"),
+        ("fr_high_m", "0"),
+        ("res_high_h", "16"),
+        ("res_high_m", "0"),
+        ("fr_medium_h", "8"),
+        ("fr_medium_m", "0"),
+        ("res_medium_h", "40"),
+        ("res_medium_m", "0"),
+        ("fr_low_h", "16"),
+        ("fr_low_m", "0"),
+        ("res_low_h", "80"),
+        ("res_low_m", "0"),
         ("timezone", "Europe/Berlin"),
         ("open", "08:00"),
         ("close", "18:00"),

@@ -486,14 +486,22 @@ fn settings_form(csrf: &str, open: bool) -> Vec<(&str, &str)> {
         ("default_category", "other"),
         ("skills", "billing, technical, account"),
         ("ai_autonomy", "suggest"),
-        ("fr_urgent", "30"),
-        ("res_urgent", "240"),
-        ("fr_high", "240"),
-        ("res_high", "960"),
-        ("fr_medium", "480"),
-        ("res_medium", "2400"),
-        ("fr_low", "960"),
-        ("res_low", "4800"),
+        ("fr_urgent_h", "0"),
+        ("fr_urgent_m", "30"),
+        ("res_urgent_h", "4"),
+        ("res_urgent_m", "0"),
+        ("fr_high_h", "4"),
+        ("fr_high_m", "0"),
+        ("res_high_h", "16"),
+        ("res_high_m", "0"),
+        ("fr_medium_h", "8"),
+        ("fr_medium_m", "0"),
+        ("res_medium_h", "40"),
+        ("res_medium_m", "0"),
+        ("fr_low_h", "16"),
+        ("fr_low_m", "0"),
+        ("res_low_h", "80"),
+        ("res_low_m", "0"),
         ("timezone", "UTC"),
         ("open", "09:00"),
         ("close", "17:00"),
@@ -600,7 +608,7 @@ async fn an_idle_session_ends() {
     tokio::time::sleep(Duration::from_millis(2600)).await;
     let after = get(&app, "/portal", &b.cookie).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
-    assert_eq!(after.location.as_deref(), Some("/login"));
+    assert_eq!(after.location.as_deref(), Some("/login?next=%2Fportal"));
     // Ended for good, not just forgotten by this process.
     assert_eq!(
         get(&app, "/portal", &b.cookie).await.status,

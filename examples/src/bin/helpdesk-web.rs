@@ -115,7 +115,6 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         helpdesk,
         backends.knowledge_base.clone(),
         WebOptions {
-            default_tenant: DEMO_TENANT.into(),
             mode_notice: backends.mode_notice(),
             demo_hint: "Demo logins are printed in the terminal where helpdesk-web started.".into(),
             secure_cookies,

@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::middleware;
+use axum::extract::Request;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use helpdesk_core::store::MemoryStore;
@@ -104,8 +105,6 @@ impl Backends {
 /// Options of the web app.
 #[derive(Debug, Clone)]
 pub struct WebOptions {
-    /// The company (tenant slug) pre-filled on the sign-in form.
-    pub default_tenant: String,
     /// The banner shown on every page (see [`Backends::mode_notice`]).
     pub mode_notice: String,
     /// A hint shown on the sign-in page (e.g. where the demo credentials are printed).
@@ -125,7 +124,6 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 impl Default for WebOptions {
     fn default() -> Self {
         Self {
-            default_tenant: String::new(),
             mode_notice: String::new(),
             demo_hint: String::new(),
             secure_cookies: false,
@@ -215,10 +213,6 @@ impl AppState {
         &self.inner.options.mode_notice
     }
 
-    pub(crate) fn default_tenant(&self) -> &str {
-        &self.inner.options.default_tenant
-    }
-
     pub(crate) fn secure_cookies(&self) -> bool {
         self.inner.options.secure_cookies
     }
@@ -261,6 +255,36 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// Sends a signed-out visitor of a page to sign in with `?next=` set to that page, so that
+/// the sign-in form can bring them back to it (a link in an e-mail, a bookmark) instead of
+/// to their home page. Only `GET`s are remembered: a form post cannot be replayed by a
+/// redirect, and `/` has nothing to remember.
+async fn remember_deep_link(request: Request, next: Next) -> Response {
+    let wanted = (request.method() == Method::GET)
+        .then(|| {
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+        })
+        .flatten()
+        .filter(|p| p != "/" && auth::safe_next(p).is_some());
+    let mut response = next.run(request).await;
+    let to_login = response.status() == StatusCode::SEE_OTHER
+        && response
+            .headers()
+            .get(LOCATION)
+            .is_some_and(|l| l == "/login");
+    if let Some(wanted) = wanted.filter(|_| to_login) {
+        let query = serde_urlencoded::to_string([("next", wanted.as_str())]).ok();
+        if let Some(value) = query.and_then(|q| HeaderValue::from_str(&format!("/login?{q}")).ok())
+        {
+            response.headers_mut().insert(LOCATION, value);
+        }
+    }
+    response
+}
+
 async fn not_found() -> Response {
     error_page(StatusCode::NOT_FOUND, "That page does not exist.")
 }
@@ -294,6 +318,7 @@ pub fn router(state: AppState) -> Router {
         .merge(kb::routes())
         .merge(settings::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn(remember_deep_link))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::session_layer,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,6 +40,8 @@ pub(crate) async fn root(session: Session) -> Redirect {
 #[template(path = "login.html")]
 struct LoginPage {
     page: Page,
+    /// Where to go after sign-in (already checked by [`safe_next`]), empty for home.
+    next: String,
     company: String,
     email: String,
     error: Option<String>,
@@ -67,14 +69,41 @@ struct RegisterCompanyPage {
     error: Option<String>,
 }
 
-/// `GET /login`.
+/// The longest `next` path kept; longer ones are dropped rather than cut.
+const MAX_NEXT: usize = 2048;
+
+/// `next` if it is a path on this site, `None` otherwise. It must start with a single `/`
+/// (not `//` or `/\`, which browsers read as another host), carry no backslash, control
+/// character or whitespace, and be short: anything else could send a signed-in user to
+/// another site (an open redirect), so it is dropped, not repaired.
+pub(crate) fn safe_next(next: &str) -> Option<&str> {
+    let rest = next.strip_prefix('/')?;
+    let acceptable = next.len() <= MAX_NEXT
+        && !rest.starts_with('/')
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    acceptable.then_some(next)
+}
+
+/// The query of `GET /login`.
+#[derive(Deserialize)]
+pub(crate) struct LoginQuery {
+    /// The page the user asked for before being sent to sign in.
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /login`. The company field starts empty: one app serves many companies, so no
+/// company's name is a sensible default.
 pub(crate) async fn login_page(
     State(state): State<AppState>,
     session: Session,
+    Query(query): Query<LoginQuery>,
 ) -> WebResult<Response> {
     html(&LoginPage {
         page: session.page(&state, "Sign in"),
-        company: state.default_tenant().to_string(),
+        next: safe_next(&query.next).unwrap_or_default().to_string(),
+        company: String::new(),
         email: String::new(),
         error: None,
         demo_hint: state.demo_hint().to_string(),
@@ -84,15 +113,18 @@ pub(crate) async fn login_page(
 /// The sign-in form.
 #[derive(Deserialize)]
 pub(crate) struct LoginForm {
+    /// The page to return to (see [`safe_next`]).
+    #[serde(default)]
+    next: String,
     company: String,
     email: String,
     password: String,
 }
 
-fn signed_in_redirect(state: &AppState, token: &str, role: Role) -> Response {
+fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Response {
     let ttl = state.helpdesk().config().session_ttl.as_secs();
     match cookie_header(state, SESSION_COOKIE, token, ttl) {
-        Some(v) => ([(SET_COOKIE, v)], Redirect::to(home_of(role))).into_response(),
+        Some(v) => ([(SET_COOKIE, v)], Redirect::to(to)).into_response(),
         None => error_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed."),
     }
 }
@@ -136,6 +168,7 @@ pub(crate) async fn login_submit(
     let login_page = |error: String| {
         html(&LoginPage {
             page: session.page(&state, "Sign in"),
+            next: safe_next(&form.next).unwrap_or_default().to_string(),
             company: form.company.clone(),
             email: form.email.clone(),
             error: Some(error),
@@ -168,7 +201,7 @@ pub(crate) async fn login_submit(
         Ok(outcome) => Ok(signed_in_redirect(
             &state,
             &outcome.token,
-            outcome.actor.role,
+            safe_next(&form.next).unwrap_or(home_of(outcome.actor.role)),
         )),
         Err(CoreError::Unauthenticated { .. }) => {
             // Why it failed (no such company or user, wrong password, inactive) is logged
@@ -209,7 +242,7 @@ pub(crate) async fn register_page(
 ) -> WebResult<Response> {
     html(&RegisterPage {
         page: session.page(&state, "Create an account"),
-        company: state.default_tenant().to_string(),
+        company: String::new(),
         name: String::new(),
         email: String::new(),
         error: None,
@@ -285,7 +318,7 @@ pub(crate) async fn register_submit(
         Ok(outcome) => Ok(signed_in_redirect(
             &state,
             &outcome.token,
-            outcome.actor.role,
+            home_of(outcome.actor.role),
         )),
         Err(e) => match user_facing(&e) {
             Some(message) => {
@@ -367,7 +400,7 @@ pub(crate) async fn register_company_submit(
         Ok(outcome) => Ok(signed_in_redirect(
             &state,
             &outcome.token,
-            outcome.actor.role,
+            home_of(outcome.actor.role),
         )),
         Err(e) => match user_facing(&e) {
             Some(message) => {

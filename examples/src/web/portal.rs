@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::app::AppState;
 use super::error::{WebError, WebResult};
 use super::names::Names;
-use super::session::CustomerUser;
+use super::session::{Ctx, CustomerUser};
 use super::throttle::wait_secs;
 use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
 
@@ -209,6 +209,8 @@ struct TicketPage {
     can_reply: bool,
     can_rate: bool,
     rating: Option<u8>,
+    /// Why the last rating was refused, shown on the rating form.
+    csat_error: Option<String>,
     /// The rating as five stars (`★★★★☆`), empty when not rated.
     stars: String,
 }
@@ -218,8 +220,18 @@ async fn ticket_page(
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
+    render_ticket(&state, &ctx, ticket_id(&id)?, None).await
+}
+
+/// The ticket page, with `csat_error` on the rating form.
+async fn render_ticket(
+    state: &AppState,
+    ctx: &Ctx,
+    id: TicketId,
+    csat_error: Option<String>,
+) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
-    let view = helpdesk.get_ticket(&ctx.actor, ticket_id(&id)?).await?;
+    let view = helpdesk.get_ticket(&ctx.actor, id).await?;
     let names = Names::load(helpdesk, ctx.actor.tenant_id).await?;
     let t = &view.ticket;
     let messages = view
@@ -229,7 +241,7 @@ async fn ticket_page(
         .collect();
     let done = matches!(t.status, TicketStatus::Resolved | TicketStatus::Closed);
     html(&TicketPage {
-        page: ctx.page(&state, &format!("Ticket #{}", t.number)),
+        page: ctx.page(state, &format!("Ticket #{}", t.number)),
         id: t.id.to_string(),
         subject: t.subject.clone(),
         description: t.description.clone(),
@@ -241,6 +253,7 @@ async fn ticket_page(
         can_reply: t.merged_into.is_none(),
         can_rate: done && t.csat.is_none() && t.merged_into.is_none(),
         rating: t.csat.as_ref().map(|c| c.score),
+        csat_error,
         stars: t.csat.as_ref().map_or_else(String::new, |c| {
             let full = usize::from(c.score.min(5));
             format!("{}{}", "★".repeat(full), "☆".repeat(5 - full))
@@ -271,9 +284,11 @@ async fn reply(
     )))
 }
 
-/// The CSAT form.
+/// The CSAT form. The score has no default: the form preselects nothing, so that a
+/// customer who sends it without choosing is asked to choose rather than counted as a 5.
 #[derive(Deserialize)]
 struct CsatForm {
+    #[serde(default)]
     score: String,
     #[serde(default)]
     comment: String,
@@ -284,17 +299,29 @@ async fn rate(
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
     Form(form): Form<CsatForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
     let id = ticket_id(&id)?;
-    let score: u8 = form
+    let score = form
         .score
         .trim()
-        .parse()
-        .map_err(|_| WebError::bad_input("score", "choose 1 to 5"))?;
+        .parse::<u8>()
+        .ok()
+        .filter(|s| (1..=5).contains(s));
+    let Some(score) = score else {
+        let mut page = render_ticket(
+            &state,
+            &ctx,
+            id,
+            Some("Choose a rating from 1 to 5.".into()),
+        )
+        .await?;
+        *page.status_mut() = StatusCode::BAD_REQUEST;
+        return Ok(page);
+    };
     let comment = Some(form.comment).filter(|c| !c.trim().is_empty());
     state
         .helpdesk()
         .record_csat(&ctx.actor, id, score, comment)
         .await?;
-    Ok(Redirect::to(&format!("/portal/tickets/{id}")))
+    Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response())
 }

@@ -2,7 +2,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use helpdesk_core::domain::{AiAutonomy, DayHours, Priority, SlaTarget};
@@ -11,7 +12,7 @@ use serde::Deserialize;
 use super::agent::Choice;
 use super::app::AppState;
 use super::error::{WebError, WebResult};
-use super::session::AdminUser;
+use super::session::{AdminUser, Ctx};
 use super::views::{Page, html};
 
 /// The settings routes.
@@ -21,12 +22,27 @@ pub(crate) fn routes() -> Router<AppState> {
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// One SLA row of the form.
+/// One SLA row of the form: each target as whole hours and the minutes left over (stored
+/// as business minutes; people think of a 4 h target, not a 240 min one).
 #[derive(Debug, Clone)]
 struct SlaRow {
     priority: &'static str,
-    first_response: u32,
-    resolution: u32,
+    first_response_hours: u32,
+    first_response_minutes: u32,
+    resolution_hours: u32,
+    resolution_minutes: u32,
+}
+
+impl SlaRow {
+    fn new(priority: &'static str, first_response: u32, resolution: u32) -> Self {
+        Self {
+            priority,
+            first_response_hours: first_response / 60,
+            first_response_minutes: first_response % 60,
+            resolution_hours: resolution / 60,
+            resolution_minutes: resolution % 60,
+        }
+    }
 }
 
 /// One weekday checkbox.
@@ -53,6 +69,8 @@ struct SettingsPage {
     chat_inactivity_minutes: u32,
     reopen_window_hours: u32,
     self_registration: bool,
+    /// Why the last save was refused, shown above the form (nothing was saved).
+    error: Option<String>,
 }
 
 fn hhmm(minute: u16) -> String {
@@ -63,12 +81,17 @@ async fn settings_page(
     State(state): State<AppState>,
     AdminUser(ctx): AdminUser,
 ) -> WebResult<Response> {
+    render(&state, &ctx, None).await
+}
+
+/// The settings page with the stored settings and `error` above the form.
+async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult<Response> {
     let tenant = state.helpdesk().get_tenant(&ctx.actor).await?;
     let s = tenant.settings;
     let first_day = s.calendar.weekly_hours.first();
     let autonomy = s.ai_autonomy.as_str();
     html(&SettingsPage {
-        page: ctx.page(&state, "Settings"),
+        page: ctx.page(state, "Settings"),
         categories: s.categories.join(", "),
         default_category: s.default_category.clone(),
         skills: s.skills.join(", "),
@@ -81,11 +104,11 @@ async fn settings_page(
             .rev()
             .map(|p| {
                 let t = s.sla.target(*p);
-                SlaRow {
-                    priority: p.as_str(),
-                    first_response: t.map_or(0, |t| t.first_response_minutes),
-                    resolution: t.map_or(0, |t| t.resolution_minutes),
-                }
+                SlaRow::new(
+                    p.as_str(),
+                    t.map_or(0, |t| t.first_response_minutes),
+                    t.map_or(0, |t| t.resolution_minutes),
+                )
             })
             .collect(),
         timezone: s.calendar.timezone.clone(),
@@ -113,6 +136,7 @@ async fn settings_page(
         chat_inactivity_minutes: s.chat_inactivity_minutes,
         reopen_window_hours: s.reopen_window_hours,
         self_registration: s.self_registration,
+        error,
     })
 }
 
@@ -126,14 +150,39 @@ struct SettingsForm {
     default_category: String,
     skills: String,
     ai_autonomy: String,
-    fr_urgent: u32,
-    res_urgent: u32,
-    fr_high: u32,
-    res_high: u32,
-    fr_medium: u32,
-    res_medium: u32,
-    fr_low: u32,
-    res_low: u32,
+    // SLA targets: `{fr,res}_{priority}_{h,m}`, hours and minutes (empty counts as 0).
+    #[serde(default)]
+    fr_urgent_h: String,
+    #[serde(default)]
+    fr_urgent_m: String,
+    #[serde(default)]
+    res_urgent_h: String,
+    #[serde(default)]
+    res_urgent_m: String,
+    #[serde(default)]
+    fr_high_h: String,
+    #[serde(default)]
+    fr_high_m: String,
+    #[serde(default)]
+    res_high_h: String,
+    #[serde(default)]
+    res_high_m: String,
+    #[serde(default)]
+    fr_medium_h: String,
+    #[serde(default)]
+    fr_medium_m: String,
+    #[serde(default)]
+    res_medium_h: String,
+    #[serde(default)]
+    res_medium_m: String,
+    #[serde(default)]
+    fr_low_h: String,
+    #[serde(default)]
+    fr_low_m: String,
+    #[serde(default)]
+    res_low_h: String,
+    #[serde(default)]
+    res_low_m: String,
     timezone: String,
     open: String,
     close: String,
@@ -173,11 +222,91 @@ fn minute_of_day(field: &'static str, raw: &str) -> WebResult<u16> {
     Ok(h * 60 + m)
 }
 
+impl SettingsForm {
+    /// The hours and minutes fields of the first-response and resolution targets.
+    fn sla_fields(&self, p: Priority) -> [(&str, &str); 2] {
+        let (fr_h, fr_m, res_h, res_m) = match p {
+            Priority::Urgent => (
+                &self.fr_urgent_h,
+                &self.fr_urgent_m,
+                &self.res_urgent_h,
+                &self.res_urgent_m,
+            ),
+            Priority::High => (
+                &self.fr_high_h,
+                &self.fr_high_m,
+                &self.res_high_h,
+                &self.res_high_m,
+            ),
+            Priority::Medium => (
+                &self.fr_medium_h,
+                &self.fr_medium_m,
+                &self.res_medium_h,
+                &self.res_medium_m,
+            ),
+            _ => (
+                &self.fr_low_h,
+                &self.fr_low_m,
+                &self.res_low_h,
+                &self.res_low_m,
+            ),
+        };
+        [(fr_h, fr_m), (res_h, res_m)]
+    }
+}
+
+/// Business minutes from an hours and a minutes field (an empty field counts as 0); the
+/// minutes must be below 60 and the total at least one minute.
+fn sla_minutes((hours, minutes): (&str, &str), label: &str) -> WebResult<u32> {
+    let number = |raw: &str| {
+        if raw.is_empty() {
+            Some(0)
+        } else {
+            raw.parse::<u32>().ok()
+        }
+    };
+    let invalid = || {
+        WebError::bad_input(
+            "sla",
+            format!("{label}: enter whole hours and minutes (0 to 59)"),
+        )
+    };
+    let hours = number(hours.trim()).ok_or_else(invalid)?;
+    let minutes = number(minutes.trim())
+        .filter(|m| *m < 60)
+        .ok_or_else(invalid)?;
+    let total = hours
+        .checked_mul(60)
+        .and_then(|h| h.checked_add(minutes))
+        .ok_or_else(invalid)?;
+    if total == 0 {
+        return Err(WebError::bad_input(
+            "sla",
+            format!("{label}: must be at least one minute"),
+        ));
+    }
+    Ok(total)
+}
+
+/// `POST /admin/settings`. A refused field re-shows the form with the reason above it
+/// instead of a bare error page; nothing is saved.
 async fn save_settings(
     State(state): State<AppState>,
     AdminUser(ctx): AdminUser,
     Form(f): Form<SettingsForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
+    match save(&state, &ctx, f).await {
+        Ok(()) => Ok(Redirect::to("/admin/settings?done=settings-saved").into_response()),
+        Err(e @ WebError::BadInput { .. }) => {
+            let mut page = render(&state, &ctx, Some(e.to_string())).await?;
+            *page.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn save(state: &AppState, ctx: &Ctx, f: SettingsForm) -> WebResult<()> {
     let helpdesk = state.helpdesk();
     let mut s = helpdesk.get_tenant(&ctx.actor).await?.settings;
     s.categories = list(&f.categories);
@@ -192,12 +321,19 @@ async fn save_settings(
         first_response_minutes,
         resolution_minutes,
     };
-    s.sla.targets = vec![
-        t(Priority::Urgent, f.fr_urgent, f.res_urgent),
-        t(Priority::High, f.fr_high, f.res_high),
-        t(Priority::Medium, f.fr_medium, f.res_medium),
-        t(Priority::Low, f.fr_low, f.res_low),
-    ];
+    s.sla.targets = Priority::ALL
+        .iter()
+        .rev()
+        .map(|p| {
+            let name = p.as_str();
+            let [first_response, resolution] = f.sla_fields(*p);
+            Ok(t(
+                *p,
+                sla_minutes(first_response, &format!("{name} first response"))?,
+                sla_minutes(resolution, &format!("{name} resolution"))?,
+            ))
+        })
+        .collect::<WebResult<_>>()?;
     let open = minute_of_day("open", &f.open)?;
     let close = minute_of_day("close", &f.close)?;
     if open >= close {
@@ -228,5 +364,5 @@ async fn save_settings(
     s.reopen_window_hours = f.reopen_window_hours;
     s.self_registration = f.self_registration.is_some();
     helpdesk.update_settings(&ctx.actor, s).await?;
-    Ok(Redirect::to("/admin/settings?done=settings-saved"))
+    Ok(())
 }

@@ -34,7 +34,6 @@ pub(crate) async fn app_with(adjust: impl FnOnce(&mut WebOptions)) -> (Router, D
         .await
         .unwrap();
     let mut options = WebOptions {
-        default_tenant: creds.tenant_slug.clone(),
         mode_notice: backends.mode_notice(),
         ..WebOptions::default()
     };
