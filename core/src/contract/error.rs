@@ -120,6 +120,19 @@ pub enum Error {
         /// The version the writer expected.
         expected: u64,
     },
+    /// A conditional write found the entity at another version than the caller named (an
+    /// HTTP `If-Match` that no longer holds); nothing was written.
+    #[error("{entity} {id} is at version {found}, not {expected}")]
+    PreconditionFailed {
+        /// `"ticket"`, `"article"`, ...
+        entity: &'static str,
+        /// The id of the entity.
+        id: String,
+        /// The version the caller named.
+        expected: u64,
+        /// The version found.
+        found: u64,
+    },
     /// A unique value is already taken.
     #[error("duplicate {kind}: {value}")]
     Duplicate {
@@ -287,6 +300,31 @@ pub enum StateError {
     /// Demoting or deactivating the tenant's last active admin.
     #[error("the last active admin cannot be demoted or deactivated")]
     LastAdmin,
+}
+
+impl StateError {
+    /// A short stable name for the case (`"ticket_merged"`), for API clients that branch
+    /// on it without reading the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TicketMerged { .. } => "ticket_merged",
+            Self::AlreadyMerged { .. } => "already_merged",
+            Self::CannotReceiveMerge { .. } => "cannot_receive_merge",
+            Self::ReceivedMerges { .. } => "received_merges",
+            Self::ClosedTicket { .. } => "closed_ticket",
+            Self::ReopenWindowPassed => "reopen_window_passed",
+            Self::NotRateable => "not_rateable",
+            Self::AlreadyRated => "already_rated",
+            Self::ChatClosed => "chat_closed",
+            Self::ChatNotStarted => "chat_not_started",
+            Self::ChatTicketClosed => "chat_ticket_closed",
+            Self::NotWithHuman => "not_with_human",
+            Self::DraftDecided { .. } => "draft_decided",
+            Self::RegistrationClosed => "registration_closed",
+            Self::NothingToSuggest => "nothing_to_suggest",
+            Self::LastAdmin => "last_admin",
+        }
+    }
 }
 
 /// Why a model's safety system refused a prompt or an answer.

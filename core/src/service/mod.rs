@@ -10,6 +10,7 @@ mod change;
 mod chat;
 mod drafts;
 mod indexing;
+mod precondition;
 mod sweeps;
 mod tenants;
 mod ticket_locks;
@@ -260,8 +261,9 @@ impl Helpdesk {
         T: Send,
     {
         let turn = self.inner.ticket_locks.turn(id).await;
-        if turn.waited() {
-            // Another writer of this ticket went first: the caller's copy is stale.
+        // The caller's copy is stale when another writer of this ticket went first, and a
+        // version precondition is checked against the stored ticket, never a copy.
+        if turn.waited() || precondition::expects_version(id) {
             known = None;
         }
         let attempts = self.inner.config.max_conflict_retries.max(1);
@@ -276,9 +278,19 @@ impl Helpdesk {
                     .await?
                     .ok_or_else(|| Error::not_found("ticket", id))?,
             };
+            precondition::check_version(id, current.version)?;
             let Some((write, result)) = plan(&current)? else {
                 return Ok(None);
             };
+            // A change that changes nothing (assigning the current assignee, a patch with
+            // the current values) writes nothing: the ticket keeps its version.
+            if write.events.is_empty()
+                && write.messages.is_empty()
+                && write.outbox.is_empty()
+                && write.chat_activity.is_none()
+            {
+                return Ok(Some((write, result)));
+            }
             match self
                 .inner
                 .store

@@ -8,6 +8,7 @@ use crate::{ArticleId, MessageId, TenantId, TicketId, UserId};
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum AuthorKind {
     /// The requester.
@@ -23,6 +24,7 @@ pub enum AuthorKind {
 /// What a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum MessageKind {
     /// A public reply in the ticket thread.
@@ -85,6 +87,7 @@ pub struct Citation {
 /// Where a draft came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum DraftSource {
     /// Written by the language model.
@@ -103,6 +106,7 @@ pub enum DraftSource {
 /// What the agent did with a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum DraftState {
     /// Not decided yet.

@@ -30,6 +30,7 @@ pub struct Article {
 /// Who is answering a chat session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum ChatState {
     /// The bot answers.

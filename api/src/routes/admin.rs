@@ -1,0 +1,333 @@
+//! The tenant, its users, the audit log and analytics.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use helpdesk_core::domain::{Role, TenantSettings};
+use helpdesk_core::service::{MAX_AUDIT_PAGE, NewUser, UserPatch};
+use helpdesk_core::store::{AuditCursor, AuditQuery, TimeRange};
+use helpdesk_core::{AuditEventId, UserId};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::extract::{Json, Path, Query};
+use crate::problem::{ApiResult, Problem};
+use crate::resources::{TenantResource, UserResource};
+
+/// The caller's tenant (settings for staff only).
+#[utoipa::path(get, path = "/tenant", tag = "admin",
+    responses(
+        (status = 200, body = TenantResource),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn get_tenant(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+) -> ApiResult<axum::Json<TenantResource>> {
+    let tenant = state.helpdesk().get_tenant(&actor).await?;
+    Ok(axum::Json(TenantResource::new(tenant, actor.is_staff())))
+}
+
+/// Replace the tenant's settings (admins). The body is the whole settings object as
+/// `GET tenant` returns it; it is validated as a whole.
+#[utoipa::path(put, path = "/tenant/settings", tag = "admin",
+    request_body(content = Object, description = "The settings, as `GET tenant` returns them"),
+    responses(
+        (status = 200, body = TenantResource),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update_settings(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Json(settings): Json<TenantSettings>,
+) -> ApiResult<axum::Json<TenantResource>> {
+    let tenant = state.helpdesk().update_settings(&actor, settings).await?;
+    Ok(axum::Json(TenantResource::new(tenant, true)))
+}
+
+/// Which users.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UserParams {
+    /// Only this role.
+    role: Option<Role>,
+}
+
+/// The tenant's users (staff).
+#[utoipa::path(get, path = "/users", tag = "admin", params(UserParams),
+    responses(
+        (status = 200, body = Vec<UserResource>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_users(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Query(params): Query<UserParams>,
+) -> ApiResult<axum::Json<Vec<UserResource>>> {
+    let users = state.helpdesk().list_users(&actor, params.role).await?;
+    Ok(axum::Json(users.into_iter().map(Into::into).collect()))
+}
+
+/// A new user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUserRequest {
+    /// E-mail (unique in the tenant).
+    email: String,
+    /// Display name.
+    name: String,
+    /// Role.
+    role: Role,
+    /// Skills (agents).
+    #[serde(default)]
+    skills: Vec<String>,
+    /// Open tickets the agent takes at most (default 10).
+    capacity: Option<u32>,
+    /// A first password (at least 8 characters); without one the user cannot log in with
+    /// a password.
+    #[schema(format = Password)]
+    password: Option<String>,
+}
+
+/// Add a user (admins).
+#[utoipa::path(post, path = "/users", tag = "admin",
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, body = UserResource),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn add_user(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Json(request): Json<NewUserRequest>,
+) -> ApiResult<(StatusCode, axum::Json<UserResource>)> {
+    let new = NewUser {
+        email: request.email,
+        name: request.name,
+        role: request.role,
+        skills: request.skills,
+        capacity: request.capacity.unwrap_or(10),
+        password: request.password,
+    };
+    let user = state.helpdesk().add_user(&actor, new).await?;
+    Ok((StatusCode::CREATED, axum::Json(user.into())))
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserPatchRequest {
+    /// Display name.
+    name: Option<String>,
+    /// Role (the last active admin cannot be demoted).
+    role: Option<Role>,
+    /// Skills.
+    skills: Option<Vec<String>>,
+    /// Capacity.
+    capacity: Option<u32>,
+    /// Whether the user may sign in.
+    active: Option<bool>,
+}
+
+/// Change a user (admins).
+#[utoipa::path(patch, path = "/users/{id}", tag = "admin",
+    params(("id" = UserId, Path, description = "User id")),
+    request_body = UserPatchRequest,
+    responses(
+        (status = 200, body = UserResource),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update_user(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Path(id): Path<UserId>,
+    Json(request): Json<UserPatchRequest>,
+) -> ApiResult<axum::Json<UserResource>> {
+    let patch = UserPatch {
+        name: request.name,
+        role: request.role,
+        skills: request.skills,
+        capacity: request.capacity,
+        active: request.active,
+    };
+    let user = state.helpdesk().update_user(&actor, id, patch).await?;
+    Ok(axum::Json(user.into()))
+}
+
+/// A new password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordRequest {
+    /// At least 8 characters.
+    #[schema(format = Password)]
+    password: String,
+}
+
+/// Set a user's password: one's own, or anyone's in the tenant for admins. The user's
+/// other sessions end.
+#[utoipa::path(put, path = "/users/{id}/password", tag = "admin",
+    params(("id" = UserId, Path, description = "User id")),
+    request_body = PasswordRequest,
+    responses(
+        (status = 204, description = "Set"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn set_password(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Path(id): Path<UserId>,
+    Json(request): Json<PasswordRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .helpdesk()
+        .set_password(&actor, id, &request.password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A page of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditParams {
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A page of administrative changes, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditPage {
+    /// The events (`type` says what changed).
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<serde_json::Value>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The tenant's audit log: who changed settings, users, roles and articles, and when
+/// (admins).
+#[utoipa::path(get, path = "/audit", tag = "admin", params(AuditParams),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_audit(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Query(params): Query<AuditParams>,
+) -> ApiResult<axum::Json<AuditPage>> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(Problem::validation(
+            "limit",
+            format!("must be 1 to {MAX_AUDIT_PAGE}"),
+        ));
+    }
+    let before = params
+        .cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| decode_audit_cursor(&c))
+        .transpose()?;
+    let events = state
+        .helpdesk()
+        .list_audit_events(&actor, AuditQuery { limit, before })
+        .await?;
+    let next_cursor = (events.len() == limit as usize)
+        .then(|| events.last().map(|e| format!("{}~{}", e.at, e.id)))
+        .flatten();
+    Ok(axum::Json(AuditPage {
+        items: events
+            .iter()
+            .filter_map(|e| serde_json::to_value(e).ok())
+            .collect(),
+        next_cursor,
+    }))
+}
+
+fn decode_audit_cursor(text: &str) -> ApiResult<AuditCursor> {
+    let invalid = || Problem::validation("cursor", "not a cursor this API returned");
+    let (at, id) = text.split_once('~').ok_or_else(invalid)?;
+    Ok(AuditCursor {
+        at: at.parse::<Timestamp>().map_err(|_| invalid())?,
+        id: id.parse::<AuditEventId>().map_err(|_| invalid())?,
+    })
+}
+
+/// A time range.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RangeParams {
+    /// Start (RFC 3339); default 30 days before `to`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    from: Option<Timestamp>,
+    /// End (RFC 3339); default now.
+    #[param(value_type = Option<String>, format = DateTime)]
+    to: Option<Timestamp>,
+}
+
+/// Analytics of a range.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AnalyticsResponse {
+    /// Start.
+    from: Timestamp,
+    /// End.
+    to: Timestamp,
+    /// Volume, status and priority mix, response and resolution times, SLA attainment,
+    /// agents, CSAT, AI drafts and the chatbot.
+    #[schema(value_type = Object)]
+    analytics: serde_json::Value,
+}
+
+/// The tenant's analytics over a range (staff with analytics access).
+#[utoipa::path(get, path = "/analytics", tag = "admin", params(RangeParams),
+    responses(
+        (status = 200, body = AnalyticsResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn analytics(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Query(params): Query<RangeParams>,
+) -> ApiResult<axum::Json<AnalyticsResponse>> {
+    let helpdesk = state.helpdesk();
+    let to = params.to.unwrap_or_else(|| helpdesk.now());
+    let from = match params.from {
+        Some(from) => from,
+        None => to
+            .checked_sub(jiff::SignedDuration::from_hours(24 * 30))
+            .map_err(|_| Problem::validation("to", "out of range"))?,
+    };
+    if from >= to {
+        return Err(Problem::validation("from", "must be before `to`"));
+    }
+    let report = helpdesk.analytics(&actor, TimeRange { from, to }).await?;
+    Ok(axum::Json(AnalyticsResponse {
+        from: report.range.from,
+        to: report.range.to,
+        analytics: serde_json::to_value(&report.analytics).unwrap_or_default(),
+    }))
+}

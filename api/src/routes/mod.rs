@@ -1,0 +1,99 @@
+//! The resources, one module per area; each handler's `#[utoipa::path]` is its entry in
+//! the OpenAPI document, so the document cannot drift from the routes.
+
+mod admin;
+mod articles;
+mod chat;
+mod drafts;
+mod session;
+mod ticket_actions;
+mod tickets;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::ApiState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "helpdesk-rs API",
+        description = "Multi-tenant ticketing with a validated lifecycle, SLA clocks, routing, \
+                       AI triage and drafts, a knowledge-base chatbot with human handoff, and \
+                       analytics. Errors are RFC 9457 problem documents.",
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "session", description = "Log in and out"),
+        (name = "tickets", description = "Tickets and their threads"),
+        (name = "ai", description = "AI drafts and copilot"),
+        (name = "chat", description = "Chat sessions with the bot and agents"),
+        (name = "kb", description = "Knowledge-base articles"),
+        (name = "admin", description = "Tenant, users, audit log and analytics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session token from `POST /auth/login`, or an API key.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every route with its OpenAPI entry.
+pub(crate) fn api() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(tickets::list_tickets, tickets::open_ticket))
+        .routes(routes!(tickets::get_ticket, ticket_actions::update_ticket))
+        .routes(routes!(tickets::get_ticket_by_number))
+        .routes(routes!(tickets::list_events))
+        .routes(routes!(ticket_actions::reply))
+        .routes(routes!(ticket_actions::add_note))
+        .routes(routes!(ticket_actions::transition))
+        .routes(routes!(ticket_actions::assign))
+        .routes(routes!(ticket_actions::merge))
+        .routes(routes!(ticket_actions::rate))
+        .routes(routes!(drafts::suggest_reply))
+        .routes(routes!(drafts::decide_draft))
+        .routes(routes!(drafts::summarize))
+        .routes(routes!(drafts::related_articles))
+        .routes(routes!(chat::list_sessions, chat::start_session))
+        .routes(routes!(chat::get_session))
+        .routes(routes!(chat::send_message))
+        .routes(routes!(chat::request_human))
+        .routes(routes!(chat::agent_message))
+        .routes(routes!(chat::hand_back))
+        .routes(routes!(articles::list_articles, articles::create_article))
+        .routes(routes!(
+            articles::get_article,
+            articles::update_article,
+            articles::delete_article
+        ))
+        .routes(routes!(articles::search_articles))
+        .routes(routes!(admin::get_tenant))
+        .routes(routes!(admin::update_settings))
+        .routes(routes!(admin::list_users, admin::add_user))
+        .routes(routes!(admin::update_user))
+        .routes(routes!(admin::set_password))
+        .routes(routes!(admin::list_audit))
+        .routes(routes!(admin::analytics))
+}
