@@ -56,6 +56,10 @@ if [ -x scripts/mongo_crosscheck.py ]; then
     scripts/mongo_crosscheck.py
 fi
 
+step "HTTP API contract (OpenAPI validator and schemathesis against a live server)"
+cargo build --locked -p helpdesk-api --example serve_demo
+scripts/api-contract.sh "$CARGO_TARGET_DIR/debug/examples/serve_demo"
+
 step "paired benchmark script (a one-round smoke run on the debug binary)"
 cargo build --locked -p helpdesk-examples --bin helpdesk-bench
 bench="$CARGO_TARGET_DIR/debug/helpdesk-bench"

@@ -79,6 +79,15 @@ where
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = api
         .merge(docs::router(config.docs))
+        .fallback(|| async { Problem::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+            )
+            .detail("this resource does not support that method")
+        })
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

@@ -6,7 +6,6 @@
 //! that are not the caller's to fix (storage failures, bugs) are logged with their source
 //! chain and answered with a generic detail: internals never reach a client.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,11 +20,13 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// An RFC 9457 problem document, and the error type of every handler.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Problem {
-    /// A stable URI naming the kind of problem (`urn:helpdesk:problem:validation`).
-    #[serde(rename = "type")]
-    pub kind: Cow<'static, str>,
+    /// The kind of problem (`validation`), sent as the stable URI `type`
+    /// (`urn:helpdesk:problem:validation`).
+    #[serde(rename = "type", serialize_with = "kind_uri")]
+    #[schema(value_type = String, example = "urn:helpdesk:problem:validation")]
+    pub kind: &'static str,
     /// A short summary of the kind.
-    pub title: Cow<'static, str>,
+    pub title: &'static str,
     /// The HTTP status code.
     pub status: u16,
     /// What went wrong in this occurrence.
@@ -35,7 +36,7 @@ pub struct Problem {
     pub field: Option<String>,
     /// A finer stable code within the kind (`"ticket_merged"`, `"illegal_transition"`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<Cow<'static, str>>,
+    pub code: Option<&'static str>,
     /// Seconds to wait before retrying (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
@@ -45,8 +46,8 @@ impl Problem {
     /// A problem of `kind` (the last part of its `urn:helpdesk:problem:` URI).
     pub fn new(status: StatusCode, kind: &'static str, title: &'static str) -> Self {
         Self {
-            kind: Cow::Owned(format!("urn:helpdesk:problem:{kind}")),
-            title: Cow::Borrowed(title),
+            kind,
+            title,
             status: status.as_u16(),
             detail: title.to_string(),
             field: None,
@@ -68,8 +69,8 @@ impl Problem {
     }
 
     /// With a finer code.
-    pub fn code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
-        self.code = Some(code.into());
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
         self
     }
 
@@ -221,6 +222,10 @@ impl IntoResponse for Problem {
         }
         response
     }
+}
+
+fn kind_uri<S: serde::Serializer>(kind: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("urn:helpdesk:problem:{kind}"))
 }
 
 /// The result of a handler.

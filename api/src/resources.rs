@@ -182,7 +182,7 @@ pub struct CitationResource {
 pub struct DraftResource {
     /// Which path produced it (the model, or the offline fallback).
     pub source: DraftSource,
-    /// Pending, sent, edited and sent, or discarded.
+    /// Proposed, sent, edited and sent, or discarded.
     pub state: DraftState,
     /// When the agent decided.
     pub decided_at: Option<Timestamp>,

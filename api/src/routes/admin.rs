@@ -55,6 +55,7 @@ pub(crate) async fn update_settings(
 #[into_params(parameter_in = Query)]
 pub(crate) struct UserParams {
     /// Only this role.
+    #[param(inline)]
     role: Option<Role>,
 }
 

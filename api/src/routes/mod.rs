@@ -24,6 +24,9 @@ use crate::ApiState;
                        AI triage and drafts, a knowledge-base chatbot with human handoff, and \
                        analytics. Errors are RFC 9457 problem documents.",
     ),
+    // Relative to the document: wherever the API is mounted, clients and tools resolve
+    // the operations next to the `openapi.json` they read.
+    servers((url = ".", description = "Where this document is served")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(

@@ -124,7 +124,7 @@ pub(crate) async fn me(
         .store()
         .get_user(actor.tenant_id, actor.user_id)
         .await?
-        .ok_or_else(|| Problem::unauthenticated())?;
+        .ok_or_else(Problem::unauthenticated)?;
     Ok(axum::Json(Me {
         user: user.into(),
         tenant: TenantResource::new(tenant, actor.is_staff()),

@@ -47,12 +47,14 @@ pub(crate) struct ListParams {
     /// `me`, `none`, or a user id.
     assignee: Option<String>,
     /// Only this requester's tickets (staff).
+    #[param(inline)]
     requester: Option<UserId>,
     /// Only this category.
     category: Option<String>,
     /// Words in the subject or messages.
     q: Option<String>,
     /// Order.
+    #[param(inline)]
     sort: Option<SortOrder>,
     /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
