@@ -8,12 +8,14 @@
 //!
 //! - [`intake`]: `Helpdesk::open_ticket` against raw inserts of the same rows (SQLite, MongoDB).
 //! - [`queue`]: agent queue, customer listing and analytics on a store with many tickets.
+//! - [`http`]: the JSON API over loopback with concurrent keep-alive clients.
 //! - [`kb`]: the kb-search HNSW index: build time, latency and recall@10 against exact search.
 //! - [`embed`]: MiniLM sentences per second against onnxruntime in Python.
 //! - [`ai_turn`]: the chatbot turn and suggested reply with a zero-latency mock model.
 
 pub mod ai_turn;
 pub mod embed;
+pub mod http;
 pub mod intake;
 pub mod kb;
 pub mod queue;

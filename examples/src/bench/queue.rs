@@ -142,10 +142,10 @@ impl QueueReport {
 }
 
 /// One loaded tenant: its id, agents and customers.
-struct LoadedTenant {
-    id: TenantId,
-    agents: Vec<UserId>,
-    customers: Vec<UserId>,
+pub(crate) struct LoadedTenant {
+    pub(crate) id: TenantId,
+    pub(crate) agents: Vec<UserId>,
+    pub(crate) customers: Vec<UserId>,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -254,7 +254,7 @@ fn ticket(
 }
 
 /// Fills the database at `path` (already migrated); returns the tenants.
-async fn bulk_load(
+pub(crate) async fn bulk_load(
     path: &std::path::Path,
     raw: &super::rows::RawRows,
     tenants: Vec<Tenant>,

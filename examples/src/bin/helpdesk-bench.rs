@@ -6,6 +6,7 @@
 //! helpdesk-bench intake-sqlite [--n 2000]            # open_ticket vs raw sqlx inserts
 //! helpdesk-bench intake-mongo  [--n 200]             # open_ticket vs the raw driver (MONGODB_URI)
 //! helpdesk-bench queue         [--size 1000000]      # agent queue, customer listing, analytics
+//! helpdesk-bench http          [--clients 8]         # the JSON API over loopback: creates, queue
 //! helpdesk-bench kb            [--size 100000]       # HNSW build, latency, recall@10 vs exact
 //! helpdesk-bench embed         [--n 1024]            # MiniLM vs onnxruntime in Python
 //! helpdesk-bench ai-turn       [--n 500]             # chat turn and draft with a mock model
@@ -18,8 +19,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use helpdesk_examples::bench::{
-    self, BoxError, Step, ai_turn::AiTurnOptions, embed::EmbedOptions, intake::IntakeOptions,
-    kb::KbOptions, queue::QueueOptions,
+    self, BoxError, Step, ai_turn::AiTurnOptions, embed::EmbedOptions, http::HttpOptions,
+    intake::IntakeOptions, kb::KbOptions, queue::QueueOptions,
 };
 use helpdesk_examples::error_chain;
 use helpdesk_kb_search::HELPDESK_MODEL_DIR;
@@ -90,6 +91,24 @@ enum Command {
         /// Rows per loader transaction.
         #[arg(long, default_value_t = 50_000)]
         batch: usize,
+        /// Folder for the scratch database (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The JSON API on loopback with N keep-alive clients: ticket creates per second and
+    /// p50/p99, and the agent queue page p50/p99 on a tenant with many tickets.
+    Http {
+        /// Tickets in the measured tenant.
+        #[arg(long, default_value_t = 100_000)]
+        size: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Measured requests per client, of each kind.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
         /// Folder for the scratch database (default: the system temp folder).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -309,6 +328,21 @@ fn run(command: Command) -> Result<(), BoxError> {
                 batch: batch.max(1),
             };
             let report = runtime()?.block_on(bench::queue::run(&options, dir.as_deref()))?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::Http {
+            size,
+            clients,
+            requests,
+            dir,
+            common,
+        } => {
+            let options = HttpOptions {
+                size,
+                clients: clients.max(1),
+                requests: requests.max(1),
+            };
+            let report = runtime()?.block_on(bench::http::run(&options, dir.as_deref()))?;
             emit(&report, common.json, |r| r.print())
         }
         Command::Kb {
