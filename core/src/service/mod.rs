@@ -2,6 +2,7 @@
 //! and the lifecycle table, and every ticket change appends events in one atomic write.
 
 mod analytics;
+mod api_keys;
 mod articles;
 mod audit;
 mod auth;
@@ -21,6 +22,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 pub use analytics::AnalyticsReport;
+pub use api_keys::{
+    API_KEY_SECRET_PREFIX, API_KEY_TOUCH_INTERVAL, CreatedApiKey, MAX_API_KEY_LABEL_CHARS,
+    NewApiKey,
+};
 pub use articles::{
     ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS, MAX_IMPORT_BYTES,
     check_import_size,
