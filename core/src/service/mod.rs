@@ -10,6 +10,8 @@ mod builder;
 mod change;
 mod chat;
 mod drafts;
+mod feed;
+mod feed_cursor;
 mod indexing;
 mod sweeps;
 mod tenants;
@@ -33,6 +35,7 @@ pub use articles::{
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
+pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};

@@ -48,7 +48,9 @@ pub use chat_activity::{
 pub use credentials::{
     credentials_of_another_tenant_are_not_found, password_hashes_round_trip_outside_users,
 };
-pub use event_feed::tenant_events_are_ordered_limited_and_isolated;
+pub use event_feed::{
+    event_feed_pages_through_the_store, tenant_events_are_ordered_limited_and_isolated,
+};
 pub use isolation::*;
 pub use listing::*;
 pub use multi_ticket::{
@@ -150,6 +152,7 @@ macro_rules! store_conformance_tests {
             api_keys_are_found_by_hash_and_listed_per_tenant,
             api_key_revocation_and_use_are_tenant_scoped,
             tenant_events_are_ordered_limited_and_isolated,
+            event_feed_pages_through_the_store,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {
