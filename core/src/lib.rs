@@ -17,8 +17,8 @@ pub use contract::error::{
     BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError,
 };
 pub use contract::ids::{
-    ArticleId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId, TenantId, TicketId,
-    UserId,
+    ApiKeyId, ArticleId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId, TenantId,
+    TicketId, UserId,
 };
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

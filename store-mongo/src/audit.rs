@@ -72,6 +72,12 @@ impl MongoStore {
                 article,
             } => self.replace_article(*expected_version, article, s).await?,
             AdminChange::DeleteArticle(id) => self.remove_article(tenant, *id, s).await?,
+            AdminChange::CreateApiKey { key, secret_hash } => {
+                self.insert_api_key(key, secret_hash, s).await?;
+            }
+            AdminChange::RevokeApiKey { tenant, id, at } => {
+                self.revoke_api_key_in(*tenant, *id, *at, s).await?;
+            }
             // A change this build does not know writes nothing.
             _ => {
                 return Err(Error::validation(

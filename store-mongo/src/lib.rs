@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod api_keys;
 mod articles;
 mod audit;
 mod chat;

@@ -33,12 +33,17 @@ pub(crate) const ARTICLES: &str = "articles";
 pub(crate) const CHAT_SESSIONS: &str = "chat_sessions";
 /// The audit trail of administrative changes: `_id` = audit event id.
 pub(crate) const AUDIT_EVENTS: &str = "audit_events";
+/// API keys with their secrets' hashes: `_id` = key id.
+pub(crate) const API_KEYS: &str = "api_keys";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
 pub(crate) const META: &str = "meta";
 
-/// Every collection that holds the helpdesk's data (all but [`META`]).
+/// Every collection of the version-1 layout that holds the helpdesk's data (all but
+/// [`META`]): what an upgrade moves under the prefix. Collections added since
+/// ([`API_KEYS`]) had nothing to move, and an unprefixed collection of that name is the
+/// host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
     USERS,
@@ -149,10 +154,24 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
         ),
         (
             EVENTS,
-            vec![index(
-                doc! { "tenant_id": 1, "ticket_id": 1, "version": 1, "seq": 1 },
-                "tenant_ticket_order",
-            )],
+            vec![
+                index(
+                    doc! { "tenant_id": 1, "ticket_id": 1, "version": 1, "seq": 1 },
+                    "tenant_ticket_order",
+                ),
+                // The event feed: a tenant's events from a time on, in (at, _id) order.
+                index(doc! { "tenant_id": 1, "at": 1, "_id": 1 }, "tenant_feed"),
+            ],
+        ),
+        (
+            API_KEYS,
+            vec![
+                unique(doc! { "secret_hash": 1 }, "secret_hash_unique"),
+                index(
+                    doc! { "tenant_id": 1, "created_at": -1, "_id": -1 },
+                    "tenant_newest",
+                ),
+            ],
         ),
         (
             MESSAGES,

@@ -177,8 +177,10 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
     let messages = docs(&db, "messages").await;
     let outbox = docs(&db, "outbox").await;
     assert!(!messages.is_empty() && !outbox.is_empty());
-    // Earlier releases kept no version document: exactly their layout.
+    // Earlier releases kept no version document and had no API keys: exactly their
+    // layout. (An unprefixed `api_keys` next to that layout is the host's, never moved.)
     db.collection::<Document>("meta").drop().await.unwrap();
+    db.collection::<Document>("api_keys").drop().await.unwrap();
 
     let store = MongoStore::new(db.clone()).await.unwrap();
     assert_eq!(store.get_ticket(tenant, ticket).await.unwrap(), tickets);

@@ -11,7 +11,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
 use crate::sql::Sql;
-use crate::{SqliteStore, articles, commit, people};
+use crate::{SqliteStore, api_keys, articles, commit, people};
 
 fn audit_from(row: &SqliteRow) -> Result<AuditEvent> {
     let c = Columns(row);
@@ -53,6 +53,12 @@ async fn apply(
             article,
         } => articles::update_article(sql, conn, *expected_version, article).await,
         AdminChange::DeleteArticle(id) => articles::delete_article(sql, conn, tenant, *id).await,
+        AdminChange::CreateApiKey { key, secret_hash } => {
+            api_keys::insert(sql, conn, key, secret_hash).await
+        }
+        AdminChange::RevokeApiKey { tenant, id, at } => {
+            api_keys::revoke(sql, conn, *tenant, *id, *at).await
+        }
         // A change this build does not know writes nothing.
         _ => Err(helpdesk_core::Error::validation(
             "change",

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod analytics;
+mod api_keys;
 mod articles;
 mod audit;
 mod builder;

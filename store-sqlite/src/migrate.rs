@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 4] = [
+pub(crate) static MIGRATIONS: [Migration; 5] = [
     Migration {
         version: 1,
         description: "schema",
@@ -61,6 +61,11 @@ pub(crate) static MIGRATIONS: [Migration; 4] = [
         version: 4,
         description: "audit events",
         sql: include_str!("../migrations/0004_audit_events.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "api keys and event feed",
+        sql: include_str!("../migrations/0005_api_keys_and_event_feed.sql"),
     },
 ];
 

@@ -131,3 +131,25 @@ async fn routing_staff_counts_from_the_partial_index() {
     );
     assert!(plan.contains("USING INDEX helpdesk_users_role"), "{plan}");
 }
+
+#[tokio::test]
+async fn the_event_feed_reads_its_index_in_order() {
+    let binds = [TenantId::new().to_string(), "0".into(), "100".into()];
+    let plan = plan_of_statement(crate::tickets::TENANT_EVENTS, &binds).await;
+    assert!(
+        plan.contains("USING INDEX helpdesk_events_tenant_feed"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
+
+#[tokio::test]
+async fn api_keys_of_a_tenant_read_their_index_in_order() {
+    let binds = [TenantId::new().to_string()];
+    let plan = plan_of_statement(crate::api_keys::TENANT_KEYS, &binds).await;
+    assert!(
+        plan.contains("USING INDEX helpdesk_api_keys_newest"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}

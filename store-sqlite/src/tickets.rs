@@ -197,6 +197,11 @@ pub(crate) const OPEN_TICKET_COUNTS: &str = "SELECT assignee, count(*) FROM help
      WHERE tenant_id = ? AND assignee IS NOT NULL AND status NOT IN ('resolved', 'closed') \
      GROUP BY assignee";
 
+/// A tenant's events from a time on, in (at, id) order: the event feed's read (index
+/// `events_tenant_feed`, migration 5, read in order, no sort).
+pub(crate) const TENANT_EVENTS: &str = "SELECT id, tenant_id, ticket_id, version, at, actor, payload FROM helpdesk_events \
+     WHERE tenant_id = ? AND at >= ? ORDER BY at, id LIMIT ?";
+
 /// Advances the tenant's ticket counter and returns the new number.
 async fn allocate_number(
     sql: &Sql,
@@ -417,6 +422,24 @@ impl TicketStore for SqliteStore {
         .iter()
         .map(event_from)
         .collect()
+    }
+
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        sqlx::query(self.sql.text(TENANT_EVENTS))
+            .bind(tenant.to_string())
+            .bind(ms(since))
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(event_from)
+            .collect()
     }
 
     async fn list_messages(

@@ -98,3 +98,6 @@ id_type!(
 id_type!(
     /// A notification waiting in the outbox.
     OutboxId, "outbox");
+id_type!(
+    /// A per-tenant API key for integrations.
+    ApiKeyId, "api_key");

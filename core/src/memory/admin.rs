@@ -139,6 +139,12 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
             article,
         } => update_article(d, *expected_version, article),
         AdminChange::DeleteArticle(id) => delete_article(d, tenant, *id),
+        AdminChange::CreateApiKey { key, secret_hash } => {
+            super::api_keys::create(d, key, secret_hash)
+        }
+        AdminChange::RevokeApiKey { tenant, id, at } => {
+            super::api_keys::revoke(d, *tenant, *id, *at)
+        }
     }
 }
 

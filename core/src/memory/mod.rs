@@ -1,6 +1,7 @@
 //! The in-memory store: the reference backend for tests and small embedded uses.
 
 mod admin;
+mod api_keys;
 mod combined;
 mod tickets;
 
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
+    ApiKey, Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
     PasswordHash, Role, Tenant, Ticket, User,
 };
 use crate::store::{ArticleStore, ChatStore, LeaseStore, OutboxStore, TenantStore, UserStore};
@@ -38,6 +39,8 @@ struct Data {
     chats: Vec<ChatSession>,
     leases: HashMap<String, (String, Timestamp)>,
     audit: Vec<AuditEvent>,
+    /// API keys with the hashes of their secrets (beside them, as passwords are).
+    api_keys: Vec<(ApiKey, String)>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

@@ -308,6 +308,25 @@ impl TicketStore for MemoryStore {
             .unwrap_or_default())
     }
 
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        let d = self.lock()?;
+        let mut list: Vec<Event> = d
+            .events
+            .values()
+            .flatten()
+            .filter(|e| e.tenant_id == tenant && e.at >= since)
+            .cloned()
+            .collect();
+        list.sort_by_key(|e| (e.at, e.id));
+        list.truncate(limit.max(1) as usize);
+        Ok(list)
+    }
+
     async fn list_messages(
         &self,
         tenant: TenantId,

@@ -58,6 +58,12 @@ pub struct HelpdeskConfig {
     /// How long the breaker stays open before one trial call may go through (default
     /// 30 s, on the injected clock).
     pub breaker_cool_down: Duration,
+    /// How far before its cursor the event feed re-reads ([`Helpdesk::event_feed`]): an
+    /// event committed by another instance up to this much later than its own time is
+    /// still delivered (default 5 s).
+    ///
+    /// [`Helpdesk::event_feed`]: crate::Helpdesk::event_feed
+    pub feed_lookback: Duration,
 }
 
 impl Default for HelpdeskConfig {
@@ -76,6 +82,7 @@ impl Default for HelpdeskConfig {
             chat_turn_budget: Duration::from_secs(4),
             breaker_failure_threshold: 3,
             breaker_cool_down: Duration::from_secs(30),
+            feed_lookback: Duration::from_secs(5),
         }
     }
 }

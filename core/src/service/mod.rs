@@ -2,6 +2,7 @@
 //! and the lifecycle table, and every ticket change appends events in one atomic write.
 
 mod analytics;
+mod api_keys;
 mod articles;
 mod audit;
 mod auth;
@@ -9,6 +10,8 @@ mod builder;
 mod change;
 mod chat;
 mod drafts;
+mod feed;
+mod feed_cursor;
 mod indexing;
 mod precondition;
 mod sweeps;
@@ -22,6 +25,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 pub use analytics::AnalyticsReport;
+pub use api_keys::{
+    API_KEY_SECRET_PREFIX, API_KEY_TOUCH_INTERVAL, CreatedApiKey, MAX_API_KEY_LABEL_CHARS,
+    NewApiKey,
+};
 pub use articles::{
     ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS, MAX_IMPORT_BYTES,
     check_import_size,
@@ -29,6 +36,7 @@ pub use articles::{
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
+pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};

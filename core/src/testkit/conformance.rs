@@ -11,10 +11,12 @@
 //! `tokio` with the `macros` and `rt-multi-thread` features as a dev-dependency.
 
 mod accounts;
+mod api_keys;
 mod articles_and_chat;
 mod audit;
 mod chat_activity;
 mod credentials;
+mod event_feed;
 mod isolation;
 mod listing;
 mod multi_ticket;
@@ -31,6 +33,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::*;
+pub use api_keys::{
+    api_key_revocation_and_use_are_tenant_scoped, api_keys_are_found_by_hash_and_listed_per_tenant,
+};
 pub use articles_and_chat::*;
 pub use audit::{
     a_tenant_registers_with_its_admin_in_one_commit, admin_changes_commit_with_their_audit_events,
@@ -42,6 +47,9 @@ pub use chat_activity::{
 };
 pub use credentials::{
     credentials_of_another_tenant_are_not_found, password_hashes_round_trip_outside_users,
+};
+pub use event_feed::{
+    event_feed_pages_through_the_store, tenant_events_are_ordered_limited_and_isolated,
 };
 pub use isolation::*;
 pub use listing::*;
@@ -141,6 +149,10 @@ macro_rules! store_conformance_tests {
             concurrent_first_chat_messages_share_one_ticket,
             a_tenant_registers_with_its_admin_in_one_commit,
             use_cases_stay_within_their_round_trips,
+            api_keys_are_found_by_hash_and_listed_per_tenant,
+            api_key_revocation_and_use_are_tenant_scoped,
+            tenant_events_are_ordered_limited_and_isolated,
+            event_feed_pages_through_the_store,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

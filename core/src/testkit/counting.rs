@@ -29,15 +29,17 @@ use jiff::Timestamp;
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry, PasswordHash, Role,
-    Tenant, Ticket, User,
+    ApiKey, Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
+    PasswordHash, Role, Tenant, Ticket, User,
 };
 use crate::store::{
-    AdminWrite, ArticleStore, AuditQuery, AuditStore, ChatStore, DynStore, LeaseStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, DynStore, LeaseStore,
     MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
     TimeRange, UserStore,
 };
-use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
+use crate::{
+    ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
+};
 
 /// What the calls since the last [`CountingStore::take`] cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -248,6 +250,18 @@ impl TicketStore for CountingStore {
         self.track(Call::Read, self.inner.list_events(tenant, ticket))
             .await
     }
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        self.track(
+            Call::Read,
+            self.inner.list_tenant_events(tenant, since, limit),
+        )
+        .await
+    }
     async fn list_messages(
         &self,
         tenant: TenantId,
@@ -407,6 +421,22 @@ impl AuditStore for CountingStore {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEvent>> {
         self.track(Call::Read, self.inner.list_audit_events(tenant, query))
+            .await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for CountingStore {
+    async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
+        self.track(Call::Read, self.inner.api_key_by_hash(secret_hash))
+            .await
+    }
+    async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKey>> {
+        self.track(Call::Read, self.inner.list_api_keys(tenant))
+            .await
+    }
+    async fn touch_api_key(&self, tenant: TenantId, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        self.track(Call::Commit, self.inner.touch_api_key(tenant, id, at))
             .await
     }
 }

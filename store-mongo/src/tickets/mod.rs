@@ -123,6 +123,32 @@ impl TicketStore for MongoStore {
             .collect()
     }
 
+    /// Pending commits of the tenant are applied first, so every committed event is there;
+    /// a commit landing meanwhile shows up on a later read (the feed's look-back catches it).
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        self.settle(doc! { "tenant_id": tenant.to_string() })
+            .await?;
+        let filter = doc! {
+            "tenant_id": tenant.to_string(),
+            "at": { "$gte": crate::codec::date(since) },
+        };
+        self.find_all(
+            EVENTS,
+            filter,
+            doc! { "at": 1, "_id": 1 },
+            i64::from(limit.max(1)),
+        )
+        .await?
+        .iter()
+        .map(event_from)
+        .collect()
+    }
+
     /// Filtered by the server: drafts and notes a filter drops are not sent to be dropped.
     async fn list_messages(
         &self,

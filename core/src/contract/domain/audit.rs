@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Role;
-use crate::{ArticleId, AuditEventId, TenantId, UserId};
+use crate::{ApiKeyId, ArticleId, AuditEventId, TenantId, UserId};
 
 /// One administrative change, written in the same atomic write as the change itself
 /// ([`AdminWrite`](crate::store::AdminWrite)).
@@ -94,6 +94,22 @@ pub enum AuditKind {
         article: ArticleId,
         /// Its title when it was deleted.
         title: String,
+    },
+    /// An API key was created (its secret and hash are never recorded).
+    ApiKeyCreated {
+        /// The key.
+        key: ApiKeyId,
+        /// Its label.
+        label: String,
+        /// The user it acts as.
+        user: UserId,
+        /// The role it acts with.
+        role: Role,
+    },
+    /// An API key was revoked.
+    ApiKeyRevoked {
+        /// The key.
+        key: ApiKeyId,
     },
 }
 

@@ -1,6 +1,7 @@
 //! Domain types: tenants, users, tickets, messages, events, articles, chat sessions, the
 //! outbox and the audit trail of administrative changes.
 
+mod api_key;
 mod audit;
 mod enums;
 mod event;
@@ -10,6 +11,7 @@ mod tenant;
 mod ticket;
 mod user;
 
+pub use api_key::ApiKey;
 pub use audit::{AuditEvent, AuditKind, RoleChange};
 pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,

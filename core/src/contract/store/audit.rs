@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::domain::{Article, AuditEvent, PasswordHash, Tenant, User};
-use crate::{ArticleId, AuditEventId, Error, Result, TenantId, UserId};
+use crate::domain::{ApiKey, Article, AuditEvent, PasswordHash, Tenant, User};
+use crate::{ApiKeyId, ArticleId, AuditEventId, Error, Result, TenantId, UserId};
 
 /// One administrative change. Each is the same write as the single-purpose call named on
 /// it, with the same errors.
@@ -54,6 +54,26 @@ pub enum AdminChange {
     },
     /// [`ArticleStore::delete_article`](super::ArticleStore::delete_article).
     DeleteArticle(ArticleId),
+    /// A new API key of `key.tenant_id`, stored with the hash of its secret
+    /// ([`ApiKeyStore`](super::ApiKeyStore) reads it back by that hash). A used id is
+    /// `Duplicate { kind: Id }`, as is a hash already stored.
+    CreateApiKey {
+        /// The key (`revoked_at` and `last_used_at` as they are stored: normally `None`).
+        key: ApiKey,
+        /// [`hash_token`](crate::auth::hash_token) of its secret.
+        secret_hash: String,
+    },
+    /// Revokes an API key of `tenant`: sets its `revoked_at` to `at` unless it is already
+    /// revoked (then the first revocation time stays). A key of another tenant, or an
+    /// unknown id, is `NotFound`.
+    RevokeApiKey {
+        /// The key's tenant (the audit event's).
+        tenant: TenantId,
+        /// The key.
+        id: ApiKeyId,
+        /// When it is revoked.
+        at: jiff::Timestamp,
+    },
 }
 
 /// An administrative change and its audit event, committed together
@@ -97,6 +117,8 @@ impl AdminWrite {
             AdminChange::CreateArticle(article) | AdminChange::UpdateArticle { article, .. } => {
                 Some(article.tenant_id)
             }
+            AdminChange::CreateApiKey { key, .. } => Some(key.tenant_id),
+            AdminChange::RevokeApiKey { tenant, .. } => Some(*tenant),
             AdminChange::SetPassword { .. } | AdminChange::DeleteArticle(_) => None,
         };
         match changed {

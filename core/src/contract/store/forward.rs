@@ -15,16 +15,18 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    AdminWrite, ArticleStore, AuditQuery, AuditStore, ChatStore, LeaseStore, MessageFilter,
-    OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange,
-    UserStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, LeaseStore,
+    MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
+    TimeRange, UserStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
-    Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry, PasswordHash, Role,
-    Tenant, Ticket, User,
+    ApiKey, Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
+    PasswordHash, Role, Tenant, Ticket, User,
 };
-use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
+use crate::{
+    ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
+};
 
 #[async_trait]
 impl<T: TenantStore + ?Sized> TenantStore for Arc<T> {
@@ -134,6 +136,14 @@ impl<T: TicketStore + ?Sized> TicketStore for Arc<T> {
     }
     async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>> {
         (**self).list_events(tenant, ticket).await
+    }
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        (**self).list_tenant_events(tenant, since, limit).await
     }
     async fn list_messages(
         &self,
@@ -263,6 +273,19 @@ impl<T: AuditStore + ?Sized> AuditStore for Arc<T> {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEvent>> {
         (**self).list_audit_events(tenant, query).await
+    }
+}
+
+#[async_trait]
+impl<T: ApiKeyStore + ?Sized> ApiKeyStore for Arc<T> {
+    async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
+        (**self).api_key_by_hash(secret_hash).await
+    }
+    async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKey>> {
+        (**self).list_api_keys(tenant).await
+    }
+    async fn touch_api_key(&self, tenant: TenantId, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        (**self).touch_api_key(tenant, id, at).await
     }
 }
 

@@ -27,6 +27,7 @@
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
 //! * `Ok` means durable.
 
+mod api_keys;
 mod audit;
 pub mod cursor;
 mod forward;
@@ -40,6 +41,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 pub use crate::memory::MemoryStore;
+pub use api_keys::ApiKeyStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use cursor::Cursor;
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
@@ -363,6 +365,17 @@ pub trait TicketStore: Send + Sync {
     ) -> Result<Vec<Ticket>>;
     /// A ticket's events in commit order.
     async fn list_events(&self, tenant: TenantId, ticket: TicketId) -> Result<Vec<Event>>;
+    /// The tenant's ticket events (of every ticket) with `at >= since`, ordered by `at`
+    /// then id, ascending, at most `limit` (a backend may treat 0 as 1): the read behind
+    /// the live event feed ([`Helpdesk::event_feed`](crate::Helpdesk::event_feed)), which
+    /// re-reads a short window before its cursor to catch events committed late with an
+    /// older time. Only committed events; never another tenant's.
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>>;
     /// A ticket's messages that `filter` keeps, in creation order. The service reads
     /// [`MessageFilter::CustomerVisible`] for the customer's view of a thread and for the
     /// history the chatbot and the reply drafts read; backends filter in the query, so a
@@ -474,6 +487,7 @@ pub trait Store:
     + OutboxStore
     + LeaseStore
     + AuditStore
+    + ApiKeyStore
     + Debug
     + Send
     + Sync

@@ -1,0 +1,178 @@
+//! The tenant event feed: the ticket events an actor may see, read from the store in
+//! pages behind a [`FeedCursor`], for live streams (Server-Sent Events with
+//! `Last-Event-ID` resume) that work across several app instances on one store.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::Helpdesk;
+pub use super::feed_cursor::{FEED_CURSOR_MAX_IDS, FeedCursor};
+use crate::domain::{Actor, Event, EventKind, Ticket};
+use crate::roles::Action;
+use crate::{EventId, Result, TenantId, TicketId};
+
+/// The most events one feed page returns.
+pub const MAX_FEED_PAGE: u32 = 500;
+
+/// Store reads one page may make before it returns what it has (`more` set): a customer's
+/// page skips the events of other customers' tickets, which could otherwise be read
+/// without end.
+const MAX_READS_PER_PAGE: usize = 4;
+
+/// One event of the feed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedItem {
+    /// The event's id (clients dedupe by it).
+    pub id: EventId,
+    /// When it happened.
+    pub at: Timestamp,
+    /// Its ticket.
+    pub ticket_id: TicketId,
+    /// The ticket's number.
+    pub ticket_number: u64,
+    /// The event's kind ([`EventKind::name`]: `created`, `message_added`, ...).
+    pub kind: &'static str,
+    /// The event.
+    pub event: Event,
+}
+
+/// A page of the feed and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedPage {
+    /// The events, in (time, id) order (a late-committed event comes after the events
+    /// delivered before it landed).
+    pub items: Vec<FeedItem>,
+    /// Pass it to the next call (or send it as the SSE `id:`); it covers `items` and every
+    /// event left out of this page for the actor.
+    pub cursor: FeedCursor,
+    /// Whether more events may already be waiting (the page stopped at its limit or its
+    /// read budget): ask again at once rather than after the polling interval.
+    pub more: bool,
+}
+
+/// Whether a customer sees an event of a ticket they requested: the ticket's opening,
+/// status changes, reopening, public messages (replies and chat turns, never internal
+/// notes or AI drafts), a merge into another ticket, their rating and a follow-up
+/// ticket. Triage, SLA, assignment, priority, category, tags, draft decisions and
+/// merges into the ticket are for staff.
+pub fn customer_sees(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Created { .. }
+        | EventKind::StatusChanged { .. }
+        | EventKind::Reopened { .. }
+        | EventKind::Merged { .. }
+        | EventKind::CsatRecorded { .. }
+        | EventKind::FollowUpOpened { .. } => true,
+        EventKind::MessageAdded { kind, .. } => kind.customer_visible(),
+        _ => false,
+    }
+}
+
+impl Helpdesk {
+    /// A page of the tenant's ticket events after `after` (`None`: from the beginning of
+    /// the tenant's history; [`FeedCursor::from_time`] starts at a time), at most `limit`
+    /// (1 to [`MAX_FEED_PAGE`]).
+    ///
+    /// Visibility is the ticket's: staff (agents and admins) see every event of their
+    /// tenant; a customer sees only events of tickets they requested, and of those only
+    /// what [`customer_sees`] allows. Events come from the store, so every instance on
+    /// one store serves the same feed; an event another instance commits a moment late,
+    /// with a time before the cursor's, is still delivered when it lands within the
+    /// configured look-back ([`FeedCursor`] says how).
+    pub async fn event_feed(
+        &self,
+        actor: &Actor,
+        after: Option<&FeedCursor>,
+        limit: u32,
+    ) -> Result<FeedPage> {
+        self.check(actor, Action::ViewTicket).await?;
+        let limit = limit.clamp(1, MAX_FEED_PAGE) as usize;
+        let lookback = self.inner.config.feed_lookback;
+        let mut cursor = after.cloned().unwrap_or_else(FeedCursor::beginning);
+        let mut since = cursor.read_from(lookback);
+        let mut read_limit = limit.saturating_add(FEED_CURSOR_MAX_IDS + 1);
+        let mut tickets: HashMap<TicketId, Option<Ticket>> = HashMap::new();
+        let mut items = Vec::new();
+        let mut more = false;
+        'reads: for read in 1..=MAX_READS_PER_PAGE {
+            let batch = u32::try_from(read_limit).unwrap_or(u32::MAX);
+            let events = self
+                .inner
+                .store
+                .list_tenant_events(actor.tenant_id, since, batch)
+                .await?;
+            let full = events.len() >= read_limit;
+            let fresh: Vec<&Event> = events.iter().filter(|e| !cursor.has_processed(e)).collect();
+            self.load_tickets(actor, &fresh, &mut tickets).await?;
+            for event in fresh {
+                if items.len() == limit {
+                    more = true;
+                    break 'reads;
+                }
+                cursor.mark(event);
+                let ticket = tickets.get(&event.ticket_id).and_then(Option::as_ref);
+                if let Some(ticket) = ticket.filter(|t| may_see(actor, t, &event.kind)) {
+                    items.push(FeedItem {
+                        id: event.id,
+                        at: event.at,
+                        ticket_id: event.ticket_id,
+                        ticket_number: ticket.number,
+                        kind: event.kind.name(),
+                        event: event.clone(),
+                    });
+                }
+            }
+            if !full {
+                break;
+            }
+            if read == MAX_READS_PER_PAGE {
+                more = true;
+                break;
+            }
+            // Read on from the last event's time; a read that cannot move forward (more
+            // events in one millisecond than it reads) reads more at once instead.
+            match events.last() {
+                Some(last) if last.at > since => since = last.at,
+                _ => read_limit = read_limit.saturating_mul(2),
+            }
+        }
+        cursor.prune(lookback);
+        Ok(FeedPage {
+            items,
+            cursor,
+            more,
+        })
+    }
+
+    /// Reads the tickets of `events` not in `cache` yet, concurrently; a customer's only
+    /// for events they could see.
+    async fn load_tickets(
+        &self,
+        actor: &Actor,
+        events: &[&Event],
+        cache: &mut HashMap<TicketId, Option<Ticket>>,
+    ) -> Result<()> {
+        let mut wanted: Vec<TicketId> = Vec::new();
+        for e in events {
+            if (actor.is_staff() || customer_sees(&e.kind))
+                && !cache.contains_key(&e.ticket_id)
+                && !wanted.contains(&e.ticket_id)
+            {
+                wanted.push(e.ticket_id);
+            }
+        }
+        let tenant: TenantId = actor.tenant_id;
+        let store = &self.inner.store;
+        let read = wanted.iter().map(|id| store.get_ticket(tenant, *id));
+        let found = futures_util::future::try_join_all(read).await?;
+        cache.extend(wanted.into_iter().zip(found));
+        Ok(())
+    }
+}
+
+/// Whether `actor` sees an event of `kind` on `ticket` (of the actor's tenant).
+fn may_see(actor: &Actor, ticket: &Ticket, kind: &EventKind) -> bool {
+    actor.is_staff() || (ticket.requester == actor.user_id && customer_sees(kind))
+}
