@@ -4,7 +4,7 @@
 //! request's head into an [`Actor`] — the host's own session cookie or JWT, say — and the
 //! router asks each configured authenticator in turn. Built in is [`BearerTokens`]:
 //! `Authorization: Bearer <token>` with a session token from `POST auth/login` (core's
-//! password login) or an API key.
+//! password login) or an API key an admin created (`POST api-keys`).
 //!
 //! An actor an authenticator returns is not trusted blindly: every use case re-reads the
 //! user and refuses an inactive one or one whose stored role or tenant differ.
@@ -18,6 +18,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use helpdesk_core::Helpdesk;
 use helpdesk_core::domain::Actor;
+use helpdesk_core::service::API_KEY_SECRET_PREFIX;
 
 use crate::ApiState;
 use crate::problem::Problem;
@@ -47,7 +48,8 @@ impl<A: Authenticator + ?Sized> Authenticator for Arc<A> {
     }
 }
 
-/// `Authorization: Bearer <token>`: a session token from `POST auth/login`.
+/// `Authorization: Bearer <token>`: a session token from `POST auth/login`, or an API key
+/// (its secret starts with `hdk_`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BearerTokens;
 
@@ -69,6 +71,9 @@ impl Authenticator for BearerTokens {
         request: &Parts,
     ) -> helpdesk_core::Result<Option<Actor>> {
         match bearer_token(&request.headers) {
+            Some(key) if key.starts_with(API_KEY_SECRET_PREFIX) => {
+                helpdesk.authenticate_api_key(key).await.map(Some)
+            }
             Some(token) => helpdesk.authenticate(token).await.map(Some),
             None => Ok(None),
         }

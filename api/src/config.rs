@@ -21,6 +21,7 @@ pub struct ApiConfig {
     pub(crate) limits: RateLimits,
     pub(crate) docs: bool,
     pub(crate) trust_forwarded_for: bool,
+    pub(crate) event_poll_interval: std::time::Duration,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -32,6 +33,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("limits", &self.limits)
             .field("docs", &self.docs)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("event_poll_interval", &self.event_poll_interval)
             .finish()
     }
 }
@@ -45,6 +47,7 @@ impl Default for ApiConfig {
             limits: RateLimits::default(),
             docs: true,
             trust_forwarded_for: false,
+            event_poll_interval: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -90,6 +93,13 @@ impl ApiConfig {
     /// itself is always served).
     pub fn docs_page(mut self, on: bool) -> Self {
         self.docs = on;
+        self
+    }
+
+    /// How often an open event stream asks the store for new events (default 1 s): the
+    /// most a live event waits before it is sent.
+    pub fn event_poll_interval(mut self, every: std::time::Duration) -> Self {
+        self.event_poll_interval = every.max(std::time::Duration::from_millis(10));
         self
     }
 

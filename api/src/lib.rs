@@ -74,6 +74,7 @@ where
         throttles: config::Throttles::new(&config.limits),
         authenticators: config.authenticators.clone(),
         trust_forwarded_for: config.trust_forwarded_for,
+        event_poll_interval: config.event_poll_interval,
         openapi: Arc::new(openapi),
     }));
     let request_id = HeaderName::from_static("x-request-id");
@@ -125,6 +126,7 @@ struct StateInner {
     throttles: config::Throttles,
     authenticators: Vec<Arc<dyn Authenticator>>,
     trust_forwarded_for: bool,
+    event_poll_interval: std::time::Duration,
     openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -150,6 +152,10 @@ impl ApiState {
 
     pub(crate) fn client_address(&self, parts: &axum::http::request::Parts) -> String {
         config::client_address(parts, self.0.trust_forwarded_for)
+    }
+
+    pub(crate) fn event_poll_interval(&self) -> std::time::Duration {
+        self.0.event_poll_interval
     }
 
     pub(crate) fn openapi(&self) -> &utoipa::openapi::OpenApi {

@@ -5,6 +5,8 @@ mod admin;
 mod articles;
 mod chat;
 mod drafts;
+mod events;
+mod keys;
 mod session;
 mod ticket_actions;
 mod tickets;
@@ -35,7 +37,8 @@ use crate::ApiState;
         (name = "ai", description = "AI drafts and copilot"),
         (name = "chat", description = "Chat sessions with the bot and agents"),
         (name = "kb", description = "Knowledge-base articles"),
-        (name = "admin", description = "Tenant, users, audit log and analytics"),
+        (name = "admin", description = "Tenant, users, API keys, audit log and analytics"),
+        (name = "events", description = "Live events (Server-Sent Events)"),
     )
 )]
 struct ApiDoc;
@@ -99,4 +102,7 @@ pub(crate) fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(admin::set_password))
         .routes(routes!(admin::list_audit))
         .routes(routes!(admin::analytics))
+        .routes(routes!(keys::list_api_keys, keys::create_api_key))
+        .routes(routes!(keys::revoke_api_key))
+        .routes(routes!(events::stream))
 }
