@@ -322,3 +322,70 @@ fn bad_tenant_user_and_usage_give_clear_errors() {
         Some(2)
     );
 }
+
+#[test]
+fn api_keys_are_created_listed_and_revoked_by_admins_only() {
+    let data = seeded("api-key");
+    let tenant = "nimbus";
+    let created = ok(
+        &data,
+        &[
+            "api-key", "create", "--tenant", tenant, "--as", ADMIN, "--label", "CRM sync",
+        ],
+    );
+    let secret = created
+        .lines()
+        .find_map(|l| l.strip_prefix("secret: "))
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("hdk_"), "{created}");
+    let id = created
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_string();
+
+    let listed = ok(
+        &data,
+        &["api-key", "list", "--tenant", tenant, "--as", ADMIN],
+    );
+    assert!(
+        listed.contains("CRM sync") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "the secret is never listed");
+
+    // A customer may not create keys; the refusal is an error exit with the reason.
+    let refused = helpdesk(
+        &data,
+        &[
+            "api-key", "create", "--tenant", tenant, "--as", CUSTOMER, "--label", "x",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("may not"), "{}", stderr(&refused));
+
+    let revoked = ok(
+        &data,
+        &["api-key", "revoke", "--tenant", tenant, "--as", ADMIN, &id],
+    );
+    assert!(revoked.contains(&id));
+    let listed = ok(
+        &data,
+        &["api-key", "list", "--tenant", tenant, "--as", ADMIN],
+    );
+    assert!(listed.contains("revoked"), "{listed}");
+    let unknown = helpdesk(
+        &data,
+        &[
+            "api-key",
+            "revoke",
+            "--tenant",
+            tenant,
+            "--as",
+            ADMIN,
+            "not-an-id",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+}

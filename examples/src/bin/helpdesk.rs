@@ -1,5 +1,5 @@
 //! `helpdesk --data-dir DIR <command>`: administer a helpdesk-rs data folder from the shell
-//! (init, seed-demo, import-kb, reindex, open, list, sweep, analytics).
+//! (init, seed-demo, import-kb, reindex, open, list, sweep, analytics, api-key).
 //!
 //! Exit codes: 0 ok, 1 error (the message and its causes on stderr), 2 usage.
 

@@ -8,6 +8,7 @@ mod analytics;
 mod context;
 mod error;
 mod kb;
+mod keys;
 mod tickets;
 
 use std::io::Write;
@@ -90,6 +91,12 @@ pub enum Command {
     },
     /// Run the SLA and chat-inactivity sweeps and dispatch the outbox.
     Sweep,
+    /// API keys for integrations of the JSON API.
+    ApiKey {
+        /// What to do.
+        #[command(subcommand)]
+        action: ApiKeyCommand,
+    },
     /// Export the tenant's analytics as CSV (`metric,key,value`).
     Analytics {
         /// The tenant slug.
@@ -104,6 +111,46 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// `api-key` subcommands; each acts as an admin of the tenant.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print its secret (shown this once).
+    Create {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of an admin of the tenant.
+        #[arg(long = "as", value_name = "ADMIN_EMAIL")]
+        as_email: String,
+        /// What the key is for.
+        #[arg(long)]
+        label: String,
+        /// The agent or admin the key acts as (default: the admin).
+        #[arg(long = "for", value_name = "EMAIL")]
+        for_email: Option<String>,
+    },
+    /// List the tenant's keys (never their secrets).
+    List {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of an admin of the tenant.
+        #[arg(long = "as", value_name = "ADMIN_EMAIL")]
+        as_email: String,
+    },
+    /// Revoke a key; it stops working at once.
+    Revoke {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of an admin of the tenant.
+        #[arg(long = "as", value_name = "ADMIN_EMAIL")]
+        as_email: String,
+        /// The key's id.
+        id: String,
     },
 }
 
@@ -185,6 +232,22 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
             )
             .map_err(write_err)?;
         }
+        Command::ApiKey { action } => match action {
+            ApiKeyCommand::Create {
+                tenant,
+                as_email,
+                label,
+                for_email,
+            } => keys::create(&ctx, &tenant, &as_email, &label, for_email.as_deref(), out).await?,
+            ApiKeyCommand::List { tenant, as_email } => {
+                keys::list(&ctx, &tenant, &as_email, out).await?
+            }
+            ApiKeyCommand::Revoke {
+                tenant,
+                as_email,
+                id,
+            } => keys::revoke(&ctx, &tenant, &as_email, &id, out).await?,
+        },
         Command::Analytics {
             tenant,
             as_email,
