@@ -20,12 +20,14 @@
 
 mod admin;
 mod agent;
+mod agent_forms;
 mod app;
 mod auth;
 mod backends;
 pub mod charts;
 mod chat;
 mod error;
+mod form;
 mod idle;
 mod kb;
 mod names;
