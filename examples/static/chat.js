@@ -17,6 +17,7 @@
           var node = document.importNode(fresh, true);
           thread.replaceWith(node);
           thread = node;
+          if (window.helpdeskLocalTimes) { window.helpdeskLocalTimes(node); }
         }
       })
       .catch(function () { /* offline for a moment: try again on the next tick */ });

@@ -19,7 +19,9 @@ use super::form::FormError;
 use super::names::Names;
 use super::portal::{optional, ticket_id};
 use super::session::{Ctx, StaffUser};
-use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
+use super::views::{
+    MessageView, Page, SlaText, TicketRow, Time, fmt_time, html, status_class, status_label,
+};
 
 /// The agent routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -215,8 +217,9 @@ struct AgentTicketPage {
     status_class: &'static str,
     priority: &'static str,
     facts: Vec<(String, String)>,
+    created: Time,
     sla_badge: &'static str,
-    sla_text: String,
+    sla_text: SlaText,
     messages: Vec<MessageView>,
     proposed_drafts: Vec<MessageView>,
     next_statuses: Vec<Choice>,
@@ -299,7 +302,6 @@ pub(crate) async fn render_ticket(
         ("Assignee".into(), row.assignee.clone()),
         ("Category".into(), row.category.clone()),
         ("Channel".into(), t.channel.as_str().into()),
-        ("Created".into(), fmt_time(t.created_at)),
     ];
     if let Some(triage) = &t.triage {
         facts.push((
@@ -401,6 +403,7 @@ pub(crate) async fn render_ticket(
         status_class: status_class(t.status),
         priority: t.priority.as_str(),
         facts,
+        created: fmt_time(t.created_at),
         sla_badge: row.sla_badge,
         sla_text: row.sla_text.clone(),
         messages,

@@ -232,16 +232,26 @@ impl AppState {
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const CHAT_JS: &str = include_str!("../../static/chat.js");
+const TIME_JS: &str = include_str!("../../static/time.js");
 
-async fn chat_script() -> Response {
+fn script(source: &'static str) -> Response {
     (
         [
             (CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (CACHE_CONTROL, "max-age=3600"),
         ],
-        CHAT_JS,
+        source,
     )
         .into_response()
+}
+
+async fn chat_script() -> Response {
+    script(CHAT_JS)
+}
+
+/// Times in the viewer's zone, with relative times (see `static/time.js`).
+async fn time_script() -> Response {
+    script(TIME_JS)
 }
 
 async fn stylesheet() -> Response {
@@ -301,6 +311,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/static/app.css", get(stylesheet))
         .route("/static/chat.js", get(chat_script))
+        .route("/static/time.js", get(time_script))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route(

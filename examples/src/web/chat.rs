@@ -16,7 +16,7 @@ use super::form::{FormError, refused};
 use super::names::Names;
 use super::portal::ReplyForm;
 use super::session::{Ctx, CustomerUser, StaffUser};
-use super::views::{MessageView, Page, enum_text, fmt_time, html};
+use super::views::{MessageView, Page, Time, enum_text, fmt_time, html};
 
 /// The chat routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -39,7 +39,7 @@ fn session_id(raw: &str) -> WebResult<ChatSessionId> {
 struct SessionRow {
     id: String,
     state: String,
-    started: String,
+    started: Time,
 }
 
 #[derive(Template)]

@@ -20,7 +20,7 @@ use super::form::{FormError, refused};
 use super::reindex::ReindexProgress;
 use super::seed::parse_markdown_article;
 use super::session::{AdminUser, AnyUser, Ctx};
-use super::views::{Page, fmt_time, html};
+use super::views::{Page, Time, fmt_time, html};
 
 /// The knowledge-base routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -66,7 +66,7 @@ struct ArticleRow {
     id: String,
     title: String,
     tags: String,
-    updated: String,
+    updated: Time,
 }
 
 #[derive(Template)]

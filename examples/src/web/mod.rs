@@ -1,7 +1,8 @@
 //! `helpdesk-web`: the example web helpdesk.
 //!
-//! Server-rendered HTML (askama templates, auto-escaped), inline SVG charts, plain CSS and
-//! no JavaScript or network resources. Sessions are `HttpOnly; SameSite=Strict` cookies;
+//! Server-rendered HTML (askama templates, auto-escaped), inline SVG charts, plain CSS, no
+//! network resources and two small same-origin scripts that only enhance (times in the
+//! viewer's zone, the live chat thread). Sessions are `HttpOnly; SameSite=Strict` cookies;
 //! every POST carries a CSRF token; every route checks the role.
 //!
 //! | area | routes |

@@ -19,7 +19,9 @@ use super::form::{FormError, refused};
 use super::names::Names;
 use super::session::{Ctx, CustomerUser};
 use super::throttle::wait_secs;
-use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
+use super::views::{
+    MessageView, Page, TicketRow, Time, fmt_time, html, status_class, status_label,
+};
 
 /// The portal routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -205,7 +207,7 @@ struct TicketPage {
     status: String,
     status_class: &'static str,
     priority: &'static str,
-    created: String,
+    created: Time,
     messages: Vec<MessageView>,
     can_reply: bool,
     can_rate: bool,

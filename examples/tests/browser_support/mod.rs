@@ -187,12 +187,18 @@ fn driver_ready(port: u16) -> bool {
     false
 }
 
+/// The time zone the browser runs in: UTC+9 all year (no daylight saving time).
+pub(crate) const VIEWER_ZONE: &str = "Asia/Tokyo";
+
 /// Starts chromedriver on a free loopback port and waits until it is ready.
 pub(crate) fn start_chromedriver(log: &Path) -> (Guard, u16) {
     use std::os::unix::process::CommandExt;
     let port = free_port();
     let log_file = std::fs::File::create(log).unwrap();
     let child = Command::new(CHROMEDRIVER)
+        // Chromium (started by chromedriver, inheriting this) runs in a zone other than
+        // UTC, so that pages are seen as by a viewer abroad (see [`VIEWER_ZONE`]).
+        .env("TZ", VIEWER_ZONE)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdout(log_file.try_clone().unwrap())
