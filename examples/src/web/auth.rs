@@ -1,4 +1,4 @@
-//! The sign-in, sign-up (customer and company) and sign-out pages.
+//! The sign-in, company sign-up and sign-out pages (customer sign-up: [`super::signup`]).
 
 use std::time::Duration;
 
@@ -50,16 +50,6 @@ struct LoginPage {
     /// above the form).
     error: FormError,
     demo_hint: String,
-}
-
-#[derive(Template)]
-#[template(path = "register.html")]
-struct RegisterPage {
-    page: Page,
-    company: String,
-    name: String,
-    email: String,
-    error: FormError,
 }
 
 #[derive(Template)]
@@ -126,14 +116,14 @@ pub(crate) struct LoginForm {
 }
 
 /// The first of `fields` (name, label, value) left empty, as a refusal at that field.
-fn first_missing(fields: &[(&str, &str, &str)]) -> Option<FormError> {
+pub(crate) fn first_missing(fields: &[(&str, &str, &str)]) -> Option<FormError> {
     fields
         .iter()
         .find(|(_, _, value)| value.trim().is_empty())
         .map(|(field, label, _)| FormError::new(*field, format!("Enter {label}.")))
 }
 
-fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Response {
+pub(crate) fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Response {
     let ttl = state.helpdesk().config().session_ttl.as_secs();
     match cookie_header(state, SESSION_COOKIE, token, ttl) {
         Some(v) => ([(SET_COOKIE, v)], Redirect::to(to)).into_response(),
@@ -152,7 +142,7 @@ fn account_key(company: &str, email: &str) -> String {
 }
 
 /// A page answering a refused try with 429 and `Retry-After`.
-fn too_many(mut response: Response, wait: Duration) -> Response {
+pub(crate) fn too_many(mut response: Response, wait: Duration) -> Response {
     *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     response
         .headers_mut()
@@ -256,35 +246,11 @@ pub(crate) async fn logout(
     })
 }
 
-/// `GET /register`: customer sign-up.
-pub(crate) async fn register_page(
-    State(state): State<AppState>,
-    session: Session,
-) -> WebResult<Response> {
-    html(&RegisterPage {
-        page: session.page(&state, "Create an account"),
-        company: String::new(),
-        name: String::new(),
-        email: String::new(),
-        error: FormError::default(),
-    })
-}
-
-/// The customer sign-up form.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct RegisterForm {
-    company: String,
-    name: String,
-    email: String,
-    password: String,
-}
-
 /// The message a sign-up form shows for a refusal meant for the user, `None` for failures.
 /// A taken e-mail gets the same words as any account that cannot be made, so that the form
 /// does not confirm it belongs to someone (the per-address limit bounds how many a visitor
 /// can probe; only an e-mail check before the account exists would close that fully).
-fn user_facing(e: &CoreError, labels: &[(&str, &str)]) -> Option<FormError> {
+pub(crate) fn user_facing(e: &CoreError, labels: &[(&str, &str)]) -> Option<FormError> {
     match e {
         CoreError::Duplicate {
             kind: DuplicateKind::Email,
@@ -296,60 +262,6 @@ fn user_facing(e: &CoreError, labels: &[(&str, &str)]) -> Option<FormError> {
         CoreError::Duplicate { .. } => Some(FormError::new("slug", e.to_string())),
         CoreError::NotFound { .. } => Some(FormError::new("company", e.to_string())),
         _ => FormError::from_core(e, labels),
-    }
-}
-
-/// `POST /register`.
-pub(crate) async fn register_submit(
-    State(state): State<AppState>,
-    session: Session,
-    ClientAddress(address): ClientAddress,
-    Form(form): Form<RegisterForm>,
-) -> WebResult<Response> {
-    let register_page = |error: FormError| {
-        html(&RegisterPage {
-            page: session.page(&state, "Create an account"),
-            company: form.company.clone(),
-            name: form.name.clone(),
-            email: form.email.clone(),
-            error,
-        })
-    };
-    if let Err(wait) = state.throttles().register.check(&address) {
-        tracing::warn!(address, "customer sign-up throttled");
-        return Ok(too_many(
-            register_page(FormError::general(wait_message("sign-ups", wait)))?,
-            wait,
-        ));
-    }
-    let helpdesk = state.helpdesk();
-    let new = NewUser::new(form.email.trim(), form.name.trim(), Role::Customer)
-        .with_password(&form.password);
-    let result = match helpdesk.register_customer(form.company.trim(), new).await {
-        Ok(_) => {
-            helpdesk
-                .login(form.company.trim(), form.email.trim(), &form.password)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(outcome) => Ok(signed_in_redirect(
-            &state,
-            &outcome.token,
-            home_of(outcome.actor.role),
-        )),
-        Err(e) => match user_facing(
-            &e,
-            &[
-                ("name", "Your name"),
-                ("email", "E-mail"),
-                ("password", "Password"),
-            ],
-        ) {
-            Some(error) => refused(register_page(error)),
-            None => Err(e.into()),
-        },
     }
 }
 

@@ -65,6 +65,11 @@ impl FormError {
         &self.message
     }
 
+    /// Whether anything was refused.
+    pub(crate) fn is_set(&self) -> bool {
+        !self.message.is_empty()
+    }
+
     /// Whether `field` is the refused one.
     pub(crate) fn is(&self, field: &str) -> bool {
         !self.message.is_empty() && self.field == field

@@ -7,7 +7,7 @@
 //!
 //! | area | routes |
 //! |---|---|
-//! | sign-in | `/login`, `/logout`, `/register`, `/register-company` |
+//! | sign-in | `/login`, `/logout`, `/register`, `/register/verify`, `/register-company` |
 //! | customer portal | `/portal`, `/portal/new`, `/portal/tickets/{id}` |
 //! | chat | `/chat`, `/chat/{id}` |
 //! | agent | `/agent` (queue), `/agent/tickets/{id}` |
@@ -31,12 +31,14 @@ mod error;
 mod form;
 mod idle;
 mod kb;
+pub mod mail;
 mod names;
 mod portal;
 mod reindex;
 pub mod seed;
 mod session;
 mod settings;
+mod signup;
 pub mod smtp;
 mod sweeps;
 mod throttle;
@@ -46,5 +48,6 @@ pub use app::{AppState, Backends, DEFAULT_IDLE_TIMEOUT, WebOptions, router};
 pub use backends::{MONGO_DATABASE, create_private_dir, create_private_file};
 pub use error::WebError;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
+pub use signup::DEFAULT_VERIFICATION_TTL;
 pub use sweeps::spawn_sweeps;
 pub use throttle::{AbuseLimits, Limit, Tier};
