@@ -25,11 +25,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/chat/start", post(start))
         .route("/chat/{id}", get(session_page))
         .route("/chat/{id}/message", post(message))
+        .route(
+            "/chat/{id}/message/stream",
+            post(super::chat_stream::message_stream),
+        )
         .route("/chat/{id}/human", post(human))
         .route("/agent/chats/{id}/reply", post(agent_reply))
 }
 
-fn session_id(raw: &str) -> WebResult<ChatSessionId> {
+pub(crate) fn session_id(raw: &str) -> WebResult<ChatSessionId> {
     raw.parse()
         .map_err(|_| WebError::bad_input("chat id", "not a chat id"))
 }
@@ -144,8 +148,8 @@ async fn render_session(
 /// A chat message form (a missing text is refused on the form like an empty one).
 #[derive(Default, serde::Deserialize)]
 #[serde(default)]
-struct ChatForm {
-    text: String,
+pub(crate) struct ChatForm {
+    pub(crate) text: String,
 }
 
 async fn message(

@@ -27,6 +27,7 @@ mod auth;
 mod backends;
 pub mod charts;
 mod chat;
+mod chat_stream;
 mod error;
 mod form;
 mod idle;
