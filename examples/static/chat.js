@@ -82,6 +82,8 @@
     if (thread) {
       thread.appendChild(bubble("customer", "You", data.get("text")));
     }
+    var hello = document.querySelector(".chat .card.empty");
+    if (hello) { hello.remove(); }
     var answer = bubble("bot", "Assistant", "");
     answer.classList.add("provisional");
     answer.setAttribute("aria-live", "polite");

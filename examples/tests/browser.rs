@@ -94,8 +94,14 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         "How do I reset a forgotten password?",
     )
     .await;
-    b.click("form[action$='/message'] button").await;
-    let bot = b.wait(".thread .msg-bot").await;
+    // The message is sent in the page (the answer streams in; see browser_ai.rs): no new
+    // page loads, the thread is reloaded once the turn is committed.
+    b.wait("form[action$='/message'] button.primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let bot = b.wait(".thread .msg-bot:not(.provisional)").await;
     let cited = b
         .client
         .find_all(Locator::Css(".msg-bot .citations a"))

@@ -20,7 +20,7 @@ pub(crate) struct Page {
     pub(crate) mode_notice: String,
     /// Shown to staff while the language model is degraded (the offline paths answer);
     /// empty otherwise.
-    pub(crate) ai_notice: String,
+    pub(crate) ai_notice: Markup,
     /// The request path.
     pub(crate) path: String,
     /// A confirmation of the last change (shown once, after the redirect).
@@ -97,6 +97,26 @@ impl askama::filters::HtmlSafe for Time {}
 pub(crate) fn fmt_time(t: Timestamp) -> Time {
     Time(t)
 }
+
+/// HTML built by this app from fixed words and [`Time`]s (never from user input), shown as
+/// is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Markup(pub(crate) String);
+
+impl Markup {
+    /// Whether there is nothing to show.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for Markup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Markup {}
 
 /// The text of an SLA badge: plain words, or words and a [`Time`] ("overdue since …").
 #[derive(Debug, Clone, Default)]

@@ -97,14 +97,26 @@ pub(crate) fn scratch_dir(name: &str) -> PathBuf {
 
 /// Starts `helpdesk-web` on a free port with its data in `data_dir`.
 pub(crate) fn start_server(data_dir: &Path) -> (Guard, u16, Logins) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk-web"))
+    start_server_with(data_dir, &[])
+}
+
+/// [`start_server`] with `env` set for the server (e.g. a Gemini key and the address of a
+/// fake Gemini server).
+pub(crate) fn start_server_with(data_dir: &Path, env: &[(&str, &str)]) -> (Guard, u16, Logins) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_helpdesk-web"));
+    command
         .args(["--port", "0", "--data-dir"])
         .arg(data_dir)
         // SQLite and the offline model: the child's backends must not depend on a MongoDB
         // or a Gemini key that the caller's environment happens to carry.
         .env_remove("MONGODB_URI")
         .env_remove("GEMINI_API_KEY")
-        .env_remove("SMTP_URL")
+        .env_remove("GEMINI_BASE_URL")
+        .env_remove("SMTP_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
