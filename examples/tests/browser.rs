@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use browser_support::{
-    Browser, Logins, require_chromium, scratch_dir, start_chromedriver, start_server,
+    Browser, Logins, VIEWER_ZONE, require_chromium, scratch_dir, start_chromedriver, start_server,
 };
 use fantoccini::Locator;
 use serde_json::json;
@@ -82,6 +82,7 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         "{description:?}"
     );
     b.shot("customer-ticket-opened").await;
+    times_are_in_the_viewers_zone(b).await;
 
     // 2. The customer chats with the bot: the answer cites an article or hands off.
     b.click("nav a[href='/chat']").await;
@@ -93,8 +94,14 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         "How do I reset a forgotten password?",
     )
     .await;
-    b.click("form[action$='/message'] button").await;
-    let bot = b.wait(".thread .msg-bot").await;
+    // The message is sent in the page (the answer streams in; see browser_ai.rs): no new
+    // page loads, the thread is reloaded once the turn is committed.
+    b.wait("form[action$='/message'] button.primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let bot = b.wait(".thread .msg-bot:not(.provisional)").await;
     let cited = b
         .client
         .find_all(Locator::Css(".msg-bot .citations a"))
@@ -279,4 +286,41 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.click("nav a[href='/admin/settings']").await;
     b.wait("form[action='/admin/settings']").await;
     b.shot("admin-settings").await;
+}
+
+/// The ticket's creation time, written by the server in UTC, shows in the browser's zone
+/// (Tokyo, UTC+9): a relative time as text, the local date and time in the title.
+async fn times_are_in_the_viewers_zone(b: &Browser) {
+    let opened = b.wait(".ticket-head time[data-local]").await;
+    let utc: jiff::Timestamp = opened
+        .attr("datetime")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let local = utc.in_tz(VIEWER_ZONE).unwrap();
+    let hour12 = match local.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    let half = if local.hour() < 12 { "AM" } else { "PM" };
+    let expected = format!("{hour12}:{:02} {half}", local.minute());
+    // ICU puts a narrow no-break space before AM/PM.
+    let title = opened
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .replace(['\u{202f}', '\u{a0}'], " ");
+    assert!(
+        title.contains(&expected) && title.contains("GMT+9"),
+        "{utc} in {VIEWER_ZONE} should read {expected} GMT+9: {title:?}"
+    );
+    let text = opened.text().await.unwrap();
+    assert!(
+        text.contains("ago") || text == "now",
+        "a relative time: {text:?}"
+    );
+    assert!(!text.contains("UTC"), "{text:?}");
 }

@@ -162,7 +162,7 @@ async fn sla_targets_are_entered_in_hours_and_minutes() {
             StatusCode::BAD_REQUEST,
             "{hours} h {minutes} min"
         );
-        // The settings form again with the reason above it, not a bare error card.
+        // The settings form again with the reason at the SLA table, not a bare error card.
         assert!(
             refused.body.contains("urgent first response"),
             "{}",
@@ -170,7 +170,11 @@ async fn sla_targets_are_entered_in_hours_and_minutes() {
         );
         assert!(refused.body.contains(why), "{}", refused.body);
         assert!(refused.body.contains(r#"action="/admin/settings""#));
-        assert!(refused.body.contains(r#"class="alert""#));
+        assert!(
+            refused
+                .body
+                .contains(r#"class="alert field-error" role="alert" id="sla-error""#)
+        );
     }
     let page = get(&app, "/admin/settings", &admin.cookie).await.body;
     assert!(

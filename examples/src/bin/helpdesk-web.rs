@@ -5,7 +5,8 @@
 //! offline MiniLM model (`scripts/setup-model.sh` prepares it and sets `HELPDESK_MODEL_DIR`
 //! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
 //! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
-//! e-mail from `SMTP_FROM` (default `helpdesk@localhost`). On first start it seeds a demo
+//! e-mail from `SMTP_FROM` (default `helpdesk@localhost`), and so do sign-up confirmation
+//! links (without `SMTP_URL` they are written to the log). On first start it seeds a demo
 //! company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
 //! only by you), then `listening on http://127.0.0.1:P` and, set apart in a block, the
 //! address to open and the demo logins (again on later starts). `--demo-store` keeps
@@ -23,6 +24,7 @@ use std::time::Duration;
 use clap::Parser;
 use helpdesk_core::Notifier;
 use helpdesk_examples::error_chain;
+use helpdesk_examples::web::mail::Mailer;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
 use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
 use helpdesk_examples::web::{
@@ -81,7 +83,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Backends::from_environment(&cli.data_dir).await?
     };
-    let notifier = smtp_notifier(&backends)?;
+    let smtp = smtp_notifier(&backends)?;
+    let notifier = smtp.clone().map(|n| Arc::new(n) as Arc<dyn Notifier>);
     let helpdesk = backends.build_with_notifier(notifier)?;
     let logins_file = cli.data_dir.join("demo-logins.txt");
     let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
@@ -119,6 +122,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             demo_hint: "Demo logins are printed in the terminal where helpdesk-web started.".into(),
             secure_cookies,
             idle_timeout: Duration::from_secs(cli.idle_minutes.max(1) * 60),
+            // Sign-up links go out by e-mail too (without SMTP_URL, to the log).
+            mailer: smtp.map(|n| Arc::new(n) as Arc<dyn Mailer>),
+            public_url: public_url.clone(),
             ..WebOptions::default()
         },
     )?;
@@ -152,9 +158,7 @@ fn ready_block(url: &str, logins: &str) -> String {
 }
 
 /// The e-mail notifier when `SMTP_URL` is set (sender from `SMTP_FROM`).
-fn smtp_notifier(
-    backends: &Backends,
-) -> Result<Option<Arc<dyn Notifier>>, Box<dyn std::error::Error>> {
+fn smtp_notifier(backends: &Backends) -> Result<Option<SmtpNotifier>, Box<dyn std::error::Error>> {
     let Ok(url) = std::env::var("SMTP_URL") else {
         return Ok(None);
     };
@@ -164,7 +168,7 @@ fn smtp_notifier(
     let from = std::env::var("SMTP_FROM").unwrap_or_else(|_| DEFAULT_FROM.to_owned());
     let notifier = SmtpNotifier::from_url(&url, &from, backends.store.clone())?;
     println!("e-mail notifications via {}", notifier.server());
-    Ok(Some(Arc::new(notifier)))
+    Ok(Some(notifier))
 }
 
 /// Writes a file only the current user can read (the demo passwords).

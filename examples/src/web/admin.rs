@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use helpdesk_core::domain::Role;
@@ -13,8 +13,9 @@ use serde::Deserialize;
 use super::app::AppState;
 use super::charts::{bar_chart, column_chart};
 use super::error::{WebError, WebResult};
+use super::form::{FormError, refused};
 use super::names::Names;
-use super::session::AdminUser;
+use super::session::{AdminUser, Ctx};
 use super::views::{Page, html};
 
 /// The admin routes.
@@ -256,7 +257,7 @@ struct UserRow {
     id: String,
     name: String,
     email: String,
-    role: &'static str,
+    role: String,
     skills: String,
     active: bool,
     is_me: bool,
@@ -269,30 +270,71 @@ struct UsersPage {
     users: Vec<UserRow>,
     roles: Vec<&'static str>,
     skills: String,
+    /// Why the last add or edit was refused: fields `name`, `email`, `role`, `skills` and
+    /// `password` of the add form, `edit_role`, `edit_skills` and `edit` of the row
+    /// `edit_id`.
+    error: FormError,
+    /// The row whose edit was refused (its typed values are shown in it).
+    edit_id: String,
+    /// What was typed in the add form (never the password).
+    add: AddUserForm,
 }
 
 async fn users(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Response> {
+    render_users(
+        &state,
+        &ctx,
+        FormError::default(),
+        None,
+        AddUserForm::default(),
+    )
+    .await
+}
+
+/// The users page; after a refused post, `error` at its field, the refused row edit
+/// (`edit`) and the add form's text kept.
+async fn render_users(
+    state: &AppState,
+    ctx: &Ctx,
+    error: FormError,
+    edit: Option<(String, UpdateUserForm)>,
+    add: AddUserForm,
+) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
     let tenant = helpdesk.get_tenant(&ctx.actor).await?;
     let users = helpdesk
         .list_users(&ctx.actor, None)
         .await?
         .into_iter()
-        .map(|u| UserRow {
-            id: u.id.to_string(),
-            is_me: u.id == ctx.actor.user_id,
-            name: u.name,
-            email: u.email,
-            role: u.role.as_str(),
-            skills: u.skills.join(", "),
-            active: u.active,
+        .map(|u| {
+            let mut row = UserRow {
+                id: u.id.to_string(),
+                is_me: u.id == ctx.actor.user_id,
+                name: u.name,
+                email: u.email,
+                role: u.role.as_str().to_string(),
+                skills: u.skills.join(", "),
+                active: u.active,
+            };
+            if let Some((_, typed)) = edit.as_ref().filter(|(id, _)| *id == row.id) {
+                row.role.clone_from(&typed.role);
+                row.skills.clone_from(&typed.skills);
+                row.active = typed.active.is_some();
+            }
+            row
         })
         .collect();
     html(&UsersPage {
-        page: ctx.page(&state, "Users and roles"),
+        page: ctx.page(state, "Users and roles"),
         users,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         skills: tenant.settings.skills.join(", "),
+        error,
+        edit_id: edit.map(|(id, _)| id).unwrap_or_default(),
+        add: AddUserForm {
+            password: String::new(),
+            ..add
+        },
     })
 }
 
@@ -303,40 +345,65 @@ pub(crate) fn skill_list(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// The add-user form.
-#[derive(Deserialize)]
+/// The add-user form (missing fields are refused on the form).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 struct AddUserForm {
     name: String,
     email: String,
     role: String,
-    #[serde(default)]
     skills: String,
-    #[serde(default)]
     password: String,
+}
+
+/// The role picked on a form, refused at `field` when it is not one.
+fn role_of(raw: &str, field: &str) -> Result<Role, FormError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| FormError::new(field, "Role: choose a role from the list."))
 }
 
 async fn add_user(
     State(state): State<AppState>,
     AdminUser(ctx): AdminUser,
     Form(form): Form<AddUserForm>,
-) -> WebResult<Redirect> {
-    let role: Role = form.role.parse()?;
+) -> WebResult<Response> {
+    let (state, ctx) = (&state, &ctx);
+    let again = |error: FormError, form: AddUserForm| async move {
+        refused(render_users(state, ctx, error, None, form).await)
+    };
+    let role = match role_of(&form.role, "role") {
+        Ok(role) => role,
+        Err(error) => return again(error, form).await,
+    };
     let mut new = NewUser::new(form.email.trim(), form.name.trim(), role);
     new.skills = skill_list(&form.skills);
     if !form.password.is_empty() {
         new = new.with_password(&form.password);
     }
-    state.helpdesk().add_user(&ctx.actor, new).await?;
-    Ok(Redirect::to("/admin/users?done=user-added"))
+    match state.helpdesk().add_user(&ctx.actor, new).await {
+        Ok(_) => Ok(Redirect::to("/admin/users?done=user-added").into_response()),
+        Err(e) => match FormError::from_core(
+            &e,
+            &[
+                ("name", "Name"),
+                ("email", "E-mail"),
+                ("skills", "Skills"),
+                ("password", "Password"),
+            ],
+        ) {
+            Some(error) => again(error, form).await,
+            None => Err(e.into()),
+        },
+    }
 }
 
 /// The edit-user form.
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 struct UpdateUserForm {
     role: String,
-    #[serde(default)]
     skills: String,
-    #[serde(default)]
     active: Option<String>,
 }
 
@@ -345,16 +412,43 @@ async fn update_user(
     AdminUser(ctx): AdminUser,
     Path(id): Path<String>,
     Form(form): Form<UpdateUserForm>,
-) -> WebResult<Redirect> {
-    let id = id
+) -> WebResult<Response> {
+    let user_id = id
         .parse()
         .map_err(|_| WebError::bad_input("user id", "not a user id"))?;
+    let (state, ctx, id) = (&state, &ctx, &id);
+    let again = |error: FormError, form: UpdateUserForm| async move {
+        let edit = Some((id.clone(), form));
+        refused(render_users(state, ctx, error, edit, AddUserForm::default()).await)
+    };
+    let role = match role_of(&form.role, "edit_role") {
+        Ok(role) => role,
+        Err(error) => return again(error, form).await,
+    };
     let patch = UserPatch {
-        role: Some(form.role.parse()?),
+        role: Some(role),
         skills: Some(skill_list(&form.skills)),
         active: Some(form.active.is_some()),
         ..UserPatch::default()
     };
-    state.helpdesk().update_user(&ctx.actor, id, patch).await?;
-    Ok(Redirect::to("/admin/users?done=user-saved"))
+    match state
+        .helpdesk()
+        .update_user(&ctx.actor, user_id, patch)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/users?done=user-saved").into_response()),
+        Err(e) => match FormError::from_core(&e, &[("skills", "Skills")]) {
+            Some(error) => {
+                // The row's own fields: `edit_skills`, or the row as a whole.
+                let field = if error.is("skills") {
+                    "edit_skills"
+                } else {
+                    "edit"
+                };
+                let error = FormError::new(field, error.message());
+                again(error, form).await
+            }
+            None => Err(e.into()),
+        },
+    }
 }

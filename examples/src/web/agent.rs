@@ -2,38 +2,33 @@
 //! assignee, merge).
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
-use helpdesk_core::ai::DraftDecision;
+use axum::response::Response;
+use axum::routing::get;
+use helpdesk_core::TicketId;
 use helpdesk_core::domain::{ChatState, MessageKind, Priority, TicketStatus};
 use helpdesk_core::lifecycle::can_transition;
-use helpdesk_core::service::NewReply;
 use helpdesk_core::store::{AssigneeFilter, TicketQuery, TicketSort};
-use helpdesk_core::{Error as CoreError, MessageId};
 use serde::Deserialize;
 
+use super::agent_forms;
 use super::app::AppState;
 use super::error::{WebError, WebResult};
+use super::form::FormError;
 use super::names::Names;
-use super::portal::{ReplyForm, optional, ticket_id};
-use super::session::StaffUser;
-use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
+use super::portal::{optional, ticket_id};
+use super::session::{Ctx, StaffUser};
+use super::views::{
+    MessageView, Page, SlaText, TicketRow, Time, fmt_time, html, status_class, status_label,
+};
 
 /// The agent routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/agent", get(queue))
         .route("/agent/tickets/{id}", get(ticket_page))
-        .route("/agent/tickets/{id}/reply", post(reply))
-        .route("/agent/tickets/{id}/note", post(note))
-        .route("/agent/tickets/{id}/status", post(set_status))
-        .route("/agent/tickets/{id}/assign", post(assign))
-        .route("/agent/tickets/{id}/priority", post(set_priority))
-        .route("/agent/tickets/{id}/merge", post(merge))
-        .route("/agent/tickets/{id}/suggest", post(suggest))
-        .route("/agent/tickets/{id}/drafts/{draft}", post(decide_draft))
+        .merge(agent_forms::routes())
 }
 
 /// Queue filters (all optional, from the query string).
@@ -222,8 +217,9 @@ struct AgentTicketPage {
     status_class: &'static str,
     priority: &'static str,
     facts: Vec<(String, String)>,
+    created: Time,
     sla_badge: &'static str,
-    sla_text: String,
+    sla_text: SlaText,
     messages: Vec<MessageView>,
     proposed_drafts: Vec<MessageView>,
     next_statuses: Vec<Choice>,
@@ -236,6 +232,37 @@ struct AgentTicketPage {
     merged: bool,
     /// The open chat session this ticket belongs to, when a human answers it.
     chat_session: Option<String>,
+    /// A refused form of the page: why, at its field, and what was typed.
+    refusal: Refusal,
+}
+
+/// A refused form of the agent's ticket page. Fields: `body` (reply), `note`, `chat`,
+/// `status`, `assignee`, `priority`, `merge` and `draft`.
+#[derive(Debug, Default)]
+pub(crate) struct Refusal {
+    pub(crate) error: FormError,
+    /// The typed text of the refused form (reply, note, chat message, merge number or
+    /// edited draft).
+    pub(crate) text: String,
+    /// The draft whose decision was refused.
+    pub(crate) draft: String,
+}
+
+impl Refusal {
+    /// A refusal of `field` with the text that was typed.
+    pub(crate) fn new(error: FormError, text: impl Into<String>) -> Self {
+        Self {
+            error,
+            text: text.into(),
+            draft: String::new(),
+        }
+    }
+
+    /// The typed text when `field` is the refused one, else empty (the template's
+    /// `value`s and text areas).
+    pub(crate) fn kept(&self, field: &str) -> &str {
+        if self.error.is(field) { &self.text } else { "" }
+    }
 }
 
 /// Query of the ticket page.
@@ -251,8 +278,20 @@ async fn ticket_page(
     Path(id): Path<String>,
     Query(query): Query<TicketPageQuery>,
 ) -> WebResult<Response> {
-    let helpdesk = state.helpdesk();
     let id = ticket_id(&id)?;
+    render_ticket(&state, &ctx, id, query.summarize == "1", Refusal::default()).await
+}
+
+/// The agent's ticket page (`summarize`: with the AI summary), with a refused form's
+/// error at its field and its text kept.
+pub(crate) async fn render_ticket(
+    state: &AppState,
+    ctx: &Ctx,
+    id: TicketId,
+    summarize: bool,
+    refusal: Refusal,
+) -> WebResult<Response> {
+    let helpdesk = state.helpdesk();
     let view = helpdesk.get_ticket(&ctx.actor, id).await?;
     let names = Names::load(helpdesk, ctx.actor.tenant_id).await?;
     let t = &view.ticket;
@@ -263,7 +302,6 @@ async fn ticket_page(
         ("Assignee".into(), row.assignee.clone()),
         ("Category".into(), row.category.clone()),
         ("Channel".into(), t.channel.as_str().into()),
-        ("Created".into(), fmt_time(t.created_at)),
     ];
     if let Some(triage) = &t.triage {
         facts.push((
@@ -333,7 +371,7 @@ async fn ticket_page(
         .iter()
         .map(|p| Choice::new(p.as_str(), p.as_str(), t.priority.as_str()))
         .collect();
-    let (summary, open_questions) = if query.summarize == "1" {
+    let (summary, open_questions) = if summarize {
         let s = helpdesk.summarize(&ctx.actor, id).await?;
         (Some(s.summary), s.open_questions)
     } else {
@@ -357,7 +395,7 @@ async fn ticket_page(
         .find(|s| s.ticket_id == Some(t.id) && s.state == ChatState::Human)
         .map(|s| s.id.to_string());
     html(&AgentTicketPage {
-        page: ctx.page(&state, &format!("#{} · {}", t.number, t.subject)),
+        page: ctx.page(state, &format!("#{} · {}", t.number, t.subject)),
         id: t.id.to_string(),
         description: t.description.clone(),
         requester: names.of(Some(t.requester), "unknown"),
@@ -365,6 +403,7 @@ async fn ticket_page(
         status_class: status_class(t.status),
         priority: t.priority.as_str(),
         facts,
+        created: fmt_time(t.created_at),
         sla_badge: row.sla_badge,
         sla_text: row.sla_text.clone(),
         messages,
@@ -378,173 +417,6 @@ async fn ticket_page(
         related,
         merged: t.merged_into.is_some(),
         chat_session,
+        refusal,
     })
-}
-
-fn back(id: &str) -> Redirect {
-    Redirect::to(&format!("/agent/tickets/{id}"))
-}
-
-/// The agent reply form.
-#[derive(Deserialize)]
-struct AgentReplyForm {
-    body: String,
-    #[serde(default)]
-    status_after: String,
-}
-
-async fn reply(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-    Form(form): Form<AgentReplyForm>,
-) -> WebResult<Redirect> {
-    let mut reply = NewReply::new(&form.body);
-    reply.status_after = optional::<TicketStatus>(&form.status_after)?;
-    let outcome = state
-        .helpdesk()
-        .reply(&ctx.actor, ticket_id(&id)?, reply)
-        .await?;
-    Ok(back(&outcome.ticket.id.to_string()))
-}
-
-async fn note(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
-) -> WebResult<Redirect> {
-    state
-        .helpdesk()
-        .add_note(&ctx.actor, ticket_id(&id)?, &form.body)
-        .await?;
-    Ok(back(&id))
-}
-
-/// A single-value form.
-#[derive(Deserialize)]
-struct ValueForm {
-    #[serde(default)]
-    value: String,
-}
-
-async fn set_status(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-    Form(form): Form<ValueForm>,
-) -> WebResult<Redirect> {
-    let to: TicketStatus = form.value.parse()?;
-    state
-        .helpdesk()
-        .transition(&ctx.actor, ticket_id(&id)?, to)
-        .await?;
-    Ok(back(&id))
-}
-
-async fn assign(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-    Form(form): Form<ValueForm>,
-) -> WebResult<Redirect> {
-    let assignee = if form.value.trim().is_empty() {
-        None
-    } else {
-        Some(
-            form.value
-                .trim()
-                .parse()
-                .map_err(|_| WebError::bad_input("assignee", "unknown user"))?,
-        )
-    };
-    state
-        .helpdesk()
-        .assign(&ctx.actor, ticket_id(&id)?, assignee)
-        .await?;
-    Ok(back(&id))
-}
-
-async fn set_priority(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-    Form(form): Form<ValueForm>,
-) -> WebResult<Redirect> {
-    let patch = helpdesk_core::service::TicketPatch {
-        priority: Some(form.value.parse()?),
-        ..Default::default()
-    };
-    state
-        .helpdesk()
-        .update_ticket(&ctx.actor, ticket_id(&id)?, patch)
-        .await?;
-    Ok(back(&id))
-}
-
-async fn merge(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-    Form(form): Form<ValueForm>,
-) -> WebResult<Redirect> {
-    let helpdesk = state.helpdesk();
-    let number: u64 = form
-        .value
-        .trim()
-        .trim_start_matches('#')
-        .parse()
-        .map_err(|_| WebError::bad_input("ticket number", "enter a number such as 12"))?;
-    let into = helpdesk
-        .store()
-        .get_ticket_by_number(ctx.actor.tenant_id, number)
-        .await?
-        .ok_or_else(|| CoreError::validation("ticket number", format!("no ticket #{number}")))?;
-    let (_, survivor) = helpdesk.merge(&ctx.actor, ticket_id(&id)?, into.id).await?;
-    Ok(back(&survivor.id.to_string()))
-}
-
-async fn suggest(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path(id): Path<String>,
-) -> WebResult<Redirect> {
-    state
-        .helpdesk()
-        .suggest_reply(&ctx.actor, ticket_id(&id)?)
-        .await?;
-    Ok(back(&id))
-}
-
-/// What to do with a draft.
-#[derive(Deserialize)]
-struct DraftForm {
-    decision: String,
-    #[serde(default)]
-    body: String,
-}
-
-async fn decide_draft(
-    State(state): State<AppState>,
-    StaffUser(ctx): StaffUser,
-    Path((id, draft)): Path<(String, String)>,
-    Form(form): Form<DraftForm>,
-) -> WebResult<Redirect> {
-    let draft: MessageId = draft
-        .parse()
-        .map_err(|_| WebError::bad_input("draft", "not a draft id"))?;
-    // The form's text box holds the draft as the agent left it, so sending always sends
-    // that text: core records it as accepted when unchanged and as edited otherwise. Only
-    // a form without a body (a bare "send") sends the stored draft.
-    let decision = match (form.decision.as_str(), form.body.trim().is_empty()) {
-        ("send", true) => DraftDecision::Send,
-        ("send" | "edit", _) => DraftDecision::SendEdited(form.body),
-        ("discard", _) => DraftDecision::Discard,
-        _ => return Err(WebError::bad_input("decision", "send, edit or discard")),
-    };
-    state
-        .helpdesk()
-        .decide_draft(&ctx.actor, ticket_id(&id)?, draft, decision)
-        .await?;
-    Ok(back(&id))
 }

@@ -17,9 +17,11 @@ use sha2::{Digest, Sha256};
 
 use super::error::{WebResult, error_page};
 use super::idle::IdleSessions;
+use super::mail::{LogMailer, Mailer};
 use super::reindex::ReindexJobs;
+use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
-use super::{admin, agent, auth, chat, kb, portal, session, settings};
+use super::{admin, agent, auth, chat, kb, portal, session, settings, signup};
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
 /// today; SQLite, MiniLM and Gemini once wired); the app only sees the traits.
@@ -116,6 +118,13 @@ pub struct WebOptions {
     pub idle_timeout: Duration,
     /// Sign-in, sign-up and ticket rate limits.
     pub limits: AbuseLimits,
+    /// Sends the sign-up e-mails (none: [`LogMailer`] writes them to the log).
+    pub mailer: Option<Arc<dyn Mailer>>,
+    /// The address people reach the app at, for links in e-mails (e.g.
+    /// `https://help.example.com`).
+    pub public_url: String,
+    /// How long a sign-up link works.
+    pub verification_ttl: Duration,
 }
 
 /// Default [`WebOptions::idle_timeout`]: half an hour.
@@ -129,6 +138,9 @@ impl Default for WebOptions {
             secure_cookies: false,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             limits: AbuseLimits::default(),
+            mailer: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            verification_ttl: DEFAULT_VERIFICATION_TTL,
         }
     }
 }
@@ -158,6 +170,8 @@ struct StateInner {
     reindex_jobs: Arc<ReindexJobs>,
     throttles: Throttles,
     idle: IdleSessions,
+    pending_signups: PendingSignups,
+    mailer: Arc<dyn Mailer>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -186,6 +200,11 @@ impl AppState {
                 csrf_key,
                 throttles: Throttles::new(&options.limits),
                 idle: IdleSessions::new(options.idle_timeout),
+                pending_signups: PendingSignups::default(),
+                mailer: options
+                    .mailer
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(LogMailer)),
                 options,
                 reindex_jobs: Arc::default(),
             }),
@@ -228,20 +247,46 @@ impl AppState {
     pub(crate) fn idle_sessions(&self) -> &IdleSessions {
         &self.inner.idle
     }
+
+    pub(crate) fn pending_signups(&self) -> &PendingSignups {
+        &self.inner.pending_signups
+    }
+
+    pub(crate) fn mailer(&self) -> Arc<dyn Mailer> {
+        self.inner.mailer.clone()
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.inner.options.public_url
+    }
+
+    pub(crate) fn verification_ttl(&self) -> Duration {
+        self.inner.options.verification_ttl
+    }
 }
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const CHAT_JS: &str = include_str!("../../static/chat.js");
+const TIME_JS: &str = include_str!("../../static/time.js");
 
-async fn chat_script() -> Response {
+fn script(source: &'static str) -> Response {
     (
         [
             (CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (CACHE_CONTROL, "max-age=3600"),
         ],
-        CHAT_JS,
+        source,
     )
         .into_response()
+}
+
+async fn chat_script() -> Response {
+    script(CHAT_JS)
+}
+
+/// Times in the viewer's zone, with relative times (see `static/time.js`).
+async fn time_script() -> Response {
+    script(TIME_JS)
 }
 
 async fn stylesheet() -> Response {
@@ -301,11 +346,16 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/static/app.css", get(stylesheet))
         .route("/static/chat.js", get(chat_script))
+        .route("/static/time.js", get(time_script))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route(
             "/register",
-            get(auth::register_page).post(auth::register_submit),
+            get(signup::register_page).post(signup::register_submit),
+        )
+        .route(
+            "/register/verify",
+            get(signup::verify_link).post(signup::verify_submit),
         )
         .route(
             "/register-company",

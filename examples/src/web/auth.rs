@@ -1,4 +1,4 @@
-//! The sign-in, sign-up (customer and company) and sign-out pages.
+//! The sign-in, company sign-up and sign-out pages (customer sign-up: [`super::signup`]).
 
 use std::time::Duration;
 
@@ -12,10 +12,12 @@ use helpdesk_core::DuplicateKind;
 use helpdesk_core::Error as CoreError;
 use helpdesk_core::domain::Role;
 use helpdesk_core::service::{NewTenant, NewUser};
+use helpdesk_core::validate;
 use serde::Deserialize;
 
 use super::app::AppState;
 use super::error::{WebResult, error_page};
+use super::form::{FormError, refused};
 use super::session::{SESSION_COOKIE, Session, cookie, cookie_header};
 use super::throttle::{ClientAddress, wait_secs};
 use super::views::{Page, html};
@@ -44,18 +46,10 @@ struct LoginPage {
     next: String,
     company: String,
     email: String,
-    error: Option<String>,
+    /// Why the last try was refused (a missing field at its field, wrong credentials
+    /// above the form).
+    error: FormError,
     demo_hint: String,
-}
-
-#[derive(Template)]
-#[template(path = "register.html")]
-struct RegisterPage {
-    page: Page,
-    company: String,
-    name: String,
-    email: String,
-    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -66,7 +60,7 @@ struct RegisterCompanyPage {
     slug: String,
     name: String,
     email: String,
-    error: Option<String>,
+    error: FormError,
 }
 
 /// The longest `next` path kept; longer ones are dropped rather than cut.
@@ -105,23 +99,31 @@ pub(crate) async fn login_page(
         next: safe_next(&query.next).unwrap_or_default().to_string(),
         company: String::new(),
         email: String::new(),
-        error: None,
+        error: FormError::default(),
         demo_hint: state.demo_hint().to_string(),
     })
 }
 
-/// The sign-in form.
-#[derive(Deserialize)]
+/// The sign-in form (missing fields are refused on the form, see [`super::form`]).
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub(crate) struct LoginForm {
     /// The page to return to (see [`safe_next`]).
-    #[serde(default)]
     next: String,
     company: String,
     email: String,
     password: String,
 }
 
-fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Response {
+/// The first of `fields` (name, label, value) left empty, as a refusal at that field.
+pub(crate) fn first_missing(fields: &[(&str, &str, &str)]) -> Option<FormError> {
+    fields
+        .iter()
+        .find(|(_, _, value)| value.trim().is_empty())
+        .map(|(field, label, _)| FormError::new(*field, format!("Enter {label}.")))
+}
+
+pub(crate) fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Response {
     let ttl = state.helpdesk().config().session_ttl.as_secs();
     match cookie_header(state, SESSION_COOKIE, token, ttl) {
         Some(v) => ([(SET_COOKIE, v)], Redirect::to(to)).into_response(),
@@ -140,7 +142,7 @@ fn account_key(company: &str, email: &str) -> String {
 }
 
 /// A page answering a refused try with 429 and `Retry-After`.
-fn too_many(mut response: Response, wait: Duration) -> Response {
+pub(crate) fn too_many(mut response: Response, wait: Duration) -> Response {
     *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     response
         .headers_mut()
@@ -165,16 +167,24 @@ pub(crate) async fn login_submit(
     ClientAddress(address): ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> WebResult<Response> {
-    let login_page = |error: String| {
+    let login_page = |error: FormError| {
         html(&LoginPage {
             page: session.page(&state, "Sign in"),
             next: safe_next(&form.next).unwrap_or_default().to_string(),
             company: form.company.clone(),
             email: form.email.clone(),
-            error: Some(error),
+            error,
             demo_hint: state.demo_hint().to_string(),
         })
     };
+    // A form with an empty field is not a try: nothing to check, nothing to count.
+    if let Some(error) = first_missing(&[
+        ("company", "your company", &form.company),
+        ("email", "your e-mail address", &form.email),
+        ("password", "your password", &form.password),
+    ]) {
+        return refused(login_page(error));
+    }
     let throttles = state.throttles();
     let by_address = throttles.login_address.check(&address);
     let by_account = throttles
@@ -189,7 +199,7 @@ pub(crate) async fn login_submit(
             "sign-in throttled"
         );
         return Ok(too_many(
-            login_page(wait_message("sign-in attempts", wait))?,
+            login_page(FormError::general(wait_message("sign-in attempts", wait)))?,
             wait,
         ));
     }
@@ -212,7 +222,8 @@ pub(crate) async fn login_submit(
                 address,
                 "sign-in failed"
             );
-            let mut response = login_page("Wrong company, e-mail or password.".into())?;
+            let mut response =
+                login_page(FormError::general("Wrong company, e-mail or password."))?;
             *response.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(response)
         }
@@ -235,99 +246,22 @@ pub(crate) async fn logout(
     })
 }
 
-/// `GET /register`: customer sign-up.
-pub(crate) async fn register_page(
-    State(state): State<AppState>,
-    session: Session,
-) -> WebResult<Response> {
-    html(&RegisterPage {
-        page: session.page(&state, "Create an account"),
-        company: String::new(),
-        name: String::new(),
-        email: String::new(),
-        error: None,
-    })
-}
-
-/// The customer sign-up form.
-#[derive(Deserialize)]
-pub(crate) struct RegisterForm {
-    company: String,
-    name: String,
-    email: String,
-    password: String,
-}
-
 /// The message a sign-up form shows for a refusal meant for the user, `None` for failures.
 /// A taken e-mail gets the same words as any account that cannot be made, so that the form
 /// does not confirm it belongs to someone (the per-address limit bounds how many a visitor
 /// can probe; only an e-mail check before the account exists would close that fully).
-fn user_facing(e: &CoreError) -> Option<String> {
+pub(crate) fn user_facing(e: &CoreError, labels: &[(&str, &str)]) -> Option<FormError> {
     match e {
         CoreError::Duplicate {
             kind: DuplicateKind::Email,
             ..
-        } => Some(
+        } => Some(FormError::general(
             "We could not create an account with these details. If you already have one, \
-             sign in instead."
-                .into(),
-        ),
-        CoreError::Validation { .. }
-        | CoreError::Duplicate { .. }
-        | CoreError::NotFound { .. }
-        | CoreError::InvalidState(_) => Some(e.to_string()),
-        _ => None,
-    }
-}
-
-/// `POST /register`.
-pub(crate) async fn register_submit(
-    State(state): State<AppState>,
-    session: Session,
-    ClientAddress(address): ClientAddress,
-    Form(form): Form<RegisterForm>,
-) -> WebResult<Response> {
-    let register_page = |error: String| {
-        html(&RegisterPage {
-            page: session.page(&state, "Create an account"),
-            company: form.company.clone(),
-            name: form.name.clone(),
-            email: form.email.clone(),
-            error: Some(error),
-        })
-    };
-    if let Err(wait) = state.throttles().register.check(&address) {
-        tracing::warn!(address, "customer sign-up throttled");
-        return Ok(too_many(
-            register_page(wait_message("sign-ups", wait))?,
-            wait,
-        ));
-    }
-    let helpdesk = state.helpdesk();
-    let new = NewUser::new(form.email.trim(), form.name.trim(), Role::Customer)
-        .with_password(&form.password);
-    let result = match helpdesk.register_customer(form.company.trim(), new).await {
-        Ok(_) => {
-            helpdesk
-                .login(form.company.trim(), form.email.trim(), &form.password)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(outcome) => Ok(signed_in_redirect(
-            &state,
-            &outcome.token,
-            home_of(outcome.actor.role),
+             sign in instead.",
         )),
-        Err(e) => match user_facing(&e) {
-            Some(message) => {
-                let mut response = register_page(message)?;
-                *response.status_mut() = StatusCode::BAD_REQUEST;
-                Ok(response)
-            }
-            None => Err(e.into()),
-        },
+        CoreError::Duplicate { .. } => Some(FormError::new("slug", e.to_string())),
+        CoreError::NotFound { .. } => Some(FormError::new("company", e.to_string())),
+        _ => FormError::from_core(e, labels),
     }
 }
 
@@ -342,12 +276,13 @@ pub(crate) async fn register_company_page(
         slug: String::new(),
         name: String::new(),
         email: String::new(),
-        error: None,
+        error: FormError::default(),
     })
 }
 
 /// The company sign-up form.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub(crate) struct RegisterCompanyForm {
     company_name: String,
     slug: String,
@@ -363,22 +298,29 @@ pub(crate) async fn register_company_submit(
     ClientAddress(address): ClientAddress,
     Form(form): Form<RegisterCompanyForm>,
 ) -> WebResult<Response> {
-    let company_page = |error: String| {
+    let company_page = |error: FormError| {
         html(&RegisterCompanyPage {
             page: session.page(&state, "Register your company"),
             company_name: form.company_name.clone(),
             slug: form.slug.clone(),
             name: form.name.clone(),
             email: form.email.clone(),
-            error: Some(error),
+            error,
         })
     };
     if let Err(wait) = state.throttles().register_company.check(&address) {
         tracing::warn!(address, "company sign-up throttled");
         return Ok(too_many(
-            company_page(wait_message("company sign-ups", wait))?,
+            company_page(FormError::general(wait_message("company sign-ups", wait)))?,
             wait,
         ));
+    }
+    // The company's name is checked here: core calls it and the admin's name both `name`.
+    if let Err(e) =
+        validate::required_line("company_name", &form.company_name, validate::MAX_NAME_CHARS)
+    {
+        let error = FormError::from_core(&e, &[("company_name", "Company name")]);
+        return refused(company_page(error.unwrap_or_default()));
     }
     let helpdesk = state.helpdesk();
     let new = NewTenant {
@@ -402,12 +344,16 @@ pub(crate) async fn register_company_submit(
             &outcome.token,
             home_of(outcome.actor.role),
         )),
-        Err(e) => match user_facing(&e) {
-            Some(message) => {
-                let mut response = company_page(message)?;
-                *response.status_mut() = StatusCode::BAD_REQUEST;
-                Ok(response)
-            }
+        Err(e) => match user_facing(
+            &e,
+            &[
+                ("slug", "Short name"),
+                ("name", "Your name"),
+                ("email", "E-mail"),
+                ("password", "Password"),
+            ],
+        ) {
+            Some(error) => refused(company_page(error)),
             None => Err(e.into()),
         },
     }

@@ -3,18 +3,20 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use helpdesk_core::ChatSessionId;
 use helpdesk_core::domain::{ChatState, MessageKind};
 
+use super::agent_forms::{again, refusal_at};
 use super::app::AppState;
 use super::error::{WebError, WebResult};
+use super::form::{FormError, refused};
 use super::names::Names;
 use super::portal::ReplyForm;
-use super::session::{CustomerUser, StaffUser};
-use super::views::{MessageView, Page, enum_text, fmt_time, html};
+use super::session::{Ctx, CustomerUser, StaffUser};
+use super::views::{MessageView, Page, Time, enum_text, fmt_time, html};
 
 /// The chat routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -23,11 +25,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/chat/start", post(start))
         .route("/chat/{id}", get(session_page))
         .route("/chat/{id}/message", post(message))
+        .route(
+            "/chat/{id}/message/stream",
+            post(super::chat_stream::message_stream),
+        )
         .route("/chat/{id}/human", post(human))
         .route("/agent/chats/{id}/reply", post(agent_reply))
 }
 
-fn session_id(raw: &str) -> WebResult<ChatSessionId> {
+pub(crate) fn session_id(raw: &str) -> WebResult<ChatSessionId> {
     raw.parse()
         .map_err(|_| WebError::bad_input("chat id", "not a chat id"))
 }
@@ -37,7 +43,7 @@ fn session_id(raw: &str) -> WebResult<ChatSessionId> {
 struct SessionRow {
     id: String,
     state: String,
-    started: String,
+    started: Time,
 }
 
 #[derive(Template)]
@@ -86,6 +92,9 @@ struct SessionPage {
     open: bool,
     messages: Vec<MessageView>,
     ticket: Option<String>,
+    /// Why the last message was refused (field `text`) and what was typed.
+    error: FormError,
+    text: String,
 }
 
 async fn session_page(
@@ -93,10 +102,20 @@ async fn session_page(
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
+    let id = session_id(&id)?;
+    render_session(&state, &ctx, id, FormError::default(), String::new()).await
+}
+
+/// The chat page; after a refused message, the error at the message box and its text.
+async fn render_session(
+    state: &AppState,
+    ctx: &Ctx,
+    id: ChatSessionId,
+    error: FormError,
+    text: String,
+) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
-    let session = helpdesk
-        .get_chat_session(&ctx.actor, session_id(&id)?)
-        .await?;
+    let session = helpdesk.get_chat_session(&ctx.actor, id).await?;
     let messages = match session.ticket_id {
         Some(ticket) => {
             let view = helpdesk.get_ticket(&ctx.actor, ticket).await?;
@@ -110,7 +129,7 @@ async fn session_page(
         None => Vec::new(),
     };
     html(&SessionPage {
-        page: ctx.page(&state, "Chat with Nimbus assistant"),
+        page: ctx.page(state, "Chat with Nimbus assistant"),
         id: session.id.to_string(),
         state: match session.state {
             ChatState::Bot => "The assistant is answering.".into(),
@@ -121,13 +140,16 @@ async fn session_page(
         open: session.state != ChatState::Closed,
         messages,
         ticket: session.ticket_id.map(|t| t.to_string()),
+        error,
+        text,
     })
 }
 
-/// A chat message form.
-#[derive(serde::Deserialize)]
-struct ChatForm {
-    text: String,
+/// A chat message form (a missing text is refused on the form like an empty one).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct ChatForm {
+    pub(crate) text: String,
 }
 
 async fn message(
@@ -135,13 +157,22 @@ async fn message(
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
     Form(form): Form<ChatForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
     let id = session_id(&id)?;
-    state
+    match state
         .helpdesk()
         .chat_message(&ctx.actor, id, &form.text)
-        .await?;
-    Ok(Redirect::to(&format!("/chat/{id}")))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/chat/{id}")).into_response()),
+        Err(e) => match FormError::from_core(&e, &[("text", "Your message")]) {
+            Some(error) => {
+                let error = FormError::new("text", error.message());
+                refused(render_session(&state, &ctx, id, error, form.text).await)
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 async fn human(
@@ -159,15 +190,19 @@ async fn agent_reply(
     StaffUser(ctx): StaffUser,
     Path(id): Path<String>,
     Form(form): Form<ReplyForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
     let id = session_id(&id)?;
-    helpdesk
-        .agent_chat_reply(&ctx.actor, id, &form.body)
-        .await?;
+    let sent = helpdesk.agent_chat_reply(&ctx.actor, id, &form.body).await;
     let session = helpdesk.get_chat_session(&ctx.actor, id).await?;
-    Ok(Redirect::to(&match session.ticket_id {
-        Some(t) => format!("/agent/tickets/{t}"),
-        None => "/agent".into(),
-    }))
+    match (sent, session.ticket_id) {
+        (Ok(_), Some(t)) => Ok(Redirect::to(&format!("/agent/tickets/{t}")).into_response()),
+        (Ok(_), None) => Ok(Redirect::to("/agent").into_response()),
+        // Refused: the ticket page again, the reason and the text at the chat box.
+        (Err(e), Some(t)) => {
+            let refusal = refusal_at(e, "chat", &[("text", "Chat message")], form.body)?;
+            again(&state, &ctx, t, refusal).await
+        }
+        (Err(e), None) => Err(e.into()),
+    }
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use helpdesk_core::ArticleId;
@@ -16,10 +16,11 @@ use serde::Deserialize;
 use super::admin::skill_list;
 use super::app::AppState;
 use super::error::{WebError, WebResult};
+use super::form::{FormError, refused};
 use super::reindex::ReindexProgress;
 use super::seed::parse_markdown_article;
 use super::session::{AdminUser, AnyUser, Ctx};
-use super::views::{Page, fmt_time, html};
+use super::views::{Page, Time, fmt_time, html};
 
 /// The knowledge-base routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -65,7 +66,7 @@ struct ArticleRow {
     id: String,
     title: String,
     tags: String,
-    updated: String,
+    updated: Time,
 }
 
 #[derive(Template)]
@@ -76,6 +77,9 @@ struct ArticlesPage {
     indexed: bool,
     /// The latest reindex job of the tenant.
     reindex: Option<ReindexProgress>,
+    /// Why the last import was refused (field `markdown`) and what was pasted.
+    error: FormError,
+    markdown: String,
 }
 
 fn manage(ctx: &Ctx) -> WebResult<()> {
@@ -84,11 +88,21 @@ fn manage(ctx: &Ctx) -> WebResult<()> {
 }
 
 async fn articles(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Response> {
-    manage(&ctx)?;
+    render_articles(&state, &ctx, FormError::default(), String::new()).await
+}
+
+/// The article list with the import form; after a refused import, its error and text.
+async fn render_articles(
+    state: &AppState,
+    ctx: &Ctx,
+    error: FormError,
+    markdown: String,
+) -> WebResult<Response> {
+    manage(ctx)?;
     let mut list = state.helpdesk().list_articles(&ctx.actor).await?;
     list.sort_by_key(|a| a.title.to_lowercase());
     html(&ArticlesPage {
-        page: ctx.page(&state, "Knowledge base"),
+        page: ctx.page(state, "Knowledge base"),
         articles: list
             .into_iter()
             .map(|a| ArticleRow {
@@ -100,6 +114,8 @@ async fn articles(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> W
             .collect(),
         indexed: state.knowledge_base().is_some(),
         reindex: state.reindex_jobs().progress(ctx.actor.tenant_id),
+        error,
+        markdown,
     })
 }
 
@@ -112,6 +128,8 @@ struct ArticlePage {
     title: String,
     tags: String,
     body: String,
+    /// Why the last save was refused, at its field (`title`, `tags`, `body`).
+    error: FormError,
 }
 
 async fn new_article_page(
@@ -125,6 +143,7 @@ async fn new_article_page(
         title: String::new(),
         tags: String::new(),
         body: String::new(),
+        error: FormError::default(),
     })
 }
 
@@ -146,6 +165,7 @@ async fn edit_article_page(
         title: article.title,
         tags: article.tags.join(", "),
         body: article.body,
+        error: FormError::default(),
     })
 }
 
@@ -153,35 +173,67 @@ async fn load_article(state: &AppState, ctx: &Ctx, id: ArticleId) -> WebResult<A
     Ok(state.helpdesk().get_article(&ctx.actor, id).await?)
 }
 
-/// The article form.
-#[derive(Deserialize)]
+/// The article form (a missing field is refused on the form like an empty one).
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct ArticleForm {
     title: String,
-    #[serde(default)]
     tags: String,
     body: String,
 }
 
 /// The form as a use-case input; the helpdesk validates it (title, body, tags).
-fn input(form: ArticleForm) -> ArticleInput {
+fn input(form: &ArticleForm) -> ArticleInput {
     ArticleInput {
-        title: form.title,
-        body: form.body,
+        title: form.title.clone(),
+        body: form.body.clone(),
         tags: skill_list(&form.tags),
     }
+}
+
+/// The outcome of an article save: the list with a confirmation, or the form again with
+/// what was typed and the refusal at its field.
+fn saved_or_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    id: String,
+    form: ArticleForm,
+    result: helpdesk_core::Result<Article>,
+) -> WebResult<Response> {
+    let e = match result {
+        Ok(_) => return Ok(Redirect::to("/admin/kb?done=article-saved").into_response()),
+        Err(e) => e,
+    };
+    let labels = [("title", "Title"), ("tags", "Tags"), ("body", "Body")];
+    let Some(error) = FormError::from_core(&e, &labels) else {
+        return Err(e.into());
+    };
+    let title = if id.is_empty() {
+        "New article"
+    } else {
+        "Edit article"
+    };
+    refused(html(&ArticlePage {
+        page: ctx.page(state, title),
+        id,
+        title: form.title,
+        tags: form.tags,
+        body: form.body,
+        error,
+    }))
 }
 
 async fn create_article(
     State(state): State<AppState>,
     AdminUser(ctx): AdminUser,
     Form(form): Form<ArticleForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
     manage(&ctx)?;
-    state
+    let result = state
         .helpdesk()
-        .create_article(&ctx.actor, input(form))
-        .await?;
-    Ok(Redirect::to("/admin/kb?done=article-saved"))
+        .create_article(&ctx.actor, input(&form))
+        .await;
+    saved_or_refused(&state, &ctx, String::new(), form, result)
 }
 
 async fn save_article(
@@ -189,14 +241,14 @@ async fn save_article(
     AdminUser(ctx): AdminUser,
     Path(id): Path<String>,
     Form(form): Form<ArticleForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
     manage(&ctx)?;
     let article = load_article(&state, &ctx, article_id(&id)?).await?;
-    state
+    let result = state
         .helpdesk()
-        .update_article(&ctx.actor, article.id, article.version, input(form))
-        .await?;
-    Ok(Redirect::to("/admin/kb?done=article-saved"))
+        .update_article(&ctx.actor, article.id, article.version, input(&form))
+        .await;
+    saved_or_refused(&state, &ctx, article.id.to_string(), form, result)
 }
 
 #[derive(Template)]
@@ -247,7 +299,8 @@ async fn delete_article(
 }
 
 /// The markdown import form: one or more articles separated by a line `---`.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct ImportForm {
     markdown: String,
 }
@@ -256,26 +309,65 @@ async fn import_articles(
     State(state): State<AppState>,
     AdminUser(ctx): AdminUser,
     Form(form): Form<ImportForm>,
-) -> WebResult<Redirect> {
+) -> WebResult<Response> {
     manage(&ctx)?;
+    let error = match import(&state, &ctx, &form.markdown).await {
+        Ok(()) => return Ok(Redirect::to("/admin/kb?done=articles-imported").into_response()),
+        Err(error) => error?,
+    };
+    // A text over the limit is not sent back (it would make the page as large).
+    let markdown = if check_import_size("markdown", &form.markdown).is_ok() {
+        form.markdown
+    } else {
+        String::new()
+    };
+    refused(render_articles(&state, &ctx, error, markdown).await)
+}
+
+/// Imports `markdown`; `Err(Ok(_))` is a refusal to show on the form, `Err(Err(_))` a
+/// failure.
+async fn import(state: &AppState, ctx: &Ctx, markdown: &str) -> Result<(), WebResult<FormError>> {
+    let refusal = |e: helpdesk_core::Error, article: Option<usize>| {
+        let what = article.map_or_else(String::new, |n| format!("article {n}: "));
+        match FormError::from_core(&e, &[]) {
+            Some(_) => Ok(FormError::new(
+                "markdown",
+                match &e {
+                    helpdesk_core::Error::Validation { field, message } => {
+                        format!("Articles in markdown: {what}{field} {message}")
+                    }
+                    other => format!("Articles in markdown: {what}{other}"),
+                },
+            )),
+            None => Err(WebError::from(e)),
+        }
+    };
     // Documented limit (core `MAX_IMPORT_BYTES`): indexing is what an import costs.
-    check_import_size("markdown", &form.markdown)?;
-    let normalized = form.markdown.replace("\r\n", "\n");
+    check_import_size("markdown", markdown).map_err(|e| refusal(e, None))?;
+    let normalized = markdown.replace("\r\n", "\n");
     let mut parsed = Vec::new();
-    for part in normalized.split("\n---\n").filter(|p| !p.trim().is_empty()) {
-        parsed.push(parse_markdown_article(part)?);
+    for (i, part) in normalized
+        .split("\n---\n")
+        .filter(|p| !p.trim().is_empty())
+        .enumerate()
+    {
+        parsed.push(parse_markdown_article(part).map_err(|e| refusal(e, Some(i + 1)))?);
     }
     if parsed.is_empty() {
-        return Err(WebError::bad_input(
+        return Err(Ok(FormError::new(
             "markdown",
-            "paste at least one article",
-        ));
+            "Articles in markdown: paste at least one article",
+        )));
     }
-    for (title, tags, body) in parsed {
+    for (i, (title, tags, body)) in parsed.into_iter().enumerate() {
         let input = ArticleInput { title, body, tags };
-        state.helpdesk().create_article(&ctx.actor, input).await?;
+        state
+            .helpdesk()
+            .create_article(&ctx.actor, input)
+            .await
+            .map_err(|e| refusal(e, Some(i + 1)))?;
     }
-    Ok(Redirect::to("/admin/kb?done=articles-imported"))
+    Ok(())
 }
 
 async fn reindex(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Redirect> {

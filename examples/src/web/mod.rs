@@ -1,12 +1,13 @@
 //! `helpdesk-web`: the example web helpdesk.
 //!
-//! Server-rendered HTML (askama templates, auto-escaped), inline SVG charts, plain CSS and
-//! no JavaScript or network resources. Sessions are `HttpOnly; SameSite=Strict` cookies;
+//! Server-rendered HTML (askama templates, auto-escaped), inline SVG charts, plain CSS, no
+//! network resources and two small same-origin scripts that only enhance (times in the
+//! viewer's zone, the live chat thread). Sessions are `HttpOnly; SameSite=Strict` cookies;
 //! every POST carries a CSRF token; every route checks the role.
 //!
 //! | area | routes |
 //! |---|---|
-//! | sign-in | `/login`, `/logout`, `/register`, `/register-company` |
+//! | sign-in | `/login`, `/logout`, `/register`, `/register/verify`, `/register-company` |
 //! | customer portal | `/portal`, `/portal/new`, `/portal/tickets/{id}` |
 //! | chat | `/chat`, `/chat/{id}` |
 //! | agent | `/agent` (queue), `/agent/tickets/{id}` |
@@ -20,20 +21,25 @@
 
 mod admin;
 mod agent;
+mod agent_forms;
 mod app;
 mod auth;
 mod backends;
 pub mod charts;
 mod chat;
+mod chat_stream;
 mod error;
+mod form;
 mod idle;
 mod kb;
+pub mod mail;
 mod names;
 mod portal;
 mod reindex;
 pub mod seed;
 mod session;
 mod settings;
+mod signup;
 pub mod smtp;
 mod sweeps;
 mod throttle;
@@ -43,5 +49,6 @@ pub use app::{AppState, Backends, DEFAULT_IDLE_TIMEOUT, WebOptions, router};
 pub use backends::{MONGO_DATABASE, create_private_dir, create_private_file};
 pub use error::WebError;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
+pub use signup::DEFAULT_VERIFICATION_TTL;
 pub use sweeps::spawn_sweeps;
 pub use throttle::{AbuseLimits, Limit, Tier};

@@ -15,10 +15,13 @@ use serde::Deserialize;
 
 use super::app::AppState;
 use super::error::{WebError, WebResult};
+use super::form::{FormError, refused};
 use super::names::Names;
 use super::session::{Ctx, CustomerUser};
 use super::throttle::wait_secs;
-use super::views::{MessageView, Page, TicketRow, fmt_time, html, status_class, status_label};
+use super::views::{
+    MessageView, Page, TicketRow, Time, fmt_time, html, status_class, status_label,
+};
 
 /// The portal routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -204,13 +207,17 @@ struct TicketPage {
     status: String,
     status_class: &'static str,
     priority: &'static str,
-    created: String,
+    created: Time,
     messages: Vec<MessageView>,
     can_reply: bool,
     can_rate: bool,
     rating: Option<u8>,
-    /// Why the last rating was refused, shown on the rating form.
-    csat_error: Option<String>,
+    /// Why the last rating or reply was refused, shown at its field (`score`, `comment`
+    /// or `body`).
+    error: FormError,
+    /// What was typed in the reply and the rating comment, kept when one is refused.
+    reply_body: String,
+    comment: String,
     /// The rating as five stars (`★★★★☆`), empty when not rated.
     stars: String,
 }
@@ -220,15 +227,23 @@ async fn ticket_page(
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    render_ticket(&state, &ctx, ticket_id(&id)?, None).await
+    render_ticket(&state, &ctx, ticket_id(&id)?, Refusal::default()).await
 }
 
-/// The ticket page, with `csat_error` on the rating form.
+/// A refused form of the ticket page: why, and what was typed.
+#[derive(Default)]
+struct Refusal {
+    error: FormError,
+    reply_body: String,
+    comment: String,
+}
+
+/// The ticket page, with a refused form's error at its field and its text kept.
 async fn render_ticket(
     state: &AppState,
     ctx: &Ctx,
     id: TicketId,
-    csat_error: Option<String>,
+    refusal: Refusal,
 ) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
     let view = helpdesk.get_ticket(&ctx.actor, id).await?;
@@ -253,7 +268,9 @@ async fn render_ticket(
         can_reply: t.merged_into.is_none(),
         can_rate: done && t.csat.is_none() && t.merged_into.is_none(),
         rating: t.csat.as_ref().map(|c| c.score),
-        csat_error,
+        error: refusal.error,
+        reply_body: refusal.reply_body,
+        comment: refusal.comment,
         stars: t.csat.as_ref().map_or_else(String::new, |c| {
             let full = usize::from(c.score.min(5));
             format!("{}{}", "★".repeat(full), "☆".repeat(5 - full))
@@ -261,9 +278,10 @@ async fn render_ticket(
     })
 }
 
-/// A reply form.
+/// A reply form (a missing body is refused on the form like an empty one).
 #[derive(Deserialize)]
 pub(crate) struct ReplyForm {
+    #[serde(default)]
     pub(crate) body: String,
 }
 
@@ -272,16 +290,29 @@ async fn reply(
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
     Form(form): Form<ReplyForm>,
-) -> WebResult<Redirect> {
-    let outcome = state
+) -> WebResult<Response> {
+    let id = ticket_id(&id)?;
+    match state
         .helpdesk()
-        .reply(&ctx.actor, ticket_id(&id)?, NewReply::new(&form.body))
-        .await?;
-    // A reply on a closed ticket opens a follow-up: show the ticket that got the message.
-    Ok(Redirect::to(&format!(
-        "/portal/tickets/{}",
-        outcome.ticket.id
-    )))
+        .reply(&ctx.actor, id, NewReply::new(&form.body))
+        .await
+    {
+        // A reply on a closed ticket opens a follow-up: show the ticket that got the message.
+        Ok(outcome) => {
+            Ok(Redirect::to(&format!("/portal/tickets/{}", outcome.ticket.id)).into_response())
+        }
+        Err(e) => match FormError::from_core(&e, &[("body", "Reply")]) {
+            Some(error) => {
+                let refusal = Refusal {
+                    error,
+                    reply_body: form.body,
+                    ..Refusal::default()
+                };
+                refused(render_ticket(&state, &ctx, id, refusal).await)
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 /// The CSAT form. The score has no default: the form preselects nothing, so that a
@@ -307,21 +338,30 @@ async fn rate(
         .parse::<u8>()
         .ok()
         .filter(|s| (1..=5).contains(s));
-    let Some(score) = score else {
-        let mut page = render_ticket(
-            &state,
-            &ctx,
-            id,
-            Some("Choose a rating from 1 to 5.".into()),
-        )
-        .await?;
-        *page.status_mut() = StatusCode::BAD_REQUEST;
-        return Ok(page);
+    let again = |error: FormError, comment: String| Refusal {
+        error,
+        comment,
+        ..Refusal::default()
     };
-    let comment = Some(form.comment).filter(|c| !c.trim().is_empty());
-    state
+    let Some(score) = score else {
+        let refusal = again(
+            FormError::new("score", "Choose a rating from 1 to 5."),
+            form.comment,
+        );
+        return refused(render_ticket(&state, &ctx, id, refusal).await);
+    };
+    let comment = Some(form.comment.clone()).filter(|c| !c.trim().is_empty());
+    match state
         .helpdesk()
         .record_csat(&ctx.actor, id, score, comment)
-        .await?;
-    Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response()),
+        Err(e) => match FormError::from_core(&e, &[("score", "Rating"), ("comment", "Comment")]) {
+            Some(error) => {
+                refused(render_ticket(&state, &ctx, id, again(error, form.comment)).await)
+            }
+            None => Err(e.into()),
+        },
+    }
 }

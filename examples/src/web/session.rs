@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::app::AppState;
 use super::error::{WebError, WebResult, error_page};
-use super::views::Page;
+use super::views::{Markup, Page, Time};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "hd_session";
@@ -78,7 +78,7 @@ impl Session {
                 Some(s) if s.actor.role != Role::Customer => {
                     ai_notice(state.helpdesk().ai_status())
                 }
-                _ => String::new(),
+                _ => Markup::default(),
             },
             path: self.path.clone(),
             notice: self.notice,
@@ -86,22 +86,24 @@ impl Session {
     }
 }
 
-/// The staff banner for a degraded model ("AI degraded since 14:02 UTC: rate limited ...").
-fn ai_notice(status: AiStatus) -> String {
+/// The staff banner for a degraded model ("AI degraded since 14:02 UTC: rate limited
+/// ..."), its times as [`Time`] elements (shown in the viewer's zone).
+fn ai_notice(status: AiStatus) -> Markup {
     match status {
         AiStatus::Degraded {
             since,
             reason,
             retry_at,
-        } => format!(
-            "AI degraded since {} UTC: {}. The chatbot answers from the knowledge base, \
+        } => Markup(format!(
+            // Fixed words, a fixed reason text and times: nothing to escape.
+            "AI degraded since {}: {}. The chatbot answers from the knowledge base, \
              drafts are templates and summaries are extractive until the model answers \
-             again (next try {} UTC).",
-            since.strftime("%H:%M"),
+             again (next try {}).",
+            Time(since),
             reason.describe(),
-            retry_at.strftime("%H:%M:%S"),
-        ),
-        _ => String::new(),
+            Time(retry_at),
+        )),
+        _ => Markup::default(),
     }
 }
 

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -12,6 +11,7 @@ use serde::Deserialize;
 use super::agent::Choice;
 use super::app::AppState;
 use super::error::{WebError, WebResult};
+use super::form::{self, FormError};
 use super::session::{AdminUser, Ctx};
 use super::views::{Page, html};
 
@@ -27,20 +27,31 @@ const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 #[derive(Debug, Clone)]
 struct SlaRow {
     priority: &'static str,
-    first_response_hours: u32,
-    first_response_minutes: u32,
-    resolution_hours: u32,
-    resolution_minutes: u32,
+    first_response_hours: String,
+    first_response_minutes: String,
+    resolution_hours: String,
+    resolution_minutes: String,
 }
 
 impl SlaRow {
     fn new(priority: &'static str, first_response: u32, resolution: u32) -> Self {
         Self {
             priority,
-            first_response_hours: first_response / 60,
-            first_response_minutes: first_response % 60,
-            resolution_hours: resolution / 60,
-            resolution_minutes: resolution % 60,
+            first_response_hours: (first_response / 60).to_string(),
+            first_response_minutes: (first_response % 60).to_string(),
+            resolution_hours: (resolution / 60).to_string(),
+            resolution_minutes: (resolution % 60).to_string(),
+        }
+    }
+
+    /// The row as it was typed.
+    fn typed(priority: &'static str, [fr, res]: [(&str, &str); 2]) -> Self {
+        Self {
+            priority,
+            first_response_hours: fr.0.into(),
+            first_response_minutes: fr.1.into(),
+            resolution_hours: res.0.into(),
+            resolution_minutes: res.1.into(),
         }
     }
 }
@@ -66,11 +77,11 @@ struct SettingsPage {
     close: String,
     days: Vec<DayBox>,
     holidays: String,
-    chat_inactivity_minutes: u32,
-    reopen_window_hours: u32,
+    chat_inactivity_minutes: String,
+    reopen_window_hours: String,
     self_registration: bool,
-    /// Why the last save was refused, shown above the form (nothing was saved).
-    error: Option<String>,
+    /// Why the last save was refused, shown at its field (nothing was saved).
+    error: FormError,
 }
 
 fn hhmm(minute: u16) -> String {
@@ -84,13 +95,18 @@ async fn settings_page(
     render(&state, &ctx, None).await
 }
 
-/// The settings page with the stored settings and `error` above the form.
-async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult<Response> {
+/// The settings page with the stored settings, or after a refused save with what was
+/// typed and the error at its field.
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    refused: Option<(&SettingsForm, FormError)>,
+) -> WebResult<Response> {
     let tenant = state.helpdesk().get_tenant(&ctx.actor).await?;
     let s = tenant.settings;
     let first_day = s.calendar.weekly_hours.first();
     let autonomy = s.ai_autonomy.as_str();
-    html(&SettingsPage {
+    let mut page = SettingsPage {
         page: ctx.page(state, "Settings"),
         categories: s.categories.join(", "),
         default_category: s.default_category.clone(),
@@ -133,15 +149,51 @@ async fn render(state: &AppState, ctx: &Ctx, error: Option<String>) -> WebResult
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", "),
-        chat_inactivity_minutes: s.chat_inactivity_minutes,
-        reopen_window_hours: s.reopen_window_hours,
+        chat_inactivity_minutes: s.chat_inactivity_minutes.to_string(),
+        reopen_window_hours: s.reopen_window_hours.to_string(),
         self_registration: s.self_registration,
-        error,
-    })
+        error: FormError::default(),
+    };
+    if let Some((f, error)) = refused {
+        page.typed(f);
+        page.error = error;
+    }
+    html(&page)
 }
 
-/// The settings form (checkbox fields are present only when ticked).
-#[derive(Deserialize)]
+impl SettingsPage {
+    /// Shows what was typed instead of what is stored.
+    fn typed(&mut self, f: &SettingsForm) {
+        self.categories.clone_from(&f.categories);
+        self.default_category.clone_from(&f.default_category);
+        self.skills.clone_from(&f.skills);
+        for c in &mut self.autonomy {
+            c.selected = c.value == f.ai_autonomy;
+        }
+        self.sla = Priority::ALL
+            .iter()
+            .rev()
+            .map(|p| SlaRow::typed(p.as_str(), f.sla_fields(*p)))
+            .collect();
+        self.timezone.clone_from(&f.timezone);
+        self.open.clone_from(&f.open);
+        self.close.clone_from(&f.close);
+        let ticked = [&f.mon, &f.tue, &f.wed, &f.thu, &f.fri, &f.sat, &f.sun];
+        for (day, on) in self.days.iter_mut().zip(ticked) {
+            day.checked = on.is_some();
+        }
+        self.holidays.clone_from(&f.holidays);
+        self.chat_inactivity_minutes
+            .clone_from(&f.chat_inactivity_minutes);
+        self.reopen_window_hours.clone_from(&f.reopen_window_hours);
+        self.self_registration = f.self_registration.is_some();
+    }
+}
+
+/// The settings form (checkbox fields are present only when ticked; a missing field is
+/// refused on the form like an empty one).
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct SettingsForm {
     /// A checkbox: present when ticked.
     #[serde(default)]
@@ -195,8 +247,8 @@ struct SettingsForm {
     sun: Option<String>,
     #[serde(default)]
     holidays: String,
-    chat_inactivity_minutes: u32,
-    reopen_window_hours: u32,
+    chat_inactivity_minutes: String,
+    reopen_window_hours: String,
 }
 
 fn list(raw: &str) -> Vec<String> {
@@ -206,16 +258,23 @@ fn list(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// A whole number field.
+fn whole(field: &'static str, raw: &str) -> WebResult<u32> {
+    raw.trim()
+        .parse()
+        .map_err(|_| WebError::bad_input(field, "enter a whole number"))
+}
+
 fn minute_of_day(field: &'static str, raw: &str) -> WebResult<u16> {
     let (h, m) = raw
         .trim()
         .split_once(':')
-        .ok_or_else(|| WebError::bad_input(field, "use HH:MM"))?;
+        .ok_or_else(|| WebError::bad_input(field, "use HH:MM, e.g. 09:00"))?;
     let (h, m): (u16, u16) = h
         .parse()
         .ok()
         .zip(m.parse().ok())
-        .ok_or_else(|| WebError::bad_input(field, "use HH:MM"))?;
+        .ok_or_else(|| WebError::bad_input(field, "use HH:MM, e.g. 09:00"))?;
     if h > 24 || m > 59 || (h == 24 && m > 0) {
         return Err(WebError::bad_input(field, "not a time of day"));
     }
@@ -295,18 +354,31 @@ async fn save_settings(
     AdminUser(ctx): AdminUser,
     Form(f): Form<SettingsForm>,
 ) -> WebResult<Response> {
-    match save(&state, &ctx, f).await {
-        Ok(()) => Ok(Redirect::to("/admin/settings?done=settings-saved").into_response()),
-        Err(e @ WebError::BadInput { .. }) => {
-            let mut page = render(&state, &ctx, Some(e.to_string())).await?;
-            *page.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(page)
-        }
-        Err(e) => Err(e),
-    }
+    let error = match save(&state, &ctx, &f).await {
+        Ok(()) => return Ok(Redirect::to("/admin/settings?done=settings-saved").into_response()),
+        Err(WebError::BadInput { field, message }) => FormError::new(field, message),
+        Err(WebError::Core(e)) => match FormError::from_core(
+            &e,
+            &[
+                ("categories", "Categories"),
+                ("default_category", "Default category"),
+                ("skills", "Agent skills"),
+                ("ai_autonomy", "AI autonomy"),
+                ("timezone", "Time zone"),
+                ("holidays", "Holidays"),
+                ("chat_inactivity_minutes", "Close idle chats after"),
+                ("reopen_window_hours", "Customers may reopen within"),
+            ],
+        ) {
+            Some(error) => error,
+            None => return Err(e.into()),
+        },
+        Err(e) => return Err(e),
+    };
+    form::refused(render(&state, &ctx, Some((&f, error))).await)
 }
 
-async fn save(state: &AppState, ctx: &Ctx, f: SettingsForm) -> WebResult<()> {
+async fn save(state: &AppState, ctx: &Ctx, f: &SettingsForm) -> WebResult<()> {
     let helpdesk = state.helpdesk();
     let mut s = helpdesk.get_tenant(&ctx.actor).await?.settings;
     s.categories = list(&f.categories);
@@ -315,7 +387,10 @@ async fn save(state: &AppState, ctx: &Ctx, f: SettingsForm) -> WebResult<()> {
     let categories = s.categories.clone();
     s.category_skills
         .retain(|c| categories.contains(&c.category));
-    s.ai_autonomy = f.ai_autonomy.parse()?;
+    s.ai_autonomy = f
+        .ai_autonomy
+        .parse()
+        .map_err(|_| WebError::bad_input("ai_autonomy", "AI autonomy: choose one from the list"))?;
     let t = |priority, first_response_minutes, resolution_minutes| SlaTarget {
         priority,
         first_response_minutes,
@@ -339,7 +414,7 @@ async fn save(state: &AppState, ctx: &Ctx, f: SettingsForm) -> WebResult<()> {
     if open >= close {
         return Err(WebError::bad_input(
             "close",
-            "must be after the opening time",
+            "Closes: must be after the opening time",
         ));
     }
     let ticked = [&f.mon, &f.tue, &f.wed, &f.thu, &f.fri, &f.sat, &f.sun];
@@ -356,12 +431,13 @@ async fn save(state: &AppState, ctx: &Ctx, f: SettingsForm) -> WebResult<()> {
     s.calendar.holidays = list(&f.holidays)
         .iter()
         .map(|d| {
-            d.parse()
-                .map_err(|_| WebError::bad_input("holidays", format!("{d:?} is not YYYY-MM-DD")))
+            d.parse().map_err(|_| {
+                WebError::bad_input("holidays", format!("Holidays: {d:?} is not YYYY-MM-DD"))
+            })
         })
         .collect::<WebResult<_>>()?;
-    s.chat_inactivity_minutes = f.chat_inactivity_minutes;
-    s.reopen_window_hours = f.reopen_window_hours;
+    s.chat_inactivity_minutes = whole("chat_inactivity_minutes", &f.chat_inactivity_minutes)?;
+    s.reopen_window_hours = whole("reopen_window_hours", &f.reopen_window_hours)?;
     s.self_registration = f.self_registration.is_some();
     helpdesk.update_settings(&ctx.actor, s).await?;
     Ok(())

@@ -63,6 +63,20 @@ pub enum SmtpError {
         #[source]
         source: helpdesk_core::Error,
     },
+    /// An address given to send to is not a valid mailbox.
+    #[error("the recipient's e-mail address is not valid")]
+    Address {
+        /// Why it is invalid.
+        #[source]
+        source: AddressError,
+    },
+    /// The SMTP server refused a message to an address or could not be reached.
+    #[error("sending an e-mail failed")]
+    SendTo {
+        /// The SMTP error.
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
     /// The message could not be built.
     #[error("could not build the e-mail message")]
     Message(#[source] lettre::error::Error),
@@ -121,6 +135,21 @@ impl SmtpNotifier {
     /// The server URL without user name or password (for logs).
     pub fn server(&self) -> &str {
         &self.server
+    }
+}
+
+#[async_trait]
+impl super::mail::Mailer for SmtpNotifier {
+    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), BoxError> {
+        let to = to
+            .parse::<Mailbox>()
+            .map_err(|source| SmtpError::Address { source })?;
+        let message = compose(self.from.clone(), to, subject, body)?;
+        self.transport
+            .send(message)
+            .await
+            .map_err(|source| SmtpError::SendTo { source })?;
+        Ok(())
     }
 }
 

@@ -20,7 +20,7 @@ pub(crate) struct Page {
     pub(crate) mode_notice: String,
     /// Shown to staff while the language model is degraded (the offline paths answer);
     /// empty otherwise.
-    pub(crate) ai_notice: String,
+    pub(crate) ai_notice: Markup,
     /// The request path.
     pub(crate) path: String,
     /// A confirmation of the last change (shown once, after the redirect).
@@ -72,10 +72,85 @@ pub(crate) fn html<T: Template>(template: &T) -> WebResult<Response> {
     Ok(Html(template.render()?).into_response())
 }
 
-/// `2026-11-22 14:05 UTC`.
-pub(crate) fn fmt_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+/// A point in time on a page: `<time datetime="2026-11-22T14:05:00Z">2026-11-22 14:05
+/// UTC</time>`. The server writes UTC; `static/time.js` rewrites it in the browser's time
+/// zone with a relative time ("3 minutes ago") and the absolute time in the title. Without
+/// JavaScript the UTC text stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Time(pub(crate) Timestamp);
+
+impl std::fmt::Display for Time {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only digits, `-`, `:`, `T`, `Z`, spaces and "UTC": nothing to escape.
+        write!(
+            f,
+            r#"<time datetime="{}">{}</time>"#,
+            self.0.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.0.strftime("%Y-%m-%d %H:%M UTC")
+        )
+    }
 }
+
+impl askama::filters::HtmlSafe for Time {}
+
+/// `2026-11-22 14:05 UTC` as a [`Time`] element.
+pub(crate) fn fmt_time(t: Timestamp) -> Time {
+    Time(t)
+}
+
+/// HTML built by this app from fixed words and [`Time`]s (never from user input), shown as
+/// is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Markup(pub(crate) String);
+
+impl Markup {
+    /// Whether there is nothing to show.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for Markup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Markup {}
+
+/// The text of an SLA badge: plain words, or words and a [`Time`] ("overdue since …").
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SlaText {
+    words: String,
+    since: Option<Time>,
+}
+
+impl SlaText {
+    fn words(words: impl Into<String>) -> Self {
+        Self {
+            words: words.into(),
+            since: None,
+        }
+    }
+
+    /// Whether there is nothing to show.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+impl std::fmt::Display for SlaText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The words are fixed texts of this module (no user input).
+        f.write_str(&self.words)?;
+        match self.since {
+            Some(t) => write!(f, " {t}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl askama::filters::HtmlSafe for SlaText {}
 
 /// A CSS class suffix for a status badge.
 pub(crate) fn status_class(status: TicketStatus) -> &'static str {
@@ -98,10 +173,10 @@ pub(crate) struct TicketRow {
     pub(crate) priority: &'static str,
     pub(crate) category: String,
     pub(crate) assignee: String,
-    pub(crate) updated: String,
+    pub(crate) updated: Time,
     /// `breached`, `due` (due within the next 4 hours or overdue unflagged) or empty.
     pub(crate) sla_badge: &'static str,
-    pub(crate) sla_text: String,
+    pub(crate) sla_text: SlaText,
 }
 
 impl TicketRow {
@@ -124,7 +199,7 @@ impl TicketRow {
     }
 }
 
-fn sla_badge(ticket: &Ticket, now: Timestamp) -> (&'static str, String) {
+fn sla_badge(ticket: &Ticket, now: Timestamp) -> (&'static str, SlaText) {
     let sla = &ticket.sla;
     if sla.first_response_breached || sla.resolution_breached {
         let what = if sla.first_response_breached {
@@ -132,10 +207,10 @@ fn sla_badge(ticket: &Ticket, now: Timestamp) -> (&'static str, String) {
         } else {
             "resolution"
         };
-        return ("breached", format!("SLA breached ({what})"));
+        return ("breached", SlaText::words(format!("SLA breached ({what})")));
     }
     if !ticket.status.is_open() {
-        return ("", String::new());
+        return ("", SlaText::default());
     }
     let due = if ticket.first_response_at.is_none() {
         sla.first_response_due
@@ -145,21 +220,28 @@ fn sla_badge(ticket: &Ticket, now: Timestamp) -> (&'static str, String) {
     match due {
         Some(due) if sla.paused_since.is_none() => {
             let minutes = (due.as_millisecond() - now.as_millisecond()) / 60_000;
-            if minutes < 0 {
-                ("breached", format!("overdue since {}", fmt_time(due)))
+            let words = if minutes < 0 {
+                return (
+                    "breached",
+                    SlaText {
+                        words: "overdue since".into(),
+                        since: Some(fmt_time(due)),
+                    },
+                );
             } else if minutes < 240 {
-                (
-                    "due",
-                    format!("due in {}h {:02}m", minutes / 60, minutes % 60),
-                )
+                format!("due in {}h {:02}m", minutes / 60, minutes % 60)
             } else if minutes < 48 * 60 {
-                ("ok", format!("due in {}h", minutes / 60))
+                format!("due in {}h", minutes / 60)
             } else {
-                ("ok", format!("due in {} days", minutes / (24 * 60)))
-            }
+                format!("due in {} days", minutes / (24 * 60))
+            };
+            (
+                if minutes < 240 { "due" } else { "ok" },
+                SlaText::words(words),
+            )
         }
-        Some(_) => ("", "SLA paused".into()),
-        None => ("", String::new()),
+        Some(_) => ("", SlaText::words("SLA paused")),
+        None => ("", SlaText::default()),
     }
 }
 
@@ -171,7 +253,7 @@ pub(crate) struct MessageView {
     /// `customer`, `agent`, `bot`, `system`, `note` or `draft` (a CSS class).
     pub(crate) kind: &'static str,
     pub(crate) body: String,
-    pub(crate) at: String,
+    pub(crate) at: Time,
     /// Cited articles as (id, title).
     pub(crate) citations: Vec<(String, String)>,
     /// For drafts: `proposed`, `accepted`, `edited` or `discarded`.

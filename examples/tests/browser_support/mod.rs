@@ -97,14 +97,26 @@ pub(crate) fn scratch_dir(name: &str) -> PathBuf {
 
 /// Starts `helpdesk-web` on a free port with its data in `data_dir`.
 pub(crate) fn start_server(data_dir: &Path) -> (Guard, u16, Logins) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk-web"))
+    start_server_with(data_dir, &[])
+}
+
+/// [`start_server`] with `env` set for the server (e.g. a Gemini key and the address of a
+/// fake Gemini server).
+pub(crate) fn start_server_with(data_dir: &Path, env: &[(&str, &str)]) -> (Guard, u16, Logins) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_helpdesk-web"));
+    command
         .args(["--port", "0", "--data-dir"])
         .arg(data_dir)
         // SQLite and the offline model: the child's backends must not depend on a MongoDB
         // or a Gemini key that the caller's environment happens to carry.
         .env_remove("MONGODB_URI")
         .env_remove("GEMINI_API_KEY")
-        .env_remove("SMTP_URL")
+        .env_remove("GEMINI_BASE_URL")
+        .env_remove("SMTP_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -187,12 +199,18 @@ fn driver_ready(port: u16) -> bool {
     false
 }
 
+/// The time zone the browser runs in: UTC+9 all year (no daylight saving time).
+pub(crate) const VIEWER_ZONE: &str = "Asia/Tokyo";
+
 /// Starts chromedriver on a free loopback port and waits until it is ready.
 pub(crate) fn start_chromedriver(log: &Path) -> (Guard, u16) {
     use std::os::unix::process::CommandExt;
     let port = free_port();
     let log_file = std::fs::File::create(log).unwrap();
     let child = Command::new(CHROMEDRIVER)
+        // Chromium (started by chromedriver, inheriting this) runs in a zone other than
+        // UTC, so that pages are seen as by a viewer abroad (see [`VIEWER_ZONE`]).
+        .env("TZ", VIEWER_ZONE)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdout(log_file.try_clone().unwrap())

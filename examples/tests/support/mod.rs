@@ -197,3 +197,129 @@ pub(crate) async fn signed_out(app: &Router, page: &str) -> Browser {
         csrf: csrf_of(&reply.body),
     }
 }
+
+/// The e-mail the app sent, kept for the test to read (a [`Mailer`]).
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    sent: std::sync::Mutex<Vec<(String, String, String)>>,
+}
+
+#[async_trait::async_trait]
+impl helpdesk_examples::web::mail::Mailer for Outbox {
+    async fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), helpdesk_core::BoxError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((to.to_string(), subject.to_string(), body));
+        Ok(())
+    }
+}
+
+impl Outbox {
+    /// All messages to `to` so far, as (subject, body).
+    pub(crate) fn to(&self, to: &str) -> Vec<(String, String)> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(t, _, _)| t == to)
+            .map(|(_, s, b)| (s.clone(), b.clone()))
+            .collect()
+    }
+
+    /// Waits (up to 5 s: mail goes out in the background) for the `n`th message to `to`.
+    pub(crate) async fn wait_for(&self, to: &str, n: usize) -> (String, String) {
+        for _ in 0..100 {
+            if let Some(m) = self.to(to).get(n - 1) {
+                return m.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no message {n} to {to}");
+    }
+}
+
+/// The demo app sending its e-mail to the returned [`Outbox`].
+pub(crate) async fn app_with_mail(
+    adjust: impl FnOnce(&mut WebOptions),
+) -> (Router, DemoCredentials, std::sync::Arc<Outbox>) {
+    let outbox = std::sync::Arc::new(Outbox::default());
+    let mailer = outbox.clone();
+    let (app, creds) = app_with(move |o| {
+        o.mailer = Some(mailer);
+        adjust(o);
+    })
+    .await;
+    (app, creds, outbox)
+}
+
+/// The path of the sign-up link in an e-mail body.
+pub(crate) fn verify_link(body: &str) -> String {
+    let start = body
+        .find("/register/verify?token=")
+        .expect("a sign-up link");
+    body[start..].split_whitespace().next().unwrap().to_string()
+}
+
+/// Registers `email` with the demo company, follows the e-mailed link and chooses a
+/// password: the signed-in customer.
+pub(crate) async fn register_customer(app: &Router, outbox: &Outbox, email: &str) -> Browser {
+    let b = signed_out(app, "/register").await;
+    let sent = post(
+        app,
+        "/register",
+        &b.cookie,
+        &[
+            ("csrf", &b.csrf),
+            ("company", "nimbus"),
+            ("name", "New Customer"),
+            ("email", email),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let n = outbox.to(email).len() + 1;
+    let (_, body) = outbox.wait_for(email, n).await;
+    let link = verify_link(&body);
+    let page = get(app, &link, &b.cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let token = link.split("token=").nth(1).unwrap();
+    let token: String = serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("t={token}"))
+        .unwrap()
+        .remove(0)
+        .1;
+    let done = post(
+        app,
+        "/register/verify",
+        &b.cookie,
+        &[
+            ("csrf", &csrf_of(&page.body)),
+            ("token", &token),
+            ("password", "a long password"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let session = cookie_value(&done.set_cookies, SESSION_COOKIE).expect("signed in");
+    let cookie = format!("{SESSION_COOKIE}={session}");
+    let home = get(app, done.location.as_deref().unwrap(), &cookie).await;
+    assert_eq!(home.status, StatusCode::OK);
+    Browser {
+        csrf: csrf_of(&home.body),
+        cookie,
+    }
+}
+
+/// The login of an account a test created.
+pub(crate) fn login_of(email: &str, password: &str) -> DemoLogin {
+    DemoLogin {
+        name: "Test".into(),
+        email: email.into(),
+        password: password.into(),
+    }
+}

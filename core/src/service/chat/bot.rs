@@ -1,6 +1,7 @@
 //! The bot's side of a turn: the grounded answer or the handoff, each committed with the
 //! session's change.
 
+use super::stream;
 use super::*;
 use crate::ai::AiStatus;
 use crate::kb::ScoredChunk;
@@ -80,6 +81,7 @@ impl Helpdesk {
         ticket: &Ticket,
         text: &str,
         started: tokio::time::Instant,
+        provisional: Option<&(dyn Fn(&str) + Send + Sync)>,
     ) -> BotDecision {
         let autonomy = tenant.settings.ai_autonomy;
         if asks_for_human(text) {
@@ -151,7 +153,13 @@ impl Helpdesk {
             tracing::warn!("chat turn budget spent before the model call; answering offline");
             return offline_decision(&chunks, threshold, Some("chat turn budget spent".into()));
         }
-        let answer = match output::generate_json_within::<ChatAnswer>(model, request, left).await {
+        let answer = match provisional {
+            Some(show) => {
+                stream::stream_json_within::<ChatAnswer>(model, request, left, show).await
+            }
+            None => output::generate_json_within::<ChatAnswer>(model, request, left).await,
+        };
+        let answer = match answer {
             Ok(answer) => answer,
             Err(e) => {
                 tracing::warn!(error = %e, "chat model call failed; answering offline");

@@ -13,6 +13,7 @@
 mod agent;
 mod bot;
 mod commit;
+mod stream;
 mod sweep;
 mod turn;
 

@@ -13,6 +13,32 @@ impl Helpdesk {
         id: ChatSessionId,
         text: &str,
     ) -> Result<ChatTurnOutcome> {
+        self.chat_turn(actor, id, text, None).await
+    }
+
+    /// [`Helpdesk::chat_message`], streaming the model's answer while it is written:
+    /// `provisional` gets the answer text so far (the whole of it each time, growing) as
+    /// the model streams it. That text is provisional: it has not passed the grounding
+    /// check yet. The outcome is what counts: the committed answer (which may differ, e.g.
+    /// bounded), or a handoff when the finished answer is not grounded. Without a model, or
+    /// when the bot does not ask it, `provisional` is never called.
+    pub async fn chat_message_streaming(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        text: &str,
+        provisional: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<ChatTurnOutcome> {
+        self.chat_turn(actor, id, text, Some(provisional)).await
+    }
+
+    async fn chat_turn(
+        &self,
+        actor: &Actor,
+        id: ChatSessionId,
+        text: &str,
+        provisional: Option<&(dyn Fn(&str) + Send + Sync)>,
+    ) -> Result<ChatTurnOutcome> {
         // The chat turn budget counts from here.
         let started = tokio::time::Instant::now();
         // The turn plans on the session and ticket read with the check.
@@ -66,7 +92,10 @@ impl Helpdesk {
         }
         // The ticket as the customer's turn left it (the session, checked above, is the
         // actor's, and so is its ticket): no second read.
-        let (session, reply) = match self.bot_decision(&tenant, &ticket, &text, started).await {
+        let decision = self
+            .bot_decision(&tenant, &ticket, &text, started, provisional)
+            .await;
+        let (session, reply) = match decision {
             BotDecision::Answer {
                 body,
                 citations,
