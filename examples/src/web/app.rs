@@ -268,6 +268,7 @@ impl AppState {
 const APP_CSS: &str = include_str!("../../static/app.css");
 const CHAT_JS: &str = include_str!("../../static/chat.js");
 const TIME_JS: &str = include_str!("../../static/time.js");
+const LIVE_JS: &str = include_str!("../../static/live.js");
 
 fn script(source: &'static str) -> Response {
     (
@@ -287,6 +288,11 @@ async fn chat_script() -> Response {
 /// Times in the viewer's zone, with relative times (see `static/time.js`).
 async fn time_script() -> Response {
     script(TIME_JS)
+}
+
+/// Live pages refreshed from the event stream (see `static/live.js`).
+async fn live_script() -> Response {
+    script(LIVE_JS)
 }
 
 async fn stylesheet() -> Response {
@@ -339,14 +345,24 @@ async fn health() -> WebResult<&'static str> {
     Ok("ok")
 }
 
-/// The whole app: every page, behind the session/CSRF layer.
+/// The whole app: the JSON API at `/api/v1` (bearer tokens and API keys; the session
+/// cookie for reads, see [`super::api_mount`]) and every page, behind the session/CSRF
+/// layer.
 pub fn router(state: AppState) -> Router {
+    let api = super::api_mount::api_router(&state);
+    Router::new()
+        .nest(super::api_mount::API_PREFIX, api)
+        .merge(pages(state))
+}
+
+fn pages(state: AppState) -> Router {
     Router::new()
         .route("/", get(auth::root))
         .route("/health", get(health))
         .route("/static/app.css", get(stylesheet))
         .route("/static/chat.js", get(chat_script))
         .route("/static/time.js", get(time_script))
+        .route("/static/live.js", get(live_script))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route(

@@ -22,6 +22,7 @@
 mod admin;
 mod agent;
 mod agent_forms;
+mod api_mount;
 mod app;
 mod auth;
 mod backends;
