@@ -59,7 +59,7 @@ pub use throttle::{Limit, Throttle, Tier};
 
 /// The OpenAPI document of the API, as served at `openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api().split_for_parts().1
+    routes::split().1
 }
 
 /// The API's router. Mount it with `Router::nest` under any prefix; it works with any
@@ -68,7 +68,7 @@ pub fn router<S>(helpdesk: Helpdesk, config: ApiConfig) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let (api, openapi) = routes::api().split_for_parts();
+    let (api, openapi) = routes::split();
     let state = ApiState(Arc::new(StateInner {
         helpdesk,
         throttles: config::Throttles::new(&config.limits),

@@ -87,7 +87,10 @@ async fn the_agent_queue_shows_a_new_ticket_without_a_reload() {
             // Read in one script: the element may be swapped between a find and a read.
             let queue = browser
                 .client
-                .execute("return document.getElementById('queue-results').innerText;", vec![])
+                .execute(
+                    "return document.getElementById('queue-results').innerText;",
+                    vec![],
+                )
                 .await
                 .unwrap()
                 .as_str()

@@ -20,7 +20,6 @@ use crate::resources::{TenantResource, UserResource};
 #[utoipa::path(get, path = "/tenant", tag = "admin",
     responses(
         (status = 200, body = TenantResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn get_tenant(
     State(state): State<ApiState>,
@@ -36,9 +35,8 @@ pub(crate) async fn get_tenant(
     request_body(content = Object, description = "The settings, as `GET tenant` returns them"),
     responses(
         (status = 200, body = TenantResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn update_settings(
     State(state): State<ApiState>,
@@ -63,9 +61,8 @@ pub(crate) struct UserParams {
 #[utoipa::path(get, path = "/users", tag = "admin", params(UserParams),
     responses(
         (status = 200, body = Vec<UserResource>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn list_users(
     State(state): State<ApiState>,
@@ -102,10 +99,9 @@ pub(crate) struct NewUserRequest {
     request_body = NewUserRequest,
     responses(
         (status = 201, body = UserResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn add_user(
     State(state): State<ApiState>,
@@ -146,11 +142,10 @@ pub(crate) struct UserPatchRequest {
     request_body = UserPatchRequest,
     responses(
         (status = 200, body = UserResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn update_user(
     State(state): State<ApiState>,
@@ -185,10 +180,9 @@ pub(crate) struct PasswordRequest {
     request_body = PasswordRequest,
     responses(
         (status = 204, description = "Set"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn set_password(
     State(state): State<ApiState>,
@@ -229,9 +223,8 @@ pub(crate) struct AuditPage {
 #[utoipa::path(get, path = "/audit", tag = "admin", params(AuditParams),
     responses(
         (status = 200, body = AuditPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn list_audit(
     State(state): State<ApiState>,
@@ -305,9 +298,8 @@ pub(crate) struct AnalyticsResponse {
 #[utoipa::path(get, path = "/analytics", tag = "admin", params(RangeParams),
     responses(
         (status = 200, body = AnalyticsResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn analytics(
     State(state): State<ApiState>,

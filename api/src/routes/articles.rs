@@ -31,7 +31,6 @@ fn article_response(status: StatusCode, article: helpdesk_core::domain::Article)
 #[utoipa::path(get, path = "/articles", tag = "kb",
     responses(
         (status = 200, body = Vec<ArticleResource>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_articles(
     State(state): State<ApiState>,
@@ -69,9 +68,8 @@ impl From<ArticleRequest> for ArticleInput {
     request_body = ArticleRequest,
     responses(
         (status = 201, body = ArticleResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn create_article(
     State(state): State<ApiState>,
@@ -96,8 +94,7 @@ pub(crate) async fn create_article(
     params(("id" = ArticleId, Path, description = "Article id")),
     responses(
         (status = 200, body = ArticleResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn get_article(
     State(state): State<ApiState>,
@@ -116,12 +113,11 @@ pub(crate) async fn get_article(
     request_body = ArticleRequest,
     responses(
         (status = 200, body = ArticleResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 412, description = "The `If-Match` version no longer holds"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn update_article(
     State(state): State<ApiState>,
@@ -161,9 +157,8 @@ pub(crate) async fn update_article(
     params(("id" = ArticleId, Path, description = "Article id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn delete_article(
     State(state): State<ApiState>,
@@ -189,9 +184,7 @@ pub(crate) struct SearchParams {
 #[utoipa::path(get, path = "/articles/search", tag = "kb", params(SearchParams),
     responses(
         (status = 200, body = Vec<ScoredPassage>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn search_articles(
     State(state): State<ApiState>,

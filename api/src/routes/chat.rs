@@ -12,14 +12,13 @@ use utoipa::ToSchema;
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::extract::{Json, Path};
-use crate::problem::{ApiResult, Problem};
+use crate::problem::ApiResult;
 use crate::resources::{ChatSessionResource, MessageResource};
 
 /// The caller's sessions (customers) or the tenant's (staff).
 #[utoipa::path(get, path = "/chats", tag = "chat",
     responses(
         (status = 200, body = Vec<ChatSessionResource>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_sessions(
     State(state): State<ApiState>,
@@ -33,8 +32,7 @@ pub(crate) async fn list_sessions(
 #[utoipa::path(post, path = "/chats", tag = "chat",
     responses(
         (status = 201, body = ChatSessionResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
     ))]
 pub(crate) async fn start_session(
     State(state): State<ApiState>,
@@ -49,8 +47,7 @@ pub(crate) async fn start_session(
     params(("id" = ChatSessionId, Path, description = "Session id")),
     responses(
         (status = 200, body = ChatSessionResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn get_session(
     State(state): State<ApiState>,
@@ -105,11 +102,10 @@ pub(crate) struct ChatTurnResponse {
     request_body = ChatMessageRequest,
     responses(
         (status = 200, body = ChatTurnResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn send_message(
     State(state): State<ApiState>,
@@ -143,9 +139,8 @@ pub(crate) async fn send_message(
     params(("id" = ChatSessionId, Path, description = "Session id")),
     responses(
         (status = 200, body = ChatSessionResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
     ))]
 pub(crate) async fn request_human(
     State(state): State<ApiState>,
@@ -162,11 +157,10 @@ pub(crate) async fn request_human(
     request_body = ChatMessageRequest,
     responses(
         (status = 201, body = MessageResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn agent_message(
     State(state): State<ApiState>,
@@ -186,10 +180,9 @@ pub(crate) async fn agent_message(
     params(("id" = ChatSessionId, Path, description = "Session id")),
     responses(
         (status = 200, body = ChatSessionResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
     ))]
 pub(crate) async fn hand_back(
     State(state): State<ApiState>,

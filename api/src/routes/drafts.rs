@@ -19,11 +19,9 @@ use crate::resources::{MessageResource, TicketResource};
     params(("id" = TicketId, Path, description = "Ticket id")),
     responses(
         (status = 201, body = MessageResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
     ))]
 pub(crate) async fn suggest_reply(
     State(state): State<ApiState>,
@@ -74,11 +72,10 @@ pub(crate) struct DraftDecisionResponse {
     request_body = DraftDecisionRequest,
     responses(
         (status = 200, body = DraftDecisionResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn decide_draft(
     State(state): State<ApiState>,
@@ -130,10 +127,8 @@ pub(crate) struct SummaryResponse {
     params(("id" = TicketId, Path, description = "Ticket id")),
     responses(
         (status = 200, body = SummaryResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn summarize(
     State(state): State<ApiState>,
@@ -190,10 +185,9 @@ impl From<helpdesk_core::ScoredChunk> for ScoredPassage {
     params(("id" = TicketId, Path, description = "Ticket id"), RelatedParams),
     responses(
         (status = 200, body = Vec<ScoredPassage>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn related_articles(
     State(state): State<ApiState>,

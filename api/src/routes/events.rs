@@ -30,7 +30,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::extract::Query;
-use crate::problem::{ApiResult, Problem};
+use crate::problem::ApiResult;
 use crate::resources::TicketResource;
 
 /// Events read from the store per page.
@@ -107,8 +107,7 @@ impl LiveEvent {
     responses(
         (status = 200, content_type = "text/event-stream", body = LiveEvent,
          description = "A stream of events; each `data:` line is one LiveEvent"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn stream(
     State(state): State<ApiState>,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::extract::{Json, Path};
-use crate::problem::{ApiResult, Problem};
+use crate::problem::ApiResult;
 
 /// An API key (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,10 +78,9 @@ pub(crate) struct CreatedApiKeyResponse {
     request_body = NewApiKeyRequest,
     responses(
         (status = 201, body = CreatedApiKeyResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn create_api_key(
     State(state): State<ApiState>,
@@ -111,8 +110,7 @@ pub(crate) async fn create_api_key(
 #[utoipa::path(get, path = "/api-keys", tag = "admin",
     responses(
         (status = 200, body = Vec<ApiKeyResource>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
     ))]
 pub(crate) async fn list_api_keys(
     State(state): State<ApiState>,
@@ -127,9 +125,8 @@ pub(crate) async fn list_api_keys(
     params(("id" = ApiKeyId, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn revoke_api_key(
     State(state): State<ApiState>,

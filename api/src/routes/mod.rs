@@ -11,12 +11,13 @@ mod session;
 mod ticket_actions;
 mod tickets;
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::ApiState;
+use crate::problem::PROBLEM_JSON;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +30,7 @@ use crate::ApiState;
     // Relative to the document: wherever the API is mounted, clients and tools resolve
     // the operations next to the `openapi.json` they read.
     servers((url = ".", description = "Where this document is served")),
+    components(schemas(crate::problem::Problem)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -62,8 +64,66 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every error answer is a problem document: the handlers' annotations name the statuses
+/// they return and why, and this gives each the `application/problem+json` body, plus the
+/// answers every operation may give (401 for an authenticated one, 503 when the store or
+/// the model is unavailable).
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+        let answer = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(PROBLEM_JSON, problem())
+                    .build(),
+            )
+        };
+        let anonymous = Some(vec![SecurityRequirement::default()]);
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                if operation.security != anonymous {
+                    responses
+                        .entry("401".into())
+                        .or_insert_with(|| answer("Not authenticated"));
+                }
+                responses
+                    .entry("503".into())
+                    .or_insert_with(|| answer("The store or the model is unavailable; retry"));
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && (status.starts_with('4') || status.starts_with('5'))
+                        && response.content.is_empty()
+                    {
+                        response.content.insert(PROBLEM_JSON.into(), problem());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The routes and their document (with every operation's problem answers filled in, which
+/// needs the operations, so it runs after the routes are added).
+pub(crate) fn split() -> (axum::Router<ApiState>, utoipa::openapi::OpenApi) {
+    let (router, mut openapi) = api().split_for_parts();
+    ProblemResponses.modify(&mut openapi);
+    (router, openapi)
+}
+
 /// Every route with its OpenAPI entry.
-pub(crate) fn api() -> OpenApiRouter<ApiState> {
+fn api() -> OpenApiRouter<ApiState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(session::login))
         .routes(routes!(session::logout))

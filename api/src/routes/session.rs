@@ -55,9 +55,8 @@ pub(crate) struct Me {
     request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
+        (status = 429, description = "Rate limited (see `Retry-After`)"),
     ))]
 pub(crate) async fn login(
     State(state): State<ApiState>,
@@ -95,7 +94,6 @@ pub(crate) async fn login(
 #[utoipa::path(post, path = "/auth/logout", tag = "session",
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn logout(
     State(state): State<ApiState>,
@@ -112,7 +110,6 @@ pub(crate) async fn logout(
 #[utoipa::path(get, path = "/me", tag = "session",
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn me(
     State(state): State<ApiState>,

@@ -16,7 +16,7 @@ use crate::ApiState;
 use crate::auth::Caller;
 use crate::extract::{Json, Path};
 use crate::headers::{IfMatch, etag};
-use crate::problem::{ApiResult, Problem};
+use crate::problem::ApiResult;
 use crate::resources::{MessageResource, TicketResource};
 
 /// Runs a single-ticket change under the caller's `If-Match`, if any.
@@ -69,12 +69,11 @@ pub(crate) struct TicketPatchRequest {
     request_body = TicketPatchRequest,
     responses(
         (status = 200, body = TicketResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 412, description = "The `If-Match` version no longer holds"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn update_ticket(
     State(state): State<ApiState>,
@@ -123,10 +122,9 @@ pub(crate) struct ReplyResponse {
     request_body = ReplyRequest,
     responses(
         (status = 201, body = ReplyResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn reply(
     State(state): State<ApiState>,
@@ -170,11 +168,10 @@ pub(crate) struct NoteRequest {
     request_body = NoteRequest,
     responses(
         (status = 201, body = MessageResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn add_note(
     State(state): State<ApiState>,
@@ -201,11 +198,10 @@ pub(crate) struct TransitionRequest {
     request_body = TransitionRequest,
     responses(
         (status = 200, body = TicketResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "Illegal for this status and role"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Illegal for this status and role"),
+        (status = 412, description = "The `If-Match` version no longer holds"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn transition(
     State(state): State<ApiState>,
@@ -234,12 +230,11 @@ pub(crate) struct AssignRequest {
     request_body = AssignRequest,
     responses(
         (status = 200, body = TicketResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 412, description = "The `If-Match` version no longer holds"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn assign(
     State(state): State<ApiState>,
@@ -276,11 +271,10 @@ pub(crate) struct MergeResponse {
     request_body = MergeRequest,
     responses(
         (status = 200, body = MergeResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn merge(
     State(state): State<ApiState>,
@@ -312,11 +306,10 @@ pub(crate) struct CsatRequest {
     request_body = CsatRequest,
     responses(
         (status = 200, body = TicketResource),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 409, description = "Conflicts with the current state"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn rate(
     State(state): State<ApiState>,

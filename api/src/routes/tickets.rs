@@ -66,8 +66,7 @@ pub(crate) struct ListParams {
 #[utoipa::path(get, path = "/tickets", tag = "tickets", params(ListParams),
     responses(
         (status = 200, body = TicketPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn list_tickets(
     State(state): State<ApiState>,
@@ -158,10 +157,9 @@ pub(crate) struct OpenTicketRequest {
     responses(
         (status = 201, body = TicketResource, description = "Opened"),
         (status = 200, body = TicketResource, description = "Opened before with this Idempotency-Key"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
+        (status = 429, description = "Rate limited (see `Retry-After`)"),
     ))]
 pub(crate) async fn open_ticket(
     State(state): State<ApiState>,
@@ -212,8 +210,7 @@ pub(crate) async fn open_ticket(
     params(("id" = TicketId, Path, description = "Ticket id")),
     responses(
         (status = 200, body = TicketDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn get_ticket(
     State(state): State<ApiState>,
@@ -243,8 +240,7 @@ pub(crate) fn detail(view: helpdesk_core::service::TicketView, staff: bool) -> R
     params(("number" = u64, Path, description = "Ticket number")),
     responses(
         (status = 200, body = TicketDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn get_ticket_by_number(
     State(state): State<ApiState>,
@@ -267,9 +263,8 @@ pub(crate) async fn get_ticket_by_number(
     params(("id" = TicketId, Path, description = "Ticket id")),
     responses(
         (status = 200, body = Vec<EventResource>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
     ))]
 pub(crate) async fn list_events(
     State(state): State<ApiState>,
