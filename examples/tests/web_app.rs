@@ -592,6 +592,28 @@ async fn the_queue_filters_and_pages() {
     assert!(!billing.body.contains("Bulk question"));
     let bad = get(&app, "/agent?status=sleeping", &agent.cookie).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // The queue with the reason at the filter, not a bare error card.
+    assert!(bad.body.contains(r#"id="status-error""#), "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("Unknown status: showing all active tickets.")
+    );
+    assert!(
+        bad.body.contains("Locked out of my account"),
+        "active tickets shown"
+    );
+    assert!(!bad.body.contains("error-card"));
+    for (query, field) in [
+        ("priority=soon", "priority"),
+        ("assignee=nobody", "assignee"),
+    ] {
+        let bad = get(&app, &format!("/agent?{query}"), &agent.cookie).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(
+            bad.body.contains(&format!("id=\"{field}-error\"")),
+            "{query}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -176,3 +176,21 @@ async fn an_expired_link_creates_nothing() {
     let (_, signed) = sign_in(&app, "nimbus", &login).await;
     assert!(signed.is_none(), "no account from an expired link");
 }
+
+#[tokio::test]
+async fn one_inbox_gets_three_sign_up_mails_then_no_more() {
+    let (app, creds, outbox) = app_with_mail(lifted).await;
+    for address in ["flood@example.com", creds.customer.email.as_str()] {
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            let (reply, b) = sign_up(&app, address).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            answers.push(reply.body.replace(&b.csrf, "CSRF"));
+        }
+        // The same answer every time, whether sent or not.
+        assert!(answers.windows(2).all(|w| w[0] == w[1]));
+        outbox.wait_for(address, 3).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(outbox.to(address).len(), 3, "{address}");
+    }
+}

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::agent_forms;
 use super::app::AppState;
-use super::error::{WebError, WebResult};
-use super::form::FormError;
+use super::error::WebResult;
+use super::form::{self, FormError};
 use super::names::Names;
 use super::portal::{optional, ticket_id};
 use super::session::{Ctx, StaffUser};
@@ -75,38 +75,52 @@ struct QueuePage {
     q: String,
     /// Query string of the next page, if any.
     next_page: Option<String>,
+    /// A filter value that was not understood (fields `status`, `priority`, `assignee`).
+    error: FormError,
 }
 
 async fn queue(
     State(state): State<AppState>,
     StaffUser(ctx): StaffUser,
-    Query(filter): Query<QueueFilter>,
+    Query(mut filter): Query<QueueFilter>,
 ) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
+    // A filter value that is not one of the form's choices (an edited or old link) is
+    // reset, and the queue says so next to that filter instead of a bare error page.
+    let mut error = FormError::default();
     let statuses = match filter.status.as_str() {
-        "" | "active" => TicketStatus::ALL
-            .iter()
-            .copied()
-            .filter(TicketStatus::is_open)
-            .collect(),
+        "" | "active" => open_statuses(),
         "all" => Vec::new(),
-        s => vec![s.parse::<TicketStatus>()?],
+        s => match s.parse::<TicketStatus>() {
+            Ok(status) => vec![status],
+            Err(_) => {
+                error = FormError::new("status", "Unknown status: showing all active tickets.");
+                filter.status.clear();
+                open_statuses()
+            }
+        },
     };
     let assignee = match filter.assignee.as_str() {
         "" | "all" => None,
         "me" => Some(AssigneeFilter::User(ctx.actor.user_id)),
         "unassigned" => Some(AssigneeFilter::Unassigned),
-        other => {
-            Some(AssigneeFilter::User(other.parse().map_err(|_| {
-                WebError::bad_input("assignee", "unknown assignee")
-            })?))
-        }
+        other => match other.parse() {
+            Ok(user) => Some(AssigneeFilter::User(user)),
+            Err(_) => {
+                error = FormError::new("assignee", "Unknown assignee: showing anyone's.");
+                filter.assignee.clear();
+                None
+            }
+        },
     };
+    let priority = optional::<Priority>(&filter.priority).unwrap_or_else(|_| {
+        error = FormError::new("priority", "Unknown priority: showing any.");
+        filter.priority.clear();
+        None
+    });
     let query = TicketQuery {
         statuses,
-        priorities: optional::<Priority>(&filter.priority)?
-            .into_iter()
-            .collect(),
+        priorities: priority.into_iter().collect(),
         assignee,
         category: Some(filter.category.trim().to_string()).filter(|c| !c.is_empty()),
         text: Some(filter.q.trim().to_string()).filter(|q| !q.is_empty()),
@@ -185,7 +199,8 @@ async fn queue(
         Choice::new("", "Priority, then oldest", &filter.sort),
         Choice::new("newest", "Newest first", &filter.sort),
     ];
-    html(&QueuePage {
+    let refused = error.is_set();
+    let page = html(&QueuePage {
         page: ctx.page(&state, "Ticket queue"),
         tickets,
         statuses,
@@ -195,7 +210,18 @@ async fn queue(
         sorts,
         q: filter.q,
         next_page,
-    })
+        error,
+    });
+    if refused { form::refused(page) } else { page }
+}
+
+/// Every status of an open ticket (the "All active" filter).
+fn open_statuses() -> Vec<TicketStatus> {
+    TicketStatus::ALL
+        .iter()
+        .copied()
+        .filter(TicketStatus::is_open)
+        .collect()
 }
 
 /// A related knowledge-base passage.

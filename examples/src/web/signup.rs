@@ -205,6 +205,24 @@ pub(crate) async fn register_submit(
         let e = CoreError::from(helpdesk_core::StateError::RegistrationClosed);
         return refused(register_page(FormError::general(e.to_string())));
     }
+    let sent_page = || {
+        html(&SentPage {
+            page: session.page(&state, "Check your inbox"),
+        })
+    };
+    // One inbox gets only so many of these, whoever asks (the answer does not change).
+    if let Err(wait) = state
+        .throttles()
+        .signup_mail
+        .check(&format!("{}\n{email}", tenant.id))
+    {
+        tracing::warn!(
+            address,
+            wait_secs = wait.as_secs(),
+            "sign-up e-mail to one address throttled; not sent"
+        );
+        return sent_page();
+    }
     let existing = store.get_user_by_email(tenant.id, &email).await?;
     let base = state.public_url().trim_end_matches('/').to_string();
     let (subject, body) = match existing {
@@ -248,9 +266,7 @@ pub(crate) async fn register_submit(
         }
     };
     send_in_background(state.mailer(), email, subject, body);
-    html(&SentPage {
-        page: session.page(&state, "Check your inbox"),
-    })
+    sent_page()
 }
 
 /// Sends without making the visitor wait (and so without telling the two answers apart

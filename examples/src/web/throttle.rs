@@ -1,5 +1,5 @@
 //! Abuse limits: sign-in per account and per client address, customer and company sign-up
-//! per address, ticket creation per customer.
+//! per address, sign-up e-mails per recipient, ticket creation per customer.
 //!
 //! The limiters are the JSON API's ([`helpdesk_api::Throttle`], keyed GCRA limiters of
 //! `governor`), so the pages and the API limit the same way. A limit has two tiers: a short
@@ -28,6 +28,10 @@ pub struct AbuseLimits {
     pub login_per_address: Limit,
     /// Customer sign-ups per client address.
     pub register_per_address: Limit,
+    /// Sign-up e-mails per recipient address (confirmation links and "you already have an
+    /// account" notes): bounds how often anyone can make the app mail one inbox. Past it
+    /// the sign-up page answers as always, but nothing is sent.
+    pub signup_mail_per_email: Limit,
     /// Company sign-ups per client address.
     pub register_company_per_address: Limit,
     /// Tickets a customer opens from the portal.
@@ -46,6 +50,11 @@ impl Default for AbuseLimits {
             login_per_address: Limit(vec![Tier::new(20, SECOND * 6), Tier::new(100, MINUTE * 2)]),
             // 5 accounts, then one per 2 min; past 20, one per 30 min.
             register_per_address: Limit(vec![Tier::new(5, MINUTE * 2), Tier::new(20, MINUTE * 30)]),
+            // 3 e-mails to one address, then one per 10 min; past 10, one per day.
+            signup_mail_per_email: Limit(vec![
+                Tier::new(3, MINUTE * 10),
+                Tier::new(10, MINUTE * 60 * 24),
+            ]),
             // 2 companies, then one per hour; past 5, one per day.
             register_company_per_address: Limit(vec![
                 Tier::new(2, MINUTE * 60),
@@ -63,6 +72,7 @@ pub(crate) struct Throttles {
     pub(crate) login_account: Throttle,
     pub(crate) login_address: Throttle,
     pub(crate) register: Throttle,
+    pub(crate) signup_mail: Throttle,
     pub(crate) register_company: Throttle,
     pub(crate) tickets: Throttle,
 }
@@ -73,6 +83,7 @@ impl Throttles {
             login_account: Throttle::new(&limits.login_per_account),
             login_address: Throttle::new(&limits.login_per_address),
             register: Throttle::new(&limits.register_per_address),
+            signup_mail: Throttle::new(&limits.signup_mail_per_email),
             register_company: Throttle::new(&limits.register_company_per_address),
             tickets: Throttle::new(&limits.tickets_per_customer),
         }
