@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::watched_stream::WatchedStream;
 use crate::clock::to_millis;
 use crate::llm::{DeltaStream, LanguageModel, LlmRequest, LlmResponse};
 use crate::{Clock, ModelError};
@@ -296,21 +297,33 @@ impl Breaker {
 
 /// Records an admitted call's end; a call dropped before it ended (its caller's deadline
 /// passed: the triage chain's, a chat turn's budget) counts as a timeout.
-struct Permit<'a> {
-    breaker: &'a Breaker,
+pub(crate) struct Permit {
+    breaker: Arc<Breaker>,
     trial: bool,
     done: bool,
 }
 
-impl Permit<'_> {
-    fn finish(mut self, error: Option<&ModelError>) {
+impl Permit {
+    pub(crate) fn finish(mut self, error: Option<&ModelError>) {
         self.done = true;
         self.breaker
             .record(self.trial, error.and_then(DegradedReason::of));
     }
 }
 
-impl Drop for Permit<'_> {
+#[cfg(test)]
+impl Breaker {
+    /// A permit for a call the tests make by hand.
+    pub(crate) fn permit_for_test(self: &Arc<Self>) -> Permit {
+        Permit {
+            breaker: Arc::clone(self),
+            trial: false,
+            done: false,
+        }
+    }
+}
+
+impl Drop for Permit {
     fn drop(&mut self) {
         if !self.done {
             self.breaker
@@ -332,10 +345,10 @@ impl GuardedModel {
         Self { inner, breaker }
     }
 
-    fn permit(&self) -> Result<Permit<'_>, ModelError> {
+    fn permit(&self) -> Result<Permit, ModelError> {
         match self.breaker.admit() {
             Admission::Allowed { trial } => Ok(Permit {
-                breaker: &self.breaker,
+                breaker: Arc::clone(&self.breaker),
                 trial,
                 done: false,
             }),
@@ -367,12 +380,16 @@ impl LanguageModel for GuardedModel {
     }
 
     async fn stream(&self, request: &LlmRequest) -> Result<DeltaStream, ModelError> {
-        // Only opening the stream is guarded: a failure mid-stream is the caller's to
-        // handle.
+        // The call ends when the stream does: a failure or hang half-way through an answer
+        // counts like one before the first word.
         let permit = self.permit()?;
-        let result = self.inner.stream(request).await;
-        permit.finish(result.as_ref().err());
-        result
+        match self.inner.stream(request).await {
+            Ok(stream) => Ok(Box::pin(WatchedStream::new(stream, permit))),
+            Err(e) => {
+                permit.finish(Some(&e));
+                Err(e)
+            }
+        }
     }
 }
 
@@ -461,10 +478,10 @@ mod tests {
     #[test]
     fn an_abandoned_call_counts_as_a_timeout() {
         let clock = Arc::new(ManualClock::default());
-        let b = breaker(clock);
+        let b = Arc::new(breaker(clock));
         for _ in 0..2 {
             drop(Permit {
-                breaker: &b,
+                breaker: Arc::clone(&b),
                 trial: false,
                 done: false,
             });

@@ -22,6 +22,7 @@ pub(crate) mod output;
 pub mod prompts;
 pub mod schema;
 mod types;
+mod watched_stream;
 
 pub use breaker::{AiStatus, DegradedReason};
 pub use classifier::LlmClassifier;
