@@ -40,6 +40,7 @@ mod problem;
 mod resources;
 mod routes;
 mod throttle;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -56,6 +57,7 @@ pub use config::{ApiConfig, RateLimits};
 pub use problem::{ApiResult, PROBLEM_JSON, Problem};
 pub use resources::*;
 pub use throttle::{Limit, Throttle, Tier};
+pub use webhooks::{DeliveryReport, WebhookDelivery, WebhookSender};
 
 /// The OpenAPI document of the API, as served at `openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -6,9 +6,10 @@
 //! resource ever carries a password hash or key material.
 
 use helpdesk_core::domain::{
-    Article, AuthorKind, Channel, ChatSession, ChatState, DraftSource, DraftState, Message,
-    MessageKind, Priority, Role, Tenant, Ticket, TicketStatus, User,
+    Article, AuthorKind, Channel, ChatSession, ChatState, DraftSource, DraftState, EventKind,
+    Message, MessageKind, Priority, Role, Tenant, Ticket, TicketStatus, User,
 };
+use helpdesk_core::service::FeedItem;
 use helpdesk_core::{ArticleId, ChatSessionId, MessageId, TenantId, TicketId, UserId};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -413,6 +414,56 @@ impl From<ChatSession> for ChatSessionResource {
             created_at: s.created_at,
             last_activity_at: s.last_activity_at,
             closed_at: s.closed_at,
+        }
+    }
+}
+
+/// One live event: the `data` of an event of the stream (whose SSE `event:` field is
+/// `type`) and of a webhook delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveEvent {
+    /// The event's id (unique, time ordered): tells a re-delivered event apart.
+    pub id: String,
+    /// When it happened.
+    pub at: Timestamp,
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// Its number.
+    pub ticket_number: u64,
+    /// What happened (`created`, `message_added`, `assigned`, `sla_breached`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who did it (none for the system).
+    pub actor: Option<UserId>,
+    /// The details, whose members depend on `type` (for `created`, the ticket as the
+    /// caller may see it).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl LiveEvent {
+    /// The event as `staff` or a customer may see it.
+    pub fn new(item: FeedItem, staff: bool) -> Self {
+        let data = match item.event.kind {
+            EventKind::Created { ticket } => serde_json::json!({
+                "ticket": TicketResource::new(*ticket, staff),
+            }),
+            kind => {
+                let mut data = serde_json::to_value(&kind).unwrap_or_default();
+                if let Some(object) = data.as_object_mut() {
+                    object.remove("type");
+                }
+                data
+            }
+        };
+        Self {
+            id: item.id.to_string(),
+            at: item.at,
+            ticket_id: item.ticket_id,
+            ticket_number: item.ticket_number,
+            kind: item.kind.to_string(),
+            actor: item.event.actor,
+            data,
         }
     }
 }

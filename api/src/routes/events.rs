@@ -20,18 +20,17 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use futures_util::stream::{self, StreamExt};
-use helpdesk_core::domain::{Actor, EventKind};
-use helpdesk_core::service::{FeedCursor, FeedItem, FeedPage};
-use helpdesk_core::{Error, TicketId, UserId};
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use helpdesk_core::Error;
+use helpdesk_core::domain::Actor;
+use helpdesk_core::service::{FeedCursor, FeedPage};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::extract::Query;
 use crate::problem::ApiResult;
-use crate::resources::TicketResource;
+use crate::resources::LiveEvent;
 
 /// Events read from the store per page.
 const PAGE: u32 = 100;
@@ -46,54 +45,6 @@ pub(crate) struct StreamParams {
     /// Resume after this cursor (an `id` of this stream), for clients that cannot send
     /// `Last-Event-ID`. Without either, the stream starts now.
     cursor: Option<String>,
-}
-
-/// The data of one event of the stream (its SSE `event:` field is `type`).
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct LiveEvent {
-    /// The event's id (unique, time ordered): tells a re-delivered event apart.
-    id: String,
-    /// When it happened.
-    at: Timestamp,
-    /// The ticket.
-    ticket_id: TicketId,
-    /// Its number.
-    ticket_number: u64,
-    /// What happened (`created`, `message_added`, `assigned`, `sla_breached`, ...).
-    #[serde(rename = "type")]
-    kind: String,
-    /// Who did it (none for the system).
-    actor: Option<UserId>,
-    /// The details, whose members depend on `type` (for `created`, the ticket as the
-    /// caller may see it).
-    #[schema(value_type = Object)]
-    data: serde_json::Value,
-}
-
-impl LiveEvent {
-    fn new(item: FeedItem, staff: bool) -> Self {
-        let data = match item.event.kind {
-            EventKind::Created { ticket } => serde_json::json!({
-                "ticket": TicketResource::new(*ticket, staff),
-            }),
-            kind => {
-                let mut data = serde_json::to_value(&kind).unwrap_or_default();
-                if let Some(object) = data.as_object_mut() {
-                    object.remove("type");
-                }
-                data
-            }
-        };
-        Self {
-            id: item.id.to_string(),
-            at: item.at,
-            ticket_id: item.ticket_id,
-            ticket_number: item.ticket_number,
-            kind: item.kind.to_string(),
-            actor: item.event.actor,
-            data,
-        }
-    }
 }
 
 /// The caller's live events, as `text/event-stream`.

@@ -11,7 +11,7 @@ use super::Helpdesk;
 pub use super::feed_cursor::{FEED_CURSOR_MAX_IDS, FeedCursor};
 use crate::domain::{Actor, Event, EventKind, Ticket};
 use crate::roles::Action;
-use crate::{EventId, Result, TenantId, TicketId};
+use crate::{EventId, Result, TenantId, TicketId, UserId};
 
 /// The most events one feed page returns.
 pub const MAX_FEED_PAGE: u32 = 500;
@@ -88,6 +88,33 @@ impl Helpdesk {
         limit: u32,
     ) -> Result<FeedPage> {
         self.check(actor, Action::ViewTicket).await?;
+        let viewer = if actor.is_staff() {
+            Viewer::Staff
+        } else {
+            Viewer::Customer(actor.user_id)
+        };
+        self.feed_page(actor.tenant_id, viewer, after, limit).await
+    }
+
+    /// The whole tenant's feed, as staff see it, for the engine's own deliveries (webhooks)
+    /// rather than for a person: no actor, so no role check. Never hand its events to a
+    /// customer.
+    pub async fn tenant_event_feed(
+        &self,
+        tenant: TenantId,
+        after: Option<&FeedCursor>,
+        limit: u32,
+    ) -> Result<FeedPage> {
+        self.feed_page(tenant, Viewer::Staff, after, limit).await
+    }
+
+    async fn feed_page(
+        &self,
+        tenant: TenantId,
+        viewer: Viewer,
+        after: Option<&FeedCursor>,
+        limit: u32,
+    ) -> Result<FeedPage> {
         let limit = limit.clamp(1, MAX_FEED_PAGE) as usize;
         let lookback = self.inner.config.feed_lookback;
         let mut cursor = after.cloned().unwrap_or_else(FeedCursor::beginning);
@@ -101,11 +128,12 @@ impl Helpdesk {
             let events = self
                 .inner
                 .store
-                .list_tenant_events(actor.tenant_id, since, batch)
+                .list_tenant_events(tenant, since, batch)
                 .await?;
             let full = events.len() >= read_limit;
             let fresh: Vec<&Event> = events.iter().filter(|e| !cursor.has_processed(e)).collect();
-            self.load_tickets(actor, &fresh, &mut tickets).await?;
+            self.load_tickets(tenant, viewer, &fresh, &mut tickets)
+                .await?;
             for event in fresh {
                 if items.len() == limit {
                     more = true;
@@ -113,7 +141,7 @@ impl Helpdesk {
                 }
                 cursor.mark(event);
                 let ticket = tickets.get(&event.ticket_id).and_then(Option::as_ref);
-                if let Some(ticket) = ticket.filter(|t| may_see(actor, t, &event.kind)) {
+                if let Some(ticket) = ticket.filter(|t| viewer.sees(t, &event.kind)) {
                     items.push(FeedItem {
                         id: event.id,
                         at: event.at,
@@ -150,20 +178,20 @@ impl Helpdesk {
     /// for events they could see.
     async fn load_tickets(
         &self,
-        actor: &Actor,
+        tenant: TenantId,
+        viewer: Viewer,
         events: &[&Event],
         cache: &mut HashMap<TicketId, Option<Ticket>>,
     ) -> Result<()> {
         let mut wanted: Vec<TicketId> = Vec::new();
         for e in events {
-            if (actor.is_staff() || customer_sees(&e.kind))
+            if (viewer == Viewer::Staff || customer_sees(&e.kind))
                 && !cache.contains_key(&e.ticket_id)
                 && !wanted.contains(&e.ticket_id)
             {
                 wanted.push(e.ticket_id);
             }
         }
-        let tenant: TenantId = actor.tenant_id;
         let store = &self.inner.store;
         let read = wanted.iter().map(|id| store.get_ticket(tenant, *id));
         let found = futures_util::future::try_join_all(read).await?;
@@ -172,7 +200,21 @@ impl Helpdesk {
     }
 }
 
-/// Whether `actor` sees an event of `kind` on `ticket` (of the actor's tenant).
-fn may_see(actor: &Actor, ticket: &Ticket, kind: &EventKind) -> bool {
-    actor.is_staff() || (ticket.requester == actor.user_id && customer_sees(kind))
+/// Whose feed a page is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Viewer {
+    /// Agents, admins and the engine's own deliveries: every event of the tenant.
+    Staff,
+    /// A customer: the public events of their own tickets.
+    Customer(UserId),
+}
+
+impl Viewer {
+    /// Whether this viewer sees an event of `kind` on `ticket` (of the feed's tenant).
+    fn sees(self, ticket: &Ticket, kind: &EventKind) -> bool {
+        match self {
+            Self::Staff => true,
+            Self::Customer(user) => ticket.requester == user && customer_sees(kind),
+        }
+    }
 }

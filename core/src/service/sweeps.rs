@@ -157,9 +157,11 @@ impl Helpdesk {
 
     /// Runs `work` while this instance holds the lease `name` (taken at `now` for the
     /// configured lease time), so that of several instances sharing the store only one
-    /// runs a sweep at a time; `None` when another instance holds it. The lease is released
-    /// whether `work` succeeded or not; `work`'s error wins over a failed release.
-    pub(crate) async fn with_lease<T>(
+    /// runs a sweep (or a host's background job, such as webhook delivery) at a time;
+    /// `None` when another instance holds it. The lease is released whether `work`
+    /// succeeded or not; `work`'s error wins over a failed release. `work` should finish
+    /// well within the lease time: a lease that runs out may be taken by another instance.
+    pub async fn with_lease<T>(
         &self,
         name: &str,
         now: jiff::Timestamp,
