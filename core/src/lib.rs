@@ -18,7 +18,7 @@ pub use contract::error::{
 };
 pub use contract::ids::{
     ApiKeyId, ArticleId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId, TenantId,
-    TicketId, UserId,
+    TicketId, UserId, WebhookId,
 };
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

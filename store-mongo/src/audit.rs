@@ -78,6 +78,13 @@ impl MongoStore {
             AdminChange::RevokeApiKey { tenant, id, at } => {
                 self.revoke_api_key_in(*tenant, *id, *at, s).await?;
             }
+            change @ (AdminChange::CreateWebhook(_)
+            | AdminChange::UpdateWebhook { .. }
+            | AdminChange::RotateWebhookSecret { .. }
+            | AdminChange::SetWebhookEnabled { .. }
+            | AdminChange::DeleteWebhook { .. }) => {
+                self.apply_webhook_change(change, s).await?;
+            }
             // A change this build does not know writes nothing.
             _ => {
                 return Err(Error::validation(

@@ -14,6 +14,7 @@ mod schema;
 mod store;
 mod tickets;
 mod upgrade;
+mod webhooks;
 
 pub use options::{DEFAULT_COLLECTION_PREFIX, MongoStoreOptions};
 pub use store::MongoStore;

@@ -35,6 +35,8 @@ pub(crate) const CHAT_SESSIONS: &str = "chat_sessions";
 pub(crate) const AUDIT_EVENTS: &str = "audit_events";
 /// API keys with their secrets' hashes: `_id` = key id.
 pub(crate) const API_KEYS: &str = "api_keys";
+/// Webhook endpoints with their secrets and delivery state: `_id` = endpoint id.
+pub(crate) const WEBHOOKS: &str = "webhooks";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -42,7 +44,7 @@ pub(crate) const META: &str = "meta";
 
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
-/// ([`API_KEYS`]) had nothing to move, and an unprefixed collection of that name is the
+/// ([`API_KEYS`], [`WEBHOOKS`]) had nothing to move, and an unprefixed collection of that name is the
 /// host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
@@ -161,6 +163,17 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 ),
                 // The event feed: a tenant's events from a time on, in (at, _id) order.
                 index(doc! { "tenant_id": 1, "at": 1, "_id": 1 }, "tenant_feed"),
+            ],
+        ),
+        (
+            WEBHOOKS,
+            vec![
+                index(
+                    doc! { "tenant_id": 1, "created_at": 1, "_id": 1 },
+                    "tenant_oldest",
+                ),
+                // due_webhooks: enabled endpoints by retry time (null first).
+                index(doc! { "enabled": 1, "next_attempt_at": 1, "_id": 1 }, "due"),
             ],
         ),
         (

@@ -11,7 +11,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
 use crate::sql::Sql;
-use crate::{SqliteStore, api_keys, articles, commit, people};
+use crate::{SqliteStore, api_keys, articles, commit, people, webhooks};
 
 fn audit_from(row: &SqliteRow) -> Result<AuditEvent> {
     let c = Columns(row);
@@ -59,6 +59,11 @@ async fn apply(
         AdminChange::RevokeApiKey { tenant, id, at } => {
             api_keys::revoke(sql, conn, *tenant, *id, *at).await
         }
+        AdminChange::CreateWebhook(_)
+        | AdminChange::UpdateWebhook { .. }
+        | AdminChange::RotateWebhookSecret { .. }
+        | AdminChange::SetWebhookEnabled { .. }
+        | AdminChange::DeleteWebhook { .. } => webhooks::apply(sql, conn, change).await,
         // A change this build does not know writes nothing.
         _ => Err(helpdesk_core::Error::validation(
             "change",

@@ -21,6 +21,7 @@ mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

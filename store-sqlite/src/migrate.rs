@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 5] = [
+pub(crate) static MIGRATIONS: [Migration; 6] = [
     Migration {
         version: 1,
         description: "schema",
@@ -66,6 +66,11 @@ pub(crate) static MIGRATIONS: [Migration; 5] = [
         version: 5,
         description: "api keys and event feed",
         sql: include_str!("../migrations/0005_api_keys_and_event_feed.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "webhooks",
+        sql: include_str!("../migrations/0006_webhooks.sql"),
     },
 ];
 

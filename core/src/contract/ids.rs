@@ -101,3 +101,6 @@ id_type!(
 id_type!(
     /// A per-tenant API key for integrations.
     ApiKeyId, "api_key");
+id_type!(
+    /// A tenant's webhook endpoint.
+    WebhookId, "webhook");

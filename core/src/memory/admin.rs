@@ -145,6 +145,11 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
         AdminChange::RevokeApiKey { tenant, id, at } => {
             super::api_keys::revoke(d, *tenant, *id, *at)
         }
+        AdminChange::CreateWebhook(_)
+        | AdminChange::UpdateWebhook { .. }
+        | AdminChange::RotateWebhookSecret { .. }
+        | AdminChange::SetWebhookEnabled { .. }
+        | AdminChange::DeleteWebhook { .. } => super::webhooks::apply(d, change),
     }
 }
 

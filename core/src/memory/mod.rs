@@ -4,6 +4,7 @@ mod admin;
 mod api_keys;
 mod combined;
 mod tickets;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -14,7 +15,7 @@ use jiff::Timestamp;
 
 use crate::domain::{
     ApiKey, Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
-    PasswordHash, Role, Tenant, Ticket, User,
+    PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
 };
 use crate::store::{ArticleStore, ChatStore, LeaseStore, OutboxStore, TenantStore, UserStore};
 use crate::{
@@ -41,6 +42,7 @@ struct Data {
     audit: Vec<AuditEvent>,
     /// API keys with the hashes of their secrets (beside them, as passwords are).
     api_keys: Vec<(ApiKey, String)>,
+    webhooks: Vec<WebhookEndpoint>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

@@ -28,6 +28,7 @@ mod session_changes;
 mod sla_and_analytics;
 mod ticket_writes;
 mod visible_messages;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +76,10 @@ pub use session_changes::{
 pub use sla_and_analytics::*;
 pub use ticket_writes::*;
 pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
+pub use webhooks::{
+    webhook_changes_commit_with_their_audit_events,
+    webhook_deliveries_are_recorded_and_due_endpoints_listed,
+};
 
 use crate::analytics::Analytics;
 use crate::domain::AuthorKind;
@@ -153,6 +158,8 @@ macro_rules! store_conformance_tests {
             api_key_revocation_and_use_are_tenant_scoped,
             tenant_events_are_ordered_limited_and_isolated,
             event_feed_pages_through_the_store,
+            webhook_changes_commit_with_their_audit_events,
+            webhook_deliveries_are_recorded_and_due_endpoints_listed,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

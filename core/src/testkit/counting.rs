@@ -30,15 +30,16 @@ use jiff::Timestamp;
 use crate::analytics::Analytics;
 use crate::domain::{
     ApiKey, Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
-    PasswordHash, Role, Tenant, Ticket, User,
+    PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
 };
 use crate::store::{
     AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, DynStore, LeaseStore,
     MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore,
+    TimeRange, UserStore, WebhookStore,
 };
 use crate::{
     ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
+    WebhookId,
 };
 
 /// What the calls since the last [`CountingStore::take`] cost.
@@ -438,6 +439,38 @@ impl ApiKeyStore for CountingStore {
     async fn touch_api_key(&self, tenant: TenantId, id: ApiKeyId, at: Timestamp) -> Result<()> {
         self.track(Call::Commit, self.inner.touch_api_key(tenant, id, at))
             .await
+    }
+}
+
+#[async_trait]
+impl WebhookStore for CountingStore {
+    async fn get_webhook(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+    ) -> Result<Option<WebhookEndpoint>> {
+        self.track(Call::Read, self.inner.get_webhook(tenant, id))
+            .await
+    }
+    async fn list_webhooks(&self, tenant: TenantId) -> Result<Vec<WebhookEndpoint>> {
+        self.track(Call::Read, self.inner.list_webhooks(tenant))
+            .await
+    }
+    async fn due_webhooks(&self, now: Timestamp, limit: u32) -> Result<Vec<WebhookEndpoint>> {
+        self.track(Call::Read, self.inner.due_webhooks(now, limit))
+            .await
+    }
+    async fn record_webhook_delivery(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+        outcome: &WebhookOutcome,
+    ) -> Result<()> {
+        self.track(
+            Call::Commit,
+            self.inner.record_webhook_delivery(tenant, id, outcome),
+        )
+        .await
     }
 }
 

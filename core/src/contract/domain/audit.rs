@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Role;
-use crate::{ApiKeyId, ArticleId, AuditEventId, TenantId, UserId};
+use crate::{ApiKeyId, ArticleId, AuditEventId, TenantId, UserId, WebhookId};
 
 /// One administrative change, written in the same atomic write as the change itself
 /// ([`AdminWrite`](crate::store::AdminWrite)).
@@ -110,6 +110,41 @@ pub enum AuditKind {
     ApiKeyRevoked {
         /// The key.
         key: ApiKeyId,
+    },
+    /// A webhook endpoint was registered (its secret is never recorded).
+    WebhookCreated {
+        /// The endpoint.
+        webhook: WebhookId,
+        /// Its URL.
+        url: String,
+        /// The event kinds it wants.
+        event_types: Vec<String>,
+    },
+    /// A webhook endpoint's URL or event kinds changed.
+    WebhookUpdated {
+        /// The endpoint.
+        webhook: WebhookId,
+        /// Its URL after the change.
+        url: String,
+        /// Its event kinds after the change.
+        event_types: Vec<String>,
+    },
+    /// A webhook endpoint's signing secret was rotated.
+    WebhookSecretRotated {
+        /// The endpoint.
+        webhook: WebhookId,
+    },
+    /// A webhook endpoint was enabled or disabled by an admin.
+    WebhookEnabledChanged {
+        /// The endpoint.
+        webhook: WebhookId,
+        /// Whether it is enabled now.
+        enabled: bool,
+    },
+    /// A webhook endpoint was deleted.
+    WebhookDeleted {
+        /// The endpoint.
+        webhook: WebhookId,
     },
 }
 

@@ -10,6 +10,7 @@ mod misc;
 mod tenant;
 mod ticket;
 mod user;
+mod webhook;
 
 pub use api_key::ApiKey;
 pub use audit::{AuditEvent, AuditKind, RoleChange};
@@ -25,3 +26,4 @@ pub use tenant::{
 };
 pub use ticket::{Csat, SlaState, Ticket, Triage, TriageFallback};
 pub use user::{Actor, AuthSession, PasswordHash, User};
+pub use webhook::{WebhookEndpoint, WebhookOutcome, WebhookSecret};

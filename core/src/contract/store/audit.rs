@@ -4,8 +4,10 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::domain::{ApiKey, Article, AuditEvent, PasswordHash, Tenant, User};
-use crate::{ApiKeyId, ArticleId, AuditEventId, Error, Result, TenantId, UserId};
+use crate::domain::{
+    ApiKey, Article, AuditEvent, PasswordHash, Tenant, User, WebhookEndpoint, WebhookSecret,
+};
+use crate::{ApiKeyId, ArticleId, AuditEventId, Error, Result, TenantId, UserId, WebhookId};
 
 /// One administrative change. Each is the same write as the single-purpose call named on
 /// it, with the same errors.
@@ -74,6 +76,53 @@ pub enum AdminChange {
         /// When it is revoked.
         at: jiff::Timestamp,
     },
+    /// A new webhook endpoint of `0.tenant_id`, stored as given (a used id is
+    /// `Duplicate { kind: Id }`).
+    CreateWebhook(WebhookEndpoint),
+    /// Replaces a webhook endpoint's URL and event kinds; its secrets, state and delivery
+    /// progress stay. Another tenant's endpoint, or an unknown id, is `NotFound` (as for
+    /// every webhook change below).
+    UpdateWebhook {
+        /// The endpoint's tenant (the audit event's).
+        tenant: TenantId,
+        /// The endpoint.
+        id: WebhookId,
+        /// The new URL.
+        url: String,
+        /// The new event kinds.
+        event_types: Vec<String>,
+    },
+    /// Rotates a webhook endpoint's secret: the current one becomes `previous_secret`,
+    /// `secret` the current one, and `rotated_at` becomes `at`.
+    RotateWebhookSecret {
+        /// The endpoint's tenant.
+        tenant: TenantId,
+        /// The endpoint.
+        id: WebhookId,
+        /// The new secret.
+        secret: WebhookSecret,
+        /// When.
+        at: jiff::Timestamp,
+    },
+    /// Enables or disables a webhook endpoint. Enabling clears `disabled_reason`, the
+    /// failure count and any waiting retry; disabling sets `disabled_reason` to `reason`.
+    SetWebhookEnabled {
+        /// The endpoint's tenant.
+        tenant: TenantId,
+        /// The endpoint.
+        id: WebhookId,
+        /// Enabled or not.
+        enabled: bool,
+        /// Why it is disabled (ignored when enabling).
+        reason: Option<String>,
+    },
+    /// Deletes a webhook endpoint.
+    DeleteWebhook {
+        /// The endpoint's tenant.
+        tenant: TenantId,
+        /// The endpoint.
+        id: WebhookId,
+    },
 }
 
 /// An administrative change and its audit event, committed together
@@ -118,7 +167,12 @@ impl AdminWrite {
                 Some(article.tenant_id)
             }
             AdminChange::CreateApiKey { key, .. } => Some(key.tenant_id),
-            AdminChange::RevokeApiKey { tenant, .. } => Some(*tenant),
+            AdminChange::RevokeApiKey { tenant, .. }
+            | AdminChange::UpdateWebhook { tenant, .. }
+            | AdminChange::RotateWebhookSecret { tenant, .. }
+            | AdminChange::SetWebhookEnabled { tenant, .. }
+            | AdminChange::DeleteWebhook { tenant, .. } => Some(*tenant),
+            AdminChange::CreateWebhook(endpoint) => Some(endpoint.tenant_id),
             AdminChange::SetPassword { .. } | AdminChange::DeleteArticle(_) => None,
         };
         match changed {

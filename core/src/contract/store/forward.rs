@@ -17,15 +17,16 @@ use jiff::Timestamp;
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, LeaseStore,
     MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore,
+    TimeRange, UserStore, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
     ApiKey, Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
-    PasswordHash, Role, Tenant, Ticket, User,
+    PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
 };
 use crate::{
     ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
+    WebhookId,
 };
 
 #[async_trait]
@@ -286,6 +287,31 @@ impl<T: ApiKeyStore + ?Sized> ApiKeyStore for Arc<T> {
     }
     async fn touch_api_key(&self, tenant: TenantId, id: ApiKeyId, at: Timestamp) -> Result<()> {
         (**self).touch_api_key(tenant, id, at).await
+    }
+}
+
+#[async_trait]
+impl<T: WebhookStore + ?Sized> WebhookStore for Arc<T> {
+    async fn get_webhook(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+    ) -> Result<Option<WebhookEndpoint>> {
+        (**self).get_webhook(tenant, id).await
+    }
+    async fn list_webhooks(&self, tenant: TenantId) -> Result<Vec<WebhookEndpoint>> {
+        (**self).list_webhooks(tenant).await
+    }
+    async fn due_webhooks(&self, now: Timestamp, limit: u32) -> Result<Vec<WebhookEndpoint>> {
+        (**self).due_webhooks(now, limit).await
+    }
+    async fn record_webhook_delivery(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+        outcome: &WebhookOutcome,
+    ) -> Result<()> {
+        (**self).record_webhook_delivery(tenant, id, outcome).await
     }
 }
 

@@ -32,6 +32,7 @@ mod audit;
 pub mod cursor;
 mod forward;
 mod query;
+mod webhooks;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use api_keys::ApiKeyStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use cursor::Cursor;
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
+pub use webhooks::WebhookStore;
 
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -488,6 +490,7 @@ pub trait Store:
     + LeaseStore
     + AuditStore
     + ApiKeyStore
+    + WebhookStore
     + Debug
     + Send
     + Sync
