@@ -192,7 +192,7 @@ impl ChatStore for SqliteStore {
         .bind(session.tenant_id.to_string())
         .bind(session.id.to_string())
         .bind(int(expected_version, "expected_version")?)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db)?;
         if done.rows_affected() == 0 {
@@ -201,7 +201,7 @@ impl ChatStore for SqliteStore {
             ))
             .bind(session.tenant_id.to_string())
             .bind(session.id.to_string())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await
             .map_err(db)?;
             return Err(conflict_or_missing(

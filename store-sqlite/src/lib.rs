@@ -46,6 +46,8 @@ use crate::sql::Sql;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// This process's writers take turns here before `BEGIN IMMEDIATE` (see [`WriteTx`]).
+    write_turn: Arc<tokio::sync::Mutex<()>>,
     path: PathBuf,
     /// The table prefix and the statements written for it.
     sql: Sql,
@@ -66,6 +68,7 @@ impl SqliteStore {
     fn from_parts(pool: SqlitePool, path: PathBuf, sql: Sql) -> Self {
         Self {
             pool,
+            write_turn: Arc::default(),
             path,
             sql,
             temp_dir: None,
@@ -100,9 +103,12 @@ impl SqliteStore {
     }
 
     /// Starts a write transaction that holds the write lock from its first statement, so
-    /// a read-then-write cannot fail on a stale snapshot; waits up to the busy timeout.
-    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    /// a read-then-write cannot fail on a stale snapshot; waits for this process's other
+    /// writers in turn, then up to the busy timeout for other processes'.
+    async fn write_tx(&self) -> Result<WriteTx> {
+        let turn = Arc::clone(&self.write_turn).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 }
 
@@ -137,9 +143,36 @@ impl Store for SqliteStore {
     }
 }
 
-/// Commits a transaction.
-async fn commit(tx: Transaction<'static, Sqlite>) -> Result<()> {
-    tx.commit().await.map_err(db)
+/// A write transaction holding this process's write turn until it commits or rolls back.
+///
+/// SQLite has one writer at a time. Without the turn, concurrent writers of one process
+/// all start `BEGIN IMMEDIATE` and the losers poll SQLite's busy handler, which sleeps up
+/// to 100 ms between tries: under 8 concurrent ticket creates the median create took 4 ms
+/// but the 99th percentile 130 to 330 ms. Waiting in a fair queue in process instead, each
+/// starts as soon as the previous one ends. Writers of other processes still meet at
+/// SQLite's lock and its busy timeout.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Sqlite>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// Commits a write transaction (and gives the write turn to the next writer).
+async fn commit(tx: WriteTx) -> Result<()> {
+    tx.tx.commit().await.map_err(db)
 }
 
 /// A missing row of a versioned entity: `Conflict` when it exists with another version,
