@@ -10,6 +10,7 @@ mod keys;
 mod session;
 mod ticket_actions;
 mod tickets;
+mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -165,4 +166,12 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(keys::list_api_keys, keys::create_api_key))
         .routes(routes!(keys::revoke_api_key))
         .routes(routes!(events::stream))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::set_enabled))
 }
