@@ -17,6 +17,7 @@ mod sweeps;
 mod tenants;
 mod ticket_locks;
 mod tickets;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
 pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
+pub use webhooks::{
+    MAX_WEBHOOK_URL_CHARS, MAX_WEBHOOKS_PER_TENANT, NewWebhook, WEBHOOK_SECRET_PREFIX, WebhookPatch,
+};
 
 use crate::ai::AiStatus;
 use crate::ai::breaker::Breaker;
