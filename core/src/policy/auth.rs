@@ -54,9 +54,15 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 
 /// A new random bearer token (256 bits, hex).
 pub fn new_token() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::backend("os-random", true, e.to_string()))?;
+    let bytes: [u8; 32] = new_random_bytes()?;
     Ok(to_hex(&bytes))
+}
+
+/// `N` bytes from the operating system's random source (keys, secrets).
+pub fn new_random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| Error::backend("os-random", true, e.to_string()))?;
+    Ok(bytes)
 }
 
 /// The stored form of a token: hex SHA-256.

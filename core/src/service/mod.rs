@@ -18,6 +18,7 @@ mod sweeps;
 mod tenants;
 mod ticket_locks;
 mod tickets;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,9 @@ pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
 pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
+pub use webhooks::{
+    MAX_WEBHOOK_URL_CHARS, MAX_WEBHOOKS_PER_TENANT, NewWebhook, WEBHOOK_SECRET_PREFIX, WebhookPatch,
+};
 
 use crate::ai::AiStatus;
 use crate::ai::breaker::Breaker;

@@ -138,6 +138,27 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every [`name`](Self::name), in declaration order (what a webhook endpoint may
+    /// subscribe to). A new kind adds its name here and in `name`.
+    pub const NAMES: &'static [&'static str] = &[
+        "created",
+        "triaged",
+        "sla_scheduled",
+        "assigned",
+        "status_changed",
+        "reopened",
+        "priority_changed",
+        "category_changed",
+        "tags_changed",
+        "message_added",
+        "draft_decided",
+        "merged",
+        "merged_from",
+        "sla_breached",
+        "csat_recorded",
+        "follow_up_opened",
+    ];
+
     /// A short stable name (`"status_changed"`).
     pub fn name(&self) -> &'static str {
         match self {
