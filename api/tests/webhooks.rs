@@ -48,7 +48,12 @@ impl Receiver {
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self { addr, received, status, task }
+        Self {
+            addr,
+            received,
+            status,
+            task,
+        }
     }
 
     fn url(&self) -> String {
@@ -77,7 +82,12 @@ fn quick() -> WebhookDelivery {
 
 async fn register(api: &TestApi, url: &str, types: Value) -> (String, String) {
     let r = api
-        .call(Method::POST, "/webhooks", Some(&api.admin), Some(json!({"url": url, "event_types": types})))
+        .call(
+            Method::POST,
+            "/webhooks",
+            Some(&api.admin),
+            Some(json!({"url": url, "event_types": types})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     (
@@ -94,7 +104,12 @@ async fn deliveries_are_signed_filtered_in_order_and_not_repeated() {
     assert!(secret.starts_with("whsec_"));
     let (id, _) = api.open_ticket(&api.customer, "Hooked").await;
     let reply = api
-        .call(Method::POST, &format!("/tickets/{id}/replies"), Some(&api.agent), Some(json!({"body": "On it"})))
+        .call(
+            Method::POST,
+            &format!("/tickets/{id}/replies"),
+            Some(&api.agent),
+            Some(json!({"body": "On it"})),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
 
@@ -102,10 +117,17 @@ async fn deliveries_are_signed_filtered_in_order_and_not_repeated() {
     let report = sender.deliver_due().await.unwrap();
     assert!(report.ran);
     assert_eq!(report.delivered, 2, "{report:?}");
-    let kinds: Vec<_> = receiver.bodies().iter().map(|b| b["type"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<_> = receiver
+        .bodies()
+        .iter()
+        .map(|b| b["type"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(kinds, ["ticket.created", "ticket.message_added"]);
     for (headers, body) in receiver.received.lock().unwrap().iter() {
-        Webhook::new(&secret).unwrap().verify(body, headers).unwrap();
+        Webhook::new(&secret)
+            .unwrap()
+            .verify(body, headers)
+            .unwrap();
         let wrong = Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         assert!(wrong.verify(body, headers).is_err());
         let event: Value = serde_json::from_slice(body).unwrap();
@@ -126,20 +148,48 @@ async fn a_receiver_that_is_down_gets_the_events_when_it_comes_back() {
     };
     let (hook, _) = register(&api, &format!("http://{addr}/hook"), json!(["created"])).await;
     api.open_ticket(&api.customer, "While it was down").await;
-    let sender = WebhookSender::new(api.hd.clone(), WebhookDelivery { disable_after: 10, ..quick() }).unwrap();
+    let sender = WebhookSender::new(
+        api.hd.clone(),
+        WebhookDelivery {
+            disable_after: 10,
+            ..quick()
+        },
+    )
+    .unwrap();
     for attempt in 1..=2 {
         let report = sender.deliver_due().await.unwrap();
-        assert_eq!((report.delivered, report.failed), (0, 1), "attempt {attempt}");
+        assert_eq!(
+            (report.delivered, report.failed),
+            (0, 1),
+            "attempt {attempt}"
+        );
     }
-    let state = api.call(Method::GET, &format!("/webhooks/{hook}"), Some(&api.admin), None).await;
+    let state = api
+        .call(
+            Method::GET,
+            &format!("/webhooks/{hook}"),
+            Some(&api.admin),
+            None,
+        )
+        .await;
     assert_eq!(state.json["consecutive_failures"], 2, "{}", state.json);
     assert!(state.json["enabled"].as_bool().unwrap());
 
     let receiver = Receiver::start_on(addr).await;
     let report = sender.deliver_due().await.unwrap();
     assert_eq!(report.delivered, 1, "{report:?}");
-    assert_eq!(receiver.bodies()[0]["data"]["data"]["ticket"]["subject"], "While it was down");
-    let state = api.call(Method::GET, &format!("/webhooks/{hook}"), Some(&api.admin), None).await;
+    assert_eq!(
+        receiver.bodies()[0]["data"]["data"]["ticket"]["subject"],
+        "While it was down"
+    );
+    let state = api
+        .call(
+            Method::GET,
+            &format!("/webhooks/{hook}"),
+            Some(&api.admin),
+            None,
+        )
+        .await;
     assert_eq!(state.json["consecutive_failures"], 0);
     receiver.task.abort();
 }
@@ -157,10 +207,20 @@ async fn repeated_failures_disable_the_endpoint_with_the_reason_until_an_admin_e
         disabled += sender.deliver_due().await.unwrap().disabled;
     }
     assert_eq!(disabled, 1);
-    let state = api.call(Method::GET, &format!("/webhooks/{hook}"), Some(&api.admin), None).await;
+    let state = api
+        .call(
+            Method::GET,
+            &format!("/webhooks/{hook}"),
+            Some(&api.admin),
+            None,
+        )
+        .await;
     assert_eq!(state.json["enabled"], false);
     let reason = state.json["disabled_reason"].as_str().unwrap();
-    assert!(reason.contains("HTTP 503") && reason.contains('3'), "{reason}");
+    assert!(
+        reason.contains("HTTP 503") && reason.contains('3'),
+        "{reason}"
+    );
     // Disabled: not tried again.
     let before = receiver.received.lock().unwrap().len();
     assert_eq!(sender.deliver_due().await.unwrap().failed, 0);
@@ -168,7 +228,12 @@ async fn repeated_failures_disable_the_endpoint_with_the_reason_until_an_admin_e
 
     receiver.status.store(200, Ordering::SeqCst);
     let on = api
-        .call(Method::PUT, &format!("/webhooks/{hook}/enabled"), Some(&api.admin), Some(json!({"enabled": true})))
+        .call(
+            Method::PUT,
+            &format!("/webhooks/{hook}/enabled"),
+            Some(&api.admin),
+            Some(json!({"enabled": true})),
+        )
         .await;
     assert_eq!(on.json["enabled"], true, "{}", on.json);
     assert!(on.json["disabled_reason"].is_null());
@@ -181,22 +246,45 @@ async fn a_rotated_secret_signs_alongside_the_previous_one_during_the_grace_peri
     let receiver = Receiver::start_on("127.0.0.1:0".parse().unwrap()).await;
     let (hook, old) = register(&api, &receiver.url(), json!(["created"])).await;
     let rotated = api
-        .call(Method::POST, &format!("/webhooks/{hook}/rotate-secret"), Some(&api.admin), None)
+        .call(
+            Method::POST,
+            &format!("/webhooks/{hook}/rotate-secret"),
+            Some(&api.admin),
+            None,
+        )
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json);
     let new = rotated.json["secret"].as_str().unwrap().to_string();
     assert_ne!(new, old);
     api.open_ticket(&api.customer, "After rotation").await;
-    WebhookSender::new(api.hd.clone(), quick()).unwrap().deliver_due().await.unwrap();
+    WebhookSender::new(api.hd.clone(), quick())
+        .unwrap()
+        .deliver_due()
+        .await
+        .unwrap();
     let (headers, body) = receiver.received.lock().unwrap()[0].clone();
-    assert_eq!(headers["webhook-signature"].to_str().unwrap().split(' ').count(), 2);
+    assert_eq!(
+        headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
     Webhook::new(&new).unwrap().verify(&body, &headers).unwrap();
     Webhook::new(&old).unwrap().verify(&body, &headers).unwrap();
 
     // After the grace period only the new secret signs.
-    let strict = WebhookDelivery { rotation_grace: Duration::ZERO, ..quick() };
+    let strict = WebhookDelivery {
+        rotation_grace: Duration::ZERO,
+        ..quick()
+    };
     api.open_ticket(&api.customer, "Later").await;
-    WebhookSender::new(api.hd.clone(), strict).unwrap().deliver_due().await.unwrap();
+    WebhookSender::new(api.hd.clone(), strict)
+        .unwrap()
+        .deliver_due()
+        .await
+        .unwrap();
     let (headers, body) = receiver.received.lock().unwrap()[1].clone();
     Webhook::new(&new).unwrap().verify(&body, &headers).unwrap();
     assert!(Webhook::new(&old).unwrap().verify(&body, &headers).is_err());
@@ -206,27 +294,56 @@ async fn a_rotated_secret_signs_alongside_the_previous_one_during_the_grace_peri
 async fn only_admins_manage_endpoints_and_secrets_are_shown_once() {
     let api = api().await;
     let (hook, secret) = register(&api, "https://hooks.example.test/helpdesk", json!([])).await;
-    let listed = api.call(Method::GET, "/webhooks", Some(&api.admin), None).await;
+    let listed = api
+        .call(Method::GET, "/webhooks", Some(&api.admin), None)
+        .await;
     assert_eq!(listed.json.as_array().unwrap().len(), 1);
     assert!(!listed.json.to_string().contains(&secret));
     api.call(Method::GET, "/webhooks", Some(&api.agent), None)
         .await
         .assert_problem(403, "forbidden");
-    api.call(Method::GET, &format!("/webhooks/{hook}"), Some(&api.other_admin), None)
-        .await
-        .assert_problem(404, "not_found");
+    api.call(
+        Method::GET,
+        &format!("/webhooks/{hook}"),
+        Some(&api.other_admin),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
     let bad = api
-        .call(Method::POST, "/webhooks", Some(&api.admin), Some(json!({"url": "ftp://x"})))
+        .call(
+            Method::POST,
+            "/webhooks",
+            Some(&api.admin),
+            Some(json!({"url": "ftp://x"})),
+        )
         .await;
     bad.assert_problem(422, "validation");
     assert_eq!(bad.json["field"], "url");
     let bad_kind = api
-        .call(Method::PATCH, &format!("/webhooks/{hook}"), Some(&api.admin), Some(json!({"event_types": ["nope"]})))
+        .call(
+            Method::PATCH,
+            &format!("/webhooks/{hook}"),
+            Some(&api.admin),
+            Some(json!({"event_types": ["nope"]})),
+        )
         .await;
     bad_kind.assert_problem(422, "validation");
-    let gone = api.call(Method::DELETE, &format!("/webhooks/{hook}"), Some(&api.admin), None).await;
+    let gone = api
+        .call(
+            Method::DELETE,
+            &format!("/webhooks/{hook}"),
+            Some(&api.admin),
+            None,
+        )
+        .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
-    api.call(Method::GET, &format!("/webhooks/{hook}"), Some(&api.admin), None)
-        .await
-        .assert_problem(404, "not_found");
+    api.call(
+        Method::GET,
+        &format!("/webhooks/{hook}"),
+        Some(&api.admin),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
 }

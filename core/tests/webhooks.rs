@@ -202,3 +202,37 @@ async fn another_tenants_endpoint_is_not_found() {
         theirs
     );
 }
+
+#[tokio::test]
+async fn a_new_secret_is_standard_webhooks_base64_of_32_random_bytes() {
+    use base64::Engine as _;
+    let w = common::world().await;
+    let a =
+        w.hd.create_webhook(
+            &w.admin,
+            NewWebhook {
+                url: "https://a.example.test/h".into(),
+                event_types: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let b =
+        w.hd.create_webhook(
+            &w.admin,
+            NewWebhook {
+                url: "https://b.example.test/h".into(),
+                event_types: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    for secret in [&a.secret, &b.secret] {
+        let key = secret.as_str().strip_prefix("whsec_").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .unwrap();
+        assert_eq!(bytes.len(), 32);
+    }
+    assert_ne!(a.secret, b.secret);
+}

@@ -106,6 +106,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         })
     };
     let sweeps = spawn_sweeps(helpdesk.clone(), Duration::from_secs(30));
+    // Webhooks admins register through the JSON API are posted from here.
+    let webhooks = tokio::spawn(
+        helpdesk_api::WebhookSender::new(
+            helpdesk.clone(),
+            helpdesk_api::WebhookDelivery::default(),
+        )?
+        .run(),
+    );
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cli.port))).await?;
     let port = listener.local_addr()?.port();
@@ -140,6 +148,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     sweeps.abort();
+    webhooks.abort();
     Ok(())
 }
 
