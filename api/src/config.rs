@@ -22,6 +22,7 @@ pub struct ApiConfig {
     pub(crate) docs: bool,
     pub(crate) trust_forwarded_for: bool,
     pub(crate) event_poll_interval: std::time::Duration,
+    pub(crate) tenant_sign_up: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -34,6 +35,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("docs", &self.docs)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("event_poll_interval", &self.event_poll_interval)
+            .field("tenant_sign_up", &self.tenant_sign_up)
             .finish()
     }
 }
@@ -48,6 +50,7 @@ impl Default for ApiConfig {
             docs: true,
             trust_forwarded_for: false,
             event_poll_interval: std::time::Duration::from_secs(1),
+            tenant_sign_up: false,
         }
     }
 }
@@ -103,6 +106,14 @@ impl ApiConfig {
         self
     }
 
+    /// Whether anyone may create a tenant (a company with its first admin) with
+    /// `POST tenants`, limited per client address. Off by default: a host usually creates
+    /// tenants itself, with `Helpdesk::register_tenant`.
+    pub fn tenant_sign_up(mut self, open: bool) -> Self {
+        self.tenant_sign_up = open;
+        self
+    }
+
     /// Take the client address from the first `X-Forwarded-For` entry. Turn on only
     /// behind a proxy that sets it: otherwise a client can pick its own address and
     /// escape the per-address limits.
@@ -123,6 +134,8 @@ pub struct RateLimits {
     pub intake_per_caller: Limit,
     /// Tickets opened per client address, over all callers.
     pub intake_per_address: Limit,
+    /// Tenants created per client address (when tenant sign-up is open).
+    pub tenant_sign_up_per_address: Limit,
 }
 
 impl Default for RateLimits {
@@ -137,6 +150,11 @@ impl Default for RateLimits {
             intake_per_caller: Limit(vec![Tier::new(60, SECOND / 2), Tier::new(600, SECOND * 10)]),
             // 120 tickets, then 4 per second.
             intake_per_address: Limit(vec![Tier::new(120, SECOND / 4)]),
+            // 2 companies, then one per hour; past 5, one per day.
+            tenant_sign_up_per_address: Limit(vec![
+                Tier::new(2, MINUTE * 60),
+                Tier::new(5, MINUTE * 60 * 24),
+            ]),
         }
     }
 }
@@ -149,6 +167,7 @@ impl RateLimits {
             login_per_address: Limit(Vec::new()),
             intake_per_caller: Limit(Vec::new()),
             intake_per_address: Limit(Vec::new()),
+            tenant_sign_up_per_address: Limit(Vec::new()),
         }
     }
 }
@@ -160,6 +179,7 @@ pub(crate) struct Throttles {
     pub(crate) login_address: Throttle,
     pub(crate) intake_caller: Throttle,
     pub(crate) intake_address: Throttle,
+    pub(crate) tenant_sign_up: Throttle,
 }
 
 impl Throttles {
@@ -169,6 +189,7 @@ impl Throttles {
             login_address: Throttle::new(&limits.login_per_address),
             intake_caller: Throttle::new(&limits.intake_per_caller),
             intake_address: Throttle::new(&limits.intake_per_address),
+            tenant_sign_up: Throttle::new(&limits.tenant_sign_up_per_address),
         }
     }
 }

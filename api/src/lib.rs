@@ -77,6 +77,7 @@ where
         authenticators: config.authenticators.clone(),
         trust_forwarded_for: config.trust_forwarded_for,
         event_poll_interval: config.event_poll_interval,
+        tenant_sign_up: config.tenant_sign_up,
         openapi: Arc::new(openapi),
     }));
     let request_id = HeaderName::from_static("x-request-id");
@@ -129,6 +130,7 @@ struct StateInner {
     authenticators: Vec<Arc<dyn Authenticator>>,
     trust_forwarded_for: bool,
     event_poll_interval: std::time::Duration,
+    tenant_sign_up: bool,
     openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -158,6 +160,10 @@ impl ApiState {
 
     pub(crate) fn event_poll_interval(&self) -> std::time::Duration {
         self.0.event_poll_interval
+    }
+
+    pub(crate) fn tenant_sign_up(&self) -> bool {
+        self.0.tenant_sign_up
     }
 
     pub(crate) fn openapi(&self) -> &utoipa::openapi::OpenApi {

@@ -145,3 +145,43 @@ async fn logins_are_limited_per_client_address() {
         .await
         .assert_problem(429, "rate_limited");
 }
+
+#[tokio::test]
+async fn tenant_sign_up_is_closed_unless_the_host_opens_it_and_is_limited_per_address() {
+    let closed = api().await;
+    let body = json!({"name": "Initech", "slug": "initech", "admin_email": "bill@initech.test",
+        "admin_name": "Bill", "admin_password": "tps-reports-1"});
+    closed
+        .call(Method::POST, "/tenants", None, Some(body.clone()))
+        .await
+        .assert_problem(403, "forbidden");
+
+    let limits = RateLimits {
+        tenant_sign_up_per_address: Limit(vec![Tier::new(2, Duration::from_secs(3600))]),
+        ..RateLimits::unlimited()
+    };
+    let open = api_with(
+        ApiConfig::default()
+            .tenant_sign_up(true)
+            .rate_limits(limits),
+    )
+    .await;
+    let made = open
+        .call(Method::POST, "/tenants", None, Some(body.clone()))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    assert_eq!(made.json["tenant"]["slug"], "initech");
+    assert_eq!(made.json["admin"]["role"], "admin");
+    let login = open
+        .call(Method::POST, "/auth/login", None,
+            Some(json!({"tenant": "initech", "email": "bill@initech.test", "password": "tps-reports-1"})))
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.json);
+    let taken = open.call(Method::POST, "/tenants", None, Some(body)).await;
+    taken.assert_problem(409, "conflict");
+    let another = json!({"name": "Hooli", "slug": "hooli", "admin_email": "gavin@hooli.test",
+        "admin_name": "Gavin", "admin_password": "middle-out-1"});
+    open.call(Method::POST, "/tenants", None, Some(another))
+        .await
+        .assert_problem(429, "rate_limited");
+}

@@ -35,7 +35,7 @@ use crate::problem::PROBLEM_JSON;
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
-        (name = "session", description = "Log in and out"),
+        (name = "session", description = "Log in and out, tenant sign-up"),
         (name = "tickets", description = "Tickets and their threads"),
         (name = "ai", description = "AI drafts and copilot"),
         (name = "chat", description = "Chat sessions with the bot and agents"),
@@ -129,6 +129,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(session::sign_up_tenant))
         .routes(routes!(tickets::list_tickets, tickets::open_ticket))
         .routes(routes!(tickets::get_ticket, ticket_actions::update_ticket))
         .routes(routes!(tickets::get_ticket_by_number))

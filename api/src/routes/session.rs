@@ -13,6 +13,8 @@ use crate::extract::Json;
 use crate::headers::ClientAddress;
 use crate::problem::{ApiResult, Problem};
 use crate::resources::{TenantResource, UserResource};
+use helpdesk_core::domain::Role;
+use helpdesk_core::service::{NewTenant, NewUser};
 
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -126,4 +128,85 @@ pub(crate) async fn me(
         user: user.into(),
         tenant: TenantResource::new(tenant, actor.is_staff()),
     }))
+}
+
+/// A new company and its first admin.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TenantSignUp {
+    /// The company's name.
+    name: String,
+    /// Its short name, used to log in (lowercase letters, digits and dashes).
+    slug: String,
+    /// The admin's e-mail.
+    admin_email: String,
+    /// The admin's name.
+    admin_name: String,
+    /// The admin's password (at least 8 characters).
+    #[schema(format = Password)]
+    admin_password: String,
+}
+
+/// The company and its admin.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TenantSignedUp {
+    /// The tenant.
+    tenant: TenantResource,
+    /// Its admin (log in with `auth/login`).
+    admin: UserResource,
+}
+
+/// Create a tenant with its first admin, when this server has tenant sign-up open
+/// (limited per client address).
+#[utoipa::path(post, path = "/tenants", tag = "session", security(()),
+    request_body = TenantSignUp,
+    responses(
+        (status = 201, body = TenantSignedUp),
+        (status = 403, description = "Tenant sign-up is closed on this server"),
+        (status = 409, description = "The short name is taken"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
+        (status = 429, description = "Rate limited (see `Retry-After`)"),
+    ))]
+pub(crate) async fn sign_up_tenant(
+    State(state): State<ApiState>,
+    ClientAddress(address): ClientAddress,
+    Json(request): Json<TenantSignUp>,
+) -> ApiResult<(StatusCode, axum::Json<TenantSignedUp>)> {
+    if !state.tenant_sign_up() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for your role",
+        )
+        .detail("tenant sign-up is closed on this server"));
+    }
+    state
+        .throttles()
+        .tenant_sign_up
+        .check(&address)
+        .map_err(Problem::rate_limited)?;
+    let admin = NewUser {
+        email: request.admin_email,
+        name: request.admin_name,
+        role: Role::Admin,
+        skills: Vec::new(),
+        capacity: 10,
+        password: Some(request.admin_password),
+    };
+    let (tenant, admin) = state
+        .helpdesk()
+        .register_tenant(NewTenant {
+            name: request.name,
+            slug: request.slug,
+            admin,
+            settings: None,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(TenantSignedUp {
+            tenant: TenantResource::new(tenant, true),
+            admin: admin.into(),
+        }),
+    ))
 }
