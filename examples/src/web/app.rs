@@ -346,7 +346,7 @@ async fn health() -> WebResult<&'static str> {
 }
 
 /// The whole app: the JSON API at `/api/v1` (bearer tokens and API keys; the session
-/// cookie for reads, see [`super::api_mount`]) and every page, behind the session/CSRF
+/// cookie for reads; see `web/api_mount.rs`) and every page, behind the session/CSRF
 /// layer.
 pub fn router(state: AppState) -> Router {
     let api = super::api_mount::api_router(&state);
