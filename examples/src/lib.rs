@@ -4,12 +4,14 @@
 //!   templates, inline SVG charts, CSRF-protected forms and role-checked routes).
 //! - `helpdesk` ([`cli`]) administers a data folder from the shell: init, seed-demo,
 //!   import-kb, reindex, open, list, sweep, analytics CSV.
-//! - `helpdesk-eval` (a binary only) evaluates the learned ticket classifier on public data.
+//! - `helpdesk-eval` evaluates the learned ticket classifier on public data (in the binary)
+//!   and the chatbot on labelled questions ([`eval`]).
 //! - [`bench`](mod@bench): the benchmarks of `helpdesk-bench` (intake, queues, vector search,
 //!   embeddings, AI turns); figures in BENCHMARKS.md.
 
 pub mod bench;
 pub mod cli;
+pub mod eval;
 pub mod web;
 
 use std::error::Error;

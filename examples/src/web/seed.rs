@@ -10,29 +10,48 @@ use helpdesk_core::{Error, Helpdesk, KnowledgeBase, Result};
 /// The tenant slug of the demo company.
 pub const DEMO_TENANT: &str = "nimbus";
 
-/// The knowledge-base articles of the demo tenant, in markdown (`# Title`, `Tags: a, b`).
-const ARTICLES: &[&str] = &[
-    include_str!("seed/01-getting-started.md"),
-    include_str!("seed/02-reset-password.md"),
-    include_str!("seed/03-two-factor.md"),
-    include_str!("seed/04-locked-account.md"),
-    include_str!("seed/05-plans-and-pricing.md"),
-    include_str!("seed/06-refunds.md"),
-    include_str!("seed/07-update-payment-method.md"),
-    include_str!("seed/08-invoices.md"),
-    include_str!("seed/09-cancel-subscription.md"),
-    include_str!("seed/10-sync-not-working.md"),
-    include_str!("seed/11-sync-conflicts.md"),
-    include_str!("seed/12-desktop-crash.md"),
-    include_str!("seed/13-offline-mode.md"),
-    include_str!("seed/14-attachments.md"),
-    include_str!("seed/15-export-notes.md"),
-    include_str!("seed/16-import-notes.md"),
-    include_str!("seed/17-sharing.md"),
-    include_str!("seed/18-teams-admin.md"),
-    include_str!("seed/19-delete-account.md"),
-    include_str!("seed/20-privacy-security.md"),
-    include_str!("seed/21-search-tips.md"),
+/// The knowledge-base articles of the demo tenant: a short name (the file name without its
+/// number, which the chatbot evaluation set cites) and the markdown (`# Title`, `Tags: a, b`).
+pub const DEMO_ARTICLES: &[(&str, &str)] = &[
+    (
+        "getting-started",
+        include_str!("seed/01-getting-started.md"),
+    ),
+    ("reset-password", include_str!("seed/02-reset-password.md")),
+    ("two-factor", include_str!("seed/03-two-factor.md")),
+    ("locked-account", include_str!("seed/04-locked-account.md")),
+    (
+        "plans-and-pricing",
+        include_str!("seed/05-plans-and-pricing.md"),
+    ),
+    ("refunds", include_str!("seed/06-refunds.md")),
+    (
+        "update-payment-method",
+        include_str!("seed/07-update-payment-method.md"),
+    ),
+    ("invoices", include_str!("seed/08-invoices.md")),
+    (
+        "cancel-subscription",
+        include_str!("seed/09-cancel-subscription.md"),
+    ),
+    (
+        "sync-not-working",
+        include_str!("seed/10-sync-not-working.md"),
+    ),
+    ("sync-conflicts", include_str!("seed/11-sync-conflicts.md")),
+    ("desktop-crash", include_str!("seed/12-desktop-crash.md")),
+    ("offline-mode", include_str!("seed/13-offline-mode.md")),
+    ("attachments", include_str!("seed/14-attachments.md")),
+    ("export-notes", include_str!("seed/15-export-notes.md")),
+    ("import-notes", include_str!("seed/16-import-notes.md")),
+    ("sharing", include_str!("seed/17-sharing.md")),
+    ("teams-admin", include_str!("seed/18-teams-admin.md")),
+    ("delete-account", include_str!("seed/19-delete-account.md")),
+    (
+        "privacy-security",
+        include_str!("seed/20-privacy-security.md"),
+    ),
+    ("search-tips", include_str!("seed/21-search-tips.md")),
 ];
 
 /// One demo login.
@@ -186,8 +205,8 @@ pub async fn seed_demo(
     .await?;
     let carlos = user(helpdesk, &admin, &creds.customer, Role::Customer, &[]).await?;
 
-    let mut articles = Vec::with_capacity(ARTICLES.len());
-    for text in ARTICLES {
+    let mut articles = Vec::with_capacity(DEMO_ARTICLES.len());
+    for (_, text) in DEMO_ARTICLES {
         let (title, tags, body) = parse_markdown_article(text)?;
         let input = ArticleInput { title, body, tags };
         articles.push(helpdesk.create_article(&admin, input).await?);
