@@ -94,6 +94,32 @@ fn queue_quick_mode_reports_listing_and_analytics_latencies() {
 }
 
 #[test]
+fn http_quick_mode_reports_create_and_queue_latencies_over_loopback() {
+    let v = bench(&[
+        "http",
+        "--size",
+        "500",
+        "--clients",
+        "2",
+        "--requests",
+        "10",
+    ]);
+    positive(
+        &v,
+        &[
+            "creates_per_s",
+            "create_p50_ms",
+            "create_p99_ms",
+            "queue_p50_ms",
+            "queue_p99_ms",
+            "queue_per_s",
+        ],
+    );
+    assert!(number(&v, "create_p50_ms") <= number(&v, "create_p99_ms"));
+    assert_eq!(number(&v, "clients"), 2.0);
+}
+
+#[test]
 fn kb_quick_mode_reports_build_latency_and_recall() {
     let v = bench(&[
         "kb",
