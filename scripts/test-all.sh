@@ -57,11 +57,18 @@ if [ -x scripts/mongo_crosscheck.py ]; then
 fi
 
 step "HTTP API contract (OpenAPI validator and schemathesis against a live server)"
-cargo build --locked -p helpdesk-api --example serve_demo
+# Built with the workspace's features (a no-op after the tests built it); `-p helpdesk-api`
+# alone would rebuild its dependencies with other features.
+cargo build --locked --workspace --example serve_demo
 scripts/api-contract.sh "$CARGO_TARGET_DIR/debug/examples/serve_demo"
 
+step "the library crates package and build from their packages (cargo package)"
+# Every crate a host would depend on, as crates.io would get it: the packaged files only,
+# built on their own (path dependencies between them resolved to the packaged versions).
+cargo package --locked --workspace --exclude helpdesk-examples --exclude helpdesk-tests
+
 step "paired benchmark script (a one-round smoke run on the debug binary)"
-cargo build --locked -p helpdesk-examples --bin helpdesk-bench
+cargo build --locked --workspace --bin helpdesk-bench
 bench="$CARGO_TARGET_DIR/debug/helpdesk-bench"
 scripts/bench-pairs.sh "$bench" "$bench" 1 --n 4 --warmup 1 | grep -q '^paired B/A: '
 
