@@ -81,6 +81,27 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// The operations that honour `Idempotency-Key`: opening a ticket (core keeps the key
+/// with the ticket). Elsewhere a retried request would do its work twice, so a request that
+/// sends the header to another operation is refused (422) rather than silently given a
+/// promise the API does not keep.
+pub(crate) async fn idempotency_only_where_honoured(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let honoured =
+        request.method() == axum::http::Method::POST && request.uri().path() == "/tickets";
+    if !honoured && request.headers().contains_key("idempotency-key") {
+        return Problem::validation(
+            "Idempotency-Key",
+            "only POST tickets honours Idempotency-Key; this request would not be safe to retry",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 /// The client's address, for per-address limits.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientAddress(pub(crate) String);

@@ -26,7 +26,8 @@
 //!   rate limited, 503 when the store or the model is unavailable.
 //! - **Concurrency**: tickets and articles carry their version as an `ETag`; send it in
 //!   `If-Match` to change them only if nobody else did. `Idempotency-Key` on
-//!   `POST tickets` makes a retried create return the first ticket instead of a second.
+//!   `POST tickets` makes a retried create return the first ticket instead of a second;
+//!   other operations refuse the header (422) rather than pretend a retry is safe.
 //! - **Hardening**: rate limits on login and intake per address and per caller, a body
 //!   size limit, optional CORS, a request id (`x-request-id`) and a tracing span on
 //!   every request, `Cache-Control: no-store` on every answer.
@@ -83,6 +84,9 @@ where
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = api
         .merge(docs::router(config.docs))
+        .layer(axum::middleware::from_fn(
+            headers::idempotency_only_where_honoured,
+        ))
         .fallback(|| async { Problem::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
