@@ -180,7 +180,7 @@ pub fn line(f: &Figures) -> String {
     )
 }
 
-/// The header of [`line`].
+/// The header of [`line()`].
 pub const LINE_HEADER: &str =
     "thres  answ corr wrong  fhnd hnd+   precis  cover  wrong%  unans-h greet";
 
