@@ -1,0 +1,1 @@
+//! Query-plan checks live in `tests/plans.rs` (they need a server).
