@@ -97,7 +97,7 @@ const SESSION_WITH_TICKET: &str = concat!(
      FROM helpdesk.chat_sessions s LEFT JOIN (SELECT ",
     ticket_columns!(),
     " FROM helpdesk.tickets) t ON t.tenant_id = s.tenant_id AND t.id = s.ticket_id \
-     WHERE s.tenant_id = ? AND s.id = ?"
+     WHERE s.tenant_id = $1 AND s.id = $2"
 );
 
 /// Runs [`SESSION_WITH_TICKET`]: one statement for what a chat turn reads first.
