@@ -1,6 +1,7 @@
 //! [`PostgresStoreBuilder`]: a store in a schema of the host's choosing.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use helpdesk_core::{Error, Result};
 use sqlx::PgPool;
@@ -13,6 +14,10 @@ use crate::sql::{DEFAULT_SCHEMA, Sql};
 /// Connections in a pool opened by [`PostgresStore::connect`] unless the builder sets
 /// another number.
 const MAX_CONNECTIONS: u32 = 10;
+
+/// How long [`PostgresStore::connect`] (and every later call) waits for a connection of its
+/// pool, sqlx's default.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds a [`PostgresStore`] with options: the schema and the size of its own pool.
 ///
@@ -34,6 +39,7 @@ const MAX_CONNECTIONS: u32 = 10;
 pub struct PostgresStoreBuilder {
     schema: String,
     max_connections: u32,
+    acquire_timeout: Duration,
 }
 
 impl Default for PostgresStoreBuilder {
@@ -41,6 +47,7 @@ impl Default for PostgresStoreBuilder {
         Self {
             schema: DEFAULT_SCHEMA.to_owned(),
             max_connections: MAX_CONNECTIONS,
+            acquire_timeout: ACQUIRE_TIMEOUT,
         }
     }
 }
@@ -67,6 +74,13 @@ impl PostgresStoreBuilder {
         self
     }
 
+    /// How long the pool [`connect`](Self::connect) opens waits for a connection (the
+    /// first one included: an unreachable server fails after this long). Default 30 s.
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
     /// A store on the host's pool, like [`PostgresStore::new`]; migrations are not run:
     /// call [`migrate`](PostgresStore::migrate).
     pub fn build(self, pool: PgPool) -> Result<PostgresStore> {
@@ -77,6 +91,12 @@ impl PostgresStoreBuilder {
     /// Connects to `url` with a pool of its own and migrates, like
     /// [`PostgresStore::connect`].
     pub async fn connect(self, url: &str) -> Result<PostgresStore> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::Configuration {
+                field: "url".into(),
+                message: "not a PostgreSQL URL (postgres://...)".into(),
+            });
+        }
         let options = PgConnectOptions::from_str(url).map_err(|e| Error::Configuration {
             field: "url".into(),
             message: format!("not a PostgreSQL URL: {e}"),
@@ -96,6 +116,7 @@ impl PostgresStoreBuilder {
         );
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
+            .acquire_timeout(self.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(|source| PostgresError::Connect { target, source })?;
