@@ -142,31 +142,22 @@ fn check(database: &str, sql: &Sql, applied: &[(i64, String)]) -> Result<()> {
 /// Applies the pending migrations in one transaction under the advisory lock, then adds
 /// the trigram index when pg_trgm is available. Returns whether the trigram index exists.
 pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
-    let failed = |step: &str| {
-        let step = step.to_owned();
-        let schema = sql.schema().to_owned();
-        move |source| PostgresError::Migrate {
-            schema,
-            step,
-            source,
-        }
-    };
     let mut tx = pool
         .begin()
         .await
-        .map_err(failed("starting the migration transaction"))?;
+        .map_err(failed(sql, "starting the migration transaction"))?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(lock_key())
         .execute(&mut *tx)
         .await
-        .map_err(failed("taking the migration lock"))?;
+        .map_err(failed(sql, "taking the migration lock"))?;
     let database: String = sqlx::query_scalar("SELECT current_database()::text")
         .fetch_one(&mut *tx)
         .await
-        .map_err(failed("reading the database name"))?;
+        .map_err(failed(sql, "reading the database name"))?;
     let recorded = applied(&mut tx, sql)
         .await
-        .map_err(failed("reading the migrations table"))?;
+        .map_err(failed(sql, "reading the migrations table"))?;
     check(&database, sql, &recorded)?;
     sqlx::query(&format!(
         "CREATE SCHEMA IF NOT EXISTS {}",
@@ -174,21 +165,24 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
     ))
     .execute(&mut *tx)
     .await
-    .map_err(failed("creating the schema"))?;
+    .map_err(failed(sql, "creating the schema"))?;
     sqlx::query(&sql.rewrite(CREATE_TABLE))
         .execute(&mut *tx)
         .await
-        .map_err(failed("creating the migrations table"))?;
+        .map_err(failed(sql, "creating the migrations table"))?;
     let now = ms(Timestamp::now());
     for m in &MIGRATIONS {
         if recorded.iter().any(|(v, _)| *v == m.version) {
             continue;
         }
         let step = format!("migration {} ({})", m.version, m.description);
-        sqlx::raw_sql(&sql.rewrite(m.sql))
-            .execute(&mut *tx)
+        // Through `Executor::execute` (a boxed `Send` future): `RawSql::execute` is an
+        // `async fn` generic over the executor, whose future is not `Send` for every
+        // lifetime, and a host spawns `connect` on a multi-threaded runtime.
+        let text = sql.rewrite(m.sql);
+        sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&text))
             .await
-            .map_err(failed(&step))?;
+            .map_err(failed(sql, &step))?;
         sqlx::query(&sql.rewrite(
             "INSERT INTO helpdesk.schema_migrations (version, description, checksum, applied_at) \
              VALUES ($1, $2, $3, $4)",
@@ -199,13 +193,34 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(failed(&step))?;
+        .map_err(failed(sql, &step))?;
     }
     let trigram = trigram_index(&mut tx, sql).await?;
     tx.commit()
         .await
-        .map_err(failed("committing the migrations"))?;
+        .map_err(failed(sql, "committing the migrations"))?;
     Ok(trigram)
+}
+
+/// Wraps a failed step of the migration.
+fn failed(sql: &Sql, step: &str) -> impl FnOnce(sqlx::Error) -> PostgresError + use<> {
+    let schema = sql.schema().to_owned();
+    let step = step.to_owned();
+    move |source| PostgresError::Migrate {
+        schema,
+        step,
+        source,
+    }
+}
+
+/// The schema pg_trgm is installed in, if it is installed in this database.
+async fn trigram_schema(tx: &mut Transaction<'static, Postgres>) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT n.nspname::text FROM pg_catalog.pg_extension e \
+         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+    )
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Adds the trigram index over the folded subject when the pg_trgm extension is installed
@@ -214,29 +229,12 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
 /// tenant's tickets. Tried in a savepoint, so a refusal (no contrib package, no privilege)
 /// does not abort the migration.
 async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Result<bool> {
-    let failed = |step: &'static str| {
-        let schema = sql.schema().to_owned();
-        move |source| PostgresError::Migrate {
-            schema,
-            step: step.to_owned(),
-            source,
-        }
-    };
-    let installed = async |tx: &mut Transaction<'static, Postgres>| -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT n.nspname::text FROM pg_catalog.pg_extension e \
-             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
-        )
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(failed("looking for pg_trgm"))?)
-    };
-    let mut namespace = installed(tx).await?;
+    let mut namespace = trigram_schema(tx).await.map_err(failed(sql, "looking for pg_trgm"))?;
     if namespace.is_none() {
         // A nested transaction on the same connection is a savepoint.
         let mut savepoint = sqlx::Connection::begin(&mut **tx)
             .await
-            .map_err(failed("starting a savepoint for pg_trgm"))?;
+            .map_err(failed(sql, "starting a savepoint for pg_trgm"))?;
         let created = sqlx::query(&format!(
             "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {}",
             sql.quoted_schema()
@@ -247,17 +245,17 @@ async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Re
             Ok(_) => savepoint
                 .commit()
                 .await
-                .map_err(failed("releasing the pg_trgm savepoint"))?,
+                .map_err(failed(sql, "releasing the pg_trgm savepoint"))?,
             Err(e) => {
                 tracing::warn!(error = %e, "pg_trgm is not available: the ticket text filter reads without a trigram index");
                 savepoint
                     .rollback()
                     .await
-                    .map_err(failed("rolling back the pg_trgm savepoint"))?;
+                    .map_err(failed(sql, "rolling back the pg_trgm savepoint"))?;
                 return Ok(false);
             }
         }
-        namespace = installed(tx).await?;
+        namespace = trigram_schema(tx).await.map_err(failed(sql, "looking for pg_trgm"))?;
     }
     let Some(namespace) = namespace else {
         return Ok(false);
@@ -266,6 +264,7 @@ async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Re
     sqlx::query(&sql.rewrite(&TRIGRAM_INDEX.replace("{opclass}", &opclass)))
         .execute(&mut **tx)
         .await
-        .map_err(failed("creating the trigram index"))?;
+        .map_err(failed(sql, "creating the trigram index"))?;
     Ok(true)
 }
+
