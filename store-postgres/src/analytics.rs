@@ -75,31 +75,33 @@ pub(crate) async fn compute(
         if labelled {
             query = query.bind(UNCATEGORIZED);
         }
-        let rows: Vec<(String, i64)> = query
-            .fetch_all(pool)
-            .await
-            .map_err(db)?;
+        let rows: Vec<(String, i64)> = query.fetch_all(pool).await.map_err(db)?;
         // Sorted like the reference (byte order of the key, not the database collation).
         let map: BTreeMap<String, u64> = rows.into_iter().map(|(k, n)| (k, count(n))).collect();
         Ok(map.into_iter().collect())
     };
-    let by_status = grouped(concat!(
-        "SELECT status, count(*)",
-        in_range!(),
-        " GROUP BY status"
-    ), false)
+    let by_status = grouped(
+        concat!("SELECT status, count(*)", in_range!(), " GROUP BY status"),
+        false,
+    )
     .await?;
-    let by_priority = grouped(concat!(
-        "SELECT priority, count(*)",
-        in_range!(),
-        " GROUP BY priority"
-    ), false)
+    let by_priority = grouped(
+        concat!(
+            "SELECT priority, count(*)",
+            in_range!(),
+            " GROUP BY priority"
+        ),
+        false,
+    )
     .await?;
-    let by_category = grouped(concat!(
-        "SELECT coalesce(category, $4::text), count(*)",
-        in_range!(),
-        " GROUP BY coalesce(category, $4::text)"
-    ), true)
+    let by_category = grouped(
+        concat!(
+            "SELECT coalesce(category, $4::text), count(*)",
+            in_range!(),
+            " GROUP BY coalesce(category, $4::text)"
+        ),
+        true,
+    )
     .await?;
 
     let first_response = durations(sql, pool, tenant, from, to, Duration::FirstResponse).await?;

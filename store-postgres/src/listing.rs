@@ -96,11 +96,7 @@ pub(crate) fn statement<'q>(
     if per_status {
         // Within one status the escalated bonus of the queue rank is constant, so every
         // branch reads the index in priority order.
-        q.push(concat!(
-            "SELECT ",
-            ticket_columns!(),
-            " FROM ("
-        ));
+        q.push(concat!("SELECT ", ticket_columns!(), " FROM ("));
         for (i, status) in statuses.iter().enumerate() {
             if i > 0 {
                 q.push(" UNION ALL ");
@@ -117,11 +113,11 @@ pub(crate) fn statement<'q>(
         }
         q.push(") queue");
     } else {
-        q.push(
-            filter
-                .sql
-                .text(concat!("SELECT ", ticket_columns!(), " FROM helpdesk.tickets")),
-        );
+        q.push(filter.sql.text(concat!(
+            "SELECT ",
+            ticket_columns!(),
+            " FROM helpdesk.tickets"
+        )));
         filter.push(&mut q, statuses);
     }
     q.push(order).push(" LIMIT ").push_bind(fetch);
@@ -141,7 +137,8 @@ impl Filter<'_> {
     /// Pushes ` WHERE tenant_id = $n AND ...` with `statuses` (all statuses when empty).
     fn push(&self, q: &mut QueryBuilder<'_, Postgres>, statuses: &[TicketStatus]) {
         let query = self.query;
-        q.push(" WHERE tenant_id = ").push_bind(self.tenant.as_uuid());
+        q.push(" WHERE tenant_id = ")
+            .push_bind(self.tenant.as_uuid());
         match statuses {
             [] => {}
             // `=` rather than `= ANY(...)`: the planner then reads the queue index in order.

@@ -99,9 +99,9 @@ async fn applied(conn: &mut PgConnection, sql: &Sql) -> sqlx::Result<Vec<(i64, S
     if !table_exists(conn, sql, TABLE).await? {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&sql.rewrite(
-        "SELECT version, checksum FROM helpdesk.schema_migrations ORDER BY version",
-    ))
+    sqlx::query_as(
+        &sql.rewrite("SELECT version, checksum FROM helpdesk.schema_migrations ORDER BY version"),
+    )
     .fetch_all(&mut *conn)
     .await
 }
@@ -229,7 +229,9 @@ async fn trigram_schema(tx: &mut Transaction<'static, Postgres>) -> sqlx::Result
 /// tenant's tickets. Tried in a savepoint, so a refusal (no contrib package, no privilege)
 /// does not abort the migration.
 async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Result<bool> {
-    let mut namespace = trigram_schema(tx).await.map_err(failed(sql, "looking for pg_trgm"))?;
+    let mut namespace = trigram_schema(tx)
+        .await
+        .map_err(failed(sql, "looking for pg_trgm"))?;
     if namespace.is_none() {
         // A nested transaction on the same connection is a savepoint.
         let mut savepoint = sqlx::Connection::begin(&mut **tx)
@@ -255,7 +257,9 @@ async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Re
                 return Ok(false);
             }
         }
-        namespace = trigram_schema(tx).await.map_err(failed(sql, "looking for pg_trgm"))?;
+        namespace = trigram_schema(tx)
+            .await
+            .map_err(failed(sql, "looking for pg_trgm"))?;
     }
     let Some(namespace) = namespace else {
         return Ok(false);
@@ -267,4 +271,3 @@ async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Re
         .map_err(failed(sql, "creating the trigram index"))?;
     Ok(true)
 }
-

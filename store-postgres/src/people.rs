@@ -364,7 +364,11 @@ impl UserStore for PostgresStore {
 /// Inserts a tenant on `conn` (alone or inside the caller's transaction): a taken slug is
 /// `Duplicate { kind: TenantSlug }`, a taken id `Duplicate { kind: Id }`. The unique
 /// constraints decide (no lookup first), so two racing registrations cannot both win.
-pub(crate) async fn insert_tenant(sql: &Sql, conn: &mut PgConnection, tenant: &Tenant) -> Result<()> {
+pub(crate) async fn insert_tenant(
+    sql: &Sql,
+    conn: &mut PgConnection,
+    tenant: &Tenant,
+) -> Result<()> {
     sqlx::query(sql.text(
         "INSERT INTO helpdesk.tenants (id, name, slug, settings, created_at) VALUES ($1, $2, $3, $4, $5)",
     ))
@@ -478,16 +482,19 @@ pub(crate) async fn set_password(
 }
 
 /// Replaces a tenant's name and settings (`NotFound` when missing).
-pub(crate) async fn update_tenant(sql: &Sql, conn: &mut PgConnection, tenant: &Tenant) -> Result<()> {
-    let done = sqlx::query(
-        sql.text("UPDATE helpdesk.tenants SET name = $1, settings = $2 WHERE id = $3"),
-    )
-    .bind(&tenant.name)
-    .bind(json(&tenant.settings, "tenant settings")?)
-    .bind(tenant.id.as_uuid())
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
+pub(crate) async fn update_tenant(
+    sql: &Sql,
+    conn: &mut PgConnection,
+    tenant: &Tenant,
+) -> Result<()> {
+    let done =
+        sqlx::query(sql.text("UPDATE helpdesk.tenants SET name = $1, settings = $2 WHERE id = $3"))
+            .bind(&tenant.name)
+            .bind(json(&tenant.settings, "tenant settings")?)
+            .bind(tenant.id.as_uuid())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found("tenant", tenant.id));
     }

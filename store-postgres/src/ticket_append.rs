@@ -99,9 +99,9 @@ async fn touch_chat_session(
     if done.rows_affected() == 1 {
         return Ok(());
     }
-    let stored: Option<(i64,)> = sqlx::query_as(sql.text(
-        "SELECT version FROM helpdesk.chat_sessions WHERE tenant_id = $1 AND id = $2",
-    ))
+    let stored: Option<(i64,)> = sqlx::query_as(
+        sql.text("SELECT version FROM helpdesk.chat_sessions WHERE tenant_id = $1 AND id = $2"),
+    )
     .bind(ticket.tenant_id.as_uuid())
     .bind(activity.session.as_uuid())
     .fetch_optional(&mut **tx)

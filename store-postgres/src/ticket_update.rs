@@ -59,22 +59,18 @@ pub(crate) async fn update_in_tx(
     let update = update_changed_columns(sql, base, t, expected)?;
     let updated = match update {
         Some(mut update) => {
-            let done = update
-                .build()
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| {
-                    // The id is unchanged, so the only unique value an update can hit is
-                    // the per-tenant number.
-                    if is_unique_violation(&e) {
-                        Error::Duplicate {
-                            kind: DuplicateKind::TicketNumber,
-                            value: t.number.to_string(),
-                        }
-                    } else {
-                        db(e)
+            let done = update.build().execute(&mut **tx).await.map_err(|e| {
+                // The id is unchanged, so the only unique value an update can hit is
+                // the per-tenant number.
+                if is_unique_violation(&e) {
+                    Error::Duplicate {
+                        kind: DuplicateKind::TicketNumber,
+                        value: t.number.to_string(),
                     }
-                })?;
+                } else {
+                    db(e)
+                }
+            })?;
             done.rows_affected() == 1
         }
         // Nothing differs: the version check still decides, under the row lock.

@@ -173,9 +173,9 @@ pub(crate) async fn ticket_exists(
     tx: &mut Transaction<'static, Postgres>,
     t: &Ticket,
 ) -> Result<bool> {
-    sqlx::query_scalar(sql.text(
-        "SELECT EXISTS (SELECT 1 FROM helpdesk.tickets WHERE tenant_id = $1 AND id = $2)",
-    ))
+    sqlx::query_scalar(
+        sql.text("SELECT EXISTS (SELECT 1 FROM helpdesk.tickets WHERE tenant_id = $1 AND id = $2)"),
+    )
     .bind(t.tenant_id.as_uuid())
     .bind(t.id.as_uuid())
     .fetch_one(&mut **tx)

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use helpdesk_core::Error;
 use helpdesk_core::domain::{EventKind, Priority, Role, Ticket};
 use helpdesk_core::store::{TenantStore, TicketStore, UserStore};
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
-use helpdesk_core::Error;
 use helpdesk_store_postgres::{PgConnectOptions, PostgresStore};
 
 use common::fresh_postgres;

@@ -167,12 +167,34 @@ async fn two_helpdesks_in_two_schemas_of_one_database() {
     default.create_tenant(&t).await.unwrap();
     // The same slug is free in the other helpdesk: nothing is shared.
     support.create_tenant(&t).await.unwrap();
-    let w = new_ticket(t.id, helpdesk_core::UserId::new(), 0, "One", Priority::Low, at(0));
+    let w = new_ticket(
+        t.id,
+        helpdesk_core::UserId::new(),
+        0,
+        "One",
+        Priority::Low,
+        at(0),
+    );
     default.create_ticket(w).await.unwrap();
     assert_eq!(default.list_tenants().await.unwrap().len(), 1);
     let query = helpdesk_core::store::TicketQuery::default();
-    assert_eq!(default.list_tickets(t.id, &query).await.unwrap().items.len(), 1);
-    assert!(support.list_tickets(t.id, &query).await.unwrap().items.is_empty());
+    assert_eq!(
+        default
+            .list_tickets(t.id, &query)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        support
+            .list_tickets(t.id, &query)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert_eq!(
         helpdesk_migrations(&pool, "support").await,
         helpdesk_migrations(&pool, "helpdesk").await

@@ -72,7 +72,10 @@ async fn a_newer_schema_is_refused_and_not_written() {
         panic!("{err:?}");
     };
     assert_eq!(*backend, "postgres");
-    assert!(database.contains("helpdesk.schema_migrations"), "{database}");
+    assert!(
+        database.contains("helpdesk.schema_migrations"),
+        "{database}"
+    );
     assert_eq!(*found, newer as u64);
     assert_eq!(*supported, PostgresStore::schema_version() as u64);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM helpdesk.schema_migrations")
@@ -96,7 +99,16 @@ async fn a_changed_migration_is_refused() {
         .await
         .unwrap();
     let err = store.migrate().await.unwrap_err();
-    assert!(matches!(err, Error::Backend { temporary: false, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                temporary: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     match SchemaError::of(&err) {
         Some(SchemaError::Changed { version, found, .. }) => {
             assert_eq!(*version, 1);

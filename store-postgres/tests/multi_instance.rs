@@ -88,7 +88,10 @@ async fn two_instances() -> Setup {
         .await
         .unwrap();
     let customer = second
-        .add_user(&admin, NewUser::new("carl@customer.test", "Carl", Role::Customer))
+        .add_user(
+            &admin,
+            NewUser::new("carl@customer.test", "Carl", Role::Customer),
+        )
         .await
         .unwrap();
     Setup {
@@ -111,9 +114,12 @@ async fn two_instances_deliver_each_notification_once() {
     let s = two_instances().await;
     for i in 0..12 {
         let hd = if i % 2 == 0 { &s.first } else { &s.second };
-        hd.open_ticket(&s.customer, NewTicket::new(&format!("Question {i}"), "Help"))
-            .await
-            .unwrap();
+        hd.open_ticket(
+            &s.customer,
+            NewTicket::new(&format!("Question {i}"), "Help"),
+        )
+        .await
+        .unwrap();
     }
     let queued = s.store.list_outbox(s.tenant.id).await.unwrap();
     assert!(queued.len() >= 12, "every ticket queues notifications");
@@ -137,7 +143,13 @@ async fn two_instances_deliver_each_notification_once() {
     }
     assert!(runs > 0);
     // Whatever is left (a run that found the lease taken each time) goes out now.
-    while !s.store.due_outbox(s.clock.now(), 100).await.unwrap().is_empty() {
+    while !s
+        .store
+        .due_outbox(s.clock.now(), 100)
+        .await
+        .unwrap()
+        .is_empty()
+    {
         s.first.dispatch_outbox().await.unwrap();
     }
     let delivered = s.notifier.delivered.lock().unwrap().clone();
