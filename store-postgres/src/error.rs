@@ -198,6 +198,15 @@ pub(crate) fn db(e: sqlx::Error) -> Error {
             "refers to a tenant or ticket that does not exist",
         );
     }
+    // PostgreSQL's text and jsonb cannot hold U+0000 (SQLite's TEXT can): a value with one
+    // is the writer's input, refused like any invalid field rather than as a broken backend.
+    if matches!(sqlstate(&e).as_deref(), Some("22021" | "22P05")) {
+        tracing::debug!(error = %e, "value refused by PostgreSQL");
+        return Error::validation(
+            "text",
+            "contains a NUL character (U+0000), which PostgreSQL cannot store",
+        );
+    }
     PostgresError::Query(e).into()
 }
 

@@ -1,0 +1,57 @@
+//! Ticket writes PostgreSQL refuses where SQLite would not: text with U+0000.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use helpdesk_core::Error;
+use helpdesk_core::domain::{EventKind, Priority, Role};
+use helpdesk_core::store::{TenantStore, TicketQuery, TicketStore, UserStore};
+use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
+
+use common::fresh_postgres;
+
+/// A NUL character is a validation error, nothing of the write is kept (not even the
+/// ticket number: the next ticket is number 1), and a later update with one leaves the
+/// ticket at its version.
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn text_with_a_nul_character_is_a_validation_error_writing_nothing() {
+    let store = fresh_postgres().await;
+    let t = tenant("acme");
+    store.create_tenant(&t).await.unwrap();
+    let customer = user(&t, Role::Customer, "c@acme.test");
+    store.create_user(&customer).await.unwrap();
+
+    let w = new_ticket(t.id, customer.id, 0, "Bad\0subject", Priority::Low, at(0));
+    let err = store.create_ticket(w).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation { field, .. } if field == "text"),
+        "{err:?}"
+    );
+    let page = store
+        .list_tickets(t.id, &TicketQuery::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+
+    let w = new_ticket(t.id, customer.id, 0, "Good subject", Priority::Low, at(0));
+    let created = store.create_ticket(w).await.unwrap().ticket;
+    assert_eq!(created.number, 1, "the failed create spent no number");
+
+    let w = change(
+        &created,
+        vec![EventKind::TagsChanged {
+            tags: vec!["nul\0tag".into()],
+        }],
+        at(1),
+        None,
+    );
+    let err = store.update_ticket(created.version, &w).await.unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    let stored = store.get_ticket(t.id, created.id).await.unwrap().unwrap();
+    assert_eq!(stored, created);
+    assert_eq!(store.list_events(t.id, created.id).await.unwrap().len(), 1);
+}
