@@ -68,24 +68,36 @@ else
   as_server() { "$@"; }
 fi
 
-port="${HELPDESK_PG_PORT:-}"
-data=""
-if [ -n "$port" ]; then
-  data_candidates=("$cache/postgres-$port" "${TMPDIR:-/tmp}/helpdesk-postgres-$port")
-  for d in "${data_candidates[@]}"; do
-    if [ -f "$d/postmaster.pid" ] && as_server "$bin/pg_ctl" -D "$d" status >/dev/null 2>&1; then
-      data="$d"
-      break
-    fi
+# Our cluster of a port: under the cache folder, or under the temp folder when the server
+# user cannot reach the cache (see above).
+cluster_of() {
+  local d
+  for d in "$cache/postgres-$1" "${TMPDIR:-/tmp}/helpdesk-postgres-$1"; do
+    [ -f "$d/PG_VERSION" ] && { echo "$d"; return; }
   done
-fi
-if [ -z "$data" ]; then
-  [ -n "$port" ] || port="$(free_port 55432)"
-  data="$cache/postgres-$port"
-  mkdir -p "$cache"
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$cache"; then
-    data="${TMPDIR:-/tmp}/helpdesk-postgres-$port"
-    say "the postgres user cannot reach $cache; the cluster goes to $data"
+}
+running() { [ -n "$1" ] && [ -f "$1/postmaster.pid" ] && as_server "$bin/pg_ctl" -D "$1" status >/dev/null 2>&1; }
+
+# The port: HELPDESK_PG_PORT, else 55432. A server of ours already running there is reused;
+# a port taken by something else is an error when asked for, else another free port is used.
+port="${HELPDESK_PG_PORT:-55432}"
+data="$(cluster_of "$port" || true)"
+if ! running "$data"; then
+  if [ "$(free_port "$port")" != "$port" ]; then
+    if [ -n "${HELPDESK_PG_PORT:-}" ]; then
+      say "port $port is taken by another program (HELPDESK_PG_PORT)"
+      exit 1
+    fi
+    port="$(free_port 0)"
+    data="$(cluster_of "$port" || true)"
+  fi
+  if [ -z "$data" ]; then
+    data="$cache/postgres-$port"
+    mkdir -p "$cache"
+    if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$cache"; then
+      data="${TMPDIR:-/tmp}/helpdesk-postgres-$port"
+      say "the postgres user cannot reach $cache; the cluster goes to $data"
+    fi
   fi
 fi
 
@@ -103,7 +115,7 @@ if [ ! -f "$data/PG_VERSION" ]; then
 fi
 
 fsync="${HELPDESK_PG_FSYNC:-off}"
-if as_server "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+if running "$data"; then
   say "PostgreSQL already running on $data"
 else
   # The socket goes into the data folder (the server user owns it; no /var/run needed).
