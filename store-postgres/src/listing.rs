@@ -27,8 +27,8 @@ macro_rules! queue_rank {
 /// in order, so PostgreSQL would collect every matching ticket of the tenant and sort them
 /// (or walk the priority index past every closed ticket). With several statuses, no text
 /// filter and a priority sort, the statement is therefore one branch per status, each an
-/// ordered read of at most `limit + 1` entries of that index, appended and sorted again (at
-/// most `statuses x (limit + 1)` rows).
+/// ordered read of at most `limit + 1` keys of that index, appended and sorted again (at
+/// most `statuses x (limit + 1)` keys); only the `limit + 1` winners are read whole.
 pub(crate) async fn list_tickets(
     sql: &Sql,
     pool: &PgPool,
@@ -94,24 +94,36 @@ pub(crate) fn statement<'q>(
     ) && statuses.len() > 1
         && filter.needle.is_none();
     if per_status {
-        // Within one status the escalated bonus of the queue rank is constant, so every
-        // branch reads the index in priority order.
-        q.push(concat!("SELECT ", ticket_columns!(), " FROM ("));
+        // Each branch reads only the sort keys and ids from the queue index (an index-only
+        // scan once the table is vacuumed), at most `fetch` per status; the keys are merged
+        // and only the `fetch` winners are read whole, by primary key. Within one status
+        // the escalated bonus of the queue rank is constant, so every branch reads the
+        // index in priority order.
+        q.push(filter.sql.text(concat!(
+            "SELECT ",
+            ticket_columns!(),
+            " FROM helpdesk.tickets WHERE id IN (SELECT id FROM ("
+        )));
         for (i, status) in statuses.iter().enumerate() {
             if i > 0 {
                 q.push(" UNION ALL ");
             }
-            q.push(filter.sql.text(concat!(
-                "(SELECT ",
-                ticket_columns!(),
-                ", priority_rank FROM helpdesk.tickets"
-            )));
+            q.push(
+                filter
+                    .sql
+                    .text("(SELECT id, status, priority_rank, created_at FROM helpdesk.tickets"),
+            );
             filter.push(&mut q, std::slice::from_ref(status));
             q.push(" ORDER BY priority_rank DESC, created_at ASC, id ASC LIMIT ")
                 .push_bind(fetch)
                 .push(")");
         }
-        q.push(") queue");
+        q.push(") keys")
+            .push(order)
+            .push(" LIMIT ")
+            .push_bind(fetch)
+            .push(") AND tenant_id = ")
+            .push_bind(filter.tenant.as_uuid());
     } else {
         q.push(filter.sql.text(concat!(
             "SELECT ",
