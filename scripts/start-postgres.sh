@@ -48,6 +48,8 @@ free_port() {
 import socket, sys
 for candidate in (int(sys.argv[1]), 0):
     s = socket.socket()
+    # As the server binds: a port left in TIME_WAIT by a server just stopped is free.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", candidate))
         print(s.getsockname()[1])
