@@ -40,6 +40,7 @@ pub struct PostgresStoreBuilder {
     schema: String,
     max_connections: u32,
     acquire_timeout: Duration,
+    test_before_acquire: bool,
 }
 
 impl Default for PostgresStoreBuilder {
@@ -48,6 +49,7 @@ impl Default for PostgresStoreBuilder {
             schema: DEFAULT_SCHEMA.to_owned(),
             max_connections: MAX_CONNECTIONS,
             acquire_timeout: ACQUIRE_TIMEOUT,
+            test_before_acquire: false,
         }
     }
 }
@@ -78,6 +80,16 @@ impl PostgresStoreBuilder {
     /// first one included: an unreachable server fails after this long). Default 30 s.
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Whether the pool [`connect`](Self::connect) opens pings a connection each time it
+    /// hands it out (sqlx's default). Default `false`: intake takes three connections from
+    /// the pool in turn, and a ping is one more round trip each time. Without it a
+    /// connection the server closed (a restart) fails its next statement with a temporary
+    /// error, which the service's retry or the caller handles, and the pool replaces it.
+    pub fn test_before_acquire(mut self, test: bool) -> Self {
+        self.test_before_acquire = test;
         self
     }
 
@@ -117,6 +129,7 @@ impl PostgresStoreBuilder {
         let pool = PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.acquire_timeout)
+            .test_before_acquire(self.test_before_acquire)
             .connect_with(options)
             .await
             .map_err(|source| PostgresError::Connect { target, source })?;
