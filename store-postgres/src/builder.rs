@@ -84,7 +84,7 @@ impl PostgresStoreBuilder {
     }
 
     /// Whether the pool [`connect`](Self::connect) opens pings a connection each time it
-    /// hands it out (sqlx's default). Default `false`: intake takes three connections from
+    /// hands it out (what sqlx does unless told otherwise). Default `false`: intake takes three connections from
     /// the pool in turn, and a ping is one more round trip each time. Without it a
     /// connection the server closed (a restart) fails its next statement with a temporary
     /// error, which the service's retry or the caller handles, and the pool replaces it.
