@@ -12,8 +12,9 @@ use tokio::sync::OnceCell;
 pub const NEEDS_SERVER: &str = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)";
 
 /// Test databases are named `hdtest_<uuid v7>`; those older than this are left over from
-/// earlier runs and dropped by the first test of a process.
-const STALE_AFTER_MS: u64 = 3_600_000;
+/// earlier runs and dropped by the first test of a process (each is a few megabytes, and a
+/// run makes about eighty; the whole suite takes well under a minute).
+const STALE_AFTER_MS: u64 = 600_000;
 
 /// The server URL (a database the tests may connect to, such as `postgres`).
 pub fn server_url() -> String {
