@@ -1,4 +1,5 @@
-//! Ticket writes PostgreSQL refuses where SQLite would not: text with U+0000.
+//! Ticket writes: text with U+0000 (which PostgreSQL refuses and SQLite would not), and
+//! crossed multi-ticket batches.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -54,4 +55,58 @@ async fn text_with_a_nul_character_is_a_validation_error_writing_nothing() {
     let stored = store.get_ticket(t.id, created.id).await.unwrap().unwrap();
     assert_eq!(stored, created);
     assert_eq!(store.list_events(t.id, created.id).await.unwrap().len(), 1);
+}
+
+/// Two batches over the same two tickets in opposite orders (two crossed merges), run at
+/// once, many times: each time one lands and the other is a `Conflict`, never a deadlock
+/// (which PostgreSQL would break after a second with a temporary error for one of them):
+/// the store locks a batch's tickets in id order whatever the order of the writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn crossed_batches_conflict_instead_of_deadlocking() {
+    let store = std::sync::Arc::new(fresh_postgres().await);
+    let t = tenant("acme");
+    store.create_tenant(&t).await.unwrap();
+    let customer = user(&t, Role::Customer, "c@acme.test");
+    store.create_user(&customer).await.unwrap();
+    let mut ids = Vec::new();
+    for subject in ["First", "Second"] {
+        let w = new_ticket(t.id, customer.id, 0, subject, Priority::Low, at(0));
+        ids.push(store.create_ticket(w).await.unwrap().ticket.id);
+    }
+    for round in 0..20_i64 {
+        let a = store.get_ticket(t.id, ids[0]).await.unwrap().unwrap();
+        let b = store.get_ticket(t.id, ids[1]).await.unwrap().unwrap();
+        let tag = |ticket: &helpdesk_core::domain::Ticket, side: &str| {
+            let tags = vec![format!("{side}-{round}")];
+            (
+                ticket.version,
+                change(
+                    ticket,
+                    vec![EventKind::TagsChanged { tags }],
+                    at(round + 1),
+                    None,
+                ),
+            )
+        };
+        let forward = vec![tag(&a, "f"), tag(&b, "f")];
+        let backward = vec![tag(&b, "b"), tag(&a, "b")];
+        let (s1, s2) = (store.clone(), store.clone());
+        let (r1, r2) = tokio::join!(
+            tokio::spawn(async move { s1.update_tickets(&forward).await }),
+            tokio::spawn(async move { s2.update_tickets(&backward).await }),
+        );
+        let results = [r1.unwrap(), r2.unwrap()];
+        let landed = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(landed, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(Error::Conflict { .. }))),
+            "round {round}: {results:?}"
+        );
+    }
 }
