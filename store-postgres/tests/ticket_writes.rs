@@ -1,13 +1,13 @@
 //! Ticket writes: text with U+0000 (which PostgreSQL refuses and SQLite would not), and
-//! crossed multi-ticket batches.
+//! crossed multi-ticket batches, and racing creates with one idempotency key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use helpdesk_core::Error;
 use helpdesk_core::domain::{EventKind, Priority, Role};
 use helpdesk_core::store::{TenantStore, TicketQuery, TicketStore, UserStore};
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
+use helpdesk_core::{DuplicateKind, Error};
 
 use common::fresh_postgres;
 
@@ -109,4 +109,56 @@ async fn crossed_batches_conflict_instead_of_deadlocking() {
             "round {round}: {results:?}"
         );
     }
+}
+
+/// Eight creates with one idempotency key at once (a client retrying in parallel): one
+/// ticket is created, the others are `Duplicate { kind: IdempotencyKey }` and spend no
+/// number, and the key names the one ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn racing_creates_with_one_idempotency_key_create_one_ticket() {
+    let store = std::sync::Arc::new(fresh_postgres().await);
+    let t = tenant("acme");
+    store.create_tenant(&t).await.unwrap();
+    let customer = user(&t, Role::Customer, "c@acme.test");
+    store.create_user(&customer).await.unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let mut w = new_ticket(t.id, customer.id, 0, "Same request", Priority::Low, at(i));
+        w.idempotency_key = Some("client-retry-1".into());
+        set.spawn(async move { store.create_ticket(w).await });
+    }
+    let mut created = Vec::new();
+    let mut duplicates = 0;
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(w) => created.push(w.ticket),
+            Err(Error::Duplicate {
+                kind: DuplicateKind::IdempotencyKey,
+                ..
+            }) => duplicates += 1,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(duplicates, 7);
+    assert_eq!(created[0].number, 1);
+    assert_eq!(
+        store
+            .find_by_idempotency_key(t.id, "client-retry-1")
+            .await
+            .unwrap(),
+        Some(created[0].id)
+    );
+    let page = store
+        .list_tickets(t.id, &TicketQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let next = new_ticket(t.id, customer.id, 0, "Another", Priority::Low, at(9));
+    assert_eq!(store.create_ticket(next).await.unwrap().ticket.number, 2);
 }
