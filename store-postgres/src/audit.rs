@@ -1,5 +1,5 @@
 //! Administrative changes with their audit events: the change and the event's row are
-//! written in one `transaction, so both land or neither does.
+//! written in one transaction, so both land or neither does.
 
 use async_trait::async_trait;
 use helpdesk_core::domain::AuditEvent;
@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
 use crate::sql::Sql;
-use crate::{PostgresStore, articles, commit, people};
+use crate::{PostgresStore, api_keys, articles, commit, people, webhooks};
 
 fn audit_from(row: &PgRow) -> Result<AuditEvent> {
     let c = Columns(row);
@@ -53,6 +53,17 @@ async fn apply(
             article,
         } => articles::update_article(sql, conn, *expected_version, article).await,
         AdminChange::DeleteArticle(id) => articles::delete_article(sql, conn, tenant, *id).await,
+        AdminChange::CreateApiKey { key, secret_hash } => {
+            api_keys::insert(sql, conn, key, secret_hash).await
+        }
+        AdminChange::RevokeApiKey { tenant, id, at } => {
+            api_keys::revoke(sql, conn, *tenant, *id, *at).await
+        }
+        AdminChange::CreateWebhook(_)
+        | AdminChange::UpdateWebhook { .. }
+        | AdminChange::RotateWebhookSecret { .. }
+        | AdminChange::SetWebhookEnabled { .. }
+        | AdminChange::DeleteWebhook { .. } => webhooks::apply(sql, conn, change).await,
         // A change this build does not know writes nothing.
         _ => Err(helpdesk_core::Error::validation(
             "change",

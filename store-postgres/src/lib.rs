@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod analytics;
+mod api_keys;
 mod articles;
 mod audit;
 mod builder;
@@ -18,6 +19,7 @@ mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;
+mod webhooks;
 
 use helpdesk_core::Store;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};

@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 2] = [
+pub(crate) static MIGRATIONS: [Migration; 3] = [
     Migration {
         version: 1,
         description: "schema",
@@ -53,6 +53,11 @@ pub(crate) static MIGRATIONS: [Migration; 2] = [
         version: 2,
         description: "indexes",
         sql: include_str!("../migrations/0002_indexes.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "api keys, webhooks, event feed",
+        sql: include_str!("../migrations/0003_api_keys_webhooks_feed.sql"),
     },
 ];
 

@@ -22,7 +22,9 @@ use crate::sql::Sql;
 const TICKETS_PER_TENANT: i64 = 20_000;
 
 /// Three tenants' tickets (80 % resolved or closed; the rest spread over the open
-/// statuses, priorities, 500 requesters and 20 assignees per tenant), agents and admins.
+/// statuses, priorities, 500 requesters and 20 assignees per tenant), agents and admins,
+/// two events per ticket, and 2,000 webhook endpoints per tenant (5 % disabled, 10 %
+/// waiting for a retry).
 const FILL: &str = "
 INSERT INTO helpdesk.tenants (id, name, slug, settings, created_at)
     SELECT md5('tenant' || t)::uuid, 'Tenant ' || t, 'tenant-' || t, '{}', 0
@@ -48,6 +50,15 @@ FROM generate_series(1, 3) t, generate_series(1, $1) n,
     LATERAL (SELECT CASE WHEN n % 10 < 8 THEN (ARRAY['resolved', 'closed'])[1 + n % 2]
         ELSE (ARRAY['new', 'open', 'in_progress', 'pending', 'escalated'])[1 + (n / 10) % 5] END
         AS status) s;
+INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload)
+    SELECT gen_random_uuid(), tenant_id, id, v, created_at + v * 1000, NULL, 'note', '{}'
+    FROM helpdesk.tickets, generate_series(1, 2) v;
+INSERT INTO helpdesk.webhooks (id, tenant_id, url, event_types, secret, enabled,
+    consecutive_failures, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), md5('tenant' || t)::uuid, 'https://hooks.test/' || w, '[]', 's',
+        w % 20 <> 0, CASE WHEN w % 10 = 1 THEN 1 ELSE 0 END,
+        CASE WHEN w % 10 = 1 THEN w * 60000 END, w
+    FROM generate_series(1, 3) t, generate_series(1, 2000) w;
 ";
 
 /// One filled database per test process (filling it takes a few seconds), and a pool of
@@ -264,5 +275,74 @@ async fn analytics_of_a_day_reads_the_creation_index() {
         .unwrap(),
     );
     assert!(plan.contains("tickets_created"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn the_event_feed_reads_its_index_in_order() {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    // From the start (every event of the tenant after it) and from a recent cursor.
+    for since in [0_i64, 1_000 * 60_000] {
+        let explain = format!("EXPLAIN {}", crate::tickets::TENANT_EVENTS);
+        let plan = plan_of(
+            &sqlx::query(&explain)
+                .bind(tenant.as_uuid())
+                .bind(since)
+                .bind(100_i64)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        );
+        assert!(plan.contains("events_tenant_feed"), "{plan}");
+        assert!(!plan.contains("Sort"), "read in order, not sorted:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn due_webhooks_read_one_range_of_the_partial_index_in_order() {
+    let pool = &filled().await;
+    // Early (only the endpoints with no retry waiting are due) and late (all enabled ones).
+    for now in [0_i64, 1_000 * 60_000, i64::MAX] {
+        let explain = format!("EXPLAIN {}", crate::webhooks::DUE_WEBHOOKS);
+        let plan = plan_of(
+            &sqlx::query(&explain)
+                .bind(now)
+                .bind(100_i64)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        );
+        assert!(plan.contains("Index Scan using webhooks_due"), "{plan}");
+        assert!(
+            plan.contains("Index Cond"),
+            "the due ones as an index range, not a filter:\n{plan}"
+        );
+        assert!(!plan.contains("Sort"), "read in order, not sorted:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn webhooks_of_a_tenant_read_their_index() {
+    let plan = plan_of_statement(
+        "SELECT id FROM helpdesk.webhooks WHERE tenant_id = $1 ORDER BY created_at, id",
+        &[],
+    )
+    .await;
+    assert!(plan.contains("webhooks_tenant"), "{plan}");
     assert!(!plan.contains("Seq Scan"), "{plan}");
 }

@@ -203,6 +203,11 @@ pub(crate) const OPEN_TICKET_COUNTS: &str = "SELECT assignee, count(*) FROM help
      WHERE tenant_id = $1 AND assignee IS NOT NULL AND status NOT IN ('resolved', 'closed') \
      GROUP BY assignee";
 
+/// A tenant's events from a time on, in (at, id) order: the feed's read, one ordered range
+/// of the index `events_tenant_feed` (migration 3) cut by the `LIMIT`.
+pub(crate) const TENANT_EVENTS: &str = "SELECT id, tenant_id, ticket_id, version, at, actor, payload \
+     FROM helpdesk.events WHERE tenant_id = $1 AND at >= $2 ORDER BY at, id LIMIT $3";
+
 /// Advances the tenant's ticket counter and returns the new number. The upsert locks the
 /// counter row until the commit, so concurrent creates of a tenant take numbers in turn,
 /// and a create that fails rolls its number back (no gap).
@@ -443,6 +448,24 @@ impl TicketStore for PostgresStore {
         .iter()
         .map(event_from)
         .collect()
+    }
+
+    async fn list_tenant_events(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        sqlx::query(self.sql.text(TENANT_EVENTS))
+            .bind(tenant.as_uuid())
+            .bind(ms(since))
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(event_from)
+            .collect()
     }
 
     async fn list_messages(
