@@ -82,6 +82,9 @@ pub struct WebhookSender {
     delivery: WebhookDelivery,
 }
 
+/// How long a round waits after a commit signal for more writes to batch with.
+const BATCHING: Duration = Duration::from_millis(50);
+
 /// The store lease that lets one instance deliver at a time.
 const LEASE: &str = "webhook-delivery";
 /// Endpoints handled per round.
@@ -108,14 +111,21 @@ impl WebhookSender {
         })
     }
 
-    /// Delivers forever, a round every `poll` (spawn it on the runtime; abort the task to
-    /// stop). Failures of a round are logged and the next round tries again.
+    /// Delivers forever (spawn it on the runtime; abort the task to stop): a round after
+    /// each commit signal ([`Helpdesk::commit_waiter`]; other instances' commits too on a
+    /// store that relays them), after a 50 ms pause so a burst of writes goes out in
+    /// one round, and a round every `poll` in any case (retries fall due with
+    /// time, and a store may not relay). Failures of a round are logged and the next round
+    /// tries again.
     pub async fn run(self) {
+        let mut waiter = self.helpdesk.commit_waiter().await;
         loop {
             if let Err(error) = self.deliver_due().await {
                 tracing::warn!(%error, "webhook delivery round failed");
             }
-            tokio::time::sleep(self.delivery.poll).await;
+            if waiter.wait_any(self.delivery.poll).await {
+                tokio::time::sleep(BATCHING.min(self.delivery.poll)).await;
+            }
         }
     }
 

@@ -329,3 +329,21 @@ async fn api_keys_are_shown_once_authenticate_and_stop_when_revoked() {
     .await
     .assert_problem(422, "validation");
 }
+
+#[tokio::test]
+async fn a_stream_wakes_on_a_commit_without_waiting_for_its_poll() {
+    // An hour between polls: only the helpdesk's commit signal can deliver in time.
+    let api = api_with(
+        ApiConfig::default()
+            .rate_limits(RateLimits::unlimited())
+            .event_poll_interval(Duration::from_secs(3600)),
+    )
+    .await;
+    let mut agent = Stream::open(&api.router, &api.agent, None).await;
+    let started = std::time::Instant::now();
+    let (_, number) = api.open_ticket(&api.customer, "Wake up").await;
+    let events = agent.until(|e| !of_type(e, "created").is_empty()).await;
+    let created = of_type(&events, "created");
+    assert_eq!(created[0].data.as_ref().unwrap()["ticket_number"], number);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

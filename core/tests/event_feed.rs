@@ -358,3 +358,51 @@ async fn the_feed_needs_a_valid_actor() {
         Err(Error::Unauthenticated { .. })
     ));
 }
+
+#[tokio::test]
+async fn the_helpdesks_own_commits_wake_feed_readers_of_their_tenant_only() {
+    let w = world().await;
+    let mut reader = w.hd.commit_waiter().await;
+    // The memory store lives in one process: nothing to relay, the helpdesk signals.
+    assert_eq!(w.hd.relays_commits(), Some(false));
+    let other = world().await;
+    let mut other_reader = other.hd.commit_waiter().await;
+    let wait = Duration::from_secs(5);
+
+    let id = open(&w, &w.customer, "Printer jam").await;
+    assert!(reader.wait_for(w.tenant.id, wait).await, "intake signals");
+    // Another helpdesk (another store) does not hear of it.
+    assert!(
+        !other_reader
+            .wait_for(other.tenant.id, Duration::from_millis(100))
+            .await
+    );
+    // Routing may have assigned either agent: after these two the ticket is agent2's, and
+    // a reader made now has no signal waiting.
+    for agent in [w.agent.user_id, w.agent2.user_id] {
+        w.hd.assign(&w.admin, id, Some(agent)).await.unwrap();
+    }
+    let mut reader = w.hd.commit_waiter().await;
+    w.hd.assign(&w.admin, id, Some(w.agent.user_id))
+        .await
+        .unwrap();
+    assert!(reader.wait_for(w.tenant.id, wait).await, "a change signals");
+    // A change that fails writes nothing and signals nothing.
+    assert!(
+        w.hd.assign(&w.customer, id, Some(w.agent.user_id))
+            .await
+            .is_err()
+    );
+    assert!(
+        !reader
+            .wait_for(w.tenant.id, Duration::from_millis(100))
+            .await
+    );
+    // A reader of another tenant on the same helpdesk skips this tenant's signals.
+    open(&w, &w.customer, "Second").await;
+    assert!(
+        !reader
+            .wait_for(other.tenant.id, Duration::from_millis(100))
+            .await
+    );
+}

@@ -4,7 +4,7 @@ use bson::Document;
 use futures_util::TryStreamExt;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
 use helpdesk_core::store::{
-    ChatStore, Store, TenantStore, TicketStore, UserStore, with_open_loads,
+    ChatStore, Store, TenantStore, TicketStore, UserStore, WeakCommitSignal, with_open_loads,
 };
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use mongodb::{Client, Collection, Database};
@@ -227,6 +227,13 @@ impl Store for MongoStore {
         let (staff, counts) =
             tokio::try_join!(self.staff_of(tenant), self.open_ticket_counts(tenant))?;
         Ok(with_open_loads(staff, &counts))
+    }
+
+    /// Not relayed: change streams would carry other instances' commits, but they need a
+    /// replica set and are not offered by every MongoDB-wire server; readers of the event
+    /// feed see other instances' events when they next poll.
+    async fn relay_commits(&self, _signal: WeakCommitSignal) -> Result<bool> {
+        Ok(false)
     }
 }
 

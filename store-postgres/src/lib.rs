@@ -7,6 +7,7 @@ mod audit;
 mod builder;
 mod chat;
 mod codec;
+mod commits;
 mod error;
 mod leases;
 mod listing;
@@ -23,6 +24,7 @@ mod webhooks;
 
 use helpdesk_core::Store;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
+use helpdesk_core::store::WeakCommitSignal;
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -126,6 +128,14 @@ impl Store for PostgresStore {
     /// `tickets_open_by_assignee` index.
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         people::routing_staff(&self.sql, &self.pool, tenant).await
+    }
+
+    /// `LISTEN`s on the store's channel with a connection of the pool, held while the
+    /// helpdesk lives: every ticket write of any instance notifies it when it commits (see
+    /// the crate docs, "Several instances").
+    async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool> {
+        commits::relay(&self.pool, &self.sql, signal).await?;
+        Ok(true)
     }
 
     /// One statement: the session left-joined with its ticket.

@@ -114,20 +114,24 @@ async fn touch_chat_session(
     })
 }
 
-/// Inserts a change's events with one multi-row `INSERT` (a ticket change has a handful).
+/// Inserts a change's events with one multi-row `INSERT` (a ticket change has a handful)
+/// and, in the same statement, notifies the store's channel with their tenant: delivered to
+/// the other instances' listeners when the transaction commits (see `commits`).
 async fn insert_events(
     sql: &Sql,
     tx: &mut Transaction<'static, Postgres>,
     events: &[Event],
 ) -> Result<()> {
-    if events.is_empty() {
+    let Some(first) = events.first() else {
         return Ok(());
-    }
+    };
+    let tenant = first.tenant_id;
     let mut rows = Vec::with_capacity(events.len());
     for e in events {
         rows.push((e, int(e.version, "version")?, json(&e.kind, "event")?));
     }
-    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new(sql.text(
+    let mut q: QueryBuilder<'_, Postgres> = QueryBuilder::new("WITH inserted AS (");
+    q.push(sql.text(
         "INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload) ",
     ));
     q.push_values(rows, |mut row, (e, version, payload)| {
@@ -140,6 +144,11 @@ async fn insert_events(
             .push_bind(e.kind.name())
             .push_bind(payload);
     });
+    q.push(" RETURNING 1) SELECT pg_notify(")
+        .push_bind(crate::commits::channel(sql))
+        .push(", ")
+        .push_bind(tenant.to_string())
+        .push(")");
     let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
     q.build()
         .execute(&mut **tx)

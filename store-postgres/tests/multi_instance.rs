@@ -14,7 +14,7 @@ use helpdesk_core::domain::{Actor, EventKind, OutboxEntry, Role, SlaKind, Tenant
 use helpdesk_core::service::{NewTenant, NewTicket, NewUser};
 use helpdesk_core::store::{LeaseStore, OutboxStore, TicketStore};
 use helpdesk_core::testkit::ManualClock;
-use helpdesk_core::testkit::fixtures::at;
+use helpdesk_core::testkit::fixtures::{at, change};
 use helpdesk_core::{BoxError, Clock, Helpdesk, Notifier, OutboxId, Store};
 use helpdesk_store_postgres::PostgresStore;
 
@@ -260,5 +260,83 @@ async fn one_lease_holder_across_instances() {
             .try_acquire_lease("sla-sweep", &winners[0], after_expiry, ttl)
             .await
             .unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn a_commit_on_one_instance_wakes_the_feed_readers_of_the_other() {
+    let s = two_instances().await;
+    let mut on_second = s.second.commit_waiter().await;
+    assert_eq!(s.second.relays_commits(), Some(true), "PostgreSQL relays");
+    let other_tenant = helpdesk_core::TenantId::new();
+    let mut other_tenants_reader = s.second.commit_waiter().await;
+
+    // Nothing committed yet: no wake-up.
+    assert!(
+        !on_second
+            .wait_for(s.tenant.id, Duration::from_millis(200))
+            .await
+    );
+    s.first
+        .open_ticket(&s.customer, NewTicket::new("Printer jam", "Help"))
+        .await
+        .unwrap();
+    // Woken by the first instance's commit (the second instance wrote nothing, and no
+    // reader polls here), and the event is there to read.
+    assert!(
+        on_second
+            .wait_for(s.tenant.id, Duration::from_secs(10))
+            .await,
+        "the NOTIFY of the first instance's commit reached the second"
+    );
+    let page = s
+        .second
+        .event_feed(
+            &s.customer,
+            Some(&helpdesk_core::service::FeedCursor::beginning()),
+            50,
+        )
+        .await
+        .unwrap();
+    assert!(page.items.iter().any(|i| i.kind == "created"));
+    // A reader of another tenant is not woken by this tenant's commit.
+    assert!(
+        !other_tenants_reader
+            .wait_for(other_tenant, Duration::from_millis(300))
+            .await
+    );
+
+    // A write that fails (a stale version) notifies nobody: NOTIFY is transactional.
+    let ticket_id = page.items.first().map(|i| i.ticket_id).unwrap();
+    let current = s
+        .second
+        .store()
+        .get_ticket(s.tenant.id, ticket_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let tags = vec!["vip".to_string()];
+    let write = change(&current, vec![EventKind::TagsChanged { tags }], at(1), None);
+    let stale = current.version.saturating_sub(1);
+    assert!(s.store.update_ticket(stale, &write).await.is_err());
+    assert!(
+        !on_second
+            .wait_for(s.tenant.id, Duration::from_millis(300))
+            .await,
+        "a rolled-back write must not wake readers"
+    );
+    s.store
+        .update_ticket(current.version, &write)
+        .await
+        .unwrap();
+    assert!(
+        on_second
+            .wait_for(s.tenant.id, Duration::from_secs(10))
+            .await,
+        "a direct store write notifies as well"
     );
 }

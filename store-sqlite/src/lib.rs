@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use helpdesk_core::Store;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
+use helpdesk_core::store::WeakCommitSignal;
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -122,6 +123,12 @@ impl Store for SqliteStore {
     /// active staff with a correlated count over the `tickets_open_by_assignee` index.
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         people::routing_staff(&self.sql, &self.pool, tenant).await
+    }
+
+    /// SQLite has no notification channel between processes: a second process on the
+    /// same file (the CLI next to the web helpdesk) is seen when readers next poll.
+    async fn relay_commits(&self, _signal: WeakCommitSignal) -> Result<bool> {
+        Ok(false)
     }
 
     /// One statement: the session left-joined with its ticket.

@@ -7,6 +7,12 @@
 //! messages, assignments, SLA breaches, ...); a customer sees the public events of their own
 //! tickets and chats (never notes, drafts or internals).
 //!
+//! A stream waits for new events on the helpdesk's commit signal
+//! ([`Helpdesk::commit_waiter`](helpdesk_core::Helpdesk::commit_waiter)): at once for this
+//! instance's writes and, on a store that relays them (PostgreSQL's `LISTEN`/`NOTIFY`), for
+//! other instances' writes; it also reads the store every poll interval, which is what
+//! brings other instances' events on a store that does not relay.
+//!
 //! Delivery is at least once: every page of events ends with an `id:` (a cursor), and a
 //! client reconnecting with it as `Last-Event-ID` gets everything after that page, so
 //! events after the last id it saw may come again; the event's own `id` in the data tells
@@ -23,6 +29,7 @@ use futures_util::stream::{self, StreamExt};
 use helpdesk_core::Error;
 use helpdesk_core::domain::Actor;
 use helpdesk_core::service::{FeedCursor, FeedPage};
+use helpdesk_core::store::CommitWaiter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -76,6 +83,8 @@ pub(crate) async fn stream(
         Some(text) => FeedCursor::decode(text.trim())?,
         None => FeedCursor::from_time(state.helpdesk().now()),
     };
+    // Waiting starts before the first read, so a commit right after it is not missed.
+    let waiter = state.helpdesk().commit_waiter().await;
     // The first page is read before answering, so a caller who may not read events gets a
     // problem document instead of an empty stream.
     let first = state
@@ -89,6 +98,7 @@ pub(crate) async fn stream(
     let poll = state.event_poll_interval();
     let feed = Feed {
         state,
+        waiter,
         actor,
         cursor: start,
         pending: Some(first),
@@ -105,6 +115,7 @@ pub(crate) async fn stream(
 /// The state of one client's stream.
 struct Feed {
     state: ApiState,
+    waiter: CommitWaiter,
     actor: Actor,
     cursor: FeedCursor,
     pending: Option<FeedPage>,
@@ -118,7 +129,7 @@ impl Feed {
     async fn next_batch(mut self) -> Option<(Vec<SseEvent>, Self)> {
         loop {
             if self.wait {
-                tokio::time::sleep(self.poll).await;
+                self.waiter.wait_for(self.actor.tenant_id, self.poll).await;
             }
             let page = match self.pending.take() {
                 Some(page) => page,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::domain::{ChatSession, Role, Tenant, Ticket, User};
-use crate::store::{Store, with_open_loads};
+use crate::store::{Store, WeakCommitSignal, with_open_loads};
 use crate::{ChatSessionId, Result, TenantId, UserId};
 
 #[async_trait]
@@ -71,5 +71,10 @@ impl Store for MemoryStore {
         }
         let counts: Vec<(UserId, u64)> = counts.into_iter().collect();
         Ok(with_open_loads(staff, &counts))
+    }
+
+    /// The memory store lives in one process, whose helpdesks signal their own commits.
+    async fn relay_commits(&self, _signal: WeakCommitSignal) -> Result<bool> {
+        Ok(false)
     }
 }

@@ -262,6 +262,8 @@ impl HelpdeskBuilder {
                 instance_id,
                 ticket_locks: Default::default(),
                 index_queue: Default::default(),
+                commits: Default::default(),
+                commit_relay: Default::default(),
             }),
         })
     }

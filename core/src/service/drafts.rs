@@ -308,6 +308,7 @@ impl Helpdesk {
             let write = change.finish();
             match store.update_ticket(current.version, &write).await {
                 Ok(()) => {
+                    self.signal_commit(write.ticket.tenant_id);
                     return Ok(DraftOutcome {
                         draft: decided,
                         reply,

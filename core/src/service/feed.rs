@@ -11,6 +11,7 @@ use super::Helpdesk;
 pub use super::feed_cursor::{FEED_CURSOR_MAX_IDS, FeedCursor};
 use crate::domain::{Actor, Event, EventKind, Ticket};
 use crate::roles::Action;
+use crate::store::{Commit, CommitWaiter};
 use crate::{EventId, Result, TenantId, TicketId, UserId};
 
 /// The most events one feed page returns.
@@ -106,6 +107,43 @@ impl Helpdesk {
         limit: u32,
     ) -> Result<FeedPage> {
         self.feed_page(tenant, Viewer::Staff, after, limit).await
+    }
+
+    /// A waiter woken when events may have been committed ([`CommitWaiter::wait_for`]):
+    /// at once for this helpdesk's own ticket writes, and for other instances' writes on
+    /// the same database when the store relays them ([`Store::relay_commits`], asked on
+    /// the first call; PostgreSQL does). Readers still read the feed to learn what
+    /// happened, and poll as well, since a store may not relay and a relay may miss a
+    /// signal while it reconnects: the waiter only shortens the wait.
+    ///
+    /// [`Store::relay_commits`]: crate::Store::relay_commits
+    pub async fn commit_waiter(&self) -> CommitWaiter {
+        // Subscribed before the relay starts, so nothing the relay sends is missed.
+        let waiter = self.inner.commits.waiter();
+        let relay = self
+            .inner
+            .commit_relay
+            .get_or_try_init(|| {
+                self.inner
+                    .store
+                    .relay_commits(self.inner.commits.downgrade())
+            })
+            .await;
+        if let Err(error) = relay {
+            tracing::warn!(%error, "relaying other instances' commits failed; readers poll");
+        }
+        waiter
+    }
+
+    /// Whether other instances' commits reach [`commit_waiter`](Self::commit_waiter)s:
+    /// `None` until the first waiter asked the store.
+    pub fn relays_commits(&self) -> Option<bool> {
+        self.inner.commit_relay.get().copied()
+    }
+
+    /// Wakes the feed's readers after a ticket write of `tenant` committed.
+    pub(crate) fn signal_commit(&self, tenant: TenantId) {
+        self.inner.commits.send(Commit::Tenant(tenant));
     }
 
     async fn feed_page(

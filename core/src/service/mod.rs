@@ -84,6 +84,11 @@ struct Inner {
     instance_id: String,
     ticket_locks: ticket_locks::TicketLocks,
     index_queue: indexing::IndexQueue,
+    /// Wakes readers of the event feed when a ticket write of this helpdesk commits (and,
+    /// through the store's relay, when another instance's does).
+    commits: crate::store::CommitSignal,
+    /// Whether the store relays other instances' commits, once it has been asked.
+    commit_relay: tokio::sync::OnceCell<bool>,
 }
 
 impl Helpdesk {
@@ -309,7 +314,10 @@ impl Helpdesk {
                 .update_ticket(current.version, &write)
                 .await
             {
-                Ok(()) => return Ok(Some((write, result))),
+                Ok(()) => {
+                    self.signal_commit(write.ticket.tenant_id);
+                    return Ok(Some((write, result)));
+                }
                 Err(e) => {
                     tracing::debug!(%id, attempt, error = %e, "ticket write failed");
                     last = Some(back_off(attempt, e).await?);

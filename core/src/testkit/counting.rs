@@ -35,7 +35,7 @@ use crate::domain::{
 use crate::store::{
     AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, DynStore, LeaseStore,
     MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore, WebhookStore,
+    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::{
     ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
@@ -498,5 +498,9 @@ impl Store for CountingStore {
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         self.track(Call::Read, self.inner.routing_staff(tenant))
             .await
+    }
+    async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool> {
+        // Not a store round trip of a use case: setting up a listener, once per helpdesk.
+        self.inner.relay_commits(signal).await
     }
 }

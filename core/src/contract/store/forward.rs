@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, LeaseStore,
     MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore, WebhookStore,
+    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -336,5 +336,8 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         (**self).routing_staff(tenant).await
+    }
+    async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool> {
+        (**self).relay_commits(signal).await
     }
 }

@@ -29,6 +29,7 @@
 
 mod api_keys;
 mod audit;
+mod commits;
 pub mod cursor;
 mod forward;
 mod query;
@@ -44,6 +45,7 @@ use jiff::Timestamp;
 pub use crate::memory::MemoryStore;
 pub use api_keys::ApiKeyStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
+pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 pub use webhooks::WebhookStore;
@@ -521,6 +523,15 @@ pub trait Store:
     /// or Closed) assigned to it ([`with_open_loads`] pairs them for a backend that reads
     /// the two apart).
     async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>>;
+
+    /// Starts relaying to `signal` the ticket commits that other processes make on this
+    /// store's database, for as long as the signal lives, and says whether it does. A
+    /// store that can see them (PostgreSQL's `LISTEN`/`NOTIFY`) is listening when this
+    /// returns `Ok(true)`, so a commit made after it wakes the signal's readers on every
+    /// instance. A store that cannot returns `Ok(false)`: readers of the event feed then
+    /// see other processes' events when they next poll (their own helpdesk's commits
+    /// signal anyway). Called at most once per helpdesk, inside a Tokio runtime.
+    async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool>;
 }
 
 /// Pairs each staff member with its count in `counts` (from

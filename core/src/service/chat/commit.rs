@@ -53,6 +53,7 @@ impl Helpdesk {
             };
             match self.inner.store.update_ticket(ticket.version, &write).await {
                 Ok(()) => {
+                    self.signal_commit(tenant);
                     let mut session = session;
                     if let Some(activity) = &write.chat_activity {
                         session.apply_activity(activity, ticket.id);

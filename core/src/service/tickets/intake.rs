@@ -154,6 +154,7 @@ impl Helpdesk {
         write.idempotency_key = key.clone();
         match self.inner.store.create_ticket(write).await {
             Ok(stored) => {
+                self.signal_commit(stored.ticket.tenant_id);
                 let number = stored.ticket.number;
                 tracing::info!(tenant = %tenant.slug, number, "ticket opened");
                 Ok(OpenOutcome {

@@ -68,7 +68,10 @@ impl Helpdesk {
                 (target.version, target_write.clone()),
             ];
             match store.update_tickets(&batch).await {
-                Ok(()) => return Ok((dup_write.ticket, target_write.ticket)),
+                Ok(()) => {
+                    self.signal_commit(dup_write.ticket.tenant_id);
+                    return Ok((dup_write.ticket, target_write.ticket));
+                }
                 Err(e) => {
                     tracing::debug!(%duplicate, %into, attempt, error = %e, "merge write failed");
                     last = Some(crate::service::back_off(attempt, e).await?);
