@@ -57,9 +57,11 @@ cargo test --workspace --locked --no-fail-fast
 
 if [ -x scripts/mongo_crosscheck.py ]; then
   step "MongoDB cross-client check (pymongo reads what the Rust store wrote)"
-  # Built by name (a no-op after `cargo test --workspace`), so a missing example fails here
-  # instead of the check running a stale binary left in the shared target folder.
-  cargo build --locked -p helpdesk-store-mongo --example seed_crosscheck
+  # Built by name, so a missing example fails here instead of the check running a stale
+  # binary left in the shared target folder; with the workspace's features, so it is a
+  # no-op after `cargo test --workspace` (`-p helpdesk-store-mongo` alone would rebuild
+  # every dependency with that crate's features).
+  cargo build --locked --workspace --example seed_crosscheck
   HELPDESK_SEED_CROSSCHECK_BIN="$CARGO_TARGET_DIR/debug/examples/seed_crosscheck" \
     scripts/mongo_crosscheck.py
 fi
