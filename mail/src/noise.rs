@@ -34,6 +34,9 @@ pub enum NoiseReason {
         /// `X-Failed-Recipients`, the null sender `<>`).
         evidence: String,
     },
+    /// The null sender (`Return-Path: <>`): bounces and RFC 3834 auto-replies send from it so
+    /// that nothing answers them; a person's mail never does.
+    NullSender,
     /// Sent by a mail system rather than a person (`MAILER-DAEMON@`, `postmaster@`).
     DaemonSender {
         /// The sender's address.
@@ -73,6 +76,7 @@ impl NoiseReason {
             Self::OwnSender { .. } => "own_sender",
             Self::Loop { .. } => "loop",
             Self::DeliveryReport { .. } => "delivery_report",
+            Self::NullSender => "null_sender",
             Self::DaemonSender { .. } => "daemon_sender",
             Self::AutoSubmitted { .. } => "auto_submitted",
             Self::AutoReplyHeader { .. } => "auto_reply_header",
@@ -91,6 +95,7 @@ impl fmt::Display for NoiseReason {
             Self::OwnSender { address } => write!(f, "sent from our own address {address}"),
             Self::Loop { value } => write!(f, "mail loop (X-Loop: {value})"),
             Self::DeliveryReport { evidence } => write!(f, "delivery report ({evidence})"),
+            Self::NullSender => f.write_str("sent from the null sender <>"),
             Self::DaemonSender { address } => write!(f, "sent by a mail system ({address})"),
             Self::AutoSubmitted { value } => write!(f, "automatic mail (Auto-Submitted: {value})"),
             Self::AutoReplyHeader { header, value } => {
@@ -178,12 +183,8 @@ pub fn classify(mail: &InboundMail, ours: &OurMailboxes) -> Option<NoiseReason> 
             });
         }
     }
-    // The null sender: bounces and RFC 3834 auto-replies send from `<>` so that nothing
-    // answers them; a person's mail never does.
     if signals.return_path.as_deref() == Some("") {
-        return Some(NoiseReason::DeliveryReport {
-            evidence: "null Return-Path <>".to_string(),
-        });
+        return Some(NoiseReason::NullSender);
     }
     if let Some(value) = signals.precedence.as_ref().filter(|value| {
         ["bulk", "junk", "list"]

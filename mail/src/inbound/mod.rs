@@ -110,6 +110,11 @@ impl InboundMail {
                 limit: limits.max_message_bytes,
             });
         }
+        if !starts_with_header_field(raw) {
+            return Err(ParseError::Malformed {
+                reason: "the first line is not a header field",
+            });
+        }
         let parser = MessageParser::new()
             .with_mime_headers()
             .with_date_headers()
@@ -193,6 +198,22 @@ impl InboundMail {
         }
         all
     }
+}
+
+/// Whether the message starts as RFC 5322 says it must, with a header field (`Name: ...`),
+/// after an optional mbox `From ` line. mail-parser reads anything best-effort; this keeps a
+/// piped image or a truncated body from becoming a ticket.
+fn starts_with_header_field(raw: &[u8]) -> bool {
+    let mut lines = raw.split(|b| *b == b'\n');
+    let mut first = lines.next().unwrap_or_default();
+    if first.starts_with(b"From ") {
+        first = lines.next().unwrap_or_default();
+    }
+    let Some(colon) = first.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    let name = first.get(..colon).unwrap_or_default();
+    (1..=76).contains(&name.len()) && name.iter().all(|b| b.is_ascii_graphic())
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
