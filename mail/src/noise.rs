@@ -129,13 +129,13 @@ pub fn classify(mail: &InboundMail, ours: &OurMailboxes) -> Option<NoiseReason> 
             address: mail.from.address.clone(),
         });
     }
-    if let Some(value) = signals.x_loop.iter().find(|value| {
-        ours.addresses().iter().any(|own| {
-            value
-                .to_ascii_lowercase()
-                .contains(&own.to_ascii_lowercase())
-        })
-    }) {
+    let names_us = |value: &str| {
+        value
+            .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'))
+            .filter(|word| word.contains('@'))
+            .any(|address| ours.is_ours(address))
+    };
+    if let Some(value) = signals.x_loop.iter().find(|value| names_us(value)) {
         return Some(NoiseReason::Loop {
             value: value.clone(),
         });
@@ -223,4 +223,67 @@ fn is_negative(value: &str) -> bool {
     ["no", "false", "0"]
         .iter()
         .any(|n| first_word(value).eq_ignore_ascii_case(n))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::ParseLimits;
+
+    fn code(headers: &str) -> Option<&'static str> {
+        let raw = format!("From: Jane <jane@example.com>\r\n{headers}\r\n\r\nbody\r\n");
+        let mail = InboundMail::parse(raw.as_bytes(), &ParseLimits::default()).unwrap();
+        let ours = OurMailboxes::new()
+            .with_address("support@acme.example")
+            .with_message_id_domain("acme.example");
+        classify(&mail, &ours).map(|reason| {
+            assert!(!reason.to_string().is_empty());
+            reason.code()
+        })
+    }
+
+    #[test]
+    fn each_signal_and_its_negative() {
+        assert_eq!(code("Subject: hi"), None);
+        assert_eq!(
+            code("Auto-Submitted: auto-generated"),
+            Some("auto_submitted")
+        );
+        assert_eq!(code("Auto-Submitted: No (a person)"), None);
+        assert_eq!(code("X-Autoreply: no"), None);
+        assert_eq!(code("X-Autoreply: YES"), Some("auto_reply_header"));
+        assert_eq!(code("Precedence: junk"), Some("precedence"));
+        assert_eq!(code("Precedence: first-class"), None);
+        assert_eq!(code("List-Unsubscribe: <mailto:u@x>"), Some("mailing_list"));
+        assert_eq!(code("Return-Path: <jane@example.com>"), None);
+        assert_eq!(code("Return-Path: < >"), Some("null_sender"));
+        assert_eq!(
+            code("X-Loop: Acme Support <SUPPORT@acme.example>"),
+            Some("loop")
+        );
+        assert_eq!(code("X-Loop: support@acme.example.evil.test"), None);
+        assert_eq!(code("X-Loop: list@lists.example.org"), None);
+        assert_eq!(code("Message-ID: <x@acme.example>"), Some("own_message"));
+        assert_eq!(code("Message-ID: <x@notacme.example>"), None);
+        assert_eq!(
+            code("Content-Type: multipart/report; report-type=delivery-status; boundary=b"),
+            Some("delivery_report")
+        );
+    }
+
+    #[test]
+    fn our_own_mail_wins_over_other_signals() {
+        assert_eq!(
+            code(
+                "Message-ID: <x@acme.example>\r\nAuto-Submitted: auto-replied\r\nPrecedence: bulk"
+            ),
+            Some("own_message")
+        );
+        assert_eq!(
+            code("Auto-Submitted: auto-replied\r\nPrecedence: bulk"),
+            Some("auto_submitted")
+        );
+    }
 }

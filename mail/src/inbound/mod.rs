@@ -103,6 +103,9 @@ impl InboundMail {
     /// e-mail message at all, or one without a readable `From` is an error naming why; the
     /// caller keeps the raw bytes in quarantine. Everything else is read best-effort
     /// (mail-parser never panics and decodes any charset it knows).
+    ///
+    /// This is CPU work (decoding, HTML layout, hashing) of up to the size limit: async
+    /// callers run it on a blocking thread (`tokio::task::spawn_blocking`).
     pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<Self, ParseError> {
         if raw.len() > limits.max_message_bytes {
             return Err(ParseError::TooLarge {

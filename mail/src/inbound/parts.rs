@@ -48,6 +48,8 @@ pub(super) fn read(message: &Message<'_>) -> Vec<InboundAttachment> {
         .enumerate()
         .filter(|(id, part)| match &part.body {
             PartType::Multipart(_) => false,
+            // Binary parts are always files, the root too: a scanner mails a bare
+            // `Content-Type: application/pdf` message.
             PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Message(_) => true,
             // A text or HTML part is an attachment only when it is not one of the bodies
             // (a .txt or .html file attached).
@@ -57,8 +59,6 @@ pub(super) fn read(message: &Message<'_>) -> Vec<InboundAttachment> {
                     && !in_list(&message.html_body, *id)
             }
         })
-        // The root part of a single-part message is the body, never an attachment, unless
-        // the whole message is one file (a scanner's `Content-Type: application/pdf` mail).
         .map(|(_, part)| attachment(part))
         .collect()
 }

@@ -9,6 +9,7 @@ use lettre::message::{Attachment, Mailbox as LettreMailbox, MultiPart, SinglePar
 
 use super::{MAX_REFERENCES, TenantSender};
 use crate::error::BuildError;
+use crate::inbound::one_line;
 
 const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
 const AUTO_RESPONSE_SUPPRESS: HeaderName =
@@ -157,7 +158,7 @@ pub(super) fn assemble(draft: Draft<'_>) -> Result<OutboundMail, BuildError> {
                 }
             })?;
             mixed = mixed.singlepart(
-                Attachment::new(file.file_name.clone()).body(file.bytes.clone(), content_type),
+                Attachment::new(one_line(&file.file_name)).body(file.bytes.clone(), content_type),
             );
         }
         builder.multipart(mixed)
