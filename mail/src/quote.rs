@@ -95,8 +95,10 @@ fn hard_marker(lines: &[&str]) -> Option<(usize, FoldMarker)> {
         if is_header_block(lines, i) && !below_forward_marker(lines, i) {
             return Some((underscore_line_above(lines, i), FoldMarker::OriginalMessage));
         }
-        // An attribution above unquoted text: the client did not quote the history.
-        if let Some(start) = attribution_start(lines, i) {
+        // An attribution above unquoted text: the client did not quote the history. Only a
+        // full "On <date>, <name> wrote:" counts here, never a bare "... wrote:" (a customer
+        // citing what a manual "wrote:" is new text).
+        if let Some(start) = attribution_start(lines, i, Attribution::Full) {
             let next = lines.iter().skip(i + 1).find(|line| !is_blank(line));
             if next.is_some_and(|line| !is_quote(line)) {
                 return Some((start, FoldMarker::Attribution));
@@ -123,7 +125,7 @@ fn trailing_quote_start(lines: &[&str]) -> Option<usize> {
         return None;
     }
     if start > 0
-        && let Some(attribution) = attribution_start(lines, start - 1)
+        && let Some(attribution) = attribution_start(lines, start - 1, Attribution::BareAllowed)
     {
         start = attribution;
     }
@@ -266,10 +268,19 @@ const ATTRIBUTION_ENDS: &[&str] = &[
 ];
 const ATTRIBUTION_STARTS: &[&str] = &["on ", "am ", "le ", "el ", "op ", "il ", "em "];
 
+/// Which attribution lines count.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attribution {
+    /// "On <date or address> ... wrote:" only.
+    Full,
+    /// Also a bare "Jane Doe <jane@example.com> wrote:" (above a quote, where it is safe).
+    BareAllowed,
+}
+
 /// When line `at` ends an attribution ("... wrote:"), the line it starts on: the same line,
 /// or up to two lines above when a client wrapped it ("On Mon, ... Jane Doe <" /
-/// "jane@example.com> wrote:").
-fn attribution_start(lines: &[&str], at: usize) -> Option<usize> {
+/// "jane@example.com> wrote:"). A full attribution names a date or an address.
+fn attribution_start(lines: &[&str], at: usize, kind: Attribution) -> Option<usize> {
     let line = lines.get(at)?.trim().to_lowercase();
     if line.len() > 400 || !ATTRIBUTION_ENDS.iter().any(|end| line.ends_with(end)) {
         return None;
@@ -278,7 +289,13 @@ fn attribution_start(lines: &[&str], at: usize) -> Option<usize> {
         let l = l.trim_start().to_lowercase();
         ATTRIBUTION_STARTS.iter().any(|start| l.starts_with(start))
     };
-    if opens(&line) {
+    let specific = |from: usize| {
+        lines.get(from..=at).is_some_and(|ls| {
+            ls.iter()
+                .any(|l| l.contains('@') || l.bytes().any(|b| b.is_ascii_digit()))
+        })
+    };
+    if opens(&line) && specific(at) {
         return Some(at);
     }
     for back in 1..=2 {
@@ -287,12 +304,12 @@ fn attribution_start(lines: &[&str], at: usize) -> Option<usize> {
         if is_blank(above) || is_quote(above) {
             break;
         }
-        if opens(above) {
+        if opens(above) && specific(i) {
             return Some(i);
         }
     }
-    // "Jane Doe <jane@example.com> wrote:" with no "On": an attribution all the same.
-    Some(at)
+    // "Jane Doe <jane@example.com> wrote:" with no "On": an attribution above a quote.
+    (kind == Attribution::BareAllowed).then_some(at)
 }
 
 #[cfg(test)]
@@ -361,6 +378,19 @@ mod tests {
         assert_eq!(split_quoted("").new_text, "");
         let forward = "---------- Forwarded message ---------\nFrom: Jane <j@example.com>\nDate: Mon\nSubject: X\nTo: a@b\n\nbody";
         assert_eq!(split_quoted(forward).new_text, forward);
+    }
+
+    #[test]
+    fn sentences_that_look_like_markers_stay_new() {
+        let text =
+            "Hi,\nthis is what the manual wrote:\nPress reset for 10 seconds.\nIt does not work.";
+        assert_eq!(split_quoted(text).folded_by, None);
+        let text = "Sent from my phone, because the laptop is broken.\nPlease help.";
+        assert_eq!(split_quoted(text).folded_by, None);
+        let text = "On Monday the technician wrote:\nall fixed. But it is not.";
+        assert_eq!(split_quoted(text).folded_by, None);
+        let (new, _, by) = split("Yes.\n\nJane Doe <jane@example.com> wrote:\n> question");
+        assert_eq!((new.as_str(), by), ("Yes.", Some(FoldMarker::Quote)));
     }
 
     #[test]
