@@ -4,6 +4,7 @@
 mod analytics;
 mod api_keys;
 mod articles;
+pub(crate) mod attachments;
 mod audit;
 mod auth;
 mod builder;
@@ -34,6 +35,7 @@ pub use articles::{
     ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS, MAX_IMPORT_BYTES,
     check_import_size,
 };
+pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
@@ -80,6 +82,7 @@ struct Inner {
     breaker: Arc<Breaker>,
     knowledge_base: Option<Arc<dyn KnowledgeBase>>,
     embedder: Option<Arc<dyn Embedder>>,
+    blob_store: Option<crate::blob::DynBlobStore>,
     config: HelpdeskConfig,
     instance_id: String,
     ticket_locks: ticket_locks::TicketLocks,
