@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: prepares what the tests need (Python
-# venv, the offline MiniLM ONNX export, a MongoDB-wire test server), then formatting,
-# clippy, and the whole test suite, then the cross-client MongoDB check. Everything it
+# venv, the offline MiniLM ONNX export, a MongoDB-wire test server, a PostgreSQL server),
+# then formatting, clippy, and the whole test suite, then the cross-client MongoDB check. Everything it
 # installs goes under ${HELPDESK_CACHE:-~/.cache/helpdesk}, so repeated runs are fast.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,6 +34,14 @@ mongo_env=$(scripts/start-mongo.sh)
 eval "$mongo_env"
 export MONGODB_URI
 trap 'scripts/stop-mongo.sh || true' EXIT
+
+step "PostgreSQL test server"
+# initdb into the cache folder (installs Debian's postgresql when missing), pg_ctl on a free
+# loopback port; the store-postgres tests read HELPDESK_POSTGRES_URL.
+pg_env=$(scripts/start-postgres.sh)
+eval "$pg_env"
+export HELPDESK_POSTGRES_URL HELPDESK_PG_DATA
+trap 'scripts/stop-postgres.sh || true; scripts/stop-mongo.sh || true' EXIT
 
 step "formatting"
 cargo fmt --all --check

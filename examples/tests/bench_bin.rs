@@ -3,7 +3,8 @@
 //! sane values. This checks that the benchmarks run, never how fast: no figure is
 //! compared with a goal here. `embed` needs the MiniLM model and the Python venv: it runs
 //! only when `HELPDESK_MODEL_DIR` is set (`eval "$(scripts/setup-model.sh)"`), and says so
-//! when skipped.
+//! when skipped. The PostgreSQL variants run when `HELPDESK_POSTGRES_URL` is set (each
+//! on databases of its own, dropped at the end), and are reported as not run otherwise.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -91,6 +92,82 @@ fn queue_quick_mode_reports_listing_and_analytics_latencies() {
     );
     assert!(number(&v, "queue_p50_ms") <= number(&v, "queue_p99_ms"));
     assert_eq!(number(&v, "size"), 2000.0);
+    assert_eq!(v["store"], "sqlite");
+}
+
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "NOT RUN: the PostgreSQL variant needs HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+#[test]
+fn queue_on_postgres_quick_mode_reports_listing_and_analytics_latencies() {
+    let v = bench(&[
+        "queue",
+        "--store",
+        "postgres",
+        "--size",
+        "2000",
+        "--tenants",
+        "4",
+        "--customers",
+        "10",
+        "--agents",
+        "2",
+        "--queries",
+        "20",
+        "--analytics-runs",
+        "2",
+    ]);
+    positive(
+        &v,
+        &[
+            "queue_p50_ms",
+            "queue_p99_ms",
+            "customer_p99_ms",
+            "analytics_ms",
+            "db_bytes",
+        ],
+    );
+    assert!(number(&v, "queue_p50_ms") <= number(&v, "queue_p99_ms"));
+    assert_eq!(v["store"], "postgres");
+    assert_eq!(number(&v, "tenants"), 4.0);
+}
+
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "NOT RUN: the PostgreSQL variant needs HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+#[test]
+fn intake_postgres_quick_mode_reports_both_rates_and_their_ratio() {
+    let v = bench(&[
+        "intake-postgres",
+        "--n",
+        "20",
+        "--rounds",
+        "2",
+        "--warmup",
+        "2",
+        "--customers",
+        "3",
+    ]);
+    positive(&v, &["helpdesk_per_s", "baseline_per_s", "ratio"]);
+    let ratio = number(&v, "helpdesk_per_s") / number(&v, "baseline_per_s");
+    assert!((number(&v, "ratio") - ratio).abs() < 1e-9 * ratio.max(1.0));
+    assert_eq!(v["backend"], "postgres");
+    let durability = v["durability"].as_str().unwrap();
+    assert!(durability.starts_with("fsync "), "{durability}");
+}
+
+#[test]
+fn queue_on_postgres_without_a_server_url_says_what_is_missing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_helpdesk-bench"))
+        .args(["queue", "--store", "postgres", "--size", "10"])
+        .env_remove("HELPDESK_POSTGRES_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("HELPDESK_POSTGRES_URL"), "{stderr}");
 }
 
 #[test]

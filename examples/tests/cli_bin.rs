@@ -44,6 +44,7 @@ fn helpdesk(data: &TempDir, args: &[&str]) -> Output {
         .arg(data.path().join("data"))
         .args(args)
         .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
         .env_remove("GEMINI_API_KEY")
         .output()
         .unwrap()

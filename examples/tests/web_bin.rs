@@ -32,8 +32,10 @@ fn start_logging(args: &[&str], stderr: Stdio) -> Running {
         .args(["--port", "0"])
         .args(args)
         // The binary picks its backends from the environment; `make test` exports
-        // MONGODB_URI for the Mongo tests, and a developer may have a Gemini key set.
+        // MONGODB_URI for the Mongo tests and DATABASE_URL (scripts/start-postgres.sh) for
+        // the PostgreSQL ones, and a developer may have a Gemini key set.
         .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
         .env_remove("GEMINI_API_KEY")
         .stdout(Stdio::piped())
         .stderr(stderr)

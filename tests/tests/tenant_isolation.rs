@@ -12,11 +12,14 @@
 //!
 //! Run on `MemoryStore` with core's `InMemoryKnowledgeBase`, on `SqliteStore` (a temporary
 //! file per case) with kb-search's `KbIndex` (a temporary folder per case, `FakeEmbedder`,
-//! no model needed), and on `MongoStore` (a database per case, dropped afterwards) when
-//! `MONGODB_URI` is set; without it the Mongo variant is reported as ignored with the reason.
+//! no model needed), on `MongoStore` (a database per case, dropped afterwards) when
+//! `MONGODB_URI` is set, and on `PostgresStore` (likewise) when `HELPDESK_POSTGRES_URL` is
+//! set; without them those variants are reported as ignored with the reason.
 //! Case counts are bounded (override with `HELPDESK_ISOLATION_CASES`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod pg;
 
 use std::collections::BTreeSet;
 use std::pin::Pin;
@@ -851,5 +854,24 @@ fn isolation_on_mongo_store_with_in_memory_kb() {
             });
             (store, kb, cleanup)
         }
+    });
+}
+
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "NOT RUN: the PostgreSQL variant needs HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+#[test]
+fn isolation_on_postgres_store_with_in_memory_kb() {
+    let _ = pg::server_url();
+    check_isolation(cases(10), 30, || async {
+        let db = pg::Database::create().await;
+        let store = db.store().await;
+        let handle = store.clone();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let kb: Arc<dyn KnowledgeBase> =
+            Arc::new(InMemoryKnowledgeBase::new(Arc::new(FakeEmbedder::new())));
+        let cleanup: Cleanup = Box::pin(db.drop_with(handle));
+        (store, kb, cleanup)
     });
 }

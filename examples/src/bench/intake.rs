@@ -1,4 +1,4 @@
-//! `intake-sqlite` and `intake-mongo`: tickets through [`Helpdesk::open_ticket`] against a
+//! `intake-sqlite`, `intake-mongo` (and `intake-postgres`, in `postgres.rs`): tickets through [`Helpdesk::open_ticket`] against a
 //! raw-driver baseline writing the same rows, measured side by side in one run.
 //!
 //! The helpdesk side does everything intake does: role check (user and tenant reads),
@@ -53,10 +53,11 @@ pub struct IntakeOptions {
 /// The result of an intake run.
 #[derive(Debug, Clone, Serialize)]
 pub struct IntakeReport {
-    /// `sqlite` or `mongodb`.
+    /// `sqlite`, `mongodb` or `postgres`.
     pub backend: &'static str,
     /// SQLite durability of both sides (`power-loss`: `synchronous = FULL`, the store's
-    /// default; `process-crash`: `synchronous = NORMAL`), `server default` on MongoDB.
+    /// default; `process-crash`: `synchronous = NORMAL`), `server default` on MongoDB,
+    /// the server's `fsync on` or `fsync off` on PostgreSQL.
     pub durability: &'static str,
     /// The build profile of the binary.
     pub profile: &'static str,
@@ -137,7 +138,7 @@ pub(crate) struct TicketRows {
 
 /// A raw-driver writer of [`TicketRows`].
 #[async_trait]
-trait Baseline: Send + Sync {
+pub(crate) trait Baseline: Send + Sync {
     /// Writes what the rows refer to (the tenant), outside the measurement.
     async fn prepare(&self, tenant: &Tenant) -> Result<(), BoxError>;
     /// Writes one ticket's rows.
@@ -341,7 +342,7 @@ impl Baseline for MongoBaseline {
 }
 
 /// Runs the side-by-side measurement on a built helpdesk and baseline.
-async fn measure(
+pub(crate) async fn measure(
     backend: &'static str,
     durability: &'static str,
     options: &IntakeOptions,

@@ -6,8 +6,10 @@
 //! comparison (helpdesk against a raw-driver baseline, HNSW against exact search, Rust
 //! against Python) is measured side by side in the same process run.
 //!
-//! - [`intake`]: `Helpdesk::open_ticket` against raw inserts of the same rows (SQLite, MongoDB).
-//! - [`queue`]: agent queue, customer listing and analytics on a store with many tickets.
+//! - [`intake`]: `Helpdesk::open_ticket` against raw inserts of the same rows (SQLite, MongoDB;
+//!   PostgreSQL in [`postgres`]).
+//! - [`queue`]: agent queue, customer listing and analytics on a store with many tickets
+//!   (SQLite; PostgreSQL in [`postgres`]).
 //! - [`http`]: the JSON API over loopback with concurrent keep-alive clients.
 //! - [`kb`]: the kb-search HNSW index: build time, latency and recall@10 against exact search.
 //! - [`embed`]: MiniLM sentences per second against onnxruntime in Python.
@@ -18,6 +20,7 @@ pub mod embed;
 pub mod http;
 pub mod intake;
 pub mod kb;
+pub mod postgres;
 pub mod queue;
 mod rows;
 mod stats;

@@ -57,6 +57,8 @@ pub struct QueueOptions {
 /// The result of a queue run.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueReport {
+    /// The store: `sqlite` or `postgres`.
+    pub store: &'static str,
     /// The build profile of the binary.
     pub profile: &'static str,
     /// Tickets in the store.
@@ -92,8 +94,14 @@ impl QueueReport {
     pub fn print(&self) {
         print_table(
             &format!(
-                "queue ({} tickets over {} tenants, SQLite, {} build)",
-                self.size, self.tenants, self.profile
+                "queue ({} tickets over {} tenants, {}, {} build)",
+                self.size,
+                self.tenants,
+                match self.store {
+                    "postgres" => "PostgreSQL",
+                    _ => "SQLite",
+                },
+                self.profile
             ),
             &[
                 (
@@ -384,6 +392,46 @@ pub async fn run(
     let store = SqliteStore::open(&path)
         .await
         .step(format!("reopening {}", path.display()))?;
+    let loaded = Loaded {
+        store: "sqlite",
+        tenants: loaded,
+        loader: "bulk sqlx inserts into the store's own schema (not open_ticket), then ANALYZE",
+        load_s,
+        db_bytes,
+        now,
+    };
+    let report = measure(&store, &loaded, options).await;
+    store.close().await;
+    report
+}
+
+/// A filled store: its tenants and how it was filled.
+pub(crate) struct Loaded {
+    /// `sqlite` or `postgres`.
+    pub(crate) store: &'static str,
+    /// The tenants with their agents and customers.
+    pub(crate) tenants: Vec<LoadedTenant>,
+    /// How the store was filled.
+    pub(crate) loader: &'static str,
+    /// Seconds the load took.
+    pub(crate) load_s: f64,
+    /// The database's size after loading.
+    pub(crate) db_bytes: u64,
+    /// The time the tickets were made up to.
+    pub(crate) now: Timestamp,
+}
+
+/// The measured part, the same on every store: the agent queue, the customer listing and
+/// analytics through the `TicketStore` calls.
+pub(crate) async fn measure(
+    store: &dyn TicketStore,
+    filled: &Loaded,
+    options: &QueueOptions,
+) -> Result<QueueReport, BoxError> {
+    let (loaded, now) = (&filled.tenants, filled.now);
+    if loaded.is_empty() {
+        return Err("no tenant was loaded".into());
+    }
     let queries = options.queries.max(1);
     let warmup = (queries / 10).clamp(1, 100);
     let mut rng = Rng::new(0xc0ffee);
@@ -460,15 +508,15 @@ pub async fn run(
         progress.inc(1);
     }
     progress.finish_and_clear();
-    store.close().await;
 
     Ok(QueueReport {
+        store: filled.store,
         profile: PROFILE,
         size: options.size,
         tenants: loaded.len(),
-        loader: "bulk sqlx inserts into the store's own schema (not open_ticket), then ANALYZE",
-        load_s,
-        db_bytes,
+        loader: filled.loader,
+        load_s: filled.load_s,
+        db_bytes: filled.db_bytes,
         queue_p50_ms: queue.median(),
         queue_p99_ms: queue.percentile(0.99),
         goal_queue_p99_ms: GOAL_QUEUE_P99_MS,

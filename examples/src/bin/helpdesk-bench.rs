@@ -5,7 +5,9 @@
 //! ```text
 //! helpdesk-bench intake-sqlite [--n 2000]            # open_ticket vs raw sqlx inserts
 //! helpdesk-bench intake-mongo  [--n 200]             # open_ticket vs the raw driver (MONGODB_URI)
+//! helpdesk-bench intake-postgres [--n 2000]          # open_ticket vs raw sqlx (HELPDESK_POSTGRES_URL)
 //! helpdesk-bench queue         [--size 1000000]      # agent queue, customer listing, analytics
+//!                              [--store postgres]    # ... on PostgreSQL (HELPDESK_POSTGRES_URL)
 //! helpdesk-bench http          [--clients 8]         # the JSON API over loopback: creates, queue
 //! helpdesk-bench kb            [--size 100000]       # HNSW build, latency, recall@10 vs exact
 //! helpdesk-bench embed         [--n 1024]            # MiniLM vs onnxruntime in Python
@@ -68,8 +70,27 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Agent queue, customer listing and analytics on a bulk-loaded SQLite store.
+    /// The same on PostgreSQL against plain sqlx statements, on two fresh databases of the
+    /// server (dropped at the end).
+    IntakePostgres {
+        #[command(flatten)]
+        intake: IntakeArgs,
+        /// A PostgreSQL server URL (any database on it; the run makes its own).
+        #[arg(long, env = "HELPDESK_POSTGRES_URL")]
+        url: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Agent queue, customer listing and analytics on a bulk-loaded SQLite (or PostgreSQL)
+    /// store.
     Queue {
+        /// The store.
+        #[arg(long, value_enum, default_value = "sqlite")]
+        store: QueueStoreArg,
+        /// With `--store postgres`: a server URL (any database on it; the run makes its own
+        /// and drops it at the end).
+        #[arg(long, env = "HELPDESK_POSTGRES_URL")]
+        url: Option<String>,
         /// Tickets to load.
         #[arg(long, default_value_t = 1_000_000)]
         size: usize,
@@ -88,10 +109,10 @@ enum Command {
         /// Measured analytics calls.
         #[arg(long, default_value_t = 20)]
         analytics_runs: usize,
-        /// Rows per loader transaction.
+        /// Rows per loader transaction (SQLite; PostgreSQL loads a tenant per statement).
         #[arg(long, default_value_t = 50_000)]
         batch: usize,
-        /// Folder for the scratch database (default: the system temp folder).
+        /// Folder for the scratch database (SQLite; default: the system temp folder).
         #[arg(long)]
         dir: Option<PathBuf>,
         #[command(flatten)]
@@ -236,6 +257,12 @@ impl IntakeArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum QueueStoreArg {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum StoreArg {
     Sqlite,
     Memory,
@@ -307,7 +334,17 @@ fn run(command: Command) -> Result<(), BoxError> {
             let report = runtime()?.block_on(bench::intake::mongo(&intake.options(), &uri))?;
             emit(&report, common.json, |r| r.print())
         }
+        Command::IntakePostgres {
+            intake,
+            url,
+            common,
+        } => {
+            let report = runtime()?.block_on(bench::postgres::intake(&intake.options(), &url))?;
+            emit(&report, common.json, |r| r.print())
+        }
         Command::Queue {
+            store,
+            url,
             size,
             tenants,
             customers,
@@ -327,7 +364,18 @@ fn run(command: Command) -> Result<(), BoxError> {
                 analytics_runs: analytics_runs.max(1),
                 batch: batch.max(1),
             };
-            let report = runtime()?.block_on(bench::queue::run(&options, dir.as_deref()))?;
+            let report = match store {
+                QueueStoreArg::Sqlite => {
+                    runtime()?.block_on(bench::queue::run(&options, dir.as_deref()))?
+                }
+                QueueStoreArg::Postgres => {
+                    let url = url.ok_or(
+                        "--store postgres needs --url or HELPDESK_POSTGRES_URL (see \
+                         scripts/start-postgres.sh)",
+                    )?;
+                    runtime()?.block_on(bench::postgres::queue(&options, &url))?
+                }
+            };
             emit(&report, common.json, |r| r.print())
         }
         Command::Http {

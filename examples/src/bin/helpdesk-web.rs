@@ -1,7 +1,8 @@
 //! `helpdesk-web [--port P] [--data-dir DIR] [--demo-store]`: the example web helpdesk.
 //!
 //! Keeps its data under `--data-dir` (default `helpdesk-data`): a SQLite database (or
-//! MongoDB when `MONGODB_URI` is set) and a persistent knowledge-base index built with the
+//! MongoDB when `MONGODB_URI` is set, else PostgreSQL when `DATABASE_URL` is a
+//! `postgres://` URL: see `StoreChoice`) and a persistent knowledge-base index built with the
 //! offline MiniLM model (`scripts/setup-model.sh` prepares it and sets `HELPDESK_MODEL_DIR`
 //! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
 //! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as

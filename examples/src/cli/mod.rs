@@ -1,7 +1,8 @@
 //! The `helpdesk` command-line tool: `helpdesk --data-dir DIR <command>`.
 //!
-//! It shares its data folder layout with `helpdesk-web` (SQLite database or MongoDB with
-//! `MONGODB_URI`, the knowledge-base index, `demo-logins.txt`). Machine-readable output
+//! It shares its data folder layout with `helpdesk-web` (SQLite database, or MongoDB with
+//! `MONGODB_URI`, or PostgreSQL with a `postgres://` `DATABASE_URL`; the knowledge-base
+//! index, `demo-logins.txt`). Machine-readable output
 //! goes to stdout, progress bars and errors to stderr.
 
 mod analytics;

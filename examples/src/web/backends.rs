@@ -1,5 +1,6 @@
-//! Backends for a real run, chosen from the environment: SQLite under the data folder (or
-//! MongoDB with `MONGODB_URI`), the offline MiniLM model prepared by
+//! Backends for a real run, chosen from the environment: the store ([`StoreChoice`]:
+//! MongoDB with `MONGODB_URI`, else PostgreSQL with a `postgres://` `DATABASE_URL`, else
+//! SQLite under the data folder), the offline MiniLM model prepared by
 //! `scripts/setup-model.sh` with a persistent per-tenant HNSW index, and Gemini when
 //! `GEMINI_API_KEY` is set (`GEMINI_BASE_URL` overrides the endpoint).
 
@@ -11,6 +12,7 @@ use helpdesk_core::{DynStore, Embedder, Error, KnowledgeBase, LanguageModel, Res
 use helpdesk_kb_search::{FastembedEmbedder, KbIndex, KbIndexOptions};
 use helpdesk_llm_gemini::GeminiClientBuilder;
 use helpdesk_store_mongo::MongoStore;
+use helpdesk_store_postgres::PostgresStore;
 use helpdesk_store_sqlite::SqliteStore;
 
 use super::app::Backends;
@@ -22,6 +24,78 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Where a real run keeps its data. The first that applies wins: `MONGODB_URI` (MongoDB,
+/// database [`MONGO_DATABASE`]), then `DATABASE_URL` with a `postgres://` or
+/// `postgresql://` URL (PostgreSQL, tables in the schema `helpdesk` of that database,
+/// migrated at start), then SQLite in `helpdesk.db` under the data folder. A
+/// `DATABASE_URL` of another kind is refused rather than ignored, so a typo does not quietly
+/// start on an empty SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreChoice {
+    /// MongoDB at this URI.
+    Mongo {
+        /// The connection string.
+        uri: String,
+    },
+    /// PostgreSQL at this URL.
+    Postgres {
+        /// The connection URL (`postgres://user@host:port/database`).
+        url: String,
+    },
+    /// SQLite under the data folder.
+    Sqlite,
+}
+
+impl StoreChoice {
+    /// The choice the process environment makes (`MONGODB_URI`, `DATABASE_URL`; empty
+    /// values count as unset).
+    pub fn from_environment() -> Result<Self> {
+        Self::from_values(env("MONGODB_URI"), env("DATABASE_URL"))
+    }
+
+    /// The choice these values of `MONGODB_URI` and `DATABASE_URL` make.
+    pub fn from_values(mongodb_uri: Option<String>, database_url: Option<String>) -> Result<Self> {
+        if let Some(uri) = mongodb_uri {
+            return Ok(Self::Mongo { uri });
+        }
+        let Some(url) = database_url else {
+            return Ok(Self::Sqlite);
+        };
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("postgres" | "postgresql") => Ok(Self::Postgres { url }),
+            _ => Err(Error::Configuration {
+                field: "DATABASE_URL".into(),
+                message: "only postgres:// (or postgresql://) URLs select a database; unset it \
+                          to keep the data in SQLite under the data folder"
+                    .into(),
+            }),
+        }
+    }
+
+    /// Opens (and migrates) the chosen store; SQLite's file goes under `data_dir`, which
+    /// must exist.
+    pub async fn open(&self, data_dir: &Path) -> Result<DynStore> {
+        Ok(match self {
+            Self::Mongo { uri } => Arc::new(MongoStore::connect(uri, MONGO_DATABASE).await?),
+            Self::Postgres { url } => {
+                let store = PostgresStore::connect(url).await?;
+                tracing::info!(schema = store.schema(), "storing in PostgreSQL");
+                Arc::new(store)
+            }
+            Self::Sqlite => {
+                let db = data_dir.join("helpdesk.db");
+                create_private_file(&db).map_err(|e| Error::Configuration {
+                    field: "data_dir".into(),
+                    message: format!("cannot create {}: {e}", db.display()),
+                })?;
+                Arc::new(SqliteStore::open(db).await?)
+            }
+        })
+    }
+}
+
 impl Backends {
     /// Backends from the environment, keeping data under `data_dir` (created if missing).
     pub async fn from_environment(data_dir: &Path) -> Result<Self> {
@@ -30,14 +104,7 @@ impl Backends {
             message: format!("cannot create {}: {e}", what.display()),
         };
         create_private_dir(data_dir).map_err(|e| configuration(e, data_dir))?;
-        let store: DynStore = match env("MONGODB_URI") {
-            Some(uri) => Arc::new(MongoStore::connect(&uri, MONGO_DATABASE).await?),
-            None => {
-                let db = data_dir.join("helpdesk.db");
-                create_private_file(&db).map_err(|e| configuration(e, &db))?;
-                Arc::new(SqliteStore::open(db).await?)
-            }
-        };
+        let store = StoreChoice::from_environment()?.open(data_dir).await?;
         let (embedder, embedder_note): (Arc<dyn Embedder>, Option<String>) =
             match FastembedEmbedder::from_env() {
                 Ok(e) => (Arc::new(e), None),
@@ -119,6 +186,50 @@ fn sanitize(id: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod choice_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn some(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn mongodb_then_a_postgres_database_url_then_sqlite() {
+        let pg = "postgres://app@127.0.0.1:5432/app";
+        assert_eq!(
+            StoreChoice::from_values(some("mongodb://h/"), some(pg)).unwrap(),
+            StoreChoice::Mongo {
+                uri: "mongodb://h/".into()
+            }
+        );
+        for url in [pg, "postgresql://app@db/app", "POSTGRES://app@db/app"] {
+            assert_eq!(
+                StoreChoice::from_values(None, some(url)).unwrap(),
+                StoreChoice::Postgres { url: url.into() }
+            );
+        }
+        assert_eq!(
+            StoreChoice::from_values(None, None).unwrap(),
+            StoreChoice::Sqlite
+        );
+    }
+
+    #[test]
+    fn another_database_url_is_refused_naming_the_variable() {
+        for url in ["mysql://app@db/app", "sqlite://x.db", "app.db"] {
+            let err = StoreChoice::from_values(None, some(url)).unwrap_err();
+            let Error::Configuration { field, message } = &err else {
+                panic!("{url}: {err:?}");
+            };
+            assert_eq!(field, "DATABASE_URL");
+            assert!(message.contains("postgres://"), "{message}");
+        }
+    }
 }
 
 #[cfg(all(test, unix))]

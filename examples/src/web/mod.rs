@@ -47,7 +47,7 @@ mod throttle;
 mod views;
 
 pub use app::{AppState, Backends, DEFAULT_IDLE_TIMEOUT, WebOptions, router};
-pub use backends::{MONGO_DATABASE, create_private_dir, create_private_file};
+pub use backends::{MONGO_DATABASE, StoreChoice, create_private_dir, create_private_file};
 pub use error::WebError;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
 pub use signup::DEFAULT_VERIFICATION_TTL;

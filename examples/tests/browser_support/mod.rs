@@ -110,6 +110,7 @@ pub(crate) fn start_server_with(data_dir: &Path, env: &[(&str, &str)]) -> (Guard
         // SQLite and the offline model: the child's backends must not depend on a MongoDB
         // or a Gemini key that the caller's environment happens to carry.
         .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
         .env_remove("GEMINI_API_KEY")
         .env_remove("GEMINI_BASE_URL")
         .env_remove("SMTP_URL");

@@ -1,0 +1,348 @@
+//! Query-plan checks: on a migrated database with enough tickets that a wrong plan would
+//! show (three tenants of 20,000 tickets, most of them closed, after `VACUUM ANALYZE`), the hot
+//! statements read the indexes they were written for (`EXPLAIN`). They need a server:
+//! without `HELPDESK_POSTGRES_URL` they are reported as ignored.
+#![cfg(test)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::str::FromStr;
+
+use helpdesk_core::TenantId;
+use helpdesk_core::domain::{Role, TicketStatus};
+use helpdesk_core::store::{TicketQuery, TicketSort};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool, Row};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use crate::PostgresStore;
+use crate::listing::{Filter, statement};
+use crate::sql::Sql;
+
+const TICKETS_PER_TENANT: i64 = 20_000;
+
+/// Three tenants' tickets (80 % resolved or closed; the rest spread over the open
+/// statuses, priorities, 500 requesters and 20 assignees per tenant), agents and admins,
+/// two events per ticket, and 2,000 webhook endpoints per tenant (5 % disabled, 10 %
+/// waiting for a retry).
+const FILL: &str = "
+INSERT INTO helpdesk.tenants (id, name, slug, settings, created_at)
+    SELECT md5('tenant' || t)::uuid, 'Tenant ' || t, 'tenant-' || t, '{}', 0
+    FROM generate_series(1, 3) t;
+INSERT INTO helpdesk.users (id, tenant_id, email, name, role, skills, capacity, active, created_at)
+    SELECT md5('user' || t || '-' || u)::uuid, md5('tenant' || t)::uuid, 'u' || u || '@t.test', 'U',
+        CASE WHEN u <= 20 THEN 'agent' WHEN u <= 22 THEN 'admin' ELSE 'customer' END,
+        '[]', 10, true, u
+    FROM generate_series(1, 3) t, generate_series(1, 522) u;
+INSERT INTO helpdesk.tickets (id, tenant_id, number, requester, assignee, subject, subject_folded,
+    description, status, priority, priority_rank, tags, required_skills, channel, created_at,
+    updated_at, resolved_at, sla_first_response_breached, sla_resolution_breached, version)
+SELECT gen_random_uuid(), md5('tenant' || t)::uuid, n,
+    md5('user' || t || '-' || (23 + n % 500))::uuid,
+    CASE WHEN n % 7 = 0 THEN NULL ELSE md5('user' || t || '-' || (1 + n % 20))::uuid END,
+    'Ticket ' || n || ' about the ' || (ARRAY['printer', 'login', 'invoice', 'vpn', 'mailbox'])[1 + n % 5],
+    'ticket ' || n || ' about the ' || (ARRAY['printer', 'login', 'invoice', 'vpn', 'mailbox'])[1 + n % 5],
+    'Body', s.status, (ARRAY['low', 'medium', 'high', 'urgent'])[1 + n % 4], n % 4, '[]', '[]',
+    CASE WHEN n % 3 = 0 THEN 'chat' ELSE 'email' END,
+    n * 60000, n * 60000,
+    CASE WHEN s.status IN ('resolved', 'closed') THEN n * 60000 + 3600000 END, false, false, 1
+FROM generate_series(1, 3) t, generate_series(1, $1) n,
+    LATERAL (SELECT CASE WHEN n % 10 < 8 THEN (ARRAY['resolved', 'closed'])[1 + n % 2]
+        ELSE (ARRAY['new', 'open', 'in_progress', 'pending', 'escalated'])[1 + (n / 10) % 5] END
+        AS status) s;
+INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload)
+    SELECT gen_random_uuid(), tenant_id, id, v, created_at + v * 1000, NULL, 'note', '{}'
+    FROM helpdesk.tickets, generate_series(1, 2) v;
+INSERT INTO helpdesk.webhooks (id, tenant_id, url, event_types, secret, enabled,
+    consecutive_failures, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), md5('tenant' || t)::uuid, 'https://hooks.test/' || w, '[]', 's',
+        w % 20 <> 0, CASE WHEN w % 10 = 1 THEN 1 ELSE 0 END,
+        CASE WHEN w % 10 = 1 THEN w * 60000 END, w
+    FROM generate_series(1, 3) t, generate_series(1, 2000) w;
+";
+
+/// One filled database per test process (filling it takes a few seconds), and a pool of
+/// the calling test on it: each test has its own runtime, and a pool's connections live on
+/// the runtime that opened them, so only the database name is shared.
+async fn filled() -> PgPool {
+    static NAME: OnceCell<String> = OnceCell::const_new();
+    let url = std::env::var("HELPDESK_POSTGRES_URL").expect("HELPDESK_POSTGRES_URL is set");
+    let pool_on = async |name: &str| {
+        let options = PgConnectOptions::from_str(&url).unwrap().database(name);
+        PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap()
+    };
+    let name = NAME
+        .get_or_init(|| async {
+            let name = format!("hdtest_{}", Uuid::now_v7().simple());
+            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let pool = pool_on(&name).await;
+            PostgresStore::new(pool.clone()).migrate().await.unwrap();
+            let fill = FILL.replace("$1", &TICKETS_PER_TENANT.to_string());
+            sqlx::Executor::execute(&pool, sqlx::raw_sql(&fill))
+                .await
+                .unwrap();
+            // As autovacuum would: statistics, and the visibility map index-only scans need.
+            sqlx::query("VACUUM ANALYZE").execute(&pool).await.unwrap();
+            pool.close().await;
+            name
+        })
+        .await;
+    pool_on(name).await
+}
+
+/// The tenant id FILL gave tenant 1.
+async fn tenant_one(pool: &PgPool) -> TenantId {
+    let id: Uuid = sqlx::query_scalar("SELECT md5('tenant1')::uuid")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    TenantId::from(id)
+}
+
+fn plan_of(rows: &[sqlx::postgres::PgRow]) -> String {
+    rows.iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The plan of the listing statement for `query`.
+async fn listing_plan(query: &TicketQuery) -> String {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    let mut statuses = query.statuses.clone();
+    statuses.sort_unstable_by_key(|s| s.as_str());
+    let needle = query.text.as_deref().map(str::to_lowercase);
+    let filter = Filter {
+        sql: &Sql::default(),
+        tenant,
+        query,
+        needle: needle.as_deref(),
+        cursor: None,
+    };
+    let mut q = statement("EXPLAIN ", &filter, &statuses, 51);
+    plan_of(&q.build().fetch_all(pool).await.unwrap())
+}
+
+/// The plan of a fixed statement, the tenant as `$1` and then `binds` as text.
+async fn plan_of_statement(sql: &str, binds: &[&str]) -> String {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    let explain = format!("EXPLAIN {sql}");
+    let mut query = sqlx::query(&explain).bind(tenant.as_uuid());
+    for value in binds {
+        query = query.bind(*value);
+    }
+    plan_of(&query.fetch_all(pool).await.unwrap())
+}
+
+fn open_statuses() -> Vec<TicketStatus> {
+    vec![
+        TicketStatus::New,
+        TicketStatus::Open,
+        TicketStatus::InProgress,
+        TicketStatus::Pending,
+        TicketStatus::Escalated,
+    ]
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn agent_queue_reads_the_queue_index_once_per_status_in_order() {
+    for (sort, exclude_bot_chats) in [
+        (TicketSort::PriorityThenAge, false),
+        (TicketSort::EscalatedFirst, true),
+    ] {
+        let query = TicketQuery {
+            statuses: open_statuses(),
+            sort,
+            exclude_bot_chats,
+            ..TicketQuery::default()
+        };
+        let plan = listing_plan(&query).await;
+        assert_eq!(
+            plan.matches("Only Scan using tickets_queue").count(),
+            5 - usize::from(exclude_bot_chats),
+            "one ordered, index-only read of the queue index per status:\n{plan}"
+        );
+        assert_eq!(
+            plan.matches("Index Scan using tickets_queue").count(),
+            usize::from(exclude_bot_chats),
+            "leaving out bot chats reads the channel of New tickets only:\n{plan}"
+        );
+        assert!(plan.contains("tickets_pkey"), "winners by key:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "no scan of the table:\n{plan}");
+        // Only the merged keys (at most 5 x 51) and the winners are sorted, never a
+        // status's tickets as a whole.
+        assert_eq!(plan.matches("Sort Key").count(), 2, "{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn customer_listing_reads_the_requester_index_in_order() {
+    let pool = &filled().await;
+    let requester: Uuid = sqlx::query_scalar("SELECT md5('user1-23')::uuid")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let query = TicketQuery {
+        requester: Some(requester.into()),
+        sort: TicketSort::Newest,
+        ..TicketQuery::default()
+    };
+    let plan = listing_plan(&query).await;
+    assert!(plan.contains("tickets_requester"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert!(!plan.contains("Sort"), "read in order, not sorted:\n{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn text_filter_reads_the_trigram_index() {
+    let query = TicketQuery {
+        text: Some("Ticket 12345 ".into()),
+        ..TicketQuery::default()
+    };
+    let plan = listing_plan(&query).await;
+    assert!(plan.contains("tickets_subject_trgm"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn open_ticket_counts_read_only_the_partial_index() {
+    let plan = plan_of_statement(crate::tickets::OPEN_TICKET_COUNTS, &[]).await;
+    assert!(plan.contains("tickets_open_by_assignee"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn routing_staff_counts_from_the_partial_index() {
+    let plan = plan_of_statement(
+        crate::people::ROUTING_STAFF,
+        &[Role::Agent.as_str(), Role::Admin.as_str()],
+    )
+    .await;
+    assert!(plan.contains("tickets_open_by_assignee"), "{plan}");
+    assert!(plan.contains("users_role"), "{plan}");
+    assert!(!plan.contains("Seq Scan on tickets"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn analytics_of_a_day_reads_the_creation_index() {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    // One day out of the two weeks the tickets span.
+    let plan = plan_of(
+        &sqlx::query(
+            "EXPLAIN SELECT status, count(*) FROM helpdesk.tickets WHERE tenant_id = $1 \
+             AND merged_into IS NULL AND created_at >= $2 AND created_at < $3 GROUP BY status",
+        )
+        .bind(tenant.as_uuid())
+        .bind(0_i64)
+        .bind(86_400_000_i64)
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    );
+    assert!(plan.contains("tickets_created"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn the_event_feed_reads_its_index_in_order() {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    // From the start (every event of the tenant after it) and from a recent cursor.
+    for since in [0_i64, 1_000 * 60_000] {
+        let explain = format!("EXPLAIN {}", crate::tickets::TENANT_EVENTS);
+        let plan = plan_of(
+            &sqlx::query(&explain)
+                .bind(tenant.as_uuid())
+                .bind(since)
+                .bind(100_i64)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        );
+        assert!(plan.contains("events_tenant_feed"), "{plan}");
+        assert!(!plan.contains("Sort"), "read in order, not sorted:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn due_webhooks_read_one_range_of_the_partial_index_in_order() {
+    let pool = &filled().await;
+    // Early (only the endpoints with no retry waiting are due) and late (all enabled ones).
+    for now in [0_i64, 1_000 * 60_000, i64::MAX] {
+        let explain = format!("EXPLAIN {}", crate::webhooks::DUE_WEBHOOKS);
+        let plan = plan_of(
+            &sqlx::query(&explain)
+                .bind(now)
+                .bind(100_i64)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        );
+        assert!(plan.contains("Index Scan using webhooks_due"), "{plan}");
+        assert!(
+            plan.contains("Index Cond"),
+            "the due ones as an index range, not a filter:\n{plan}"
+        );
+        assert!(!plan.contains("Sort"), "read in order, not sorted:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn webhooks_of_a_tenant_read_their_index() {
+    let plan = plan_of_statement(
+        "SELECT id FROM helpdesk.webhooks WHERE tenant_id = $1 ORDER BY created_at, id",
+        &[],
+    )
+    .await;
+    assert!(plan.contains("webhooks_tenant"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
