@@ -21,6 +21,9 @@ pub(crate) async fn append(
     for m in &write.messages {
         upsert_message(sql, tx, m).await?;
     }
+    for a in &write.attachments {
+        crate::attachments::insert_attachment(sql, tx, a).await?;
+    }
     for o in &write.outbox {
         crate::outbox::insert_outbox(sql, tx, o).await?;
     }
