@@ -56,7 +56,7 @@ INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind,
     FROM helpdesk.tickets, generate_series(1, 2) v;
 INSERT INTO helpdesk.messages (id, tenant_id, ticket_id, author_kind, kind, body, created_at,
     citations)
-    SELECT md5('message' || id)::uuid, tenant_id, id, 'customer', 'public', 'Body', created_at, '[]'
+    SELECT md5('message' || id)::uuid, tenant_id, id, 'customer', 'reply', 'Body', created_at, '[]'
     FROM helpdesk.tickets WHERE number % 5 = 0;
 INSERT INTO helpdesk.attachments (id, tenant_id, ticket_id, message_id, file_name, content_type,
     size, sha256, created_at)

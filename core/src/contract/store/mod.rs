@@ -177,10 +177,17 @@ impl ChatActivity {
 }
 
 impl TicketWrite {
-    /// Checks that every attachment is of the write's tenant and ticket and comes with one
-    /// of the write's messages: what every backend checks before storing a write.
+    /// Checks that every attachment is of the write's tenant and ticket, comes with one of
+    /// the write's messages and has an id no other attachment of the write has (that is
+    /// `Duplicate { kind: Id }`): what every backend checks before storing a write.
     pub fn check_attachments(&self) -> crate::Result<()> {
         for (i, a) in self.attachments.iter().enumerate() {
+            if self.attachments[..i].iter().any(|b| b.id == a.id) {
+                return Err(crate::Error::Duplicate {
+                    kind: crate::DuplicateKind::Id,
+                    value: a.id.to_string(),
+                });
+            }
             if a.tenant_id != self.ticket.tenant_id || a.ticket_id != self.ticket.id {
                 return Err(crate::Error::validation(
                     format!("attachments[{i}]"),

@@ -116,8 +116,8 @@ pub async fn attachments_are_tenant_scoped(store: S) {
 }
 
 /// A write that fails (stale version, duplicate idempotency key, an attachment of another
-/// tenant or without its message, an attachment id already used) stores no attachment,
-/// and no message either.
+/// tenant or without its message, an attachment id used twice in the write or already
+/// used) stores no attachment, and no message either.
 pub async fn a_failed_write_stores_no_attachment(store: S) {
     let (t, customer, agent) = seed_tenant(&store, "att-fail").await;
     let (other, _, _) = seed_tenant(&store, "att-fail-other").await;
@@ -172,6 +172,12 @@ pub async fn a_failed_write_stores_no_attachment(store: S) {
             .unwrap()
             .is_empty()
     );
+
+    // Two attachments of one write with the same id.
+    let mut twice = note_with_file(&ticket, agent.id, 4, "twice.txt");
+    let copy = twice.attachments[0].clone();
+    twice.attachments.push(copy);
+    assert_duplicate(store.update_ticket(1, &twice).await, DuplicateKind::Id);
 
     // An attachment id already used: the whole write fails.
     let good = note_with_file(&ticket, agent.id, 5, "good.txt");
