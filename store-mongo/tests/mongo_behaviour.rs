@@ -405,7 +405,7 @@ async fn a_pending_attachment_is_applied_by_its_readers() {
         id: AttachmentId::new(),
         tenant_id: tenant,
         ticket_id: w.ticket.id,
-        message_id: message.id,
+        message_id: Some(message.id),
         file_name: "log.txt".into(),
         content_type: "text/plain".into(),
         size: 3,

@@ -5,7 +5,7 @@ CREATE TABLE helpdesk.attachments (
     id            uuid PRIMARY KEY,
     tenant_id     uuid NOT NULL,
     ticket_id     uuid NOT NULL REFERENCES helpdesk.tickets (id),
-    message_id    uuid NOT NULL REFERENCES helpdesk.messages (id),
+    message_id    uuid REFERENCES helpdesk.messages (id),   -- NULL: on the ticket itself
     file_name     text NOT NULL,
     content_type  text NOT NULL,   -- sniffed from the bytes
     size          bigint NOT NULL,

@@ -48,7 +48,7 @@ pub(crate) async fn insert_attachment(
     .bind(a.id.as_uuid())
     .bind(a.tenant_id.as_uuid())
     .bind(a.ticket_id.as_uuid())
-    .bind(a.message_id.as_uuid())
+    .bind(a.message_id.map(|m| m.as_uuid()))
     .bind(&a.file_name)
     .bind(&a.content_type)
     .bind(int(a.size, "size")?)
@@ -67,7 +67,7 @@ fn attachment_from(row: &PgRow) -> Result<Attachment> {
         id: c.id("id")?,
         tenant_id: c.id("tenant_id")?,
         ticket_id: c.id("ticket_id")?,
-        message_id: c.id("message_id")?,
+        message_id: c.opt_id("message_id")?,
         file_name: c.text("file_name")?,
         content_type: c.text("content_type")?,
         size: c.u64("size")?,

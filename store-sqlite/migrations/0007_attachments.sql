@@ -4,7 +4,7 @@ CREATE TABLE helpdesk_attachments (
     id            TEXT PRIMARY KEY NOT NULL,
     tenant_id     TEXT NOT NULL,
     ticket_id     TEXT NOT NULL REFERENCES helpdesk_tickets (id),
-    message_id    TEXT NOT NULL REFERENCES helpdesk_messages (id),
+    message_id    TEXT REFERENCES helpdesk_messages (id),   -- NULL: on the ticket itself
     file_name     TEXT NOT NULL,
     content_type  TEXT NOT NULL,   -- sniffed from the bytes
     size          INTEGER NOT NULL,

@@ -49,7 +49,7 @@ pub(crate) async fn insert_attachment(
     .bind(a.id.to_string())
     .bind(a.tenant_id.to_string())
     .bind(a.ticket_id.to_string())
-    .bind(a.message_id.to_string())
+    .bind(a.message_id.map(|m| m.to_string()))
     .bind(&a.file_name)
     .bind(&a.content_type)
     .bind(int(a.size, "size")?)
@@ -69,7 +69,7 @@ fn attachment_from(row: &SqliteRow) -> Result<Attachment> {
         id: c.id("id")?,
         tenant_id: c.id("tenant_id")?,
         ticket_id: c.id("ticket_id")?,
-        message_id: c.id("message_id")?,
+        message_id: c.opt_id("message_id")?,
         file_name: c.text("file_name")?,
         content_type: c.text("content_type")?,
         size: c.u64("size")?,

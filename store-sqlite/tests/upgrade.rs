@@ -215,7 +215,7 @@ async fn the_previous_layout_moves_to_prefixed_tables_with_data_intact() {
         id: helpdesk_core::AttachmentId::new(),
         tenant_id: t.id,
         ticket_id: next.ticket.id,
-        message_id: first.id,
+        message_id: Some(first.id),
         file_name: "after.txt".into(),
         content_type: "text/plain".into(),
         size: 5,

@@ -34,7 +34,7 @@ impl AttachmentStore for MemoryStore {
             .filter(|a| a.tenant_id == tenant && a.ticket_id == ticket)
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        out.sort_by_key(|a| (a.created_at, a.id));
         Ok(out)
     }
 }

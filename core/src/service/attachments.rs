@@ -1,25 +1,40 @@
-//! Attachments on messages: checking and storing uploaded files before the commit that
-//! references them, and reading them back with the thread's visibility rules.
+//! Attachments: checking and storing uploaded files before the commit that references
+//! them, and reading them back with the thread's visibility rules.
 //!
 //! Order of a write with files: each file is checked against the tenant's limits, hashed
-//! (on a blocking thread when large) and put in the blob store under `(tenant, sha256)`;
-//! only then is the message committed with the files' metadata, in its one ticket write.
-//! A commit that fails after the puts leaves at most blobs nobody references (never a
-//! reference without bytes); the same bytes put twice are stored once per tenant.
+//! and sniffed (on a blocking thread when large) and put in the blob store under
+//! `(tenant, sha256)`; only then is the message committed with the files' metadata, in its
+//! one ticket write. A commit that fails after the puts leaves at most blobs nobody
+//! references (never a reference without bytes); they are not deleted, since the same
+//! bytes may back another attachment of the tenant. The same bytes put twice are stored
+//! once per tenant.
+//!
+//! Reads: staff of the tenant see every attachment of its tickets; a customer sees those
+//! on their own tickets that are on the ticket itself or on a message they can see (a
+//! reply or a chat turn, never a note or a draft). Anything else, another tenant's
+//! attachment included, is `NotFound`, exactly like an unknown id.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::blob::BlobKey;
-use crate::domain::{Attachment, Sha256, TenantSettings, sanitize_file_name, sniff_content_type};
-use crate::{Error, Result, TenantId};
+use futures_util::future::{try_join, try_join_all, try_join3};
+
+use crate::blob::{BlobKey, DynBlobStore};
+use crate::domain::{
+    Actor, Attachment, Sha256, TenantSettings, sanitize_file_name, sniff_content_type,
+};
+use crate::roles::Action;
+use crate::store::MessageFilter;
+use crate::{AttachmentId, Error, Result, TenantId, TicketId};
 
 use super::Helpdesk;
 
-/// Files at least this large are hashed on a blocking thread.
+/// Files smaller than this are hashed and sniffed on the calling task; larger ones on a
+/// blocking thread.
 const HASH_INLINE_MAX: usize = 64 * 1024;
 
-/// A file to attach to a new message. The name is sanitised and the content type sniffed
-/// from the bytes; nothing else the client says about the file is used.
+/// A file to attach to a new message or ticket. The name is sanitised and the content type
+/// sniffed from the bytes; nothing else the client says about the file is used.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewAttachment {
     /// The name the client gave.
@@ -48,7 +63,9 @@ impl std::fmt::Debug for NewAttachment {
     }
 }
 
-/// An attachment with its bytes, as [`Helpdesk::attachment`] returns it.
+/// An attachment with its bytes, as [`Helpdesk::attachment`] returns it. Serve it as a
+/// download (`Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`); only
+/// [`Attachment::is_safe_image`] files may be shown inline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentDownload {
     /// The metadata.
@@ -94,10 +111,27 @@ pub(crate) fn check_limits(settings: &TenantSettings, files: &[NewAttachment]) -
     Ok(())
 }
 
+/// The content address and sniffed type of `bytes`.
+fn digest_and_sniff(bytes: &[u8]) -> (Sha256, &'static str) {
+    (Sha256::digest(bytes), sniff_content_type(bytes))
+}
+
 impl Helpdesk {
-    /// Checks `files` against `settings` and puts them in the blob store: the step before
-    /// the commit of the message they come with. No files, no work (and no blob store
-    /// needed).
+    /// The configured blob store, if any.
+    pub fn blob_store(&self) -> Option<&DynBlobStore> {
+        self.inner.blob_store.as_ref()
+    }
+
+    fn required_blob_store(&self) -> Result<&DynBlobStore> {
+        self.blob_store().ok_or_else(|| Error::Configuration {
+            field: "blob_store".into(),
+            message: "attachments need a blob store (HelpdeskBuilder::blob_store)".into(),
+        })
+    }
+
+    /// Checks `files` against `settings` and puts them in the blob store (concurrently):
+    /// the step before the commit of the message they come with. No files, no work (and no
+    /// blob store needed).
     pub(crate) async fn store_blobs(
         &self,
         tenant: TenantId,
@@ -108,35 +142,118 @@ impl Helpdesk {
             return Ok(Vec::new());
         }
         check_limits(settings, &files)?;
-        let blobs = self
-            .inner
-            .blob_store
-            .as_ref()
-            .ok_or_else(|| Error::Configuration {
-                field: "blob_store".into(),
-                message: "attachments need a blob store (HelpdeskBuilder::blob_store)".into(),
-            })?;
-        let mut stored = Vec::with_capacity(files.len());
-        for f in files {
+        let blobs = self.required_blob_store()?;
+        try_join_all(files.into_iter().map(|f| async move {
             let bytes: Arc<[u8]> = Arc::from(f.bytes);
-            let sha256 = if bytes.len() < HASH_INLINE_MAX {
-                Sha256::digest(&bytes)
+            let (sha256, content_type) = if bytes.len() < HASH_INLINE_MAX {
+                digest_and_sniff(&bytes)
             } else {
-                let b = bytes.clone();
-                tokio::task::spawn_blocking(move || Sha256::digest(&b))
+                let b = Arc::clone(&bytes);
+                tokio::task::spawn_blocking(move || digest_and_sniff(&b))
                     .await
                     .map_err(|_| Error::Internal("the hashing task of an attachment failed"))?
             };
-            let content_type = sniff_content_type(&bytes).to_string();
             let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
             blobs.put(BlobKey { tenant, sha256 }, bytes).await?;
-            stored.push(StoredBlob {
+            Ok::<_, Error>(StoredBlob {
                 file_name: sanitize_file_name(&f.file_name),
-                content_type,
+                content_type: content_type.to_string(),
                 size,
                 sha256,
-            });
+            })
+        }))
+        .await
+    }
+
+    /// An attachment with its bytes, for an actor who may see it: staff of its tenant, or
+    /// the customer whose ticket it is on when it is on the ticket itself or on a message
+    /// customers see (never a note's or a draft's). Anything else is `NotFound`, the same
+    /// error as an unknown id. Without a blob store configured: `Configuration` on
+    /// `blob_store`.
+    pub async fn attachment(&self, actor: &Actor, id: AttachmentId) -> Result<AttachmentDownload> {
+        let store = &self.inner.store;
+        let (_, _, found) = self
+            .check_while(
+                actor,
+                Action::ViewTicket,
+                store.get_attachment(actor.tenant_id, id),
+            )
+            .await?;
+        let hidden = || Error::not_found("attachment", id);
+        let attachment = found.ok_or_else(hidden)?;
+        if !actor.is_staff() && !self.customer_sees(actor, &attachment).await? {
+            return Err(hidden());
         }
-        Ok(stored)
+        let key = BlobKey {
+            tenant: attachment.tenant_id,
+            sha256: attachment.sha256,
+        };
+        let bytes = self
+            .required_blob_store()?
+            .get(key)
+            .await?
+            .ok_or(Error::Internal(
+                "an attachment's bytes are missing from the blob store",
+            ))?;
+        Ok(AttachmentDownload { attachment, bytes })
+    }
+
+    /// A ticket's attachments the actor may see (the rules of [`attachment`](Self::attachment)),
+    /// in creation order: all of them for staff; for the customer whose ticket it is, those
+    /// on the ticket itself and on the messages they see. A ticket the actor may not see is
+    /// `NotFound`. One round trip: the check, the ticket and the lists are read together.
+    pub async fn list_attachments(&self, actor: &Actor, id: TicketId) -> Result<Vec<Attachment>> {
+        let store = &self.inner.store;
+        let tenant = actor.tenant_id;
+        let customer_thread = async {
+            if actor.is_staff() {
+                return Ok(None);
+            }
+            let thread = store
+                .list_messages(tenant, id, MessageFilter::CustomerVisible)
+                .await?;
+            Ok(Some(
+                thread.into_iter().map(|m| m.id).collect::<HashSet<_>>(),
+            ))
+        };
+        let reads = async {
+            let (_ticket, files, visible) = try_join3(
+                self.visible_ticket(actor, id),
+                store.list_attachments(tenant, id),
+                customer_thread,
+            )
+            .await?;
+            Ok((files, visible))
+        };
+        let (_, _, (files, visible)) = self.check_while(actor, Action::ViewTicket, reads).await?;
+        Ok(match visible {
+            None => files,
+            Some(ids) => files
+                .into_iter()
+                .filter(|a| a.message_id.is_none_or(|m| ids.contains(&m)))
+                .collect(),
+        })
+    }
+
+    /// Whether the customer `actor` may see `attachment`: it is on one of their tickets,
+    /// and on the ticket itself or on a message of a kind customers see.
+    async fn customer_sees(&self, actor: &Actor, attachment: &Attachment) -> Result<bool> {
+        let store = &self.inner.store;
+        let tenant = actor.tenant_id;
+        let message = async {
+            match attachment.message_id {
+                None => Ok(None),
+                Some(m) => store.get_message(tenant, m).await.map(Some),
+            }
+        };
+        let (ticket, message) =
+            try_join(store.get_ticket(tenant, attachment.ticket_id), message).await?;
+        let own_ticket = ticket.is_some_and(|t| t.requester == actor.user_id);
+        let visible_message = match message {
+            None => true,
+            Some(found) => found
+                .is_some_and(|m| m.ticket_id == attachment.ticket_id && m.kind.customer_visible()),
+        };
+        Ok(own_ticket && visible_message)
     }
 }

@@ -135,20 +135,22 @@ impl Change {
         self.messages.push(message);
     }
 
-    /// Attaches stored blobs to `message` (one of this change's messages): their metadata
-    /// commits with it.
-    pub(crate) fn attach(&mut self, message: &Message, files: Vec<StoredBlob>) {
+    /// Attaches stored blobs to `message` (one of this change's messages), or with `None`
+    /// to the ticket itself: their metadata commits with this change. The uploader is the
+    /// message's author, or the change's actor for files on the ticket.
+    pub(crate) fn attach(&mut self, message: Option<&Message>, files: Vec<StoredBlob>) {
+        let uploaded_by = message.map_or(self.actor, |m| m.author);
         for f in files {
             self.attachments.push(Attachment {
                 id: AttachmentId::new(),
                 tenant_id: self.ticket.tenant_id,
                 ticket_id: self.ticket.id,
-                message_id: message.id,
+                message_id: message.map(|m| m.id),
                 file_name: f.file_name,
                 content_type: f.content_type,
                 size: f.size,
                 sha256: f.sha256,
-                uploaded_by: message.author,
+                uploaded_by,
                 created_at: self.at,
             });
         }

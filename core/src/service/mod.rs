@@ -43,7 +43,9 @@ pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAG
 pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
-pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
+pub use tickets::{
+    NewMessage, NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView,
+};
 pub use webhooks::{
     MAX_WEBHOOK_URL_CHARS, MAX_WEBHOOKS_PER_TENANT, NewWebhook, WEBHOOK_SECRET_PREFIX, WebhookPatch,
 };
@@ -301,6 +303,7 @@ impl Helpdesk {
             // the current values) writes nothing: the ticket keeps its version.
             if write.events.is_empty()
                 && write.messages.is_empty()
+                && write.attachments.is_empty()
                 && write.outbox.is_empty()
                 && write.chat_activity.is_none()
             {

@@ -9,12 +9,14 @@ use crate::TenantId;
 use crate::blob::{BlobError, BlobKey, BlobStore};
 use crate::domain::Sha256;
 
-/// Blobs in process memory, for tests. Counts puts that stored new bytes, so tests can
-/// check that the same bytes are stored once per tenant.
+/// Blobs in process memory, for tests. [`len`](Self::len) tells how many distinct blobs
+/// are stored, so tests can check that the same bytes are stored once per tenant.
 #[derive(Debug, Default)]
 pub struct MemoryBlobStore {
-    blobs: Mutex<HashMap<BlobKey, Arc<[u8]>>>,
+    blobs: Mutex<Blobs>,
 }
+
+type Blobs = HashMap<BlobKey, Arc<[u8]>>;
 
 impl MemoryBlobStore {
     /// An empty store.
@@ -32,7 +34,7 @@ impl MemoryBlobStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<BlobKey, Arc<[u8]>>>, BlobError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Blobs>, BlobError> {
         self.blobs.lock().map_err(|_| BlobError::Storage {
             backend: "memory",
             source: "blob store lock poisoned".into(),

@@ -12,8 +12,10 @@ use sha2::{Digest, Sha256 as Sha256Hasher};
 
 use crate::{AttachmentId, MessageId, TenantId, TicketId, UserId};
 
-/// A file attached to a message. Committed in the same [`TicketWrite`](crate::store::TicketWrite)
-/// as its message; its bytes are in the blob store under `(tenant_id, sha256)`.
+/// A file attached to a message, or to the ticket itself when it was opened (shown with its
+/// description). Committed in the same [`TicketWrite`](crate::store::TicketWrite) as its
+/// message (or as the ticket's creation); its bytes are in the blob store under
+/// `(tenant_id, sha256)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     /// Id.
@@ -22,8 +24,9 @@ pub struct Attachment {
     pub tenant_id: TenantId,
     /// The ticket of its message.
     pub ticket_id: TicketId,
-    /// The message it came with.
-    pub message_id: MessageId,
+    /// The message it came with; `None` for a file on the ticket itself (given when the
+    /// ticket was opened, seen by whoever sees the ticket's description).
+    pub message_id: Option<MessageId>,
     /// The file name, sanitised ([`sanitize_file_name`]).
     pub file_name: String,
     /// The content type sniffed from the bytes ([`sniff_content_type`]), never the

@@ -75,10 +75,11 @@ pub struct TicketWrite {
     pub events: Vec<Event>,
     /// Messages to insert, or to replace by id (draft decisions).
     pub messages: Vec<Message>,
-    /// Metadata of files attached to messages of this write, inserted with them (never
-    /// replaced: a used attachment id is `Duplicate { kind: Id }`). Each belongs to the
-    /// ticket and to one of `messages` ([`TicketWrite::check_attachments`]); its bytes are
-    /// already in the blob store.
+    /// Metadata of files attached to messages of this write (or to the ticket itself),
+    /// inserted with them (never replaced: a used attachment id is
+    /// `Duplicate { kind: Id }`). Each belongs to the ticket and, when it has a message, to
+    /// one of `messages` ([`TicketWrite::check_attachments`]); its bytes are already in the
+    /// blob store.
     pub attachments: Vec<Attachment>,
     /// Notifications to queue.
     pub outbox: Vec<OutboxEntry>,
@@ -178,7 +179,7 @@ impl ChatActivity {
 
 impl TicketWrite {
     /// Checks that every attachment is of the write's tenant and ticket, comes with one of
-    /// the write's messages and has an id no other attachment of the write has (that is
+    /// the write's messages (unless it is on the ticket itself) and has an id no other attachment of the write has (that is
     /// `Duplicate { kind: Id }`): what every backend checks before storing a write.
     pub fn check_attachments(&self) -> crate::Result<()> {
         for (i, a) in self.attachments.iter().enumerate() {
@@ -194,7 +195,9 @@ impl TicketWrite {
                     "must belong to the write's ticket and tenant",
                 ));
             }
-            if !self.messages.iter().any(|m| m.id == a.message_id) {
+            if a.message_id
+                .is_some_and(|id| !self.messages.iter().any(|m| m.id == id))
+            {
                 return Err(crate::Error::validation(
                     format!("attachments[{i}]"),
                     "must come with one of the write's messages",

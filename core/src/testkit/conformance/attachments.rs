@@ -14,7 +14,7 @@ pub(super) fn attachment(message: &Message, name: &str, bytes: &[u8]) -> Attachm
         id: AttachmentId::new(),
         tenant_id: message.tenant_id,
         ticket_id: message.ticket_id,
-        message_id: message.id,
+        message_id: Some(message.id),
         file_name: name.into(),
         content_type: "text/plain".into(),
         size: bytes.len() as u64,
@@ -46,20 +46,22 @@ fn note_with_file(ticket: &Ticket, author: UserId, minutes: i64, name: &str) -> 
     write
 }
 
-/// Files on a new ticket's first message and on a later note are stored with them and
-/// listed per ticket, in creation order, exactly as written (several on one message too).
+/// Files on a new ticket (on the ticket itself and on its first message) and on a later
+/// note are stored with them and listed per ticket, in creation order, exactly as written
+/// (several on one message too).
 pub async fn attachments_commit_with_their_message(store: S) {
     let (t, customer, agent) = seed_tenant(&store, "att-commit").await;
     let mut write = new_ticket(t.id, customer.id, 0, "Screenshot", Priority::Low, at(0));
     let first = write.messages[0].clone();
-    let a1 = attachment(&first, "screen.png", b"png bytes");
-    let a2 = Attachment {
-        created_at: first.created_at,
-        ..attachment(&first, "log.txt", b"log lines")
+    let on_ticket = Attachment {
+        message_id: None,
+        ..attachment(&first, "form.pdf", b"%PDF-1.7")
     };
-    write.attachments = vec![a1.clone(), a2.clone()];
+    let a1 = attachment(&first, "screen.png", b"png bytes");
+    let a2 = attachment(&first, "log.txt", b"log lines");
+    write.attachments = vec![on_ticket.clone(), a1.clone(), a2.clone()];
     let created = store.create_ticket(write).await.unwrap();
-    assert_eq!(created.attachments.len(), 2);
+    assert_eq!(created.attachments.len(), 3);
     let note = note_with_file(&created.ticket, agent.id, 5, "trace.txt");
     let a3 = note.attachments[0].clone();
     store.update_ticket(1, &note).await.unwrap();
@@ -68,14 +70,17 @@ pub async fn attachments_commit_with_their_message(store: S) {
         .list_attachments(t.id, created.ticket.id)
         .await
         .unwrap();
-    let mut first_two = vec![a1.clone(), a2.clone()];
-    first_two.sort_by_key(|a| a.id);
-    assert_eq!(listed.len(), 3);
-    assert_eq!(listed[..2], first_two[..], "same time: ordered by id");
-    assert_eq!(listed[2], a3);
-    let on_first: Vec<_> = listed.iter().filter(|a| a.message_id == first.id).collect();
+    let mut first_three = [on_ticket.clone(), a1.clone(), a2.clone()];
+    first_three.sort_by_key(|a| a.id);
+    assert_eq!(listed.len(), 4);
+    assert_eq!(listed[..3], first_three[..], "same time: ordered by id");
+    assert_eq!(listed[3], a3);
+    let on_first: Vec<_> = listed
+        .iter()
+        .filter(|a| a.message_id == Some(first.id))
+        .collect();
     assert_eq!(on_first.len(), 2);
-    for a in [&a1, &a2, &a3] {
+    for a in [&on_ticket, &a1, &a2, &a3] {
         assert_eq!(
             store.get_attachment(t.id, a.id).await.unwrap().as_ref(),
             Some(a)
@@ -137,7 +142,7 @@ pub async fn a_failed_write_stores_no_attachment(store: S) {
 
     // An attachment whose message is not in the write.
     let mut orphan = note_with_file(&ticket, agent.id, 4, "orphan.txt");
-    orphan.attachments[0].message_id = MessageId::new();
+    orphan.attachments[0].message_id = Some(MessageId::new());
     assert!(matches!(
         store.update_ticket(1, &orphan).await,
         Err(Error::Validation { .. })
