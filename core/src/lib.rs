@@ -3,6 +3,8 @@
 
 pub mod ai;
 mod blob_fs;
+#[cfg(feature = "object-store")]
+mod blob_object_store;
 pub mod contract;
 mod memory;
 pub mod policy;

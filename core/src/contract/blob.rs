@@ -4,7 +4,10 @@
 //! store; a blob is put before the ticket write that references it commits, so a failed
 //! commit leaves at most an unreferenced blob, never a reference without bytes.
 //!
-//! [`FsBlobStore`] keeps blobs in a local folder; the test kit has an in-memory one.
+//! [`FsBlobStore`] keeps blobs in a local folder, for one host; `ObjectBlobStore` (feature
+//! `object-store`) keeps them in any `object_store` store (S3, GCS, Azure), for hosts that
+//! run several instances; the test kit has an in-memory one and the checks every blob
+//! store passes (`testkit::blob_store_conformance`).
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -12,6 +15,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use crate::blob_fs::FsBlobStore;
+#[cfg(feature = "object-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "object-store")))]
+pub use crate::blob_object_store::ObjectBlobStore;
 use crate::domain::Sha256;
 use crate::{BoxError, TenantId};
 
