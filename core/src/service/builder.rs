@@ -130,9 +130,11 @@ impl HelpdeskBuilder {
         }
     }
 
-    /// Sets the blob store attachment bytes are kept in ([`FsBlobStore`](crate::blob::FsBlobStore)
-    /// for one host). Without one, inputs with attachments are refused (`Configuration`
-    /// on `blob_store`) and everything else works.
+    /// Sets the blob store attachment bytes are kept in:
+    /// [`FsBlobStore`](crate::blob::FsBlobStore) for one host, `ObjectBlobStore` (feature
+    /// `object-store`: S3, GCS, Azure) for several instances, which must share their blobs.
+    /// Without one, inputs with attachments and downloads are refused (`Configuration` on
+    /// `blob_store`) and everything else works. See [`crate::service::NewAttachment`].
     pub fn blob_store(mut self, blobs: DynBlobStore) -> Self {
         self.blob_store = Some(blobs);
         self

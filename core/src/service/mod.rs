@@ -1,5 +1,10 @@
 //! The `Helpdesk` service: every use-case goes through it, checked against the role matrix
 //! and the lifecycle table, and every ticket change appends events in one atomic write.
+//!
+//! Files ride on the inputs of the messages they come with ([`NewTicket`], [`NewReply`],
+//! [`NewMessage`], each with [`NewAttachment`]s): checked against the tenant's limits, put
+//! in the configured blob store, and committed with their message (see
+//! [`Helpdesk::attachment`] for who may read them).
 
 mod analytics;
 mod api_keys;
