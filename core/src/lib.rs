@@ -2,6 +2,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ai;
+mod blob_fs;
+#[cfg(feature = "object-store")]
+mod blob_object_store;
 pub mod contract;
 mod memory;
 pub mod policy;
@@ -9,7 +12,7 @@ pub mod service;
 #[cfg(feature = "test-kit")]
 pub mod testkit;
 
-pub use contract::{clock, domain, kb, llm, notify, store};
+pub use contract::{blob, clock, domain, kb, llm, notify, store};
 pub use policy::{analytics, auth, lifecycle, roles, routing, sla, triage, validate};
 
 pub use clock::{Clock, SystemClock};
@@ -17,8 +20,8 @@ pub use contract::error::{
     BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError,
 };
 pub use contract::ids::{
-    ApiKeyId, ArticleId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId, TenantId,
-    TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId,
+    TenantId, TicketId, UserId, WebhookId,
 };
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

@@ -172,7 +172,7 @@ proptest! {
                 let hd = &w.hd;
                 let _ = match op {
                     Op::CustomerReply => hd.reply(&w.customer, id, NewReply::new("any news?")).await.map(drop),
-                    Op::AgentReply(status_after) => hd.reply(&w.agent, id, NewReply { body: "working on it".into(), status_after }).await.map(drop),
+                    Op::AgentReply(status_after) => hd.reply(&w.agent, id, NewReply { status_after, ..NewReply::new("working on it") }).await.map(drop),
                     Op::Note => hd.add_note(&w.agent, id, "internal").await.map(drop),
                     Op::Transition(role, to) => hd.transition(&actor_for(&w, role), id, to).await.map(drop),
                     Op::Assign(to_agent2) => hd.assign(&w.admin, id, Some(if to_agent2 { w.agent2.user_id } else { w.agent.user_id })).await.map(drop),

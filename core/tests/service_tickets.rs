@@ -290,6 +290,7 @@ async fn replies_drive_pending_reopen_and_follow_ups() {
             NewReply {
                 body: "Which version?".into(),
                 status_after: Some(TicketStatus::Pending),
+                attachments: Vec::new(),
             },
         )
         .await

@@ -160,6 +160,7 @@ async fn run(ops: Vec<Op>) {
                 let reply = NewReply {
                     body: "A reply.".into(),
                     status_after: status_after.map(|s| STATUSES[usize::from(s) % STATUSES.len()]),
+                    attachments: Vec::new(),
                 };
                 match hd.reply(actor(who), pick(ticket), reply).await {
                     Ok(out) if out.follow_up_of.is_some() => tickets.push(out.ticket.id),

@@ -3,6 +3,7 @@
 mod accounts;
 mod api_keys;
 mod articles;
+mod attachments;
 mod audit;
 mod chat;
 mod codec;

@@ -37,6 +37,8 @@ pub(crate) const AUDIT_EVENTS: &str = "audit_events";
 pub(crate) const API_KEYS: &str = "api_keys";
 /// Webhook endpoints with their secrets and delivery state: `_id` = endpoint id.
 pub(crate) const WEBHOOKS: &str = "webhooks";
+/// Attachment metadata (the bytes are in the host's blob store): `_id` = attachment id.
+pub(crate) const ATTACHMENTS: &str = "attachments";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -44,8 +46,8 @@ pub(crate) const META: &str = "meta";
 
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
-/// ([`API_KEYS`], [`WEBHOOKS`]) had nothing to move, and an unprefixed collection of that name is the
-/// host's, never dropped.
+/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`]) had nothing to move, and an unprefixed
+/// collection of that name is the host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
     USERS,
@@ -175,6 +177,14 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 // due_webhooks: enabled endpoints by retry time (null first).
                 index(doc! { "enabled": 1, "next_attempt_at": 1, "_id": 1 }, "due"),
             ],
+        ),
+        (
+            ATTACHMENTS,
+            // list_attachments: a ticket's files in creation order.
+            vec![index(
+                doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
+                "tenant_ticket_order",
+            )],
         ),
         (
             API_KEYS,

@@ -1,5 +1,6 @@
 //! Behaviour specific to the MongoDB backend: 64 concurrent writers, recovery of a commit
-//! whose writer stopped before applying it, racing counters and leases, schema set-up.
+//! whose writer stopped before applying it (attachments too), racing counters and leases,
+//! schema set-up.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -9,12 +10,15 @@ use std::time::Duration;
 
 use bson::{Bson, Document, doc};
 use futures_util::TryStreamExt;
-use helpdesk_core::domain::{EventKind, NotificationKind, Priority, Role, TicketStatus};
+use helpdesk_core::domain::{
+    Attachment, AuthorKind, EventKind, Message, MessageKind, NotificationKind, Priority, Role,
+    Sha256, TicketStatus,
+};
 use helpdesk_core::store::{
-    LeaseStore, OutboxStore, TenantStore, TicketStore, TicketWrite, UserStore,
+    AttachmentStore, LeaseStore, OutboxStore, TenantStore, TicketStore, TicketWrite, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, outbox_entry, tenant, user};
-use helpdesk_core::{Error, Store, TenantId, UserId};
+use helpdesk_core::{AttachmentId, Error, MessageId, Store, TenantId, UserId};
 use helpdesk_store_mongo::MongoStore;
 
 use common::{fresh_db_name, fresh_mongo};
@@ -371,4 +375,94 @@ async fn malformed_documents_are_typed_errors() {
         chain.contains("tickets") && chain.contains("created_at"),
         "{chain}"
     );
+}
+
+/// A commit with a file whose writer stopped before applying it: the file's metadata is
+/// only in the ticket's `pending` commit, and `get_attachment` and `list_attachments` apply
+/// it before they read, once.
+#[cfg_attr(
+    not(mongodb_uri_set),
+    ignore = "set MONGODB_URI (see scripts/start-mongo.sh)"
+)]
+#[tokio::test]
+async fn a_pending_attachment_is_applied_by_its_readers() {
+    let store = fresh_mongo().await;
+    let (tenant, customer, mut w) = seed(&store).await;
+    let mut c = change(&w.ticket, Vec::new(), at(5), Some(customer));
+    let message = Message {
+        id: MessageId::new(),
+        tenant_id: tenant,
+        ticket_id: w.ticket.id,
+        author: Some(customer),
+        author_kind: AuthorKind::Customer,
+        kind: MessageKind::Reply,
+        body: "the log".into(),
+        created_at: at(5),
+        citations: Vec::new(),
+        draft: None,
+    };
+    let file = Attachment {
+        id: AttachmentId::new(),
+        tenant_id: tenant,
+        ticket_id: w.ticket.id,
+        message_id: Some(message.id),
+        file_name: "log.txt".into(),
+        content_type: "text/plain".into(),
+        size: 3,
+        sha256: Sha256::digest(b"log"),
+        uploaded_by: Some(customer),
+        created_at: at(5),
+    };
+    c.messages.push(message);
+    c.attachments.push(file.clone());
+    store.update_ticket(1, &c).await.unwrap();
+    w.ticket = c.ticket.clone();
+
+    // Undo the copy and put the commit back in `pending`, as a writer that stopped leaves it.
+    let pending_of = |attachment: Document| {
+        doc! { "$set": { "pending": {
+            "commit": "crashed-writer",
+            "version": 2_i64,
+            "events": [],
+            "messages": [],
+            "outbox": [],
+            "attachments": [attachment],
+        } } }
+    };
+    let stored = all(&store, "attachments", doc! {}).await;
+    assert_eq!(stored.len(), 1);
+    for read_by_id in [true, false] {
+        store
+            .database()
+            .collection::<Document>(&store.collection_name("attachments"))
+            .delete_many(doc! {})
+            .await
+            .unwrap();
+        store
+            .database()
+            .collection::<Document>(&store.collection_name("tickets"))
+            .update_one(
+                doc! { "_id": w.ticket.id.to_string() },
+                pending_of(stored[0].clone()),
+            )
+            .await
+            .unwrap();
+        if read_by_id {
+            assert_eq!(
+                store.get_attachment(tenant, file.id).await.unwrap(),
+                Some(file.clone())
+            );
+        } else {
+            assert_eq!(
+                store.list_attachments(tenant, w.ticket.id).await.unwrap(),
+                vec![file.clone()]
+            );
+        }
+        assert!(
+            all(&store, "tickets", doc! { "pending": { "$exists": true } })
+                .await
+                .is_empty()
+        );
+        assert_eq!(all(&store, "attachments", doc! {}).await, stored, "once");
+    }
 }

@@ -3,6 +3,7 @@
 mod analytics;
 mod api_keys;
 mod articles;
+mod attachments;
 mod audit;
 mod builder;
 mod chat;

@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 3] = [
+pub(crate) static MIGRATIONS: [Migration; 4] = [
     Migration {
         version: 1,
         description: "schema",
@@ -58,6 +58,11 @@ pub(crate) static MIGRATIONS: [Migration; 3] = [
         version: 3,
         description: "api keys, webhooks, event feed",
         sql: include_str!("../migrations/0003_api_keys_webhooks_feed.sql"),
+    },
+    Migration {
+        version: 4,
+        description: "attachments",
+        sql: include_str!("../migrations/0004_attachments.sql"),
     },
 ];
 

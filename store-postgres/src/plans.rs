@@ -23,7 +23,8 @@ const TICKETS_PER_TENANT: i64 = 20_000;
 
 /// Three tenants' tickets (80 % resolved or closed; the rest spread over the open
 /// statuses, priorities, 500 requesters and 20 assignees per tenant), agents and admins,
-/// two events per ticket, and 2,000 webhook endpoints per tenant (5 % disabled, 10 %
+/// two events per ticket, a customer message with two attachments on every fifth ticket,
+/// and 2,000 webhook endpoints per tenant (5 % disabled, 10 %
 /// waiting for a retry).
 const FILL: &str = "
 INSERT INTO helpdesk.tenants (id, name, slug, settings, created_at)
@@ -53,6 +54,15 @@ FROM generate_series(1, 3) t, generate_series(1, $1) n,
 INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload)
     SELECT gen_random_uuid(), tenant_id, id, v, created_at + v * 1000, NULL, 'note', '{}'
     FROM helpdesk.tickets, generate_series(1, 2) v;
+INSERT INTO helpdesk.messages (id, tenant_id, ticket_id, author_kind, kind, body, created_at,
+    citations)
+    SELECT md5('message' || id)::uuid, tenant_id, id, 'customer', 'reply', 'Body', created_at, '[]'
+    FROM helpdesk.tickets WHERE number % 5 = 0;
+INSERT INTO helpdesk.attachments (id, tenant_id, ticket_id, message_id, file_name, content_type,
+    size, sha256, created_at)
+    SELECT gen_random_uuid(), tenant_id, ticket_id, id, 'file-' || f || '.txt', 'text/plain', 10,
+        md5(id::text || f) || md5(f || id::text), created_at
+    FROM helpdesk.messages, generate_series(1, 2) f;
 INSERT INTO helpdesk.webhooks (id, tenant_id, url, event_types, secret, enabled,
     consecutive_failures, next_attempt_at, created_at)
     SELECT gen_random_uuid(), md5('tenant' || t)::uuid, 'https://hooks.test/' || w, '[]', 's',
@@ -345,4 +355,52 @@ async fn webhooks_of_a_tenant_read_their_index() {
     .await;
     assert!(plan.contains("webhooks_tenant"), "{plan}");
     assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn a_tickets_attachments_read_their_index_in_order() {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    let ticket: Uuid = sqlx::query_scalar(
+        "SELECT ticket_id FROM helpdesk.attachments WHERE tenant_id = $1 LIMIT 1",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let plan = attachment_plan(crate::attachments::TICKET_ATTACHMENTS, ticket).await;
+    assert!(plan.contains("attachments_ticket"), "{plan}");
+    assert!(!plan.contains("Sort"), "read in order, not sorted:\n{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn one_attachment_is_read_by_its_primary_key() {
+    let plan = attachment_plan(crate::attachments::TENANT_ATTACHMENT, Uuid::now_v7()).await;
+    assert!(plan.contains("attachments_pkey"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+/// The plan of an attachment read: tenant 1 as `$1`, `id` (a ticket's or an attachment's)
+/// as `$2`.
+async fn attachment_plan(sql: &str, id: Uuid) -> String {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    let explain = format!("EXPLAIN {sql}");
+    plan_of(
+        &sqlx::query(&explain)
+            .bind(tenant.as_uuid())
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+    )
 }

@@ -1,5 +1,5 @@
-//! What a ticket write appends inside its transaction: events, messages, outbox entries,
-//! the idempotency key and the chat session's activity.
+//! What a ticket write appends inside its transaction: events, messages and their
+//! attachments' metadata, outbox entries and the chat session's activity.
 
 use helpdesk_core::domain::{ChatState, Event, Message, Ticket};
 use helpdesk_core::store::{ChatActivity, SessionTransition, TicketWrite};
@@ -10,9 +10,10 @@ use crate::codec::{enum_str, int, json, ms};
 use crate::error::{db, insert_err};
 use crate::sql::Sql;
 
-/// Appends the events, upserts the messages, queues the outbox entries and applies the
-/// chat activity of `write`, inside `tx`. The idempotency key is the caller's: a create
-/// claims it (see `tickets`), an update has none to record.
+/// Appends the events, upserts the messages, inserts the attachments' metadata (after
+/// their messages, which they reference), queues the outbox entries and applies the chat
+/// activity of `write`, inside `tx`. The idempotency key is the caller's: a create claims
+/// it (see `tickets`), an update has none to record.
 pub(crate) async fn append(
     sql: &Sql,
     tx: &mut Transaction<'static, Postgres>,
@@ -21,6 +22,9 @@ pub(crate) async fn append(
     insert_events(sql, tx, &write.events).await?;
     for m in &write.messages {
         upsert_message(sql, tx, m).await?;
+    }
+    for a in &write.attachments {
+        crate::attachments::insert_attachment(sql, tx, a).await?;
     }
     for o in &write.outbox {
         crate::outbox::insert_outbox(sql, tx, o).await?;

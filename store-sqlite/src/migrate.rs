@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 6] = [
+pub(crate) static MIGRATIONS: [Migration; 7] = [
     Migration {
         version: 1,
         description: "schema",
@@ -71,6 +71,11 @@ pub(crate) static MIGRATIONS: [Migration; 6] = [
         version: 6,
         description: "webhooks",
         sql: include_str!("../migrations/0006_webhooks.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "attachments",
+        sql: include_str!("../migrations/0007_attachments.sql"),
     },
 ];
 

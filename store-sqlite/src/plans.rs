@@ -153,3 +153,24 @@ async fn api_keys_of_a_tenant_read_their_index_in_order() {
     );
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
+
+#[tokio::test]
+async fn a_tickets_attachments_read_their_index_in_order() {
+    let binds = [TenantId::new().to_string(), TenantId::new().to_string()];
+    let plan = plan_of_statement(crate::attachments::TICKET_ATTACHMENTS, &binds).await;
+    assert!(
+        plan.contains("USING INDEX helpdesk_attachments_ticket"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
+
+#[tokio::test]
+async fn one_attachment_is_read_by_its_primary_key() {
+    let binds = [TenantId::new().to_string(), TenantId::new().to_string()];
+    let plan = plan_of_statement(crate::attachments::TENANT_ATTACHMENT, &binds).await;
+    assert!(
+        plan.contains("USING INDEX sqlite_autoindex_helpdesk_attachments_1"),
+        "{plan}"
+    );
+}

@@ -1,5 +1,6 @@
-//! What a ticket write appends inside its transaction: events, messages, outbox entries,
-//! the idempotency key and the chat session's activity.
+//! What a ticket write appends inside its transaction: events, messages and their
+//! attachments' metadata, outbox entries, the idempotency key and the chat session's
+//! activity.
 
 use helpdesk_core::domain::{ChatState, Event, Message, Ticket};
 use helpdesk_core::store::{ChatActivity, SessionTransition, TicketWrite};
@@ -10,7 +11,8 @@ use crate::codec::{enum_str, int, json, ms};
 use crate::error::{db, insert_err};
 use crate::sql::Sql;
 
-/// Appends the events, upserts the messages, queues the outbox entries and records the
+/// Appends the events, upserts the messages, inserts the attachments' metadata (after
+/// their messages, which they reference), queues the outbox entries and records the
 /// idempotency key of `write`, inside `tx`.
 pub(crate) async fn append(
     sql: &Sql,
@@ -20,6 +22,9 @@ pub(crate) async fn append(
     insert_events(sql, tx, &write.events).await?;
     for m in &write.messages {
         upsert_message(sql, tx, m).await?;
+    }
+    for a in &write.attachments {
+        crate::attachments::insert_attachment(sql, tx, a).await?;
     }
     for o in &write.outbox {
         crate::outbox::insert_outbox(sql, tx, o).await?;

@@ -129,7 +129,7 @@ pub(crate) fn check_write(write: &TicketWrite) -> Result<()> {
             "events, messages and outbox entries must belong to the ticket's tenant",
         ));
     }
-    Ok(())
+    write.check_attachments()
 }
 
 /// A ticket's messages in creation order, only the kinds `filter` keeps (filtered in the

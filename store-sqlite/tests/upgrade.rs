@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use helpdesk_core::domain::Role;
 use helpdesk_core::store::{
-    ArticleStore, AuditQuery, AuditStore, ChatStore, LeaseStore, MessageFilter, OutboxStore,
-    TenantStore, TicketQuery, TicketStore, UserStore,
+    ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore, LeaseStore, MessageFilter,
+    OutboxStore, TenantStore, TicketQuery, TicketStore, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, new_ticket};
 use helpdesk_store_sqlite::{SqliteConnectOptions, SqliteStore};
@@ -201,7 +201,7 @@ async fn the_previous_layout_moves_to_prefixed_tables_with_data_intact() {
         .await
         .unwrap()
         .remove(0);
-    let next = new_ticket(
+    let mut next = new_ticket(
         t.id,
         customer.id,
         0,
@@ -209,7 +209,30 @@ async fn the_previous_layout_moves_to_prefixed_tables_with_data_intact() {
         helpdesk_core::domain::Priority::Low,
         at(20),
     );
-    assert_eq!(store.create_ticket(next).await.unwrap().ticket.number, 4);
+    // Tables added since (attachments) are there too.
+    let first = &next.messages[0];
+    let file = helpdesk_core::domain::Attachment {
+        id: helpdesk_core::AttachmentId::new(),
+        tenant_id: t.id,
+        ticket_id: next.ticket.id,
+        message_id: Some(first.id),
+        file_name: "after.txt".into(),
+        content_type: "text/plain".into(),
+        size: 5,
+        sha256: helpdesk_core::domain::Sha256::digest(b"after"),
+        uploaded_by: Some(customer.id),
+        created_at: at(20),
+    };
+    next.attachments.push(file.clone());
+    let created = store.create_ticket(next).await.unwrap();
+    assert_eq!(created.ticket.number, 4);
+    assert_eq!(
+        store
+            .list_attachments(t.id, created.ticket.id)
+            .await
+            .unwrap(),
+        vec![file]
+    );
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(store.pool())
         .await

@@ -263,6 +263,7 @@ pub async fn support_day(store: Arc<dyn Store>) -> ScenarioSummary {
             NewReply {
                 body: "Which operating system are you on?".into(),
                 status_after: Some(TicketStatus::Pending),
+                attachments: Vec::new(),
             },
         )
         .await

@@ -871,6 +871,7 @@ async fn run_lifecycle(ops: Vec<LifeOp>) -> Result<(), TestCaseError> {
                 let reply = NewReply {
                     body: "A reply.".into(),
                     status_after: status_after.map(|s| STATUSES[s]),
+                    attachments: Vec::new(),
                 };
                 match hd.reply(&actors[who], pick(ticket), reply).await {
                     Ok(out) => {

@@ -140,6 +140,7 @@ pub(crate) async fn reply(
             NewReply {
                 body: request.body,
                 status_after: request.status_after,
+                attachments: Vec::new(),
             },
         )
         .await?;

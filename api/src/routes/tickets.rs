@@ -187,6 +187,7 @@ pub(crate) async fn open_ticket(
                 channel: request.channel,
                 requester: request.requester,
                 idempotency_key: key,
+                attachments: Vec::new(),
             },
         )
         .await?;

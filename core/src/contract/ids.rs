@@ -104,3 +104,6 @@ id_type!(
 id_type!(
     /// A tenant's webhook endpoint.
     WebhookId, "webhook");
+id_type!(
+    /// A file attached to a message.
+    AttachmentId, "attachment");

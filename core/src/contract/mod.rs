@@ -8,6 +8,7 @@
 //! Every module is re-exported at the crate root (`helpdesk_core::domain`,
 //! `helpdesk_core::store`, ...), which is where hosts name them.
 
+pub mod blob;
 pub mod clock;
 pub mod domain;
 pub(crate) mod error;

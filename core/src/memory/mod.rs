@@ -2,6 +2,7 @@
 
 mod admin;
 mod api_keys;
+mod attachments;
 mod combined;
 mod tickets;
 mod webhooks;
@@ -14,8 +15,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::domain::{
-    ApiKey, Article, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message, OutboxEntry,
-    PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
+    ApiKey, Article, Attachment, AuditEvent, AuthSession, ChatSession, ChatState, Event, Message,
+    OutboxEntry, PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
 };
 use crate::store::{ArticleStore, ChatStore, LeaseStore, OutboxStore, TenantStore, UserStore};
 use crate::{
@@ -34,6 +35,7 @@ struct Data {
     ticket_order: Vec<TicketId>,
     events: HashMap<TicketId, Vec<Event>>,
     messages: Vec<Message>,
+    attachments: Vec<Attachment>,
     idempotency: HashMap<(TenantId, String), TicketId>,
     outbox: Vec<OutboxEntry>,
     articles: Vec<Article>,

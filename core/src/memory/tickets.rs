@@ -30,12 +30,22 @@ fn check_write(write: &TicketWrite) -> Result<()> {
             "events, messages and outbox entries must belong to the ticket's tenant",
         ));
     }
-    Ok(())
+    write.check_attachments()
 }
 
-/// The session a write marks active must be one of the ticket's tenant, and one it links
-/// must have no ticket yet.
+/// The write's attachment ids must be new, the session a write marks active must be one
+/// of the ticket's tenant, and one it links must have no ticket yet.
 fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
+    if let Some(a) = write
+        .attachments
+        .iter()
+        .find(|a| d.attachments.iter().any(|x| x.id == a.id))
+    {
+        return Err(Error::Duplicate {
+            kind: DuplicateKind::Id,
+            value: a.id.to_string(),
+        });
+    }
     let Some(a) = &write.chat_activity else {
         return Ok(());
     };
@@ -104,6 +114,7 @@ fn apply_write(d: &mut Data, write: &TicketWrite) {
         }
     }
     d.outbox.extend(write.outbox.iter().cloned());
+    d.attachments.extend(write.attachments.iter().cloned());
     if let Some(key) = &write.idempotency_key {
         d.idempotency.insert((t.tenant_id, key.clone()), t.id);
     }

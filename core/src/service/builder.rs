@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::{Helpdesk, Inner};
 use crate::ai::LlmClassifier;
 use crate::ai::breaker::{Breaker, BreakerSettings, GuardedModel};
+use crate::blob::DynBlobStore;
 use crate::kb::{Embedder, KnowledgeBase};
 use crate::llm::LanguageModel;
 use crate::notify::{LogNotifier, Notifier};
@@ -108,6 +109,7 @@ pub struct HelpdeskBuilder {
     model: Option<Arc<dyn LanguageModel>>,
     knowledge_base: Option<Arc<dyn KnowledgeBase>>,
     embedder: Option<Arc<dyn Embedder>>,
+    blob_store: Option<DynBlobStore>,
     config: HelpdeskConfig,
 }
 
@@ -123,8 +125,19 @@ impl HelpdeskBuilder {
             model: None,
             knowledge_base: None,
             embedder: None,
+            blob_store: None,
             config: HelpdeskConfig::default(),
         }
+    }
+
+    /// Sets the blob store attachment bytes are kept in:
+    /// [`FsBlobStore`](crate::blob::FsBlobStore) for one host, `ObjectBlobStore` (feature
+    /// `object-store`: S3, GCS, Azure) for several instances, which must share their blobs.
+    /// Without one, inputs with attachments and downloads are refused (`Configuration` on
+    /// `blob_store`) and everything else works. See [`crate::service::NewAttachment`].
+    pub fn blob_store(mut self, blobs: DynBlobStore) -> Self {
+        self.blob_store = Some(blobs);
+        self
     }
 
     /// Injects the clock (tests use `testkit::ManualClock`, with the `test-kit` feature).
@@ -258,6 +271,7 @@ impl HelpdeskBuilder {
                 breaker,
                 knowledge_base: self.knowledge_base,
                 embedder: self.embedder,
+                blob_store: self.blob_store,
                 config: self.config,
                 instance_id,
                 ticket_locks: Default::default(),

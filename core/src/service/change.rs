@@ -3,11 +3,12 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    AuthorKind, ChatSession, Event, EventKind, Message, MessageKind, Notification,
+    Attachment, AuthorKind, ChatSession, Event, EventKind, Message, MessageKind, Notification,
     NotificationKind, OutboxEntry, Ticket,
 };
+use crate::service::attachments::StoredBlob;
 use crate::store::{ChatActivity, SessionTransition, TicketWrite};
-use crate::{ChatSessionId, EventId, MessageId, OutboxId, UserId};
+use crate::{AttachmentId, ChatSessionId, EventId, MessageId, OutboxId, UserId};
 
 /// Accumulates one commit: every event is applied to the working copy immediately, so
 /// later decisions see the new state, and the stored ticket is exactly the fold of its
@@ -21,6 +22,7 @@ pub(crate) struct Change {
     actor: Option<UserId>,
     events: Vec<Event>,
     messages: Vec<Message>,
+    attachments: Vec<Attachment>,
     outbox: Vec<OutboxEntry>,
     chat_activity: Option<ChatActivity>,
 }
@@ -37,6 +39,7 @@ impl Change {
             actor,
             events: Vec::new(),
             messages: Vec::new(),
+            attachments: Vec::new(),
             outbox: Vec::new(),
             chat_activity: None,
         }
@@ -53,6 +56,7 @@ impl Change {
             actor,
             events: Vec::new(),
             messages: Vec::new(),
+            attachments: Vec::new(),
             outbox: Vec::new(),
             chat_activity: None,
         };
@@ -131,6 +135,27 @@ impl Change {
         self.messages.push(message);
     }
 
+    /// Attaches stored blobs to `message` (one of this change's messages), or with `None`
+    /// to the ticket itself: their metadata commits with this change. The uploader is the
+    /// message's author, or the change's actor for files on the ticket.
+    pub(crate) fn attach(&mut self, message: Option<&Message>, files: Vec<StoredBlob>) {
+        let uploaded_by = message.map_or(self.actor, |m| m.author);
+        for f in files {
+            self.attachments.push(Attachment {
+                id: AttachmentId::new(),
+                tenant_id: self.ticket.tenant_id,
+                ticket_id: self.ticket.id,
+                message_id: message.map(|m| m.id),
+                file_name: f.file_name,
+                content_type: f.content_type,
+                size: f.size,
+                sha256: f.sha256,
+                uploaded_by,
+                created_at: self.at,
+            });
+        }
+    }
+
     /// Replaces a stored message (draft decisions) without an event of its own.
     pub(crate) fn replace_message(&mut self, message: Message) {
         self.messages.push(message);
@@ -204,6 +229,7 @@ impl Change {
             previous: self.previous,
             events: self.events,
             messages: self.messages,
+            attachments: self.attachments,
             outbox: self.outbox,
             idempotency_key: None,
             chat_activity: self.chat_activity,

@@ -1,9 +1,15 @@
 //! The `Helpdesk` service: every use-case goes through it, checked against the role matrix
 //! and the lifecycle table, and every ticket change appends events in one atomic write.
+//!
+//! Files ride on the inputs of the messages they come with ([`NewTicket`], [`NewReply`],
+//! [`NewMessage`], each with [`NewAttachment`]s): checked against the tenant's limits, put
+//! in the configured blob store, and committed with their message (see
+//! [`Helpdesk::attachment`] for who may read them).
 
 mod analytics;
 mod api_keys;
 mod articles;
+pub(crate) mod attachments;
 mod audit;
 mod auth;
 mod builder;
@@ -34,6 +40,7 @@ pub use articles::{
     ArticleInput, MAX_ARTICLE_BODY_CHARS, MAX_ARTICLE_TITLE_CHARS, MAX_IMPORT_BYTES,
     check_import_size,
 };
+pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
@@ -41,7 +48,9 @@ pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAG
 pub use indexing::IndexStatus;
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
-pub use tickets::{NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView};
+pub use tickets::{
+    NewMessage, NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView,
+};
 pub use webhooks::{
     MAX_WEBHOOK_URL_CHARS, MAX_WEBHOOKS_PER_TENANT, NewWebhook, WEBHOOK_SECRET_PREFIX, WebhookPatch,
 };
@@ -80,6 +89,7 @@ struct Inner {
     breaker: Arc<Breaker>,
     knowledge_base: Option<Arc<dyn KnowledgeBase>>,
     embedder: Option<Arc<dyn Embedder>>,
+    blob_store: Option<crate::blob::DynBlobStore>,
     config: HelpdeskConfig,
     instance_id: String,
     ticket_locks: ticket_locks::TicketLocks,
@@ -303,6 +313,7 @@ impl Helpdesk {
             // the current values) writes nothing: the ticket keeps its version.
             if write.events.is_empty()
                 && write.messages.is_empty()
+                && write.attachments.is_empty()
                 && write.outbox.is_empty()
                 && write.chat_activity.is_none()
             {

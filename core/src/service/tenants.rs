@@ -212,6 +212,18 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
             "must be 1 minute to 7 days",
         ));
     }
+    if !(1..=1024 * 1024 * 1024).contains(&s.attachment_max_bytes) {
+        return Err(Error::validation(
+            "settings.attachment_max_bytes",
+            "must be 1 byte to 1 GiB",
+        ));
+    }
+    if !(1..=100).contains(&s.attachments_per_message) {
+        return Err(Error::validation(
+            "settings.attachments_per_message",
+            "must be 1 to 100",
+        ));
+    }
     if s.reopen_window_hours > 365 * 24 {
         return Err(Error::validation(
             "settings.reopen_window_hours",

@@ -13,6 +13,7 @@
 mod accounts;
 mod api_keys;
 mod articles_and_chat;
+mod attachments;
 mod audit;
 mod chat_activity;
 mod credentials;
@@ -38,6 +39,10 @@ pub use api_keys::{
     api_key_revocation_and_use_are_tenant_scoped, api_keys_are_found_by_hash_and_listed_per_tenant,
 };
 pub use articles_and_chat::*;
+pub use attachments::{
+    a_failed_write_stores_no_attachment, attachments_are_tenant_scoped,
+    attachments_commit_with_their_message,
+};
 pub use audit::{
     a_tenant_registers_with_its_admin_in_one_commit, admin_changes_commit_with_their_audit_events,
     audit_events_are_per_tenant_newest_first_and_paged, failed_admin_changes_write_no_audit_event,
@@ -160,6 +165,9 @@ macro_rules! store_conformance_tests {
             event_feed_pages_through_the_store,
             webhook_changes_commit_with_their_audit_events,
             webhook_deliveries_are_recorded_and_due_endpoints_listed,
+            attachments_commit_with_their_message,
+            attachments_are_tenant_scoped,
+            a_failed_write_stores_no_attachment,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

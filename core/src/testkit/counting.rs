@@ -29,17 +29,17 @@ use jiff::Timestamp;
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    ApiKey, Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
+    ApiKey, Article, Attachment, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
     PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
 };
 use crate::store::{
-    AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, DynStore, LeaseStore,
-    MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
+    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery,
+    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::{
-    ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
-    WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, Result, TenantId,
+    TicketId, UserId, WebhookId,
 };
 
 /// What the calls since the last [`CountingStore::take`] cost.
@@ -438,6 +438,26 @@ impl ApiKeyStore for CountingStore {
     }
     async fn touch_api_key(&self, tenant: TenantId, id: ApiKeyId, at: Timestamp) -> Result<()> {
         self.track(Call::Commit, self.inner.touch_api_key(tenant, id, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl AttachmentStore for CountingStore {
+    async fn get_attachment(
+        &self,
+        tenant: TenantId,
+        id: AttachmentId,
+    ) -> Result<Option<Attachment>> {
+        self.track(Call::Read, self.inner.get_attachment(tenant, id))
+            .await
+    }
+    async fn list_attachments(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+    ) -> Result<Vec<Attachment>> {
+        self.track(Call::Read, self.inner.list_attachments(tenant, ticket))
             .await
     }
 }

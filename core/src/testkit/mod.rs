@@ -10,6 +10,7 @@
 //! * [`fixtures`]: builders for tenants, users and tickets used by the suite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod blobs;
 mod clock;
 pub mod conformance;
 mod counting;
@@ -18,6 +19,7 @@ pub mod fixtures;
 mod knowledge_base;
 mod mock_llm;
 
+pub use blobs::{MemoryBlobStore, blob_store_conformance};
 pub use clock::ManualClock;
 pub use counting::{CountingStore, StoreCost};
 pub use embedder::{FakeEmbedder, SlowEmbedder};

@@ -36,6 +36,7 @@ impl MongoStore {
         for (expected, write) in writes {
             check_write(write)?;
             self.check_chat_activity(write).await?;
+            self.check_new_attachments(write).await?;
             steps.push(UpdateStep::of(*expected, write)?);
         }
         let mut last = None;

@@ -3,10 +3,12 @@
 //!
 //! 1. Commit: the ticket document is inserted (create) or updated with a version guard
 //!    (`{_id, tenant_id, version: expected}`), and the same single-document write stores
-//!    the change's events, messages and outbox entries in the ticket's `pending` field,
+//!    the change's events, messages, attachments' metadata and outbox entries in the
+//!    ticket's `pending` field,
 //!    tagged with a fresh commit id. Unique indexes (number, idempotency key) are checked
 //!    by that same write. A write that fails here has written nothing.
-//! 2. Apply: the pending documents are copied into `events`, `messages` and `outbox`
+//! 2. Apply: the pending documents are copied into `events`, `messages`, `attachments`
+//!    and `outbox`
 //!    under their own ids (idempotent: inserts that already happened are skipped, and a
 //!    message revision never overwrites a newer one), a chat session the change marks
 //!    active is touched (once per commit), then `pending` is removed if it still holds
@@ -28,10 +30,11 @@ use helpdesk_core::{DuplicateKind, Error, Result};
 use uuid::Uuid;
 
 use super::session_commit::needs_session_transaction;
+use crate::attachments::attachment_doc;
 use crate::codec::{Reader, at_most, date, int};
 use crate::error::{driver, is_duplicate_key, only_duplicate_keys, unexpected};
 use crate::mapping::{event_doc, message_doc, outbox_doc, ticket_body};
-use crate::schema::{CHAT_SESSIONS, EVENTS, MESSAGES, OUTBOX, TICKETS};
+use crate::schema::{ATTACHMENTS, CHAT_SESSIONS, EVENTS, MESSAGES, OUTBOX, TICKETS};
 use crate::store::MongoStore;
 
 /// How often a writer settles someone else's pending commit before giving up with a
@@ -54,7 +57,7 @@ pub(super) fn check_write(write: &TicketWrite) -> Result<()> {
             "events, messages and outbox entries must belong to the ticket's tenant",
         ));
     }
-    Ok(())
+    write.check_attachments()
 }
 
 /// The `pending` sub-document of a commit.
@@ -76,12 +79,18 @@ pub(super) fn pending_doc(write: &TicketWrite) -> Result<Document> {
         .iter()
         .map(|o| outbox_doc(o).map(Bson::Document))
         .collect::<Result<Vec<_>>>()?;
+    let attachments = write
+        .attachments
+        .iter()
+        .map(|a| attachment_doc(a).map(Bson::Document))
+        .collect::<Result<Vec<_>>>()?;
     let mut pending = doc! {
         "commit": Uuid::now_v7().to_string(),
         "version": int(version, "version")?,
         "events": events,
         "messages": messages,
         "outbox": outbox,
+        "attachments": attachments,
     };
     if let Some(a) = &write.chat_activity {
         pending.insert(
@@ -127,6 +136,7 @@ impl MongoStore {
         }
         check_write(write)?;
         self.check_chat_activity(write).await?;
+        self.check_new_attachments(write).await?;
         let t = &write.ticket;
         let pending = pending_doc(write)?;
         let d = create_doc(write, &pending)?;
@@ -147,6 +157,7 @@ impl MongoStore {
         }
         check_write(write)?;
         self.check_chat_activity(write).await?;
+        self.check_new_attachments(write).await?;
         let step = UpdateStep::of(expected, write)?;
         for _ in 0..SETTLE_ROUNDS {
             let result = self
@@ -253,7 +264,11 @@ impl MongoStore {
         let commit = p.str("commit")?;
         let version = int(p.u64("version")?, "version")?;
         let mut copies: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
-        for (collection, field) in [(EVENTS, "events"), (OUTBOX, "outbox")] {
+        for (collection, field) in [
+            (EVENTS, "events"),
+            (OUTBOX, "outbox"),
+            (ATTACHMENTS, "attachments"),
+        ] {
             let docs = documents(pending, field);
             if !docs.is_empty() {
                 copies.push(Box::pin(self.insert_copies(collection, docs)));

@@ -244,7 +244,11 @@ impl MongoStore {
 
     /// The ticket's version after applying its pending commit, if it has one; `None` when
     /// the ticket does not exist in the tenant.
-    async fn settled_version(&self, tenant: TenantId, ticket: TicketId) -> Result<Option<u64>> {
+    pub(crate) async fn settled_version(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+    ) -> Result<Option<u64>> {
         let found = self
             .coll(TICKETS)
             .find_one(doc! { "_id": ticket.to_string(), "tenant_id": tenant.to_string() })

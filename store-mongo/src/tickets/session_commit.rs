@@ -51,6 +51,7 @@ impl MongoStore {
         write: &TicketWrite,
     ) -> Result<()> {
         check_write(write)?;
+        self.check_new_attachments(write).await?;
         let activity = write
             .chat_activity
             .as_ref()

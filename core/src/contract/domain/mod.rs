@@ -2,6 +2,7 @@
 //! outbox and the audit trail of administrative changes.
 
 mod api_key;
+mod attachment;
 mod audit;
 mod enums;
 mod event;
@@ -13,6 +14,10 @@ mod user;
 mod webhook;
 
 pub use api_key::ApiKey;
+pub use attachment::{
+    Attachment, MAX_FILE_NAME_CHARS, SAFE_IMAGE_TYPES, Sha256, sanitize_file_name,
+    sniff_content_type,
+};
 pub use audit::{AuditEvent, AuditKind, RoleChange};
 pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,

@@ -60,6 +60,10 @@ pub struct TenantSettings {
     /// ([`crate::Helpdesk::register_customer`]); when false only admins add users. Open by
     /// default, as before the setting existed (stored settings without it stay open).
     pub self_registration: bool,
+    /// The largest attachment accepted, in bytes (default 10 MiB; 1 ..= 1 GiB).
+    pub attachment_max_bytes: u64,
+    /// How many files one message may carry (default 10; 1 ..= 100).
+    pub attachments_per_message: u32,
 }
 
 impl Default for TenantSettings {
@@ -87,6 +91,8 @@ impl Default for TenantSettings {
             ai_autonomy: AiAutonomy::AutoReply,
             grounding_threshold: 0.575,
             self_registration: true,
+            attachment_max_bytes: 10 * 1024 * 1024,
+            attachments_per_message: 10,
         }
     }
 }

@@ -15,18 +15,18 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    AdminWrite, ApiKeyStore, ArticleStore, AuditQuery, AuditStore, ChatStore, LeaseStore,
-    MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
+    LeaseStore, MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore,
+    TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
-    ApiKey, Article, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
+    ApiKey, Article, Attachment, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
     PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
 };
 use crate::{
-    ApiKeyId, ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId,
-    WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, Result, TenantId,
+    TicketId, UserId, WebhookId,
 };
 
 #[async_trait]
@@ -312,6 +312,24 @@ impl<T: WebhookStore + ?Sized> WebhookStore for Arc<T> {
         outcome: &WebhookOutcome,
     ) -> Result<()> {
         (**self).record_webhook_delivery(tenant, id, outcome).await
+    }
+}
+
+#[async_trait]
+impl<T: AttachmentStore + ?Sized> AttachmentStore for Arc<T> {
+    async fn get_attachment(
+        &self,
+        tenant: TenantId,
+        id: AttachmentId,
+    ) -> Result<Option<Attachment>> {
+        (**self).get_attachment(tenant, id).await
+    }
+    async fn list_attachments(
+        &self,
+        tenant: TenantId,
+        ticket: TicketId,
+    ) -> Result<Vec<Attachment>> {
+        (**self).list_attachments(tenant, ticket).await
     }
 }
 

@@ -28,6 +28,7 @@
 //! * `Ok` means durable.
 
 mod api_keys;
+mod attachments;
 mod audit;
 mod commits;
 pub mod cursor;
@@ -44,6 +45,7 @@ use jiff::Timestamp;
 
 pub use crate::memory::MemoryStore;
 pub use api_keys::ApiKeyStore;
+pub use attachments::AttachmentStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
@@ -52,8 +54,8 @@ pub use webhooks::WebhookStore;
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    Article, AuthSession, ChatSession, Event, EventKind, Message, OutboxEntry, PasswordHash, Role,
-    Tenant, Ticket, User,
+    Article, Attachment, AuthSession, ChatSession, Event, EventKind, Message, OutboxEntry,
+    PasswordHash, Role, Tenant, Ticket, User,
 };
 use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, Result, TenantId, TicketId, UserId};
 
@@ -75,6 +77,12 @@ pub struct TicketWrite {
     pub events: Vec<Event>,
     /// Messages to insert, or to replace by id (draft decisions).
     pub messages: Vec<Message>,
+    /// Metadata of files attached to messages of this write (or to the ticket itself),
+    /// inserted with them (never replaced: a used attachment id is
+    /// `Duplicate { kind: Id }`). Each belongs to the ticket and, when it has a message, to
+    /// one of `messages` ([`TicketWrite::check_attachments`]); its bytes are already in the
+    /// blob store.
+    pub attachments: Vec<Attachment>,
     /// Notifications to queue.
     pub outbox: Vec<OutboxEntry>,
     /// Intake idempotency key, recorded on create.
@@ -172,6 +180,35 @@ impl ChatActivity {
 }
 
 impl TicketWrite {
+    /// Checks that every attachment is of the write's tenant and ticket, comes with one of
+    /// the write's messages (unless it is on the ticket itself) and has an id no other attachment of the write has (that is
+    /// `Duplicate { kind: Id }`): what every backend checks before storing a write.
+    pub fn check_attachments(&self) -> crate::Result<()> {
+        for (i, a) in self.attachments.iter().enumerate() {
+            if self.attachments[..i].iter().any(|b| b.id == a.id) {
+                return Err(crate::Error::Duplicate {
+                    kind: crate::DuplicateKind::Id,
+                    value: a.id.to_string(),
+                });
+            }
+            if a.tenant_id != self.ticket.tenant_id || a.ticket_id != self.ticket.id {
+                return Err(crate::Error::validation(
+                    format!("attachments[{i}]"),
+                    "must belong to the write's ticket and tenant",
+                ));
+            }
+            if a.message_id
+                .is_some_and(|id| !self.messages.iter().any(|m| m.id == id))
+            {
+                return Err(crate::Error::validation(
+                    format!("attachments[{i}]"),
+                    "must come with one of the write's messages",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that `previous`, when present, is the same ticket as `ticket`, of the same
     /// tenant, at `expected_version`, and that `ticket` is its next version: the part of the
     /// `previous` contract a backend can check without reading the stored row.
@@ -493,6 +530,7 @@ pub trait Store:
     + AuditStore
     + ApiKeyStore
     + WebhookStore
+    + AttachmentStore
     + Debug
     + Send
     + Sync

@@ -5,20 +5,25 @@ use super::*;
 impl Helpdesk {
     /// An agent answers in a chat session. A session the bot still had is taken over
     /// (state Human; a ticket still New moves to InProgress and its SLA starts); an
-    /// unassigned ticket is assigned to the agent; the customer is notified.
+    /// unassigned ticket is assigned to the agent; the customer is notified. `message` is
+    /// the text or a [`NewMessage`] with files, committed with the reply in its one write.
     pub async fn agent_chat_reply(
         &self,
         actor: &Actor,
         id: ChatSessionId,
-        text: &str,
+        message: impl Into<NewMessage>,
     ) -> Result<Message> {
+        let message = message.into();
         // The reply plans on the session and ticket read with the check.
         let (tenant, user, session, stored_ticket) =
             self.checked_session(actor, Action::WorkChat, id).await?;
-        let text = validate::body("text", text, true)?;
+        let text = validate::body("text", &message.body, true)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState(StateError::ChatClosed));
         }
+        let files = self
+            .store_blobs(tenant.id, &tenant.settings, message.attachments)
+            .await?;
         let now = self.now();
         // One write: the reply, the assignment and the session taken over.
         let committed = self
@@ -50,6 +55,7 @@ impl Helpdesk {
                     Vec::new(),
                 );
                 change.add_built_message(message.clone());
+                change.attach(Some(&message), files.clone());
                 change.notify(vec![current.requester], NotificationKind::Replied);
                 change.change_chat_session(
                     session,

@@ -23,9 +23,10 @@ use serde::Deserialize;
 
 use self::bot::{ASKED_FOR_HUMAN, BotDecision, GREETING_REPLY};
 use super::Helpdesk;
+use super::attachments::StoredBlob;
 use super::change::Change;
 use super::drafts::citations_for;
-use super::tickets::{NewTicket, set_status};
+use super::tickets::{NewMessage, NewTicket, set_status};
 use crate::ai::{ChatReply, ChatSweepReport, ChatTurnOutcome, grounding, output, prompts};
 use crate::domain::{
     Actor, AuthorKind, Channel, ChatSession, ChatState, Citation, EventKind, Message, MessageKind,

@@ -6,14 +6,16 @@ use super::*;
 impl Helpdesk {
     /// One customer turn. Stores the customer's message (opening the chat ticket on the
     /// first turn), then lets the bot answer from the knowledge base, or hands off to a
-    /// human, or stays silent while a human handles the session.
+    /// human, or stays silent while a human handles the session. `message` is the text
+    /// (`&str`, `String`) or a [`NewMessage`] with files, which are put in the blob store
+    /// first and committed with the customer's message in its one write.
     pub async fn chat_message(
         &self,
         actor: &Actor,
         id: ChatSessionId,
-        text: &str,
+        message: impl Into<NewMessage>,
     ) -> Result<ChatTurnOutcome> {
-        self.chat_turn(actor, id, text, None).await
+        self.chat_turn(actor, id, message.into(), None).await
     }
 
     /// [`Helpdesk::chat_message`], streaming the model's answer while it is written:
@@ -26,17 +28,18 @@ impl Helpdesk {
         &self,
         actor: &Actor,
         id: ChatSessionId,
-        text: &str,
+        message: impl Into<NewMessage>,
         provisional: &(dyn Fn(&str) + Send + Sync),
     ) -> Result<ChatTurnOutcome> {
-        self.chat_turn(actor, id, text, Some(provisional)).await
+        self.chat_turn(actor, id, message.into(), Some(provisional))
+            .await
     }
 
     async fn chat_turn(
         &self,
         actor: &Actor,
         id: ChatSessionId,
-        text: &str,
+        message: NewMessage,
         provisional: Option<&(dyn Fn(&str) + Send + Sync)>,
     ) -> Result<ChatTurnOutcome> {
         // The chat turn budget counts from here.
@@ -44,15 +47,18 @@ impl Helpdesk {
         // The turn plans on the session and ticket read with the check.
         let (tenant, user, session, stored_ticket) =
             self.checked_session(actor, Action::Chat, id).await?;
-        let text = validate::body("text", text, true)?;
+        let text = validate::body("text", &message.body, true)?;
         if session.state == ChatState::Closed {
             return Err(Error::InvalidState(StateError::ChatClosed));
         }
+        let files = self
+            .store_blobs(tenant.id, &tenant.settings, message.attachments)
+            .await?;
         // One write per customer turn: the first opens the chat ticket with the message and
         // links the session; later ones add the message; both mark the session active.
         let opened = match session.ticket_id {
             None => match self
-                .open_chat_ticket(&tenant, &user, session.clone(), &text, true)
+                .open_chat_ticket(&tenant, &user, session.clone(), &text, Some(files.clone()))
                 .await
             {
                 Ok(opened) => Some(opened),
@@ -74,9 +80,8 @@ impl Helpdesk {
                 (session, ticket, first)
             }
             None => {
-                let human = session.state == ChatState::Human;
                 let (message, ticket) = self
-                    .add_customer_turn(&tenant, &user, &session, stored_ticket, &text, human)
+                    .add_customer_turn(&tenant, &user, &session, stored_ticket, &text, files)
                     .await?;
                 let mut session = session;
                 mark_active(&mut session, message.created_at, None);
@@ -147,7 +152,7 @@ impl Helpdesk {
                             &user,
                             session,
                             "The customer asked for a human agent in the chat.",
-                            false,
+                            None,
                         )
                         .await
                     {
@@ -171,15 +176,16 @@ impl Helpdesk {
     }
 
     /// Opens a session's chat ticket in one write that also links the session, marks it
-    /// active and, with `first_message`, stores `text` as the customer's first chat message.
-    /// Returns the session and the ticket as the write left them, and that message.
+    /// active and, with `first_message` (its files, stored already), stores `text` as the
+    /// customer's first chat message with those files. Returns the session and the ticket
+    /// as the write left them, and that message.
     pub(super) async fn open_chat_ticket(
         &self,
         tenant: &Tenant,
         user: &User,
         session: ChatSession,
         text: &str,
-        first_message: bool,
+        first_message: Option<Vec<StoredBlob>>,
     ) -> Result<(ChatSession, Ticket, Option<Message>)> {
         let new = NewTicket {
             subject: chat_subject(text),
@@ -191,7 +197,7 @@ impl Helpdesk {
         let opened = self
             .open_ticket_inner(tenant, user, new, None, |change| {
                 change.touch_chat_session(session.id, true);
-                if first_message {
+                if let Some(files) = first_message {
                     let message = chat_message(
                         change.ticket(),
                         change.at(),
@@ -201,6 +207,7 @@ impl Helpdesk {
                         Vec::new(),
                     );
                     change.add_built_message(message.clone());
+                    change.attach(Some(&message), files);
                     first = Some(message);
                 }
                 Ok(())
@@ -215,7 +222,8 @@ impl Helpdesk {
         Ok((session, opened.ticket, first))
     }
 
-    /// Stores a later customer chat turn and marks the session active in the same write: a
+    /// Stores a later customer chat turn (with its files, stored already) and marks the
+    /// session active in the same write: a
     /// Pending ticket goes back to Open, a Resolved one is reopened; while a human handles
     /// the session the assignee is notified. Plans on `known`, the session's ticket as just
     /// read (a stale copy is a conflict and a retry on a fresh read). Returns the stored
@@ -227,8 +235,9 @@ impl Helpdesk {
         session: &ChatSession,
         known: Option<Ticket>,
         text: &str,
-        human: bool,
+        files: Vec<StoredBlob>,
     ) -> Result<(Message, Ticket)> {
+        let human = session.state == ChatState::Human;
         let ticket_id = session
             .ticket_id
             .ok_or_else(|| Error::Internal("the session has no ticket for the customer's turn"))?;
@@ -249,6 +258,7 @@ impl Helpdesk {
                     Vec::new(),
                 );
                 change.add_built_message(message.clone());
+                change.attach(Some(&message), files.clone());
                 match current.status {
                     TicketStatus::Pending => set_status(&mut change, tenant, TicketStatus::Open)?,
                     TicketStatus::Resolved => change.push(EventKind::Reopened {

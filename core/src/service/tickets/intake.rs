@@ -2,6 +2,7 @@
 //! an idempotency key returns the ticket it created before.
 
 use super::*;
+use crate::service::attachments::check_limits;
 
 impl Helpdesk {
     /// Candidates for routing: active staff of the tenant with their open loads.
@@ -21,7 +22,11 @@ impl Helpdesk {
     /// handoff), then one atomic write of
     /// the ticket with its `Created`, `Triaged`, `SlaScheduled` and `Assigned` events and the
     /// assignee's notification. With an idempotency key already used by the same requester,
-    /// returns that ticket instead (`created: false`).
+    /// returns that ticket instead (`created: false`, the files of this call not stored).
+    ///
+    /// Files ([`NewTicket::attachments`]) are checked against the tenant's limits, put in
+    /// the blob store and committed as files on the ticket itself in the same write (see
+    /// [`crate::service::NewAttachment`]).
     pub async fn open_ticket(&self, actor: &Actor, new: NewTicket) -> Result<OpenOutcome> {
         let (tenant, user) = self.check(actor, Action::OpenTicket).await?;
         self.open_ticket_inner(&tenant, &user, new, None, |_| Ok(()))
@@ -34,10 +39,12 @@ impl Helpdesk {
         &self,
         tenant: &Tenant,
         user: &User,
-        new: NewTicket,
+        mut new: NewTicket,
         follow_up_of: Option<TicketId>,
         extend: impl FnOnce(&mut Change) -> Result<()> + Send,
     ) -> Result<OpenOutcome> {
+        let files = std::mem::take(&mut new.attachments);
+        check_limits(&tenant.settings, &files)?;
         let subject = validate::subject(&new.subject)?;
         let description = validate::body("description", &new.description, false)?;
         let tags = validate::tags(&new.tags)?;
@@ -89,6 +96,8 @@ impl Helpdesk {
             (_, Some(p)) => p,
         };
 
+        // Last before the commit, so that fewer failures leave an unreferenced blob.
+        let files = self.store_blobs(tenant.id, &tenant.settings, files).await?;
         let now = self.now();
         let initial = Ticket {
             id: TicketId::new(),
@@ -149,6 +158,7 @@ impl Helpdesk {
                 change.notify(vec![assignee], NotificationKind::Assigned);
             }
         }
+        change.attach(None, files);
         extend(&mut change)?;
         let mut write = change.finish();
         write.idempotency_key = key.clone();

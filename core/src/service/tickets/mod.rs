@@ -12,6 +12,7 @@ pub(crate) use replies::add_agent_reply;
 use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
+use super::attachments::{NewAttachment, StoredBlob};
 use super::change::Change;
 use crate::domain::{
     Actor, AuthorKind, Channel, Csat, Event, EventKind, Message, MessageKind, NotificationKind,
@@ -41,6 +42,11 @@ pub struct NewTicket {
     pub requester: Option<UserId>,
     /// Intake idempotency key (e-mail Message-ID, client request id).
     pub idempotency_key: Option<String>,
+    /// Files on the new ticket itself (shown with its description), within the tenant's
+    /// limits; they need a blob store. Never part of the serialized form: uploads arrive
+    /// as files, not JSON.
+    #[serde(skip)]
+    pub attachments: Vec<NewAttachment>,
 }
 
 impl NewTicket {
@@ -51,6 +57,12 @@ impl NewTicket {
             description: description.into(),
             ..Self::default()
         }
+    }
+
+    /// The same ticket with `files` attached.
+    pub fn with_attachments(mut self, files: Vec<NewAttachment>) -> Self {
+        self.attachments = files;
+        self
     }
 }
 
@@ -81,6 +93,10 @@ pub struct NewReply {
     pub body: String,
     /// Staff only: move the ticket to this status in the same change (e.g. Pending).
     pub status_after: Option<TicketStatus>,
+    /// Files on the reply, within the tenant's limits; they need a blob store. Never part
+    /// of the serialized form.
+    #[serde(skip)]
+    pub attachments: Vec<NewAttachment>,
 }
 
 impl NewReply {
@@ -89,7 +105,59 @@ impl NewReply {
         Self {
             body: body.into(),
             status_after: None,
+            attachments: Vec::new(),
         }
+    }
+
+    /// The same reply with `files` attached.
+    pub fn with_attachments(mut self, files: Vec<NewAttachment>) -> Self {
+        self.attachments = files;
+        self
+    }
+}
+
+/// The text of a note or a chat turn, with files (within the tenant's limits; they need a
+/// blob store). Plain text converts into one without files, so
+/// `helpdesk.add_note(&actor, id, "text")` works as it reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMessage {
+    /// The text.
+    pub body: String,
+    /// The files.
+    pub attachments: Vec<NewAttachment>,
+}
+
+impl NewMessage {
+    /// A message with a body and no files.
+    pub fn new(body: impl Into<String>) -> Self {
+        Self {
+            body: body.into(),
+            attachments: Vec::new(),
+        }
+    }
+
+    /// The same message with `files` attached.
+    pub fn with_attachments(mut self, files: Vec<NewAttachment>) -> Self {
+        self.attachments = files;
+        self
+    }
+}
+
+impl From<&str> for NewMessage {
+    fn from(body: &str) -> Self {
+        Self::new(body)
+    }
+}
+
+impl From<&String> for NewMessage {
+    fn from(body: &String) -> Self {
+        Self::new(body.as_str())
+    }
+}
+
+impl From<String> for NewMessage {
+    fn from(body: String) -> Self {
+        Self::new(body)
     }
 }
 

@@ -9,6 +9,9 @@ impl Helpdesk {
     /// window) opens a linked follow-up ticket instead. Closed is final for staff: an
     /// agent's reply to a Closed ticket is refused with [`Error::TicketClosed`] (nothing is
     /// sent to the customer); open a new ticket to write to them again.
+    ///
+    /// Files ([`NewReply::attachments`]) are put in the blob store first and committed on
+    /// the reply in its one write (on the follow-up's reply when one is opened).
     pub async fn reply(
         &self,
         actor: &Actor,
@@ -32,6 +35,9 @@ impl Helpdesk {
             }
             check_transition(actor.role, ticket.status, to)?;
         }
+        let files = self
+            .store_blobs(tenant.id, &tenant.settings, reply.attachments)
+            .await?;
         let window =
             jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
         let now = self.now();
@@ -44,25 +50,27 @@ impl Helpdesk {
             && (ticket.status == TicketStatus::Closed
                 || (ticket.status == TicketStatus::Resolved && past_window(&ticket)))
         {
-            return self.follow_up(&tenant, &user, &ticket, body).await;
+            return self.follow_up(&tenant, &user, &ticket, body, files).await;
         }
         let committed = self
             .mutate_ticket_with(tenant.id, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 let mut reopened = false;
                 if actor.is_staff() {
-                    add_agent_reply(&mut change, &tenant, user.id, body.clone())?;
+                    let message = add_agent_reply(&mut change, &tenant, user.id, body.clone())?;
+                    change.attach(Some(&message), files.clone());
                     if let Some(to) = reply.status_after {
                         check_transition(actor.role, change.ticket().status, to)?;
                         set_status(&mut change, &tenant, to)?;
                     }
                 } else {
-                    change.add_message(
+                    let message = change.add_message(
                         Some(user.id),
                         AuthorKind::Customer,
                         MessageKind::Reply,
                         body.clone(),
                     );
+                    change.attach(Some(&message), files.clone());
                     match current.status {
                         TicketStatus::Pending => {
                             set_status(&mut change, &tenant, TicketStatus::Open)?
@@ -104,6 +112,7 @@ impl Helpdesk {
         user: &User,
         closed: &Ticket,
         body: String,
+        files: Vec<StoredBlob>,
     ) -> Result<ReplyOutcome> {
         let subject: String = format!("Follow-up to #{}: {}", closed.number, closed.subject)
             .chars()
@@ -131,12 +140,13 @@ impl Helpdesk {
         let write = self
             .mutate_ticket(tenant.id, follow_up, |current| {
                 let mut change = Change::of(current, self.now(), Some(user.id));
-                change.add_message(
+                let message = change.add_message(
                     Some(user.id),
                     AuthorKind::Customer,
                     MessageKind::Reply,
                     body.clone(),
                 );
+                change.attach(Some(&message), files.clone());
                 change.notify(
                     others(&[current.assignee], user.id),
                     NotificationKind::Replied,
@@ -152,20 +162,32 @@ impl Helpdesk {
         })
     }
 
-    /// Adds an internal note (staff only; never visible to customers).
-    pub async fn add_note(&self, actor: &Actor, id: TicketId, body: &str) -> Result<Message> {
+    /// Adds an internal note (staff only; never visible to customers, nor are its files).
+    /// `note` is its text (`&str`, `String`) or a [`NewMessage`] with files, which are put
+    /// in the blob store first and committed with the note in its one write.
+    pub async fn add_note(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        note: impl Into<NewMessage>,
+    ) -> Result<Message> {
+        let note = note.into();
         let (tenant, user, ticket) = self.checked_ticket(actor, Action::AddNote, id).await?;
-        let body = validate::body("body", body, true)?;
+        let body = validate::body("body", &note.body, true)?;
+        let files = self
+            .store_blobs(tenant.id, &tenant.settings, note.attachments)
+            .await?;
         let now = self.now();
         let write = self
             .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
-                change.add_message(
+                let message = change.add_message(
                     Some(user.id),
                     AuthorKind::Agent,
                     MessageKind::Note,
                     body.clone(),
                 );
+                change.attach(Some(&message), files.clone());
                 Ok(change.finish())
             })
             .await?;
