@@ -78,8 +78,11 @@ step "the library crates package and build from their packages (cargo package)"
 cargo package --locked --workspace --exclude helpdesk-examples --exclude helpdesk-tests
 
 step "paired benchmark script (a one-round smoke run on the debug binary)"
-cargo build --locked --workspace --bin helpdesk-bench
+# The binary `cargo test --workspace` built for examples/tests/bench_bin.rs (tests build their
+# package's binaries with the dev-dependencies' features; a `cargo build --bin` here would
+# rebuild every dependency without them).
 bench="$CARGO_TARGET_DIR/debug/helpdesk-bench"
+[ -x "$bench" ] || { echo "no $bench: cargo test did not build it" >&2; exit 1; }
 scripts/bench-pairs.sh "$bench" "$bench" 1 --n 4 --warmup 1 | grep -q '^paired B/A: '
 
 step "all tests passed"
