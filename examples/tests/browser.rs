@@ -101,22 +101,26 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         .click()
         .await
         .unwrap();
-    let bot = b.wait(".thread .msg-bot:not(.provisional)").await;
+    b.wait(".thread .msg-bot:not(.provisional)").await;
+    // Read in one script: the live stream re-renders the thread as soon as the turn commits,
+    // so elements found in one call may be replaced before the next.
     let cited = b
         .client
-        .find_all(Locator::Css(".msg-bot .citations a"))
+        .execute(
+            "return Array.from(document.querySelectorAll('.msg-bot .citations a'))\
+             .map(a => [a.textContent, a.getAttribute('href') || '']);",
+            vec![],
+        )
         .await
         .unwrap();
+    let cited: Vec<(String, String)> = serde_json::from_value(cited).unwrap();
     let page = b.main_text().await;
     assert!(
         !cited.is_empty() || page.contains("support team will answer"),
-        "the bot neither cites an article nor hands off: {}",
-        bot.text().await.unwrap()
+        "the bot neither cites an article nor hands off: {page}"
     );
-    if let Some(first) = cited.first() {
-        let title = first.text().await.unwrap();
+    if let Some((title, href)) = cited.first() {
         assert!(!title.trim().is_empty(), "a citation names its article");
-        let href = first.attr("href").await.unwrap().unwrap_or_default();
         assert!(href.starts_with("/help/"), "{href}");
     }
     b.shot("customer-chat-with-bot").await;
