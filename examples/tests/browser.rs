@@ -164,10 +164,10 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.click("form[action='/agent'] button").await;
     let id = ticket.rsplit('/').next().unwrap().to_string();
     let agent_ticket = format!("/agent/tickets/{id}");
-    let row = b.wait(&format!("a[href='{agent_ticket}']")).await;
-    assert_eq!(row.text().await.unwrap(), SUBJECT);
+    let row = format!("a[href='{agent_ticket}']");
+    assert_eq!(b.wait_text(&row).await, SUBJECT);
     b.shot("agent-queue").await;
-    row.click().await.unwrap();
+    b.click(&row).await;
     b.wait_path("the agent's ticket page", |p| p == agent_ticket)
         .await;
     b.wait("form[action$='/suggest']").await;
@@ -186,12 +186,11 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     draft.send_keys(&format!("\n\n{SIGNATURE}")).await.unwrap();
     // The one send button sends the text in the box, edits included (issue 16 item 1).
     b.click(".msg-draft button[value=send]").await;
-    let sent = b.wait(".thread .msg-agent").await;
+    let sent_text = b.wait_text(".thread .msg-agent").await;
     assert!(
-        sent.text().await.unwrap().contains(SIGNATURE),
+        sent_text.contains(SIGNATURE),
         "the edited suggestion was sent"
     );
-    let sent_text = sent.text().await.unwrap();
     // The suggestion's last line (its first may be a source label, which is not sent).
     let last_line = suggested.trim().lines().last().unwrap_or_default().trim();
     assert!(
@@ -225,7 +224,7 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     )
     .await;
     b.click("form[action$='/csat'] button").await;
-    let thanks = b.wait(".rated").await.text().await.unwrap();
+    let thanks = b.wait_text(".rated").await;
     assert!(thanks.contains("5/5"), "{thanks}");
     b.shot("customer-rated").await;
     b.sign_out().await;
