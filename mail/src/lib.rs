@@ -4,6 +4,7 @@
 pub mod address;
 mod error;
 mod inbound;
+mod ingest;
 mod noise;
 pub mod outbound;
 pub mod quote;
@@ -12,6 +13,7 @@ mod token;
 
 pub use address::{Mailbox, OurMailboxes};
 pub use error::{BuildError, ParseError};
+pub use ingest::{IngestError, IngestOutcome, MailIngest};
 pub use inbound::{
     BodySource, HeaderSignals, InboundAttachment, InboundMail, MailBody, ParseLimits,
 };
@@ -23,6 +25,6 @@ pub use outbound::{
 pub use quote::{FoldMarker, QuoteSplit, split_quoted};
 pub use threading::{
     PrefetchedLookup, ThreadDecision, ThreadKeys, ThreadLookup, ThreadMatch, ThreadTicket, decide,
-    subject_tags,
+    decide_thread, subject_tags,
 };
 pub use token::ReplyTokenKey;

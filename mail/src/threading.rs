@@ -247,9 +247,20 @@ pub fn decide(
     ours: &OurMailboxes,
     lookup: &dyn ThreadLookup,
 ) -> ThreadDecision {
-    if let Some(reason) = classify(mail, ours) {
-        return ThreadDecision::Ignore { reason };
+    match classify(mail, ours) {
+        Some(reason) => ThreadDecision::Ignore { reason },
+        None => decide_thread(mail, ours, lookup),
     }
+}
+
+/// [`decide`] without the noise filter: where `mail` goes when it is taken as a person's
+/// message whatever its headers say (an admin re-ingesting an auto-reply from quarantine).
+/// Never [`ThreadDecision::Ignore`].
+pub fn decide_thread(
+    mail: &InboundMail,
+    ours: &OurMailboxes,
+    lookup: &dyn ThreadLookup,
+) -> ThreadDecision {
     let keys = ThreadKeys::extract(mail, ours);
     let found = keys
         .message_ids

@@ -1,7 +1,9 @@
 //! `helpdesk --data-dir DIR <command>`: administer a helpdesk-rs data folder from the shell
 //! (init, seed-demo, import-kb, reindex, open, list, sweep, analytics, api-key).
 //!
-//! Exit codes: 0 ok, 1 error (the message and its causes on stderr), 2 usage.
+//! Exit codes: 0 ok, 1 error (the message and its causes on stderr), 2 usage; for
+//! `ingest-email` also 75 (try again later), 67 (unknown tenant) and 78 (the tenant's e-mail
+//! channel is off), the sysexits(3) codes a mail transfer agent acts on.
 
 use std::process::ExitCode;
 
@@ -24,7 +26,7 @@ async fn main() -> ExitCode {
             for cause in error_chain(&e).skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

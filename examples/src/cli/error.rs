@@ -59,6 +59,9 @@ pub enum CliError {
     /// Writing CSV failed.
     #[error("cannot write CSV")]
     Csv(#[from] csv::Error),
+    /// An e-mail message could not be taken in (see [`CliError::exit_code`]).
+    #[error(transparent)]
+    Ingest(#[from] helpdesk_mail::IngestError),
     /// An argument is out of range.
     #[error("invalid --{field}: {message}")]
     Argument {
@@ -67,6 +70,26 @@ pub enum CliError {
         /// Why.
         message: String,
     },
+}
+
+impl CliError {
+    /// The process exit code, in the sysexits(3) terms mail transfer agents act on: 75
+    /// (`EX_TEMPFAIL`, the MTA keeps the message and tries again) when trying again later
+    /// may work, 67 (`EX_NOUSER`, the MTA bounces) for an unknown tenant, 78 (`EX_CONFIG`)
+    /// for a tenant without the e-mail channel, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Ingest(e) if e.is_temporary() => 75,
+            Self::Core(e) if e.is_temporary() => 75,
+            Self::UnknownTenant(_) => 67,
+            Self::Ingest(helpdesk_mail::IngestError::UnknownTenant { .. }) => 67,
+            Self::Ingest(
+                helpdesk_mail::IngestError::ChannelOff { .. }
+                | helpdesk_mail::IngestError::BadAddress { .. },
+            ) => 78,
+            _ => 1,
+        }
+    }
 }
 
 /// The result of a `helpdesk` command.

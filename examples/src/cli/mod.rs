@@ -10,6 +10,7 @@ mod context;
 mod error;
 mod kb;
 mod keys;
+mod mail;
 mod tickets;
 
 use std::io::Write;
@@ -21,6 +22,7 @@ use helpdesk_core::domain::{Priority, TicketStatus};
 pub use context::Context;
 pub use error::{CliError, CliResult};
 pub use kb::ImportReport;
+pub use mail::describe as describe_ingest;
 
 use crate::web::seed::{DEMO_TENANT, seed_demo};
 
@@ -98,6 +100,21 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyCommand,
     },
+    /// Take one e-mail message from stdin into the tenant's helpdesk (for the MTA's pipe:
+    /// `"|helpdesk --data-dir DIR ingest-email --tenant acme"`). Exit code 75 (try again
+    /// later) when the store is unavailable; a message the helpdesk refuses is kept in its
+    /// quarantine (exit 0).
+    IngestEmail {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// E-mail kept in a tenant's quarantine (admins only).
+    Quarantine {
+        /// What to do.
+        #[command(subcommand)]
+        action: QuarantineCommand,
+    },
     /// Export the tenant's analytics as CSV (`metric,key,value`).
     Analytics {
         /// The tenant slug.
@@ -112,6 +129,42 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// `quarantine` subcommands; each acts as an admin of the tenant.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List the held messages, newest first (tab-separated).
+    List {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of an admin of the tenant.
+        #[arg(long = "as", value_name = "ADMIN_EMAIL")]
+        as_email: String,
+    },
+    /// Take a held message in again (without the noise filter and the per-sender limit).
+    Reingest {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of an admin of the tenant.
+        #[arg(long = "as", value_name = "ADMIN_EMAIL")]
+        as_email: String,
+        /// The entry's id.
+        id: String,
+    },
+    /// Discard a held message.
+    Discard {
+        /// The tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of an admin of the tenant.
+        #[arg(long = "as", value_name = "ADMIN_EMAIL")]
+        as_email: String,
+        /// The entry's id.
+        id: String,
     },
 }
 
@@ -248,6 +301,22 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
                 as_email,
                 id,
             } => keys::revoke(&ctx, &tenant, &as_email, &id, out).await?,
+        },
+        Command::IngestEmail { tenant } => mail::ingest_email(&ctx, &tenant, out).await?,
+        Command::Quarantine { action } => match action {
+            QuarantineCommand::List { tenant, as_email } => {
+                mail::list(&ctx, &tenant, &as_email, out).await?
+            }
+            QuarantineCommand::Reingest {
+                tenant,
+                as_email,
+                id,
+            } => mail::reingest(&ctx, &tenant, &as_email, &id, out).await?,
+            QuarantineCommand::Discard {
+                tenant,
+                as_email,
+                id,
+            } => mail::discard(&ctx, &tenant, &as_email, &id, out).await?,
         },
         Command::Analytics {
             tenant,

@@ -1,0 +1,137 @@
+//! `ingest-email` (the MTA's pipe, as Request Tracker's mailgate) and `quarantine`.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use helpdesk_core::quarantine::QuarantineId;
+use helpdesk_mail::{IngestOutcome, MailIngest, ReplyTokenKey};
+
+use super::context::Context;
+use super::error::{CliError, CliResult};
+
+/// The largest message read from stdin: the largest `email.max_message_bytes` a tenant may
+/// set (100 MiB) and one byte, so that a longer one is still quarantined as oversized
+/// rather than read without end.
+const MAX_STDIN_BYTES: u64 = 100 * 1024 * 1024 + 1;
+
+/// The engine's mail door for this run: reply tokens are checked with `MAIL_TOKEN_KEY`
+/// (hex) when it is set, the key the outbound mail signs them with.
+pub fn ingest(ctx: &Context) -> CliResult<MailIngest> {
+    let ingest = MailIngest::new(ctx.helpdesk.clone());
+    match std::env::var("MAIL_TOKEN_KEY") {
+        Ok(hex) => {
+            let key = ReplyTokenKey::from_hex(&hex).map_err(|e| CliError::Argument {
+                field: "MAIL_TOKEN_KEY",
+                message: e.to_string(),
+            })?;
+            Ok(ingest.with_reply_token_key(key))
+        }
+        Err(_) => Ok(ingest),
+    }
+}
+
+/// `ingest-email --tenant SLUG`: one message from stdin into the tenant's helpdesk.
+pub async fn ingest_email(ctx: &Context, slug: &str, out: &mut dyn Write) -> CliResult<()> {
+    let tenant = ctx.tenant(slug).await?;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_STDIN_BYTES)
+        .read_to_end(&mut raw)
+        .map_err(|source| CliError::Read {
+            path: PathBuf::from("<stdin>"),
+            source,
+        })?;
+    let outcome = ingest(ctx)?.ingest(tenant.id, raw, "pipe").await?;
+    writeln!(out, "{}", describe(&outcome)).map_err(|source| CliError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    })
+}
+
+/// One line saying where a message went.
+pub fn describe(outcome: &IngestOutcome) -> String {
+    match outcome {
+        IngestOutcome::Delivered {
+            number,
+            disposition,
+            matched_by,
+            ..
+        } => {
+            let how = matched_by
+                .as_ref()
+                .map(|m| format!(", matched by {m:?}"))
+                .unwrap_or_default();
+            format!("delivered to #{number} ({disposition:?}{how})")
+        }
+        IngestOutcome::Quarantined { id, reason } => {
+            format!("quarantined {id} ({})", reason.name())
+        }
+        _ => format!("{outcome:?}"),
+    }
+}
+
+/// `quarantine list`: the held messages, newest first.
+pub async fn list(ctx: &Context, slug: &str, as_email: &str, out: &mut dyn Write) -> CliResult<()> {
+    let actor = ctx.actor(slug, as_email).await?;
+    let held = ctx.helpdesk.list_quarantine(&actor, true, 200).await?;
+    let write_err = |source| CliError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
+    writeln!(out, "id\treceived\treason\tfrom\tsubject\tdetail").map_err(write_err)?;
+    for entry in held {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            entry.id,
+            entry.received_at,
+            entry.reason.name(),
+            entry.from.as_deref().unwrap_or("-"),
+            entry.subject.as_deref().unwrap_or("-").replace('\t', " "),
+            entry.detail.replace('\t', " "),
+        )
+        .map_err(write_err)?;
+    }
+    Ok(())
+}
+
+/// `quarantine reingest ID`: the message through the door again (admins only).
+pub async fn reingest(
+    ctx: &Context,
+    slug: &str,
+    as_email: &str,
+    id: &str,
+    out: &mut dyn Write,
+) -> CliResult<()> {
+    let actor = ctx.actor(slug, as_email).await?;
+    let id = parse_id(id)?;
+    let outcome = ingest(ctx)?.reingest(&actor, id).await?;
+    writeln!(out, "{}", describe(&outcome)).map_err(|source| CliError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    })
+}
+
+/// `quarantine discard ID` (admins only).
+pub async fn discard(
+    ctx: &Context,
+    slug: &str,
+    as_email: &str,
+    id: &str,
+    out: &mut dyn Write,
+) -> CliResult<()> {
+    let actor = ctx.actor(slug, as_email).await?;
+    ctx.helpdesk.discard_quarantined(&actor, parse_id(id)?).await?;
+    writeln!(out, "discarded {id}").map_err(|source| CliError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    })
+}
+
+fn parse_id(id: &str) -> CliResult<QuarantineId> {
+    id.trim().parse().map_err(|_| CliError::Argument {
+        field: "id",
+        message: format!("{id:?} is not a quarantine id"),
+    })
+}
