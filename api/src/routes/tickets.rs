@@ -12,10 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Path, Query};
 use crate::headers::{ClientAddress, IdempotencyKey, etag};
 use crate::problem::{ApiResult, Problem};
 use crate::resources::{EventResource, MessageResource, TicketDetail, TicketPage, TicketResource};
+use crate::upload::WithFiles;
+
+#[allow(unused_imports)] // named by the OpenAPI attributes
+use super::attachments::OpenTicketUpload;
 
 /// The most tickets one page holds.
 pub(crate) const MAX_PAGE: u32 = 200;
@@ -152,11 +156,18 @@ pub(crate) struct OpenTicketRequest {
 /// With an `Idempotency-Key` header, a retry with the same key returns the ticket the
 /// first request opened (200) instead of opening another (201).
 #[utoipa::path(post, path = "/tickets", tag = "tickets",
-    request_body = OpenTicketRequest,
+    request_body(description = "JSON, or multipart with a `json` part and `attachments` file parts",
+        content(
+            (OpenTicketRequest = "application/json"),
+            (OpenTicketUpload = "multipart/form-data"),
+        )),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = TicketResource, description = "Opened"),
         (status = 200, body = TicketResource, description = "Opened before with this Idempotency-Key"),
+        (status = 400, description = "Malformed multipart body"),
+        (status = 413, description = "A file or the body is larger than the limits (the problem names the part)"),
+        (status = 415, description = "Neither JSON nor multipart"),
         (status = 403, description = "Not allowed for the caller's role"),
         (status = 422, description = "Invalid input (the problem names the field)"),
         (status = 429, description = "Rate limited (see `Retry-After`)"),
@@ -167,7 +178,7 @@ pub(crate) async fn open_ticket(
     ClientAddress(address): ClientAddress,
     OriginalUri(uri): OriginalUri,
     IdempotencyKey(key): IdempotencyKey,
-    Json(request): Json<OpenTicketRequest>,
+    WithFiles { request, files }: WithFiles<OpenTicketRequest>,
 ) -> ApiResult<Response> {
     let throttles = state.throttles();
     throttles
@@ -187,7 +198,7 @@ pub(crate) async fn open_ticket(
                 channel: request.channel,
                 requester: request.requester,
                 idempotency_key: key,
-                attachments: Vec::new(),
+                attachments: files,
             },
         )
         .await?;
