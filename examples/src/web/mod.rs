@@ -24,6 +24,7 @@ mod agent;
 mod agent_forms;
 mod api_mount;
 mod app;
+mod attachments;
 mod auth;
 mod backends;
 pub mod charts;
@@ -44,6 +45,7 @@ mod signup;
 pub mod smtp;
 mod sweeps;
 mod throttle;
+mod upload;
 mod views;
 
 pub use app::{AppState, Backends, DEFAULT_IDLE_TIMEOUT, WebOptions, router};
