@@ -28,6 +28,11 @@
 //!   `If-Match` to change them only if nobody else did. `Idempotency-Key` on
 //!   `POST tickets` makes a retried create return the first ticket instead of a second;
 //!   other operations refuse the header (422) rather than pretend a retry is safe.
+//! - **Attachments**: the routes that open tickets, reply, add notes and send chat
+//!   messages also take `multipart/form-data` (the JSON object as a `json` part, files as
+//!   `attachments` parts), held to the tenant's file limits; `tickets/{id}/attachments`
+//!   lists them and `attachments/{id}` downloads one with headers that keep it from ever
+//!   running in the API's origin ([`attachment_response`]).
 //! - **Hardening**: rate limits on login and intake per address and per caller, a body
 //!   size limit, optional CORS, a request id (`x-request-id`) and a tracing span on
 //!   every request, `Cache-Control: no-store` on every answer.

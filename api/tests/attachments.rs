@@ -614,3 +614,56 @@ async fn the_document_describes_the_multipart_bodies_and_the_download() {
     assert!(download["headers"]["Content-Disposition"].is_object());
     assert!(doc["paths"]["/tickets/{id}/attachments"]["get"]["responses"]["200"].is_object());
 }
+
+#[tokio::test]
+async fn a_helpdesk_without_a_blob_store_refuses_files_and_takes_the_rest() {
+    use std::sync::Arc;
+
+    use helpdesk_core::domain::Role;
+    use helpdesk_core::service::{NewTenant, NewUser};
+    use helpdesk_core::{Helpdesk, Store};
+
+    let store: Arc<dyn Store> = Arc::new(
+        helpdesk_store_sqlite::SqliteStore::in_memory()
+            .await
+            .unwrap(),
+    );
+    let hd = Helpdesk::builder(store).build().unwrap();
+    hd.register_tenant(NewTenant {
+        name: "Acme".into(),
+        slug: "acme".into(),
+        admin: NewUser::new("admin@acme.test", "Ada", Role::Admin).with_password(common::PASSWORD),
+        settings: None,
+    })
+    .await
+    .unwrap();
+    let token = hd
+        .login("acme", "admin@acme.test", common::PASSWORD)
+        .await
+        .unwrap()
+        .token;
+    let router: axum::Router = helpdesk_api::router(
+        hd,
+        ApiConfig::default().rate_limits(RateLimits::unlimited()),
+    );
+    let send = |body: Vec<u8>| {
+        let request = Request::post("/tickets")
+            .header("authorization", format!("Bearer {token}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        router.clone().oneshot(request)
+    };
+    let ticket = json!({"subject": "No files here", "description": "Text only."});
+    let refused = send(upload(&ticket, &[("a.txt", b"a")])).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value =
+        serde_json::from_slice(&refused.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(problem["field"], "attachments", "{problem}");
+    // The same request without files is fine, multipart or not.
+    let fine = send(upload(&ticket, &[])).await.unwrap();
+    assert_eq!(fine.status(), StatusCode::CREATED);
+}

@@ -12,6 +12,7 @@
 //! | chat | `/chat`, `/chat/{id}` |
 //! | agent | `/agent` (queue), `/agent/tickets/{id}` |
 //! | admin | `/admin/analytics`, `/admin/users`, `/admin/kb`, `/admin/settings` |
+//! | files | `/attachments/{id}` (download), `/attachments/{id}/view` (images inline) |
 //!
 //! Run it with `cargo run -p helpdesk-examples --bin helpdesk-web -- --port 8080`: it seeds
 //! the demo tenant (company `nimbus`), prints the demo logins and
