@@ -257,10 +257,8 @@ async fn assert_downloaded(downloads: &Path, name: &str, bytes: &[u8]) {
     let file = downloads.join(name);
     let started = Instant::now();
     loop {
-        if let Ok(found) = std::fs::read(&file) {
-            if found == bytes {
-                return;
-            }
+        if std::fs::read(&file).is_ok_and(|found| found == bytes) {
+            return;
         }
         assert!(
             started.elapsed() < STEP,

@@ -95,6 +95,9 @@ async fn admin_actor(hd: &Helpdesk, creds: &DemoCredentials) -> Actor {
     hd.authenticate(&login.token).await.unwrap()
 }
 
+/// Files to attach: (name, bytes).
+type Files<'a> = Vec<(&'a str, &'a [u8])>;
+
 /// A part of a multipart form: (name, file name for a file, bytes).
 type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 
@@ -519,7 +522,7 @@ async fn refused_files_come_back_on_the_form_with_the_text_kept() {
     w.hd.update_settings(&admin, settings).await.unwrap();
     let customer = browser(&w.app, &w.creds, &w.creds.customer).await;
     let big = vec![b'x'; 1001];
-    let cases: Vec<(Vec<(&str, &[u8])>, &str)> = vec![
+    let cases: Vec<(Files<'_>, &str)> = vec![
         (
             vec![("big.bin", &big)],
             "“big.bin” is larger than the limit of 1000 bytes.",

@@ -17,7 +17,6 @@ use crate::problem::ApiResult;
 use crate::resources::{ChatSessionResource, MessageResource};
 use crate::upload::WithFiles;
 
-#[allow(unused_imports)] // named by the OpenAPI attributes
 use super::attachments::ChatMessageUpload;
 
 /// The caller's sessions (customers) or the tenant's (staff).

@@ -20,7 +20,6 @@ use crate::problem::ApiResult;
 use crate::resources::{MessageResource, TicketResource};
 use crate::upload::WithFiles;
 
-#[allow(unused_imports)] // named by the OpenAPI attributes
 use super::attachments::{NoteUpload, ReplyUpload};
 
 /// Runs a single-ticket change under the caller's `If-Match`, if any.

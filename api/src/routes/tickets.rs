@@ -18,7 +18,6 @@ use crate::problem::{ApiResult, Problem};
 use crate::resources::{EventResource, MessageResource, TicketDetail, TicketPage, TicketResource};
 use crate::upload::WithFiles;
 
-#[allow(unused_imports)] // named by the OpenAPI attributes
 use super::attachments::OpenTicketUpload;
 
 /// The most tickets one page holds.
