@@ -667,3 +667,29 @@ async fn a_helpdesk_without_a_blob_store_refuses_files_and_takes_the_rest() {
     let fine = send(upload(&ticket, &[])).await.unwrap();
     assert_eq!(fine.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_intake_limit_refuses_an_upload_before_reading_it() {
+    use std::time::Duration;
+
+    use helpdesk_api::{Limit, Tier};
+
+    let limits = RateLimits {
+        intake_per_caller: Limit(vec![Tier::new(1, Duration::from_secs(3600))]),
+        ..RateLimits::unlimited()
+    };
+    let api = api_with(ApiConfig::default().rate_limits(limits)).await;
+    open_with(&api, &[("a.txt", b"a")]).await;
+    // The second one is refused whatever its body: a malformed one would be a 400 if it
+    // were read at all.
+    let refused = post_multipart(&api, "/tickets", &api.customer, b"--nope".to_vec()).await;
+    refused.assert_problem(429, "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    let files = upload(
+        &json!({"subject": "Again", "description": "x"}),
+        &[("b.txt", b"b")],
+    );
+    post_multipart(&api, "/tickets", &api.customer, files)
+        .await
+        .assert_problem(429, "rate_limited");
+}

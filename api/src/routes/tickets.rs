@@ -1,6 +1,7 @@
 //! Opening, reading and listing tickets.
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::{FromRequestParts, OriginalUri, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use helpdesk_core::domain::{Channel, Priority, TicketStatus};
@@ -13,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::extract::{Path, Query};
-use crate::headers::{ClientAddress, IdempotencyKey, etag};
+use crate::headers::{IdempotencyKey, etag};
 use crate::problem::{ApiResult, Problem};
 use crate::resources::{EventResource, MessageResource, TicketDetail, TicketPage, TicketResource};
 use crate::upload::WithFiles;
@@ -174,17 +175,11 @@ pub(crate) struct OpenTicketRequest {
 pub(crate) async fn open_ticket(
     State(state): State<ApiState>,
     Caller(actor): Caller,
-    ClientAddress(address): ClientAddress,
+    _: IntakeAllowed,
     OriginalUri(uri): OriginalUri,
     IdempotencyKey(key): IdempotencyKey,
     WithFiles { request, files }: WithFiles<OpenTicketRequest>,
 ) -> ApiResult<Response> {
-    let throttles = state.throttles();
-    throttles
-        .intake_address
-        .check(&address)
-        .and_then(|()| throttles.intake_caller.check(&actor.user_id.to_string()))
-        .map_err(Problem::rate_limited)?;
     let outcome = state
         .helpdesk()
         .open_ticket(
@@ -214,6 +209,26 @@ pub(crate) async fn open_ticket(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// The intake rate limits (per client address and per caller), checked before the body is
+/// read: a refused request uploads nothing.
+pub(crate) struct IntakeAllowed;
+
+impl FromRequestParts<ApiState> for IntakeAllowed {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        let address = state.client_address(parts);
+        let throttles = state.throttles();
+        throttles
+            .intake_address
+            .check(&address)
+            .and_then(|()| throttles.intake_caller.check(&actor.user_id.to_string()))
+            .map_err(Problem::rate_limited)?;
+        Ok(Self)
+    }
 }
 
 /// A ticket with its thread (and, for staff, its history). The `ETag` is its version.
