@@ -77,6 +77,16 @@ async fn uploaded_html_and_svg_never_run_in_the_desks_origin() {
         tokio::time::timeout(WHOLE, scenario(&mut browser, &logins, &files, &downloads)).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), browser.client.clone().close()).await;
     outcome.unwrap_or_else(|_| panic!("the attachment scenario took longer than {WHOLE:?}"));
+    // The bytes are in `blobs/` under the data folder, one file per content.
+    let stored = files_under(&scratch.join("data").join("blobs"));
+    let mut sizes: Vec<usize> = stored
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len() as usize)
+        .collect();
+    sizes.sort_unstable();
+    let mut expected = vec![PNG.len(), HTML.len(), SVG.len()];
+    expected.sort_unstable();
+    assert_eq!(sizes, expected, "{stored:?}");
     let _ = std::fs::remove_dir_all(&scratch);
 }
 
@@ -187,6 +197,20 @@ async fn scenario(b: &mut Browser, logins: &Logins, files: &Path, downloads: &Pa
     b.wait(".thread .files a.file-link").await;
     still_on_the_desk(b, &ticket, &title).await;
     b.shot("agent-after-opening-the-files").await;
+}
+
+/// Every file below `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// The natural width of the ticket's thumbnail once it loaded (0 if it could not).
