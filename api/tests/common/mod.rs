@@ -24,6 +24,8 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod uploads;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApi {
