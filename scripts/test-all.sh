@@ -75,6 +75,13 @@ scripts/api-contract.sh "$CARGO_TARGET_DIR/debug/examples/serve_demo"
 step "the library crates package and build from their packages (cargo package)"
 # Every crate a host would depend on, as crates.io would get it: the packaged files only,
 # built on their own (path dependencies between them resolved to the packaged versions).
+# Cargo unpacks the packaged crates of its temporary registry into CARGO_HOME by name and
+# version and reuses an earlier unpacking of the same version, so a second run on one
+# machine would verify against the previous run's sources: drop our crates from there first
+# (no helpdesk-* crate comes from crates.io).
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rm -rf "$cargo_home"/registry/src/*/helpdesk-* "$cargo_home"/registry/cache/*/helpdesk-* \
+  "$CARGO_TARGET_DIR/package"
 cargo package --locked --workspace --exclude helpdesk-examples --exclude helpdesk-tests
 
 step "paired benchmark script (a one-round smoke run on the debug binary)"

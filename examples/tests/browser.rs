@@ -101,22 +101,26 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
         .click()
         .await
         .unwrap();
-    let bot = b.wait(".thread .msg-bot:not(.provisional)").await;
+    b.wait(".thread .msg-bot:not(.provisional)").await;
+    // Read in one script: the live stream re-renders the thread as soon as the turn commits,
+    // so elements found in one call may be replaced before the next.
     let cited = b
         .client
-        .find_all(Locator::Css(".msg-bot .citations a"))
+        .execute(
+            "return Array.from(document.querySelectorAll('.msg-bot .citations a'))\
+             .map(a => [a.textContent, a.getAttribute('href') || '']);",
+            vec![],
+        )
         .await
         .unwrap();
+    let cited: Vec<(String, String)> = serde_json::from_value(cited).unwrap();
     let page = b.main_text().await;
     assert!(
         !cited.is_empty() || page.contains("support team will answer"),
-        "the bot neither cites an article nor hands off: {}",
-        bot.text().await.unwrap()
+        "the bot neither cites an article nor hands off: {page}"
     );
-    if let Some(first) = cited.first() {
-        let title = first.text().await.unwrap();
+    if let Some((title, href)) = cited.first() {
         assert!(!title.trim().is_empty(), "a citation names its article");
-        let href = first.attr("href").await.unwrap().unwrap_or_default();
         assert!(href.starts_with("/help/"), "{href}");
     }
     b.shot("customer-chat-with-bot").await;
@@ -160,10 +164,10 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.click("form[action='/agent'] button").await;
     let id = ticket.rsplit('/').next().unwrap().to_string();
     let agent_ticket = format!("/agent/tickets/{id}");
-    let row = b.wait(&format!("a[href='{agent_ticket}']")).await;
-    assert_eq!(row.text().await.unwrap(), SUBJECT);
+    let row = format!("a[href='{agent_ticket}']");
+    assert_eq!(b.wait_text(&row).await, SUBJECT);
     b.shot("agent-queue").await;
-    row.click().await.unwrap();
+    b.click(&row).await;
     b.wait_path("the agent's ticket page", |p| p == agent_ticket)
         .await;
     b.wait("form[action$='/suggest']").await;
@@ -182,12 +186,11 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     draft.send_keys(&format!("\n\n{SIGNATURE}")).await.unwrap();
     // The one send button sends the text in the box, edits included (issue 16 item 1).
     b.click(".msg-draft button[value=send]").await;
-    let sent = b.wait(".thread .msg-agent").await;
+    let sent_text = b.wait_text(".thread .msg-agent").await;
     assert!(
-        sent.text().await.unwrap().contains(SIGNATURE),
+        sent_text.contains(SIGNATURE),
         "the edited suggestion was sent"
     );
-    let sent_text = sent.text().await.unwrap();
     // The suggestion's last line (its first may be a source label, which is not sent).
     let last_line = suggested.trim().lines().last().unwrap_or_default().trim();
     assert!(
@@ -221,7 +224,7 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     )
     .await;
     b.click("form[action$='/csat'] button").await;
-    let thanks = b.wait(".rated").await.text().await.unwrap();
+    let thanks = b.wait_text(".rated").await;
     assert!(thanks.contains("5/5"), "{thanks}");
     b.shot("customer-rated").await;
     b.sign_out().await;

@@ -159,8 +159,8 @@ async fn the_answer_streams_and_staff_see_a_degraded_model() {
             "a part of the answer shows while it is written: {partial:?}"
         );
         b.shot("chat-answer-streaming").await;
-        let committed = b.wait(".thread .msg-bot .citations").await;
-        assert!(!committed.text().await.unwrap().trim().is_empty());
+        let committed = b.wait_text(".thread .msg-bot .citations").await;
+        assert!(!committed.trim().is_empty());
         let thread = b.text(".thread").await;
         assert!(thread.contains(ANSWER), "the committed answer: {thread}");
         assert!(

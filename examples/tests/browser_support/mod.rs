@@ -386,8 +386,25 @@ impl Browser {
         }
     }
 
+    /// The text of the element matching `css`. Found again when the page replaced it
+    /// between the find and the read (the live stream re-renders threads and queues as
+    /// soon as a write commits).
     pub(crate) async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        for _ in 0..20 {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if is_stale(&e) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => panic!("reading `{css}`: {e}"),
+            }
+        }
+        panic!("`{css}` kept being replaced while read")
+    }
+
+    /// Waits for an element matching `css` and returns its text (read again if the page
+    /// replaces the element meanwhile).
+    pub(crate) async fn wait_text(&self, css: &str) -> String {
+        self.wait(css).await;
+        self.text(css).await
     }
 
     /// The visible text of the page's main area (for failure messages).
@@ -409,7 +426,12 @@ impl Browser {
     /// its rows with the page it was searched from) and go stale under the test's feet.
     pub(crate) async fn click(&self, css: &str) {
         let old = self.find("html").await;
-        self.wait(css).await.click().await.unwrap();
+        let mut tries = 0;
+        while let Err(e) = self.wait(css).await.click().await {
+            tries += 1;
+            assert!(is_stale(&e) && tries < 20, "clicking `{css}`: {e}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let started = Instant::now();
         while old.tag_name().await.is_ok() {
             assert!(
@@ -497,4 +519,13 @@ impl Browser {
         })
         .await
     }
+}
+
+/// Whether a WebDriver command failed because its element was replaced meanwhile.
+pub(crate) fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    matches!(
+        error,
+        fantoccini::error::CmdError::Standard(e)
+            if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+    )
 }
