@@ -5,11 +5,13 @@
 //! `cargo run -p helpdesk-api --example serve_demo -- [port] [sqlite file]`
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use helpdesk_api::{ApiConfig, RateLimits};
+use helpdesk_core::blob::FsBlobStore;
 use helpdesk_core::domain::{Actor, Role};
-use helpdesk_core::service::{ArticleInput, NewTenant, NewTicket, NewUser};
+use helpdesk_core::service::{ArticleInput, NewAttachment, NewTenant, NewTicket, NewUser};
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase};
 use helpdesk_core::{Helpdesk, Store};
 use helpdesk_store_sqlite::SqliteStore;
@@ -20,13 +22,23 @@ const PASSWORD: &str = "demo-password-1";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let port: u16 = args.next().map_or(Ok(0), |p| p.parse())?;
-    let store = match args.next() {
-        Some(path) => SqliteStore::open(path).await?,
-        None => SqliteStore::in_memory().await?,
+    let (store, blobs) = match args.next() {
+        // Attachment bytes in a folder beside the database file.
+        Some(path) => (
+            SqliteStore::open(&path).await?,
+            PathBuf::from(format!("{path}.blobs")),
+        ),
+        None => (
+            SqliteStore::in_memory().await?,
+            std::env::temp_dir().join(format!("helpdesk-demo-blobs-{}", std::process::id())),
+        ),
     };
     let store: Arc<dyn Store> = Arc::new(store);
     let kb = Arc::new(InMemoryKnowledgeBase::new(Arc::new(FakeEmbedder::new())));
-    let helpdesk = Helpdesk::builder(store).knowledge_base(kb).build()?;
+    let helpdesk = Helpdesk::builder(store)
+        .knowledge_base(kb)
+        .blob_store(Arc::new(FsBlobStore::new(blobs)))
+        .build()?;
     let token = seed(&helpdesk).await?;
 
     let config = ApiConfig::default().rate_limits(RateLimits::unlimited());
@@ -43,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// A demo tenant with an admin, an agent, a customer, tickets and an article; returns the
+/// A demo tenant with an admin, an agent, a customer, tickets (with a file) and an article; returns the
 /// admin's session token.
 async fn seed(helpdesk: &Helpdesk) -> Result<String, helpdesk_core::Error> {
     let (_, admin) = helpdesk
@@ -73,10 +85,12 @@ async fn seed(helpdesk: &Helpdesk) -> Result<String, helpdesk_core::Error> {
         "Cannot export invoices",
         "Password reset mail never arrives",
     ] {
+        let log = NewAttachment::new("error.log", b"HTTP 500 at /billing/export\n".to_vec());
         helpdesk
             .open_ticket(
                 &customer,
-                NewTicket::new(subject, "It has not worked since this morning."),
+                NewTicket::new(subject, "It has not worked since this morning.")
+                    .with_attachments(vec![log]),
             )
             .await?;
     }

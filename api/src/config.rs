@@ -80,7 +80,8 @@ impl ApiConfig {
         self
     }
 
-    /// The largest request body accepted, in bytes (larger ones get 413).
+    /// The largest request body accepted, in bytes (larger ones get 413). The routes that
+    /// take files apply it to their JSON and hold files to the tenant's limits instead.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self

@@ -47,25 +47,31 @@ where
                 Problem::bad_request("the request body could not be read")
             }
         })?;
-        let mut de = serde_json::Deserializer::from_slice(&body);
-        match serde_path_to_error::deserialize(&mut de) {
-            Ok(value) => Ok(Self(value)),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    return Err(Problem::bad_request(format!("malformed JSON: {inner}")));
-                }
-                let field = if path == "." {
-                    missing_field(&inner.to_string()).unwrap_or_else(|| "body".into())
-                } else {
-                    path
-                };
-                Err(Problem::validation(
-                    field,
-                    without_position(&inner.to_string()),
-                ))
+        parse_json(&body).map(Self)
+    }
+}
+
+/// Deserializes a JSON document, naming the field at fault in the problem (`body` when
+/// none can be named).
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => Ok(value),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(Problem::bad_request(format!("malformed JSON: {inner}")));
             }
+            let field = if path == "." {
+                missing_field(&inner.to_string()).unwrap_or_else(|| "body".into())
+            } else {
+                path
+            };
+            Err(Problem::validation(
+                field,
+                without_position(&inner.to_string()),
+            ))
         }
     }
 }

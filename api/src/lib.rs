@@ -28,6 +28,11 @@
 //!   `If-Match` to change them only if nobody else did. `Idempotency-Key` on
 //!   `POST tickets` makes a retried create return the first ticket instead of a second;
 //!   other operations refuse the header (422) rather than pretend a retry is safe.
+//! - **Attachments**: the routes that open tickets, reply, add notes and send chat
+//!   messages also take `multipart/form-data` (the JSON object as a `json` part, files as
+//!   `attachments` parts), held to the tenant's file limits; `tickets/{id}/attachments`
+//!   lists them and `attachments/{id}` downloads one with headers that keep it from ever
+//!   running in the API's origin ([`attachment_response`]).
 //! - **Hardening**: rate limits on login and intake per address and per caller, a body
 //!   size limit, optional CORS, a request id (`x-request-id`) and a tracing span on
 //!   every request, `Cache-Control: no-store` on every answer.
@@ -35,12 +40,14 @@
 mod auth;
 mod config;
 mod docs;
+mod download;
 mod extract;
 mod headers;
 mod problem;
 mod resources;
 mod routes;
 mod throttle;
+mod upload;
 mod webhooks;
 
 use std::sync::Arc;
@@ -55,6 +62,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::{Authenticator, BearerTokens, Caller, bearer_token};
 pub use config::{ApiConfig, RateLimits};
+pub use download::{Disposition, attachment_response};
 pub use problem::{ApiResult, PROBLEM_JSON, Problem};
 pub use resources::*;
 pub use throttle::{Limit, Throttle, Tier};
@@ -79,6 +87,7 @@ where
         trust_forwarded_for: config.trust_forwarded_for,
         event_poll_interval: config.event_poll_interval,
         tenant_sign_up: config.tenant_sign_up,
+        body_limit: config.body_limit,
         openapi: Arc::new(openapi),
     }));
     let request_id = HeaderName::from_static("x-request-id");
@@ -135,6 +144,7 @@ struct StateInner {
     trust_forwarded_for: bool,
     event_poll_interval: std::time::Duration,
     tenant_sign_up: bool,
+    body_limit: usize,
     openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -168,6 +178,11 @@ impl ApiState {
 
     pub(crate) fn tenant_sign_up(&self) -> bool {
         self.0.tenant_sign_up
+    }
+
+    /// The body limit of JSON requests (upload routes apply it to their JSON part).
+    pub(crate) fn body_limit(&self) -> usize {
+        self.0.body_limit
     }
 
     pub(crate) fn openapi(&self) -> &utoipa::openapi::OpenApi {

@@ -186,6 +186,12 @@ impl From<CoreError> for Problem {
             ),
             E::Duplicate { kind, .. } => conflict("duplicate", format!("this {kind} is taken")),
             E::PreconditionFailed { .. } => Self::precondition_failed(error.to_string()),
+            // Files sent to a helpdesk built without a blob store: the caller can send the
+            // request again without them.
+            E::Configuration { field, .. } if field == "blob_store" => Self::validation(
+                "attachments",
+                "this helpdesk does not store files; send the request without attachments",
+            ),
             E::Model(model) => {
                 tracing::warn!(error = %model, "language model failed");
                 Self::unavailable("the AI model is unavailable; try again or work without it")

@@ -6,11 +6,13 @@
 //! resource ever carries a password hash or key material.
 
 use helpdesk_core::domain::{
-    Article, AuthorKind, Channel, ChatSession, ChatState, DraftSource, DraftState, EventKind,
-    Message, MessageKind, Priority, Role, Tenant, Ticket, TicketStatus, User,
+    Article, Attachment, AuthorKind, Channel, ChatSession, ChatState, DraftSource, DraftState,
+    EventKind, Message, MessageKind, Priority, Role, Tenant, Ticket, TicketStatus, User,
 };
 use helpdesk_core::service::FeedItem;
-use helpdesk_core::{ArticleId, ChatSessionId, MessageId, TenantId, TicketId, UserId};
+use helpdesk_core::{
+    ArticleId, AttachmentId, ChatSessionId, MessageId, TenantId, TicketId, UserId,
+};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -215,6 +217,50 @@ impl From<Message> for MessageResource {
                 decided_at: d.decided_at,
                 sent_as: d.sent_as,
             }),
+        }
+    }
+}
+
+/// A file on a ticket or on one of its messages. The bytes are at
+/// `attachments/{id}` (relative to the API's root).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentResource {
+    /// Id.
+    pub id: AttachmentId,
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// The message it came with; none for a file given when the ticket was opened.
+    pub message_id: Option<MessageId>,
+    /// The file name, sanitised (no path, no control or reserved characters).
+    pub file_name: String,
+    /// The type sniffed from the bytes (never the uploader's claim).
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, 64 lowercase hex digits.
+    pub sha256: String,
+    /// Whether it is a raster image (PNG, JPEG, GIF, WebP) a browser may show inline;
+    /// every other file is served as `application/octet-stream`.
+    pub image: bool,
+    /// Who uploaded it.
+    pub uploaded_by: Option<UserId>,
+    /// Uploaded.
+    pub created_at: Timestamp,
+}
+
+impl From<Attachment> for AttachmentResource {
+    fn from(a: Attachment) -> Self {
+        Self {
+            image: a.is_safe_image(),
+            id: a.id,
+            ticket_id: a.ticket_id,
+            message_id: a.message_id,
+            sha256: a.sha256.to_hex(),
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            uploaded_by: a.uploaded_by,
+            created_at: a.created_at,
         }
     }
 }

@@ -6,14 +6,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use helpdesk_core::ChatSessionId;
 use helpdesk_core::ai::ChatReply;
+use helpdesk_core::service::NewMessage;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::extract::{Json, Path};
+use crate::extract::Path;
 use crate::problem::ApiResult;
 use crate::resources::{ChatSessionResource, MessageResource};
+use crate::upload::WithFiles;
+
+use super::attachments::ChatMessageUpload;
 
 /// The caller's sessions (customers) or the tenant's (staff).
 #[utoipa::path(get, path = "/chats", tag = "chat",
@@ -99,24 +103,29 @@ pub(crate) struct ChatTurnResponse {
 /// when it can; otherwise the session goes to a human.
 #[utoipa::path(post, path = "/chats/{id}/messages", tag = "chat",
     params(("id" = ChatSessionId, Path, description = "Session id")),
-    request_body = ChatMessageRequest,
+    request_body(description = "JSON, or multipart with a `json` part and `attachments` file parts",
+        content(
+            (ChatMessageRequest = "application/json"),
+            (ChatMessageUpload = "multipart/form-data"),
+        )),
     responses(
         (status = 200, body = ChatTurnResponse),
         (status = 403, description = "Not allowed for the caller's role"),
         (status = 404, description = "Not found (another tenant's ids too)"),
         (status = 409, description = "Conflicts with the current state"),
+        (status = 400, description = "Malformed multipart body"),
+        (status = 413, description = "A file or the body is larger than the limits (the problem names the part)"),
+        (status = 415, description = "Neither JSON nor multipart"),
         (status = 422, description = "Invalid input (the problem names the field)"),
     ))]
 pub(crate) async fn send_message(
     State(state): State<ApiState>,
     Caller(actor): Caller,
     Path(id): Path<ChatSessionId>,
-    Json(request): Json<ChatMessageRequest>,
+    WithFiles { request, files }: WithFiles<ChatMessageRequest>,
 ) -> ApiResult<axum::Json<ChatTurnResponse>> {
-    let turn = state
-        .helpdesk()
-        .chat_message(&actor, id, &request.text)
-        .await?;
+    let message = NewMessage::new(request.text).with_attachments(files);
+    let turn = state.helpdesk().chat_message(&actor, id, message).await?;
     let (reply, reply_message, handoff_reason) = match turn.reply {
         ChatReply::Answered(m) => (ChatReplyKind::Answered, Some(m.into()), None),
         ChatReply::Greeted(m) => (ChatReplyKind::Greeted, Some(m.into()), None),
@@ -154,9 +163,16 @@ pub(crate) async fn request_human(
 /// Answer in a chat session as an agent.
 #[utoipa::path(post, path = "/chats/{id}/agent-messages", tag = "chat",
     params(("id" = ChatSessionId, Path, description = "Session id")),
-    request_body = ChatMessageRequest,
+    request_body(description = "JSON, or multipart with a `json` part and `attachments` file parts",
+        content(
+            (ChatMessageRequest = "application/json"),
+            (ChatMessageUpload = "multipart/form-data"),
+        )),
     responses(
         (status = 201, body = MessageResource),
+        (status = 400, description = "Malformed multipart body"),
+        (status = 413, description = "A file or the body is larger than the limits (the problem names the part)"),
+        (status = 415, description = "Neither JSON nor multipart"),
         (status = 403, description = "Not allowed for the caller's role"),
         (status = 404, description = "Not found (another tenant's ids too)"),
         (status = 409, description = "Conflicts with the current state"),
@@ -166,11 +182,12 @@ pub(crate) async fn agent_message(
     State(state): State<ApiState>,
     Caller(actor): Caller,
     Path(id): Path<ChatSessionId>,
-    Json(request): Json<ChatMessageRequest>,
+    WithFiles { request, files }: WithFiles<ChatMessageRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageResource>)> {
+    let message = NewMessage::new(request.text).with_attachments(files);
     let message = state
         .helpdesk()
-        .agent_chat_reply(&actor, id, &request.text)
+        .agent_chat_reply(&actor, id, message)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(message.into())))
 }

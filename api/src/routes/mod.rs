@@ -3,6 +3,7 @@
 
 mod admin;
 mod articles;
+mod attachments;
 mod chat;
 mod drafts;
 mod events;
@@ -16,6 +17,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use axum::extract::DefaultBodyLimit;
 
 use crate::ApiState;
 use crate::problem::PROBLEM_JSON;
@@ -130,12 +133,11 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
         .routes(routes!(session::sign_up_tenant))
-        .routes(routes!(tickets::list_tickets, tickets::open_ticket))
         .routes(routes!(tickets::get_ticket, ticket_actions::update_ticket))
         .routes(routes!(tickets::get_ticket_by_number))
         .routes(routes!(tickets::list_events))
-        .routes(routes!(ticket_actions::reply))
-        .routes(routes!(ticket_actions::add_note))
+        .routes(routes!(attachments::list_attachments))
+        .routes(routes!(attachments::download))
         .routes(routes!(ticket_actions::transition))
         .routes(routes!(ticket_actions::assign))
         .routes(routes!(ticket_actions::merge))
@@ -146,9 +148,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(drafts::related_articles))
         .routes(routes!(chat::list_sessions, chat::start_session))
         .routes(routes!(chat::get_session))
-        .routes(routes!(chat::send_message))
         .routes(routes!(chat::request_human))
-        .routes(routes!(chat::agent_message))
         .routes(routes!(chat::hand_back))
         .routes(routes!(articles::list_articles, articles::create_article))
         .routes(routes!(
@@ -175,4 +175,20 @@ fn api() -> OpenApiRouter<ApiState> {
         ))
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::set_enabled))
+        .merge(uploads())
+}
+
+/// The routes whose bodies may carry files. They lift the router's body limit, and
+/// their body extractor (`crate::upload::WithFiles`) applies the usual limit to JSON and
+/// the caller's tenant limits to files instead: raising the limit for every route would
+/// let any endpoint buffer bodies as large as the largest upload.
+fn uploads() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        // `GET /tickets` shares the path; it reads no body.
+        .routes(routes!(tickets::list_tickets, tickets::open_ticket))
+        .routes(routes!(ticket_actions::reply))
+        .routes(routes!(ticket_actions::add_note))
+        .routes(routes!(chat::send_message))
+        .routes(routes!(chat::agent_message))
+        .layer(DefaultBodyLimit::disable())
 }

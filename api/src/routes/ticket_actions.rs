@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use helpdesk_core::domain::{Actor, Priority, Ticket, TicketStatus};
-use helpdesk_core::service::{NewReply, TicketPatch};
+use helpdesk_core::service::{NewMessage, NewReply, TicketPatch};
 use helpdesk_core::{TicketId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,6 +18,9 @@ use crate::extract::{Json, Path};
 use crate::headers::{IfMatch, etag};
 use crate::problem::ApiResult;
 use crate::resources::{MessageResource, TicketResource};
+use crate::upload::WithFiles;
+
+use super::attachments::{NoteUpload, ReplyUpload};
 
 /// Runs a single-ticket change under the caller's `If-Match`, if any.
 async fn conditionally<F>(
@@ -119,9 +122,16 @@ pub(crate) struct ReplyResponse {
 /// opens a linked follow-up.
 #[utoipa::path(post, path = "/tickets/{id}/replies", tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    request_body = ReplyRequest,
+    request_body(description = "JSON, or multipart with a `json` part and `attachments` file parts",
+        content(
+            (ReplyRequest = "application/json"),
+            (ReplyUpload = "multipart/form-data"),
+        )),
     responses(
         (status = 201, body = ReplyResponse),
+        (status = 400, description = "Malformed multipart body"),
+        (status = 413, description = "A file or the body is larger than the limits (the problem names the part)"),
+        (status = 415, description = "Neither JSON nor multipart"),
         (status = 404, description = "Not found (another tenant's ids too)"),
         (status = 409, description = "Conflicts with the current state"),
         (status = 422, description = "Invalid input (the problem names the field)"),
@@ -130,7 +140,7 @@ pub(crate) async fn reply(
     State(state): State<ApiState>,
     Caller(actor): Caller,
     Path(id): Path<TicketId>,
-    Json(request): Json<ReplyRequest>,
+    WithFiles { request, files }: WithFiles<ReplyRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<ReplyResponse>)> {
     let outcome = state
         .helpdesk()
@@ -140,7 +150,7 @@ pub(crate) async fn reply(
             NewReply {
                 body: request.body,
                 status_after: request.status_after,
-                attachments: Vec::new(),
+                attachments: files,
             },
         )
         .await?;
@@ -166,9 +176,16 @@ pub(crate) struct NoteRequest {
 /// Add an internal note (staff).
 #[utoipa::path(post, path = "/tickets/{id}/notes", tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    request_body = NoteRequest,
+    request_body(description = "JSON, or multipart with a `json` part and `attachments` file parts",
+        content(
+            (NoteRequest = "application/json"),
+            (NoteUpload = "multipart/form-data"),
+        )),
     responses(
         (status = 201, body = MessageResource),
+        (status = 400, description = "Malformed multipart body"),
+        (status = 413, description = "A file or the body is larger than the limits (the problem names the part)"),
+        (status = 415, description = "Neither JSON nor multipart"),
         (status = 403, description = "Not allowed for the caller's role"),
         (status = 404, description = "Not found (another tenant's ids too)"),
         (status = 409, description = "Conflicts with the current state"),
@@ -178,9 +195,10 @@ pub(crate) async fn add_note(
     State(state): State<ApiState>,
     Caller(actor): Caller,
     Path(id): Path<TicketId>,
-    Json(request): Json<NoteRequest>,
+    WithFiles { request, files }: WithFiles<NoteRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageResource>)> {
-    let note = state.helpdesk().add_note(&actor, id, &request.body).await?;
+    let note = NewMessage::new(request.body).with_attachments(files);
+    let note = state.helpdesk().add_note(&actor, id, note).await?;
     Ok((StatusCode::CREATED, axum::Json(note.into())))
 }
 

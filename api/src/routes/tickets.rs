@@ -1,6 +1,7 @@
 //! Opening, reading and listing tickets.
 
-use axum::extract::{OriginalUri, State};
+use axum::extract::{FromRequestParts, OriginalUri, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use helpdesk_core::domain::{Channel, Priority, TicketStatus};
@@ -12,10 +13,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::extract::{Json, Path, Query};
-use crate::headers::{ClientAddress, IdempotencyKey, etag};
+use crate::extract::{Path, Query};
+use crate::headers::{IdempotencyKey, etag};
 use crate::problem::{ApiResult, Problem};
 use crate::resources::{EventResource, MessageResource, TicketDetail, TicketPage, TicketResource};
+use crate::upload::WithFiles;
+
+use super::attachments::OpenTicketUpload;
 
 /// The most tickets one page holds.
 pub(crate) const MAX_PAGE: u32 = 200;
@@ -152,11 +156,18 @@ pub(crate) struct OpenTicketRequest {
 /// With an `Idempotency-Key` header, a retry with the same key returns the ticket the
 /// first request opened (200) instead of opening another (201).
 #[utoipa::path(post, path = "/tickets", tag = "tickets",
-    request_body = OpenTicketRequest,
+    request_body(description = "JSON, or multipart with a `json` part and `attachments` file parts",
+        content(
+            (OpenTicketRequest = "application/json"),
+            (OpenTicketUpload = "multipart/form-data"),
+        )),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = TicketResource, description = "Opened"),
         (status = 200, body = TicketResource, description = "Opened before with this Idempotency-Key"),
+        (status = 400, description = "Malformed multipart body"),
+        (status = 413, description = "A file or the body is larger than the limits (the problem names the part)"),
+        (status = 415, description = "Neither JSON nor multipart"),
         (status = 403, description = "Not allowed for the caller's role"),
         (status = 422, description = "Invalid input (the problem names the field)"),
         (status = 429, description = "Rate limited (see `Retry-After`)"),
@@ -164,17 +175,11 @@ pub(crate) struct OpenTicketRequest {
 pub(crate) async fn open_ticket(
     State(state): State<ApiState>,
     Caller(actor): Caller,
-    ClientAddress(address): ClientAddress,
+    _: IntakeAllowed,
     OriginalUri(uri): OriginalUri,
     IdempotencyKey(key): IdempotencyKey,
-    Json(request): Json<OpenTicketRequest>,
+    WithFiles { request, files }: WithFiles<OpenTicketRequest>,
 ) -> ApiResult<Response> {
-    let throttles = state.throttles();
-    throttles
-        .intake_address
-        .check(&address)
-        .and_then(|()| throttles.intake_caller.check(&actor.user_id.to_string()))
-        .map_err(Problem::rate_limited)?;
     let outcome = state
         .helpdesk()
         .open_ticket(
@@ -187,7 +192,7 @@ pub(crate) async fn open_ticket(
                 channel: request.channel,
                 requester: request.requester,
                 idempotency_key: key,
-                attachments: Vec::new(),
+                attachments: files,
             },
         )
         .await?;
@@ -204,6 +209,26 @@ pub(crate) async fn open_ticket(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// The intake rate limits (per client address and per caller), checked before the body is
+/// read: a refused request uploads nothing.
+pub(crate) struct IntakeAllowed;
+
+impl FromRequestParts<ApiState> for IntakeAllowed {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        let address = state.client_address(parts);
+        let throttles = state.throttles();
+        throttles
+            .intake_address
+            .check(&address)
+            .and_then(|()| throttles.intake_caller.check(&actor.user_id.to_string()))
+            .map_err(Problem::rate_limited)?;
+        Ok(Self)
+    }
 }
 
 /// A ticket with its thread (and, for staff, its history). The `ETag` is its version.

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use helpdesk_api::{ApiConfig, RateLimits};
+use helpdesk_core::blob::FsBlobStore;
 use helpdesk_core::domain::{Actor, Role};
 use helpdesk_core::service::{NewTenant, NewUser};
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase};
@@ -22,6 +23,8 @@ use helpdesk_store_sqlite::SqliteStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+
+pub mod uploads;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -37,6 +40,7 @@ pub struct TestApi {
     pub other_customer: String,
     pub customer_actor: Actor,
     pub agent_actor: Actor,
+    pub admin_actor: Actor,
     _dir: tempfile::TempDir,
 }
 
@@ -81,7 +85,12 @@ pub async fn api_with(config: ApiConfig) -> TestApi {
         .unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
     let kb = Arc::new(InMemoryKnowledgeBase::new(Arc::new(FakeEmbedder::new())));
-    let hd = Helpdesk::builder(store).knowledge_base(kb).build().unwrap();
+    let blobs = Arc::new(FsBlobStore::new(dir.path().join("blobs")));
+    let hd = Helpdesk::builder(store)
+        .knowledge_base(kb)
+        .blob_store(blobs)
+        .build()
+        .unwrap();
     let (_, admin) = hd
         .register_tenant(NewTenant {
             name: "Acme".into(),
@@ -135,6 +144,7 @@ pub async fn api_with(config: ApiConfig) -> TestApi {
         other_customer: String::new(),
         customer_actor: admin_actor.clone(),
         agent_actor: Actor::for_user(&agent),
+        admin_actor: admin_actor.clone(),
         _dir: dir,
     };
     api.admin = api.login("acme", "admin@acme.test").await;

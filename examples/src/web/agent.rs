@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::agent_forms;
 use super::app::AppState;
+use super::attachments::{AttachmentView, attach};
 use super::error::WebResult;
 use super::form::{self, FormError};
 use super::names::Names;
@@ -244,6 +245,8 @@ struct AgentTicketPage {
     priority: &'static str,
     facts: Vec<(String, String)>,
     created: Time,
+    /// The files given with the ticket.
+    ticket_files: Vec<AttachmentView>,
     sla_badge: &'static str,
     sla_text: SlaText,
     messages: Vec<MessageView>,
@@ -355,12 +358,14 @@ pub(crate) async fn render_ticket(
         facts.push(("Merged into".into(), into.to_string()));
     }
     // A proposed draft is shown once, as the suggestion form below the thread.
-    let messages: Vec<MessageView> = view
+    let mut messages: Vec<MessageView> = view
         .messages
         .iter()
         .map(|m| MessageView::new(m, names.author(m)))
         .filter(|m| m.draft_state != "proposed")
         .collect();
+    let files = helpdesk.list_attachments(&ctx.actor, id).await?;
+    let ticket_files = attach(&mut messages, &files);
     let proposed_drafts = view
         .messages
         .iter()
@@ -430,6 +435,7 @@ pub(crate) async fn render_ticket(
         priority: t.priority.as_str(),
         facts,
         created: fmt_time(t.created_at),
+        ticket_files,
         sla_badge: row.sla_badge,
         sla_text: row.sla_text.clone(),
         messages,

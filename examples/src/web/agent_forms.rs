@@ -3,13 +3,13 @@
 //! as the ticket page with the reason next to that form and what was typed kept (see
 //! [`super::form`]).
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use helpdesk_core::ai::DraftDecision;
 use helpdesk_core::domain::TicketStatus;
-use helpdesk_core::service::NewReply;
+use helpdesk_core::service::{NewMessage, NewReply};
 use helpdesk_core::{Error as CoreError, MessageId, TicketId};
 use serde::Deserialize;
 
@@ -17,14 +17,22 @@ use super::agent::{Refusal, render_ticket};
 use super::app::AppState;
 use super::error::{WebError, WebResult};
 use super::form::{FormError, refused};
-use super::portal::{ReplyForm, optional, ticket_id};
+use super::portal::{ReplyForm, files_refused, optional, ticket_id};
 use super::session::{Ctx, StaffUser};
+use super::upload::{FILE_FIELD, UploadForm};
 
 /// The routes of the ticket page's forms.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/agent/tickets/{id}/reply", post(reply))
-        .route("/agent/tickets/{id}/note", post(note))
+        // Forms with files: their reader applies the tenant's limits instead of axum's.
+        .route(
+            "/agent/tickets/{id}/reply",
+            post(reply).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/agent/tickets/{id}/note",
+            post(note).layer(DefaultBodyLimit::disable()),
+        )
         .route("/agent/tickets/{id}/status", post(set_status))
         .route("/agent/tickets/{id}/assign", post(assign))
         .route("/agent/tickets/{id}/priority", post(set_priority))
@@ -75,10 +83,19 @@ async fn reply(
     State(state): State<AppState>,
     StaffUser(ctx): StaffUser,
     Path(id): Path<String>,
-    Form(form): Form<AgentReplyForm>,
+    upload: UploadForm<AgentReplyForm>,
 ) -> WebResult<Response> {
     let id = ticket_id(&id)?;
-    let mut reply = NewReply::new(&form.body);
+    let UploadForm {
+        form,
+        files,
+        refusal,
+    } = upload;
+    if let Some(refusal) = refusal {
+        let error = FormError::new("body", files_refused(&refusal));
+        return again(&state, &ctx, id, Refusal::new(error, form.body)).await;
+    }
+    let mut reply = NewReply::new(&form.body).with_attachments(files);
     reply.status_after = match optional::<TicketStatus>(&form.status_after) {
         Ok(status) => status,
         Err(_) => {
@@ -89,7 +106,8 @@ async fn reply(
     match state.helpdesk().reply(&ctx.actor, id, reply).await {
         Ok(outcome) => Ok(back(outcome.ticket.id)),
         Err(e) => {
-            let refusal = refusal_at(e, "body", &[("body", "Reply")], form.body)?;
+            let labels = [("body", "Reply"), (FILE_FIELD, "Files")];
+            let refusal = refusal_at(e, "body", &labels, form.body)?;
             again(&state, &ctx, id, refusal).await
         }
     }
@@ -99,13 +117,24 @@ async fn note(
     State(state): State<AppState>,
     StaffUser(ctx): StaffUser,
     Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
+    upload: UploadForm<ReplyForm>,
 ) -> WebResult<Response> {
     let id = ticket_id(&id)?;
-    match state.helpdesk().add_note(&ctx.actor, id, &form.body).await {
+    let UploadForm {
+        form,
+        files,
+        refusal,
+    } = upload;
+    if let Some(refusal) = refusal {
+        let error = FormError::new("note", files_refused(&refusal));
+        return again(&state, &ctx, id, Refusal::new(error, form.body)).await;
+    }
+    let note = NewMessage::new(form.body.as_str()).with_attachments(files);
+    match state.helpdesk().add_note(&ctx.actor, id, note).await {
         Ok(_) => Ok(back(id)),
         Err(e) => {
-            let refusal = refusal_at(e, "note", &[("body", "Internal note")], form.body)?;
+            let labels = [("body", "Internal note"), (FILE_FIELD, "Files")];
+            let refusal = refusal_at(e, "note", &labels, form.body)?;
             again(&state, &ctx, id, refusal).await
         }
     }

@@ -10,8 +10,9 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use helpdesk_core::blob::DynBlobStore;
 use helpdesk_core::store::MemoryStore;
-use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase};
+use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, MemoryBlobStore};
 use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel, Notifier};
 use sha2::{Digest, Sha256};
 
@@ -21,7 +22,7 @@ use super::mail::{LogMailer, Mailer};
 use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
-use super::{admin, agent, auth, chat, kb, portal, session, settings, signup};
+use super::{admin, agent, attachments, auth, chat, kb, portal, session, settings, signup};
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
 /// today; SQLite, MiniLM and Gemini once wired); the app only sees the traits.
@@ -40,6 +41,8 @@ pub struct Backends {
     /// Set when the embedder is the deterministic fake because the MiniLM model is not
     /// prepared; says how to prepare it.
     pub embedder_note: Option<String>,
+    /// Where attachment bytes live (none: the forms take no files).
+    pub blob_store: Option<DynBlobStore>,
 }
 
 impl Backends {
@@ -54,6 +57,8 @@ impl Backends {
             embedder: Some(embedder),
             demo_store: true,
             embedder_note: None,
+            // Kept in memory like the demo store.
+            blob_store: Some(Arc::new(MemoryBlobStore::new())),
         }
     }
 
@@ -80,6 +85,9 @@ impl Backends {
         }
         if let Some(embedder) = &self.embedder {
             builder = builder.embedder(embedder.clone());
+        }
+        if let Some(blobs) = &self.blob_store {
+            builder = builder.blob_store(blobs.clone());
         }
         builder.build()
     }
@@ -269,6 +277,7 @@ const APP_CSS: &str = include_str!("../../static/app.css");
 const CHAT_JS: &str = include_str!("../../static/chat.js");
 const TIME_JS: &str = include_str!("../../static/time.js");
 const LIVE_JS: &str = include_str!("../../static/live.js");
+const ATTACH_JS: &str = include_str!("../../static/attach.js");
 
 fn script(source: &'static str) -> Response {
     (
@@ -288,6 +297,11 @@ async fn chat_script() -> Response {
 /// Times in the viewer's zone, with relative times (see `static/time.js`).
 async fn time_script() -> Response {
     script(TIME_JS)
+}
+
+/// Files dropped on a form join its file input (see `static/attach.js`).
+async fn attach_script() -> Response {
+    script(ATTACH_JS)
 }
 
 /// Live pages refreshed from the event stream (see `static/live.js`).
@@ -363,6 +377,7 @@ fn pages(state: AppState) -> Router {
         .route("/static/chat.js", get(chat_script))
         .route("/static/time.js", get(time_script))
         .route("/static/live.js", get(live_script))
+        .route("/static/attach.js", get(attach_script))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route(
@@ -378,6 +393,7 @@ fn pages(state: AppState) -> Router {
             get(auth::register_company_page).post(auth::register_company_submit),
         )
         .merge(portal::routes())
+        .merge(attachments::routes())
         .merge(chat::routes())
         .merge(agent::routes())
         .merge(admin::routes())

@@ -1,12 +1,14 @@
 //! Backends for a real run, chosen from the environment: the store ([`StoreChoice`]:
 //! MongoDB with `MONGODB_URI`, else PostgreSQL with a `postgres://` `DATABASE_URL`, else
 //! SQLite under the data folder), the offline MiniLM model prepared by
-//! `scripts/setup-model.sh` with a persistent per-tenant HNSW index, and Gemini when
-//! `GEMINI_API_KEY` is set (`GEMINI_BASE_URL` overrides the endpoint).
+//! `scripts/setup-model.sh` with a persistent per-tenant HNSW index, attachment bytes in
+//! `blobs/` under the data folder, and Gemini when `GEMINI_API_KEY` is set
+//! (`GEMINI_BASE_URL` overrides the endpoint).
 
 use std::path::Path;
 use std::sync::Arc;
 
+use helpdesk_core::blob::FsBlobStore;
 use helpdesk_core::testkit::FakeEmbedder;
 use helpdesk_core::{DynStore, Embedder, Error, KnowledgeBase, LanguageModel, Result};
 use helpdesk_kb_search::{FastembedEmbedder, KbIndex, KbIndexOptions};
@@ -134,6 +136,10 @@ impl Backends {
             )),
             None => None,
         };
+        // Attachment bytes under the data folder, whichever store keeps the rest: for one
+        // host (several instances need a shared blob store, e.g. `ObjectBlobStore`).
+        let blobs = data_dir.join("blobs");
+        create_private_dir(&blobs).map_err(|e| configuration(e, &blobs))?;
         Ok(Self {
             store,
             knowledge_base: Some(knowledge_base),
@@ -141,6 +147,7 @@ impl Backends {
             embedder: Some(embedder),
             demo_store: false,
             embedder_note,
+            blob_store: Some(Arc::new(FsBlobStore::new(blobs))),
         })
     }
 }

@@ -12,6 +12,7 @@
 //! | chat | `/chat`, `/chat/{id}` |
 //! | agent | `/agent` (queue), `/agent/tickets/{id}` |
 //! | admin | `/admin/analytics`, `/admin/users`, `/admin/kb`, `/admin/settings` |
+//! | files | `/attachments/{id}` (download), `/attachments/{id}/view` (images inline) |
 //!
 //! Run it with `cargo run -p helpdesk-examples --bin helpdesk-web -- --port 8080`: it seeds
 //! the demo tenant (company `nimbus`), prints the demo logins and
@@ -24,6 +25,7 @@ mod agent;
 mod agent_forms;
 mod api_mount;
 mod app;
+mod attachments;
 mod auth;
 mod backends;
 pub mod charts;
@@ -44,6 +46,7 @@ mod signup;
 pub mod smtp;
 mod sweeps;
 mod throttle;
+mod upload;
 mod views;
 
 pub use app::{AppState, Backends, DEFAULT_IDLE_TIMEOUT, WebOptions, router};

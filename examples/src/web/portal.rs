@@ -1,7 +1,7 @@
 //! The customer portal: my tickets, raise a ticket, the thread with replies, CSAT.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,11 +14,13 @@ use helpdesk_core::{Error as CoreError, TicketId};
 use serde::Deserialize;
 
 use super::app::AppState;
+use super::attachments::{AttachmentView, attach};
 use super::error::{WebError, WebResult};
 use super::form::{FormError, refused};
 use super::names::Names;
 use super::session::{Ctx, CustomerUser};
 use super::throttle::wait_secs;
+use super::upload::{FILE_FIELD, UploadForm};
 use super::views::{
     MessageView, Page, TicketRow, Time, fmt_time, html, status_class, status_label,
 };
@@ -28,9 +30,16 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/portal", get(my_tickets))
         .route("/portal/new", get(new_ticket_page))
-        .route("/portal/tickets", post(open_ticket))
+        // Forms with files: their reader applies the tenant's limits instead of axum's.
+        .route(
+            "/portal/tickets",
+            post(open_ticket).layer(DefaultBodyLimit::disable()),
+        )
         .route("/portal/tickets/{id}", get(ticket_page))
-        .route("/portal/tickets/{id}/reply", post(reply))
+        .route(
+            "/portal/tickets/{id}/reply",
+            post(reply).layer(DefaultBodyLimit::disable()),
+        )
         .route("/portal/tickets/{id}/csat", post(rate))
 }
 
@@ -96,6 +105,15 @@ impl NewTicketPage {
             error_field: String::new(),
         }
     }
+
+    /// The attributes of the file input when the files were refused.
+    fn file_attrs(&self) -> &'static str {
+        if self.error_field == FILE_FIELD {
+            r#" aria-invalid="true" aria-describedby="attachments-error" autofocus"#
+        } else {
+            ""
+        }
+    }
 }
 
 async fn new_ticket_page(
@@ -117,6 +135,12 @@ struct NewTicketForm {
     priority: String,
 }
 
+/// The message of refused files: what was wrong, and that they must be chosen again (a
+/// browser never fills a file input back in).
+pub(crate) fn files_refused(reason: &str) -> String {
+    format!("Files: {reason} Nothing was sent; choose the files again.")
+}
+
 /// Parses an optional enum value from a form (empty means none).
 pub(crate) fn optional<T: std::str::FromStr<Err = helpdesk_core::Error>>(
     raw: &str,
@@ -130,8 +154,13 @@ pub(crate) fn optional<T: std::str::FromStr<Err = helpdesk_core::Error>>(
 async fn open_ticket(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
-    Form(form): Form<NewTicketForm>,
+    upload: UploadForm<NewTicketForm>,
 ) -> WebResult<Response> {
+    let UploadForm {
+        form,
+        files,
+        refusal,
+    } = upload;
     let again = |status: StatusCode, error: String, field: &str| {
         let mut page = NewTicketPage::empty(ctx.page(&state, "Raise a ticket"));
         page.subject = form.subject.clone();
@@ -161,7 +190,10 @@ async fn open_ticket(
             .insert(RETRY_AFTER, HeaderValue::from(wait_secs(wait)));
         return Ok(response);
     }
-    let mut new = NewTicket::new(&form.subject, &form.description);
+    if let Some(refusal) = refusal {
+        return again(StatusCode::BAD_REQUEST, files_refused(&refusal), FILE_FIELD);
+    }
+    let mut new = NewTicket::new(&form.subject, &form.description).with_attachments(files);
     new.priority = match optional::<Priority>(&form.priority) {
         Ok(p) => p,
         Err(_) => {
@@ -178,11 +210,15 @@ async fn open_ticket(
             outcome.ticket.id
         ))
         .into_response()),
-        Err(CoreError::Validation { field, message }) => again(
-            StatusCode::BAD_REQUEST,
-            format!("{}: {message}", field_label(&field)),
-            &field,
-        ),
+        Err(CoreError::Validation { field, message }) => {
+            // `attachments[2]` is refused at the file input.
+            let field = field.split('[').next().unwrap_or_default();
+            again(
+                StatusCode::BAD_REQUEST,
+                format!("{}: {message}", field_label(field)),
+                field,
+            )
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -193,6 +229,7 @@ fn field_label(field: &str) -> &str {
         "subject" => "Subject",
         "description" => "Description",
         "priority" => "Priority",
+        FILE_FIELD => "Files",
         other => other,
     }
 }
@@ -209,6 +246,8 @@ struct TicketPage {
     priority: &'static str,
     created: Time,
     messages: Vec<MessageView>,
+    /// The files given with the ticket.
+    ticket_files: Vec<AttachmentView>,
     can_reply: bool,
     can_rate: bool,
     rating: Option<u8>,
@@ -248,12 +287,14 @@ async fn render_ticket(
     let helpdesk = state.helpdesk();
     let view = helpdesk.get_ticket(&ctx.actor, id).await?;
     let names = Names::load(helpdesk, ctx.actor.tenant_id).await?;
+    let files = helpdesk.list_attachments(&ctx.actor, id).await?;
     let t = &view.ticket;
-    let messages = view
+    let mut messages: Vec<MessageView> = view
         .messages
         .iter()
         .map(|m| MessageView::new(m, names.author(m)))
         .collect();
+    let ticket_files = attach(&mut messages, &files);
     let done = matches!(t.status, TicketStatus::Resolved | TicketStatus::Closed);
     html(&TicketPage {
         page: ctx.page(state, &format!("Ticket #{}", t.number)),
@@ -265,6 +306,7 @@ async fn render_ticket(
         priority: t.priority.as_str(),
         created: fmt_time(t.created_at),
         messages,
+        ticket_files,
         can_reply: t.merged_into.is_none(),
         can_rate: done && t.csat.is_none() && t.merged_into.is_none(),
         rating: t.csat.as_ref().map(|c| c.score),
@@ -289,19 +331,29 @@ async fn reply(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
     Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
+    upload: UploadForm<ReplyForm>,
 ) -> WebResult<Response> {
     let id = ticket_id(&id)?;
-    match state
-        .helpdesk()
-        .reply(&ctx.actor, id, NewReply::new(&form.body))
-        .await
-    {
+    let UploadForm {
+        form,
+        files,
+        refusal,
+    } = upload;
+    if let Some(refusal) = refusal {
+        let refusal = Refusal {
+            error: FormError::new(FILE_FIELD, files_refused(&refusal)),
+            reply_body: form.body,
+            ..Refusal::default()
+        };
+        return refused(render_ticket(&state, &ctx, id, refusal).await);
+    }
+    let reply = NewReply::new(&form.body).with_attachments(files);
+    match state.helpdesk().reply(&ctx.actor, id, reply).await {
         // A reply on a closed ticket opens a follow-up: show the ticket that got the message.
         Ok(outcome) => {
             Ok(Redirect::to(&format!("/portal/tickets/{}", outcome.ticket.id)).into_response())
         }
-        Err(e) => match FormError::from_core(&e, &[("body", "Reply")]) {
+        Err(e) => match FormError::from_core(&e, &[("body", "Reply"), (FILE_FIELD, "Files")]) {
             Some(error) => {
                 let refusal = Refusal {
                     error,

@@ -4,6 +4,10 @@
 //! stored by core). It is `HttpOnly; SameSite=Strict`. Every POST goes through
 //! [`session_layer`], which rejects it with 403 unless its `csrf` form field matches the
 //! token derived from the session (or, before sign-in, from a random pre-session cookie).
+//! A `multipart/form-data` form (one with files) must carry `csrf` as its first part, as
+//! every form of the app does (browsers send the fields in document order): the layer reads
+//! only that part before the request goes on, so files stream to the handler unbuffered
+//! and a forged upload is refused before anything of it is read ([`super::upload`]).
 //! A session unused for the idle timeout ends ([`super::idle`]); every response that sets
 //! no caching of its own is `Cache-Control: no-store`.
 
@@ -21,14 +25,16 @@ use sha2::{Digest, Sha256};
 
 use super::app::AppState;
 use super::error::{WebError, WebResult, error_page};
+use super::upload::{self, FileLimits};
 use super::views::{Markup, Page, Time};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "hd_session";
 /// Name of the pre-session cookie that anchors CSRF tokens before sign-in.
 pub const PRESESSION_COOKIE: &str = "hd_pre";
-/// Largest form body accepted (the markdown import is the biggest form).
-const MAX_FORM_BYTES: usize = 1 << 20;
+/// Largest form body accepted (the markdown import is the biggest form); also the largest
+/// text field of a form with files.
+pub(crate) const MAX_FORM_BYTES: usize = 1 << 20;
 
 /// Who is asking, resolved once per request by [`session_layer`].
 #[derive(Debug, Clone)]
@@ -49,6 +55,8 @@ pub(crate) struct SignedIn {
     pub(crate) actor: Actor,
     pub(crate) name: String,
     pub(crate) tenant_name: String,
+    /// The tenant's limits on files, for the forms that take them.
+    pub(crate) file_limits: FileLimits,
 }
 
 impl Session {
@@ -82,6 +90,11 @@ impl Session {
             },
             path: self.path.clone(),
             notice: self.notice,
+            files_hint: self
+                .signed_in
+                .as_ref()
+                .map(|s| s.file_limits.hint())
+                .unwrap_or_default(),
         }
     }
 }
@@ -192,7 +205,17 @@ pub(crate) async fn session_layer(
         },
     };
     let csrf = csrf_token(state.csrf_key(), &anchor);
-    let body = if parts.method == Method::POST {
+    let body = if parts.method == Method::POST && upload::is_multipart(&parts.headers) {
+        match upload::csrf_first(&parts.headers, body).await {
+            Some((sent, body))
+                if new_presession.is_none()
+                    && constant_time_eq(sent.as_bytes(), csrf.as_bytes()) =>
+            {
+                body
+            }
+            _ => return WebError::Csrf.into_response(),
+        }
+    } else if parts.method == Method::POST {
         let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
             return error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
         };
@@ -226,13 +249,17 @@ pub(crate) async fn session_layer(
     {
         headers.append(SET_COOKIE, v);
     }
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // A download sets its own, stricter policy (`default-src 'none'; sandbox`).
+    if !headers.contains_key("content-security-policy") {
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                 script-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+                 base-uri 'none'",
+            ),
+        );
+    }
     headers.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
@@ -306,6 +333,7 @@ async fn resolve(state: &AppState, token: &str) -> WebResult<SignedIn> {
     Ok(SignedIn {
         actor,
         name: user.name,
+        file_limits: FileLimits::of(&tenant.settings),
         tenant_name: tenant.name,
     })
 }

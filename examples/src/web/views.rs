@@ -1,5 +1,6 @@
 //! The shared page context, the error page, and small formatting helpers for templates.
 
+use super::attachments::AttachmentView;
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use helpdesk_core::domain::{AuthorKind, Message, MessageKind, Ticket, TicketStatus};
@@ -25,6 +26,8 @@ pub(crate) struct Page {
     pub(crate) path: String,
     /// A confirmation of the last change (shown once, after the redirect).
     pub(crate) notice: Option<&'static str>,
+    /// The tenant's limits on files, for the file inputs (`Up to 10 files, 10 MB each.`).
+    pub(crate) files_hint: String,
 }
 
 impl Page {
@@ -261,6 +264,8 @@ pub(crate) struct MessageView {
     pub(crate) draft_source: String,
     /// The body as text runs, `true` for `**bold**` ones (see [`rich_text`]).
     pub(crate) rich: Vec<(bool, String)>,
+    /// The files that came with it ([`super::attachments::attach`] fills them in).
+    pub(crate) files: Vec<AttachmentView>,
 }
 
 impl MessageView {
@@ -292,6 +297,7 @@ impl MessageView {
                 .collect(),
             draft_state,
             draft_source,
+            files: Vec::new(),
         }
     }
 }

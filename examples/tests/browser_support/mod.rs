@@ -253,6 +253,26 @@ impl Browser {
         profile: &Path,
         shots: PathBuf,
     ) -> Self {
+        Self::open_with(driver_port, app_port, profile, shots, None).await
+    }
+
+    /// [`Browser::open`], saving downloads in `downloads` (without asking) when given.
+    pub(crate) async fn open_with(
+        driver_port: u16,
+        app_port: u16,
+        profile: &Path,
+        shots: PathBuf,
+        downloads: Option<&Path>,
+    ) -> Self {
+        let prefs = match downloads {
+            Some(dir) => json!({
+                "download.default_directory": dir.display().to_string(),
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false,
+            }),
+            None => json!({}),
+        };
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
         // An alert must stay open so the test can see it, not be dismissed silently.
@@ -269,6 +289,7 @@ impl Browser {
                     format!("--window-size={WIDTH},{HEIGHT}"),
                     format!("--user-data-dir={}", profile.display()),
                 ],
+                "prefs": prefs,
             }),
         );
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();

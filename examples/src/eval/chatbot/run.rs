@@ -115,6 +115,7 @@ pub fn minilm_backends(model_dir: &Path, index_dir: &Path) -> Result<Backends, C
         embedder: Some(embedder),
         demo_store: true,
         embedder_note: None,
+        blob_store: None,
     })
 }
 
