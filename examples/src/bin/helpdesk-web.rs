@@ -25,11 +25,11 @@ use std::time::Duration;
 use clap::Parser;
 use helpdesk_core::Notifier;
 use helpdesk_examples::error_chain;
-use helpdesk_examples::web::mail::Mailer;
+use helpdesk_examples::web::mail::{Mailer, mail_token_key};
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
 use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
 use helpdesk_examples::web::{
-    AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps,
+    AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps, write_private_file,
 };
 
 #[derive(Parser)]
@@ -94,7 +94,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         let text = credentials.describe();
         if !cli.demo_store {
             create_private_dir(&cli.data_dir)?;
-            write_private(&logins_file, &text)?;
+            write_private_file(&logins_file, &text)?;
         }
         text
     } else {
@@ -134,6 +134,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             // Sign-up links go out by e-mail too (without SMTP_URL, to the log).
             mailer: smtp.map(|n| Arc::new(n) as Arc<dyn Mailer>),
             public_url: public_url.clone(),
+            mail_token_key: Some(mail_token_key(&cli.data_dir)?),
             ..WebOptions::default()
         },
     )?;
@@ -181,14 +182,3 @@ fn smtp_notifier(backends: &Backends) -> Result<Option<SmtpNotifier>, Box<dyn st
     Ok(Some(notifier))
 }
 
-/// Writes a file only the current user can read (the demo passwords).
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(text.as_bytes())
-}

@@ -1,37 +1,37 @@
 //! `ingest-email` (the MTA's pipe, as Request Tracker's mailgate) and `quarantine`.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use helpdesk_core::quarantine::QuarantineId;
-use helpdesk_mail::{IngestOutcome, MailIngest, ReplyTokenKey};
+use helpdesk_mail::{IngestOutcome, MailIngest};
 
 use super::context::Context;
 use super::error::{CliError, CliResult};
+use crate::web::mail::mail_token_key;
 
 /// The largest message read from stdin: the largest `email.max_message_bytes` a tenant may
 /// set (100 MiB) and one byte, so that a longer one is still quarantined as oversized
 /// rather than read without end.
 const MAX_STDIN_BYTES: u64 = 100 * 1024 * 1024 + 1;
 
-/// The engine's mail door for this run: reply tokens are checked with `MAIL_TOKEN_KEY`
-/// (hex) when it is set, the key the outbound mail signs them with.
-pub fn ingest(ctx: &Context) -> CliResult<MailIngest> {
-    let ingest = MailIngest::new(ctx.helpdesk.clone());
-    match std::env::var("MAIL_TOKEN_KEY") {
-        Ok(hex) => {
-            let key = ReplyTokenKey::from_hex(&hex).map_err(|e| CliError::Argument {
-                field: "MAIL_TOKEN_KEY",
-                message: e.to_string(),
-            })?;
-            Ok(ingest.with_reply_token_key(key))
-        }
-        Err(_) => Ok(ingest),
-    }
+/// The engine's mail door for this run, checking reply tokens with the app's key
+/// ([`mail_token_key`]).
+pub fn ingest(ctx: &Context, data_dir: &Path) -> CliResult<MailIngest> {
+    let key = mail_token_key(data_dir).map_err(|e| CliError::Argument {
+        field: "MAIL_TOKEN_KEY",
+        message: e.to_string(),
+    })?;
+    Ok(MailIngest::new(ctx.helpdesk.clone()).with_reply_token_key(key))
 }
 
 /// `ingest-email --tenant SLUG`: one message from stdin into the tenant's helpdesk.
-pub async fn ingest_email(ctx: &Context, slug: &str, out: &mut dyn Write) -> CliResult<()> {
+pub async fn ingest_email(
+    ctx: &Context,
+    data_dir: &Path,
+    slug: &str,
+    out: &mut dyn Write,
+) -> CliResult<()> {
     let tenant = ctx.tenant(slug).await?;
     let mut raw = Vec::new();
     std::io::stdin()
@@ -42,7 +42,7 @@ pub async fn ingest_email(ctx: &Context, slug: &str, out: &mut dyn Write) -> Cli
             path: PathBuf::from("<stdin>"),
             source,
         })?;
-    let outcome = ingest(ctx)?.ingest(tenant.id, raw, "pipe").await?;
+    let outcome = ingest(ctx, data_dir)?.ingest(tenant.id, raw, "pipe").await?;
     writeln!(out, "{}", describe(&outcome)).map_err(|source| CliError::Write {
         path: PathBuf::from("<stdout>"),
         source,
@@ -99,6 +99,7 @@ pub async fn list(ctx: &Context, slug: &str, as_email: &str, out: &mut dyn Write
 /// `quarantine reingest ID`: the message through the door again (admins only).
 pub async fn reingest(
     ctx: &Context,
+    data_dir: &Path,
     slug: &str,
     as_email: &str,
     id: &str,
@@ -106,7 +107,7 @@ pub async fn reingest(
 ) -> CliResult<()> {
     let actor = ctx.actor(slug, as_email).await?;
     let id = parse_id(id)?;
-    let outcome = ingest(ctx)?.reingest(&actor, id).await?;
+    let outcome = ingest(ctx, data_dir)?.reingest(&actor, id).await?;
     writeln!(out, "{}", describe(&outcome)).map_err(|source| CliError::Write {
         path: PathBuf::from("<stdout>"),
         source,

@@ -25,6 +25,7 @@ pub use kb::ImportReport;
 pub use mail::describe as describe_ingest;
 
 use crate::web::seed::{DEMO_TENANT, seed_demo};
+use crate::web::write_private_file;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -302,7 +303,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
                 id,
             } => keys::revoke(&ctx, &tenant, &as_email, &id, out).await?,
         },
-        Command::IngestEmail { tenant } => mail::ingest_email(&ctx, &tenant, out).await?,
+        Command::IngestEmail { tenant } => {
+            mail::ingest_email(&ctx, &cli.data_dir, &tenant, out).await?
+        }
         Command::Quarantine { action } => match action {
             QuarantineCommand::List { tenant, as_email } => {
                 mail::list(&ctx, &tenant, &as_email, out).await?
@@ -311,7 +314,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
                 tenant,
                 as_email,
                 id,
-            } => mail::reingest(&ctx, &tenant, &as_email, &id, out).await?,
+            } => mail::reingest(&ctx, &cli.data_dir, &tenant, &as_email, &id, out).await?,
             QuarantineCommand::Discard {
                 tenant,
                 as_email,
@@ -354,19 +357,8 @@ async fn seed(ctx: &Context, data_dir: &Path, out: &mut dyn Write) -> CliResult<
     let credentials = seed_demo(&ctx.helpdesk, ctx.backends.knowledge_base.as_ref()).await?;
     let text = credentials.describe();
     let path = data_dir.join("demo-logins.txt");
-    write_private(&path, &text).map_err(|source| CliError::Write { path, source })?;
+    write_private_file(&path, &text).map_err(|source| CliError::Write { path, source })?;
     write!(out, "{text}").map_err(write_err)?;
     Ok(())
 }
 
-/// Writes a file only the current user can read (the demo passwords).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(text.as_bytes())
-}

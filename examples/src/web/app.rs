@@ -1,5 +1,6 @@
 //! Application state, the backends it runs on, and the router.
 
+use helpdesk_mail::{MailIngest, ReplyTokenKey};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,9 @@ use super::mail::{LogMailer, Mailer};
 use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
-use super::{admin, agent, attachments, auth, chat, kb, portal, session, settings, signup};
+use super::{
+    admin, agent, attachments, auth, chat, kb, mail_admin, portal, session, settings, signup,
+};
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
 /// today; SQLite, MiniLM and Gemini once wired); the app only sees the traits.
@@ -133,6 +136,9 @@ pub struct WebOptions {
     pub public_url: String,
     /// How long a sign-up link works.
     pub verification_ttl: Duration,
+    /// The key reply tokens (`support+<token>@`) are signed and checked with; without one,
+    /// mail threads by Message-ID and subject tag only.
+    pub mail_token_key: Option<ReplyTokenKey>,
 }
 
 /// Default [`WebOptions::idle_timeout`]: half an hour.
@@ -149,6 +155,7 @@ impl Default for WebOptions {
             mailer: None,
             public_url: "http://127.0.0.1:8080".into(),
             verification_ttl: DEFAULT_VERIFICATION_TTL,
+            mail_token_key: None,
         }
     }
 }
@@ -180,6 +187,7 @@ struct StateInner {
     idle: IdleSessions,
     pending_signups: PendingSignups,
     mailer: Arc<dyn Mailer>,
+    mail_ingest: MailIngest,
 }
 
 impl std::fmt::Debug for AppState {
@@ -201,8 +209,13 @@ impl AppState {
     ) -> helpdesk_core::Result<Self> {
         let seed = helpdesk_core::auth::new_token()?;
         let csrf_key: [u8; 32] = Sha256::digest(seed.as_bytes()).into();
+        let mut mail_ingest = MailIngest::new(helpdesk.clone());
+        if let Some(key) = &options.mail_token_key {
+            mail_ingest = mail_ingest.with_reply_token_key(key.clone());
+        }
         Ok(Self {
             inner: Arc::new(StateInner {
+                mail_ingest,
                 helpdesk,
                 knowledge_base,
                 csrf_key,
@@ -222,6 +235,11 @@ impl AppState {
     /// The helpdesk.
     pub fn helpdesk(&self) -> &Helpdesk {
         &self.inner.helpdesk
+    }
+
+    /// The door inbound e-mail comes through (the quarantine page re-ingests with it).
+    pub(crate) fn mail_ingest(&self) -> &MailIngest {
+        &self.inner.mail_ingest
     }
 
     pub(crate) fn knowledge_base(&self) -> Option<&Arc<dyn KnowledgeBase>> {
@@ -399,6 +417,7 @@ fn pages(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(kb::routes())
         .merge(settings::routes())
+        .merge(mail_admin::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(remember_deep_link))
         .layer(middleware::from_fn_with_state(

@@ -165,6 +165,21 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Writes `text` to `path` (created or truncated) readable and writable by the owner only
+/// (0600 on Unix): the demo passwords, the reply-token key.
+pub fn write_private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
 /// Creates the empty file `path` readable and writable by the owner only (0600 on Unix)
 /// when it does not exist, so that SQLite opens it instead of creating it with the umask's
 /// permissions (its `-wal` and `-shm` files take the database file's permissions).

@@ -38,6 +38,7 @@ mod kb;
 pub mod mail;
 mod names;
 mod portal;
+mod mail_admin;
 mod reindex;
 pub mod seed;
 mod session;
@@ -50,7 +51,9 @@ mod upload;
 mod views;
 
 pub use app::{AppState, Backends, DEFAULT_IDLE_TIMEOUT, WebOptions, router};
-pub use backends::{MONGO_DATABASE, StoreChoice, create_private_dir, create_private_file};
+pub use backends::{
+    MONGO_DATABASE, StoreChoice, create_private_dir, create_private_file, write_private_file,
+};
 pub use error::WebError;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
 pub use signup::DEFAULT_VERIFICATION_TTL;
