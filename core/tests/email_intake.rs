@@ -1,20 +1,15 @@
 //! The e-mail channel's core: `Helpdesk::receive_email` opens, replies, follows up and
-//! keeps notes exactly once per Message-ID, and the quarantine keeps what it refuses.
+//! keeps notes exactly once per Message-ID (the quarantine: `email_quarantine.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod attachments_common;
-
-use std::sync::Arc;
 
 use helpdesk_core::domain::{
     AuthorKind, Channel, EmailHeaders, EventKind, MessageKind, NotificationKind, Role,
     TenantSettings, TicketStatus,
 };
 use helpdesk_core::service::{EmailDisposition, EmailRoute, InboundEmail, NewTicket};
-use helpdesk_core::store::{
-    MessageFilter, OutboxStore, QuarantineReason, QuarantineStatus, TicketQuery, TicketStore,
-    UserStore,
-};
+use helpdesk_core::store::{MessageFilter, OutboxStore, TicketQuery, TicketStore, UserStore};
 use helpdesk_core::{Error, TicketId};
 
 use attachments_common::{Desk, PNG, desk_with, file, is_not_found};
@@ -497,107 +492,6 @@ async fn attachments_land_on_the_message_and_empty_subjects_get_a_placeholder() 
             .all(|f| f.message_id == Some(view.messages[0].id))
     );
     assert!(files.iter().any(|f| f.content_type == "image/png"));
-}
-
-#[tokio::test]
-async fn quarantine_round_trip_for_admins_only() {
-    let d = desk().await;
-    let raw: Arc<[u8]> = Arc::from(&b"Subject: broken\r\n\r\n\xff\xfe"[..]);
-    let held =
-        d.hd.quarantine_email(
-            d.admin.tenant_id,
-            raw.clone(),
-            QuarantineReason::Malformed,
-            "no From header",
-            "pipe",
-            None,
-            Some("broken"),
-        )
-        .await
-        .unwrap();
-    assert!(held.is_held());
-    assert_eq!(held.size, raw.len() as u64);
-
-    let list = d.hd.list_quarantine(&d.admin, true, 50).await.unwrap();
-    assert_eq!(list, std::slice::from_ref(&held));
-    let (mail, bytes) = d.hd.quarantined_mail(&d.admin, held.id).await.unwrap();
-    assert_eq!((mail, &bytes[..]), (held.clone(), &raw[..]));
-
-    for actor in [&d.agent, &d.customer] {
-        let e = d.hd.list_quarantine(actor, false, 50).await.unwrap_err();
-        assert!(matches!(e, Error::Forbidden { .. }), "{e:?}");
-        let e = d.hd.quarantined_mail(actor, held.id).await.unwrap_err();
-        assert!(matches!(e, Error::Forbidden { .. }), "{e:?}");
-        let e = d.hd.discard_quarantined(actor, held.id).await.unwrap_err();
-        assert!(matches!(e, Error::Forbidden { .. }), "{e:?}");
-    }
-    let e =
-        d.hd.quarantined_mail(&d.other_admin, held.id)
-            .await
-            .unwrap_err();
-    assert!(is_not_found(&e, "quarantine"), "{e:?}");
-
-    let ticket = portal_ticket(&d).await;
-    let released =
-        d.hd.release_quarantined(&d.admin, held.id, Some(ticket))
-            .await
-            .unwrap();
-    assert!(matches!(
-        released.status,
-        QuarantineStatus::Released { ticket: Some(t), .. } if t == ticket
-    ));
-    assert!(
-        d.hd.list_quarantine(&d.admin, true, 50)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        d.hd.list_quarantine(&d.admin, false, 50)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-
-    let other =
-        d.hd.quarantine_email(
-            d.admin.tenant_id,
-            Arc::from(&b"x"[..]),
-            QuarantineReason::RateLimited,
-            "too many",
-            "imap:INBOX",
-            Some("a@b.test"),
-            None,
-        )
-        .await
-        .unwrap();
-    let discarded = d.hd.discard_quarantined(&d.admin, other.id).await.unwrap();
-    assert!(matches!(
-        discarded.status,
-        QuarantineStatus::Discarded { .. }
-    ));
-}
-
-#[tokio::test]
-async fn quarantine_without_a_blob_store_names_it() {
-    let d = desk_with(with_address(), false).await;
-    let e =
-        d.hd.quarantine_email(
-            d.admin.tenant_id,
-            Arc::from(&b"x"[..]),
-            QuarantineReason::Failed,
-            "",
-            "pipe",
-            None,
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&e, Error::Configuration { field, .. } if field == "blob_store"),
-        "{e:?}"
-    );
 }
 
 #[tokio::test]
