@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 7] = [
+pub(crate) static MIGRATIONS: [Migration; 8] = [
     Migration {
         version: 1,
         description: "schema",
@@ -76,6 +76,11 @@ pub(crate) static MIGRATIONS: [Migration; 7] = [
         version: 7,
         description: "attachments",
         sql: include_str!("../migrations/0007_attachments.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "email",
+        sql: include_str!("../migrations/0008_email.sql"),
     },
 ];
 

@@ -154,12 +154,13 @@ async fn upsert_message(
 ) -> Result<()> {
     let done = sqlx::query(sql.text(
         "INSERT INTO helpdesk_messages (id, tenant_id, ticket_id, author, author_kind, kind, body, \
-         created_at, citations, draft, draft_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         created_at, citations, draft, draft_state, email) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, \
          author = excluded.author, author_kind = excluded.author_kind, kind = excluded.kind, \
          body = excluded.body, created_at = excluded.created_at, \
          citations = excluded.citations, draft = excluded.draft, \
-         draft_state = excluded.draft_state WHERE helpdesk_messages.tenant_id = excluded.tenant_id",
+         draft_state = excluded.draft_state, email = excluded.email WHERE helpdesk_messages.tenant_id = excluded.tenant_id",
     ))
     .bind(m.id.to_string())
     .bind(m.tenant_id.to_string())
@@ -177,6 +178,7 @@ async fn upsert_message(
             .map(|d| enum_str(&d.state, "draft state"))
             .transpose()?,
     )
+    .bind(m.email.as_ref().map(|e| json(e, "email")).transpose()?)
     .execute(&mut **tx)
     .await
     .map_err(db)?;

@@ -338,7 +338,7 @@ impl Helpdesk {
     }
 
     /// A validated new user and the hash of its initial password, if it has one.
-    async fn build_user(
+    pub(super) async fn build_user(
         &self,
         tenant: &Tenant,
         new: NewUser,
@@ -371,7 +371,7 @@ impl Helpdesk {
 
     /// Stores a new user with its initial password hash, if any, and its `UserAdded` audit
     /// event by `actor`, in one write.
-    async fn insert_user(
+    pub(super) async fn insert_user(
         &self,
         actor: Option<&Actor>,
         user: &User,

@@ -17,6 +17,7 @@ mod attachments;
 mod audit;
 mod chat_activity;
 mod credentials;
+mod email;
 mod event_feed;
 mod isolation;
 mod listing;
@@ -54,6 +55,7 @@ pub use chat_activity::{
 pub use credentials::{
     credentials_of_another_tenant_are_not_found, password_hashes_round_trip_outside_users,
 };
+pub use email::{messages_keep_their_email_headers, quarantined_mail_round_trips_per_tenant};
 pub use event_feed::{
     event_feed_pages_through_the_store, tenant_events_are_ordered_limited_and_isolated,
 };
@@ -168,6 +170,8 @@ macro_rules! store_conformance_tests {
             attachments_commit_with_their_message,
             attachments_are_tenant_scoped,
             a_failed_write_stores_no_attachment,
+            messages_keep_their_email_headers,
+            quarantined_mail_round_trips_per_tenant,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

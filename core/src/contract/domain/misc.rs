@@ -194,6 +194,7 @@ pub struct OutboxEntry {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
