@@ -9,10 +9,8 @@ use helpdesk_core::blob::BlobStore;
 use helpdesk_core::domain::{
     Actor, Channel, MessageKind, NotificationKind, Role, TenantSettings, TicketStatus,
 };
-use helpdesk_core::email::EmailDisposition;
-use helpdesk_core::quarantine::{QuarantineReason, QuarantineStatus};
-use helpdesk_core::service::{NewReply, NewTenant, NewUser};
-use helpdesk_core::store::{MemoryStore, MessageFilter};
+use helpdesk_core::service::{EmailDisposition, NewReply, NewTenant, NewUser};
+use helpdesk_core::store::{MemoryStore, MessageFilter, QuarantineReason, QuarantineStatus};
 use helpdesk_core::testkit::{ManualClock, MemoryBlobStore};
 use helpdesk_core::{Helpdesk, Store, TenantId, TicketId};
 use helpdesk_mail::{
@@ -91,7 +89,7 @@ fn delivered(outcome: &IngestOutcome) -> (TicketId, u64, EmailDisposition) {
     }
 }
 
-fn quarantined(outcome: &IngestOutcome) -> (helpdesk_core::quarantine::QuarantineId, QuarantineReason) {
+fn quarantined(outcome: &IngestOutcome) -> (helpdesk_core::QuarantineId, QuarantineReason) {
     match outcome {
         IngestOutcome::Quarantined { id, reason } => (*id, *reason),
         other => panic!("expected quarantine, got {other:?}"),
@@ -203,12 +201,12 @@ async fn the_customers_answer_to_our_reply_threads_by_message_id_then_token_then
     assert_eq!(disposition, EmailDisposition::Opened);
 
     let view = d.hd.get_ticket(&d.admin, id).await.unwrap();
-    let customer_replies = view
+    let from_mail = view
         .messages
         .iter()
         .filter(|m| m.kind == MessageKind::Reply && m.email.is_some())
         .count();
-    assert_eq!(customer_replies, 3, "three answers on Jane's ticket");
+    assert_eq!(from_mail, 4, "the opening mail and three answers on Jane's ticket");
 }
 
 #[tokio::test]

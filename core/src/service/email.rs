@@ -7,6 +7,7 @@
 
 mod prepared;
 
+pub use prepared::email_message_id;
 use prepared::Prepared;
 
 use super::Helpdesk;

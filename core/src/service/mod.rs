@@ -46,7 +46,7 @@ pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
-pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail};
+pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail, email_message_id};
 pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use indexing::IndexStatus;
 pub use quarantine::MAX_QUARANTINE_PAGE;

@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use helpdesk_core::quarantine::QuarantineId;
+use helpdesk_core::QuarantineId;
 use helpdesk_mail::{IngestOutcome, MailIngest};
 
 use super::context::Context;

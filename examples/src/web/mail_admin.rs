@@ -10,7 +10,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use helpdesk_core::quarantine::{QuarantineId, QuarantineStatus, QuarantinedMail};
+use helpdesk_core::QuarantineId;
+use helpdesk_core::store::{QuarantineStatus, QuarantinedMail};
 use helpdesk_mail::{IngestError, IngestOutcome};
 use serde::Deserialize;
 

@@ -1,7 +1,6 @@
 //! A parsed mail as the engine takes it: [`InboundEmail`] with its text, headers and files.
 
-use helpdesk_core::NewAttachment;
-use helpdesk_core::email::{EmailRoute, InboundEmail};
+use helpdesk_core::service::{EmailRoute, InboundEmail, NewAttachment};
 use helpdesk_core::validate::{MAX_BODY_CHARS, MAX_SUBJECT_CHARS};
 
 use crate::inbound::{BodySource, InboundMail};
@@ -56,23 +55,19 @@ pub(crate) fn inbound_email(mail: &InboundMail, route: EmailRoute) -> InboundEma
             references.push(id.clone());
         }
     }
-    let mut email = InboundEmail::new(
-        mail.dedup_key(),
-        mail.from.address.clone(),
-        subject,
-        body,
-        route,
-    );
-    email.from_name = mail.from.name.clone().unwrap_or_default();
-    email.cc = mail
+    let cc = mail
         .cc
         .iter()
         .take(MAX_CC)
         .map(|m| m.address.clone())
         .collect();
-    email.references = references;
-    email.attachments = files;
-    email
+    InboundEmail::new(mail.dedup_key(), mail.from.address.clone(), route)
+        .with_from_name(mail.from.name.clone().unwrap_or_default())
+        .with_cc(cc)
+        .with_references(references)
+        .with_subject(subject)
+        .with_body(body)
+        .with_attachments(files)
 }
 
 /// The first `max` characters of `text`, ending at the last line break among them when

@@ -3,7 +3,8 @@
 //! [`decide`]: crate::decide
 
 use helpdesk_core::domain::{Tenant, Ticket, TicketStatus};
-use helpdesk_core::{DynStore, Result, TenantId, email_message_id};
+use helpdesk_core::service::email_message_id;
+use helpdesk_core::{DynStore, Result, TenantId};
 
 use crate::address::OurMailboxes;
 use crate::inbound::InboundMail;
@@ -75,7 +76,6 @@ async fn ticket_of_message_id(
             .get_message(tenant, message)
             .await?
             .map(|m| m.ticket_id),
-        Some(_) => None,
         None => store
             .get_message(tenant, email_message_id(tenant, message_id))
             .await?

@@ -21,11 +21,9 @@ mod lookup;
 use std::sync::Arc;
 
 use helpdesk_core::domain::{Actor, Channel, Tenant, Ticket};
-use helpdesk_core::email::{EmailDisposition, EmailRoute};
-use helpdesk_core::quarantine::{QuarantineId, QuarantineReason};
-use helpdesk_core::store::TicketQuery;
-use helpdesk_core::store::TicketSort;
-use helpdesk_core::{Error as CoreError, Helpdesk, TenantId, TicketId};
+use helpdesk_core::service::{EmailDisposition, EmailRoute};
+use helpdesk_core::store::{QuarantineReason, TicketQuery, TicketSort};
+use helpdesk_core::{Error as CoreError, Helpdesk, QuarantineId, TenantId, TicketId};
 
 use crate::address::OurMailboxes;
 use crate::inbound::{InboundMail, ParseLimits};
@@ -327,9 +325,9 @@ impl MailIngest {
                 matched_by,
             })),
             Err(e) if e.is_temporary() => Err(IngestError::Engine(e)),
-            Err(CoreError::SenderRefused { address }) => Ok(Err(Refusal::new(
+            Err(e @ CoreError::SenderRefused { .. }) => Ok(Err(Refusal::new(
                 QuarantineReason::SenderRefused,
-                format!("{address} is not a user of this helpdesk and it does not register new customers"),
+                e.to_string(),
             )
             .about(&mail))),
             Err(e) => Ok(Err(

@@ -129,8 +129,9 @@ impl Prepared {
 
 /// The id of the message made from the mail `message_id` of `tenant`: a UUID v5 in the
 /// tenant's namespace, so a second delivery of the same mail names the same message (and
-/// two tenants' copies never collide).
-fn email_message_id(tenant: TenantId, message_id: &str) -> MessageId {
+/// two tenants' copies never collide). The mail crate uses it to find the ticket of a mail
+/// that answers one the helpdesk received (a customer replying to their own message).
+pub fn email_message_id(tenant: TenantId, message_id: &str) -> MessageId {
     MessageId::from_uuid(Uuid::new_v5(&tenant.as_uuid(), message_id.as_bytes()))
 }
 
