@@ -390,3 +390,80 @@ fn api_keys_are_created_listed_and_revoked_by_admins_only() {
     );
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+/// `helpdesk ingest-email` with `raw` on stdin.
+fn ingest(data: &TempDir, tenant: &str, raw: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .arg("--data-dir")
+        .arg(data.path().join("data"))
+        .args(["ingest-email", "--tenant", tenant])
+        .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("MAIL_TOKEN_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(raw).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ingest_email_takes_mail_from_the_pipe_once_and_quarantines_what_it_refuses() {
+    let data = seeded("ingest");
+    let mail = b"From: Dana <dana@example.org>\r\nTo: support@nimbusnotes.example\r\n\
+        Subject: Export to PDF fails\r\nMessage-ID: <pipe-1@example.org>\r\n\r\n\
+        The export button does nothing.\r\n";
+    let first = ingest(&data, "nimbus", mail);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let said = stdout(&first);
+    assert!(said.starts_with("delivered to #") && said.contains("Opened"), "{said}");
+    // The MTA delivers it again (a retry): nothing new.
+    let again = ingest(&data, "nimbus", mail);
+    assert!(stdout(&again).contains("Duplicate"), "{}", stdout(&again));
+    let listed = ok(&data, &["list", "--tenant", "nimbus", "--as", "dana@example.org"]);
+    assert_eq!(listed.matches("Export to PDF fails").count(), 1, "{listed}");
+
+    // Not a message: kept for the admin, exit 0 (the MTA must not bounce it back).
+    let junk = ingest(&data, "nimbus", b"\x00\x01 definitely not mail");
+    assert_eq!(junk.status.code(), Some(0), "{}", stderr(&junk));
+    assert!(stdout(&junk).contains("(malformed)"), "{}", stdout(&junk));
+    let held = ok(&data, &["quarantine", "list", "--tenant", "nimbus", "--as", ADMIN]);
+    let line = held.lines().nth(1).expect("one held message");
+    assert!(line.contains("malformed"), "{held}");
+    let id = line.split('\t').next().unwrap();
+    let customer = helpdesk(
+        &data,
+        &["quarantine", "list", "--tenant", "nimbus", "--as", CUSTOMER],
+    );
+    assert_ne!(customer.status.code(), Some(0), "customers may not see the quarantine");
+    let refused = helpdesk(
+        &data,
+        &["quarantine", "reingest", "--tenant", "nimbus", "--as", ADMIN, id],
+    );
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(stderr(&refused).contains("refused again"), "{}", stderr(&refused));
+    assert!(ok(&data, &["quarantine", "discard", "--tenant", "nimbus", "--as", ADMIN, id])
+        .contains("discarded"));
+    let held = ok(&data, &["quarantine", "list", "--tenant", "nimbus", "--as", ADMIN]);
+    assert_eq!(held.lines().count(), 1, "only the header line is left: {held}");
+}
+
+#[test]
+fn ingest_email_exit_codes_tell_the_mta_what_to_do() {
+    let data = seeded("ingest-codes");
+    let mail = b"From: a@example.org\r\nSubject: x\r\nMessage-ID: <c@example.org>\r\n\r\nx\r\n";
+    // An unknown tenant: 67 (EX_NOUSER), so the MTA bounces it.
+    let unknown = ingest(&data, "nobody", mail);
+    assert_eq!(unknown.status.code(), Some(67), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("nobody"), "{}", stderr(&unknown));
+    // An empty message is kept, not bounced.
+    let empty = ingest(&data, "nimbus", b"");
+    assert_eq!(empty.status.code(), Some(0), "{}", stderr(&empty));
+    assert!(stdout(&empty).contains("quarantined"), "{}", stdout(&empty));
+}

@@ -134,7 +134,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             // Sign-up links go out by e-mail too (without SMTP_URL, to the log).
             mailer: smtp.map(|n| Arc::new(n) as Arc<dyn Mailer>),
             public_url: public_url.clone(),
-            mail_token_key: Some(mail_token_key(&cli.data_dir)?),
+            mail_token_key: Some(mail_token_key(&cli.data_dir).map_err(|e| e as Box<dyn std::error::Error>)?),
             ..WebOptions::default()
         },
     )?;

@@ -94,3 +94,29 @@ impl CliError {
 
 /// The result of a `helpdesk` command.
 pub type CliResult<T> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use helpdesk_mail::IngestError;
+
+    #[test]
+    fn exit_codes_follow_sysexits_for_the_mta() {
+        let off = CliError::Ingest(IngestError::ChannelOff { slug: "acme".into() });
+        assert_eq!(off.exit_code(), 78);
+        let unknown = CliError::Ingest(IngestError::UnknownTenant {
+            tenant: helpdesk_core::TenantId::new(),
+        });
+        assert_eq!(unknown.exit_code(), 67);
+        assert_eq!(CliError::UnknownTenant("x".into()).exit_code(), 67);
+        let down = CliError::Core(helpdesk_core::Error::Backend {
+            backend: "sqlite",
+            temporary: true,
+            source: "connection refused".into(),
+        });
+        assert_eq!(down.exit_code(), 75);
+        assert_eq!(CliError::NoKnowledgeBase.exit_code(), 1);
+    }
+}

@@ -17,7 +17,7 @@ const MAX_STDIN_BYTES: u64 = 100 * 1024 * 1024 + 1;
 
 /// The engine's mail door for this run, checking reply tokens with the app's key
 /// ([`mail_token_key`]).
-pub fn ingest(ctx: &Context, data_dir: &Path) -> CliResult<MailIngest> {
+pub(super) fn ingest(ctx: &Context, data_dir: &Path) -> CliResult<MailIngest> {
     let key = mail_token_key(data_dir).map_err(|e| CliError::Argument {
         field: "MAIL_TOKEN_KEY",
         message: e.to_string(),
@@ -26,7 +26,7 @@ pub fn ingest(ctx: &Context, data_dir: &Path) -> CliResult<MailIngest> {
 }
 
 /// `ingest-email --tenant SLUG`: one message from stdin into the tenant's helpdesk.
-pub async fn ingest_email(
+pub(super) async fn ingest_email(
     ctx: &Context,
     data_dir: &Path,
     slug: &str,
@@ -72,7 +72,7 @@ pub fn describe(outcome: &IngestOutcome) -> String {
 }
 
 /// `quarantine list`: the held messages, newest first.
-pub async fn list(ctx: &Context, slug: &str, as_email: &str, out: &mut dyn Write) -> CliResult<()> {
+pub(super) async fn list(ctx: &Context, slug: &str, as_email: &str, out: &mut dyn Write) -> CliResult<()> {
     let actor = ctx.actor(slug, as_email).await?;
     let held = ctx.helpdesk.list_quarantine(&actor, true, 200).await?;
     let write_err = |source| CliError::Write {
@@ -97,7 +97,7 @@ pub async fn list(ctx: &Context, slug: &str, as_email: &str, out: &mut dyn Write
 }
 
 /// `quarantine reingest ID`: the message through the door again (admins only).
-pub async fn reingest(
+pub(super) async fn reingest(
     ctx: &Context,
     data_dir: &Path,
     slug: &str,
@@ -115,7 +115,7 @@ pub async fn reingest(
 }
 
 /// `quarantine discard ID` (admins only).
-pub async fn discard(
+pub(super) async fn discard(
     ctx: &Context,
     slug: &str,
     as_email: &str,

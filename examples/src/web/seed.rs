@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use helpdesk_core::domain::{Actor, Priority, Role, TicketStatus};
+use helpdesk_core::domain::{Actor, Priority, Role, TenantSettings, TicketStatus};
 use helpdesk_core::service::{ArticleInput, NewReply, NewTenant, NewTicket, NewUser};
 use helpdesk_core::{Error, Helpdesk, KnowledgeBase, Result};
 
 /// The tenant slug of the demo company.
 pub const DEMO_TENANT: &str = "nimbus";
+/// The demo company's support address.
+pub const DEMO_SUPPORT_ADDRESS: &str = "support@nimbusnotes.example";
 
 /// The knowledge-base articles of the demo tenant: a short name (the file name without its
 /// number, which the chatbot evaluation set cites) and the markdown (`# Title`, `Tags: a, b`).
@@ -181,7 +183,7 @@ pub async fn seed_demo(
         .register_tenant(NewTenant {
             name: "Nimbus Notes".into(),
             slug: DEMO_TENANT.into(),
-            settings: None,
+            settings: Some(demo_settings()),
             admin: NewUser::new(&creds.admin.email, &creds.admin.name, Role::Admin)
                 .with_password(&creds.admin.password),
         })
@@ -294,4 +296,14 @@ async fn seed_tickets(
         helpdesk.open_ticket(customer, new).await?;
     }
     Ok(())
+}
+
+/// The demo company's settings: the defaults, with its e-mail channel on (mail to
+/// `support@nimbusnotes.example` piped into `helpdesk ingest-email --tenant nimbus`).
+fn demo_settings() -> TenantSettings {
+    let mut settings = TenantSettings::default();
+    settings.email.address = Some(DEMO_SUPPORT_ADDRESS.into());
+    settings.email.display_name = "Nimbus Notes Support".into();
+    settings.email.signature = "Nimbus Notes Support\nhttps://nimbusnotes.example/help".into();
+    settings
 }
