@@ -197,8 +197,9 @@ impl Helpdesk {
     ///   From staff, their internal note; from anyone else, a system note
     ///   `E-mail from <address> (not the requester)` that the requester never sees.
     ///
-    /// Every message made from a mail carries its [`EmailHeaders`] and a deterministic id
-    /// (UUID v5 of the tenant and the Message-ID); a Message-ID received before is
+    /// Every message made from a mail carries its
+    /// [`EmailHeaders`](crate::domain::EmailHeaders) and a deterministic id (UUID v5 of
+    /// the tenant and the Message-ID); a Message-ID received before is
     /// [`EmailDisposition::Duplicate`] with nothing written, also when two deliveries
     /// race (the write expects the ticket version the duplicate check read). Files go to
     /// the blob store first, as with replies; the tenant's attachment limits apply.
