@@ -1,5 +1,6 @@
-//! The e-mail quarantine's rows (`quarantine` in the store's schema); the raw bytes are in the host's
-//! blob store. `held` mirrors the status so that the held-only listing reads an index.
+//! The e-mail quarantine's rows (`quarantine` in the store's schema); the raw bytes are in
+//! the host's blob store. `held` mirrors the status so that the held-only listing reads an
+//! index.
 
 use async_trait::async_trait;
 use helpdesk_core::store::{QuarantineStore, QuarantinedMail};
@@ -122,7 +123,8 @@ impl QuarantineStore for PostgresStore {
 
     async fn update_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
         let done = sqlx::query(self.sql.text(
-            "UPDATE helpdesk.quarantine SET status = $1, held = $2 WHERE id = $3 AND tenant_id = $4",
+            "UPDATE helpdesk.quarantine SET status = $1, held = $2 \
+             WHERE id = $3 AND tenant_id = $4",
         ))
         .bind(json(&mail.status, "status")?)
         .bind(mail.is_held())

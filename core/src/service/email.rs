@@ -21,7 +21,8 @@ use crate::domain::{
 };
 use crate::{DuplicateKind, Error, Result, TenantId, TicketId, validate};
 
-/// An inbound e-mail, parsed and routed, for [`Helpdesk::receive_email`](crate::Helpdesk::receive_email).
+/// An inbound e-mail, parsed and routed, for
+/// [`Helpdesk::receive_email`](crate::Helpdesk::receive_email).
 ///
 /// Everything in it is untrusted text from the sender; the helpdesk bounds and validates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
