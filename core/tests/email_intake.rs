@@ -409,7 +409,8 @@ async fn unknown_senders_register_or_are_refused_with_nothing_written() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&refused, Error::SenderRefused { address, .. } if address == "stranger@person.test"),
+        matches!(&refused, Error::SenderRefused { address, .. }
+            if address == "stranger@person.test"),
         "{refused:?}"
     );
     assert!(refused.to_string().contains("stranger@person.test"));
@@ -508,7 +509,8 @@ async fn email_settings_are_validated_naming_the_field() {
     bad.email.max_message_bytes = 10;
     let e = d.hd.update_settings(&d.admin, bad).await.unwrap_err();
     assert!(
-        matches!(&e, Error::Validation { field, .. } if field == "settings.email.max_message_bytes"),
+        matches!(&e, Error::Validation { field, .. }
+            if field == "settings.email.max_message_bytes"),
         "{e:?}"
     );
     let mut good = with_address();

@@ -39,6 +39,9 @@ pub(crate) const API_KEYS: &str = "api_keys";
 pub(crate) const WEBHOOKS: &str = "webhooks";
 /// Attachment metadata (the bytes are in the host's blob store): `_id` = attachment id.
 pub(crate) const ATTACHMENTS: &str = "attachments";
+/// The e-mail quarantine's rows (the raw mail is in the host's blob store): `_id` =
+/// quarantine id.
+pub(crate) const QUARANTINE: &str = "quarantine";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -46,7 +49,7 @@ pub(crate) const META: &str = "meta";
 
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
-/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`]) had nothing to move, and an unprefixed
+/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`]) had nothing to move, and an unprefixed
 /// collection of that name is the host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
@@ -185,6 +188,20 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
                 "tenant_ticket_order",
             )],
+        ),
+        (
+            QUARANTINE,
+            vec![
+                // list_quarantined: a tenant's mail newest first, all or held only.
+                index(
+                    doc! { "tenant_id": 1, "received_at": -1, "_id": -1 },
+                    "tenant_newest",
+                ),
+                index(
+                    doc! { "tenant_id": 1, "held": 1, "received_at": -1, "_id": -1 },
+                    "tenant_held_newest",
+                ),
+            ],
         ),
         (
             API_KEYS,

@@ -177,13 +177,17 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
     let messages = docs(&db, "messages").await;
     let outbox = docs(&db, "outbox").await;
     assert!(!messages.is_empty() && !outbox.is_empty());
-    // Earlier releases kept no version document and had no API keys, webhooks or
-    // attachments: exactly their
+    // Earlier releases kept no version document and had no API keys, webhooks,
+    // attachments or quarantine: exactly their
     // layout. (An unprefixed `api_keys` next to that layout is the host's, never moved.)
     db.collection::<Document>("meta").drop().await.unwrap();
     db.collection::<Document>("api_keys").drop().await.unwrap();
     db.collection::<Document>("webhooks").drop().await.unwrap();
     db.collection::<Document>("attachments")
+        .drop()
+        .await
+        .unwrap();
+    db.collection::<Document>("quarantine")
         .drop()
         .await
         .unwrap();

@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 4] = [
+pub(crate) static MIGRATIONS: [Migration; 5] = [
     Migration {
         version: 1,
         description: "schema",
@@ -63,6 +63,11 @@ pub(crate) static MIGRATIONS: [Migration; 4] = [
         version: 4,
         description: "attachments",
         sql: include_str!("../migrations/0004_attachments.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "email",
+        sql: include_str!("../migrations/0005_email.sql"),
     },
 ];
 

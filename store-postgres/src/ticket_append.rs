@@ -170,13 +170,13 @@ async fn upsert_message(
 ) -> Result<()> {
     let done = sqlx::query(sql.text(
         "INSERT INTO helpdesk.messages AS m (id, tenant_id, ticket_id, author, author_kind, kind, \
-         body, created_at, citations, draft, draft_state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         body, created_at, citations, draft, draft_state, email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, \
          author = excluded.author, author_kind = excluded.author_kind, kind = excluded.kind, \
          body = excluded.body, created_at = excluded.created_at, \
          citations = excluded.citations, draft = excluded.draft, \
-         draft_state = excluded.draft_state WHERE m.tenant_id = excluded.tenant_id",
+         draft_state = excluded.draft_state, email = excluded.email WHERE m.tenant_id = excluded.tenant_id",
     ))
     .bind(m.id.as_uuid())
     .bind(m.tenant_id.as_uuid())
@@ -194,6 +194,7 @@ async fn upsert_message(
             .map(|d| enum_str(&d.state, "draft state"))
             .transpose()?,
     )
+    .bind(m.email.as_ref().map(|e| json(e, "email")).transpose()?)
     .execute(&mut **tx)
     .await
     .map_err(db)?;

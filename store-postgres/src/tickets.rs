@@ -34,7 +34,8 @@ pub(crate) use ticket_columns;
 
 macro_rules! message_columns {
     () => {
-        "id, tenant_id, ticket_id, author, author_kind, kind, body, created_at, citations, draft"
+        "id, tenant_id, ticket_id, author, author_kind, kind, body, created_at, citations, draft, \
+         email"
     };
 }
 
@@ -110,7 +111,7 @@ fn message_from(row: &PgRow) -> Result<Message> {
         created_at: c.ts("created_at")?,
         citations: c.json("citations")?,
         draft: c.opt_json("draft")?,
-        email: None,
+        email: c.opt_json("email")?,
     })
 }
 

@@ -22,7 +22,8 @@ use crate::domain::{
 };
 use crate::{DuplicateKind, Error, Result, TenantId, TicketId, validate};
 
-/// An inbound e-mail, parsed and routed, for [`Helpdesk::receive_email`](crate::Helpdesk::receive_email).
+/// An inbound e-mail, parsed and routed, for
+/// [`Helpdesk::receive_email`](crate::Helpdesk::receive_email).
 ///
 /// Everything in it is untrusted text from the sender; the helpdesk bounds and validates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,8 +199,9 @@ impl Helpdesk {
     ///   From staff, their internal note; from anyone else, a system note
     ///   `E-mail from <address> (not the requester)` that the requester never sees.
     ///
-    /// Every message made from a mail carries its [`EmailHeaders`] and a deterministic id
-    /// (UUID v5 of the tenant and the Message-ID); a Message-ID received before is
+    /// Every message made from a mail carries its
+    /// [`EmailHeaders`](crate::domain::EmailHeaders) and a deterministic id (UUID v5 of
+    /// the tenant and the Message-ID); a Message-ID received before is
     /// [`EmailDisposition::Duplicate`] with nothing written, also when two deliveries
     /// race (the write expects the ticket version the duplicate check read). Files go to
     /// the blob store first, as with replies; the tenant's attachment limits apply.

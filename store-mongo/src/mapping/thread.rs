@@ -55,6 +55,10 @@ pub(crate) fn message_doc(m: &Message, ticket_version: u64) -> Result<Document> 
         "created_at": date(m.created_at),
         "citations": to_bson(&m.citations, "citations")?,
         "draft": draft,
+        "email": match &m.email {
+            Some(headers) => to_bson(headers, "email headers")?,
+            None => Bson::Null,
+        },
         "ticket_version": int(ticket_version, "version")?,
     })
 }
@@ -91,7 +95,8 @@ pub(crate) fn message_from(d: &Document) -> Result<Message> {
         created_at: r.time("created_at")?,
         citations: r.serde("citations")?,
         draft,
-        email: None,
+        // Absent in messages written before the e-mail channel, null in others.
+        email: r.opt_serde::<Option<_>>("email")?.flatten(),
     })
 }
 

@@ -108,7 +108,8 @@ pub enum QuarantineReason {
     Oversized,
     /// Its sender opened more new tickets this hour than the tenant allows.
     RateLimited,
-    /// Its sender may not write to the desk ([`Error::SenderRefused`](crate::Error::SenderRefused)).
+    /// Its sender may not write to the desk
+    /// ([`Error::SenderRefused`](crate::Error::SenderRefused)).
     SenderRefused,
     /// Noise (auto-reply, bounce, list traffic, our own mail) kept for inspection.
     Ignored,
