@@ -3,6 +3,9 @@
 
 pub mod address;
 mod error;
+#[cfg(feature = "imap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "imap")))]
+pub mod imap;
 mod inbound;
 mod noise;
 pub mod outbound;
