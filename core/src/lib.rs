@@ -21,7 +21,7 @@ pub use contract::error::{
 };
 pub use contract::ids::{
     ApiKeyId, ArticleId, AttachmentId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId,
-    TenantId, TicketId, UserId, WebhookId,
+    QuarantineId, TenantId, TicketId, UserId, WebhookId,
 };
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

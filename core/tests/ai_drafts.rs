@@ -118,13 +118,11 @@ async fn draft_lifecycle_suggest_edit_send_discard_with_analytics() {
     assert_eq!(out.ticket.first_response_at, Some(w.hd.now()));
     let customer_view = w.hd.get_ticket(&w.customer, t.id).await.unwrap();
     assert!(customer_view.messages.iter().any(|m| m.body == edited));
-    assert!(
-        ai.outbox()
-            .await
-            .iter()
-            .any(|e| e.notification.kind == NotificationKind::Replied
-                && e.notification.recipients == [w.customer.user_id])
-    );
+    assert!(ai.outbox().await.iter().any(|e| matches!(
+        e.notification.kind,
+        NotificationKind::Replied { .. }
+    ) && e.notification.recipients
+        == [w.customer.user_id]));
     let events = w.hd.get_ticket(&w.agent, t.id).await.unwrap().events;
     assert!(events.iter().any(|e| e.kind.name() == "draft_decided"));
     // A decision is final.

@@ -105,6 +105,7 @@ async fn a_drafts_file_is_never_the_customers() {
         body: "draft".into(),
         created_at: stored.updated_at,
         citations: Vec::new(),
+        email: None,
         draft: None,
     };
     let file = Attachment {

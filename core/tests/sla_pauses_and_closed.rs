@@ -256,7 +256,7 @@ async fn staff_cannot_reply_on_a_closed_ticket() {
     assert!(
         !outbox
             .iter()
-            .any(|o| o.notification.kind == NotificationKind::Replied)
+            .any(|o| matches!(o.notification.kind, NotificationKind::Replied { .. }))
     );
     // The customer's message still opens a follow-up, as documented.
     let r =

@@ -120,6 +120,7 @@ async fn main() {
         body: "We refunded the duplicate charge.".into(),
         created_at: at(10),
         citations: Vec::new(),
+        email: None,
         draft: Some(DraftInfo {
             source: DraftSource::Llm,
             state: DraftState::Edited,
@@ -137,6 +138,7 @@ async fn main() {
         body: "We refunded the duplicate charge today.".into(),
         created_at: at(10),
         citations: Vec::new(),
+        email: None,
         draft: None,
     });
     c.outbox.push(outbox_entry(

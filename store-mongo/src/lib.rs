@@ -11,6 +11,7 @@ mod error;
 mod mapping;
 mod options;
 mod outbox;
+mod quarantine;
 mod schema;
 mod store;
 mod tickets;

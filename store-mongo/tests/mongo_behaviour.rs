@@ -399,6 +399,7 @@ async fn a_pending_attachment_is_applied_by_its_readers() {
         body: "the log".into(),
         created_at: at(5),
         citations: Vec::new(),
+        email: None,
         draft: None,
     };
     let file = Attachment {

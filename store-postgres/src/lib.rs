@@ -16,6 +16,7 @@ mod migrate;
 mod outbox;
 mod people;
 mod plans;
+mod quarantine;
 mod sql;
 mod ticket_append;
 mod ticket_row;

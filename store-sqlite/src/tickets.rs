@@ -110,6 +110,7 @@ fn message_from(row: &SqliteRow) -> Result<Message> {
         created_at: c.ts("created_at")?,
         citations: c.json("citations")?,
         draft: c.opt_json("draft")?,
+        email: None,
     })
 }
 

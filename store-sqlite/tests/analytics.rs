@@ -169,6 +169,7 @@ async fn sql_analytics_equal_the_reference_on_random_data() {
                 body: "draft".into(),
                 created_at: at(created + rng.below(100) as i64),
                 citations: vec![],
+                email: None,
                 draft: (rng.below(5) != 0).then(|| DraftInfo {
                     source: DraftSource::Llm,
                     state: DRAFT_STATES[rng.below(4) as usize],

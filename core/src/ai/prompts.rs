@@ -294,6 +294,7 @@ mod tests {
             body: body.into(),
             created_at: t.created_at,
             citations: vec![],
+            email: None,
             draft: None,
         }
     }

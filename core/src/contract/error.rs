@@ -110,6 +110,16 @@ pub enum Error {
         /// The session.
         session: String,
     },
+    /// An inbound e-mail's sender may not open or answer a ticket this way (unknown to a
+    /// tenant that does not take sign-ups, or staff writing a new ticket to the support
+    /// address). Nothing was written; the mail crate quarantines such a mail.
+    #[error("e-mail from {address} refused: {reason}")]
+    SenderRefused {
+        /// The sender's address, as the mail gave it.
+        address: String,
+        /// Why, for the quarantine and the logs.
+        reason: &'static str,
+    },
     /// Optimistic concurrency: somebody else changed the entity first.
     #[error("{entity} {id} was changed concurrently (expected version {expected})")]
     Conflict {

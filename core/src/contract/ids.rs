@@ -107,3 +107,6 @@ id_type!(
 id_type!(
     /// A file attached to a message.
     AttachmentId, "attachment");
+id_type!(
+    /// A raw e-mail held in quarantine (malformed, oversized, rate-limited, refused, ...).
+    QuarantineId, "quarantine");

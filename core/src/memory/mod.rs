@@ -4,6 +4,7 @@ mod admin;
 mod api_keys;
 mod attachments;
 mod combined;
+mod quarantine;
 mod tickets;
 mod webhooks;
 
@@ -45,6 +46,7 @@ struct Data {
     /// API keys with the hashes of their secrets (beside them, as passwords are).
     api_keys: Vec<(ApiKey, String)>,
     webhooks: Vec<WebhookEndpoint>,
+    quarantine: Vec<crate::store::QuarantinedMail>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

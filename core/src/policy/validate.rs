@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use crate::domain::EmailSettings;
 use crate::{Error, Result};
 
 /// Longest subject, in characters, after trimming.
@@ -176,6 +177,59 @@ pub fn email(value: &str) -> Result<String> {
             format!("{value:?} is not an e-mail address"),
         ))
     }
+}
+
+/// A tenant's e-mail settings, checked and normalised: the address (when set) a valid
+/// address, lowercased; the display name one line; the signature within its length; the
+/// limits within their bounds. Errors name the field (`settings.email.address`, ...).
+pub fn email_settings(s: &EmailSettings) -> Result<EmailSettings> {
+    let mut out = s.clone();
+    out.address = match s.address.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(address) => Some(email(address).map_err(|_| {
+            Error::validation(
+                "settings.email.address",
+                format!("{address:?} is not an e-mail address"),
+            )
+        })?),
+    };
+    out.display_name = s.display_name.trim().to_string();
+    if out.display_name.chars().count() > EmailSettings::MAX_DISPLAY_NAME_CHARS {
+        return Err(Error::validation(
+            "settings.email.display_name",
+            format!(
+                "at most {} characters",
+                EmailSettings::MAX_DISPLAY_NAME_CHARS
+            ),
+        ));
+    }
+    // It goes into a From header: one line, no control characters at all.
+    if out.display_name.chars().any(char::is_control) {
+        return Err(Error::validation(
+            "settings.email.display_name",
+            "one line without control characters",
+        ));
+    }
+    out.signature = normalize_line_breaks(&s.signature).into_owned();
+    if out.signature.chars().count() > EmailSettings::MAX_SIGNATURE_CHARS {
+        return Err(Error::validation(
+            "settings.email.signature",
+            format!("at most {} characters", EmailSettings::MAX_SIGNATURE_CHARS),
+        ));
+    }
+    if !EmailSettings::NEW_TICKETS_PER_HOUR.contains(&s.max_new_tickets_per_sender_per_hour) {
+        return Err(Error::validation(
+            "settings.email.max_new_tickets_per_sender_per_hour",
+            "must be 1 to 10,000",
+        ));
+    }
+    if !EmailSettings::MESSAGE_BYTES.contains(&s.max_message_bytes) {
+        return Err(Error::validation(
+            "settings.email.max_message_bytes",
+            "must be 1 KiB to 100 MiB",
+        ));
+    }
+    Ok(out)
 }
 
 /// A tenant slug: 2..=40 of `a-z`, `0-9` and `-`, not starting or ending with `-`.

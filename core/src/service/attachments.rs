@@ -122,7 +122,7 @@ impl Helpdesk {
         self.inner.blob_store.as_ref()
     }
 
-    fn required_blob_store(&self) -> Result<&DynBlobStore> {
+    pub(crate) fn required_blob_store(&self) -> Result<&DynBlobStore> {
         self.blob_store().ok_or_else(|| Error::Configuration {
             field: "blob_store".into(),
             message: "attachments need a blob store (HelpdeskBuilder::blob_store)".into(),

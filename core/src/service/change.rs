@@ -114,6 +114,7 @@ impl Change {
             body,
             created_at: self.at,
             citations: Vec::new(),
+            email: None,
             draft: None,
         };
         self.push(EventKind::MessageAdded {

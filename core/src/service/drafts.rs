@@ -210,6 +210,7 @@ impl Helpdesk {
             body,
             created_at: now,
             citations,
+            email: None,
             draft: Some(DraftInfo {
                 source,
                 state: DraftState::Proposed,

@@ -224,6 +224,7 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
             "must be 1 to 100",
         ));
     }
+    s.email = validate::email_settings(&s.email)?;
     if s.reopen_window_hours > 365 * 24 {
         return Err(Error::validation(
             "settings.reopen_window_hours",

@@ -34,12 +34,13 @@ use crate::domain::{
 };
 use crate::store::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
-    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery,
-    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, QuarantineStore, QuarantinedMail,
+    Store, TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore,
+    WeakCommitSignal, WebhookStore,
 };
 use crate::{
-    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, Result, TenantId,
-    TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, QuarantineId, Result,
+    TenantId, TicketId, UserId, WebhookId,
 };
 
 /// What the calls since the last [`CountingStore::take`] cost.
@@ -491,6 +492,38 @@ impl WebhookStore for CountingStore {
             self.inner.record_webhook_delivery(tenant, id, outcome),
         )
         .await
+    }
+}
+
+#[async_trait]
+impl QuarantineStore for CountingStore {
+    async fn put_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
+        self.track(Call::Commit, self.inner.put_quarantined(mail))
+            .await
+    }
+    async fn get_quarantined(
+        &self,
+        tenant: TenantId,
+        id: QuarantineId,
+    ) -> Result<Option<QuarantinedMail>> {
+        self.track(Call::Read, self.inner.get_quarantined(tenant, id))
+            .await
+    }
+    async fn list_quarantined(
+        &self,
+        tenant: TenantId,
+        held_only: bool,
+        limit: u32,
+    ) -> Result<Vec<QuarantinedMail>> {
+        self.track(
+            Call::Read,
+            self.inner.list_quarantined(tenant, held_only, limit),
+        )
+        .await
+    }
+    async fn update_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
+        self.track(Call::Commit, self.inner.update_quarantined(mail))
+            .await
     }
 }
 

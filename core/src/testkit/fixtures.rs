@@ -95,6 +95,7 @@ pub fn new_ticket(
         body: ticket.description.clone(),
         created_at,
         citations: Vec::new(),
+        email: None,
         draft: None,
     };
     let created = Event {
@@ -111,7 +112,7 @@ pub fn new_ticket(
     let outbox = outbox_entry(
         &ticket,
         vec![requester],
-        NotificationKind::Replied,
+        NotificationKind::Replied { message_id: None },
         created_at,
     );
     TicketWrite {

@@ -231,7 +231,7 @@ pub fn subject_line(
         NotificationKind::StatusChanged { to, .. } => format!("Status changed to {to}"),
         NotificationKind::SlaBreached { kind } => format!("SLA breached ({kind})"),
         NotificationKind::Handoff { .. } => "Chat handed off to a human".to_owned(),
-        NotificationKind::Replied => "New reply".to_owned(),
+        NotificationKind::Replied { .. } => "New reply".to_owned(),
         _ => "Ticket updated".to_owned(),
     };
     format!(
@@ -264,7 +264,7 @@ pub fn body_text(
             "A chat was handed off to a human on {ticket}.\nReason: {}",
             clean_line(reason, 300)
         ),
-        NotificationKind::Replied => format!("There is a new reply on {ticket}."),
+        NotificationKind::Replied { .. } => format!("There is a new reply on {ticket}."),
         _ => format!("The {ticket} was updated."),
     };
     format!(

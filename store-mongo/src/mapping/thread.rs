@@ -91,6 +91,7 @@ pub(crate) fn message_from(d: &Document) -> Result<Message> {
         created_at: r.time("created_at")?,
         citations: r.serde("citations")?,
         draft,
+        email: None,
     })
 }
 

@@ -71,6 +71,74 @@ pub struct Message {
     pub citations: Vec<Citation>,
     /// Draft bookkeeping, for [`MessageKind::Draft`].
     pub draft: Option<DraftInfo>,
+    /// The e-mail this message arrived in (messages made from inbound mail only; `None`
+    /// for every other message), kept so that replies to it thread.
+    #[serde(default)]
+    pub email: Option<EmailHeaders>,
+}
+
+/// The e-mail a message arrived in (inbound mail only), kept so replies thread.
+///
+/// The lists are bounded ([`EmailHeaders::MAX_CC`], [`EmailHeaders::MAX_REFERENCES`]):
+/// the builder methods keep the first ones and drop the rest, so a hostile mail with
+/// thousands of addresses cannot make a message row grow without bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EmailHeaders {
+    /// Its Message-ID, bare (no angle brackets).
+    pub message_id: String,
+    /// The sender's address.
+    pub from: String,
+    /// Addresses it was copied to (at most [`EmailHeaders::MAX_CC`]).
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Its `In-Reply-To` then `References` ids, bare (at most
+    /// [`EmailHeaders::MAX_REFERENCES`]).
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+impl EmailHeaders {
+    /// How many `Cc` addresses are kept.
+    pub const MAX_CC: usize = 50;
+    /// How many referenced Message-IDs are kept.
+    pub const MAX_REFERENCES: usize = 20;
+
+    /// Headers of a mail with this Message-ID (bare) from this address, copied to no one
+    /// and referencing nothing.
+    pub fn new(message_id: impl Into<String>, from: impl Into<String>) -> Self {
+        Self {
+            message_id: message_id.into(),
+            from: from.into(),
+            cc: Vec::new(),
+            references: Vec::new(),
+        }
+    }
+
+    /// With these `Cc` addresses (the first [`EmailHeaders::MAX_CC`] kept).
+    pub fn with_cc<I, S>(mut self, cc: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cc = cc.into_iter().take(Self::MAX_CC).map(Into::into).collect();
+        self
+    }
+
+    /// With these referenced Message-IDs, `In-Reply-To` first (the first
+    /// [`EmailHeaders::MAX_REFERENCES`] kept).
+    pub fn with_references<I, S>(mut self, references: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.references = references
+            .into_iter()
+            .take(Self::MAX_REFERENCES)
+            .map(Into::into)
+            .collect();
+        self
+    }
 }
 
 /// A knowledge-base chunk a message cites.

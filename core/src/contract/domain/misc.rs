@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{SlaKind, TicketStatus};
-use crate::{ArticleId, ChatSessionId, OutboxId, TenantId, TicketId, UserId};
+use crate::{ArticleId, ChatSessionId, MessageId, OutboxId, TenantId, TicketId, UserId};
 
 /// A knowledge-base article (markdown body).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +144,18 @@ pub enum NotificationKind {
         reason: String,
     },
     /// A new public reply.
-    Replied,
+    Replied {
+        /// The reply, when the notification is about one message (an agent's public
+        /// reply: the mail sent for it quotes and threads on it). `None` in notifications
+        /// stored before the field existed (`{"type":"replied"}` still reads) and where no
+        /// single message is meant.
+        #[serde(default)]
+        message_id: Option<MessageId>,
+    },
+    /// "We received your request": queued to the requester in the write that opens a
+    /// ticket by e-mail, when the tenant has a support address and acknowledges new
+    /// tickets ([`EmailSettings`](super::EmailSettings)).
+    Received,
 }
 
 impl NotificationKind {
@@ -155,7 +166,8 @@ impl NotificationKind {
             Self::StatusChanged { .. } => "status_changed",
             Self::SlaBreached { .. } => "sla_breached",
             Self::Handoff { .. } => "handoff",
-            Self::Replied => "replied",
+            Self::Replied { .. } => "replied",
+            Self::Received => "received",
         }
     }
 }
@@ -179,4 +191,27 @@ pub struct OutboxEntry {
     pub delivered_at: Option<Timestamp>,
     /// Last failure, for operators.
     pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replied_stored_before_it_named_its_message_still_reads() {
+        let old: NotificationKind =
+            serde_json::from_str(r#"{"type":"replied"}"#).expect("old replied");
+        assert_eq!(old, NotificationKind::Replied { message_id: None });
+        let id = MessageId::new();
+        let new = NotificationKind::Replied {
+            message_id: Some(id),
+        };
+        let json = serde_json::to_string(&new).expect("serializes");
+        assert_eq!(
+            serde_json::from_str::<NotificationKind>(&json).expect("reads back"),
+            new
+        );
+        assert_eq!(new.name(), "replied");
+        assert_eq!(NotificationKind::Received.name(), "received");
+    }
 }

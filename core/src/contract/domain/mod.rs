@@ -23,11 +23,13 @@ pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
 };
 pub use event::{Event, EventKind};
-pub use message::{AuthorKind, Citation, DraftInfo, DraftSource, DraftState, Message, MessageKind};
+pub use message::{
+    AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EmailHeaders, Message, MessageKind,
+};
 pub use misc::{Article, ChatSession, ChatState, Notification, NotificationKind, OutboxEntry};
 pub use tenant::{
-    BusinessCalendar, CategorySkills, DayHours, SlaPolicy, SlaTarget, Tenant, TenantSettings,
-    TriageRule,
+    BusinessCalendar, CategorySkills, DayHours, EmailSettings, SlaPolicy, SlaTarget, Tenant,
+    TenantSettings, TriageRule,
 };
 pub use ticket::{Csat, SlaState, Ticket, Triage, TriageFallback};
 pub use user::{Actor, AuthSession, PasswordHash, User};

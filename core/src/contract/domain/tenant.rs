@@ -64,6 +64,57 @@ pub struct TenantSettings {
     pub attachment_max_bytes: u64,
     /// How many files one message may carry (default 10; 1 ..= 100).
     pub attachments_per_message: u32,
+    /// The e-mail channel: support address, signature, acknowledgements and intake limits
+    /// (off by default: no address; stored settings without it load with the defaults).
+    pub email: EmailSettings,
+}
+
+/// A tenant's e-mail channel.
+///
+/// Which tenant a mail belongs to is known from its delivery route (the pipe's tenant, the
+/// IMAP mailbox's configuration), never from the message itself; `address` is what mail
+/// arrives at and is sent from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailSettings {
+    /// The support address mail arrives at and is sent from; `None`: the channel is off.
+    pub address: Option<String>,
+    /// Name shown with it ("Acme Support"); empty: the tenant's name.
+    pub display_name: String,
+    /// Put under every reply mail (plain text, up to
+    /// [`EmailSettings::MAX_SIGNATURE_CHARS`] characters).
+    pub signature: String,
+    /// Send "we received your request #123" on a ticket opened by e-mail (default true).
+    pub acknowledge_new_tickets: bool,
+    /// New tickets one sender may open by e-mail per hour before further mail is held in
+    /// quarantine (default 20; 1 ..= 10,000).
+    pub max_new_tickets_per_sender_per_hour: u32,
+    /// Largest raw message accepted, in bytes (default 25 MiB; 1 KiB ..= 100 MiB).
+    pub max_message_bytes: u64,
+}
+
+impl EmailSettings {
+    /// Longest signature, in characters.
+    pub const MAX_SIGNATURE_CHARS: usize = 2_000;
+    /// Longest display name, in characters.
+    pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
+    /// Bounds of [`EmailSettings::max_new_tickets_per_sender_per_hour`].
+    pub const NEW_TICKETS_PER_HOUR: std::ops::RangeInclusive<u32> = 1..=10_000;
+    /// Bounds of [`EmailSettings::max_message_bytes`].
+    pub const MESSAGE_BYTES: std::ops::RangeInclusive<u64> = 1024..=100 * 1024 * 1024;
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            address: None,
+            display_name: String::new(),
+            signature: String::new(),
+            acknowledge_new_tickets: true,
+            max_new_tickets_per_sender_per_hour: 20,
+            max_message_bytes: 25 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for TenantSettings {
@@ -93,6 +144,7 @@ impl Default for TenantSettings {
             self_registration: true,
             attachment_max_bytes: 10 * 1024 * 1024,
             attachments_per_message: 10,
+            email: EmailSettings::default(),
         }
     }
 }

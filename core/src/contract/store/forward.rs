@@ -16,8 +16,9 @@ use jiff::Timestamp;
 
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
-    LeaseStore, MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery, TicketStore,
-    TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    LeaseStore, MessageFilter, OutboxStore, Page, QuarantineStore, QuarantinedMail, Store,
+    TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
+    WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -25,8 +26,8 @@ use crate::domain::{
     PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
 };
 use crate::{
-    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, Result, TenantId,
-    TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, QuarantineId, Result,
+    TenantId, TicketId, UserId, WebhookId,
 };
 
 #[async_trait]
@@ -330,6 +331,31 @@ impl<T: AttachmentStore + ?Sized> AttachmentStore for Arc<T> {
         ticket: TicketId,
     ) -> Result<Vec<Attachment>> {
         (**self).list_attachments(tenant, ticket).await
+    }
+}
+
+#[async_trait]
+impl<T: QuarantineStore + ?Sized> QuarantineStore for Arc<T> {
+    async fn put_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
+        (**self).put_quarantined(mail).await
+    }
+    async fn get_quarantined(
+        &self,
+        tenant: TenantId,
+        id: QuarantineId,
+    ) -> Result<Option<QuarantinedMail>> {
+        (**self).get_quarantined(tenant, id).await
+    }
+    async fn list_quarantined(
+        &self,
+        tenant: TenantId,
+        held_only: bool,
+        limit: u32,
+    ) -> Result<Vec<QuarantinedMail>> {
+        (**self).list_quarantined(tenant, held_only, limit).await
+    }
+    async fn update_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
+        (**self).update_quarantined(mail).await
     }
 }
 

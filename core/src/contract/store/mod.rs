@@ -33,6 +33,7 @@ mod audit;
 mod commits;
 pub mod cursor;
 mod forward;
+mod quarantine;
 mod query;
 mod webhooks;
 
@@ -49,6 +50,7 @@ pub use attachments::AttachmentStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
+pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 pub use webhooks::WebhookStore;
 
@@ -531,6 +533,7 @@ pub trait Store:
     + ApiKeyStore
     + WebhookStore
     + AttachmentStore
+    + QuarantineStore
     + Debug
     + Send
     + Sync

@@ -56,7 +56,12 @@ impl Helpdesk {
                 );
                 change.add_built_message(message.clone());
                 change.attach(Some(&message), files.clone());
-                change.notify(vec![current.requester], NotificationKind::Replied);
+                change.notify(
+                    vec![current.requester],
+                    NotificationKind::Replied {
+                        message_id: Some(message.id),
+                    },
+                );
                 change.change_chat_session(
                     session,
                     Some(SessionTransition::TakeOver {

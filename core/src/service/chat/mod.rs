@@ -189,6 +189,7 @@ pub(super) fn chat_message(
         created_at: at,
         citations,
         draft: None,
+        email: None,
     }
 }
 

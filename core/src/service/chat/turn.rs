@@ -269,7 +269,7 @@ impl Helpdesk {
                 if human {
                     change.notify(
                         current.assignee.into_iter().collect(),
-                        NotificationKind::Replied,
+                        NotificationKind::Replied { message_id: None },
                     );
                 }
                 Ok(Some((change.finish(), message)))

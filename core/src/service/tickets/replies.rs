@@ -90,7 +90,7 @@ impl Helpdesk {
                     }
                     change.notify(
                         others(&[current.assignee], user.id),
-                        NotificationKind::Replied,
+                        NotificationKind::Replied { message_id: None },
                     );
                 }
                 Ok(Some((change.finish(), reopened)))
@@ -149,7 +149,7 @@ impl Helpdesk {
                 change.attach(Some(&message), files.clone());
                 change.notify(
                     others(&[current.assignee], user.id),
-                    NotificationKind::Replied,
+                    NotificationKind::Replied { message_id: None },
                 );
                 Ok(change.finish())
             })
@@ -213,7 +213,12 @@ pub(crate) fn add_agent_reply(
     }
     breach_if_late_response(change, tenant, &before)?;
     let message = change.add_message(Some(author), AuthorKind::Agent, MessageKind::Reply, body);
-    change.notify(vec![before.requester], NotificationKind::Replied);
+    change.notify(
+        vec![before.requester],
+        NotificationKind::Replied {
+            message_id: Some(message.id),
+        },
+    );
     Ok(message)
 }
 

@@ -37,6 +37,7 @@ fn note_with_file(ticket: &Ticket, author: UserId, minutes: i64, name: &str) -> 
         body: format!("see {name}"),
         created_at: at(minutes),
         citations: Vec::new(),
+        email: None,
         draft: None,
     };
     write

@@ -30,13 +30,14 @@ fn full_change(ticket: &Ticket, kind: EventKind, note: &str, actor: UserId) -> T
         body: note.into(),
         created_at: at(5),
         citations: Vec::new(),
+        email: None,
         draft: None,
     };
     write.messages.push(message);
     write.outbox.push(outbox_entry(
         &write.ticket,
         vec![ticket.requester],
-        NotificationKind::Replied,
+        NotificationKind::Replied { message_id: None },
         at(5),
     ));
     write

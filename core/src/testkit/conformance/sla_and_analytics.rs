@@ -246,6 +246,7 @@ pub async fn analytics_matches_reference(store: S) {
                 body: "draft".into(),
                 created_at: at(created + 5),
                 citations: vec![],
+                email: None,
                 draft: Some(DraftInfo {
                     source: DraftSource::Llm,
                     state,

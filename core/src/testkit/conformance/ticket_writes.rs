@@ -322,7 +322,7 @@ pub async fn stale_update_conflicts_and_writes_nothing(store: S) {
     stale.outbox.push(outbox_entry(
         &stale.ticket,
         vec![agent.id],
-        NotificationKind::Replied,
+        NotificationKind::Replied { message_id: None },
         at(6),
     ));
     stale.messages.push(Message {
@@ -335,6 +335,7 @@ pub async fn stale_update_conflicts_and_writes_nothing(store: S) {
         body: "lost".into(),
         created_at: at(6),
         citations: Vec::new(),
+        email: None,
         draft: None,
     });
     match store.update_ticket(1, &stale).await {
@@ -412,6 +413,7 @@ pub async fn update_replaces_messages_by_id(store: S) {
         body: "Try turning it off and on.".into(),
         created_at: at(2),
         citations: Vec::new(),
+        email: None,
         draft: Some(DraftInfo {
             source: DraftSource::Llm,
             state: DraftState::Proposed,

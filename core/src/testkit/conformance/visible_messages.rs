@@ -23,6 +23,7 @@ pub async fn customer_visible_messages_are_replies_and_chat_turns(store: S) {
         body: format!("{kind:?} at {minute}"),
         created_at: at(minute),
         citations: Vec::new(),
+        email: None,
         draft: None,
     };
     let kinds = [
