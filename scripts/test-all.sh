@@ -57,8 +57,9 @@ step "formatting"
 cargo fmt --all --check
 
 # Features off by default that CI still builds, lints and tests (the IMAP poller and its
-# Dovecot tests); the same list for clippy and the tests, so they share one build.
-extra_features="helpdesk-mail/imap"
+# Dovecot tests, the SMTP reply mails and their smtp_sink tests); the same list for clippy
+# and the tests, so they share one build.
+extra_features="helpdesk-mail/imap,helpdesk-mail/smtp"
 
 step "clippy"
 cargo clippy --workspace --all-targets --locked --features "$extra_features" -- -D warnings

@@ -8,6 +8,9 @@ mod error;
 pub mod imap;
 mod inbound;
 mod noise;
+#[cfg(feature = "smtp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
+mod notify;
 pub mod outbound;
 pub mod quote;
 mod threading;
@@ -19,6 +22,8 @@ pub use inbound::{
     BodySource, HeaderSignals, InboundAttachment, InboundMail, MailBody, ParseLimits,
 };
 pub use noise::{NoiseReason, classify};
+#[cfg(feature = "smtp")]
+pub use notify::{DEFAULT_ATTACHMENT_BUDGET, MailNotifier, MailNotifyError};
 pub use outbound::{
     AcknowledgementBuilder, OurMessageId, OutboundAttachment, OutboundMail, QuotedMessage,
     ReplyMailBuilder, TenantSender, parse_our_message_id,
