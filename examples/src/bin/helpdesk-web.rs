@@ -7,8 +7,10 @@
 //! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
 //! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
 //! e-mail from `SMTP_FROM` (default `helpdesk@localhost`), and so do sign-up confirmation
-//! links (without `SMTP_URL` they are written to the log). On first start it seeds a demo
-//! company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
+//! links (without `SMTP_URL` they are written to the log). Agents' replies on e-mail
+//! tickets go to the customer as threaded reply mails, with reply tokens signed with
+//! `MAIL_TOKEN_KEY` (64 hex digits; by default a key kept in the data folder). On first
+//! start it seeds a demo company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
 //! only by you), then `listening on http://127.0.0.1:P` and, set apart in a block, the
 //! address to open and the demo logins (again on later starts). `--demo-store` keeps
 //! everything in memory instead. The data folder is created readable by you only (0700),
@@ -27,10 +29,11 @@ use helpdesk_core::Notifier;
 use helpdesk_examples::error_chain;
 use helpdesk_examples::web::mail::Mailer;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
-use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
+use helpdesk_examples::web::smtp::{DEFAULT_FROM, MAIL_TOKEN_KEY, SmtpNotifier, mail_token_key};
 use helpdesk_examples::web::{
     AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps,
 };
+use helpdesk_mail::MailNotifier;
 
 #[derive(Parser)]
 #[command(name = "helpdesk-web", about = "The helpdesk-rs example web helpdesk")]
@@ -85,7 +88,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Backends::from_environment(&cli.data_dir).await?
     };
     let smtp = smtp_notifier(&backends)?;
-    let notifier = smtp.clone().map(|n| Arc::new(n) as Arc<dyn Notifier>);
+    let data_dir = (!cli.demo_store).then_some(cli.data_dir.as_path());
+    let notifier = match &smtp {
+        Some(staff) => Some(mail_notifier(&backends, staff, data_dir)?),
+        None => None,
+    };
     let helpdesk = backends.build_with_notifier(notifier)?;
     let logins_file = cli.data_dir.join("demo-logins.txt");
     let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
@@ -179,6 +186,20 @@ fn smtp_notifier(backends: &Backends) -> Result<Option<SmtpNotifier>, Box<dyn st
     let notifier = SmtpNotifier::from_url(&url, &from, backends.store.clone())?;
     println!("e-mail notifications via {}", notifier.server());
     Ok(Some(notifier))
+}
+
+/// Customers' mail (replies on e-mail tickets, acknowledgements) through the same SMTP
+/// server, with `staff` (the plain notifications) as the fallback for everything else.
+fn mail_notifier(
+    backends: &Backends,
+    staff: &SmtpNotifier,
+    data_dir: Option<&std::path::Path>,
+) -> Result<Arc<dyn Notifier>, Box<dyn std::error::Error>> {
+    let key = mail_token_key(std::env::var(MAIL_TOKEN_KEY).ok().as_deref(), data_dir)?;
+    let url = std::env::var("SMTP_URL").unwrap_or_default();
+    let notifier =
+        MailNotifier::from_url(&url, backends.store.clone(), key, Arc::new(staff.clone()))?;
+    Ok(Arc::new(notifier))
 }
 
 /// Writes a file only the current user can read (the demo passwords).
