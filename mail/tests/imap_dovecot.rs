@@ -329,6 +329,50 @@ async fn run_polls_until_shutdown() {
 }
 
 #[tokio::test]
+async fn run_fetches_new_mail_at_once_in_idle_and_stops_promptly() {
+    let Some(server) = server() else { return };
+    let (inbox, processed) = (unique("in"), unique("done"));
+    let mut session = client(&server).await;
+    let _ = session.create(&inbox).await;
+    let sink = Arc::new(RecordingSink::default());
+    // A poll interval far longer than the test: only IDLE can deliver in time.
+    let config = config(&server, &server.host, &inbox, &processed)
+        .with_poll_interval(Duration::from_secs(600));
+    let poller = ImapPoller::new(config, sink.clone()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        poller
+            .run(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    // Let it connect, poll the empty mailbox and enter IDLE.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let sent = message(8);
+    append(&mut session, &inbox, &sent).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sink.received().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sink.received(), vec![sent.clone()]);
+    let moved = tokio::time::Instant::now() + Duration::from_secs(10);
+    while live_count(&mut session, &inbox).await > 0 && tokio::time::Instant::now() < moved {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(contents(&mut session, &processed).await, vec![sent]);
+
+    // Shutdown interrupts the IDLE wait instead of waiting out the interval.
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), running).await;
+    assert!(
+        matches!(ended, Ok(Ok(Ok(())))),
+        "run ends at shutdown: {ended:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_a_typed_auth_error() {
     let Some(server) = server() else { return };
     let config = ImapConfig::new(&server.host, &server.user, "not-the-password")

@@ -159,7 +159,8 @@ impl ImapPoller {
     }
 
     /// Polls every [`ImapConfig::poll_interval`] until `shutdown` completes, keeping one
-    /// connection open between polls. A lost connection or a failing server is logged and
+    /// connection open between polls; where the server supports IDLE (RFC 2177) it waits
+    /// in IDLE instead, so new mail is fetched as soon as it arrives. A lost connection or a failing server is logged and
     /// retried after a pause that doubles up to 5 minutes (reset by a good poll), so a down
     /// server is never hammered. When `shutdown` completes during a poll, the message in
     /// hand is finished and moved, and `run` returns.
@@ -228,7 +229,14 @@ impl ImapPoller {
                     "IMAP poll"
                 );
             }
-            if !stop.sleep(self.config.poll_interval).await {
+            let keep_going = if connection.has_idle {
+                let (idled, keep_going) = connection.idle(&self.config, stop).await?;
+                connection = idled;
+                keep_going
+            } else {
+                stop.sleep(self.config.poll_interval).await
+            };
+            if !keep_going {
                 connection.logout(&self.config).await;
                 return Ok(());
             }
@@ -318,13 +326,14 @@ struct Connection {
     session: ImapSession,
     has_move: bool,
     has_uidplus: bool,
+    has_idle: bool,
     processed_ready: bool,
 }
 
 impl Connection {
     async fn open(config: &ImapConfig) -> Result<Self, ImapError> {
         let mut session = open_session(config).await?;
-        let (has_move, has_uidplus) = timed(config, "CAPABILITY", async {
+        let (has_move, has_uidplus, has_idle) = timed(config, "CAPABILITY", async {
             let capabilities = session
                 .capabilities()
                 .await
@@ -334,15 +343,64 @@ impl Connection {
                     .iter()
                     .any(|c| matches!(c, Capability::Atom(atom) if atom.eq_ignore_ascii_case(name)))
             };
-            Ok((has("MOVE"), has("UIDPLUS")))
+            Ok((has("MOVE"), has("UIDPLUS"), has("IDLE")))
         })
         .await?;
         Ok(Self {
             session,
             has_move,
             has_uidplus,
+            has_idle,
             processed_ready: false,
         })
+    }
+
+    /// Waits in IDLE (RFC 2177) until the server reports a change to the selected mailbox
+    /// (new mail is then polled at once instead of after the interval), the poll interval
+    /// passes (capped at 29 minutes, as the RFC asks), or a stop is requested. Returns the
+    /// connection and whether to keep polling.
+    async fn idle(self, config: &ImapConfig, stop: &Stop) -> Result<(Self, bool), ImapError> {
+        if stop.flag.load(Ordering::SeqCst) {
+            return Ok((self, false));
+        }
+        let Self {
+            session,
+            has_move,
+            has_uidplus,
+            has_idle,
+            processed_ready,
+        } = self;
+        let mut handle = session.idle();
+        timed(config, "IDLE", async {
+            handle.init().await.map_err(command_error(config, "IDLE"))
+        })
+        .await?;
+        let wait = config.poll_interval.min(Duration::from_secs(29 * 60));
+        {
+            let (changed, interrupt) = handle.wait_with_timeout(wait);
+            tokio::pin!(changed);
+            let outcome = tokio::select! {
+                outcome = &mut changed => outcome,
+                () = stop.wake.notified() => {
+                    // Ends the wait cleanly (the stream stops), so DONE can follow.
+                    drop(interrupt);
+                    changed.await
+                }
+            };
+            outcome.map_err(command_error(config, "IDLE"))?;
+        }
+        let session = timed(config, "DONE", async {
+            handle.done().await.map_err(command_error(config, "IDLE"))
+        })
+        .await?;
+        let connection = Self {
+            session,
+            has_move,
+            has_uidplus,
+            has_idle,
+            processed_ready,
+        };
+        Ok((connection, !stop.flag.load(Ordering::SeqCst)))
     }
 
     /// Creates the processed mailbox when it does not exist (once per connection).
