@@ -9,6 +9,7 @@ mod config;
 mod connect;
 mod error;
 mod poller;
+mod session;
 
 pub use config::{ImapConfig, ImapSecurity};
 pub use error::{ImapError, SinkError};
