@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: prepares what the tests need (Python
-# venv, the offline MiniLM ONNX export, a MongoDB-wire test server, a PostgreSQL server),
+# venv, the offline MiniLM ONNX export, a MongoDB-wire test server, a PostgreSQL server, a
+# Dovecot IMAP server),
 # then formatting, clippy, and the whole test suite, then the cross-client MongoDB check. Everything it
 # installs goes under ${HELPDESK_CACHE:-~/.cache/helpdesk}, so repeated runs are fast.
 set -euo pipefail
@@ -43,17 +44,31 @@ eval "$pg_env"
 export HELPDESK_POSTGRES_URL HELPDESK_PG_DATA
 trap 'scripts/stop-postgres.sh || true; scripts/stop-mongo.sh || true' EXIT
 
+step "Dovecot IMAP test server"
+# A self-contained Dovecot (installs Debian's dovecot-imapd when missing) on a loopback port,
+# running as an unprivileged user; the helpdesk-mail IMAP tests read HELPDESK_IMAP_*.
+imap_env=$(scripts/start-dovecot.sh)
+eval "$imap_env"
+export HELPDESK_IMAP_HOST HELPDESK_IMAP_PORT HELPDESK_IMAP_USER HELPDESK_IMAP_PASSWORD \
+  HELPDESK_IMAP_HOST_NO_MOVE HELPDESK_DOVECOT_DIR
+trap 'scripts/stop-dovecot.sh || true; scripts/stop-postgres.sh || true; scripts/stop-mongo.sh || true' EXIT
+
 step "formatting"
 cargo fmt --all --check
 
+# Features off by default that CI still builds, lints and tests (the IMAP poller and its
+# Dovecot tests, the SMTP reply mails and their smtp_sink tests); the same list for clippy
+# and the tests, so they share one build.
+extra_features="helpdesk-mail/imap,helpdesk-mail/smtp"
+
 step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features "$extra_features" -- -D warnings
 
 step "rustdoc (a broken link fails; all features, so feature-gated items resolve)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features --locked
 
 step "tests"
-cargo test --workspace --locked --no-fail-fast
+cargo test --workspace --locked --no-fail-fast --features "$extra_features"
 
 if [ -x scripts/mongo_crosscheck.py ]; then
   step "MongoDB cross-client check (pymongo reads what the Rust store wrote)"
@@ -61,7 +76,7 @@ if [ -x scripts/mongo_crosscheck.py ]; then
   # binary left in the shared target folder; with the workspace's features, so it is a
   # no-op after `cargo test --workspace` (`-p helpdesk-store-mongo` alone would rebuild
   # every dependency with that crate's features).
-  cargo build --locked --workspace --example seed_crosscheck
+  cargo build --locked --workspace --features "$extra_features" --example seed_crosscheck
   HELPDESK_SEED_CROSSCHECK_BIN="$CARGO_TARGET_DIR/debug/examples/seed_crosscheck" \
     scripts/mongo_crosscheck.py
 fi
@@ -69,7 +84,7 @@ fi
 step "HTTP API contract (OpenAPI validator and schemathesis against a live server)"
 # Built with the workspace's features (a no-op after the tests built it); `-p helpdesk-api`
 # alone would rebuild its dependencies with other features.
-cargo build --locked --workspace --example serve_demo
+cargo build --locked --workspace --features "$extra_features" --example serve_demo
 scripts/api-contract.sh "$CARGO_TARGET_DIR/debug/examples/serve_demo"
 
 step "the library crates package and build from their packages (cargo package)"

@@ -3,9 +3,15 @@
 
 pub mod address;
 mod error;
+#[cfg(feature = "imap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "imap")))]
+pub mod imap;
 mod inbound;
 mod ingest;
 mod noise;
+#[cfg(feature = "smtp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
+mod notify;
 pub mod outbound;
 pub mod quote;
 mod threading;
@@ -18,6 +24,8 @@ pub use inbound::{
     BodySource, HeaderSignals, InboundAttachment, InboundMail, MailBody, ParseLimits,
 };
 pub use noise::{NoiseReason, classify};
+#[cfg(feature = "smtp")]
+pub use notify::{DEFAULT_ATTACHMENT_BUDGET, MailNotifier, MailNotifyError};
 pub use outbound::{
     AcknowledgementBuilder, OurMessageId, OutboundAttachment, OutboundMail, QuotedMessage,
     ReplyMailBuilder, TenantSender, parse_our_message_id,

@@ -51,16 +51,6 @@ impl ReplyTokenKey {
         Ok(Self { mac })
     }
 
-    /// A key from hexadecimal text (as kept in an environment variable such as
-    /// `MAIL_TOKEN_KEY`): 64 hex digits for 32 bytes, at least 32 digits.
-    pub fn from_hex(hex: &str) -> Result<Self, BuildError> {
-        let bytes = unhex(hex.trim()).ok_or(BuildError::InvalidValue {
-            field: "reply_token_key",
-            message: "must be hexadecimal digits (64 for 32 random bytes)".into(),
-        })?;
-        Self::new(&bytes)
-    }
-
     fn tag(&self, tenant: TenantId, number: u64) -> [u8; 32] {
         let mut mac = self.mac.clone();
         mac.update(CONTEXT);

@@ -7,8 +7,10 @@
 //! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
 //! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
 //! e-mail from `SMTP_FROM` (default `helpdesk@localhost`), and so do sign-up confirmation
-//! links (without `SMTP_URL` they are written to the log). On first start it seeds a demo
-//! company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
+//! links (without `SMTP_URL` they are written to the log). Agents' replies on e-mail
+//! tickets go to the customer as threaded reply mails, with reply tokens signed with
+//! `MAIL_TOKEN_KEY` (64 hex digits; by default a key kept in the data folder). On first
+//! start it seeds a demo company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
 //! only by you), then `listening on http://127.0.0.1:P` and, set apart in a block, the
 //! address to open and the demo logins (again on later starts). `--demo-store` keeps
 //! everything in memory instead. The data folder is created readable by you only (0700),
@@ -25,12 +27,13 @@ use std::time::Duration;
 use clap::Parser;
 use helpdesk_core::Notifier;
 use helpdesk_examples::error_chain;
-use helpdesk_examples::web::mail::{Mailer, mail_token_key};
+use helpdesk_examples::web::mail::Mailer;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
-use helpdesk_examples::web::smtp::{DEFAULT_FROM, SmtpNotifier};
+use helpdesk_examples::web::smtp::{DEFAULT_FROM, MAIL_TOKEN_KEY, SmtpNotifier, mail_token_key};
 use helpdesk_examples::web::{
     AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps, write_private_file,
 };
+use helpdesk_mail::{MailNotifier, ReplyTokenKey};
 
 #[derive(Parser)]
 #[command(name = "helpdesk-web", about = "The helpdesk-rs example web helpdesk")]
@@ -85,7 +88,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Backends::from_environment(&cli.data_dir).await?
     };
     let smtp = smtp_notifier(&backends)?;
-    let notifier = smtp.clone().map(|n| Arc::new(n) as Arc<dyn Notifier>);
+    let data_dir = (!cli.demo_store).then_some(cli.data_dir.as_path());
+    // One key signs the reply tokens in mail going out and checks them on mail coming in.
+    let token_key = mail_token_key(std::env::var(MAIL_TOKEN_KEY).ok().as_deref(), data_dir)?;
+    let notifier = match &smtp {
+        Some(staff) => Some(mail_notifier(&backends, staff, token_key.clone())?),
+        None => None,
+    };
     let helpdesk = backends.build_with_notifier(notifier)?;
     let logins_file = cli.data_dir.join("demo-logins.txt");
     let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
@@ -134,7 +143,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             // Sign-up links go out by e-mail too (without SMTP_URL, to the log).
             mailer: smtp.map(|n| Arc::new(n) as Arc<dyn Mailer>),
             public_url: public_url.clone(),
-            mail_token_key: Some(mail_token_key(&cli.data_dir).map_err(|e| e as Box<dyn std::error::Error>)?),
+            mail_token_key: Some(token_key),
             ..WebOptions::default()
         },
     )?;
@@ -182,3 +191,19 @@ fn smtp_notifier(backends: &Backends) -> Result<Option<SmtpNotifier>, Box<dyn st
     Ok(Some(notifier))
 }
 
+/// Customers' mail (replies on e-mail tickets, acknowledgements) through the same SMTP
+/// server, with `staff` (the plain notifications) as the fallback for everything else.
+fn mail_notifier(
+    backends: &Backends,
+    staff: &SmtpNotifier,
+    key: ReplyTokenKey,
+) -> Result<Arc<dyn Notifier>, Box<dyn std::error::Error>> {
+    let url = std::env::var("SMTP_URL").unwrap_or_default();
+    let mut notifier =
+        MailNotifier::from_url(&url, backends.store.clone(), key, Arc::new(staff.clone()))?;
+    // Files on a reply travel with its mail (within the notifier's size budget).
+    if let Some(blobs) = &backends.blob_store {
+        notifier = notifier.with_blob_store(blobs.clone());
+    }
+    Ok(Arc::new(notifier))
+}

@@ -12,6 +12,9 @@ pub enum CliError {
     /// No tenant has this slug.
     #[error("no tenant with slug `{0}` (run `helpdesk seed-demo` or check --tenant)")]
     UnknownTenant(String),
+    /// `ingest-email` was given a tenant that does not exist (the MTA bounces the message).
+    #[error("no tenant with slug `{0}` takes mail here (check --tenant in the mail server's pipe)")]
+    UnknownMailTenant(String),
     /// The tenant has no active admin to act as.
     #[error("tenant `{0}` has no active admin to manage its knowledge base as")]
     NoAdmin(String),
@@ -81,7 +84,7 @@ impl CliError {
         match self {
             Self::Ingest(e) if e.is_temporary() => 75,
             Self::Core(e) if e.is_temporary() => 75,
-            Self::UnknownTenant(_) => 67,
+            Self::UnknownMailTenant(_) => 67,
             Self::Ingest(helpdesk_mail::IngestError::UnknownTenant { .. }) => 67,
             Self::Ingest(
                 helpdesk_mail::IngestError::ChannelOff { .. }
@@ -110,7 +113,8 @@ mod tests {
             tenant: helpdesk_core::TenantId::new(),
         });
         assert_eq!(unknown.exit_code(), 67);
-        assert_eq!(CliError::UnknownTenant("x".into()).exit_code(), 67);
+        assert_eq!(CliError::UnknownMailTenant("x".into()).exit_code(), 67);
+        assert_eq!(CliError::UnknownTenant("x".into()).exit_code(), 1);
         let down = CliError::Core(helpdesk_core::Error::Backend {
             backend: "sqlite",
             temporary: true,

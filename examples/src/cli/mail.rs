@@ -8,7 +8,7 @@ use helpdesk_mail::{IngestOutcome, MailIngest};
 
 use super::context::Context;
 use super::error::{CliError, CliResult};
-use crate::web::mail::mail_token_key;
+use crate::web::smtp::{MAIL_TOKEN_KEY, mail_token_key};
 
 /// The largest message read from stdin: the largest `email.max_message_bytes` a tenant may
 /// set (100 MiB) and one byte, so that a longer one is still quarantined as oversized
@@ -18,10 +18,11 @@ const MAX_STDIN_BYTES: u64 = 100 * 1024 * 1024 + 1;
 /// The engine's mail door for this run, checking reply tokens with the app's key
 /// ([`mail_token_key`]).
 pub(super) fn ingest(ctx: &Context, data_dir: &Path) -> CliResult<MailIngest> {
-    let key = mail_token_key(data_dir).map_err(|e| CliError::Argument {
-        field: "MAIL_TOKEN_KEY",
-        message: e.to_string(),
-    })?;
+    let key = mail_token_key(std::env::var(MAIL_TOKEN_KEY).ok().as_deref(), Some(data_dir))
+        .map_err(|e| CliError::Argument {
+            field: "MAIL_TOKEN_KEY",
+            message: e.to_string(),
+        })?;
     Ok(MailIngest::new(ctx.helpdesk.clone()).with_reply_token_key(key))
 }
 
@@ -32,7 +33,10 @@ pub(super) async fn ingest_email(
     slug: &str,
     out: &mut dyn Write,
 ) -> CliResult<()> {
-    let tenant = ctx.tenant(slug).await?;
+    let tenant = ctx.tenant(slug).await.map_err(|e| match e {
+        CliError::UnknownTenant(slug) => CliError::UnknownMailTenant(slug),
+        other => other,
+    })?;
     let mut raw = Vec::new();
     std::io::stdin()
         .lock()

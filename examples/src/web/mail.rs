@@ -31,32 +31,3 @@ impl Mailer for LogMailer {
         Ok(())
     }
 }
-
-/// The key reply tokens are signed with: `MAIL_TOKEN_KEY` (hex, 32 bytes) when set, else
-/// the key kept in `<data_dir>/mail-token.key`, made on first use (readable by this user
-/// only), so that tokens in mail already sent keep working across restarts and the CLI's
-/// `ingest-email` checks them with the same key as the app.
-pub fn mail_token_key(data_dir: &std::path::Path) -> Result<helpdesk_mail::ReplyTokenKey, BoxError> {
-    use sha2::{Digest, Sha256};
-
-    let hex = match std::env::var("MAIL_TOKEN_KEY") {
-        Ok(hex) if !hex.trim().is_empty() => hex,
-        _ => {
-            let path = data_dir.join("mail-token.key");
-            match std::fs::read_to_string(&path) {
-                Ok(hex) => hex,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let seed = helpdesk_core::auth::new_token()?;
-                    let key: String = Sha256::digest(seed.as_bytes())
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
-                    super::backends::write_private_file(&path, &key)?;
-                    key
-                }
-                Err(e) => return Err(Box::new(e)),
-            }
-        }
-    };
-    Ok(helpdesk_mail::ReplyTokenKey::from_hex(&hex)?)
-}

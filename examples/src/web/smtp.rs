@@ -10,8 +10,12 @@
 //! `helpdesk-web` uses it when `SMTP_URL` is set (`SMTP_FROM` sets the sender, default
 //! `helpdesk@localhost`). URLs: `smtp://host:port` (plain, for local relays and tests),
 //! `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host` (TLS).
+//! There it is the fallback of `helpdesk_mail::MailNotifier`, which mails customers their
+//! replies and acknowledgements on e-mail tickets with reply tokens made with
+//! [`mail_token_key`].
 
 use std::fmt;
+use std::path::Path;
 
 use async_trait::async_trait;
 use helpdesk_core::domain::{NotificationKind, OutboxEntry, Tenant};
@@ -89,6 +93,96 @@ pub enum SmtpError {
         #[source]
         source: lettre::transport::smtp::Error,
     },
+}
+
+/// The environment variable holding the reply-token key (64 hex digits: 32 bytes).
+pub const MAIL_TOKEN_KEY: &str = "MAIL_TOKEN_KEY";
+
+/// The key file kept in the data folder when `MAIL_TOKEN_KEY` is not set.
+pub const MAIL_TOKEN_KEY_FILE: &str = "mail-token-key";
+
+/// Why the reply-token key could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailKeyError {
+    /// `MAIL_TOKEN_KEY` (or the key file) is not 32 bytes of hex (the value is not repeated:
+    /// it is a secret).
+    #[error("{source_name} must be 64 hex digits (32 bytes): {problem}")]
+    Invalid {
+        /// `MAIL_TOKEN_KEY` or the key file's path.
+        source_name: String,
+        /// What is wrong ("not hex", "16 bytes, fewer than 32").
+        problem: String,
+    },
+    /// The key file could not be read or written.
+    #[error("cannot read or write the reply-token key file {path}")]
+    File {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No random bytes for a new key.
+    #[error("cannot make a random reply-token key")]
+    Random(#[source] helpdesk_core::Error),
+}
+
+/// The key reply tokens (`support+<token>@...`) are made and checked with. It must stay the
+/// same across restarts, or customers' answers to earlier mails no longer find their ticket
+/// by token (they still thread by Message-ID). From `MAIL_TOKEN_KEY` (64 hex digits) when
+/// set; else from `<data_dir>/mail-token-key`, made (32 random bytes, readable by the owner
+/// only) on first use. The web app keeps no other persistent secret (its CSRF key is new on
+/// every start), so there is none to derive it from. Without a data folder (`--demo-store`)
+/// a fresh random key is used.
+pub fn mail_token_key(
+    env_value: Option<&str>,
+    data_dir: Option<&Path>,
+) -> Result<helpdesk_mail::ReplyTokenKey, MailKeyError> {
+    let invalid = |source_name: &str, problem: String| MailKeyError::Invalid {
+        source_name: source_name.to_owned(),
+        problem,
+    };
+    let decode = |source_name: &str, text: &str| -> Result<Vec<u8>, MailKeyError> {
+        let bytes =
+            hex::decode(text.trim()).map_err(|e| invalid(source_name, format!("not hex ({e})")))?;
+        if bytes.len() < 32 {
+            return Err(invalid(
+                source_name,
+                format!("{} bytes, fewer than 32", bytes.len()),
+            ));
+        }
+        Ok(bytes)
+    };
+    let key = |bytes: &[u8]| {
+        helpdesk_mail::ReplyTokenKey::new(bytes).map_err(|e| invalid(MAIL_TOKEN_KEY, e.to_string()))
+    };
+    if let Some(value) = env_value.filter(|v| !v.trim().is_empty()) {
+        return key(&decode(MAIL_TOKEN_KEY, value)?);
+    }
+    let random = || -> Result<Vec<u8>, MailKeyError> {
+        // Two fresh session-strength tokens hashed: 32 bytes from the OS's generator.
+        let seed = helpdesk_core::auth::new_token().map_err(MailKeyError::Random)?;
+        Ok(<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes()).to_vec())
+    };
+    let Some(dir) = data_dir else {
+        return key(&random()?);
+    };
+    let path = dir.join(MAIL_TOKEN_KEY_FILE);
+    let file_error = |source| MailKeyError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => key(&decode(&path.display().to_string(), &text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let bytes = random()?;
+            super::backends::create_private_file(&path).map_err(file_error)?;
+            std::fs::write(&path, hex::encode(&bytes)).map_err(file_error)?;
+            key(&bytes)
+        }
+        Err(e) => Err(file_error(e)),
+    }
 }
 
 /// Sends notifications as e-mail through an SMTP server.
@@ -302,6 +396,33 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+
+    #[test]
+    fn a_short_or_garbled_mail_token_key_is_a_clear_error() {
+        for value in ["00ff", "not hex at all"] {
+            let error = mail_token_key(Some(value), None).unwrap_err();
+            let text = error.to_string();
+            assert!(
+                text.contains("MAIL_TOKEN_KEY must be 64 hex digits"),
+                "{text}"
+            );
+            assert!(!text.contains(value), "the secret is not repeated: {text}");
+        }
+        assert!(mail_token_key(Some(&"ab".repeat(32)), None).is_ok());
+    }
+
+    #[test]
+    fn the_mail_token_key_file_is_made_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!("mail-key-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tenant = helpdesk_core::TenantId::new();
+        let first = mail_token_key(None, Some(&dir)).unwrap();
+        let again = mail_token_key(None, Some(&dir)).unwrap();
+        assert_eq!(first.token(tenant, 12), again.token(tenant, 12));
+        let stored = std::fs::read_to_string(dir.join(MAIL_TOKEN_KEY_FILE)).unwrap();
+        assert_eq!(hex::decode(stored.trim()).unwrap().len(), 32);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn subject_with_cr_lf_cannot_add_headers() {
