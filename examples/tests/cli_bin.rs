@@ -422,18 +422,27 @@ fn ingest_email_takes_mail_from_the_pipe_once_and_quarantines_what_it_refuses() 
     let first = ingest(&data, "nimbus", mail);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let said = stdout(&first);
-    assert!(said.starts_with("delivered to #") && said.contains("Opened"), "{said}");
+    assert!(
+        said.starts_with("delivered to #") && said.contains("Opened"),
+        "{said}"
+    );
     // The MTA delivers it again (a retry): nothing new.
     let again = ingest(&data, "nimbus", mail);
     assert!(stdout(&again).contains("Duplicate"), "{}", stdout(&again));
-    let listed = ok(&data, &["list", "--tenant", "nimbus", "--as", "dana@example.org"]);
+    let listed = ok(
+        &data,
+        &["list", "--tenant", "nimbus", "--as", "dana@example.org"],
+    );
     assert_eq!(listed.matches("Export to PDF fails").count(), 1, "{listed}");
 
     // Not a message: kept for the admin, exit 0 (the MTA must not bounce it back).
     let junk = ingest(&data, "nimbus", b"\x00\x01 definitely not mail");
     assert_eq!(junk.status.code(), Some(0), "{}", stderr(&junk));
     assert!(stdout(&junk).contains("(malformed)"), "{}", stdout(&junk));
-    let held = ok(&data, &["quarantine", "list", "--tenant", "nimbus", "--as", ADMIN]);
+    let held = ok(
+        &data,
+        &["quarantine", "list", "--tenant", "nimbus", "--as", ADMIN],
+    );
     let line = held.lines().nth(1).expect("one held message");
     assert!(line.contains("malformed"), "{held}");
     let id = line.split('\t').next().unwrap();
@@ -441,17 +450,53 @@ fn ingest_email_takes_mail_from_the_pipe_once_and_quarantines_what_it_refuses() 
         &data,
         &["quarantine", "list", "--tenant", "nimbus", "--as", CUSTOMER],
     );
-    assert_ne!(customer.status.code(), Some(0), "customers may not see the quarantine");
+    assert_ne!(
+        customer.status.code(),
+        Some(0),
+        "customers may not see the quarantine"
+    );
     let refused = helpdesk(
         &data,
-        &["quarantine", "reingest", "--tenant", "nimbus", "--as", ADMIN, id],
+        &[
+            "quarantine",
+            "reingest",
+            "--tenant",
+            "nimbus",
+            "--as",
+            ADMIN,
+            id,
+        ],
     );
     assert_ne!(refused.status.code(), Some(0));
-    assert!(stderr(&refused).contains("refused again"), "{}", stderr(&refused));
-    assert!(ok(&data, &["quarantine", "discard", "--tenant", "nimbus", "--as", ADMIN, id])
-        .contains("discarded"));
-    let held = ok(&data, &["quarantine", "list", "--tenant", "nimbus", "--as", ADMIN]);
-    assert_eq!(held.lines().count(), 1, "only the header line is left: {held}");
+    assert!(
+        stderr(&refused).contains("refused again"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        ok(
+            &data,
+            &[
+                "quarantine",
+                "discard",
+                "--tenant",
+                "nimbus",
+                "--as",
+                ADMIN,
+                id
+            ]
+        )
+        .contains("discarded")
+    );
+    let held = ok(
+        &data,
+        &["quarantine", "list", "--tenant", "nimbus", "--as", ADMIN],
+    );
+    assert_eq!(
+        held.lines().count(),
+        1,
+        "only the header line is left: {held}"
+    );
 }
 
 #[test]

@@ -55,12 +55,23 @@ async fn an_admin_sees_held_mail_downloads_it_safely_and_takes_it_in() {
     let admin = browser(&app, &creds, &creds.admin).await;
     let page = get(&app, "/admin/mail", &admin.cookie).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Out of office") && page.body.contains("ignored"), "{}", page.body);
-    assert!(page.body.contains("auto-submitted"), "the reason's detail is shown");
+    assert!(
+        page.body.contains("Out of office") && page.body.contains("ignored"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("auto-submitted"),
+        "the reason's detail is shown"
+    );
 
     let raw = get(&app, &format!("/admin/mail/{id}/raw"), &admin.cookie).await;
     assert_eq!(raw.status, StatusCode::OK);
-    assert_eq!(raw.body.as_bytes(), AUTO_REPLY, "byte for byte as it arrived");
+    assert_eq!(
+        raw.body.as_bytes(),
+        AUTO_REPLY,
+        "byte for byte as it arrived"
+    );
     let header = |name: &str| raw.headers.get(name).unwrap().to_str().unwrap().to_string();
     assert!(header("content-disposition").starts_with("attachment;"));
     assert_eq!(header("x-content-type-options"), "nosniff");
@@ -78,7 +89,10 @@ async fn an_admin_sees_held_mail_downloads_it_safely_and_takes_it_in() {
     assert!(ticket.starts_with("/agent/tickets/"), "{ticket}");
     let thread = get(&app, &ticket, &admin.cookie).await.body;
     assert!(thread.contains("I am away until Monday."), "{thread}");
-    assert!(!thread.contains("<script>alert(1)"), "the mail's markup stays text");
+    assert!(
+        !thread.contains("<script>alert(1)"),
+        "the mail's markup stays text"
+    );
     let page = get(&app, "/admin/mail", &admin.cookie).await.body;
     assert!(page.contains("taken in"), "{page}");
 }
@@ -112,8 +126,13 @@ async fn agents_and_customers_never_see_the_quarantine() {
         &[("csrf", &admin.csrf)],
     )
     .await;
-    assert_eq!(discarded.location.as_deref(), Some("/admin/mail?done=mail-discarded"));
-    let page = get(&app, "/admin/mail?done=mail-discarded", &admin.cookie).await.body;
+    assert_eq!(
+        discarded.location.as_deref(),
+        Some("/admin/mail?done=mail-discarded")
+    );
+    let page = get(&app, "/admin/mail?done=mail-discarded", &admin.cookie)
+        .await
+        .body;
     assert!(page.contains("The e-mail was discarded.") && page.contains("discarded"));
 }
 
@@ -144,15 +163,32 @@ async fn the_mail_settings_save_and_a_bad_address_is_refused_at_its_field() {
     assert_eq!(email.address.as_deref(), Some("help@nimbusnotes.example"));
     assert_eq!(email.max_new_tickets_per_sender_per_hour, 5);
     assert_eq!(email.max_message_bytes, 10 * 1024 * 1024);
-    assert!(!email.acknowledge_new_tickets, "the unticked box turns it off");
+    assert!(
+        !email.acknowledge_new_tickets,
+        "the unticked box turns it off"
+    );
 
-    for (address, per_hour) in [("not an address", "5"), ("help@nimbusnotes.example", "many")] {
+    for (address, per_hour) in [
+        ("not an address", "5"),
+        ("help@nimbusnotes.example", "many"),
+    ] {
         let mut fields = form(address, per_hour);
         fields.push(("csrf", &admin.csrf));
         let refused = post(&app, "/admin/mail", &admin.cookie, &fields).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{address} {per_hour}");
-        assert!(refused.body.contains(r#"aria-invalid="true""#), "{}", refused.body);
-        assert!(refused.body.contains(&format!(r#"value="{address}""#)), "typed text kept");
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{address} {per_hour}"
+        );
+        assert!(
+            refused.body.contains(r#"aria-invalid="true""#),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains(&format!(r#"value="{address}""#)),
+            "typed text kept"
+        );
     }
     let agent = browser(&app, &creds, &creds.billing_agent).await;
     let mut fields = form("x@example.com", "5");

@@ -19,10 +19,12 @@ mod token;
 
 pub use address::{Mailbox, OurMailboxes};
 pub use error::{BuildError, ParseError};
-pub use ingest::{IngestError, IngestOutcome, MailIngest};
 pub use inbound::{
     BodySource, HeaderSignals, InboundAttachment, InboundMail, MailBody, ParseLimits,
 };
+#[cfg(feature = "imap")]
+pub use ingest::TenantMailbox;
+pub use ingest::{IngestError, IngestOutcome, MailIngest};
 pub use noise::{NoiseReason, classify};
 #[cfg(feature = "smtp")]
 pub use notify::{DEFAULT_ATTACHMENT_BUDGET, MailNotifier, MailNotifyError};

@@ -3,42 +3,18 @@
 //! Each test works in mailboxes of its own (a random name), so they run in parallel.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "live/dovecot.rs"]
+mod dovecot;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_imap::Session;
+use dovecot::{Server, append, client, server};
 use futures_util::TryStreamExt as _;
 use helpdesk_mail::imap::{ImapConfig, ImapError, ImapPoller, ImapSecurity, MailSink, SinkError};
 use tokio::net::TcpStream;
-
-struct Server {
-    host: String,
-    port: u16,
-    user: String,
-    password: String,
-}
-
-fn server() -> Option<Server> {
-    let Ok(host) = std::env::var("HELPDESK_IMAP_HOST") else {
-        eprintln!(
-            "skipped: HELPDESK_IMAP_HOST is not set \
-             (eval \"$(scripts/start-dovecot.sh)\" first; make test does)"
-        );
-        return None;
-    };
-    let port = std::env::var("HELPDESK_IMAP_PORT")
-        .map(|p| p.parse().expect("HELPDESK_IMAP_PORT is a port"))
-        .unwrap_or(14143);
-    let user = std::env::var("HELPDESK_IMAP_USER").unwrap_or_else(|_| "helpdesk".to_owned());
-    let password = std::env::var("HELPDESK_IMAP_PASSWORD").expect("HELPDESK_IMAP_PASSWORD");
-    Some(Server {
-        host,
-        port,
-        user,
-        password,
-    })
-}
 
 /// A mailbox name no other test (or run) uses.
 fn unique(prefix: &str) -> String {
@@ -54,25 +30,6 @@ fn config(server: &Server, host: &str, mailbox: &str, processed: &str) -> ImapCo
         .with_batch_size(2)
         .with_poll_interval(Duration::from_secs(1))
         .with_io_timeout(Duration::from_secs(20))
-}
-
-/// A plain test client (the test's own, not the poller's) for APPEND and looking.
-async fn client(server: &Server) -> Session<TcpStream> {
-    let tcp = TcpStream::connect((server.host.as_str(), server.port))
-        .await
-        .unwrap();
-    let mut client = async_imap::Client::new(tcp);
-    client.read_response().await.unwrap().unwrap();
-    client
-        .login(&server.user, &server.password)
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap()
-}
-
-async fn append(session: &mut Session<TcpStream>, mailbox: &str, raw: &[u8]) {
-    let _ = session.create(mailbox).await;
-    session.append(mailbox, None, None, raw).await.unwrap();
 }
 
 /// Every message's bytes in `mailbox`, in UID order (`BODY.PEEK[]`: nothing marked seen).

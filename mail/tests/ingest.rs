@@ -13,9 +13,7 @@ use helpdesk_core::service::{EmailDisposition, NewReply, NewTenant, NewUser};
 use helpdesk_core::store::{MemoryStore, MessageFilter, QuarantineReason, QuarantineStatus};
 use helpdesk_core::testkit::{ManualClock, MemoryBlobStore};
 use helpdesk_core::{Helpdesk, Store, TenantId, TicketId};
-use helpdesk_mail::{
-    IngestError, IngestOutcome, MailIngest, ReplyTokenKey, ThreadMatch,
-};
+use helpdesk_mail::{IngestError, IngestOutcome, MailIngest, ReplyTokenKey, ThreadMatch};
 
 const SUPPORT: &str = "support@acme.example";
 const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
@@ -50,7 +48,10 @@ async fn desk_with(edit: impl FnOnce(&mut TenantSettings)) -> Desk {
         .unwrap();
     let admin = Actor::for_user(&admin);
     let agent = hd
-        .add_user(&admin, NewUser::new("agent@acme.example", "Agent", Role::Agent))
+        .add_user(
+            &admin,
+            NewUser::new("agent@acme.example", "Agent", Role::Agent),
+        )
         .await
         .unwrap();
     let ingest = MailIngest::new(hd.clone()).with_reply_token_key(ReplyTokenKey::new(KEY).unwrap());
@@ -99,7 +100,13 @@ fn quarantined(outcome: &IngestOutcome) -> (helpdesk_core::QuarantineId, Quarant
 #[tokio::test]
 async fn a_new_mail_opens_a_ticket_for_a_registered_sender_and_queues_the_acknowledgement() {
     let d = desk().await;
-    let raw = mail("jane@example.com", "first@example.com", "Printer on fire", "", "It smokes.");
+    let raw = mail(
+        "jane@example.com",
+        "first@example.com",
+        "Printer on fire",
+        "",
+        "It smokes.",
+    );
     let outcome = d.ingest.ingest(d.tenant, raw, "pipe").await.unwrap();
     let (id, number, disposition) = delivered(&outcome);
     assert_eq!(disposition, EmailDisposition::Opened);
@@ -124,8 +131,10 @@ async fn a_new_mail_opens_a_ticket_for_a_registered_sender_and_queues_the_acknow
     assert_eq!(headers.message_id, "first@example.com");
     let outbox = store.list_outbox(d.tenant).await.unwrap();
     assert!(
-        outbox.iter().any(|e| e.notification.kind == NotificationKind::Received
-            && e.notification.recipients == vec![jane.id]),
+        outbox
+            .iter()
+            .any(|e| e.notification.kind == NotificationKind::Received
+                && e.notification.recipients == vec![jane.id]),
         "the acknowledgement is queued to the requester: {outbox:?}"
     );
 }
@@ -133,17 +142,26 @@ async fn a_new_mail_opens_a_ticket_for_a_registered_sender_and_queues_the_acknow
 #[tokio::test]
 async fn the_same_message_delivered_twice_is_stored_once() {
     let d = desk().await;
-    let raw = mail("jane@example.com", "twice@example.com", "Twice", "", "Hello");
-    let first = d.ingest.ingest(d.tenant, raw.clone(), "imap:INBOX").await.unwrap();
+    let raw = mail(
+        "jane@example.com",
+        "twice@example.com",
+        "Twice",
+        "",
+        "Hello",
+    );
+    let first = d
+        .ingest
+        .ingest(d.tenant, raw.clone(), "imap:INBOX")
+        .await
+        .unwrap();
     let again = d.ingest.ingest(d.tenant, raw, "imap:INBOX").await.unwrap();
     let (id, _, _) = delivered(&first);
     let (same, _, disposition) = delivered(&again);
     assert_eq!((same, disposition), (id, EmailDisposition::Duplicate));
-    let page = d
-        .hd
-        .list_tickets(&d.admin, Default::default())
-        .await
-        .unwrap();
+    let page =
+        d.hd.list_tickets(&d.admin, Default::default())
+            .await
+            .unwrap();
     assert_eq!(page.items.len(), 1);
 }
 
@@ -152,16 +170,19 @@ async fn the_customers_answer_to_our_reply_threads_by_message_id_then_token_then
     let d = desk().await;
     let opened = d
         .ingest
-        .ingest(d.tenant, mail("jane@example.com", "q@example.com", "Sync", "", "Broken"), "pipe")
+        .ingest(
+            d.tenant,
+            mail("jane@example.com", "q@example.com", "Sync", "", "Broken"),
+            "pipe",
+        )
         .await
         .unwrap();
     let (id, number, _) = delivered(&opened);
-    let ours = d
-        .hd
-        .reply(&d.agent, id, NewReply::new("Try again now."))
-        .await
-        .unwrap()
-        .message;
+    let ours =
+        d.hd.reply(&d.agent, id, NewReply::new("Try again now."))
+            .await
+            .unwrap()
+            .message;
     let our_id = format!("msg.{}@acme.example", ours.id.as_uuid().simple());
     let answer = mail(
         "jane@example.com",
@@ -182,19 +203,38 @@ async fn the_customers_answer_to_our_reply_threads_by_message_id_then_token_then
         "From: jane@example.com\r\nTo: support+{token}@acme.example\r\nSubject: more\r\n\
          Message-ID: <a2@example.com>\r\n\r\nOne more thing.\r\n"
     );
-    let outcome = d.ingest.ingest(d.tenant, by_token.into_bytes(), "pipe").await.unwrap();
+    let outcome = d
+        .ingest
+        .ingest(d.tenant, by_token.into_bytes(), "pipe")
+        .await
+        .unwrap();
     assert_eq!(delivered(&outcome).0, id);
     assert!(matches!(
         outcome,
-        IngestOutcome::Delivered { matched_by: Some(ThreadMatch::ReplyToken(_)), .. }
+        IngestOutcome::Delivered {
+            matched_by: Some(ThreadMatch::ReplyToken(_)),
+            ..
+        }
     ));
 
-    let tagged = mail("jane@example.com", "a3@example.com", &format!("Still [#{number}]"), "", "x");
+    let tagged = mail(
+        "jane@example.com",
+        "a3@example.com",
+        &format!("Still [#{number}]"),
+        "",
+        "x",
+    );
     let outcome = d.ingest.ingest(d.tenant, tagged, "pipe").await.unwrap();
     assert_eq!(delivered(&outcome).0, id);
 
     // A stranger quoting the tag gets a ticket of their own, never Jane's thread.
-    let stranger = mail("mallory@evil.example", "s1@evil.example", &format!("Re [#{number}]"), "", "x");
+    let stranger = mail(
+        "mallory@evil.example",
+        "s1@evil.example",
+        &format!("Re [#{number}]"),
+        "",
+        "x",
+    );
     let outcome = d.ingest.ingest(d.tenant, stranger, "pipe").await.unwrap();
     let (other, _, disposition) = delivered(&outcome);
     assert_ne!(other, id);
@@ -206,7 +246,10 @@ async fn the_customers_answer_to_our_reply_threads_by_message_id_then_token_then
         .iter()
         .filter(|m| m.kind == MessageKind::Reply && m.email.is_some())
         .count();
-    assert_eq!(from_mail, 4, "the opening mail and three answers on Jane's ticket");
+    assert_eq!(
+        from_mail, 4,
+        "the opening mail and three answers on Jane's ticket"
+    );
 }
 
 #[tokio::test]
@@ -214,7 +257,11 @@ async fn a_forged_reply_token_does_not_thread() {
     let d = desk().await;
     let opened = d
         .ingest
-        .ingest(d.tenant, mail("jane@example.com", "t@example.com", "A", "", "x"), "pipe")
+        .ingest(
+            d.tenant,
+            mail("jane@example.com", "t@example.com", "A", "", "x"),
+            "pipe",
+        )
         .await
         .unwrap();
     let (id, number, _) = delivered(&opened);
@@ -222,7 +269,11 @@ async fn a_forged_reply_token_does_not_thread() {
         "From: mallory@evil.example\r\nTo: support+{number}-00000000000000000000@acme.example\r\n\
          Subject: hi\r\nMessage-ID: <f@evil.example>\r\n\r\nLet me in.\r\n"
     );
-    let outcome = d.ingest.ingest(d.tenant, forged.into_bytes(), "pipe").await.unwrap();
+    let outcome = d
+        .ingest
+        .ingest(d.tenant, forged.into_bytes(), "pipe")
+        .await
+        .unwrap();
     assert_ne!(delivered(&outcome).0, id);
 }
 
@@ -231,7 +282,11 @@ async fn an_answer_to_a_closed_ticket_opens_a_follow_up_with_its_text() {
     let d = desk().await;
     let opened = d
         .ingest
-        .ingest(d.tenant, mail("jane@example.com", "c@example.com", "Old", "", "x"), "pipe")
+        .ingest(
+            d.tenant,
+            mail("jane@example.com", "c@example.com", "Old", "", "x"),
+            "pipe",
+        )
         .await
         .unwrap();
     let (id, _, _) = delivered(&opened);
@@ -249,7 +304,11 @@ async fn an_answer_to_a_closed_ticket_opens_a_follow_up_with_its_text() {
     let (follow_up, _, disposition) = delivered(&outcome);
     assert_eq!(disposition, EmailDisposition::FollowUp { of: id });
     let view = d.hd.get_ticket(&d.admin, follow_up).await.unwrap();
-    assert!(view.messages.iter().any(|m| m.body.contains("It broke again.")));
+    assert!(
+        view.messages
+            .iter()
+            .any(|m| m.body.contains("It broke again."))
+    );
 }
 
 #[tokio::test]
@@ -262,16 +321,26 @@ async fn automatic_mail_is_quarantined_and_an_admin_can_take_it_in() {
         "Auto-Submitted: auto-replied\r\n",
         "I am away.",
     );
-    let outcome = d.ingest.ingest(d.tenant, raw.clone(), "pipe").await.unwrap();
+    let outcome = d
+        .ingest
+        .ingest(d.tenant, raw.clone(), "pipe")
+        .await
+        .unwrap();
     let (entry, reason) = quarantined(&outcome);
     assert_eq!(reason, QuarantineReason::Ignored);
-    let page = d.hd.list_tickets(&d.admin, Default::default()).await.unwrap();
+    let page =
+        d.hd.list_tickets(&d.admin, Default::default())
+            .await
+            .unwrap();
     assert!(page.items.is_empty(), "no ticket for an auto-reply");
 
     let (kept, bytes) = d.hd.quarantined_mail(&d.admin, entry).await.unwrap();
     assert_eq!(bytes, raw, "the raw bytes are kept exactly");
     assert_eq!(kept.from.as_deref(), Some("jane@example.com"));
-    assert!(d.ingest.reingest(&d.agent, entry).await.is_err(), "agents may not");
+    assert!(
+        d.ingest.reingest(&d.agent, entry).await.is_err(),
+        "agents may not"
+    );
 
     let outcome = d.ingest.reingest(&d.admin, entry).await.unwrap();
     let (ticket, _, _) = delivered(&outcome);
@@ -280,7 +349,12 @@ async fn automatic_mail_is_quarantined_and_an_admin_can_take_it_in() {
         kept.status,
         QuarantineStatus::Released { ticket: Some(t), .. } if t == ticket
     ));
-    assert!(d.hd.list_quarantine(&d.admin, true, 50).await.unwrap().is_empty());
+    assert!(
+        d.hd.list_quarantine(&d.admin, true, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -292,13 +366,31 @@ async fn unreadable_and_oversized_mail_is_quarantined_with_the_reason() {
         .await
         .unwrap();
     assert_eq!(quarantined(&outcome).1, QuarantineReason::Malformed);
-    let big = mail("jane@example.com", "big@example.com", "Big", "", &"x".repeat(4000));
+    let big = mail(
+        "jane@example.com",
+        "big@example.com",
+        "Big",
+        "",
+        &"x".repeat(4000),
+    );
     let outcome = d.ingest.ingest(d.tenant, big, "pipe").await.unwrap();
     let (id, reason) = quarantined(&outcome);
     assert_eq!(reason, QuarantineReason::Oversized);
     let err = d.ingest.reingest(&d.admin, id).await.unwrap_err();
-    assert!(matches!(err, IngestError::StillRefused { reason: QuarantineReason::Oversized, .. }));
-    assert_eq!(d.hd.list_quarantine(&d.admin, true, 50).await.unwrap().len(), 2);
+    assert!(matches!(
+        err,
+        IngestError::StillRefused {
+            reason: QuarantineReason::Oversized,
+            ..
+        }
+    ));
+    assert_eq!(
+        d.hd.list_quarantine(&d.admin, true, 50)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -306,7 +398,13 @@ async fn a_mail_storm_from_one_sender_is_held_after_the_hourly_limit() {
     let d = desk_with(|s| s.email.max_new_tickets_per_sender_per_hour = 2).await;
     let mut outcomes = Vec::new();
     for n in 0..3 {
-        let raw = mail("storm@example.com", &format!("s{n}@example.com"), &format!("S{n}"), "", "x");
+        let raw = mail(
+            "storm@example.com",
+            &format!("s{n}@example.com"),
+            &format!("S{n}"),
+            "",
+            "x",
+        );
         outcomes.push(d.ingest.ingest(d.tenant, raw, "pipe").await.unwrap());
     }
     delivered(&outcomes[0]);
@@ -362,7 +460,11 @@ async fn files_and_html_only_mail_keep_their_content() {
          --b1\r\nContent-Type: image/png; name=shot.png\r\nContent-Disposition: attachment; filename=shot.png\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b1--\r\n"
     );
-    let outcome = d.ingest.ingest(d.tenant, raw.into_bytes(), "pipe").await.unwrap();
+    let outcome = d
+        .ingest
+        .ingest(d.tenant, raw.into_bytes(), "pipe")
+        .await
+        .unwrap();
     let (id, _, _) = delivered(&outcome);
     let files = d.hd.list_attachments(&d.admin, id).await.unwrap();
     let mut names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();

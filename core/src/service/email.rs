@@ -7,8 +7,8 @@
 
 mod prepared;
 
-pub use prepared::email_message_id;
 use prepared::Prepared;
+pub use prepared::email_message_id;
 
 use super::Helpdesk;
 use super::attachments::{NewAttachment, StoredBlob};

@@ -107,7 +107,9 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_sysexits_for_the_mta() {
-        let off = CliError::Ingest(IngestError::ChannelOff { slug: "acme".into() });
+        let off = CliError::Ingest(IngestError::ChannelOff {
+            slug: "acme".into(),
+        });
         assert_eq!(off.exit_code(), 78);
         let unknown = CliError::Ingest(IngestError::UnknownTenant {
             tenant: helpdesk_core::TenantId::new(),

@@ -18,11 +18,14 @@ const MAX_STDIN_BYTES: u64 = 100 * 1024 * 1024 + 1;
 /// The engine's mail door for this run, checking reply tokens with the app's key
 /// ([`mail_token_key`]).
 pub(super) fn ingest(ctx: &Context, data_dir: &Path) -> CliResult<MailIngest> {
-    let key = mail_token_key(std::env::var(MAIL_TOKEN_KEY).ok().as_deref(), Some(data_dir))
-        .map_err(|e| CliError::Argument {
-            field: "MAIL_TOKEN_KEY",
-            message: e.to_string(),
-        })?;
+    let key = mail_token_key(
+        std::env::var(MAIL_TOKEN_KEY).ok().as_deref(),
+        Some(data_dir),
+    )
+    .map_err(|e| CliError::Argument {
+        field: "MAIL_TOKEN_KEY",
+        message: e.to_string(),
+    })?;
     Ok(MailIngest::new(ctx.helpdesk.clone()).with_reply_token_key(key))
 }
 
@@ -46,7 +49,9 @@ pub(super) async fn ingest_email(
             path: PathBuf::from("<stdin>"),
             source,
         })?;
-    let outcome = ingest(ctx, data_dir)?.ingest(tenant.id, raw, "pipe").await?;
+    let outcome = ingest(ctx, data_dir)?
+        .ingest(tenant.id, raw, "pipe")
+        .await?;
     writeln!(out, "{}", describe(&outcome)).map_err(|source| CliError::Write {
         path: PathBuf::from("<stdout>"),
         source,
@@ -76,7 +81,12 @@ pub fn describe(outcome: &IngestOutcome) -> String {
 }
 
 /// `quarantine list`: the held messages, newest first.
-pub(super) async fn list(ctx: &Context, slug: &str, as_email: &str, out: &mut dyn Write) -> CliResult<()> {
+pub(super) async fn list(
+    ctx: &Context,
+    slug: &str,
+    as_email: &str,
+    out: &mut dyn Write,
+) -> CliResult<()> {
     let actor = ctx.actor(slug, as_email).await?;
     let held = ctx.helpdesk.list_quarantine(&actor, true, 200).await?;
     let write_err = |source| CliError::Write {
@@ -127,7 +137,9 @@ pub(super) async fn discard(
     out: &mut dyn Write,
 ) -> CliResult<()> {
     let actor = ctx.actor(slug, as_email).await?;
-    ctx.helpdesk.discard_quarantined(&actor, parse_id(id)?).await?;
+    ctx.helpdesk
+        .discard_quarantined(&actor, parse_id(id)?)
+        .await?;
     writeln!(out, "discarded {id}").map_err(|source| CliError::Write {
         path: PathBuf::from("<stdout>"),
         source,

@@ -361,4 +361,3 @@ async fn seed(ctx: &Context, data_dir: &Path, out: &mut dyn Write) -> CliResult<
     write!(out, "{text}").map_err(write_err)?;
     Ok(())
 }
-

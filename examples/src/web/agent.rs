@@ -21,7 +21,8 @@ use super::names::Names;
 use super::portal::{optional, ticket_id};
 use super::session::{Ctx, StaffUser};
 use super::views::{
-    MessageView, Page, SlaText, TicketRow, Time, fmt_time, html, status_class, status_label,
+    MessageView, Page, SlaText, TicketRow, Time, fmt_time, html, shown_description, status_class,
+    status_label,
 };
 
 /// The agent routes.
@@ -428,7 +429,7 @@ pub(crate) async fn render_ticket(
     html(&AgentTicketPage {
         page: ctx.page(state, &format!("#{} · {}", t.number, t.subject)),
         id: t.id.to_string(),
-        description: t.description.clone(),
+        description: shown_description(t, &view.messages),
         requester: names.of(Some(t.requester), "unknown"),
         status: row.status.clone(),
         status_class: status_class(t.status),

@@ -51,7 +51,9 @@ impl Row {
     fn new(entry: &QuarantinedMail) -> Self {
         let outcome = match &entry.status {
             QuarantineStatus::Held => String::new(),
-            QuarantineStatus::Released { ticket: Some(_), .. } => "taken in".into(),
+            QuarantineStatus::Released {
+                ticket: Some(_), ..
+            } => "taken in".into(),
             QuarantineStatus::Released { ticket: None, .. } => "released".into(),
             QuarantineStatus::Discarded { .. } => "discarded".into(),
             _ => "closed".into(),
@@ -142,11 +144,17 @@ async fn save_settings(
         async move { refused(render(state, ctx, Some((form, error)), String::new()).await) }
     };
     let Ok(per_hour) = form.per_hour.trim().parse::<u32>() else {
-        let error = FormError::new("email.max_new_tickets_per_sender_per_hour", "New tickets per sender and hour: enter a whole number.");
+        let error = FormError::new(
+            "email.max_new_tickets_per_sender_per_hour",
+            "New tickets per sender and hour: enter a whole number.",
+        );
         return again(error, form).await;
     };
     let Ok(max_mb) = form.max_mb.trim().parse::<u64>() else {
-        let error = FormError::new("email.max_message_bytes", "Largest message: enter a whole number of megabytes.");
+        let error = FormError::new(
+            "email.max_message_bytes",
+            "Largest message: enter a whole number of megabytes.",
+        );
         return again(error, form).await;
     };
     let mut settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
@@ -165,7 +173,10 @@ async fn save_settings(
                 ("email.address", "Support address"),
                 ("email.display_name", "Sender name"),
                 ("email.signature", "Signature"),
-                ("email.max_new_tickets_per_sender_per_hour", "New tickets per sender and hour"),
+                (
+                    "email.max_new_tickets_per_sender_per_hour",
+                    "New tickets per sender and hour",
+                ),
                 ("email.max_message_bytes", "Largest message"),
             ],
         ) {
@@ -207,9 +218,10 @@ async fn reingest(
 ) -> WebResult<Response> {
     let id = entry_id(&id)?;
     match state.mail_ingest().reingest(&ctx.actor, id).await {
-        Ok(IngestOutcome::Delivered { ticket, .. }) => {
-            Ok(Redirect::to(&format!("/agent/tickets/{ticket}?done=mail-taken-in")).into_response())
-        }
+        Ok(IngestOutcome::Delivered { ticket, .. }) => Ok(Redirect::to(&format!(
+            "/agent/tickets/{ticket}?done=mail-taken-in"
+        ))
+        .into_response()),
         Ok(_) => Ok(Redirect::to("/admin/mail").into_response()),
         Err(IngestError::StillRefused { reason, detail }) => {
             let text = format!("Still refused ({}): {detail}", reason.name());

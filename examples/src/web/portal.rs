@@ -22,7 +22,8 @@ use super::session::{Ctx, CustomerUser};
 use super::throttle::wait_secs;
 use super::upload::{FILE_FIELD, UploadForm};
 use super::views::{
-    MessageView, Page, TicketRow, Time, fmt_time, html, status_class, status_label,
+    MessageView, Page, TicketRow, Time, fmt_time, html, shown_description, status_class,
+    status_label,
 };
 
 /// The portal routes.
@@ -300,7 +301,7 @@ async fn render_ticket(
         page: ctx.page(state, &format!("Ticket #{}", t.number)),
         id: t.id.to_string(),
         subject: t.subject.clone(),
-        description: t.description.clone(),
+        description: shown_description(t, &view.messages),
         status: status_label(t.status),
         status_class: status_class(t.status),
         priority: t.priority.as_str(),

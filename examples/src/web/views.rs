@@ -266,6 +266,11 @@ pub(crate) struct MessageView {
     pub(crate) rich: Vec<(bool, String)>,
     /// The files that came with it ([`super::attachments::attach`] fills them in).
     pub(crate) files: Vec<AttachmentView>,
+    /// For a message that came by e-mail: the quoted history and signature below its new
+    /// text, shown folded (the full text is kept; `rich` is then only the new text).
+    pub(crate) folded: String,
+    /// Whether it came by e-mail.
+    pub(crate) by_email: bool,
 }
 
 impl MessageView {
@@ -283,11 +288,22 @@ impl MessageView {
             Some(d) => (enum_text(&d.state), enum_text(&d.source).replace('_', " ")),
             None => (String::new(), String::new()),
         };
+        // Mail quotes the whole thread below each answer: fold it so the desk reads as a
+        // conversation, as mail clients do.
+        let (shown, folded) = match &m.email {
+            Some(_) => {
+                let split = helpdesk_mail::split_quoted(&m.body);
+                (split.new_text, split.folded)
+            }
+            None => (m.body.clone(), String::new()),
+        };
         Self {
             id: m.id.to_string(),
             author,
             kind,
-            rich: rich_text(&m.body),
+            rich: rich_text(&shown),
+            folded,
+            by_email: m.email.is_some(),
             body: m.body.clone(),
             at: fmt_time(m.created_at),
             citations: m
@@ -385,5 +401,19 @@ mod tests {
             vec![run(false, "a "), run(true, "b"), run(false, " c **d"),]
         );
         assert!(rich_text("").is_empty());
+    }
+}
+
+/// The ticket's description as its page shows it: empty when the first message already
+/// says the same (a ticket opened by e-mail or chat keeps the mail or first chat message as
+/// a message too), so the text is not shown twice.
+pub(crate) fn shown_description(ticket: &Ticket, messages: &[Message]) -> String {
+    let repeated = messages
+        .first()
+        .is_some_and(|m| m.body.trim() == ticket.description.trim());
+    if repeated {
+        String::new()
+    } else {
+        ticket.description.clone()
     }
 }

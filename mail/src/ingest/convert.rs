@@ -9,7 +9,8 @@ use crate::inbound::{BodySource, InboundMail};
 /// the engine needs a body, and an empty one would read as a lost message.
 const NO_TEXT: &str = "(This e-mail has no text.)";
 /// Shown at the end of a text cut to the engine's limit; the whole text is attached.
-const CUT_NOTE: &str = "\n\n[The e-mail is longer than a message can be: its full text is attached as message.txt.]";
+const CUT_NOTE: &str =
+    "\n\n[The e-mail is longer than a message can be: its full text is attached as message.txt.]";
 /// Most Cc addresses and Message-IDs kept on a message (the engine bounds them too).
 const MAX_CC: usize = 50;
 const MAX_REFERENCES: usize = 20;

@@ -17,6 +17,11 @@
 
 mod convert;
 mod lookup;
+#[cfg(feature = "imap")]
+mod sink;
+
+#[cfg(feature = "imap")]
+pub use sink::TenantMailbox;
 
 use std::sync::Arc;
 
@@ -26,12 +31,12 @@ use helpdesk_core::store::{QuarantineReason, TicketQuery, TicketSort};
 use helpdesk_core::{Error as CoreError, Helpdesk, QuarantineId, TenantId, TicketId};
 
 use crate::address::OurMailboxes;
+use crate::error::ParseError;
 use crate::inbound::{InboundMail, ParseLimits};
 use crate::noise::classify;
 use crate::outbound::TenantSender;
 use crate::threading::{ThreadDecision, ThreadMatch, decide_thread};
 use crate::token::ReplyTokenKey;
-use crate::error::ParseError;
 
 /// Where a message ended up.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +75,9 @@ pub enum IngestError {
         tenant: TenantId,
     },
     /// The tenant's e-mail channel is off (no `email.address` in its settings).
-    #[error("tenant {slug:?} has no support address (setting email.address): its e-mail channel is off")]
+    #[error(
+        "tenant {slug:?} has no support address (setting email.address): its e-mail channel is off"
+    )]
     ChannelOff {
         /// The tenant.
         slug: String,
@@ -273,16 +280,26 @@ impl MailIngest {
         let mail = match parsed {
             Ok(mail) => mail,
             Err(e @ ParseError::TooLarge { .. }) => {
-                return Ok(Err(Refusal::new(QuarantineReason::Oversized, e.to_string())));
+                return Ok(Err(Refusal::new(
+                    QuarantineReason::Oversized,
+                    e.to_string(),
+                )));
             }
-            Err(e) => return Ok(Err(Refusal::new(QuarantineReason::Malformed, e.to_string()))),
+            Err(e) => {
+                return Ok(Err(Refusal::new(
+                    QuarantineReason::Malformed,
+                    e.to_string(),
+                )));
+            }
         };
         if mode == Mode::Fresh
             && let Some(reason) = classify(&mail, &ours)
         {
-            return Ok(Err(
-                Refusal::new(QuarantineReason::Ignored, reason.to_string()).about(&mail)
-            ));
+            return Ok(Err(Refusal::new(
+                QuarantineReason::Ignored,
+                reason.to_string(),
+            )
+            .about(&mail)));
         }
         let now = self.helpdesk.now();
         let lookup = lookup::prefetch(store, &tenant, &mail, &ours, self.token_key.as_ref(), now)
@@ -305,9 +322,11 @@ impl MailIngest {
                 (EmailRoute::New, None)
             }
             ThreadDecision::Ignore { reason } => {
-                return Ok(Err(
-                    Refusal::new(QuarantineReason::Ignored, reason.to_string()).about(&mail)
-                ));
+                return Ok(Err(Refusal::new(
+                    QuarantineReason::Ignored,
+                    reason.to_string(),
+                )
+                .about(&mail)));
             }
         };
         if mode == Mode::Fresh
@@ -386,20 +405,20 @@ impl MailIngest {
 
 /// The tenant's own addresses and Message-ID domain, as the outbound mail uses them.
 fn our_mailboxes(tenant: &Tenant) -> Result<OurMailboxes, IngestError> {
-    let address = tenant
-        .settings
-        .email
-        .address
-        .as_deref()
-        .ok_or_else(|| IngestError::ChannelOff {
-            slug: tenant.slug.clone(),
-        })?;
-    let sender = TenantSender::new(address, &tenant.name).map_err(|source| {
-        IngestError::BadAddress {
+    let address =
+        tenant
+            .settings
+            .email
+            .address
+            .as_deref()
+            .ok_or_else(|| IngestError::ChannelOff {
+                slug: tenant.slug.clone(),
+            })?;
+    let sender =
+        TenantSender::new(address, &tenant.name).map_err(|source| IngestError::BadAddress {
             slug: tenant.slug.clone(),
             source,
-        }
-    })?;
+        })?;
     Ok(sender.our_mailboxes())
 }
 
