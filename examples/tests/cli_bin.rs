@@ -512,3 +512,62 @@ fn ingest_email_exit_codes_tell_the_mta_what_to_do() {
     assert_eq!(empty.status.code(), Some(0), "{}", stderr(&empty));
     assert!(stdout(&empty).contains("quarantined"), "{}", stdout(&empty));
 }
+
+#[test]
+fn poll_imap_takes_a_mailbox_into_its_tenant() {
+    let Ok(host) = std::env::var("HELPDESK_IMAP_HOST") else {
+        eprintln!("skipped: HELPDESK_IMAP_HOST is not set (make test starts Dovecot)");
+        return;
+    };
+    let port = std::env::var("HELPDESK_IMAP_PORT").unwrap();
+    let user = std::env::var("HELPDESK_IMAP_USER").unwrap();
+    let password = std::env::var("HELPDESK_IMAP_PASSWORD").unwrap();
+    let data = seeded("poll-imap");
+    let mailbox = format!(
+        "cli-{}-{}",
+        std::process::id(),
+        data.path().display().to_string().len()
+    );
+    // APPEND with the test's own client (Python's imaplib), not the poller's.
+    let append = Command::new("python3")
+        .args(["-c", "import imaplib,sys; h,p,u,w,m=sys.argv[1:6]; c=imaplib.IMAP4(h,int(p)); c.login(u,w); c.create(m); c.append(m,None,None,sys.stdin.buffer.read()); c.logout()"])
+        .args([host.as_str(), port.as_str(), user.as_str(), password.as_str(), mailbox.as_str()])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(
+                b"From: Ivy <ivy@example.org>\r\nTo: support@nimbusnotes.example\r\n\
+                  Subject: Sync stuck at 99%\r\nMessage-ID: <imap-cli@example.org>\r\n\r\nIt hangs.\r\n",
+            )?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(append.success());
+    let polled = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .arg("--data-dir")
+        .arg(data.path().join("data"))
+        .arg("poll-imap")
+        .env_remove("MONGODB_URI")
+        .env_remove("DATABASE_URL")
+        .env("IMAP_HOST", &host)
+        .env("IMAP_PORT", &port)
+        .env("IMAP_USER", &user)
+        .env("IMAP_PASSWORD", &password)
+        .env("IMAP_SECURITY", "plain")
+        .env("IMAP_MAILBOX", &mailbox)
+        .env("IMAP_TENANT", "nimbus")
+        .output()
+        .unwrap();
+    assert_eq!(polled.status.code(), Some(0), "{}", stderr(&polled));
+    assert!(
+        stdout(&polled).contains("taken in 1"),
+        "{}",
+        stdout(&polled)
+    );
+    let listed = ok(
+        &data,
+        &["list", "--tenant", "nimbus", "--as", "ivy@example.org"],
+    );
+    assert!(listed.contains("Sync stuck at 99%"), "{listed}");
+}

@@ -9,7 +9,9 @@
 //! e-mail from `SMTP_FROM` (default `helpdesk@localhost`), and so do sign-up confirmation
 //! links (without `SMTP_URL` they are written to the log). Agents' replies on e-mail
 //! tickets go to the customer as threaded reply mails, with reply tokens signed with
-//! `MAIL_TOKEN_KEY` (64 hex digits; by default a key kept in the data folder). On first
+//! `MAIL_TOKEN_KEY` (64 hex digits; by default a key kept in the data folder). With
+//! `IMAP_HOST` (and `IMAP_USER`, `IMAP_PASSWORD`, ...: see `helpdesk_examples::web::imap`) it
+//! takes mail from that mailbox into the `IMAP_TENANT` company. On first
 //! start it seeds a demo company ("Nimbus Notes") and prints its logins (kept in `DIR/demo-logins.txt`, readable
 //! only by you), then `listening on http://127.0.0.1:P` and, set apart in a block, the
 //! address to open and the demo logins (again on later starts). `--demo-store` keeps
@@ -27,13 +29,15 @@ use std::time::Duration;
 use clap::Parser;
 use helpdesk_core::Notifier;
 use helpdesk_examples::error_chain;
+use helpdesk_examples::web::imap::imap_from_env;
 use helpdesk_examples::web::mail::Mailer;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
 use helpdesk_examples::web::smtp::{DEFAULT_FROM, MAIL_TOKEN_KEY, SmtpNotifier, mail_token_key};
 use helpdesk_examples::web::{
     AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps, write_private_file,
 };
-use helpdesk_mail::{MailNotifier, ReplyTokenKey};
+use helpdesk_mail::imap::ImapPoller;
+use helpdesk_mail::{MailIngest, MailNotifier, ReplyTokenKey, TenantMailbox};
 
 #[derive(Parser)]
 #[command(name = "helpdesk-web", about = "The helpdesk-rs example web helpdesk")]
@@ -132,6 +136,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let secure_cookies = cli
         .secure_cookies
         .unwrap_or_else(|| WebOptions::secure_cookies_for(&public_url));
+    let helpdesk_for_imap = helpdesk.clone();
     let state = AppState::new(
         helpdesk,
         backends.knowledge_base.clone(),
@@ -143,10 +148,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             // Sign-up links go out by e-mail too (without SMTP_URL, to the log).
             mailer: smtp.map(|n| Arc::new(n) as Arc<dyn Mailer>),
             public_url: public_url.clone(),
-            mail_token_key: Some(token_key),
+            mail_token_key: Some(token_key.clone()),
             ..WebOptions::default()
         },
     )?;
+    let imap = imap_poller(&helpdesk_for_imap, token_key).await?;
     println!("listening on {local_url}");
     print!("{}", ready_block(&public_url, &logins));
     std::io::stdout().flush()?;
@@ -160,6 +166,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     sweeps.abort();
     webhooks.abort();
+    if let Some(imap) = imap {
+        imap.abort();
+    }
     Ok(())
 }
 
@@ -206,4 +215,30 @@ fn mail_notifier(
         notifier = notifier.with_blob_store(blobs.clone());
     }
     Ok(Arc::new(notifier))
+}
+
+/// The IMAP poller when `IMAP_HOST` is set (variables in `helpdesk_examples::web::imap`):
+/// mail of that mailbox goes to the `IMAP_TENANT` company through the same door as the
+/// CLI's `ingest-email`.
+async fn imap_poller(
+    helpdesk: &helpdesk_core::Helpdesk,
+    key: ReplyTokenKey,
+) -> Result<Option<tokio::task::JoinHandle<()>>, Box<dyn std::error::Error>> {
+    let Some((config, slug)) = imap_from_env()? else {
+        return Ok(None);
+    };
+    let tenant = helpdesk
+        .store()
+        .get_tenant_by_slug(&slug)
+        .await?
+        .ok_or_else(|| format!("IMAP_TENANT: no company with slug `{slug}`"))?;
+    let ingest = MailIngest::new(helpdesk.clone()).with_reply_token_key(key);
+    let mailbox = format!("{}@{} {}", config.user, config.host, config.mailbox);
+    let poller = ImapPoller::new(config, Arc::new(TenantMailbox::new(ingest, tenant.id)))?;
+    println!("taking mail from {mailbox} into `{slug}`");
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = poller.run(std::future::pending()).await {
+            tracing::error!(error = %e, "the IMAP poller stopped");
+        }
+    })))
 }

@@ -65,6 +65,9 @@ pub enum CliError {
     /// An e-mail message could not be taken in (see [`CliError::exit_code`]).
     #[error(transparent)]
     Ingest(#[from] helpdesk_mail::IngestError),
+    /// Polling the IMAP mailbox failed.
+    #[error("IMAP polling failed")]
+    Imap(#[source] helpdesk_mail::imap::ImapError),
     /// An argument is out of range.
     #[error("invalid --{field}: {message}")]
     Argument {

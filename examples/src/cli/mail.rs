@@ -4,10 +4,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use helpdesk_core::QuarantineId;
-use helpdesk_mail::{IngestOutcome, MailIngest};
+use std::sync::Arc;
+
+use helpdesk_mail::imap::ImapPoller;
+use helpdesk_mail::{IngestOutcome, MailIngest, TenantMailbox};
 
 use super::context::Context;
 use super::error::{CliError, CliResult};
+use crate::web::imap::imap_from_env;
 use crate::web::smtp::{MAIL_TOKEN_KEY, mail_token_key};
 
 /// The largest message read from stdin: the largest `email.max_message_bytes` a tenant may
@@ -53,6 +57,45 @@ pub(super) async fn ingest_email(
         .ingest(tenant.id, raw, "pipe")
         .await?;
     writeln!(out, "{}", describe(&outcome)).map_err(|source| CliError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    })
+}
+
+/// `poll-imap`: the mailbox of the `IMAP_*` variables into its tenant, once or until
+/// interrupted.
+pub(super) async fn poll_imap(
+    ctx: &Context,
+    data_dir: &Path,
+    watch: bool,
+    out: &mut dyn Write,
+) -> CliResult<()> {
+    let argument = |e: &dyn std::fmt::Display| CliError::Argument {
+        field: "IMAP_*",
+        message: e.to_string(),
+    };
+    let (config, slug) = imap_from_env()
+        .map_err(|e| argument(&e))?
+        .ok_or_else(|| argument(&"IMAP_HOST is not set"))?;
+    let tenant = ctx.tenant(&slug).await?;
+    let sink = TenantMailbox::new(ingest(ctx, data_dir)?, tenant.id);
+    let poller = ImapPoller::new(config, Arc::new(sink)).map_err(CliError::Imap)?;
+    if watch {
+        poller
+            .run(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(CliError::Imap)?;
+        return Ok(());
+    }
+    let report = poller.poll_once().await.map_err(CliError::Imap)?;
+    writeln!(
+        out,
+        "fetched {}, taken in {}, left in the mailbox {}",
+        report.fetched, report.accepted, report.left
+    )
+    .map_err(|source| CliError::Write {
         path: PathBuf::from("<stdout>"),
         source,
     })

@@ -110,6 +110,14 @@ pub enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Take mail from the IMAP mailbox of the `IMAP_*` environment variables (see
+    /// `helpdesk_examples::web::imap`) into the `IMAP_TENANT` company, moving what was taken
+    /// to `Processed`: once, or until interrupted (Ctrl-C) with `--watch`.
+    PollImap {
+        /// Keep polling (IDLE when the server has it) until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
     /// E-mail kept in a tenant's quarantine (admins only).
     Quarantine {
         /// What to do.
@@ -306,6 +314,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
         Command::IngestEmail { tenant } => {
             mail::ingest_email(&ctx, &cli.data_dir, &tenant, out).await?
         }
+        Command::PollImap { watch } => mail::poll_imap(&ctx, &cli.data_dir, watch, out).await?,
         Command::Quarantine { action } => match action {
             QuarantineCommand::List { tenant, as_email } => {
                 mail::list(&ctx, &tenant, &as_email, out).await?

@@ -34,6 +34,7 @@ mod chat_stream;
 mod error;
 mod form;
 mod idle;
+pub mod imap;
 mod kb;
 pub mod mail;
 mod mail_admin;
