@@ -85,7 +85,7 @@ fn delivered(outcome: &IngestOutcome) -> (TicketId, u64, EmailDisposition) {
             number,
             disposition,
             ..
-        } => (*ticket, *number, disposition.clone()),
+        } => (*ticket, *number, *disposition),
         other => panic!("expected a delivery, got {other:?}"),
     }
 }

@@ -368,6 +368,20 @@ pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
+/// The ticket's description as its page shows it: empty when the first message already
+/// says the same (a ticket opened by e-mail or chat keeps the mail or first chat message as
+/// a message too), so the text is not shown twice.
+pub(crate) fn shown_description(ticket: &Ticket, messages: &[Message]) -> String {
+    let repeated = messages
+        .first()
+        .is_some_and(|m| m.body.trim() == ticket.description.trim());
+    if repeated {
+        String::new()
+    } else {
+        ticket.description.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,19 +415,5 @@ mod tests {
             vec![run(false, "a "), run(true, "b"), run(false, " c **d"),]
         );
         assert!(rich_text("").is_empty());
-    }
-}
-
-/// The ticket's description as its page shows it: empty when the first message already
-/// says the same (a ticket opened by e-mail or chat keeps the mail or first chat message as
-/// a message too), so the text is not shown twice.
-pub(crate) fn shown_description(ticket: &Ticket, messages: &[Message]) -> String {
-    let repeated = messages
-        .first()
-        .is_some_and(|m| m.body.trim() == ticket.description.trim());
-    if repeated {
-        String::new()
-    } else {
-        ticket.description.clone()
     }
 }
