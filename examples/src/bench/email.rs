@@ -587,6 +587,7 @@ pub(crate) fn person_messages(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -268,9 +268,13 @@ enum Command {
         /// Store read interval while waiting, in milliseconds.
         #[arg(long, default_value_t = 2)]
         check_ms: u64,
-        /// Longest wait for one message, in seconds.
-        #[arg(long, default_value_t = 60)]
+        /// Longest wait for one message, in seconds (more than the poller's 60 s interval).
+        #[arg(long, default_value_t = 90)]
         timeout: u64,
+        /// Pause after a message's ticket before the next APPEND, in milliseconds (the
+        /// poller moves the message and goes back to IDLE meanwhile).
+        #[arg(long, default_value_t = 300)]
+        gap_ms: u64,
         /// IMAP host (loopback).
         #[arg(long, env = "HELPDESK_IMAP_HOST")]
         host: String,
@@ -602,6 +606,7 @@ fn run(command: Command) -> Result<(), BoxError> {
             polls,
             check_ms,
             timeout,
+            gap_ms,
             host,
             port,
             user,
@@ -615,6 +620,7 @@ fn run(command: Command) -> Result<(), BoxError> {
                 polls,
                 check_ms,
                 timeout_s: timeout,
+                gap_ms,
                 mail: mail.options(0, 0, 0),
             };
             let server = ImapServer {
