@@ -311,7 +311,7 @@ fn outcome_key(outcome: &IngestOutcome) -> String {
     }
 }
 
-/// The same name from the line `helpdesk ingest-email` prints ([`crate::cli::describe`]).
+/// The same name from the line `helpdesk ingest-email` prints (the CLI's `describe`).
 fn pipe_outcome_key(line: &str) -> String {
     let inner = line
         .rsplit_once('(')
