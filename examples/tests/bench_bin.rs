@@ -5,6 +5,7 @@
 //! only when `HELPDESK_MODEL_DIR` is set (`eval "$(scripts/setup-model.sh)"`), and says so
 //! when skipped. The PostgreSQL variants run when `HELPDESK_POSTGRES_URL` is set (each
 //! on databases of its own, dropped at the end), and are reported as not run otherwise.
+//! `email-imap` runs when `HELPDESK_IMAP_HOST` is set (`eval "$(scripts/start-dovecot.sh)"`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -254,4 +255,73 @@ fn embed_quick_mode_reports_rust_and_python_rates_when_the_model_is_set_up() {
     }
     let v = bench(&["embed", "--n", "16", "--reps", "1", "--batch", "8"]);
     positive(&v, &["per_s", "python_per_s", "ratio"]);
+}
+
+#[test]
+fn email_quick_mode_reports_rates_outcomes_and_store_cost_in_process_and_through_the_pipe() {
+    let v = bench(&[
+        "email",
+        "--messages",
+        "30",
+        "--pipe",
+        "4",
+        "--duplicate-every",
+        "10",
+        "--helpdesk-bin",
+        env!("CARGO_BIN_EXE_helpdesk"),
+    ]);
+    positive(
+        &v,
+        &[
+            "per_s",
+            "p50_ms",
+            "p95_ms",
+            "round_trips_per_message",
+            "calls_per_message",
+            "commits_per_message",
+            "pipe_per_s",
+            "pipe_p50_ms",
+        ],
+    );
+    assert!(number(&v, "p50_ms") <= number(&v, "p95_ms"));
+    assert_eq!(number(&v, "messages"), 30.0);
+    assert_eq!(number(&v, "pipe_messages"), 4.0);
+    let outcomes = v["outcomes"].as_object().unwrap();
+    let total: f64 = outcomes.values().map(|n| n.as_f64().unwrap()).sum();
+    assert_eq!(total, 30.0, "every message has one outcome: {outcomes:?}");
+    for kind in ["opened", "duplicate"] {
+        assert!(outcomes.contains_key(kind), "no {kind} in {outcomes:?}");
+    }
+    assert!(
+        outcomes.keys().any(|k| k.starts_with("quarantined:")),
+        "the corpus's automatic shapes are quarantined: {outcomes:?}"
+    );
+    let piped = v["pipe_outcomes"].as_object().unwrap();
+    let piped_total: f64 = piped.values().map(|n| n.as_f64().unwrap()).sum();
+    assert_eq!(piped_total, 4.0, "{piped:?}");
+    assert!(!piped.contains_key("other"), "{piped:?}");
+}
+
+#[test]
+fn email_imap_quick_mode_reports_arrival_to_ticket_when_dovecot_runs() {
+    if std::env::var_os("HELPDESK_IMAP_HOST").is_none() {
+        eprintln!(
+            "skipped: HELPDESK_IMAP_HOST is not set (run `eval \"$(scripts/start-dovecot.sh)\"`)"
+        );
+        return;
+    }
+    let v = bench(&["email-imap", "--messages", "5", "--polls", "2"]);
+    positive(
+        &v,
+        &[
+            "idle_p50_ms",
+            "idle_p95_ms",
+            "idle_max_ms",
+            "poll_p50_ms",
+            "poll_p95_ms",
+        ],
+    );
+    assert!(number(&v, "idle_p50_ms") <= number(&v, "idle_max_ms"));
+    assert_eq!(number(&v, "messages"), 5.0);
+    assert_eq!(number(&v, "polls"), 2.0);
 }

@@ -14,8 +14,12 @@
 //! - [`kb`]: the kb-search HNSW index: build time, latency and recall@10 against exact search.
 //! - [`embed`]: MiniLM sentences per second against onnxruntime in Python.
 //! - [`ai_turn`]: the chatbot turn and suggested reply with a zero-latency mock model.
+//! - [`email`]: inbound mail from the corpus through `MailIngest` on SQLite, in process and
+//!   through `helpdesk ingest-email`; [`email_imap`]: IMAP arrival to ticket on Dovecot.
 
 pub mod ai_turn;
+pub mod email;
+pub mod email_imap;
 pub mod embed;
 pub mod http;
 pub mod intake;

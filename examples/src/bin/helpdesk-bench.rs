@@ -12,6 +12,8 @@
 //! helpdesk-bench kb            [--size 100000]       # HNSW build, latency, recall@10 vs exact
 //! helpdesk-bench embed         [--n 1024]            # MiniLM vs onnxruntime in Python
 //! helpdesk-bench ai-turn       [--n 500]             # chat turn and draft with a mock model
+//! helpdesk-bench email         [--messages 1000]     # mail in: in process and ingest-email
+//! helpdesk-bench email-imap    [--messages 50]       # IMAP arrival to ticket (HELPDESK_IMAP_*)
 //! ```
 //!
 //! Measured figures and the exact commands are kept in BENCHMARKS.md at the repository root.
@@ -21,8 +23,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use helpdesk_examples::bench::{
-    self, BoxError, Step, ai_turn::AiTurnOptions, embed::EmbedOptions, http::HttpOptions,
-    intake::IntakeOptions, kb::KbOptions, queue::QueueOptions,
+    self, BoxError, Step,
+    ai_turn::AiTurnOptions,
+    email::EmailOptions,
+    email_imap::{EmailImapOptions, ImapServer},
+    embed::EmbedOptions,
+    http::HttpOptions,
+    intake::IntakeOptions,
+    kb::KbOptions,
+    queue::QueueOptions,
 };
 use helpdesk_examples::error_chain;
 use helpdesk_kb_search::HELPDESK_MODEL_DIR;
@@ -33,7 +42,7 @@ use serde::Serialize;
 #[derive(Parser)]
 #[command(
     name = "helpdesk-bench",
-    about = "Measure helpdesk-rs: intake, queues, vector search, embeddings, AI turns"
+    about = "Measure helpdesk-rs: intake, queues, vector search, embeddings, AI turns, e-mail"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -222,6 +231,103 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Inbound mail built from the e-mail corpus through MailIngest on SQLite (WAL):
+    /// messages/s, latency, outcomes, store cost per message; then the first `--pipe`
+    /// messages through `helpdesk ingest-email`, one process each.
+    Email {
+        /// Messages ingested in process.
+        #[arg(long, default_value_t = 1000)]
+        messages: usize,
+        /// Of those, the first ones also piped through `helpdesk ingest-email` (0: skip).
+        #[arg(long, default_value_t = 200)]
+        pipe: usize,
+        /// Every n-th message is a redelivery of an earlier one (0: none).
+        #[arg(long, default_value_t = 50)]
+        duplicate_every: usize,
+        /// The `helpdesk` binary (default: the one beside this binary).
+        #[arg(long)]
+        helpdesk_bin: Option<PathBuf>,
+        #[command(flatten)]
+        mail: MailArgs,
+        /// Folder for the scratch files (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// IMAP arrival to ticket: the IMAP poller in IDLE on a real server
+    /// (`eval "$(scripts/start-dovecot.sh)"`), one APPEND at a time, the store read every
+    /// few ms; then single polls without IDLE.
+    EmailImap {
+        /// Messages timed with the poller in IDLE.
+        #[arg(long, default_value_t = 50)]
+        messages: usize,
+        /// Polls timed without IDLE (one message each).
+        #[arg(long, default_value_t = 10)]
+        polls: usize,
+        /// Store read interval while waiting, in milliseconds.
+        #[arg(long, default_value_t = 2)]
+        check_ms: u64,
+        /// Longest wait for one message, in seconds (more than the poller's 60 s interval).
+        #[arg(long, default_value_t = 90)]
+        timeout: u64,
+        /// Pause after a message's ticket before the next APPEND, in milliseconds (the
+        /// poller moves the message and goes back to IDLE meanwhile).
+        #[arg(long, default_value_t = 300)]
+        gap_ms: u64,
+        /// IMAP host (loopback).
+        #[arg(long, env = "HELPDESK_IMAP_HOST")]
+        host: String,
+        /// IMAP port.
+        #[arg(long, env = "HELPDESK_IMAP_PORT", default_value_t = 14143)]
+        port: u16,
+        /// IMAP user.
+        #[arg(long, env = "HELPDESK_IMAP_USER", default_value = "helpdesk")]
+        user: String,
+        /// IMAP password.
+        #[arg(long, env = "HELPDESK_IMAP_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        mail: MailArgs,
+        /// Folder for the scratch files (default: the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(clap::Args)]
+struct MailArgs {
+    /// Distinct senders of the person-written messages.
+    #[arg(long, default_value_t = 50)]
+    senders: usize,
+    /// Percent of person-written messages that answer the sender's earlier mail.
+    #[arg(long, default_value_t = 35)]
+    reply_percent: usize,
+    /// The corpus folder (default: mail/tests/corpus of this repository).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+}
+
+impl MailArgs {
+    fn options(&self, messages: usize, pipe: usize, duplicate_every: usize) -> EmailOptions {
+        EmailOptions {
+            messages,
+            pipe,
+            senders: self.senders.max(1),
+            duplicate_every,
+            reply_percent: self.reply_percent.min(100),
+            corpus: self.corpus.clone().unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../mail/tests/corpus")
+            }),
+            // Beside this binary, as cargo builds them.
+            helpdesk_bin: std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.join("helpdesk")))
+                .unwrap_or_else(|| PathBuf::from("helpdesk")),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -477,6 +583,54 @@ fn run(command: Command) -> Result<(), BoxError> {
                 durability,
             };
             let report = runtime()?.block_on(bench::ai_turn::run(&options, dir.as_deref()))?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::Email {
+            messages,
+            pipe,
+            duplicate_every,
+            helpdesk_bin,
+            mail,
+            dir,
+            common,
+        } => {
+            let mut options = mail.options(messages.max(1), pipe, duplicate_every);
+            if let Some(bin) = helpdesk_bin {
+                options.helpdesk_bin = bin;
+            }
+            let report = runtime()?.block_on(bench::email::run(&options, dir.as_deref()))?;
+            emit(&report, common.json, |r| r.print())
+        }
+        Command::EmailImap {
+            messages,
+            polls,
+            check_ms,
+            timeout,
+            gap_ms,
+            host,
+            port,
+            user,
+            password,
+            mail,
+            dir,
+            common,
+        } => {
+            let options = EmailImapOptions {
+                messages: messages.max(1),
+                polls,
+                check_ms,
+                timeout_s: timeout,
+                gap_ms,
+                mail: mail.options(0, 0, 0),
+            };
+            let server = ImapServer {
+                host,
+                port,
+                user,
+                password,
+            };
+            let report =
+                runtime()?.block_on(bench::email_imap::run(&options, &server, dir.as_deref()))?;
             emit(&report, common.json, |r| r.print())
         }
     }
