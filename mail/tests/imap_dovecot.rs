@@ -329,6 +329,65 @@ async fn run_fetches_new_mail_at_once_in_idle_and_stops_promptly() {
     );
 }
 
+/// Appends a message to the mailbox while it accepts the first one: mail arriving while
+/// the poller is busy.
+struct AppendingSink {
+    server: Server,
+    inbox: String,
+    late: Vec<u8>,
+    received: Mutex<Vec<Vec<u8>>>,
+}
+
+#[async_trait::async_trait]
+impl MailSink for AppendingSink {
+    async fn accept(&self, raw: Vec<u8>, _source: &str) -> Result<(), SinkError> {
+        let first = self.received.lock().unwrap().is_empty();
+        self.received.lock().unwrap().push(raw);
+        if first {
+            let mut session = client(&self.server).await;
+            append(&mut session, &self.inbox, &self.late).await;
+            let _ = session.logout().await;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn mail_arriving_while_a_poll_is_busy_is_fetched_at_once_not_after_the_interval() {
+    let Some(server) = server() else { return };
+    let (inbox, processed) = (unique("in"), unique("done"));
+    let mut session = client(&server).await;
+    let first = message(10);
+    append(&mut session, &inbox, &first).await;
+    let late = message(11);
+    let sink = Arc::new(AppendingSink {
+        server: dovecot::server().unwrap(),
+        inbox: inbox.clone(),
+        late: late.clone(),
+        received: Mutex::default(),
+    });
+    // Only an immediate second look can deliver the late message within the test.
+    let config = config(&server, &server.host, &inbox, &processed)
+        .with_poll_interval(Duration::from_secs(600));
+    let poller = ImapPoller::new(config, sink.clone()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        poller
+            .run(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sink.received.lock().unwrap().len() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*sink.received.lock().unwrap(), vec![first, late]);
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), running).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+}
+
 #[tokio::test]
 async fn a_wrong_password_is_a_typed_auth_error() {
     let Some(server) = server() else { return };

@@ -202,6 +202,13 @@ impl ImapPoller {
                     "IMAP poll"
                 );
             }
+            // Mail that arrived while this poll was busy announced itself before IDLE
+            // began, so IDLE would not report it until its timeout (up to the poll
+            // interval): after a poll that took something, look again at once. A poll
+            // whose messages all failed waits as usual, so a failing sink is not hammered.
+            if report.accepted > 0 && !stop.flag.load(std::sync::atomic::Ordering::SeqCst) {
+                continue;
+            }
             let keep_going = if connection.has_idle {
                 let (idled, keep_going) = connection.idle(&self.config, stop).await?;
                 connection = idled;
