@@ -20,8 +20,8 @@ pub use contract::error::{
     BlockReason, BoxError, DuplicateKind, Error, ModelError, Result, StateError,
 };
 pub use contract::ids::{
-    ApiKeyId, ArticleId, AttachmentId, AuditEventId, ChatSessionId, EventId, MessageId, OutboxId,
-    QuarantineId, TenantId, TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, AuditEventId, CannedResponseId, ChatSessionId, EventId,
+    MessageId, OutboxId, QuarantineId, TenantId, TicketId, UserId, WebhookId,
 };
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

@@ -27,6 +27,9 @@ pub enum DuplicateKind {
     TicketNumber,
     /// An idempotency key already used in the tenant.
     IdempotencyKey,
+    /// A name already used where names are unique (a canned response's name in its
+    /// scope: the tenant's shared ones, or one agent's own).
+    Name,
     /// Any other unique value (an id written twice).
     Id,
 }
@@ -38,6 +41,7 @@ impl std::fmt::Display for DuplicateKind {
             Self::TenantSlug => "tenant slug",
             Self::TicketNumber => "ticket number",
             Self::IdempotencyKey => "idempotency key",
+            Self::Name => "name",
             Self::Id => "id",
         })
     }

@@ -108,5 +108,8 @@ id_type!(
     /// A file attached to a message.
     AttachmentId, "attachment");
 id_type!(
+    /// A canned response (macro): a reply text with placeholders and actions.
+    CannedResponseId, "canned_response");
+id_type!(
     /// A raw e-mail held in quarantine (malformed, oversized, rate-limited, refused, ...).
     QuarantineId, "quarantine");

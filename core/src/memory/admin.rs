@@ -150,6 +150,9 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
         | AdminChange::RotateWebhookSecret { .. }
         | AdminChange::SetWebhookEnabled { .. }
         | AdminChange::DeleteWebhook { .. } => super::webhooks::apply(d, change),
+        AdminChange::CreateCannedResponse(_)
+        | AdminChange::UpdateCannedResponse(_)
+        | AdminChange::DeleteCannedResponse { .. } => super::canned::apply(d, change),
     }
 }
 

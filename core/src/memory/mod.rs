@@ -3,6 +3,7 @@
 mod admin;
 mod api_keys;
 mod attachments;
+mod canned;
 mod combined;
 mod quarantine;
 mod tickets;
@@ -47,6 +48,7 @@ struct Data {
     api_keys: Vec<(ApiKey, String)>,
     webhooks: Vec<WebhookEndpoint>,
     quarantine: Vec<crate::store::QuarantinedMail>,
+    canned: Vec<crate::domain::CannedResponse>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

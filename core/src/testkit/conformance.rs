@@ -15,6 +15,7 @@ mod api_keys;
 mod articles_and_chat;
 mod attachments;
 mod audit;
+mod canned;
 mod chat_activity;
 mod credentials;
 mod email;
@@ -47,6 +48,10 @@ pub use attachments::{
 pub use audit::{
     a_tenant_registers_with_its_admin_in_one_commit, admin_changes_commit_with_their_audit_events,
     audit_events_are_per_tenant_newest_first_and_paged, failed_admin_changes_write_no_audit_event,
+};
+pub use canned::{
+    canned_response_usage_counts_applied_events,
+    canned_responses_commit_with_audit_events_and_unique_names,
 };
 pub use chat_activity::{
     chat_activity_links_a_session_once, chat_activity_of_another_tenant_writes_nothing,
@@ -172,6 +177,8 @@ macro_rules! store_conformance_tests {
             a_failed_write_stores_no_attachment,
             messages_keep_their_email_headers,
             quarantined_mail_round_trips_per_tenant,
+            canned_responses_commit_with_audit_events_and_unique_names,
+            canned_response_usage_counts_applied_events,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

@@ -29,18 +29,19 @@ use jiff::Timestamp;
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    ApiKey, Article, Attachment, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
-    PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
+    ApiKey, Article, Attachment, AuditEvent, AuthSession, CannedResponse, ChatSession, Event,
+    Message, OutboxEntry, PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
+    WebhookOutcome,
 };
 use crate::store::{
-    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
-    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, QuarantineStore, QuarantinedMail,
-    Store, TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore,
-    WeakCommitSignal, WebhookStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
+    CannedResponseStore, CannedUsage, ChatStore, DynStore, LeaseStore, MessageFilter, OutboxStore,
+    Page, QuarantineStore, QuarantinedMail, Store, TenantStore, TicketQuery, TicketStore,
+    TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::{
-    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, QuarantineId, Result,
-    TenantId, TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, CannedResponseId, ChatSessionId, MessageId, OutboxId,
+    QuarantineId, Result, TenantId, TicketId, UserId, WebhookId,
 };
 
 /// What the calls since the last [`CountingStore::take`] cost.
@@ -523,6 +524,30 @@ impl QuarantineStore for CountingStore {
     }
     async fn update_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
         self.track(Call::Commit, self.inner.update_quarantined(mail))
+            .await
+    }
+}
+
+#[async_trait]
+impl CannedResponseStore for CountingStore {
+    async fn get_canned_response(
+        &self,
+        tenant: TenantId,
+        id: CannedResponseId,
+    ) -> Result<Option<CannedResponse>> {
+        self.track(Call::Read, self.inner.get_canned_response(tenant, id))
+            .await
+    }
+    async fn list_canned_responses(&self, tenant: TenantId) -> Result<Vec<CannedResponse>> {
+        self.track(Call::Read, self.inner.list_canned_responses(tenant))
+            .await
+    }
+    async fn canned_response_usage(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+    ) -> Result<Vec<CannedUsage>> {
+        self.track(Call::Read, self.inner.canned_response_usage(tenant, since))
             .await
     }
 }

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Role;
-use crate::{ApiKeyId, ArticleId, AuditEventId, TenantId, UserId, WebhookId};
+use crate::{ApiKeyId, ArticleId, AuditEventId, CannedResponseId, TenantId, UserId, WebhookId};
 
 /// One administrative change, written in the same atomic write as the change itself
 /// ([`AdminWrite`](crate::store::AdminWrite)).
@@ -145,6 +145,29 @@ pub enum AuditKind {
     WebhookDeleted {
         /// The endpoint.
         webhook: WebhookId,
+    },
+    /// A canned response was created.
+    CannedResponseCreated {
+        /// The response.
+        canned_response: CannedResponseId,
+        /// Its name.
+        name: String,
+        /// Whether it is shared with the tenant's staff (else it is its creator's own).
+        shared: bool,
+    },
+    /// A canned response's name, text or actions changed.
+    CannedResponseUpdated {
+        /// The response.
+        canned_response: CannedResponseId,
+        /// Its name after the change.
+        name: String,
+    },
+    /// A canned response was deleted.
+    CannedResponseDeleted {
+        /// The response.
+        canned_response: CannedResponseId,
+        /// Its name.
+        name: String,
     },
 }
 

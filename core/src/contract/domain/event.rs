@@ -7,7 +7,7 @@ use super::{
     AuthorKind, Csat, DraftState, MessageKind, Priority, Sentiment, SlaKind, SlaState, Ticket,
     TicketStatus, Triage,
 };
-use crate::{EventId, MessageId, TenantId, TicketId, UserId};
+use crate::{CannedResponseId, EventId, MessageId, TenantId, TicketId, UserId};
 
 /// One audit event of one ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +135,14 @@ pub enum EventKind {
         /// The new ticket.
         ticket_id: TicketId,
     },
+    /// A canned response was applied: its text and actions are the other events of the
+    /// same change. Counted for the response's usage.
+    CannedResponseApplied {
+        /// The response.
+        canned_response: CannedResponseId,
+        /// Its name when applied.
+        name: String,
+    },
 }
 
 impl EventKind {
@@ -157,6 +165,7 @@ impl EventKind {
         "sla_breached",
         "csat_recorded",
         "follow_up_opened",
+        "canned_response_applied",
     ];
 
     /// A short stable name (`"status_changed"`).
@@ -178,6 +187,7 @@ impl EventKind {
             Self::SlaBreached { .. } => "sla_breached",
             Self::CsatRecorded { .. } => "csat_recorded",
             Self::FollowUpOpened { .. } => "follow_up_opened",
+            Self::CannedResponseApplied { .. } => "canned_response_applied",
         }
     }
 }
@@ -235,7 +245,8 @@ impl Ticket {
             EventKind::CsatRecorded { csat } => self.csat = Some(csat.clone()),
             EventKind::DraftDecided { .. }
             | EventKind::MergedFrom { .. }
-            | EventKind::FollowUpOpened { .. } => {}
+            | EventKind::FollowUpOpened { .. }
+            | EventKind::CannedResponseApplied { .. } => {}
         }
         self.version = event.version;
         self.updated_at = event.at;

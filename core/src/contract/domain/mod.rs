@@ -4,6 +4,7 @@
 mod api_key;
 mod attachment;
 mod audit;
+mod canned;
 mod enums;
 mod event;
 mod message;
@@ -19,6 +20,10 @@ pub use attachment::{
     sniff_content_type,
 };
 pub use audit::{AuditEvent, AuditKind, RoleChange};
+pub use canned::{
+    CannedActions, CannedAssign, CannedResponse, Placeholder, TemplateError, TemplatePart,
+    fold_name, parse_template, render_template,
+};
 pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
 };

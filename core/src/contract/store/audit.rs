@@ -5,9 +5,12 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::domain::{
-    ApiKey, Article, AuditEvent, PasswordHash, Tenant, User, WebhookEndpoint, WebhookSecret,
+    ApiKey, Article, AuditEvent, CannedResponse, PasswordHash, Tenant, User, WebhookEndpoint,
+    WebhookSecret,
 };
-use crate::{ApiKeyId, ArticleId, AuditEventId, Error, Result, TenantId, UserId, WebhookId};
+use crate::{
+    ApiKeyId, ArticleId, AuditEventId, CannedResponseId, Error, Result, TenantId, UserId, WebhookId,
+};
 
 /// One administrative change. Each is the same write as the single-purpose call named on
 /// it, with the same errors.
@@ -123,6 +126,24 @@ pub enum AdminChange {
         /// The endpoint.
         id: WebhookId,
     },
+    /// A new canned response of `0.tenant_id`, stored as given. A used id is
+    /// `Duplicate { kind: Id }`; a name whose [`folded_name`](CannedResponse::folded_name)
+    /// another response of the same scope (the tenant's shared ones, or the same owner's)
+    /// already has is `Duplicate { kind: Name }`.
+    CreateCannedResponse(CannedResponse),
+    /// Replaces a canned response's owner, name, body, `internal`, actions and
+    /// `updated_at` (its id, tenant, creator and creation time stay). Another tenant's
+    /// response, or an unknown id, is `NotFound`; a name taken in the new scope is
+    /// `Duplicate { kind: Name }`.
+    UpdateCannedResponse(CannedResponse),
+    /// Deletes a canned response (its past uses stay in the tickets' events). Another
+    /// tenant's response, or an unknown id, is `NotFound`.
+    DeleteCannedResponse {
+        /// The response's tenant.
+        tenant: TenantId,
+        /// The response.
+        id: CannedResponseId,
+    },
 }
 
 /// An administrative change and its audit event, committed together
@@ -171,7 +192,10 @@ impl AdminWrite {
             | AdminChange::UpdateWebhook { tenant, .. }
             | AdminChange::RotateWebhookSecret { tenant, .. }
             | AdminChange::SetWebhookEnabled { tenant, .. }
-            | AdminChange::DeleteWebhook { tenant, .. } => Some(*tenant),
+            | AdminChange::DeleteWebhook { tenant, .. }
+            | AdminChange::DeleteCannedResponse { tenant, .. } => Some(*tenant),
+            AdminChange::CreateCannedResponse(canned)
+            | AdminChange::UpdateCannedResponse(canned) => Some(canned.tenant_id),
             AdminChange::CreateWebhook(endpoint) => Some(endpoint.tenant_id),
             AdminChange::SetPassword { .. } | AdminChange::DeleteArticle(_) => None,
         };

@@ -15,19 +15,20 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
-    LeaseStore, MessageFilter, OutboxStore, Page, QuarantineStore, QuarantinedMail, Store,
-    TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
-    WebhookStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
+    CannedResponseStore, CannedUsage, ChatStore, LeaseStore, MessageFilter, OutboxStore, Page,
+    QuarantineStore, QuarantinedMail, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
+    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
-    ApiKey, Article, Attachment, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
-    PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint, WebhookOutcome,
+    ApiKey, Article, Attachment, AuditEvent, AuthSession, CannedResponse, ChatSession, Event,
+    Message, OutboxEntry, PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
+    WebhookOutcome,
 };
 use crate::{
-    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, QuarantineId, Result,
-    TenantId, TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, CannedResponseId, ChatSessionId, MessageId, OutboxId,
+    QuarantineId, Result, TenantId, TicketId, UserId, WebhookId,
 };
 
 #[async_trait]
@@ -288,6 +289,27 @@ impl<T: ApiKeyStore + ?Sized> ApiKeyStore for Arc<T> {
     }
     async fn touch_api_key(&self, tenant: TenantId, id: ApiKeyId, at: Timestamp) -> Result<()> {
         (**self).touch_api_key(tenant, id, at).await
+    }
+}
+
+#[async_trait]
+impl<T: CannedResponseStore + ?Sized> CannedResponseStore for Arc<T> {
+    async fn get_canned_response(
+        &self,
+        tenant: TenantId,
+        id: CannedResponseId,
+    ) -> Result<Option<CannedResponse>> {
+        (**self).get_canned_response(tenant, id).await
+    }
+    async fn list_canned_responses(&self, tenant: TenantId) -> Result<Vec<CannedResponse>> {
+        (**self).list_canned_responses(tenant).await
+    }
+    async fn canned_response_usage(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+    ) -> Result<Vec<CannedUsage>> {
+        (**self).canned_response_usage(tenant, since).await
     }
 }
 

@@ -30,6 +30,7 @@
 mod api_keys;
 mod attachments;
 mod audit;
+mod canned;
 mod commits;
 pub mod cursor;
 mod forward;
@@ -48,6 +49,7 @@ pub use crate::memory::MemoryStore;
 pub use api_keys::ApiKeyStore;
 pub use attachments::AttachmentStore;
 pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
+pub use canned::{CannedResponseStore, CannedUsage};
 pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
@@ -534,6 +536,7 @@ pub trait Store:
     + WebhookStore
     + AttachmentStore
     + QuarantineStore
+    + CannedResponseStore
     + Debug
     + Send
     + Sync
