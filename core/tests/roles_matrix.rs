@@ -6,7 +6,9 @@ mod common;
 
 use helpdesk_core::domain::{Actor, Role, TicketStatus};
 use helpdesk_core::roles::{Action, MATRIX, allows};
-use helpdesk_core::service::{ArticleInput, NewReply, NewTicket, NewUser, TicketPatch, UserPatch};
+use helpdesk_core::service::{
+    ArticleInput, CannedResponseInput, NewReply, NewTicket, NewUser, TicketPatch, UserPatch,
+};
 use helpdesk_core::store::{AuditQuery, TicketQuery, TimeRange};
 use helpdesk_core::{Error, TicketId};
 
@@ -35,6 +37,8 @@ const EXPECTED: &[(Action, [bool; 3])] = &[
     (Action::RunSweeps, [false, false, true]),
     (Action::ChangePassword, [true, true, true]),
     (Action::ViewAudit, [false, false, true]),
+    (Action::UseCannedResponses, [false, true, true]),
+    (Action::ManageSharedCannedResponses, [false, false, true]),
 ];
 
 const ROLES: [Role; 3] = [Role::Customer, Role::Agent, Role::Admin];
@@ -172,6 +176,29 @@ async fn attempt(
             hd.analytics(who, range).await.map(drop)
         }
         Action::RunSweeps => hd.run_sla_sweep(who).await.map(drop),
+        Action::UseCannedResponses => hd
+            .create_canned_response(
+                who,
+                CannedResponseInput {
+                    name: "Thanks".into(),
+                    body: "Thanks, {{customer.first_name}}!".into(),
+                    ..CannedResponseInput::default()
+                },
+            )
+            .await
+            .map(drop),
+        Action::ManageSharedCannedResponses => hd
+            .create_canned_response(
+                who,
+                CannedResponseInput {
+                    name: "Shared thanks".into(),
+                    body: "Thanks from {{company.name}}.".into(),
+                    shared: true,
+                    ..CannedResponseInput::default()
+                },
+            )
+            .await
+            .map(drop),
         other => panic!("action {other:?} not covered by this test"),
     };
     match result {

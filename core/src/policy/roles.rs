@@ -50,6 +50,10 @@ pub enum Action {
     ChangePassword,
     /// Read the audit trail of administrative changes.
     ViewAudit,
+    /// Use canned responses, and keep one's own.
+    UseCannedResponses,
+    /// Create, change and delete the canned responses shared with the tenant's staff.
+    ManageSharedCannedResponses,
 }
 
 impl Action {
@@ -75,6 +79,8 @@ impl Action {
         Action::RunSweeps,
         Action::ChangePassword,
         Action::ViewAudit,
+        Action::UseCannedResponses,
+        Action::ManageSharedCannedResponses,
     ];
 
     /// A human phrase for error messages ("open a ticket").
@@ -100,6 +106,8 @@ impl Action {
             Self::RunSweeps => "run sweeps",
             Self::ChangePassword => "change your password",
             Self::ViewAudit => "view the audit trail",
+            Self::UseCannedResponses => "use canned responses",
+            Self::ManageSharedCannedResponses => "manage shared canned responses",
         }
     }
 }
@@ -137,6 +145,8 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::RunSweeps, &[AD]),
     (Action::ChangePassword, &[C, AG, AD]),
     (Action::ViewAudit, &[AD]),
+    (Action::UseCannedResponses, &[AG, AD]),
+    (Action::ManageSharedCannedResponses, &[AD]),
 ];
 
 /// Whether `role` may perform `action`.

@@ -13,6 +13,7 @@ pub(crate) mod attachments;
 mod audit;
 mod auth;
 mod builder;
+mod canned;
 mod change;
 mod chat;
 mod drafts;
@@ -46,6 +47,10 @@ pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
+pub use canned::{
+    CannedOutcome, CannedPreview, CannedResponseInput, CannedUsageRow, MAX_CANNED_NAME_CHARS,
+    MAX_CANNED_PER_TENANT,
+};
 pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail, email_message_id};
 pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use indexing::IndexStatus;

@@ -67,15 +67,7 @@ impl Helpdesk {
                     .into());
                 }
                 let mut change = Change::of(current, now, Some(user.id));
-                if current.assignee != assignee {
-                    change.push(EventKind::Assigned {
-                        from: current.assignee,
-                        to: assignee,
-                    });
-                    if let Some(a) = assignee.filter(|a| *a != user.id) {
-                        change.notify(vec![a], NotificationKind::Assigned);
-                    }
-                }
+                set_assignee(&mut change, user.id, assignee);
                 Ok(change.finish())
             })
             .await?;
@@ -112,27 +104,8 @@ impl Helpdesk {
                     return Err(StateError::ClosedTicket { action: "edited" }.into());
                 }
                 let mut change = Change::of(current, now, Some(user.id));
-                if let Some(p) = patch.priority.filter(|p| *p != current.priority) {
-                    change.push(EventKind::PriorityChanged {
-                        from: current.priority,
-                        to: p,
-                    });
-                }
-                // A chat the bot still handles has no SLA clock yet (it starts when the chat
-                // leaves the bot, with the priority of that moment).
-                if let Some(p) = patch
-                    .priority
-                    .filter(|p| *p != current.priority && !current.is_bot_chat())
-                {
-                    let due = sla::reschedule(
-                        &tenant.settings.sla,
-                        &tenant.settings.calendar,
-                        &current.sla,
-                        current.priority,
-                        p,
-                        current.created_at,
-                    )?;
-                    change.push(EventKind::SlaScheduled { sla: due });
+                if let Some(p) = patch.priority {
+                    set_priority(&mut change, &tenant, p)?;
                 }
                 if let Some(c) = category
                     .clone()
@@ -200,6 +173,47 @@ impl Helpdesk {
             .await?;
         Ok(write.ticket)
     }
+}
+
+/// Assigns the change's ticket to `to` (unassigns with `None`) when it is someone else,
+/// notifying the new assignee unless it is `by` (who makes the change). Whether `to` may
+/// be assigned is the caller's check.
+pub(crate) fn set_assignee(change: &mut Change, by: UserId, to: Option<UserId>) {
+    let from = change.ticket().assignee;
+    if from == to {
+        return;
+    }
+    change.push(EventKind::Assigned { from, to });
+    if let Some(a) = to.filter(|a| *a != by) {
+        change.notify(vec![a], NotificationKind::Assigned);
+    }
+}
+
+/// Sets the change's ticket's priority when it differs, rescheduling the SLA due times from
+/// the creation time (keeping breach flags and any pause).
+pub(crate) fn set_priority(change: &mut Change, tenant: &Tenant, to: Priority) -> Result<()> {
+    let current = change.ticket().clone();
+    if current.priority == to {
+        return Ok(());
+    }
+    change.push(EventKind::PriorityChanged {
+        from: current.priority,
+        to,
+    });
+    // A chat the bot still handles has no SLA clock yet (it starts when the chat leaves the
+    // bot, with the priority of that moment).
+    if !current.is_bot_chat() {
+        let due = sla::reschedule(
+            &tenant.settings.sla,
+            &tenant.settings.calendar,
+            &current.sla,
+            current.priority,
+            to,
+            current.created_at,
+        )?;
+        change.push(EventKind::SlaScheduled { sla: due });
+    }
+    Ok(())
 }
 
 /// Applies a status change with its SLA consequences and notifications. A chat the bot

@@ -6,7 +6,7 @@ mod intake;
 mod merge;
 mod replies;
 
-pub(crate) use changes::set_status;
+pub(crate) use changes::{set_assignee, set_priority, set_status};
 pub(crate) use replies::add_agent_reply;
 
 use serde::{Deserialize, Serialize};
