@@ -4,6 +4,7 @@
 mod admin;
 mod articles;
 mod attachments;
+mod canned;
 mod chat;
 mod drafts;
 mod events;
@@ -174,6 +175,19 @@ fn api() -> OpenApiRouter<ApiState> {
             webhooks::delete_webhook
         ))
         .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(
+            canned::list_canned_responses,
+            canned::create_canned_response
+        ))
+        .routes(routes!(
+            canned::get_canned_response,
+            canned::update_canned_response,
+            canned::delete_canned_response
+        ))
+        .routes(routes!(
+            canned::preview_canned_response,
+            canned::apply_canned_response
+        ))
         .routes(routes!(webhooks::set_enabled))
         .merge(uploads())
 }

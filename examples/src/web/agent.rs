@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::agent_forms;
 use super::app::AppState;
 use super::attachments::{AttachmentView, attach};
+use super::canned::{self, CannedPicker};
 use super::error::WebResult;
 use super::form::{self, FormError};
 use super::names::Names;
@@ -264,6 +265,8 @@ struct AgentTicketPage {
     chat_session: Option<String>,
     /// A refused form of the page: why, at its field, and what was typed.
     refusal: Refusal,
+    /// The canned-response picker of the reply box.
+    canned: CannedPicker,
 }
 
 /// A refused form of the agent's ticket page. Fields: `body` (reply), `note`, `chat`,
@@ -276,6 +279,8 @@ pub(crate) struct Refusal {
     pub(crate) text: String,
     /// The draft whose decision was refused.
     pub(crate) draft: String,
+    /// The canned response whose sending was refused.
+    pub(crate) canned: String,
 }
 
 impl Refusal {
@@ -285,6 +290,7 @@ impl Refusal {
             error,
             text: text.into(),
             draft: String::new(),
+            canned: String::new(),
         }
     }
 
@@ -298,8 +304,13 @@ impl Refusal {
 /// Query of the ticket page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct TicketPageQuery {
+pub(crate) struct TicketPageQuery {
+    /// `1`: with the AI summary.
     summarize: String,
+    /// A canned-response name search.
+    canned_q: String,
+    /// A chosen canned response (id).
+    canned: String,
 }
 
 async fn ticket_page(
@@ -309,16 +320,16 @@ async fn ticket_page(
     Query(query): Query<TicketPageQuery>,
 ) -> WebResult<Response> {
     let id = ticket_id(&id)?;
-    render_ticket(&state, &ctx, id, query.summarize == "1", Refusal::default()).await
+    render_ticket(&state, &ctx, id, &query, Refusal::default()).await
 }
 
-/// The agent's ticket page (`summarize`: with the AI summary), with a refused form's
-/// error at its field and its text kept.
+/// The agent's ticket page as `query` asks (the AI summary, a canned response), with a
+/// refused form's error at its field and its text kept.
 pub(crate) async fn render_ticket(
     state: &AppState,
     ctx: &Ctx,
     id: TicketId,
-    summarize: bool,
+    query: &TicketPageQuery,
     refusal: Refusal,
 ) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
@@ -403,7 +414,7 @@ pub(crate) async fn render_ticket(
         .iter()
         .map(|p| Choice::new(p.as_str(), p.as_str(), t.priority.as_str()))
         .collect();
-    let (summary, open_questions) = if summarize {
+    let (summary, open_questions) = if query.summarize == "1" {
         let s = helpdesk.summarize(&ctx.actor, id).await?;
         (Some(s.summary), s.open_questions)
     } else {
@@ -426,6 +437,20 @@ pub(crate) async fn render_ticket(
         .into_iter()
         .find(|s| s.ticket_id == Some(t.id) && s.state == ChatState::Human)
         .map(|s| s.id.to_string());
+    let canned = if t.merged_into.is_some() {
+        CannedPicker::default()
+    } else {
+        canned::picker(
+            helpdesk,
+            ctx,
+            id,
+            &query.canned_q,
+            &query.canned,
+            &refusal,
+            &names,
+        )
+        .await?
+    };
     html(&AgentTicketPage {
         page: ctx.page(state, &format!("#{} · {}", t.number, t.subject)),
         id: t.id.to_string(),
@@ -451,5 +476,6 @@ pub(crate) async fn render_ticket(
         merged: t.merged_into.is_some(),
         chat_session,
         refusal,
+        canned,
     })
 }

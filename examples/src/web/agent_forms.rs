@@ -13,7 +13,7 @@ use helpdesk_core::service::{NewMessage, NewReply};
 use helpdesk_core::{Error as CoreError, MessageId, TicketId};
 use serde::Deserialize;
 
-use super::agent::{Refusal, render_ticket};
+use super::agent::{Refusal, TicketPageQuery, render_ticket};
 use super::app::AppState;
 use super::error::{WebError, WebResult};
 use super::form::{FormError, refused};
@@ -52,7 +52,7 @@ pub(crate) async fn again(
     id: TicketId,
     refusal: Refusal,
 ) -> WebResult<Response> {
-    refused(render_ticket(state, ctx, id, false, refusal).await)
+    refused(render_ticket(state, ctx, id, &TicketPageQuery::default(), refusal).await)
 }
 
 /// The refusal of a core error at the form `field` (`label` names the core's field of

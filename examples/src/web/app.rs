@@ -414,6 +414,7 @@ fn pages(state: AppState) -> Router {
         .merge(attachments::routes())
         .merge(chat::routes())
         .merge(agent::routes())
+        .merge(canned::routes())
         .merge(admin::routes())
         .merge(kb::routes())
         .merge(settings::routes())

@@ -10,7 +10,7 @@
 //! | sign-in | `/login`, `/logout`, `/register`, `/register/verify`, `/register-company` |
 //! | customer portal | `/portal`, `/portal/new`, `/portal/tickets/{id}` |
 //! | chat | `/chat`, `/chat/{id}` |
-//! | agent | `/agent` (queue), `/agent/tickets/{id}` |
+//! | agent | `/agent` (queue), `/agent/tickets/{id}`, `/agent/canned` (canned responses) |
 //! | admin | `/admin/analytics`, `/admin/users`, `/admin/kb`, `/admin/settings` |
 //! | files | `/attachments/{id}` (download), `/attachments/{id}/view` (images inline) |
 //!
@@ -28,6 +28,7 @@ mod app;
 mod attachments;
 mod auth;
 mod backends;
+mod canned;
 pub mod charts;
 mod chat;
 mod chat_stream;

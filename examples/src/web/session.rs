@@ -287,6 +287,8 @@ fn confirmation(query: &str) -> Option<&'static str> {
         "articles-imported" => "Articles imported.",
         "article-saved" => "Article saved.",
         "article-deleted" => "Article deleted.",
+        "canned-saved" => "Canned response saved.",
+        "canned-deleted" => "Canned response deleted.",
         "mail-taken-in" => "The e-mail was taken in: it is on this ticket.",
         "mail-discarded" => "The e-mail was discarded.",
         _ => return None,

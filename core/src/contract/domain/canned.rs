@@ -51,6 +51,7 @@ pub fn fold_name(name: &str) -> String {
 /// checks as the single change (a status the lifecycle does not allow from the ticket's
 /// status refuses the whole change).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CannedActions {
     /// Move the ticket to this status.
@@ -74,6 +75,7 @@ impl CannedActions {
 
 /// Whom a canned response assigns the ticket to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "to", rename_all = "snake_case")]
 pub enum CannedAssign {
     /// The agent who applies it.
