@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 5] = [
+pub(crate) static MIGRATIONS: [Migration; 6] = [
     Migration {
         version: 1,
         description: "schema",
@@ -68,6 +68,11 @@ pub(crate) static MIGRATIONS: [Migration; 5] = [
         version: 5,
         description: "email",
         sql: include_str!("../migrations/0005_email.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "canned responses",
+        sql: include_str!("../migrations/0006_canned_responses.sql"),
     },
 ];
 

@@ -23,9 +23,9 @@ const TICKETS_PER_TENANT: i64 = 20_000;
 
 /// Three tenants' tickets (80 % resolved or closed; the rest spread over the open
 /// statuses, priorities, 500 requesters and 20 assignees per tenant), agents and admins,
-/// two events per ticket, a customer message with two attachments on every fifth ticket,
-/// and 2,000 webhook endpoints per tenant (5 % disabled, 10 %
-/// waiting for a retry).
+/// two events per ticket and a canned response applied on every tenth, a customer message
+/// with two attachments on every fifth ticket, and 2,000 webhook endpoints per tenant (5 %
+/// disabled, 10 % waiting for a retry).
 const FILL: &str = "
 INSERT INTO helpdesk.tenants (id, name, slug, settings, created_at)
     SELECT md5('tenant' || t)::uuid, 'Tenant ' || t, 'tenant-' || t, '{}', 0
@@ -54,6 +54,11 @@ FROM generate_series(1, 3) t, generate_series(1, $1) n,
 INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload)
     SELECT gen_random_uuid(), tenant_id, id, v, created_at + v * 1000, NULL, 'note', '{}'
     FROM helpdesk.tickets, generate_series(1, 2) v;
+INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload)
+    SELECT gen_random_uuid(), tenant_id, id, 3, created_at + 3000, NULL, 'canned_response_applied',
+        jsonb_build_object('type', 'canned_response_applied',
+            'canned_response', md5('canned' || number % 20)::uuid, 'name', 'Canned')
+    FROM helpdesk.tickets WHERE number % 10 = 0;
 INSERT INTO helpdesk.messages (id, tenant_id, ticket_id, author_kind, kind, body, created_at,
     citations)
     SELECT md5('message' || id)::uuid, tenant_id, id, 'customer', 'reply', 'Body', created_at, '[]'
@@ -403,4 +408,28 @@ async fn attachment_plan(sql: &str, id: Uuid) -> String {
             .await
             .unwrap(),
     )
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn canned_response_usage_reads_only_the_partial_index() {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    // The whole history, and a recent period.
+    for since in [0_i64, 19_000 * 60_000] {
+        let explain = format!("EXPLAIN {}", crate::canned::USAGE);
+        let plan = plan_of(
+            &sqlx::query(&explain)
+                .bind(tenant.as_uuid())
+                .bind(since)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        );
+        assert!(plan.contains("events_canned_applied"), "{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
+    }
 }

@@ -6,6 +6,7 @@ mod articles;
 mod attachments;
 mod audit;
 mod builder;
+mod canned;
 mod chat;
 mod codec;
 mod connect;

@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 8] = [
+pub(crate) static MIGRATIONS: [Migration; 9] = [
     Migration {
         version: 1,
         description: "schema",
@@ -81,6 +81,11 @@ pub(crate) static MIGRATIONS: [Migration; 8] = [
         version: 8,
         description: "email",
         sql: include_str!("../migrations/0008_email.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "canned responses",
+        sql: include_str!("../migrations/0009_canned_responses.sql"),
     },
 ];
 

@@ -174,3 +174,24 @@ async fn one_attachment_is_read_by_its_primary_key() {
         "{plan}"
     );
 }
+
+#[tokio::test]
+async fn canned_response_usage_reads_only_the_partial_index() {
+    let binds = [TenantId::new().to_string(), "0".into()];
+    let plan = plan_of_statement(crate::canned::USAGE, &binds).await;
+    assert!(
+        plan.contains("USING INDEX helpdesk_events_canned_applied"),
+        "{plan}"
+    );
+}
+
+#[tokio::test]
+async fn canned_responses_of_a_tenant_read_their_index_in_order() {
+    let binds = [TenantId::new().to_string()];
+    let plan = plan_of_statement(crate::canned::TENANT_CANNED, &binds).await;
+    assert!(
+        plan.contains("USING INDEX helpdesk_canned_responses_tenant"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
