@@ -85,6 +85,11 @@ impl MongoStore {
             | AdminChange::DeleteWebhook { .. }) => {
                 self.apply_webhook_change(change, s).await?;
             }
+            change @ (AdminChange::CreateCannedResponse(_)
+            | AdminChange::UpdateCannedResponse(_)
+            | AdminChange::DeleteCannedResponse { .. }) => {
+                self.apply_canned_change(change, s).await?;
+            }
             // A change this build does not know writes nothing.
             _ => {
                 return Err(Error::validation(

@@ -53,6 +53,11 @@ pub(crate) fn at_or_before(t: Timestamp) -> Document {
     doc! { "$lt": DateTime::from_millis(t.as_millisecond().saturating_add(1)) }
 }
 
+/// A filter value for "at or after `t`" on a BSON date: `{$gt: t - 1 ms}`.
+pub(crate) fn at_or_after(t: Timestamp) -> Document {
+    doc! { "$gt": DateTime::from_millis(t.as_millisecond().saturating_sub(1)) }
+}
+
 /// A filter value for "inside `[from, to)`" on a BSON date: `{$gt: from - 1 ms, $lt: to}`.
 pub(crate) fn within(range: &TimeRange) -> Document {
     doc! {

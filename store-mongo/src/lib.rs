@@ -5,6 +5,7 @@ mod api_keys;
 mod articles;
 mod attachments;
 mod audit;
+mod canned;
 mod chat;
 mod codec;
 mod error;

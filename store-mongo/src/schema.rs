@@ -42,6 +42,9 @@ pub(crate) const ATTACHMENTS: &str = "attachments";
 /// The e-mail quarantine's rows (the raw mail is in the host's blob store): `_id` =
 /// quarantine id.
 pub(crate) const QUARANTINE: &str = "quarantine";
+/// Canned responses (macros), with their names folded for the per-scope unique index:
+/// `_id` = canned response id.
+pub(crate) const CANNED_RESPONSES: &str = "canned_responses";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -49,8 +52,8 @@ pub(crate) const META: &str = "meta";
 
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
-/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`]) had nothing to move, and an unprefixed
-/// collection of that name is the host's, never dropped.
+/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`], [`CANNED_RESPONSES`]) had
+/// nothing to move, and an unprefixed collection of that name is the host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
     USERS,
@@ -168,6 +171,12 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 ),
                 // The event feed: a tenant's events from a time on, in (at, _id) order.
                 index(doc! { "tenant_id": 1, "at": 1, "_id": 1 }, "tenant_feed"),
+                // canned_response_usage: a tenant's events of one kind from a time on (the
+                // feed's index would read every kind of event in the period).
+                index(
+                    doc! { "tenant_id": 1, "type": 1, "at": 1 },
+                    "tenant_type_at",
+                ),
             ],
         ),
         (
@@ -179,6 +188,23 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 ),
                 // due_webhooks: enabled endpoints by retry time (null first).
                 index(doc! { "enabled": 1, "next_attempt_at": 1, "_id": 1 }, "due"),
+            ],
+        ),
+        (
+            CANNED_RESPONSES,
+            vec![
+                // A folded name once per scope: `owner` is null for the tenant's shared
+                // responses, and a unique index treats null as one value, so they are one
+                // scope, and each agent's own another.
+                unique(
+                    doc! { "tenant_id": 1, "owner": 1, "name_folded": 1 },
+                    "tenant_owner_name_unique",
+                ),
+                // list_canned_responses: a tenant's responses by folded name, then id.
+                index(
+                    doc! { "tenant_id": 1, "name_folded": 1, "_id": 1 },
+                    "tenant_name",
+                ),
             ],
         ),
         (
