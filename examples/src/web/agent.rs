@@ -269,6 +269,12 @@ struct AgentTicketPage {
     canned: CannedPicker,
 }
 
+/// The element id of a detail of the ticket page (`Triage fallback`: `fact-triage-fallback`),
+/// so tests and styles can find one.
+fn fact_id(label: &str) -> String {
+    format!("fact-{}", label.to_lowercase().replace(' ', "-"))
+}
+
 /// A refused form of the agent's ticket page. Fields: `body` (reply), `note`, `chat`,
 /// `status`, `assignee`, `priority`, `merge` and `draft`.
 #[derive(Debug, Default)]
@@ -365,6 +371,9 @@ pub(crate) async fn render_ticket(
     }
     if !t.required_skills.is_empty() {
         facts.push(("Skills".into(), t.required_skills.join(", ")));
+    }
+    if !t.tags.is_empty() {
+        facts.push(("Tags".into(), t.tags.join(", ")));
     }
     if let Some(into) = t.merged_into {
         facts.push(("Merged into".into(), into.to_string()));

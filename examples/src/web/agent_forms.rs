@@ -282,6 +282,7 @@ async fn decide_draft(
         error: FormError::new("draft", error.message()),
         text: body,
         draft: draft.clone(),
+        canned: String::new(),
     };
     // The form's text box holds the draft as the agent left it, so sending always sends
     // that text: core records it as accepted when unchanged and as edited otherwise. Only

@@ -24,7 +24,8 @@ use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
-    admin, agent, attachments, auth, chat, kb, mail_admin, portal, session, settings, signup,
+    admin, agent, attachments, auth, canned, chat, kb, mail_admin, portal, session, settings,
+    signup,
 };
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder

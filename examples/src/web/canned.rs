@@ -13,7 +13,7 @@ use helpdesk_core::domain::{
 };
 use helpdesk_core::roles::{Action, allows};
 use helpdesk_core::service::CannedResponseInput;
-use helpdesk_core::{CannedResponseId, Helpdesk, TicketId};
+use helpdesk_core::{CannedResponseId, DuplicateKind, Error as CoreError, Helpdesk, TicketId};
 use serde::Deserialize;
 
 use super::admin::skill_list;
@@ -351,8 +351,18 @@ async fn saved_or_refused(
         ("actions.remove_tags", "Tags to remove"),
         ("actions.assign", "Assign to"),
     ];
-    let Some(error) = FormError::from_core(&e, &labels) else {
-        return Err(e.into());
+    let error = match &e {
+        CoreError::Duplicate {
+            kind: DuplicateKind::Name,
+            ..
+        } => FormError::new(
+            "name",
+            "Name: another canned response here already has this name.",
+        ),
+        _ => match FormError::from_core(&e, &labels) {
+            Some(error) => error,
+            None => return Err(e.into()),
+        },
     };
     render_form(state, ctx, id, form, error).await
 }

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use helpdesk_core::domain::{Actor, Priority, Role, TenantSettings, TicketStatus};
-use helpdesk_core::service::{ArticleInput, NewReply, NewTenant, NewTicket, NewUser};
+use helpdesk_core::domain::{Actor, CannedActions, Priority, Role, TenantSettings, TicketStatus};
+use helpdesk_core::service::{
+    ArticleInput, CannedResponseInput, NewReply, NewTenant, NewTicket, NewUser,
+};
 use helpdesk_core::{Error, Helpdesk, KnowledgeBase, Result};
 
 /// The tenant slug of the demo company.
@@ -225,8 +227,46 @@ pub async fn seed_demo(
         kb.rebuild(tenant.id, &articles).await?;
     }
 
+    seed_canned_responses(helpdesk, &admin).await?;
     seed_tickets(helpdesk, &carlos, &maya, &leo).await?;
     Ok(creds)
+}
+
+/// Two canned responses shared with every agent, so the reply box has something to pick.
+async fn seed_canned_responses(helpdesk: &Helpdesk, admin: &Actor) -> Result<()> {
+    let shared = [
+        (
+            "Ask for details",
+            "Hi {{customer.first_name}},\n\nThanks for writing in. So we can look into it, \
+             could you tell us which device and app version you use, and what you see when it \
+             happens?\n\n{{agent.first_name}}, {{company.name}} support",
+            CannedActions {
+                status: Some(TicketStatus::Pending),
+                add_tags: vec!["needs-info".into()],
+                ..CannedActions::default()
+            },
+        ),
+        (
+            "Solved, thanks",
+            "Glad this is sorted, {{customer.first_name}}! If anything else comes up, just \
+             reply to this message.\n\n{{agent.first_name}}, {{company.name}} support",
+            CannedActions {
+                status: Some(TicketStatus::Resolved),
+                ..CannedActions::default()
+            },
+        ),
+    ];
+    for (name, body, actions) in shared {
+        let input = CannedResponseInput {
+            name: name.into(),
+            body: body.into(),
+            actions,
+            shared: true,
+            ..CannedResponseInput::default()
+        };
+        helpdesk.create_canned_response(admin, input).await?;
+    }
+    Ok(())
 }
 
 async fn seed_tickets(

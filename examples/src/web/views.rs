@@ -38,8 +38,10 @@ impl Page {
             .path
             .strip_prefix(section)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-        // "My tickets" is /portal and the ticket pages, not the new-ticket form.
-        let other_tab = section == "/portal" && self.path == "/portal/new";
+        // "My tickets" is /portal and the ticket pages, not the new-ticket form; "Queue" is
+        // /agent and the ticket pages, not the canned responses.
+        let other_tab = (section == "/portal" && self.path == "/portal/new")
+            || (section == "/agent" && self.path.starts_with("/agent/canned"));
         if below && !other_tab { "active" } else { "" }
     }
 

@@ -1,0 +1,105 @@
+//! The agent's tools in a real browser (issue 20): an agent writes a canned response with
+//! a placeholder and actions, picks it by name in a ticket's reply box, edits the filled-in
+//! text and sends it; the reply lands and the ticket's status and tags change with it.
+//! Runs the real `helpdesk-web` binary in headless Chromium; screenshots go to
+//! `$CARGO_TARGET_TMPDIR/browser-tools-screenshots/`.
+//!
+//! Needs the Debian packages `chromium` and `chromium-driver`: run
+//! `scripts/setup-chromium.sh` once. Without them the test fails and says so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod browser_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use browser_support::{Browser, require_chromium, scratch_dir, start_chromedriver, start_server};
+
+const WHOLE: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_sends_a_canned_response_with_its_actions() {
+    require_chromium();
+    let scratch = scratch_dir("tools");
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-tools-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let (_server, app_port, logins) = start_server(&scratch.join("data"));
+    let (_driver, driver_port) = start_chromedriver(&scratch.join("chromedriver.log"));
+    let mut b = Browser::open(driver_port, app_port, &scratch.join("profile"), shots).await;
+    let scenario = async {
+        b.sign_in(&logins.customer, "/portal").await;
+        let ticket = b
+            .raise_ticket(
+                "Refund for a double charge",
+                "I see two charges for the Plus plan.",
+                None,
+            )
+            .await;
+        b.sign_out().await;
+
+        // The agent writes a canned response of their own.
+        b.sign_in(&logins.billing_agent, "/agent").await;
+        b.click("nav a[href='/agent/canned']").await;
+        b.wait_path("the canned responses", |p| p == "/agent/canned")
+            .await;
+        b.click("a[href='/agent/canned/new']").await;
+        b.wait("form[action='/agent/canned']").await;
+        b.fill("input[name=name]", "Refund on its way").await;
+        b.fill(
+            "textarea[name=body]",
+            "Hi {{customer.first_name}}, the duplicate charge is refunded.",
+        )
+        .await;
+        b.find("select[name=status]")
+            .await
+            .select_by_value("pending")
+            .await
+            .unwrap();
+        b.fill("input[name=add_tags]", "refund").await;
+        b.shot("canned-form").await;
+        b.click("form[action='/agent/canned'] button.primary").await;
+        let notice = b.wait_text("p.notice").await;
+        assert_eq!(notice, "Canned response saved.");
+        assert!(
+            b.main_text()
+                .await
+                .contains("status pending · tags +refund")
+        );
+        b.shot("canned-list").await;
+
+        // On the ticket: searched by name, filled in for this customer, edited, sent.
+        let id = ticket.rsplit('/').next().unwrap();
+        b.goto(&format!("/agent/tickets/{id}")).await;
+        b.fill("input[name=canned_q]", "refund on").await;
+        b.click("#canned form[role=search] button").await;
+        let text = b.wait("#canned textarea[name=body]").await;
+        let filled = text.prop("value").await.unwrap().unwrap_or_default();
+        assert_eq!(
+            filled, "Hi Carlos, the duplicate charge is refunded.",
+            "filled in for the ticket's customer"
+        );
+        assert!(
+            b.text("#canned")
+                .await
+                .contains("Sending it also sets: status pending")
+        );
+        text.send_keys(" It shows within 5 days.").await.unwrap();
+        b.shot("canned-picked").await;
+        b.click("#canned button.primary").await;
+        b.wait(".badge.status-pending").await;
+        let thread = b.wait_text(".thread .msg-agent").await;
+        assert!(
+            thread.contains("the duplicate charge is refunded. It shows within 5 days."),
+            "{thread}"
+        );
+        let tags = b.text("#fact-tags").await;
+        assert_eq!(tags, "refund");
+        b.shot("canned-sent").await;
+    };
+    let outcome = tokio::time::timeout(WHOLE, scenario).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), b.client.clone().close()).await;
+    outcome.unwrap_or_else(|_| panic!("the browser scenario took longer than {WHOLE:?}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+}
