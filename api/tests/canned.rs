@@ -208,3 +208,57 @@ async fn refusals_are_problem_documents_that_write_nothing() {
         .await;
     assert_eq!(delete.status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn a_bulk_change_reports_each_ticket() {
+    let api = api().await;
+    let (a, _) = api.open_ticket(&api.customer, "One").await;
+    let (b, _) = api.open_ticket(&api.customer, "Two").await;
+    let resolved = api
+        .call(
+            Method::POST,
+            &format!("/tickets/{b}/transitions"),
+            Some(&api.agent),
+            Some(json!({"to": "resolved"})),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.json);
+    let done = api
+        .call(
+            Method::POST,
+            "/bulk-changes",
+            Some(&api.agent),
+            Some(json!({
+                "tickets": [a, b],
+                "actions": {"status": "pending", "add_tags": ["batch"]}
+            })),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.json);
+    let results = done.json.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ticket"]["status"], "pending");
+    assert_eq!(results[0]["ticket"]["tags"], json!(["batch"]));
+    assert_eq!(results[1]["ticket_id"], b.as_str());
+    assert_eq!(results[1]["problem"]["code"], "illegal_transition");
+    assert!(results[1].get("ticket").is_none());
+
+    let empty = api
+        .call(
+            Method::POST,
+            "/bulk-changes",
+            Some(&api.agent),
+            Some(json!({"tickets": [], "actions": {"status": "open"}})),
+        )
+        .await;
+    empty.assert_problem(422, "validation");
+    let customer = api
+        .call(
+            Method::POST,
+            "/bulk-changes",
+            Some(&api.customer),
+            Some(json!({"tickets": [a], "actions": {"status": "open"}})),
+        )
+        .await;
+    customer.assert_problem(403, "forbidden");
+}

@@ -38,6 +38,14 @@
           var old = document.getElementById(live[i].id);
           var next = fresh.getElementById(live[i].id);
           if (old && next) {
+            // Rows the agent has ticked for a bulk change stay ticked in the fresh list.
+            var ticked = old.querySelectorAll("input[type=checkbox]:checked");
+            for (var j = 0; j < ticked.length; j++) {
+              var same = next.querySelector("input[type=checkbox][value='" + ticked[j].value + "']");
+              if (same) {
+                same.checked = true;
+              }
+            }
             old.replaceWith(next);
             if (window.helpdeskLocalTimes) {
               window.helpdeskLocalTimes(next);

@@ -680,7 +680,10 @@ async fn an_agent_merges_a_duplicate_and_edits_tickets() {
     assert_eq!(assigned.status, StatusCode::SEE_OTHER, "{}", assigned.body);
     let page = get(&app, &format!("/agent/tickets/{main_id}"), &agent.cookie).await;
     assert!(page.body.contains("badge prio-urgent"));
-    assert!(page.body.contains("<dt>Assignee</dt><dd>unassigned</dd>"));
+    assert!(
+        page.body
+            .contains(r#"<dt>Assignee</dt><dd id="fact-assignee">unassigned</dd>"#)
+    );
     let summary = get(
         &app,
         &format!("/agent/tickets/{main_id}?summarize=1"),

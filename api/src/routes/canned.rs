@@ -1,5 +1,6 @@
 //! Canned responses (staff): each agent's own and the ones admins share, picked by name,
-//! previewed for a ticket and sent on it with their actions in one change.
+//! previewed for a ticket and sent on it with their actions in one change; and bulk
+//! changes, the same actions on several tickets.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -274,4 +275,66 @@ pub(crate) async fn apply_canned_response(
         ticket: TicketResource::new(done.ticket, actor.is_staff()),
         message: done.message.into(),
     }))
+}
+
+/// A bulk change: the same actions on several tickets.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BulkChangeRequest {
+    /// The tickets (1 to 100; one named twice is changed once).
+    tickets: Vec<TicketId>,
+    /// What to change on each.
+    actions: CannedActions,
+}
+
+/// What a bulk change did to one ticket: the ticket after it, or why it was refused.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BulkResultResource {
+    /// The ticket.
+    ticket_id: TicketId,
+    /// The ticket after the change (unchanged when it already was as asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<TicketResource>,
+    /// Why this ticket was not changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<Problem>,
+}
+
+/// Change several tickets at once (staff): each goes through the same checks as its single
+/// change, in its own write; a ticket the change does not suit (a status its lifecycle does
+/// not allow, a closed ticket) is left as it was and reported, the others change. Invalid
+/// actions refuse the whole request before any ticket changes.
+#[utoipa::path(post, path = "/bulk-changes", tag = "tickets",
+    request_body = BulkChangeRequest,
+    responses(
+        (status = 200, body = Vec<BulkResultResource>, description = "A result per ticket, in the order given"),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 422, description = "Invalid input (the problem names the field)"),
+    ))]
+pub(crate) async fn bulk_change(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Json(request): Json<BulkChangeRequest>,
+) -> ApiResult<axum::Json<Vec<BulkResultResource>>> {
+    let outcomes = state
+        .helpdesk()
+        .bulk_change(&actor, &request.tickets, request.actions)
+        .await?;
+    Ok(axum::Json(
+        outcomes
+            .into_iter()
+            .map(|o| match o.result {
+                Ok(ticket) => BulkResultResource {
+                    ticket_id: o.ticket,
+                    ticket: Some(TicketResource::new(ticket, actor.is_staff())),
+                    problem: None,
+                },
+                Err(e) => BulkResultResource {
+                    ticket_id: o.ticket,
+                    ticket: None,
+                    problem: Some(e.into()),
+                },
+            })
+            .collect(),
+    ))
 }

@@ -188,6 +188,7 @@ fn api() -> OpenApiRouter<ApiState> {
             canned::preview_canned_response,
             canned::apply_canned_response
         ))
+        .routes(routes!(canned::bulk_change))
         .routes(routes!(webhooks::set_enabled))
         .merge(uploads())
 }

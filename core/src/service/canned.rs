@@ -11,7 +11,7 @@ use super::change::Change;
 use super::tickets::{add_agent_reply, set_assignee, set_priority, set_status};
 use crate::domain::{
     Actor, AuditKind, AuthorKind, CannedActions, CannedAssign, CannedResponse, EventKind, Message,
-    MessageKind, Placeholder, Tenant, Ticket, TicketStatus, User, fold_name, render_template,
+    MessageKind, Placeholder, Role, Tenant, Ticket, TicketStatus, User, fold_name, render_template,
 };
 use crate::lifecycle::check_transition;
 use crate::roles::Action;
@@ -84,7 +84,7 @@ fn within(prefix: &str, e: Error) -> Error {
     }
 }
 
-fn validate_actions(actions: &CannedActions) -> Result<CannedActions> {
+pub(crate) fn validate_actions(actions: &CannedActions) -> Result<CannedActions> {
     if actions.status == Some(TicketStatus::New) {
         return Err(Error::validation(
             "actions.status",
@@ -125,6 +125,44 @@ fn fill(p: Placeholder, tenant: &Tenant, ticket: &Ticket, customer: &User, agent
         Placeholder::AgentFirstName => first(&agent.name),
         Placeholder::CompanyName => tenant.name.clone(),
     }
+}
+
+/// Plans `actions` on a change of an agent (`by`, of `role`): priority, tags, assignee
+/// (`assignee` already resolved and checked: `Some(None)` unassigns), then the status,
+/// each through the checks of its single change; a refused one refuses the whole change.
+pub(crate) fn plan_actions(
+    change: &mut Change,
+    tenant: &Tenant,
+    role: Role,
+    by: UserId,
+    actions: &CannedActions,
+    assignee: Option<Option<UserId>>,
+) -> Result<()> {
+    if let Some(p) = actions.priority {
+        set_priority(change, tenant, p)?;
+    }
+    let tags = {
+        let mut tags = change.ticket().tags.clone();
+        tags.retain(|t| !actions.remove_tags.contains(t));
+        for t in &actions.add_tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        tags
+    };
+    if tags != change.ticket().tags {
+        validate::tags(&tags)?;
+        change.push(EventKind::TagsChanged { tags });
+    }
+    if let Some(to) = assignee {
+        set_assignee(change, by, to);
+    }
+    if let Some(to) = actions.status.filter(|s| *s != change.ticket().status) {
+        check_transition(role, change.ticket().status, to)?;
+        set_status(change, tenant, to)?;
+    }
+    Ok(())
 }
 
 impl Helpdesk {
@@ -168,6 +206,24 @@ impl Helpdesk {
             self.check_assignable(actor, id, "actions.assign").await?;
         }
         Ok((name, body, actions))
+    }
+
+    /// Whom `assign` gives a ticket to when `actor` applies it (`Some(None)`: nobody),
+    /// checking that a named user is still an active agent or admin of the tenant.
+    pub(crate) async fn resolve_assignee(
+        &self,
+        actor: &Actor,
+        assign: Option<CannedAssign>,
+    ) -> Result<Option<Option<UserId>>> {
+        Ok(match assign {
+            None => None,
+            Some(CannedAssign::Me) => Some(Some(actor.user_id)),
+            Some(CannedAssign::Nobody) => Some(None),
+            Some(CannedAssign::User { id }) => {
+                self.check_assignable(actor, id, "actions.assign").await?;
+                Some(Some(id))
+            }
+        })
     }
 
     /// Refuses a user who is not an active agent or admin of the actor's tenant.
@@ -391,15 +447,7 @@ impl Helpdesk {
             }
         };
         let actions = &canned.actions;
-        let assignee = match actions.assign {
-            None => None,
-            Some(CannedAssign::Me) => Some(Some(agent.id)),
-            Some(CannedAssign::Nobody) => Some(None),
-            Some(CannedAssign::User { id }) => {
-                self.check_assignable(actor, id, "actions.assign").await?;
-                Some(Some(id))
-            }
-        };
+        let assignee = self.resolve_assignee(actor, actions.assign).await?;
         let now = self.now();
         let write = self
             .mutate_ticket_from(tenant.id, ticket, Some(current), |current| {
@@ -421,30 +469,14 @@ impl Helpdesk {
                 } else {
                     add_agent_reply(&mut change, &tenant, agent.id, text.clone())?;
                 }
-                if let Some(p) = actions.priority {
-                    set_priority(&mut change, &tenant, p)?;
-                }
-                let tags = {
-                    let mut tags = change.ticket().tags.clone();
-                    tags.retain(|t| !actions.remove_tags.contains(t));
-                    for t in &actions.add_tags {
-                        if !tags.contains(t) {
-                            tags.push(t.clone());
-                        }
-                    }
-                    tags
-                };
-                if tags != change.ticket().tags {
-                    validate::tags(&tags)?;
-                    change.push(EventKind::TagsChanged { tags });
-                }
-                if let Some(to) = assignee {
-                    set_assignee(&mut change, agent.id, to);
-                }
-                if let Some(to) = actions.status.filter(|s| *s != change.ticket().status) {
-                    check_transition(actor.role, change.ticket().status, to)?;
-                    set_status(&mut change, &tenant, to)?;
-                }
+                plan_actions(
+                    &mut change,
+                    &tenant,
+                    actor.role,
+                    agent.id,
+                    actions,
+                    assignee,
+                )?;
                 Ok(change.finish())
             })
             .await?;

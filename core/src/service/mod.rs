@@ -13,6 +13,7 @@ pub(crate) mod attachments;
 mod audit;
 mod auth;
 mod builder;
+mod bulk;
 mod canned;
 mod change;
 mod chat;
@@ -47,6 +48,7 @@ pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
+pub use bulk::{BulkOutcome, MAX_BULK_TICKETS};
 pub use canned::{
     CannedOutcome, CannedPreview, CannedResponseInput, CannedUsageRow, MAX_CANNED_NAME_CHARS,
     MAX_CANNED_PER_TENANT,

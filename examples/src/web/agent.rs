@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::agent_forms;
 use super::app::AppState;
 use super::attachments::{AttachmentView, attach};
+use super::bulk;
 use super::canned::{self, CannedPicker};
 use super::error::WebResult;
 use super::form::{self, FormError};
@@ -80,6 +81,9 @@ struct QueuePage {
     next_page: Option<String>,
     /// A filter value that was not understood (fields `status`, `priority`, `assignee`).
     error: FormError,
+    /// The bulk change form's choices.
+    bulk_statuses: Vec<Choice>,
+    bulk_assignees: Vec<Choice>,
 }
 
 async fn queue(
@@ -202,6 +206,7 @@ async fn queue(
         Choice::new("", "Priority, then oldest", &filter.sort),
         Choice::new("newest", "Newest first", &filter.sort),
     ];
+    let (bulk_statuses, bulk_assignees) = bulk::choices(helpdesk, &ctx).await?;
     let refused = error.is_set();
     let page = html(&QueuePage {
         page: ctx.page(&state, "Ticket queue"),
@@ -214,6 +219,8 @@ async fn queue(
         q: filter.q,
         next_page,
         error,
+        bulk_statuses,
+        bulk_assignees,
     });
     if refused { form::refused(page) } else { page }
 }

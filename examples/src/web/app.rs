@@ -24,7 +24,7 @@ use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
-    admin, agent, attachments, auth, canned, chat, kb, mail_admin, portal, session, settings,
+    admin, agent, attachments, auth, bulk, canned, chat, kb, mail_admin, portal, session, settings,
     signup,
 };
 
@@ -416,6 +416,7 @@ fn pages(state: AppState) -> Router {
         .merge(chat::routes())
         .merge(agent::routes())
         .merge(canned::routes())
+        .merge(bulk::routes())
         .merge(admin::routes())
         .merge(kb::routes())
         .merge(settings::routes())

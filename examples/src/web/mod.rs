@@ -28,6 +28,7 @@ mod app;
 mod attachments;
 mod auth;
 mod backends;
+mod bulk;
 mod canned;
 pub mod charts;
 mod chat;

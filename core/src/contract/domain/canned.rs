@@ -202,6 +202,7 @@ pub fn render_template(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn fill(p: Placeholder) -> String {
