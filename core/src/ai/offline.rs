@@ -31,6 +31,15 @@ pub(crate) fn draft_label(source: DraftSource, article: Option<&str>) -> String 
     }
 }
 
+/// The label line that starts a model's draft written in the customer's language (not
+/// English), so the agent knows before reading it; removed before sending like the others.
+pub(crate) fn language_label(tag: &str) -> String {
+    format!(
+        "[Suggested from the language model in the customer's language ({tag}): check it \
+         before sending]"
+    )
+}
+
 /// A draft reply built without a model: a greeting with the requester's name, this
 /// ticket's number and subject, and, when the knowledge base has a passage for it, that
 /// passage quoted with its article's title. Returns the labelled body and its source

@@ -165,8 +165,18 @@ impl Helpdesk {
             .await
             {
                 Ok(answer) if !answer.reply.trim().is_empty() => {
+                    let reply = match prompts::reply_language(&ticket) {
+                        Some(tag) => {
+                            format!(
+                                "{}\n\n{}",
+                                offline::language_label(tag),
+                                answer.reply.trim()
+                            )
+                        }
+                        None => answer.reply,
+                    };
                     built = Some((
-                        output::bounded(&answer.reply, validate::MAX_BODY_CHARS),
+                        output::bounded(&reply, validate::MAX_BODY_CHARS),
                         citations_for(&answer.cited_chunk_ids, &chunks),
                         DraftSource::Llm,
                     ));

@@ -379,6 +379,9 @@ pub(crate) async fn render_ticket(
     if !t.required_skills.is_empty() {
         facts.push(("Skills".into(), t.required_skills.join(", ")));
     }
+    if let Some(language) = &t.language {
+        facts.push(("Language".into(), language.clone()));
+    }
     if !t.tags.is_empty() {
         facts.push(("Tags".into(), t.tags.join(", ")));
     }
