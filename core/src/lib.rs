@@ -21,7 +21,7 @@ pub use contract::error::{
 };
 pub use contract::ids::{
     ApiKeyId, ArticleId, AttachmentId, AuditEventId, CannedResponseId, ChatSessionId, EventId,
-    MessageId, OutboxId, QuarantineId, TenantId, TicketId, UserId, WebhookId,
+    MessageId, OutboxId, QuarantineId, SavedViewId, TenantId, TicketId, UserId, WebhookId,
 };
 pub use kb::{EmbedKind, Embedder, KnowledgeBase, ScoredChunk};
 pub use llm::{

@@ -111,5 +111,8 @@ id_type!(
     /// A canned response (macro): a reply text with placeholders and actions.
     CannedResponseId, "canned_response");
 id_type!(
+    /// A saved view of the ticket queue.
+    SavedViewId, "saved_view");
+id_type!(
     /// A raw e-mail held in quarantine (malformed, oversized, rate-limited, refused, ...).
     QuarantineId, "quarantine");

@@ -153,6 +153,9 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
         AdminChange::CreateCannedResponse(_)
         | AdminChange::UpdateCannedResponse(_)
         | AdminChange::DeleteCannedResponse { .. } => super::canned::apply(d, change),
+        AdminChange::CreateSavedView(_)
+        | AdminChange::UpdateSavedView(_)
+        | AdminChange::DeleteSavedView { .. } => super::views::apply(d, change),
     }
 }
 

@@ -7,6 +7,7 @@ mod canned;
 mod combined;
 mod quarantine;
 mod tickets;
+mod views;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -49,6 +50,7 @@ struct Data {
     webhooks: Vec<WebhookEndpoint>,
     quarantine: Vec<crate::store::QuarantinedMail>,
     canned: Vec<crate::domain::CannedResponse>,
+    views: Vec<crate::domain::SavedView>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

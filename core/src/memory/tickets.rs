@@ -223,6 +223,22 @@ impl TicketStore for MemoryStore {
             .copied())
     }
 
+    async fn count_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<u64> {
+        let needle = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase);
+        let d = self.lock()?;
+        let n = d
+            .tickets
+            .values()
+            .filter(|t| t.tenant_id == tenant && matches(t, query, needle.as_deref()))
+            .count();
+        Ok(n as u64)
+    }
+
     async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>> {
         let limit = query.effective_limit()? as usize;
         let cursor = query

@@ -30,6 +30,7 @@ mod service_concurrency;
 mod session_changes;
 mod sla_and_analytics;
 mod ticket_writes;
+mod views;
 mod visible_messages;
 mod webhooks;
 
@@ -87,6 +88,9 @@ pub use session_changes::{
 };
 pub use sla_and_analytics::*;
 pub use ticket_writes::*;
+pub use views::{
+    count_tickets_matches_the_listing, saved_views_commit_with_audit_events_and_unique_names,
+};
 pub use visible_messages::customer_visible_messages_are_replies_and_chat_turns;
 pub use webhooks::{
     webhook_changes_commit_with_their_audit_events,
@@ -179,6 +183,8 @@ macro_rules! store_conformance_tests {
             quarantined_mail_round_trips_per_tenant,
             canned_responses_commit_with_audit_events_and_unique_names,
             canned_response_usage_counts_applied_events,
+            saved_views_commit_with_audit_events_and_unique_names,
+            count_tickets_matches_the_listing,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

@@ -30,18 +30,18 @@ use jiff::Timestamp;
 use crate::analytics::Analytics;
 use crate::domain::{
     ApiKey, Article, Attachment, AuditEvent, AuthSession, CannedResponse, ChatSession, Event,
-    Message, OutboxEntry, PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
+    Message, OutboxEntry, PasswordHash, Role, SavedView, Tenant, Ticket, User, WebhookEndpoint,
     WebhookOutcome,
 };
 use crate::store::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, DynStore, LeaseStore, MessageFilter, OutboxStore,
-    Page, QuarantineStore, QuarantinedMail, Store, TenantStore, TicketQuery, TicketStore,
-    TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    Page, QuarantineStore, QuarantinedMail, SavedViewStore, Store, TenantStore, TicketQuery,
+    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::{
     ApiKeyId, ArticleId, AttachmentId, CannedResponseId, ChatSessionId, MessageId, OutboxId,
-    QuarantineId, Result, TenantId, TicketId, UserId, WebhookId,
+    QuarantineId, Result, SavedViewId, TenantId, TicketId, UserId, WebhookId,
 };
 
 /// What the calls since the last [`CountingStore::take`] cost.
@@ -234,6 +234,10 @@ impl TicketStore for CountingStore {
     }
     async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>> {
         self.track(Call::Read, self.inner.list_tickets(tenant, query))
+            .await
+    }
+    async fn count_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<u64> {
+        self.track(Call::Read, self.inner.count_tickets(tenant, query))
             .await
     }
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
@@ -548,6 +552,18 @@ impl CannedResponseStore for CountingStore {
         since: Timestamp,
     ) -> Result<Vec<CannedUsage>> {
         self.track(Call::Read, self.inner.canned_response_usage(tenant, since))
+            .await
+    }
+}
+
+#[async_trait]
+impl SavedViewStore for CountingStore {
+    async fn get_saved_view(&self, tenant: TenantId, id: SavedViewId) -> Result<Option<SavedView>> {
+        self.track(Call::Read, self.inner.get_saved_view(tenant, id))
+            .await
+    }
+    async fn list_saved_views(&self, tenant: TenantId) -> Result<Vec<SavedView>> {
+        self.track(Call::Read, self.inner.list_saved_views(tenant))
             .await
     }
 }

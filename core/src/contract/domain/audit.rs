@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::Role;
-use crate::{ApiKeyId, ArticleId, AuditEventId, CannedResponseId, TenantId, UserId, WebhookId};
+use crate::{
+    ApiKeyId, ArticleId, AuditEventId, CannedResponseId, SavedViewId, TenantId, UserId, WebhookId,
+};
 
 /// One administrative change, written in the same atomic write as the change itself
 /// ([`AdminWrite`](crate::store::AdminWrite)).
@@ -166,6 +168,29 @@ pub enum AuditKind {
     CannedResponseDeleted {
         /// The response.
         canned_response: CannedResponseId,
+        /// Its name.
+        name: String,
+    },
+    /// A saved view was created.
+    SavedViewCreated {
+        /// The view.
+        view: SavedViewId,
+        /// Its name.
+        name: String,
+        /// Whether it is shared with the tenant's staff.
+        shared: bool,
+    },
+    /// A saved view's name, filter or scope changed.
+    SavedViewUpdated {
+        /// The view.
+        view: SavedViewId,
+        /// Its name after the change.
+        name: String,
+    },
+    /// A saved view was deleted.
+    SavedViewDeleted {
+        /// The view.
+        view: SavedViewId,
         /// Its name.
         name: String,
     },

@@ -12,6 +12,7 @@ mod misc;
 mod tenant;
 mod ticket;
 mod user;
+mod view;
 mod webhook;
 
 pub use api_key::ApiKey;
@@ -38,4 +39,5 @@ pub use tenant::{
 };
 pub use ticket::{Csat, SlaState, Ticket, Triage, TriageFallback};
 pub use user::{Actor, AuthSession, PasswordHash, User};
+pub use view::{SavedView, ViewAssignee, ViewFilter};
 pub use webhook::{WebhookEndpoint, WebhookOutcome, WebhookSecret};

@@ -5,11 +5,12 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::domain::{
-    ApiKey, Article, AuditEvent, CannedResponse, PasswordHash, Tenant, User, WebhookEndpoint,
-    WebhookSecret,
+    ApiKey, Article, AuditEvent, CannedResponse, PasswordHash, SavedView, Tenant, User,
+    WebhookEndpoint, WebhookSecret,
 };
 use crate::{
-    ApiKeyId, ArticleId, AuditEventId, CannedResponseId, Error, Result, TenantId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AuditEventId, CannedResponseId, Error, Result, SavedViewId, TenantId,
+    UserId, WebhookId,
 };
 
 /// One administrative change. Each is the same write as the single-purpose call named on
@@ -144,6 +145,22 @@ pub enum AdminChange {
         /// The response.
         id: CannedResponseId,
     },
+    /// A new saved view of `0.tenant_id`, stored as given. A used id is
+    /// `Duplicate { kind: Id }`; a name whose [`folded_name`](SavedView::folded_name) another
+    /// view of the same scope (the tenant's shared ones, or the same owner's) already has is
+    /// `Duplicate { kind: Name }`.
+    CreateSavedView(SavedView),
+    /// Replaces a saved view's owner, name, filter and `updated_at` (its id, tenant,
+    /// creator and creation time stay). Another tenant's view, or an unknown id, is
+    /// `NotFound`; a name taken in the new scope is `Duplicate { kind: Name }`.
+    UpdateSavedView(SavedView),
+    /// Deletes a saved view. Another tenant's view, or an unknown id, is `NotFound`.
+    DeleteSavedView {
+        /// The view's tenant.
+        tenant: TenantId,
+        /// The view.
+        id: SavedViewId,
+    },
 }
 
 /// An administrative change and its audit event, committed together
@@ -193,7 +210,11 @@ impl AdminWrite {
             | AdminChange::RotateWebhookSecret { tenant, .. }
             | AdminChange::SetWebhookEnabled { tenant, .. }
             | AdminChange::DeleteWebhook { tenant, .. }
-            | AdminChange::DeleteCannedResponse { tenant, .. } => Some(*tenant),
+            | AdminChange::DeleteCannedResponse { tenant, .. }
+            | AdminChange::DeleteSavedView { tenant, .. } => Some(*tenant),
+            AdminChange::CreateSavedView(view) | AdminChange::UpdateSavedView(view) => {
+                Some(view.tenant_id)
+            }
             AdminChange::CreateCannedResponse(canned)
             | AdminChange::UpdateCannedResponse(canned) => Some(canned.tenant_id),
             AdminChange::CreateWebhook(endpoint) => Some(endpoint.tenant_id),

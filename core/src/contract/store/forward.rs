@@ -17,18 +17,18 @@ use jiff::Timestamp;
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, LeaseStore, MessageFilter, OutboxStore, Page,
-    QuarantineStore, QuarantinedMail, Store, TenantStore, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    QuarantineStore, QuarantinedMail, SavedViewStore, Store, TenantStore, TicketQuery, TicketStore,
+    TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
     ApiKey, Article, Attachment, AuditEvent, AuthSession, CannedResponse, ChatSession, Event,
-    Message, OutboxEntry, PasswordHash, Role, Tenant, Ticket, User, WebhookEndpoint,
+    Message, OutboxEntry, PasswordHash, Role, SavedView, Tenant, Ticket, User, WebhookEndpoint,
     WebhookOutcome,
 };
 use crate::{
     ApiKeyId, ArticleId, AttachmentId, CannedResponseId, ChatSessionId, MessageId, OutboxId,
-    QuarantineId, Result, TenantId, TicketId, UserId, WebhookId,
+    QuarantineId, Result, SavedViewId, TenantId, TicketId, UserId, WebhookId,
 };
 
 #[async_trait]
@@ -125,6 +125,9 @@ impl<T: TicketStore + ?Sized> TicketStore for Arc<T> {
     }
     async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>> {
         (**self).list_tickets(tenant, query).await
+    }
+    async fn count_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<u64> {
+        (**self).count_tickets(tenant, query).await
     }
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
         (**self).open_ticket_counts(tenant).await
@@ -310,6 +313,16 @@ impl<T: CannedResponseStore + ?Sized> CannedResponseStore for Arc<T> {
         since: Timestamp,
     ) -> Result<Vec<CannedUsage>> {
         (**self).canned_response_usage(tenant, since).await
+    }
+}
+
+#[async_trait]
+impl<T: SavedViewStore + ?Sized> SavedViewStore for Arc<T> {
+    async fn get_saved_view(&self, tenant: TenantId, id: SavedViewId) -> Result<Option<SavedView>> {
+        (**self).get_saved_view(tenant, id).await
+    }
+    async fn list_saved_views(&self, tenant: TenantId) -> Result<Vec<SavedView>> {
+        (**self).list_saved_views(tenant).await
     }
 }
 

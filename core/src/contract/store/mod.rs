@@ -36,6 +36,7 @@ pub mod cursor;
 mod forward;
 mod quarantine;
 mod query;
+mod views;
 mod webhooks;
 
 use std::fmt::Debug;
@@ -54,6 +55,7 @@ pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
+pub use views::SavedViewStore;
 pub use webhooks::WebhookStore;
 
 use crate::analytics::Analytics;
@@ -397,6 +399,10 @@ pub trait TicketStore: Send + Sync {
     ) -> Result<Option<TicketId>>;
     /// Filtered, sorted, cursor-paginated listing.
     async fn list_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<Page<Ticket>>;
+    /// How many of the tenant's tickets match `query`'s filters (every filter of
+    /// [`list_tickets`](Self::list_tickets); its sort, limit and cursor are ignored): the
+    /// count beside a saved view.
+    async fn count_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<u64>;
     /// Open tickets (status not Resolved/Closed) per assignee.
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>>;
     /// Open, unpaused tickets with an SLA target due at or before `now` and not yet flagged:
@@ -537,6 +543,7 @@ pub trait Store:
     + AttachmentStore
     + QuarantineStore
     + CannedResponseStore
+    + SavedViewStore
     + Debug
     + Send
     + Sync

@@ -3,7 +3,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-async fn seed_listing(store: &S) -> (Tenant, User, User, User, Vec<TicketWrite>) {
+pub(super) async fn seed_listing(store: &S) -> (Tenant, User, User, User, Vec<TicketWrite>) {
     let (a, customer, agent) = seed_tenant(store, "acme").await;
     let other_customer = user(&a, Role::Customer, "other@acme.test");
     store.create_user(&other_customer).await.unwrap();
