@@ -7,7 +7,8 @@ mod common;
 use helpdesk_core::domain::{Actor, Role, TicketStatus};
 use helpdesk_core::roles::{Action, MATRIX, allows};
 use helpdesk_core::service::{
-    ArticleInput, CannedResponseInput, NewReply, NewTicket, NewUser, TicketPatch, UserPatch,
+    ArticleInput, CannedResponseInput, NewReply, NewTicket, NewUser, SavedViewInput, TicketPatch,
+    UserPatch,
 };
 use helpdesk_core::store::{AuditQuery, TicketQuery, TimeRange};
 use helpdesk_core::{Error, TicketId};
@@ -39,6 +40,7 @@ const EXPECTED: &[(Action, [bool; 3])] = &[
     (Action::ViewAudit, [false, false, true]),
     (Action::UseCannedResponses, [false, true, true]),
     (Action::ManageSharedCannedResponses, [false, false, true]),
+    (Action::ManageSharedViews, [false, false, true]),
 ];
 
 const ROLES: [Role; 3] = [Role::Customer, Role::Agent, Role::Admin];
@@ -195,6 +197,17 @@ async fn attempt(
                     body: "Thanks from {{company.name}}.".into(),
                     shared: true,
                     ..CannedResponseInput::default()
+                },
+            )
+            .await
+            .map(drop),
+        Action::ManageSharedViews => hd
+            .create_saved_view(
+                who,
+                SavedViewInput {
+                    name: "Urgent".into(),
+                    shared: true,
+                    ..SavedViewInput::default()
                 },
             )
             .await

@@ -54,6 +54,8 @@ pub enum Action {
     UseCannedResponses,
     /// Create, change and delete the canned responses shared with the tenant's staff.
     ManageSharedCannedResponses,
+    /// Create, change and delete the saved views shared with the tenant's staff.
+    ManageSharedViews,
 }
 
 impl Action {
@@ -81,6 +83,7 @@ impl Action {
         Action::ViewAudit,
         Action::UseCannedResponses,
         Action::ManageSharedCannedResponses,
+        Action::ManageSharedViews,
     ];
 
     /// A human phrase for error messages ("open a ticket").
@@ -108,6 +111,7 @@ impl Action {
             Self::ViewAudit => "view the audit trail",
             Self::UseCannedResponses => "use canned responses",
             Self::ManageSharedCannedResponses => "manage shared canned responses",
+            Self::ManageSharedViews => "manage shared views",
         }
     }
 }
@@ -147,6 +151,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::ViewAudit, &[AD]),
     (Action::UseCannedResponses, &[AG, AD]),
     (Action::ManageSharedCannedResponses, &[AD]),
+    (Action::ManageSharedViews, &[AD]),
 ];
 
 /// Whether `role` may perform `action`.

@@ -28,6 +28,7 @@ mod sweeps;
 mod tenants;
 mod ticket_locks;
 mod tickets;
+mod views;
 mod webhooks;
 
 use std::sync::Arc;
@@ -62,6 +63,7 @@ pub use tenants::{NewTenant, NewUser, UserPatch};
 pub use tickets::{
     NewMessage, NewReply, NewTicket, OpenOutcome, ReplyOutcome, TicketPatch, TicketView,
 };
+pub use views::{MAX_VIEW_NAME_CHARS, MAX_VIEWS_PER_TENANT, SavedViewInput};
 pub use webhooks::{
     MAX_WEBHOOK_URL_CHARS, MAX_WEBHOOKS_PER_TENANT, NewWebhook, WEBHOOK_SECRET_PREFIX, WebhookPatch,
 };

@@ -21,6 +21,7 @@ use super::error::WebResult;
 use super::form::{self, FormError};
 use super::names::Names;
 use super::portal::{optional, ticket_id};
+use super::saved_views::{self, ViewsPanel};
 use super::session::{Ctx, StaffUser};
 use super::views::{
     MessageView, Page, SlaText, TicketRow, Time, fmt_time, html, shown_description, status_class,
@@ -36,16 +37,18 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Queue filters (all optional, from the query string).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-struct QueueFilter {
-    status: String,
-    priority: String,
-    assignee: String,
-    category: String,
-    q: String,
-    sort: String,
-    cursor: String,
+pub(crate) struct QueueFilter {
+    pub(crate) status: String,
+    pub(crate) priority: String,
+    pub(crate) assignee: String,
+    pub(crate) category: String,
+    pub(crate) q: String,
+    pub(crate) sort: String,
+    pub(crate) cursor: String,
+    /// A saved view (id): its filter replaces the others.
+    pub(crate) view: String,
 }
 
 /// An option of a `<select>`.
@@ -84,13 +87,29 @@ struct QueuePage {
     /// The bulk change form's choices.
     bulk_statuses: Vec<Choice>,
     bulk_assignees: Vec<Choice>,
+    /// The saved views with their counts, and the form to save the filter as one.
+    views: ViewsPanel,
 }
 
 async fn queue(
     State(state): State<AppState>,
     StaffUser(ctx): StaffUser,
-    Query(mut filter): Query<QueueFilter>,
+    Query(filter): Query<QueueFilter>,
 ) -> WebResult<Response> {
+    render_queue(&state, &ctx, filter, FormError::default(), String::new()).await
+}
+
+/// The queue for `filter` (or its saved view); `view_error` and `view_name` bring back a
+/// refused "save as a view" form with the name that was typed.
+pub(crate) async fn render_queue(
+    state: &AppState,
+    ctx: &Ctx,
+    filter: QueueFilter,
+    view_error: FormError,
+    view_name: String,
+) -> WebResult<Response> {
+    let mut filter = filter;
+    let view = saved_views::selected(state, ctx, &mut filter).await?;
     let helpdesk = state.helpdesk();
     // A filter value that is not one of the form's choices (an edited or old link) is
     // reset, and the queue says so next to that filter instead of a bare error page.
@@ -125,7 +144,7 @@ async fn queue(
         filter.priority.clear();
         None
     });
-    let query = TicketQuery {
+    let mut query = TicketQuery {
         statuses,
         priorities: priority.into_iter().collect(),
         assignee,
@@ -144,6 +163,14 @@ async fn queue(
         cursor: Some(filter.cursor.clone()).filter(|c| !c.is_empty()),
         ..TicketQuery::default()
     };
+    if let Some(view) = &view {
+        // The view's own query (its "me" is the viewer), paged like the queue.
+        query = TicketQuery {
+            limit: query.limit,
+            cursor: query.cursor.clone(),
+            ..view.filter.query_for(ctx.actor.user_id)
+        };
+    }
     let page = helpdesk.list_tickets(&ctx.actor, query).await?;
     let next_page = page.next_cursor.as_ref().and_then(|cursor| {
         serde_urlencoded::to_string([
@@ -153,6 +180,7 @@ async fn queue(
             ("category", &filter.category),
             ("q", &filter.q),
             ("sort", &filter.sort),
+            ("view", &filter.view),
             ("cursor", cursor),
         ])
         .ok()
@@ -206,10 +234,16 @@ async fn queue(
         Choice::new("", "Priority, then oldest", &filter.sort),
         Choice::new("newest", "Newest first", &filter.sort),
     ];
-    let (bulk_statuses, bulk_assignees) = bulk::choices(helpdesk, &ctx).await?;
+    let (bulk_statuses, bulk_assignees) = bulk::choices(helpdesk, ctx).await?;
+    let views = saved_views::panel(state, ctx, view.as_ref(), view_error, view_name).await?;
     let refused = error.is_set();
     let page = html(&QueuePage {
-        page: ctx.page(&state, "Ticket queue"),
+        page: ctx.page(
+            state,
+            &view
+                .as_ref()
+                .map_or("Ticket queue".to_string(), |v| format!("View: {}", v.name)),
+        ),
         tickets,
         statuses,
         priorities,
@@ -221,6 +255,7 @@ async fn queue(
         error,
         bulk_statuses,
         bulk_assignees,
+        views,
     });
     if refused { form::refused(page) } else { page }
 }

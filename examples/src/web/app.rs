@@ -24,8 +24,8 @@ use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
-    admin, agent, attachments, auth, bulk, canned, chat, kb, mail_admin, portal, session, settings,
-    signup,
+    admin, agent, attachments, auth, bulk, canned, chat, kb, mail_admin, portal, saved_views,
+    session, settings, signup,
 };
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
@@ -417,6 +417,7 @@ fn pages(state: AppState) -> Router {
         .merge(agent::routes())
         .merge(canned::routes())
         .merge(bulk::routes())
+        .merge(saved_views::routes())
         .merge(admin::routes())
         .merge(kb::routes())
         .merge(settings::routes())

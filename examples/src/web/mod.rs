@@ -43,6 +43,7 @@ mod mail_admin;
 mod names;
 mod portal;
 mod reindex;
+mod saved_views;
 pub mod seed;
 mod session;
 mod settings;

@@ -289,6 +289,7 @@ fn confirmation(query: &str) -> Option<&'static str> {
         "article-deleted" => "Article deleted.",
         "canned-saved" => "Canned response saved.",
         "canned-deleted" => "Canned response deleted.",
+        "view-deleted" => "View deleted.",
         "mail-taken-in" => "The e-mail was taken in: it is on this ticket.",
         "mail-discarded" => "The e-mail was discarded.",
         _ => return None,
