@@ -90,6 +90,11 @@ impl MongoStore {
             | AdminChange::DeleteCannedResponse { .. }) => {
                 self.apply_canned_change(change, s).await?;
             }
+            change @ (AdminChange::CreateSavedView(_)
+            | AdminChange::UpdateSavedView(_)
+            | AdminChange::DeleteSavedView { .. }) => {
+                self.apply_view_change(change, s).await?;
+            }
             // A change this build does not know writes nothing.
             _ => {
                 return Err(Error::validation(

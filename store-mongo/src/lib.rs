@@ -17,6 +17,7 @@ mod schema;
 mod store;
 mod tickets;
 mod upgrade;
+mod views;
 mod webhooks;
 
 pub use options::{DEFAULT_COLLECTION_PREFIX, MongoStoreOptions};

@@ -45,6 +45,9 @@ pub(crate) const QUARANTINE: &str = "quarantine";
 /// Canned responses (macros), with their names folded for the per-scope unique index:
 /// `_id` = canned response id.
 pub(crate) const CANNED_RESPONSES: &str = "canned_responses";
+/// Saved views (queue filters), with their names folded for the per-scope unique index:
+/// `_id` = saved view id.
+pub(crate) const SAVED_VIEWS: &str = "saved_views";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -52,8 +55,9 @@ pub(crate) const META: &str = "meta";
 
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
-/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`], [`CANNED_RESPONSES`]) had
-/// nothing to move, and an unprefixed collection of that name is the host's, never dropped.
+/// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`], [`CANNED_RESPONSES`],
+/// [`SAVED_VIEWS`]) had nothing to move, and an unprefixed collection of that name is the
+/// host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
     USERS,
@@ -201,6 +205,22 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                     "tenant_owner_name_unique",
                 ),
                 // list_canned_responses: a tenant's responses by folded name, then id.
+                index(
+                    doc! { "tenant_id": 1, "name_folded": 1, "_id": 1 },
+                    "tenant_name",
+                ),
+            ],
+        ),
+        (
+            SAVED_VIEWS,
+            vec![
+                // A folded name once per scope, as for canned responses: `owner` is null
+                // for the tenant's shared views (one scope), else one agent's own.
+                unique(
+                    doc! { "tenant_id": 1, "owner": 1, "name_folded": 1 },
+                    "tenant_owner_name_unique",
+                ),
+                // list_saved_views: a tenant's views by folded name, then id.
                 index(
                     doc! { "tenant_id": 1, "name_folded": 1, "_id": 1 },
                     "tenant_name",

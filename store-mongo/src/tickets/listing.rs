@@ -1,4 +1,5 @@
-//! Ticket listings: filtered and cursor-paginated queues, open counts, SLA-due selection.
+//! Ticket listings: filtered and cursor-paginated queues, counts of a query's tickets,
+//! open counts, SLA-due selection.
 
 use bson::{Bson, Document, doc};
 use helpdesk_core::domain::{Channel, Ticket, TicketStatus};
@@ -7,6 +8,7 @@ use helpdesk_core::{Result, TenantId, UserId};
 use jiff::Timestamp;
 
 use crate::codec::{Reader, at_or_before, date, regex_literal};
+use crate::error::driver;
 use crate::mapping::ticket_from;
 use crate::schema::TICKETS;
 use crate::store::MongoStore;
@@ -20,7 +22,9 @@ pub(super) fn open_status() -> Document {
     doc! { "$nin": closed }
 }
 
-/// The filter of a query's conditions (without the cursor).
+/// The filter of a query's conditions (without the cursor): the one filter both
+/// [`MongoStore::list`] and [`MongoStore::count`] apply, so a count is what the listing
+/// pages through.
 fn query_filter(tenant: TenantId, q: &TicketQuery) -> Document {
     let mut f = doc! { "tenant_id": tenant.to_string() };
     if !q.statuses.is_empty() {
@@ -156,6 +160,19 @@ impl MongoStore {
             None
         };
         Ok(Page { items, next_cursor })
+    }
+
+    /// How many tickets `list` would page through for `q`: its filter without cursor, sort
+    /// or limit. Like `list`, it reads the ticket documents as they are (a commit's ticket
+    /// state is written by its first write; only its events and messages may be pending),
+    /// so nothing needs settling first.
+    pub(super) async fn count(&self, tenant: TenantId, q: &TicketQuery) -> Result<u64> {
+        let n = self
+            .coll(TICKETS)
+            .count_documents(query_filter(tenant, q))
+            .await
+            .map_err(driver)?;
+        Ok(n)
     }
 
     pub(super) async fn open_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {

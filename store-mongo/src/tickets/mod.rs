@@ -93,6 +93,11 @@ impl TicketStore for MongoStore {
         self.list(tenant, query).await
     }
 
+    /// `count_documents` with the listing's own filter (see `listing`).
+    async fn count_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<u64> {
+        self.count(tenant, query).await
+    }
+
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
         self.open_counts(tenant).await
     }
