@@ -23,6 +23,7 @@ mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;
+mod views;
 mod webhooks;
 
 use helpdesk_core::Store;

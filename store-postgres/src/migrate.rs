@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 6] = [
+pub(crate) static MIGRATIONS: [Migration; 7] = [
     Migration {
         version: 1,
         description: "schema",
@@ -73,6 +73,11 @@ pub(crate) static MIGRATIONS: [Migration; 6] = [
         version: 6,
         description: "canned responses",
         sql: include_str!("../migrations/0006_canned_responses.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "saved views",
+        sql: include_str!("../migrations/0007_saved_views.sql"),
     },
 ];
 

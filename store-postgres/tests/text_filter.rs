@@ -1,6 +1,6 @@
 //! The text filter (`LIKE` on the folded subject with its wildcards escaped, through the
 //! trigram index) selects exactly what the reference in-memory store selects, for ASCII,
-//! Unicode, wildcards, quotes, backslashes and short needles.
+//! Unicode, wildcards, quotes, backslashes and short needles, in the listing and the count.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -47,6 +47,15 @@ async fn subjects(store: &Arc<dyn Store>, tenant: TenantId, text: &str) -> Vec<S
         .collect();
     v.sort();
     v
+}
+
+/// How many tickets `count_tickets` finds for the text (the listing's filter, counted).
+async fn count(store: &Arc<dyn Store>, tenant: TenantId, text: &str) -> u64 {
+    let q = TicketQuery {
+        text: Some(text.to_string()),
+        ..TicketQuery::default()
+    };
+    store.count_tickets(tenant, &q).await.unwrap()
 }
 
 #[tokio::test]
@@ -123,6 +132,8 @@ async fn text_filter_matches_the_reference_store() {
         let want = subjects(&memory, t.id, n).await;
         let got = subjects(&postgres, t.id, n).await;
         assert_eq!(got, want, "needle {n:?}");
+        let counted = count(&postgres, t.id, n).await;
+        assert_eq!(counted, want.len() as u64, "count, needle {n:?}");
         checked += 1;
     }
     println!("{checked} needles agree");

@@ -11,7 +11,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::codec::{Columns, json, ms};
 use crate::error::{db, insert_err};
 use crate::sql::Sql;
-use crate::{SqliteStore, api_keys, articles, canned, commit, people, webhooks};
+use crate::{SqliteStore, api_keys, articles, canned, commit, people, views, webhooks};
 
 fn audit_from(row: &SqliteRow) -> Result<AuditEvent> {
     let c = Columns(row);
@@ -67,6 +67,9 @@ async fn apply(
         AdminChange::CreateCannedResponse(_)
         | AdminChange::UpdateCannedResponse(_)
         | AdminChange::DeleteCannedResponse { .. } => canned::apply(sql, conn, change).await,
+        AdminChange::CreateSavedView(_)
+        | AdminChange::UpdateSavedView(_)
+        | AdminChange::DeleteSavedView { .. } => views::apply(sql, conn, change).await,
         // A change this build does not know writes nothing.
         _ => Err(helpdesk_core::Error::validation(
             "change",

@@ -24,6 +24,7 @@ mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;
+mod views;
 mod webhooks;
 
 use std::path::{Path, PathBuf};

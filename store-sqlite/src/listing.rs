@@ -5,7 +5,7 @@
 
 use helpdesk_core::domain::{Channel, Ticket, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
-use helpdesk_core::{Result, TenantId};
+use helpdesk_core::{Error, Result, TenantId};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::error::db;
@@ -44,15 +44,8 @@ pub(crate) async fn list_tickets(
         .as_deref()
         .map(|c| Cursor::decode(c, query.sort))
         .transpose()?;
-    let needle = query
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_lowercase);
-    let mut statuses = query.statuses.clone();
-    statuses.sort_unstable_by_key(|s| s.as_str());
-    statuses.dedup();
+    let needle = needle(query);
+    let statuses = statuses(query);
     let filter = Filter {
         sql,
         tenant,
@@ -72,6 +65,61 @@ pub(crate) async fn list_tickets(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// How many of the tenant's tickets the listing's filter matches (sort, limit and cursor
+/// ignored): one `count(*)` over the same `WHERE` clause as [`list_tickets`], so the two
+/// cannot disagree.
+pub(crate) async fn count_tickets(
+    sql: &Sql,
+    pool: &SqlitePool,
+    tenant: TenantId,
+    query: &TicketQuery,
+) -> Result<u64> {
+    let needle = needle(query);
+    let statuses = statuses(query);
+    let filter = Filter {
+        sql,
+        tenant,
+        query,
+        needle: needle.as_deref(),
+        cursor: None,
+    };
+    let mut q = count_statement("SELECT ", &filter, &statuses);
+    let n: i64 = q.build_query_scalar().fetch_one(pool).await.map_err(db)?;
+    u64::try_from(n).map_err(|_| Error::Internal("negative ticket count"))
+}
+
+/// The counting statement after `prefix` (`SELECT `, or `EXPLAIN QUERY PLAN SELECT ` in
+/// tests).
+pub(crate) fn count_statement<'q>(
+    prefix: &str,
+    filter: &Filter<'_>,
+    statuses: &[TicketStatus],
+) -> QueryBuilder<'q, Sqlite> {
+    let mut q: QueryBuilder<'q, Sqlite> = QueryBuilder::new(prefix);
+    q.push(filter.sql.text("count(*) FROM helpdesk_tickets"));
+    filter.push(&mut q, statuses);
+    q
+}
+
+/// The text filter: the query's text trimmed and lowercased (as the stored
+/// `subject_folded`), or none when blank.
+fn needle(query: &TicketQuery) -> Option<String> {
+    query
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// The query's statuses, sorted and without repeats (one branch or bind per status).
+fn statuses(query: &TicketQuery) -> Vec<TicketStatus> {
+    let mut statuses = query.statuses.clone();
+    statuses.sort_unstable_by_key(|s| s.as_str());
+    statuses.dedup();
+    statuses
 }
 
 /// The listing statement after `prefix` (`SELECT `, or `EXPLAIN QUERY PLAN SELECT ` in
@@ -132,7 +180,7 @@ pub(crate) fn statement<'q>(
     q
 }
 
-/// The `WHERE` clause of a listing, pushed once per statement branch.
+/// The `WHERE` clause of a listing (pushed once per statement branch) and of a count.
 pub(crate) struct Filter<'a> {
     pub(crate) sql: &'a Sql,
     pub(crate) tenant: TenantId,

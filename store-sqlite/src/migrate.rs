@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 9] = [
+pub(crate) static MIGRATIONS: [Migration; 10] = [
     Migration {
         version: 1,
         description: "schema",
@@ -86,6 +86,11 @@ pub(crate) static MIGRATIONS: [Migration; 9] = [
         version: 9,
         description: "canned responses",
         sql: include_str!("../migrations/0009_canned_responses.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "saved views",
+        sql: include_str!("../migrations/0010_saved_views.sql"),
     },
 ];
 

@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
-use crate::listing::{Filter, statement};
+use crate::listing::{Filter, count_statement, statement};
 
 /// The plan's detail lines, one per step.
 fn plan_of(rows: &[SqliteRow]) -> String {
@@ -191,6 +191,48 @@ async fn canned_responses_of_a_tenant_read_their_index_in_order() {
     let plan = plan_of_statement(crate::canned::TENANT_CANNED, &binds).await;
     assert!(
         plan.contains("USING INDEX helpdesk_canned_responses_tenant"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
+
+#[tokio::test]
+async fn a_count_by_status_reads_the_queue_index() {
+    let store = analyzed_store().await;
+    // One status, and several (a saved view of the open queue), bot chats left out or not.
+    for (statuses, exclude_bot_chats) in [
+        (vec![TicketStatus::Open], false),
+        (vec![TicketStatus::New, TicketStatus::Pending], true),
+    ] {
+        let query = TicketQuery {
+            statuses: statuses.clone(),
+            exclude_bot_chats,
+            ..TicketQuery::default()
+        };
+        let filter = Filter {
+            sql: &crate::sql::Sql::default(),
+            tenant: TenantId::new(),
+            query: &query,
+            needle: None,
+            cursor: None,
+        };
+        let mut q = count_statement("EXPLAIN QUERY PLAN SELECT ", &filter, &statuses);
+        let rows = q.build().fetch_all(store.pool()).await.unwrap();
+        let plan = plan_of(&rows);
+        assert!(plan.contains("INDEX helpdesk_tickets_queue"), "{plan}");
+        assert!(
+            !plan.contains("SCAN helpdesk_tickets"),
+            "never a scan of the table:\n{plan}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn saved_views_of_a_tenant_read_their_index_in_order() {
+    let binds = [TenantId::new().to_string()];
+    let plan = plan_of_statement(crate::views::TENANT_VIEWS, &binds).await;
+    assert!(
+        plan.contains("USING INDEX helpdesk_saved_views_tenant"),
         "{plan}"
     );
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");

@@ -364,6 +364,11 @@ impl TicketStore for SqliteStore {
         crate::listing::list_tickets(&self.sql, &self.pool, tenant, query).await
     }
 
+    /// One `count(*)` with the listing's filter.
+    async fn count_tickets(&self, tenant: TenantId, query: &TicketQuery) -> Result<u64> {
+        crate::listing::count_tickets(&self.sql, &self.pool, tenant, query).await
+    }
+
     async fn open_ticket_counts(&self, tenant: TenantId) -> Result<Vec<(UserId, u64)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(self.sql.text(OPEN_TICKET_COUNTS))
             .bind(tenant.to_string())

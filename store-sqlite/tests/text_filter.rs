@@ -1,5 +1,6 @@
 //! The text filter (trigram full-text index + exact `instr` check) selects exactly what the
-//! reference in-memory store selects, for ASCII, Unicode, wildcards and short needles.
+//! reference in-memory store selects, for ASCII, Unicode, wildcards and short needles, in
+//! the listing and in the count.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -47,6 +48,15 @@ async fn subjects(store: &Arc<dyn Store>, tenant: TenantId, text: &str) -> Vec<S
         .collect();
     v.sort();
     v
+}
+
+/// How many tickets `count_tickets` finds for the text (the listing's filter, counted).
+async fn count(store: &Arc<dyn Store>, tenant: TenantId, text: &str) -> u64 {
+    let q = TicketQuery {
+        text: Some(text.to_string()),
+        ..TicketQuery::default()
+    };
+    store.count_tickets(tenant, &q).await.unwrap()
 }
 
 #[tokio::test]
@@ -112,6 +122,8 @@ async fn text_filter_matches_the_reference_store() {
         let want = subjects(&memory, t.id, n).await;
         let got = subjects(&sqlite, t.id, n).await;
         assert_eq!(got, want, "needle {n:?}");
+        let counted = count(&sqlite, t.id, n).await;
+        assert_eq!(counted, want.len() as u64, "count, needle {n:?}");
         checked += 1;
     }
     println!("{checked} needles agree");
