@@ -1,6 +1,7 @@
 //! The agent's tools in a real browser (issue 20): an agent writes a canned response with
 //! a placeholder and actions, picks it by name in a ticket's reply box, edits the filled-in
 //! text and sends it; the reply lands and the ticket's status and tags change with it.
+//! Then the agent filters the queue, saves the filter as a view and sees its count.
 //! Runs the real `helpdesk-web` binary in headless Chromium; screenshots go to
 //! `$CARGO_TARGET_TMPDIR/browser-tools-screenshots/`.
 //!
@@ -97,6 +98,37 @@ async fn an_agent_sends_a_canned_response_with_its_actions() {
         let tags = b.text("#fact-tags").await;
         assert_eq!(tags, "refund");
         b.shot("canned-sent").await;
+
+        // A view: the queue filtered to Pending, saved, listed with its count.
+        b.goto("/agent").await;
+        b.find("form.filters select[name=status]")
+            .await
+            .select_by_value("pending")
+            .await
+            .unwrap();
+        b.click("form.filters button.primary").await;
+        b.wait_path("the filtered queue", |p| p.starts_with("/agent"))
+            .await;
+        // Opening the details element loads no page: a plain element click.
+        b.wait("#views summary").await.click().await.unwrap();
+        b.fill(
+            "form[action='/agent/views'] input[name=name]",
+            "Waiting on the customer",
+        )
+        .await;
+        b.click("form[action='/agent/views'] button").await;
+        let title = b.wait_text("main h1").await;
+        assert_eq!(title, "View: Waiting on the customer");
+        let count = b.text("#views .chip.active [data-count]").await;
+        let rows = b
+            .client
+            .find_all(fantoccini::Locator::Css("#queue-results tbody tr"))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(count, rows.to_string(), "the count is what the view lists");
+        assert!(rows >= 1, "the ticket just set to Pending is in it");
+        b.shot("view-saved").await;
     };
     let outcome = tokio::time::timeout(WHOLE, scenario).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), b.client.clone().close()).await;
