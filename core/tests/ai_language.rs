@@ -75,8 +75,7 @@ async fn a_draft_is_written_in_the_tickets_language_and_says_so() {
             .unwrap()
             .messages
             .into_iter()
-            .filter(|m| m.kind == MessageKind::Reply)
-            .next_back()
+            .rfind(|m| m.kind == MessageKind::Reply)
             .unwrap();
     assert_eq!(sent.body, "Hallo! Klicken Sie auf \"Passwort vergessen\".");
 }
