@@ -97,6 +97,20 @@ step "the library crates package and build from their packages (cargo package)"
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 rm -rf "$cargo_home"/registry/src/*/helpdesk-* "$cargo_home"/registry/cache/*/helpdesk-* \
   "$CARGO_TARGET_DIR/package"
+# The same holds for what the verify step compiled: cargo takes a registry crate as
+# immutable by name and version and never looks at its sources again, so the previous run's
+# builds of our packaged crates (in the shared target folder, recognised by their
+# dependency lists naming the registry's sources) would be linked as they were, without
+# what changed since. Drop them; the workspace's own builds of the same crates stay.
+for dep_info in "$CARGO_TARGET_DIR"/debug/deps/helpdesk_*-*.d; do
+  [ -e "$dep_info" ] || continue
+  if grep -q '/registry/src/' "$dep_info"; then
+    hash="${dep_info##*-}"
+    hash="${hash%.d}"
+    rm -rf "$CARGO_TARGET_DIR"/debug/.fingerprint/helpdesk-*-"$hash" \
+      "$CARGO_TARGET_DIR"/debug/deps/*helpdesk_*-"$hash"*
+  fi
+done
 cargo package --locked --workspace --exclude helpdesk-examples --exclude helpdesk-tests
 
 step "paired benchmark script (a one-round smoke run on the debug binary)"

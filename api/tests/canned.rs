@@ -262,3 +262,69 @@ async fn a_bulk_change_reports_each_ticket() {
         .await;
     customer.assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn saved_views_are_listed_with_their_counts() {
+    let api = api().await;
+    api.open_ticket(&api.customer, "Unassigned one").await;
+    let created = api
+        .call(
+            Method::POST,
+            "/views",
+            Some(&api.agent),
+            Some(json!({
+                "name": "Everything open",
+                "filter": {"statuses": ["new", "open", "in_progress", "pending", "escalated"]}
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_string();
+    let list = api
+        .call(Method::GET, "/views", Some(&api.agent), None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.json);
+    assert_eq!(list.json[0]["name"], "Everything open");
+    assert_eq!(list.json[0]["count"], 1);
+
+    let taken = api
+        .call(
+            Method::POST,
+            "/views",
+            Some(&api.agent),
+            Some(json!({"name": "everything OPEN"})),
+        )
+        .await;
+    taken.assert_problem(409, "conflict");
+    let shared = api
+        .call(
+            Method::POST,
+            "/views",
+            Some(&api.agent),
+            Some(json!({"name": "Team", "shared": true})),
+        )
+        .await;
+    shared.assert_problem(403, "forbidden");
+    let bad = api
+        .call(
+            Method::POST,
+            "/views",
+            Some(&api.agent),
+            Some(json!({"name": "Cat", "filter": {"category": "nope"}})),
+        )
+        .await;
+    bad.assert_problem(422, "validation");
+    let theirs = api
+        .call(Method::GET, &format!("/views/{id}"), Some(&api.admin), None)
+        .await;
+    theirs.assert_problem(404, "not_found");
+    let deleted = api
+        .call(
+            Method::DELETE,
+            &format!("/views/{id}"),
+            Some(&api.agent),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+}

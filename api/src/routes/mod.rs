@@ -12,6 +12,7 @@ mod keys;
 mod session;
 mod ticket_actions;
 mod tickets;
+mod views;
 mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -189,6 +190,12 @@ fn api() -> OpenApiRouter<ApiState> {
             canned::apply_canned_response
         ))
         .routes(routes!(canned::bulk_change))
+        .routes(routes!(views::list_views, views::create_view))
+        .routes(routes!(
+            views::get_view,
+            views::update_view,
+            views::delete_view
+        ))
         .routes(routes!(webhooks::set_enabled))
         .merge(uploads())
 }
