@@ -77,3 +77,19 @@ pub enum BuildError {
     #[error("the message could not be assembled")]
     Assemble(#[source] lettre::error::Error),
 }
+
+/// An error with its sources on one line (`outer: cause: root cause`): for log lines and
+/// the quarantine's reason.
+pub(crate) struct ErrorChain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}

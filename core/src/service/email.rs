@@ -429,15 +429,8 @@ impl Helpdesk {
         if outcome.disposition == EmailDisposition::Duplicate {
             return Ok(outcome);
         }
-        let follow_up = outcome.ticket.id;
-        self.mutate_ticket(tenant.id, closed.id, |current| {
-            let mut change = Change::of(current, self.now(), Some(user.id));
-            change.push(EventKind::FollowUpOpened {
-                ticket_id: follow_up,
-            });
-            Ok(change.finish())
-        })
-        .await?;
+        self.record_follow_up(tenant.id, closed.id, outcome.ticket.id, user.id)
+            .await?;
         Ok(outcome)
     }
 
@@ -516,16 +509,7 @@ impl Helpdesk {
         let mut change;
         match sender {
             OnTicket::Requester(user) => {
-                let window = jiff::SignedDuration::from_hours(i64::from(
-                    tenant.settings.reopen_window_hours,
-                ));
-                let past_window = current
-                    .resolved_at
-                    .and_then(|r| r.checked_add(window).ok())
-                    .is_none_or(|limit| now > limit);
-                if current.status == TicketStatus::Closed
-                    || (current.status == TicketStatus::Resolved && past_window)
-                {
+                if current.takes_follow_up(tenant.settings.reopen_window_hours, now) {
                     return Ok(None);
                 }
                 change = Change::of(current, now, Some(user.id));

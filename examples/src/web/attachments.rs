@@ -21,7 +21,7 @@ use helpdesk_core::{AttachmentId, Error as CoreError};
 
 use super::app::AppState;
 use super::error::WebResult;
-use super::session::AnyUser;
+use super::session::{AnyUser, Ctx};
 use super::upload::human_size;
 use super::views::MessageView;
 
@@ -43,11 +43,7 @@ async fn download(
     AnyUser(ctx): AnyUser,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let download = state
-        .helpdesk()
-        .attachment(&ctx.actor, attachment_id(&id)?)
-        .await?;
-    Ok(attachment_response(download, Disposition::Attachment))
+    serve(&state, &ctx, &id, Disposition::Attachment).await
 }
 
 async fn view(
@@ -55,11 +51,21 @@ async fn view(
     AnyUser(ctx): AnyUser,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
+    serve(&state, &ctx, &id, Disposition::InlineImage).await
+}
+
+/// The attachment `id` as the actor may fetch it, served with `disposition`.
+async fn serve(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    disposition: Disposition,
+) -> WebResult<Response> {
     let download = state
         .helpdesk()
-        .attachment(&ctx.actor, attachment_id(&id)?)
+        .attachment(&ctx.actor, attachment_id(id)?)
         .await?;
-    Ok(attachment_response(download, Disposition::InlineImage))
+    Ok(attachment_response(download, disposition))
 }
 
 /// A file as a thread shows it.

@@ -12,6 +12,7 @@ use super::config::ImapConfig;
 use super::connect::timed;
 use super::error::{ImapError, SinkError};
 use super::session::{Connection, Stop, command_error, fetch_bodies, fetch_sizes, plan_batches};
+use crate::error::ErrorChain;
 
 /// Where the poller delivers each message: usually the mail crate's ingest into the engine.
 #[async_trait]
@@ -206,7 +207,7 @@ impl ImapPoller {
             // began, so IDLE would not report it until its timeout (up to the poll
             // interval): after a poll that took something, look again at once. A poll
             // whose messages all failed waits as usual, so a failing sink is not hammered.
-            if report.accepted > 0 && !stop.flag.load(std::sync::atomic::Ordering::SeqCst) {
+            if report.accepted > 0 && !stop.flag.load(Ordering::SeqCst) {
                 continue;
             }
             let keep_going = if connection.has_idle {
@@ -305,21 +306,6 @@ impl ImapPoller {
 fn backoff(failures: u32) -> Duration {
     let secs = 1u64 << failures.saturating_sub(1).min(16);
     Duration::from_secs(secs).min(MAX_BACKOFF)
-}
-
-/// An error with its sources, for one log line.
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(error) = source {
-            write!(f, ": {error}")?;
-            source = error.source();
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! [`decide`]: crate::decide
 
-use helpdesk_core::domain::{Tenant, Ticket, TicketStatus};
+use helpdesk_core::domain::{Tenant, Ticket};
 use helpdesk_core::service::email_message_id;
 use helpdesk_core::{DynStore, Result, TenantId};
 
@@ -108,13 +108,7 @@ async fn thread_ticket(
     let Some(requester) = store.get_user(tenant.id, ticket.requester).await? else {
         return Ok(None);
     };
-    let window = jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
-    let past_window = ticket
-        .resolved_at
-        .and_then(|r| r.checked_add(window).ok())
-        .is_none_or(|limit| now > limit);
-    let closed = ticket.status == TicketStatus::Closed
-        || (ticket.status == TicketStatus::Resolved && past_window);
+    let closed = ticket.takes_follow_up(tenant.settings.reopen_window_hours, now);
     Ok(Some(
         ThreadTicket::new(ticket.id, ticket.number, requester.email).closed(closed),
     ))

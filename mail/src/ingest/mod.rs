@@ -31,7 +31,7 @@ use helpdesk_core::store::{QuarantineReason, TicketQuery, TicketSort};
 use helpdesk_core::{Error as CoreError, Helpdesk, QuarantineId, TenantId, TicketId};
 
 use crate::address::OurMailboxes;
-use crate::error::ParseError;
+use crate::error::{ErrorChain, ParseError};
 use crate::inbound::{InboundMail, ParseLimits};
 use crate::noise::classify;
 use crate::outbound::TenantSender;
@@ -349,9 +349,11 @@ impl MailIngest {
                 e.to_string(),
             )
             .about(&mail))),
-            Err(e) => Ok(Err(
-                Refusal::new(QuarantineReason::Failed, describe(&e)).about(&mail)
-            )),
+            Err(e) => Ok(Err(Refusal::new(
+                QuarantineReason::Failed,
+                ErrorChain(&e).to_string(),
+            )
+            .about(&mail))),
         }
     }
 
@@ -420,16 +422,4 @@ fn our_mailboxes(tenant: &Tenant) -> Result<OurMailboxes, IngestError> {
             source,
         })?;
     Ok(sender.our_mailboxes())
-}
-
-/// The engine's refusal in words, with its causes.
-fn describe(error: &CoreError) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -72,6 +72,23 @@ impl Ticket {
     pub fn is_bot_chat(&self) -> bool {
         self.channel == Channel::Chat && self.status == TicketStatus::New
     }
+
+    /// Whether a customer may no longer reopen it at `now`: it was resolved more than
+    /// `reopen_window_hours` (the tenant's setting) ago, or has no resolution time.
+    pub fn past_reopen_window(&self, reopen_window_hours: u32, now: Timestamp) -> bool {
+        let window = jiff::SignedDuration::from_hours(i64::from(reopen_window_hours));
+        self.resolved_at
+            .and_then(|r| r.checked_add(window).ok())
+            .is_none_or(|limit| now > limit)
+    }
+
+    /// Whether a customer's message at `now` opens a linked follow-up instead of landing
+    /// on it: Closed, or Resolved past the reopen window (a reply in the window reopens).
+    pub fn takes_follow_up(&self, reopen_window_hours: u32, now: Timestamp) -> bool {
+        self.status == TicketStatus::Closed
+            || (self.status == TicketStatus::Resolved
+                && self.past_reopen_window(reopen_window_hours, now))
+    }
 }
 
 /// SLA due times and breach flags. Due times move out while the ticket is Pending.

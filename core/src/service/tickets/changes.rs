@@ -15,13 +15,11 @@ impl Helpdesk {
         let (tenant, user, ticket) = self.checked_ticket(actor, Action::Transition, id).await?;
         check_transition(actor.role, ticket.status, to)?;
         let now = self.now();
-        if actor.role == Role::Customer && ticket.status == TicketStatus::Resolved {
-            let window =
-                jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
-            let open_until = ticket.resolved_at.and_then(|r| r.checked_add(window).ok());
-            if open_until.is_none_or(|limit| now > limit) {
-                return Err(StateError::ReopenWindowPassed.into());
-            }
+        if actor.role == Role::Customer
+            && ticket.status == TicketStatus::Resolved
+            && ticket.past_reopen_window(tenant.settings.reopen_window_hours, now)
+        {
+            return Err(StateError::ReopenWindowPassed.into());
         }
         let write = self
             .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {

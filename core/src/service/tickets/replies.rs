@@ -38,18 +38,8 @@ impl Helpdesk {
         let files = self
             .store_blobs(tenant.id, &tenant.settings, reply.attachments)
             .await?;
-        let window =
-            jiff::SignedDuration::from_hours(i64::from(tenant.settings.reopen_window_hours));
         let now = self.now();
-        let past_window = |t: &Ticket| {
-            t.resolved_at
-                .and_then(|r| r.checked_add(window).ok())
-                .is_none_or(|limit| now > limit)
-        };
-        if !actor.is_staff()
-            && (ticket.status == TicketStatus::Closed
-                || (ticket.status == TicketStatus::Resolved && past_window(&ticket)))
-        {
+        if !actor.is_staff() && ticket.takes_follow_up(tenant.settings.reopen_window_hours, now) {
             return self.follow_up(&tenant, &user, &ticket, body, files).await;
         }
         let committed = self
@@ -129,14 +119,8 @@ impl Helpdesk {
             .open_ticket_inner(tenant, user, new, Some(closed.id), |_| Ok(()))
             .await?;
         let follow_up = opened.ticket.id;
-        self.mutate_ticket(tenant.id, closed.id, |current| {
-            let mut change = Change::of(current, self.now(), Some(user.id));
-            change.push(EventKind::FollowUpOpened {
-                ticket_id: follow_up,
-            });
-            Ok(change.finish())
-        })
-        .await?;
+        self.record_follow_up(tenant.id, closed.id, follow_up, user.id)
+            .await?;
         let write = self
             .mutate_ticket(tenant.id, follow_up, |current| {
                 let mut change = Change::of(current, self.now(), Some(user.id));
@@ -160,6 +144,25 @@ impl Helpdesk {
             reopened: false,
             follow_up_of: Some(closed.id),
         })
+    }
+
+    /// Records on the closed ticket that `follow_up` was opened for it (by `user`).
+    pub(crate) async fn record_follow_up(
+        &self,
+        tenant: crate::TenantId,
+        closed: TicketId,
+        follow_up: TicketId,
+        user: UserId,
+    ) -> Result<()> {
+        self.mutate_ticket(tenant, closed, |current| {
+            let mut change = Change::of(current, self.now(), Some(user));
+            change.push(EventKind::FollowUpOpened {
+                ticket_id: follow_up,
+            });
+            Ok(change.finish())
+        })
+        .await?;
+        Ok(())
     }
 
     /// Adds an internal note (staff only; never visible to customers, nor are its files).
