@@ -1,14 +1,15 @@
 //! What the main use cases cost the store, counted by [`CountingStore`] around the store
 //! under test: round trips of latency (calls in flight together count once) and commits.
 //! The limits are the design's: intake at most 3 round trips with one commit, an agent
-//! reply at most 2 with one commit, a later chat turn the bot answers at most 4 with two
+//! reply at most 2 with one commit, a canned response sent as edited at most 3 with one
+//! commit, a bulk change one read and one commit per ticket, a later chat turn the bot answers at most 4 with two
 //! commits, and a handoff one commit. `BENCHMARKS.md` lists the figures.
 
 use std::sync::Arc;
 
 use super::S;
-use crate::domain::{Actor, Role};
-use crate::service::{ArticleInput, NewReply, NewTenant, NewTicket, NewUser};
+use crate::domain::{Actor, CannedActions, Role, TicketStatus};
+use crate::service::{ArticleInput, CannedResponseInput, NewReply, NewTenant, NewTicket, NewUser};
 use crate::testkit::{CountingStore, FakeEmbedder, InMemoryKnowledgeBase, StoreCost};
 use crate::{Helpdesk, KnowledgeBase};
 
@@ -81,6 +82,43 @@ pub async fn use_cases_stay_within_their_round_trips(store: S) {
         .await
         .unwrap();
     within("agent reply", counted.take(), 2, 1);
+
+    let canned = hd
+        .create_canned_response(
+            &agent,
+            CannedResponseInput {
+                name: "Reset".into(),
+                body: "Hi {{customer.first_name}}, try a reset.".into(),
+                actions: CannedActions {
+                    status: Some(TicketStatus::Pending),
+                    ..CannedActions::default()
+                },
+                ..CannedResponseInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    counted.take();
+    hd.apply_canned_response(&agent, ticket.id, canned.id, Some("Edited.".into()))
+        .await
+        .unwrap();
+    within("canned response sent as edited", counted.take(), 3, 1);
+
+    let second = hd
+        .open_ticket(&customer, NewTicket::new("Also this", "And this."))
+        .await
+        .unwrap()
+        .ticket;
+    counted.take();
+    let tags = CannedActions {
+        add_tags: vec!["login".into()],
+        ..CannedActions::default()
+    };
+    hd.bulk_change(&agent, &[ticket.id, second.id], tags)
+        .await
+        .unwrap();
+    // The actor's check, then a read and a write per ticket.
+    within("bulk change of two tickets", counted.take(), 5, 2);
 
     let session = hd.start_chat(&customer).await.unwrap();
     // The first turn opens the chat ticket; the bot answers it from the knowledge base.
