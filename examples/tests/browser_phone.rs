@@ -124,12 +124,16 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
             "admin-settings",
         ),
         ("/admin/analytics", "svg.chart", "admin-analytics"),
+        ("/agent/canned", "table tbody tr", "canned-responses"),
     ] {
         b.click(&format!("nav a[href='{link}']")).await;
         b.wait_path(name, |p| p == link).await;
         b.wait(ready).await;
         assert_fits(b, name).await;
     }
+    b.click("a[href='/agent/canned/new']").await;
+    b.wait("form[action='/agent/canned']").await;
+    assert_fits(b, "canned-response-form").await;
     b.sign_out().await;
 
     // 2. So do an agent's queue and a ticket from it.
