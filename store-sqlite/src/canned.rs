@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 use helpdesk_core::domain::CannedResponse;
 use helpdesk_core::store::{AdminChange, CannedResponseStore, CannedUsage};
-use helpdesk_core::{CannedResponseId, DuplicateKind, Error, Result, TenantId};
+use helpdesk_core::{CannedResponseId, Error, Result, TenantId};
 use jiff::Timestamp;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
 
 use crate::SqliteStore;
 use crate::codec::{Columns, json, ms};
-use crate::error::{db, insert_err};
+use crate::error::{db, duplicate_name, index_violated, refused_insert};
 use crate::sql::Sql;
 
 macro_rules! canned_columns {
@@ -23,6 +23,9 @@ macro_rules! canned_columns {
 /// The unique index on (tenant, scope, folded name), without the table prefix
 /// (migration 9).
 const NAME_INDEX: &str = "canned_responses_name";
+
+/// Whether a canned response id is taken (a failed insert's id check).
+const ID_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM helpdesk_canned_responses WHERE id = ?)";
 
 /// A tenant's responses by folded name, then id (index `canned_responses_tenant`,
 /// migration 9). `name_folded` compares bytewise (SQLite's BINARY collation), which is
@@ -68,25 +71,6 @@ fn usage_from(row: &SqliteRow) -> Result<CannedUsage> {
     })
 }
 
-/// Whether a failed statement is a unique violation of the name index. SQLite names an
-/// index over an expression in its message (`UNIQUE constraint failed: index '<name>'`);
-/// it has no other field for it.
-fn name_taken(sql: &Sql, e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => d
-            .message()
-            .contains(&format!("index '{}'", sql.table(NAME_INDEX))),
-        _ => false,
-    }
-}
-
-fn duplicate_name(canned: &CannedResponse) -> Error {
-    Error::Duplicate {
-        kind: DuplicateKind::Name,
-        value: canned.name.clone(),
-    }
-}
-
 /// `NotFound` when a change matched no response of the tenant.
 fn found(done: SqliteQueryResult, id: CannedResponseId) -> Result<()> {
     if done.rows_affected() == 0 {
@@ -114,30 +98,19 @@ async fn insert(sql: &Sql, conn: &mut SqliteConnection, c: &CannedResponse) -> R
     .bind(c.folded_name())
     .execute(&mut *conn)
     .await;
-    let Err(e) = inserted else {
-        return Ok(());
-    };
-    if !name_taken(sql, &e) {
-        // The primary key is the table's only other unique index.
-        return Err(insert_err(c.id)(e));
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) => Err(refused_insert(
+            sql,
+            conn,
+            e,
+            NAME_INDEX,
+            ID_EXISTS,
+            c.id.to_string(),
+            &c.name,
+        )
+        .await),
     }
-    // SQLite checks the name index before the primary key, so a row repeating both would
-    // be reported as a taken name; every backend reports the id first. A failed statement
-    // leaves the transaction usable, so the id can be looked up here.
-    let id_taken: bool = sqlx::query_scalar(
-        sql.text("SELECT EXISTS (SELECT 1 FROM helpdesk_canned_responses WHERE id = ?)"),
-    )
-    .bind(c.id.to_string())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    if id_taken {
-        return Err(Error::Duplicate {
-            kind: DuplicateKind::Id,
-            value: c.id.to_string(),
-        });
-    }
-    Err(duplicate_name(c))
 }
 
 /// Applies one of the canned-response changes of [`AdminChange`].
@@ -168,8 +141,8 @@ pub(crate) async fn apply(
             .await
             // The id does not change, so the name index is the only one an update can hit.
             .map_err(|e| {
-                if name_taken(sql, &e) {
-                    duplicate_name(c)
+                if index_violated(sql, NAME_INDEX, &e) {
+                    duplicate_name(&c.name)
                 } else {
                     db(e)
                 }

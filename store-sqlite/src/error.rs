@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use helpdesk_core::{BoxError, Error};
 
+use crate::sql::Sql;
+
 /// The backend name used in core errors.
 pub(crate) const BACKEND: &str = "sqlite";
 
@@ -200,5 +202,57 @@ pub(crate) fn insert_err(id: impl ToString) -> impl FnOnce(sqlx::Error) -> Error
             }
         }
         _ => db(e),
+    }
+}
+
+/// Whether a failed statement is a unique violation of `index` (without the table prefix).
+/// SQLite names an index over an expression in its message (`UNIQUE constraint failed:
+/// index '<name>'`); it has no other field for it.
+pub(crate) fn index_violated(sql: &Sql, index: &str, e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => d
+            .message()
+            .contains(&format!("index '{}'", sql.table(index))),
+        _ => false,
+    }
+}
+
+/// `Duplicate { kind: Name }` for `name`.
+pub(crate) fn duplicate_name(name: &str) -> Error {
+    Error::Duplicate {
+        kind: helpdesk_core::DuplicateKind::Name,
+        value: name.to_string(),
+    }
+}
+
+/// The error of a failed insert into a table whose rows have an id and a name unique per
+/// scope (`name_index`): a taken id, a taken name, or the failure itself. SQLite checks the
+/// name index before the primary key, so a row repeating both would be reported as a taken
+/// name; every backend reports the id first, so `id_exists` (a query of one `?`, the id)
+/// looks it up. A failed statement leaves the transaction usable for that.
+pub(crate) async fn refused_insert(
+    sql: &Sql,
+    conn: &mut sqlx::SqliteConnection,
+    e: sqlx::Error,
+    name_index: &str,
+    id_exists: &'static str,
+    id: String,
+    name: &str,
+) -> Error {
+    if !index_violated(sql, name_index, &e) {
+        // The primary key is the table's only other unique index.
+        return insert_err(id)(e);
+    }
+    let id_taken: std::result::Result<bool, sqlx::Error> = sqlx::query_scalar(sql.text(id_exists))
+        .bind(&id)
+        .fetch_one(&mut *conn)
+        .await;
+    match id_taken {
+        Ok(true) => Error::Duplicate {
+            kind: helpdesk_core::DuplicateKind::Id,
+            value: id,
+        },
+        Ok(false) => duplicate_name(name),
+        Err(e) => db(e),
     }
 }
