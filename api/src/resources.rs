@@ -58,6 +58,9 @@ pub struct TicketResource {
     pub follow_up_of: Option<TicketId>,
     /// The requester's rating.
     pub csat: Option<CsatResource>,
+    /// Custom field values by field key (for customers, only the fields visible to them).
+    #[schema(value_type = Object)]
+    pub custom_fields: std::collections::BTreeMap<String, helpdesk_core::domain::FieldValue>,
     /// The version, also sent as the `ETag`; send it back in `If-Match` to change the
     /// ticket only if nobody else did in between.
     pub version: u64,
@@ -142,6 +145,7 @@ impl TicketResource {
                 comment: c.comment,
                 at: c.at,
             }),
+            custom_fields: ticket.custom_fields,
             version: ticket.version,
             internal,
         }

@@ -13,7 +13,9 @@ pub mod service;
 pub mod testkit;
 
 pub use contract::{blob, clock, domain, kb, llm, notify, store};
-pub use policy::{analytics, auth, lifecycle, roles, routing, sla, triage, validate};
+pub use policy::{
+    analytics, auth, automation, fields, lifecycle, roles, routing, sla, triage, validate,
+};
 
 pub use clock::{Clock, SystemClock};
 pub use contract::error::{

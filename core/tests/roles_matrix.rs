@@ -41,6 +41,7 @@ const EXPECTED: &[(Action, [bool; 3])] = &[
     (Action::UseCannedResponses, [false, true, true]),
     (Action::ManageSharedCannedResponses, [false, false, true]),
     (Action::ManageSharedViews, [false, false, true]),
+    (Action::SetCustomFields, [true, true, true]),
 ];
 
 const ROLES: [Role; 3] = [Role::Customer, Role::Agent, Role::Admin];
@@ -210,6 +211,10 @@ async fn attempt(
                     ..SavedViewInput::default()
                 },
             )
+            .await
+            .map(drop),
+        Action::SetCustomFields => hd
+            .set_custom_fields(who, ticket, std::collections::BTreeMap::new())
             .await
             .map(drop),
         other => panic!("action {other:?} not covered by this test"),

@@ -134,6 +134,16 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.click("a[href='/agent/canned/new']").await;
     b.wait("form[action='/agent/canned']").await;
     assert_fits(b, "canned-response-form").await;
+    b.goto("/admin/fields").await;
+    b.wait("form[action='/admin/fields']").await;
+    assert_fits(b, "admin-custom-fields").await;
+    b.click("nav a[href='/search']").await;
+    b.wait_path("search", |p| p == "/search").await;
+    b.fill("input[name=q]", "sync").await;
+    b.click("form.search-form button.primary").await;
+    b.wait_path("search results", |p| p.starts_with("/search")).await;
+    b.wait("main .card").await;
+    assert_fits(b, "search-results").await;
     b.sign_out().await;
 
     // 2. So do an agent's queue and a ticket from it.

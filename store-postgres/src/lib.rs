@@ -11,6 +11,7 @@ mod chat;
 mod codec;
 mod commits;
 mod error;
+mod fields;
 mod leases;
 mod listing;
 mod migrate;
@@ -18,6 +19,8 @@ mod outbox;
 mod people;
 mod plans;
 mod quarantine;
+mod search;
+mod search_index;
 mod sql;
 mod ticket_append;
 mod ticket_row;
@@ -97,14 +100,16 @@ impl PostgresStore {
     /// Creates the schema if missing and applies the pending migrations, in one
     /// transaction under an advisory lock (two instances starting together apply them
     /// once). A schema migrated by a newer build is refused with [`Error::SchemaTooNew`]
-    /// and nothing is written. Adds the trigram index of the text filter when the
-    /// `pg_trgm` extension is available (see the crate docs).
+    /// and nothing is written. Upgrading to migration 8 indexes the texts already stored
+    /// for full-text search, in the same transaction. Adds the trigram indexes of the text
+    /// filter and of the requester search when the `pg_trgm` extension is available (see
+    /// the crate docs).
     pub async fn migrate(&self) -> Result<()> {
         let trigram = migrate::run(&self.pool, &self.sql).await?;
         if !trigram {
             tracing::info!(
                 schema = self.sql.schema(),
-                "no pg_trgm: ticket text search reads without a trigram index"
+                "no pg_trgm: the ticket text filter and the requester search read without a trigram index"
             );
         }
         Ok(())

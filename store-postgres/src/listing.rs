@@ -1,7 +1,7 @@
 //! The filtered, sorted, cursor-paginated ticket listing.
 //!
 //! The statement is assembled from fixed fragments with [`QueryBuilder`]; every value from
-//! the query (statuses, ids, the text, the cursor) is a bound parameter.
+//! the query (statuses, ids, the text, the field tokens, the cursor) is a bound parameter.
 
 use helpdesk_core::domain::{Channel, Ticket, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
@@ -234,6 +234,7 @@ impl Filter<'_> {
             q.push(" AND subject_folded LIKE ")
                 .push_bind(like_pattern(n));
         }
+        crate::fields::push_filter(q, "field_tokens", &query.fields);
         if query.exclude_bot_chats && (statuses.is_empty() || statuses.contains(&TicketStatus::New))
         {
             // `Ticket::is_bot_chat`: a chat the bot still handles (only a New ticket can be

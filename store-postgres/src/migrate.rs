@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 7] = [
+pub(crate) static MIGRATIONS: [Migration; 9] = [
     Migration {
         version: 1,
         description: "schema",
@@ -79,6 +79,16 @@ pub(crate) static MIGRATIONS: [Migration; 7] = [
         description: "saved views",
         sql: include_str!("../migrations/0007_saved_views.sql"),
     },
+    Migration {
+        version: 8,
+        description: "full-text search",
+        sql: include_str!("../migrations/0008_search.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "custom fields",
+        sql: include_str!("../migrations/0009_custom_fields.sql"),
+    },
 ];
 
 /// The newest version this build knows.
@@ -103,9 +113,18 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS helpdesk.schema_migration
      checksum text NOT NULL, \
      applied_at bigint NOT NULL)";
 
-/// The trigram index of the text filter, named with the schema of pg_trgm's operator class.
-const TRIGRAM_INDEX: &str = "CREATE INDEX IF NOT EXISTS tickets_subject_trgm ON \
-     helpdesk.tickets USING gin (subject_folded {opclass})";
+/// The trigram indexes, named with the schema of pg_trgm's operator class: the text filter's
+/// over the folded subject, and full-text search's over the requester's name and e-mail
+/// (found anywhere in them, see `search`).
+const TRIGRAM_INDEXES: [&str; 2] = [
+    "CREATE INDEX IF NOT EXISTS tickets_subject_trgm ON \
+     helpdesk.tickets USING gin (subject_folded {opclass})",
+    concat!(
+        "CREATE INDEX IF NOT EXISTS users_search_trgm ON helpdesk.users USING gin (",
+        crate::search::requester_folded!(),
+        " {opclass})"
+    ),
+];
 
 /// Whether a table exists in the store's schema.
 async fn table_exists(conn: &mut PgConnection, sql: &Sql, name: &str) -> sqlx::Result<bool> {
@@ -164,8 +183,10 @@ fn check(database: &str, sql: &Sql, applied: &[(i64, String)]) -> Result<()> {
     Ok(())
 }
 
-/// Applies the pending migrations in one transaction under the advisory lock, then adds
-/// the trigram index when pg_trgm is available. Returns whether the trigram index exists.
+/// Applies the pending migrations in one transaction under the advisory lock (when
+/// migration 8 was among them, the words of the texts already stored are then indexed for
+/// search, see `search_index::reindex`), then adds the trigram indexes when pg_trgm is
+/// available. Returns whether the trigram indexes exist.
 pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
     let mut tx = pool
         .begin()
@@ -196,6 +217,7 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
         .await
         .map_err(failed(sql, "creating the migrations table"))?;
     let now = ms(Timestamp::now());
+    let mut words_added = false;
     for m in &MIGRATIONS {
         if recorded.iter().any(|(v, _)| *v == m.version) {
             continue;
@@ -208,6 +230,7 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
         sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(&text))
             .await
             .map_err(failed(sql, &step))?;
+        words_added |= m.version == crate::search_index::INDEXED_SINCE;
         sqlx::query(&sql.rewrite(
             "INSERT INTO helpdesk.schema_migrations (version, description, checksum, applied_at) \
              VALUES ($1, $2, $3, $4)",
@@ -220,6 +243,11 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
         .await
         .map_err(failed(sql, &step))?;
     }
+    if words_added {
+        // After the last migration, not right after 8: the reindex reads tickets with
+        // every column this build reads (such as 9's `custom_fields`).
+        crate::search_index::reindex(&mut tx, sql).await?;
+    }
     let trigram = trigram_index(&mut tx, sql).await?;
     tx.commit()
         .await
@@ -228,7 +256,7 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
 }
 
 /// Wraps a failed step of the migration.
-fn failed(sql: &Sql, step: &str) -> impl FnOnce(sqlx::Error) -> PostgresError + use<> {
+pub(crate) fn failed(sql: &Sql, step: &str) -> impl FnOnce(sqlx::Error) -> PostgresError + use<> {
     let schema = sql.schema().to_owned();
     let step = step.to_owned();
     move |source| PostgresError::Migrate {
@@ -248,11 +276,12 @@ async fn trigram_schema(tx: &mut Transaction<'static, Postgres>) -> sqlx::Result
     .await
 }
 
-/// Adds the trigram index over the folded subject when the pg_trgm extension is installed
-/// or can be installed (into the store's schema: a guest does not add objects to the
-/// host's). Without it the text filter is the same plain `LIKE`, answered by reading the
-/// tenant's tickets. Tried in a savepoint, so a refusal (no contrib package, no privilege)
-/// does not abort the migration.
+/// Adds the trigram indexes (over the folded subject, and over the users' folded name and
+/// e-mail) when the pg_trgm extension is installed or can be installed (into the store's
+/// schema: a guest does not add objects to the host's). Without it the text filter and
+/// search's requester source are the same plain `LIKE`, answered by reading the tenant's
+/// tickets, and users. Tried in a savepoint, so a refusal (no contrib package, no
+/// privilege) does not abort the migration.
 async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Result<bool> {
     let mut namespace = trigram_schema(tx)
         .await
@@ -274,7 +303,7 @@ async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Re
                 .await
                 .map_err(failed(sql, "releasing the pg_trgm savepoint"))?,
             Err(e) => {
-                tracing::warn!(error = %e, "pg_trgm is not available: the ticket text filter reads without a trigram index");
+                tracing::warn!(error = %e, "pg_trgm is not available: the ticket text filter and the requester search read without a trigram index");
                 savepoint
                     .rollback()
                     .await
@@ -290,9 +319,11 @@ async fn trigram_index(tx: &mut Transaction<'static, Postgres>, sql: &Sql) -> Re
         return Ok(false);
     };
     let opclass = format!("\"{}\".gin_trgm_ops", namespace.replace('"', "\"\""));
-    sqlx::query(&sql.rewrite(&TRIGRAM_INDEX.replace("{opclass}", &opclass)))
-        .execute(&mut **tx)
-        .await
-        .map_err(failed(sql, "creating the trigram index"))?;
+    for index in TRIGRAM_INDEXES {
+        sqlx::query(&sql.rewrite(&index.replace("{opclass}", &opclass)))
+            .execute(&mut **tx)
+            .await
+            .map_err(failed(sql, "creating the trigram indexes"))?;
+    }
     Ok(true)
 }

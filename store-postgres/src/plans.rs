@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use helpdesk_core::TenantId;
 use helpdesk_core::domain::{Role, TicketStatus};
-use helpdesk_core::store::{TicketQuery, TicketSort};
+use helpdesk_core::store::{SearchQuery, TicketQuery, TicketSort};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool, Row};
 use tokio::sync::OnceCell;
@@ -22,9 +22,11 @@ use crate::sql::Sql;
 const TICKETS_PER_TENANT: i64 = 20_000;
 
 /// Three tenants' tickets (80 % resolved or closed; the rest spread over the open
-/// statuses, priorities, 500 requesters and 20 assignees per tenant), agents and admins,
-/// two events per ticket and a canned response applied on every tenth, a customer message
-/// with two attachments on every fifth ticket, and 2,000 webhook endpoints per tenant (5 %
+/// statuses, priorities, 500 requesters and 20 assignees per tenant; every fiftieth tagged
+/// `vip`; custom field `plan`: `Enterprise` on every hundredth, `Pro` on a fifth, `Free` on
+/// the rest), agents and admins, two events per ticket and a canned response applied on every
+/// tenth, a customer message with two attachments on every fifth ticket and a note on every
+/// tenth (with the words search indexes), and 2,000 webhook endpoints per tenant (5 %
 /// disabled, 10 % waiting for a retry).
 const FILL: &str = "
 INSERT INTO helpdesk.tenants (id, name, slug, settings, created_at)
@@ -37,20 +39,27 @@ INSERT INTO helpdesk.users (id, tenant_id, email, name, role, skills, capacity, 
     FROM generate_series(1, 3) t, generate_series(1, 522) u;
 INSERT INTO helpdesk.tickets (id, tenant_id, number, requester, assignee, subject, subject_folded,
     description, status, priority, priority_rank, tags, required_skills, channel, created_at,
-    updated_at, resolved_at, sla_first_response_breached, sla_resolution_breached, version)
+    updated_at, resolved_at, sla_first_response_breached, sla_resolution_breached, version,
+    search_subject, search_details, custom_fields, field_tokens)
 SELECT gen_random_uuid(), md5('tenant' || t)::uuid, n,
     md5('user' || t || '-' || (23 + n % 500))::uuid,
     CASE WHEN n % 7 = 0 THEN NULL ELSE md5('user' || t || '-' || (1 + n % 20))::uuid END,
     'Ticket ' || n || ' about the ' || (ARRAY['printer', 'login', 'invoice', 'vpn', 'mailbox'])[1 + n % 5],
     'ticket ' || n || ' about the ' || (ARRAY['printer', 'login', 'invoice', 'vpn', 'mailbox'])[1 + n % 5],
-    'Body', s.status, (ARRAY['low', 'medium', 'high', 'urgent'])[1 + n % 4], n % 4, '[]', '[]',
+    'Body', s.status, (ARRAY['low', 'medium', 'high', 'urgent'])[1 + n % 4], n % 4,
+    CASE WHEN n % 50 = 0 THEN jsonb_build_array('vip') ELSE '[]' END, '[]',
     CASE WHEN n % 3 = 0 THEN 'chat' ELSE 'email' END,
     n * 60000, n * 60000,
-    CASE WHEN s.status IN ('resolved', 'closed') THEN n * 60000 + 3600000 END, false, false, 1
+    CASE WHEN s.status IN ('resolved', 'closed') THEN n * 60000 + 3600000 END, false, false, 1,
+    'ticket ' || n || ' about the ' || (ARRAY['printer', 'login', 'invoice', 'vpn', 'mailbox'])[1 + n % 5] || ' body',
+    (CASE WHEN n % 50 = 0 THEN 'vip ' ELSE '' END) || lower(p.plan),
+    jsonb_build_object('plan', p.plan), ARRAY['plan=' || p.plan]
 FROM generate_series(1, 3) t, generate_series(1, $1) n,
     LATERAL (SELECT CASE WHEN n % 10 < 8 THEN (ARRAY['resolved', 'closed'])[1 + n % 2]
         ELSE (ARRAY['new', 'open', 'in_progress', 'pending', 'escalated'])[1 + (n / 10) % 5] END
-        AS status) s;
+        AS status) s,
+    LATERAL (SELECT CASE WHEN n % 100 = 0 THEN 'Enterprise' WHEN n % 5 = 1 THEN 'Pro'
+        ELSE 'Free' END AS plan) p;
 INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind, payload)
     SELECT gen_random_uuid(), tenant_id, id, v, created_at + v * 1000, NULL, 'note', '{}'
     FROM helpdesk.tickets, generate_series(1, 2) v;
@@ -60,14 +69,20 @@ INSERT INTO helpdesk.events (id, tenant_id, ticket_id, version, at, actor, kind,
             'canned_response', md5('canned' || number % 20)::uuid, 'name', 'Canned')
     FROM helpdesk.tickets WHERE number % 10 = 0;
 INSERT INTO helpdesk.messages (id, tenant_id, ticket_id, author_kind, kind, body, created_at,
-    citations)
-    SELECT md5('message' || id)::uuid, tenant_id, id, 'customer', 'reply', 'Body', created_at, '[]'
+    citations, search_body)
+    SELECT md5('message' || id)::uuid, tenant_id, id, 'customer', 'reply', 'Reply to ' || subject,
+        created_at, '[]', 'reply to ' || subject_folded
     FROM helpdesk.tickets WHERE number % 5 = 0;
 INSERT INTO helpdesk.attachments (id, tenant_id, ticket_id, message_id, file_name, content_type,
     size, sha256, created_at)
     SELECT gen_random_uuid(), tenant_id, ticket_id, id, 'file-' || f || '.txt', 'text/plain', 10,
         md5(id::text || f) || md5(f || id::text), created_at
     FROM helpdesk.messages, generate_series(1, 2) f;
+INSERT INTO helpdesk.messages (id, tenant_id, ticket_id, author_kind, kind, body, created_at,
+    citations, search_body)
+    SELECT md5('note' || id)::uuid, tenant_id, id, 'agent', 'note', 'Note on ' || subject,
+        created_at + 1000, '[]', 'note on ' || subject_folded
+    FROM helpdesk.tickets WHERE number % 10 = 0;
 INSERT INTO helpdesk.webhooks (id, tenant_id, url, event_types, secret, enabled,
     consecutive_failures, next_attempt_at, created_at)
     SELECT gen_random_uuid(), md5('tenant' || t)::uuid, 'https://hooks.test/' || w, '[]', 's',
@@ -461,4 +476,122 @@ async fn a_count_by_status_reads_the_queue_index() {
     let plan = plan_of(&q.build().fetch_all(pool).await.unwrap());
     assert!(plan.contains("tickets_queue"), "{plan}");
     assert!(!plan.contains("Seq Scan"), "no scan of the table:\n{plan}");
+}
+
+/// The plan of a staff search for `terms` (with `filter`'s filters) in tenant 1.
+async fn search_plan(terms: &[&str], filter: SearchQuery) -> String {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    let query = SearchQuery {
+        terms: terms.iter().map(|t| (*t).to_string()).collect(),
+        ..filter
+    };
+    let mut q =
+        crate::search::statement("EXPLAIN ", &Sql::default(), tenant, &query, None, 26).unwrap();
+    plan_of(&q.build().fetch_all(pool).await.unwrap())
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn a_staff_search_reads_the_word_indexes() {
+    for terms in [&["12345"][..], &["ticket", "1234"], &["vip"]] {
+        let staff = SearchQuery {
+            staff: true,
+            ..SearchQuery::default()
+        };
+        let plan = search_plan(terms, staff).await;
+        // The requester's trigram index needs pg_trgm, which the test server has (see
+        // `text_filter_reads_the_trigram_index`).
+        for index in [
+            "tickets_search_subject",
+            "tickets_search_details",
+            "users_search_trgm",
+            "messages_search_body",
+        ] {
+            assert!(plan.contains(index), "{terms:?} reads {index}:\n{plan}");
+        }
+        assert!(!plan.contains("Seq Scan on tickets"), "{terms:?}:\n{plan}");
+        assert!(!plan.contains("Seq Scan on messages"), "{terms:?}:\n{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn a_customer_search_reads_indexes_only() {
+    let pool = &filled().await;
+    let requester: Uuid = sqlx::query_scalar("SELECT md5('user1-23')::uuid")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let mine = SearchQuery {
+        requester: Some(requester.into()),
+        ..SearchQuery::default()
+    };
+    let plan = search_plan(&["printer"], mine).await;
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert!(
+        !plan.contains("users"),
+        "customers do not search requesters:\n{plan}"
+    );
+    assert!(plan.contains("tickets_requester"), "{plan}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn a_field_filter_reads_the_field_tokens_index() {
+    let pool = &filled().await;
+    let tenant = tenant_one(pool).await;
+    // A rare value (1 % of the tickets), alone and with a common one.
+    for fields in [
+        vec!["plan=Enterprise".to_owned()],
+        vec!["plan=Enterprise".to_owned(), "plan=Free".to_owned()],
+    ] {
+        let query = TicketQuery {
+            fields: fields.clone(),
+            sort: TicketSort::Newest,
+            ..TicketQuery::default()
+        };
+        let plan = listing_plan(&query).await;
+        assert!(plan.contains("tickets_field_tokens"), "{fields:?}:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{fields:?}:\n{plan}");
+        let filter = Filter {
+            sql: &Sql::default(),
+            tenant,
+            query: &query,
+            needle: None,
+            cursor: None,
+        };
+        let mut q = count_statement("EXPLAIN ", &filter, &[]);
+        let plan = plan_of(&q.build().fetch_all(pool).await.unwrap());
+        assert!(plan.contains("tickets_field_tokens"), "{fields:?}:\n{plan}");
+        assert!(!plan.contains("Seq Scan"), "{fields:?}:\n{plan}");
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_url_set),
+    ignore = "set HELPDESK_POSTGRES_URL (see scripts/start-postgres.sh)"
+)]
+async fn a_search_with_a_field_filter_reads_indexes_only() {
+    let staff = SearchQuery {
+        staff: true,
+        fields: vec!["plan=Enterprise".to_owned()],
+        ..SearchQuery::default()
+    };
+    // A common word (every ticket's subject) and a field value (a Details word).
+    for terms in [&["ticket"][..], &["enterprise"]] {
+        let plan = search_plan(terms, staff.clone()).await;
+        assert!(!plan.contains("Seq Scan on tickets"), "{terms:?}:\n{plan}");
+        assert!(!plan.contains("Seq Scan on messages"), "{terms:?}:\n{plan}");
+    }
 }

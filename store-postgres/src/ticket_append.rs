@@ -8,6 +8,7 @@ use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use crate::codec::{enum_str, int, json, ms};
 use crate::error::{db, insert_err};
+use crate::search_index::message_words;
 use crate::sql::Sql;
 
 /// Appends the events, upserts the messages, inserts the attachments' metadata (after
@@ -161,7 +162,8 @@ async fn insert_events(
     Ok(())
 }
 
-/// Inserts a message, or replaces the one with its id (draft decisions). A message id of
+/// Inserts a message, or replaces the one with its id (draft decisions), with the words
+/// search indexes (`search_index`), so a replaced body is searched as it is now. A message id of
 /// another tenant is never overwritten: that is a duplicate id.
 async fn upsert_message(
     sql: &Sql,
@@ -170,13 +172,14 @@ async fn upsert_message(
 ) -> Result<()> {
     let done = sqlx::query(sql.text(
         "INSERT INTO helpdesk.messages AS m (id, tenant_id, ticket_id, author, author_kind, kind, \
-         body, created_at, citations, draft, draft_state, email) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         body, created_at, citations, draft, draft_state, email, search_body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, \
          author = excluded.author, author_kind = excluded.author_kind, kind = excluded.kind, \
          body = excluded.body, created_at = excluded.created_at, \
          citations = excluded.citations, draft = excluded.draft, \
-         draft_state = excluded.draft_state, email = excluded.email WHERE m.tenant_id = excluded.tenant_id",
+         draft_state = excluded.draft_state, email = excluded.email, \
+         search_body = excluded.search_body WHERE m.tenant_id = excluded.tenant_id",
     ))
     .bind(m.id.as_uuid())
     .bind(m.tenant_id.as_uuid())
@@ -195,6 +198,7 @@ async fn upsert_message(
             .transpose()?,
     )
     .bind(m.email.as_ref().map(|e| json(e, "email")).transpose()?)
+    .bind(message_words(m))
     .execute(&mut **tx)
     .await
     .map_err(db)?;

@@ -6,7 +6,7 @@
 //! Why only those: PostgreSQL writes a new row version on every update either way, but an
 //! update that changes no indexed column can be a heap-only tuple (HOT) update, which adds
 //! no entry to any of the table's indexes. A reply moves only `updated_at`, `version` and
-//! perhaps `first_response_at`; setting all 34 columns would still be HOT (PostgreSQL
+//! perhaps `first_response_at`; setting all 38 columns would still be HOT (PostgreSQL
 //! compares the values), so the gain here is smaller statements and fewer parameters to
 //! send, and the same write shape as the SQLite store.
 
@@ -18,6 +18,8 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::codec::{int, json, ms, opt_ms};
+use crate::fields::tokens_column;
+use crate::search_index::{details_words, subject_words};
 use crate::sql::Sql;
 
 /// One column value as PostgreSQL stores it.
@@ -33,6 +35,8 @@ pub(crate) enum Value {
     Bool(bool),
     /// A `jsonb` column.
     Json(Option<Json<serde_json::Value>>),
+    /// A `text[]` column.
+    Texts(Vec<String>),
 }
 
 impl Value {
@@ -56,6 +60,7 @@ impl Value {
             Self::Id(v) => bind!(v),
             Self::Bool(v) => bind!(v),
             Self::Json(v) => bind!(v),
+            Self::Texts(v) => bind!(v),
         };
     }
 }
@@ -114,6 +119,15 @@ pub(crate) fn ticket_row(t: &Ticket) -> Result<Vec<(&'static str, Value)>> {
         ("csat_comment", Text(csat.and_then(|c| c.comment.clone()))),
         ("csat_at", Int(csat.map(|c| ms(c.at)))),
         ("version", Int(Some(int(t.version, "version")?))),
+        // The words full-text search indexes (see `search_index`).
+        ("search_subject", Text(Some(subject_words(t)))),
+        ("search_details", Text(Some(details_words(t)))),
+        // Custom field values and their filter tokens (see `fields`).
+        (
+            "custom_fields",
+            Value::Json(Some(json(&t.custom_fields, "custom fields")?)),
+        ),
+        ("field_tokens", Value::Texts(tokens_column(t)?)),
     ])
 }
 
@@ -173,7 +187,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use helpdesk_core::domain::{Priority, TicketStatus};
+    use helpdesk_core::domain::{FieldValue, Priority, TicketStatus};
     use helpdesk_core::testkit::fixtures::{new_ticket, t0};
     use helpdesk_core::{TenantId, UserId};
 
@@ -192,11 +206,11 @@ mod tests {
     #[test]
     fn the_row_names_every_column_of_the_table_once() {
         let row = ticket_row(&ticket()).unwrap();
-        assert_eq!(row.len(), 34);
+        assert_eq!(row.len(), 38);
         let mut names: Vec<_> = row.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 34);
+        assert_eq!(names.len(), 38);
     }
 
     #[test]
@@ -217,6 +231,19 @@ mod tests {
             update_changed_columns(&Sql::default(), &stored, &stored, 1)
                 .unwrap()
                 .is_none()
+        );
+        // Only the custom fields: their tokens and the searched details follow.
+        let mut next = stored.clone();
+        next.version += 1;
+        next.custom_fields
+            .insert("plan".into(), FieldValue::Text("Pro".into()));
+        let q = update_changed_columns(&Sql::default(), &stored, &next, 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            q.sql(),
+            "UPDATE helpdesk.tickets SET version = $1, search_details = $2, custom_fields = $3, \
+             field_tokens = $4 WHERE tenant_id = $5 AND id = $6 AND version = $7"
         );
         let support = Sql::new("support").unwrap();
         let q = insert_ticket(&support, &stored).unwrap();

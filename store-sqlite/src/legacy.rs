@@ -7,7 +7,8 @@
 //! sqlx migrations and its own `users` table never look like it. Moving it runs inside the
 //! migration transaction, after today's migrations created the prefixed tables: every row
 //! is copied into the prefixed table of the same name (`row_id` and `seq` included, so
-//! ticket and event order is kept; the full-text index fills through its trigger), the old
+//! ticket and event order is kept; the full-text indexes fill through their triggers, and
+//! the tickets' Details text of search is filled as migration 11 fills it), the old
 //! tables are dropped, and the old migrations' rows are removed from `_sqlx_migrations`,
 //! which is dropped when nothing else is recorded in it. Copying takes time and space in
 //! proportion to the data, once.
@@ -45,6 +46,13 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         "F6A7701F01F842AC5B94C6E17FA989E31B95D9C0780041FF27FCC73BC8AE0C14F91629B728320888C18F27FEC199C73E",
     ),
 ];
+
+/// Migration 11's fill of `search_details` for rows written before it: today's
+/// `details_text`, the tags joined by spaces.
+const FILL_SEARCH_DETAILS: &str = "UPDATE helpdesk_tickets SET search_details = (\
+     SELECT coalesce(group_concat(value, ' '), '') \
+     FROM (SELECT value FROM json_each(helpdesk_tickets.tags) ORDER BY key)) \
+     WHERE tags <> '[]'";
 
 /// The previous layout's tables, parents before the tables that refer to them.
 const TABLES: [&str; 13] = [
@@ -137,6 +145,15 @@ pub(crate) async fn import(
             .execute(&mut *conn)
             .await
             .map_err(failed(path, step()))?;
+    }
+    // The moved tickets lack the Details text of search (a column of migration 11, empty
+    // in copied rows): fill it as migration 11 fills existing rows, which its trigger
+    // passes on to the word index.
+    if present.contains(&"tickets") {
+        sqlx::query(sql.text(FILL_SEARCH_DETAILS))
+            .execute(&mut *conn)
+            .await
+            .map_err(failed(path, "indexing the moved tickets for search"))?;
     }
     // The full-text index first (its triggers go with `tickets`), then children before
     // the tables they refer to, so no drop trips a foreign key.

@@ -19,6 +19,7 @@ mod outbox;
 mod people;
 mod plans;
 mod quarantine;
+mod search;
 mod sql;
 mod ticket_append;
 mod ticket_row;

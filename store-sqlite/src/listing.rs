@@ -1,11 +1,11 @@
 //! The filtered, sorted, cursor-paginated ticket listing.
 //!
 //! The statement is assembled from fixed fragments with [`QueryBuilder`]; every value from
-//! the query (statuses, ids, the text, the cursor) is a bound parameter.
+//! the query (statuses, ids, the text, the field tokens, the cursor) is a bound parameter.
 
-use helpdesk_core::domain::{Channel, Ticket, TicketStatus};
+use helpdesk_core::domain::{Channel, Priority, Ticket, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, Cursor, Page, TicketQuery, TicketSort};
-use helpdesk_core::{Error, Result, TenantId};
+use helpdesk_core::{Error, Result, TenantId, UserId};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::error::db;
@@ -195,37 +195,14 @@ impl Filter<'_> {
         let query = self.query;
         q.push(" WHERE tenant_id = ")
             .push_bind(self.tenant.to_string());
-        if !statuses.is_empty() {
-            q.push(" AND status IN (");
-            let mut list = q.separated(", ");
-            for s in statuses {
-                list.push_bind(s.as_str());
-            }
-            q.push(")");
-        }
-        if !query.priorities.is_empty() {
-            q.push(" AND priority IN (");
-            let mut list = q.separated(", ");
-            for p in &query.priorities {
-                list.push_bind(p.as_str());
-            }
-            q.push(")");
-        }
-        match query.assignee {
-            None => {}
-            Some(AssigneeFilter::Unassigned) => {
-                q.push(" AND assignee IS NULL");
-            }
-            Some(AssigneeFilter::User(u)) => {
-                q.push(" AND assignee = ").push_bind(u.to_string());
-            }
-        }
-        if let Some(r) = query.requester {
-            q.push(" AND requester = ").push_bind(r.to_string());
-        }
-        if let Some(c) = &query.category {
-            q.push(" AND category = ").push_bind(c.clone());
-        }
+        push_ticket_filters(
+            q,
+            statuses,
+            &query.priorities,
+            query.assignee,
+            query.requester,
+            query.category.as_deref(),
+        );
         if let Some(n) = self.needle {
             if n.chars().count() >= TRIGRAM {
                 // The trigram index finds candidates; `instr` below decides exactly.
@@ -240,6 +217,7 @@ impl Filter<'_> {
                 .push_bind(n.to_string())
                 .push(") > 0");
         }
+        push_field_tokens(q, &query.fields);
         if query.exclude_bot_chats && (statuses.is_empty() || statuses.contains(&TicketStatus::New))
         {
             // `Ticket::is_bot_chat`: a chat the bot still handles (only a New ticket can be
@@ -286,6 +264,61 @@ impl Filter<'_> {
                 }
             }
         }
+    }
+}
+
+/// The filters listings and search share: any of `statuses` and `priorities`, the
+/// assignee, the requester and the category (each left out when empty).
+pub(crate) fn push_ticket_filters(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    statuses: &[TicketStatus],
+    priorities: &[Priority],
+    assignee: Option<AssigneeFilter>,
+    requester: Option<UserId>,
+    category: Option<&str>,
+) {
+    if !statuses.is_empty() {
+        q.push(" AND status IN (");
+        let mut list = q.separated(", ");
+        for s in statuses {
+            list.push_bind(s.as_str());
+        }
+        q.push(")");
+    }
+    if !priorities.is_empty() {
+        q.push(" AND priority IN (");
+        let mut list = q.separated(", ");
+        for p in priorities {
+            list.push_bind(p.as_str());
+        }
+        q.push(")");
+    }
+    match assignee {
+        None => {}
+        Some(AssigneeFilter::Unassigned) => {
+            q.push(" AND assignee IS NULL");
+        }
+        Some(AssigneeFilter::User(u)) => {
+            q.push(" AND assignee = ").push_bind(u.to_string());
+        }
+    }
+    if let Some(r) = requester {
+        q.push(" AND requester = ").push_bind(r.to_string());
+    }
+    if let Some(c) = category {
+        q.push(" AND category = ").push_bind(c.to_string());
+    }
+}
+
+/// The custom field filter (`TicketQuery::fields`, `SearchQuery::fields`): every token
+/// must be in the ticket's `field_tokens` (migration 12), one `EXISTS` over its JSON array
+/// per token, each token bound. No index: it checks the rows the other filters leave, and
+/// a listing or search always has the tenant's filter first.
+pub(crate) fn push_field_tokens(q: &mut QueryBuilder<'_, Sqlite>, tokens: &[String]) {
+    for token in tokens {
+        q.push(" AND EXISTS (SELECT 1 FROM json_each(field_tokens) WHERE value = ")
+            .push_bind(token.clone())
+            .push(")");
     }
 }
 

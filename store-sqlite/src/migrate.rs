@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 10] = [
+pub(crate) static MIGRATIONS: [Migration; 12] = [
     Migration {
         version: 1,
         description: "schema",
@@ -91,6 +91,16 @@ pub(crate) static MIGRATIONS: [Migration; 10] = [
         version: 10,
         description: "saved views",
         sql: include_str!("../migrations/0010_saved_views.sql"),
+    },
+    Migration {
+        version: 11,
+        description: "full text search",
+        sql: include_str!("../migrations/0011_full_text_search.sql"),
+    },
+    Migration {
+        version: 12,
+        description: "custom fields",
+        sql: include_str!("../migrations/0012_custom_fields.sql"),
     },
 ];
 

@@ -228,6 +228,57 @@ async fn a_count_by_status_reads_the_queue_index() {
 }
 
 #[tokio::test]
+async fn a_field_filter_checks_the_rows_the_tenant_indexes_find() {
+    let store = analyzed_store().await;
+    let fields = vec!["plan=Pro".to_owned(), "modules=CRM".to_owned()];
+    let open = vec![TicketStatus::New, TicketStatus::Open];
+    for (statuses, sort) in [
+        (Vec::new(), TicketSort::Newest),
+        (open.clone(), TicketSort::PriorityThenAge),
+    ] {
+        let query = TicketQuery {
+            statuses: statuses.clone(),
+            fields: fields.clone(),
+            sort,
+            ..TicketQuery::default()
+        };
+        let filter = Filter {
+            sql: &crate::sql::Sql::default(),
+            tenant: TenantId::new(),
+            query: &query,
+            needle: None,
+            cursor: None,
+        };
+        for mut q in [
+            statement("EXPLAIN QUERY PLAN SELECT ", &filter, &statuses, 51),
+            count_statement("EXPLAIN QUERY PLAN SELECT ", &filter, &statuses),
+        ] {
+            let plan = plan_of(&q.build().fetch_all(store.pool()).await.unwrap());
+            assert!(
+                plan.lines()
+                    .any(|l| l.starts_with("SEARCH helpdesk_tickets USING INDEX")
+                        && l.contains("(tenant_id=?")),
+                "the tenant's index:\n{plan}"
+            );
+            assert!(
+                !plan.contains("SCAN helpdesk_tickets"),
+                "never a scan of the table:\n{plan}"
+            );
+            // Per token, a `json_each` of the row's tokens; otherwise only the statement's
+            // own branches (the queue's, one per status) are scanned.
+            for line in plan.lines().filter(|l| l.starts_with("SCAN ")) {
+                assert!(
+                    line.starts_with("SCAN json_each ") || line.starts_with("SCAN (subquery-"),
+                    "{line}:\n{plan}"
+                );
+            }
+            let checks = plan.matches("SCAN json_each ").count();
+            assert!(checks > 0 && checks.is_multiple_of(fields.len()), "{plan}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn saved_views_of_a_tenant_read_their_index_in_order() {
     let binds = [TenantId::new().to_string()];
     let plan = plan_of_statement(crate::views::TENANT_VIEWS, &binds).await;
@@ -236,4 +287,109 @@ async fn saved_views_of_a_tenant_read_their_index_in_order() {
         "{plan}"
     );
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
+
+/// The plan of the search statement for `query`.
+async fn search_plan(store: &SqliteStore, query: &helpdesk_core::store::SearchQuery) -> String {
+    let cursor = helpdesk_core::store::SearchCursor {
+        rank: 1,
+        updated_ms: 0,
+        id: helpdesk_core::TicketId::new(),
+    };
+    let mut q = crate::search::statement(
+        "EXPLAIN QUERY PLAN ",
+        &crate::sql::Sql::default(),
+        TenantId::new(),
+        query,
+        Some(&cursor),
+        26,
+    );
+    plan_of(&q.build().fetch_all(store.pool()).await.unwrap())
+}
+
+/// Each `SCAN` of the plan: only the full-text indexes (by `MATCH`), the statement's own
+/// candidates and the tags of a ticket (`json_each`), never a table.
+fn scans_only_indexes_and_candidates(plan: &str) {
+    for line in plan.lines().filter(|l| l.starts_with("SCAN ")) {
+        assert!(
+            line.contains("VIRTUAL TABLE INDEX 0:M")
+                || [
+                    "SCAN hits",
+                    "SCAN best",
+                    "SCAN (subquery-",
+                    "SCAN json_each "
+                ]
+                .iter()
+                .any(|own| line.starts_with(own)),
+            "{line} in\n{plan}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_reads_the_word_indexes_and_keys_never_the_tenant() {
+    use helpdesk_core::store::{SearchQuery, SlaFilter};
+
+    let store = analyzed_store().await;
+    // Staff, filtered, a term long enough for the trigram index of the requesters.
+    let staff = SearchQuery {
+        terms: vec!["refund".into(), "ca".into()],
+        staff: true,
+        statuses: vec![TicketStatus::Open, TicketStatus::New],
+        sla: Some(SlaFilter::Breached),
+        tag: Some("vip".into()),
+        fields: vec!["plan=Pro".into(), "modules=CRM".into()],
+        ..SearchQuery::default()
+    };
+    let plan = search_plan(&store, &staff).await;
+    scans_only_indexes_and_candidates(&plan);
+    assert_eq!(
+        plan.matches("SCAN helpdesk_tickets_search VIRTUAL TABLE")
+            .count(),
+        2,
+        "Subject and Details:\n{plan}"
+    );
+    assert!(plan.contains("SCAN us VIRTUAL TABLE"), "{plan}");
+    assert!(plan.contains("SCAN s VIRTUAL TABLE"), "{plan}");
+    // From a match to its row by key: message and user keys, the message, the ticket.
+    for step in [
+        "SEARCH k USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH uk USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH m USING INDEX sqlite_autoindex_helpdesk_messages_1 (id=?)",
+        "SEARCH t USING COVERING INDEX helpdesk_tickets_requester (tenant_id=? AND requester=?)",
+        "SEARCH helpdesk_tickets USING INTEGER PRIMARY KEY (rowid=?)",
+    ] {
+        assert!(plan.contains(step), "{step}:\n{plan}");
+    }
+    assert!(
+        !plan.contains("(tenant_id=?)\n") && !plan.ends_with("(tenant_id=?)"),
+        "nothing reads a whole tenant:\n{plan}"
+    );
+
+    // A customer: subjects and messages only.
+    let customer = SearchQuery {
+        terms: vec!["refund".into()],
+        requester: Some(helpdesk_core::UserId::new()),
+        ..SearchQuery::default()
+    };
+    let plan = search_plan(&store, &customer).await;
+    scans_only_indexes_and_candidates(&plan);
+    assert_eq!(plan.matches("VIRTUAL TABLE").count(), 2, "{plan}");
+    assert!(!plan.contains("helpdesk_users"), "{plan}");
+
+    // Terms all shorter than a trigram: the requester check reads the tenant's users (by
+    // the tenant's index), still never its tickets.
+    let short = SearchQuery {
+        terms: vec!["ab".into()],
+        staff: true,
+        ..SearchQuery::default()
+    };
+    let plan = search_plan(&store, &short).await;
+    scans_only_indexes_and_candidates(&plan);
+    let whole_tenant: Vec<&str> = plan
+        .lines()
+        .filter(|l| l.ends_with("(tenant_id=?)"))
+        .collect();
+    assert_eq!(whole_tenant.len(), 1, "{plan}");
+    assert!(whole_tenant[0].starts_with("SEARCH u USING "), "{plan}");
 }

@@ -12,7 +12,8 @@
 //! checkpoints.
 
 use helpdesk_core::Result;
-use helpdesk_core::domain::Ticket;
+use helpdesk_core::domain::{Ticket, field_tokens};
+use helpdesk_core::store::details_text;
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -101,6 +102,21 @@ pub(crate) fn ticket_row(t: &Ticket) -> Result<Vec<(&'static str, Value)>> {
         ("csat_comment", Text(csat.and_then(|c| c.comment.clone()))),
         ("csat_at", Int(csat.map(|c| ms(c.at)))),
         ("version", Int(Some(int(t.version, "version")?))),
+        // The Details text of full-text search (migration 11), whatever it is made of.
+        ("search_details", Value::text(&details_text(t))),
+        // Custom field values (migration 12) and their tokens, which the field filters
+        // look for.
+        (
+            "custom_fields",
+            Text(Some(json(&t.custom_fields, "custom fields")?)),
+        ),
+        (
+            "field_tokens",
+            Text(Some(json(
+                &field_tokens(&t.custom_fields),
+                "custom field tokens",
+            )?)),
+        ),
     ])
 }
 
@@ -160,7 +176,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use helpdesk_core::domain::{Priority, TicketStatus};
+    use helpdesk_core::domain::{FieldValue, Priority, TicketStatus};
     use helpdesk_core::testkit::fixtures::{new_ticket, t0};
     use helpdesk_core::{TenantId, UserId};
 
@@ -179,11 +195,11 @@ mod tests {
     #[test]
     fn the_row_names_every_column_of_the_table_once() {
         let row = ticket_row(&ticket()).unwrap();
-        assert_eq!(row.len(), 34);
+        assert_eq!(row.len(), 37);
         let mut names: Vec<_> = row.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 34);
+        assert_eq!(names.len(), 37);
     }
 
     #[test]
@@ -219,6 +235,50 @@ mod tests {
             q.sql().starts_with("INSERT INTO acme_tickets (id, "),
             "{}",
             q.sql()
+        );
+    }
+
+    #[test]
+    fn new_tags_also_set_the_details_text_of_search() {
+        let stored = ticket();
+        let mut next = stored.clone();
+        next.tags = vec!["vip".into(), "refund-risk".into()];
+        let q = update_changed_columns(&Sql::default(), &stored, &next, 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            q.sql(),
+            "UPDATE helpdesk_tickets SET tags = ?, search_details = ? \
+             WHERE tenant_id = ? AND id = ? AND version = ?"
+        );
+    }
+
+    #[test]
+    fn new_field_values_set_their_tokens_and_the_details_text_of_search() {
+        let stored = ticket();
+        let mut next = stored.clone();
+        next.custom_fields
+            .insert("plan".into(), FieldValue::Text("Pro".into()));
+        let q = update_changed_columns(&Sql::default(), &stored, &next, 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            q.sql(),
+            "UPDATE helpdesk_tickets SET search_details = ?, custom_fields = ?, \
+             field_tokens = ? WHERE tenant_id = ? AND id = ? AND version = ?"
+        );
+        // A checkbox is no text: its value changes the tokens, not the Details text.
+        let stored = next;
+        let mut next = stored.clone();
+        next.custom_fields
+            .insert("vip".into(), FieldValue::Bool(true));
+        let q = update_changed_columns(&Sql::default(), &stored, &next, 1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            q.sql(),
+            "UPDATE helpdesk_tickets SET custom_fields = ?, field_tokens = ? \
+             WHERE tenant_id = ? AND id = ? AND version = ?"
         );
     }
 

@@ -7,15 +7,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
+
 use helpdesk_core::domain::Role;
 use helpdesk_core::store::{
     ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore, LeaseStore, MessageFilter,
-    OutboxStore, TenantStore, TicketQuery, TicketStore, UserStore,
+    OutboxStore, SearchSource, TenantStore, TicketQuery, TicketStore, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, new_ticket};
 use helpdesk_store_sqlite::{SqliteConnectOptions, SqliteStore};
 use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
+
+use common::search;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -54,9 +58,15 @@ async fn pool_on(path: &Path) -> SqlitePool {
     .unwrap()
 }
 
-/// Columns that migrations after the previous layout add to its tables (`NULL` in moved
-/// rows): left out of [`dump`], which compares the previous layout's columns.
-const ADDED_LATER: [(&str, &str); 1] = [("messages", "email")];
+/// Columns that migrations after the previous layout add to its tables (their default or
+/// a value filled in for moved rows): left out of [`dump`], which compares the previous
+/// layout's columns.
+const ADDED_LATER: [(&str, &str); 4] = [
+    ("messages", "email"),
+    ("tickets", "search_details"),
+    ("tickets", "custom_fields"),
+    ("tickets", "field_tokens"),
+];
 
 /// Every row of every table present among `names` (as `prefix` + name), each as a JSON
 /// array of its columns in table order (those of the previous layout), by table and rowid.
@@ -150,6 +160,7 @@ async fn the_previous_layout_moves_to_prefixed_tables_with_data_intact() {
             .unwrap();
         assert_eq!(ticket.assignee, Some(agent.id));
         assert_eq!(ticket.tags, vec!["legacy".to_owned()]);
+        assert!(ticket.custom_fields.is_empty());
         assert_eq!(store.list_events(t.id, ticket.id).await.unwrap().len(), 3);
         let thread = store
             .list_messages(t.id, ticket.id, MessageFilter::default())
@@ -200,6 +211,26 @@ async fn the_previous_layout_moves_to_prefixed_tables_with_data_intact() {
         .unwrap();
     assert_eq!(found.items.len(), 1);
     assert_eq!(found.items[0].subject, "Printer on fire");
+    // Search finds the moved tickets by every source (the tags through the Details text
+    // filled for moved rows).
+    assert_eq!(
+        search(&store, t.id, &["fire"], true).await,
+        [("Printer on fire".to_owned(), SearchSource::Subject)]
+    );
+    let legacy = search(&store, t.id, &["legacy"], true).await;
+    assert_eq!(legacy.len(), 3, "{legacy:?}");
+    assert!(legacy.iter().all(|(_, s)| *s == SearchSource::Details));
+    assert_eq!(
+        search(&store, t.id, &["answer", "refund"], false).await,
+        [("Refund please".to_owned(), SearchSource::Message)]
+    );
+    let by_requester = search(&store, t.id, &["ustomer"], true).await;
+    assert_eq!(by_requester.len(), 3, "{by_requester:?}");
+    assert!(
+        by_requester
+            .iter()
+            .all(|(_, s)| *s == SearchSource::Requester)
+    );
     // The counter carried over: the next ticket is number 4.
     let customer = store
         .list_users(t.id, Some(Role::Customer))

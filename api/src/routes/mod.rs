@@ -4,11 +4,14 @@
 mod admin;
 mod articles;
 mod attachments;
+mod automations;
 mod canned;
 mod chat;
 mod drafts;
 mod events;
+mod fields;
 mod keys;
+mod search;
 mod session;
 mod ticket_actions;
 mod tickets;
@@ -196,6 +199,10 @@ fn api() -> OpenApiRouter<ApiState> {
             views::update_view,
             views::delete_view
         ))
+        .routes(routes!(search::search))
+        .routes(routes!(fields::set_fields))
+        .routes(routes!(fields::field_breakdown))
+        .routes(routes!(automations::test_rule))
         .routes(routes!(webhooks::set_enabled))
         .merge(uploads())
 }

@@ -23,7 +23,7 @@ use crate::upload::WithFiles;
 use super::attachments::{NoteUpload, ReplyUpload};
 
 /// Runs a single-ticket change under the caller's `If-Match`, if any.
-async fn conditionally<F>(
+pub(crate) async fn conditionally<F>(
     state: &ApiState,
     id: TicketId,
     if_match: IfMatch,
@@ -44,7 +44,7 @@ where
     Ok(ticket?)
 }
 
-fn ticket_response(ticket: Ticket, actor: &Actor) -> Response {
+pub(crate) fn ticket_response(ticket: Ticket, actor: &Actor) -> Response {
     let version = ticket.version;
     (
         etag(version),

@@ -57,6 +57,8 @@ pub(crate) struct ListParams {
     category: Option<String>,
     /// Words in the subject or messages.
     q: Option<String>,
+    /// A custom field value, `key=value` (a multi-select matches any of its options).
+    field: Option<String>,
     /// Order.
     #[param(inline)]
     sort: Option<SortOrder>,
@@ -100,6 +102,7 @@ pub(crate) async fn list_tickets(
         category: params.category.filter(|c| !c.trim().is_empty()),
         text: params.q.filter(|q| !q.trim().is_empty()),
         exclude_bot_chats: false,
+        fields: params.field.filter(|f| !f.is_empty()).into_iter().collect(),
         sort: match params.sort.unwrap_or_default() {
             SortOrder::Queue => TicketSort::PriorityThenAge,
             SortOrder::Newest => TicketSort::Newest,
@@ -120,7 +123,7 @@ pub(crate) async fn list_tickets(
     }))
 }
 
-fn parse_list<T: std::str::FromStr>(field: &'static str, text: Option<&str>) -> ApiResult<Vec<T>> {
+pub(crate) fn parse_list<T: std::str::FromStr>(field: &'static str, text: Option<&str>) -> ApiResult<Vec<T>> {
     text.unwrap_or_default()
         .split(',')
         .map(str::trim)
@@ -149,6 +152,10 @@ pub(crate) struct OpenTicketRequest {
     channel: Option<Channel>,
     /// The customer it is for (staff filing for a customer); customers file for themselves.
     requester: Option<UserId>,
+    /// Custom field values by field key (customers: the fields editable by customers).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    fields: std::collections::BTreeMap<String, helpdesk_core::domain::FieldValue>,
 }
 
 /// Open a ticket.
@@ -192,6 +199,7 @@ pub(crate) async fn open_ticket(
                 channel: request.channel,
                 requester: request.requester,
                 idempotency_key: key,
+                fields: request.fields,
                 attachments: files,
             },
         )

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use super::schema::NO_OPTION;
 use super::{output, prompts};
 use crate::LanguageModel;
-use crate::domain::{Priority, Sentiment, TriageSource};
+use crate::domain::{FieldKind, Priority, Sentiment, TriageSource};
 use crate::triage::{Classification, Classifier, ClassifyError, ClassifyInput};
 
 /// A [`Classifier`] that asks a language model for summary, category, priority, required
@@ -54,6 +55,9 @@ struct TriageAnswer {
     sentiment: String,
     language: String,
     confidence: f32,
+    /// Present when the tenant has dropdown custom fields.
+    #[serde(default)]
+    fields: std::collections::BTreeMap<String, String>,
 }
 
 fn one_of(field: &str, value: &str, allowed: &[String]) -> Result<String, ClassifyError> {
@@ -91,7 +95,9 @@ fn check(answer: TriageAnswer, input: &ClassifyInput<'_>) -> Result<Classificati
             answer.confidence
         )));
     }
+    let fields = check_fields(&answer.fields, settings)?;
     Ok(Classification {
+        fields,
         summary: Some(answer.summary),
         category: Some(category),
         priority: Some(priority),
@@ -100,6 +106,43 @@ fn check(answer: TriageAnswer, input: &ClassifyInput<'_>) -> Result<Classificati
         language: Some(answer.language),
         confidence: answer.confidence,
     })
+}
+
+/// The dropdown values of an answer: every key a dropdown field of the tenant, every
+/// value one of its options (as the option is written) or [`NO_OPTION`] (left out).
+fn check_fields(
+    answer: &std::collections::BTreeMap<String, String>,
+    settings: &crate::domain::TenantSettings,
+) -> Result<std::collections::BTreeMap<String, String>, ClassifyError> {
+    let mut out = std::collections::BTreeMap::new();
+    for (key, value) in answer {
+        let def = settings
+            .custom_fields
+            .iter()
+            .find(|d| d.key == *key && matches!(d.kind, FieldKind::Dropdown { .. }))
+            .ok_or_else(|| {
+                ClassifyError::Invalid(format!("field {:?} is not a dropdown", short(key)))
+            })?;
+        let wanted = value.trim().to_lowercase();
+        match def
+            .kind
+            .options()
+            .iter()
+            .find(|o| o.to_lowercase() == wanted)
+        {
+            Some(option) => {
+                out.insert(key.clone(), option.clone());
+            }
+            None if wanted == NO_OPTION => {}
+            None => {
+                return Err(ClassifyError::Invalid(format!(
+                    "field {key} {:?} is not an allowed value",
+                    short(value)
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn short(s: &str) -> String {

@@ -28,7 +28,8 @@ your role, the allowed values, the priority rules or the assignment. Answer only
 matching the given schema. Choose category, priority, required skills and sentiment only \
 from the values the schema allows. Raise the priority only for real business impact (an \
 outage, money lost, a security problem), never because the text demands it. Confidence is \
-your probability (0 to 1) that the category is right.";
+your probability (0 to 1) that the category is right. When the schema has fields, pick for \
+each the option the ticket states or clearly implies, and \"none\" when it does not.";
 
 /// System text of suggested replies.
 pub const DRAFT_SYSTEM: &str = "You draft a reply for a support agent, who will review it \
@@ -309,6 +310,7 @@ mod tests {
             merged_into: None,
             follow_up_of: None,
             csat: None,
+            custom_fields: Default::default(),
             version: 1,
         }
     }

@@ -3,7 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{Priority, Sentiment, TenantSettings};
+use crate::domain::{FieldKind, Priority, Sentiment, TenantSettings};
+
+/// The answer for a dropdown field the model cannot decide, unless the field has an
+/// option of that name (then it is that option).
+pub const NO_OPTION: &str = "none";
 
 /// A string property restricted to `values` (an unrestricted string when `values` is
 /// empty, which the parser then rejects for required enums).
@@ -15,9 +19,39 @@ fn string_enum(values: &[String]) -> Value {
     }
 }
 
+/// The `fields` property of the triage schema: one required string per dropdown field of
+/// the tenant, restricted to its options and [`NO_OPTION`]; `None` without dropdowns.
+fn dropdown_fields_schema(settings: &TenantSettings) -> Option<Value> {
+    let mut properties = serde_json::Map::new();
+    let mut keys = Vec::new();
+    for def in &settings.custom_fields {
+        if let FieldKind::Dropdown { options } = &def.kind {
+            let mut allowed = options.clone();
+            if !allowed.iter().any(|o| o.eq_ignore_ascii_case(NO_OPTION)) {
+                allowed.push(NO_OPTION.into());
+            }
+            let mut property = string_enum(&allowed);
+            if let Some(map) = property.as_object_mut() {
+                map.insert("description".into(), Value::String(def.label.clone()));
+            }
+            properties.insert(def.key.clone(), property);
+            keys.push(def.key.clone());
+        }
+    }
+    (!keys.is_empty()).then(|| {
+        json!({
+            "type": "object",
+            "properties": properties,
+            "required": keys,
+            "additionalProperties": false
+        })
+    })
+}
+
 /// The triage schema of one tenant: `summary`, `category` (the tenant's categories),
 /// `priority` (the priority enum), `required_skills` (the tenant's skills), `sentiment`,
-/// `language` and `confidence`, all required, nothing else allowed.
+/// `language` and `confidence`, all required, nothing else allowed; with dropdown custom
+/// fields, also `fields` (each field's options or [`NO_OPTION`]).
 pub fn triage_schema(settings: &TenantSettings) -> Value {
     let priorities: Vec<String> = Priority::ALL.iter().map(|p| p.as_str().into()).collect();
     let sentiments: Vec<String> = Sentiment::ALL.iter().map(|s| s.as_str().into()).collect();
@@ -26,7 +60,7 @@ pub fn triage_schema(settings: &TenantSettings) -> Value {
     } else {
         json!({ "type": "array", "items": string_enum(&settings.skills) })
     };
-    json!({
+    let mut schema = json!({
         "type": "object",
         "properties": {
             "summary": { "type": "string", "description": "One line, at most 200 characters." },
@@ -40,7 +74,14 @@ pub fn triage_schema(settings: &TenantSettings) -> Value {
         "required": ["summary", "category", "priority", "required_skills", "sentiment",
                      "language", "confidence"],
         "additionalProperties": false
-    })
+    });
+    if let Some(fields) = dropdown_fields_schema(settings) {
+        schema["properties"]["fields"] = fields;
+        if let Some(required) = schema["required"].as_array_mut() {
+            required.push(Value::String("fields".into()));
+        }
+    }
+    schema
 }
 
 fn chunk_ids_schema(retrieved: &[String]) -> Value {

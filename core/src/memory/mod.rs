@@ -6,6 +6,7 @@ mod attachments;
 mod canned;
 mod combined;
 mod quarantine;
+mod search;
 mod tickets;
 mod views;
 mod webhooks;

@@ -134,6 +134,7 @@ fn matches(t: &Ticket, q: &TicketQuery, needle: Option<&str>) -> bool {
             .is_none_or(|c| t.category.as_ref() == Some(c))
         && needle.is_none_or(|n| t.subject.to_lowercase().contains(n))
         && !(q.exclude_bot_chats && t.is_bot_chat())
+        && crate::store::has_field_tokens(t, &q.fields)
 }
 
 #[async_trait]

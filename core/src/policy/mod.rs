@@ -2,13 +2,15 @@
 //! The lifecycle table, the role matrix, password and token handling, SLA arithmetic in
 //! business time, routing strategies (and the [`routing::Router`] trait), the triage chain
 //! and keyword rules (and the [`triage::Classifier`] trait), input validation and
-//! normalisation, and the analytics definitions.
+//! normalisation, custom field rules, and the analytics definitions.
 //!
 //! Every module is re-exported at the crate root (`helpdesk_core::lifecycle`,
 //! `helpdesk_core::sla`, ...).
 
 pub mod analytics;
 pub mod auth;
+pub mod automation;
+pub mod fields;
 pub mod lifecycle;
 pub mod roles;
 pub mod routing;

@@ -56,6 +56,9 @@ pub enum Action {
     ManageSharedCannedResponses,
     /// Create, change and delete the saved views shared with the tenant's staff.
     ManageSharedViews,
+    /// Change a ticket's custom fields (customers: their own tickets' fields that are
+    /// editable by customers).
+    SetCustomFields,
 }
 
 impl Action {
@@ -84,6 +87,7 @@ impl Action {
         Action::UseCannedResponses,
         Action::ManageSharedCannedResponses,
         Action::ManageSharedViews,
+        Action::SetCustomFields,
     ];
 
     /// A human phrase for error messages ("open a ticket").
@@ -112,6 +116,7 @@ impl Action {
             Self::UseCannedResponses => "use canned responses",
             Self::ManageSharedCannedResponses => "manage shared canned responses",
             Self::ManageSharedViews => "manage shared views",
+            Self::SetCustomFields => "change custom fields",
         }
     }
 }
@@ -152,6 +157,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::UseCannedResponses, &[AG, AD]),
     (Action::ManageSharedCannedResponses, &[AD]),
     (Action::ManageSharedViews, &[AD]),
+    (Action::SetCustomFields, &[C, AG, AD]),
 ];
 
 /// Whether `role` may perform `action`.

@@ -63,7 +63,7 @@ impl Helpdesk {
                 let now = self.now();
                 let mut unchanged = None;
                 let written = self
-                    .mutate_ticket_with(tenant.id, id, None, |current| {
+                    .mutate_ticket_with(&tenant, id, None, |current| {
                         if current.status == TicketStatus::Closed {
                             return Err(StateError::ClosedTicket { action: "changed" }.into());
                         }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
 use super::change::Change;
-use super::tickets::{add_agent_reply, set_assignee, set_priority, set_status};
+use super::tickets::{
+    add_agent_reply, check_required_fields, set_assignee, set_priority, set_status,
+};
 use crate::domain::{
     Actor, AuditKind, AuthorKind, CannedActions, CannedAssign, CannedResponse, EventKind, Message,
     MessageKind, Placeholder, Role, Tenant, Ticket, TicketStatus, User, fold_name, render_template,
@@ -160,6 +162,7 @@ pub(crate) fn plan_actions(
     }
     if let Some(to) = actions.status.filter(|s| *s != change.ticket().status) {
         check_transition(role, change.ticket().status, to)?;
+        check_required_fields(role, tenant, change.ticket(), to)?;
         set_status(change, tenant, to)?;
     }
     Ok(())
@@ -450,7 +453,7 @@ impl Helpdesk {
         let assignee = self.resolve_assignee(actor, actions.assign).await?;
         let now = self.now();
         let write = self
-            .mutate_ticket_from(tenant.id, ticket, Some(current), |current| {
+            .mutate_ticket_from(&tenant, ticket, Some(current), |current| {
                 if current.status == TicketStatus::Closed && !actions.is_empty() {
                     return Err(StateError::ClosedTicket { action: "changed" }.into());
                 }

@@ -66,6 +66,42 @@ impl Change {
         change
     }
 
+    /// Continues a planned write with more events of the same commit (same version), made
+    /// by `actor` at `at` (automations: the system); the write's idempotency key is
+    /// returned to put back on the finished write.
+    pub(crate) fn resume(
+        write: TicketWrite,
+        at: Timestamp,
+        actor: Option<UserId>,
+    ) -> (Self, Option<String>) {
+        let change = Self {
+            version: write.ticket.version,
+            ticket: write.ticket,
+            previous: write.previous,
+            at,
+            actor,
+            events: write.events,
+            messages: write.messages,
+            attachments: write.attachments,
+            outbox: write.outbox,
+            chat_activity: write.chat_activity,
+        };
+        (change, write.idempotency_key)
+    }
+
+    /// Changes the kind of the event at `index` (one that does not change the ticket's
+    /// state: the record of an automation rule).
+    pub(crate) fn amend_event(&mut self, index: usize, f: impl FnOnce(&mut EventKind)) {
+        if let Some(e) = self.events.get_mut(index) {
+            f(&mut e.kind);
+        }
+    }
+
+    /// The events so far.
+    pub(crate) fn events(&self) -> &[Event] {
+        &self.events
+    }
+
     /// The ticket as changed so far.
     pub(crate) fn ticket(&self) -> &Ticket {
         &self.ticket

@@ -229,7 +229,7 @@ impl Helpdesk {
             }),
         };
         // Plans on the ticket read above (no second read); a change meanwhile is a retry.
-        self.mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+        self.mutate_ticket_from(&tenant, id, Some(ticket), |current| {
             let mut change = Change::of(current, now, Some(user.id));
             change.add_built_message(draft.clone());
             Ok(change.finish())

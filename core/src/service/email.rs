@@ -429,7 +429,7 @@ impl Helpdesk {
         if outcome.disposition == EmailDisposition::Duplicate {
             return Ok(outcome);
         }
-        self.record_follow_up(tenant.id, closed.id, outcome.ticket.id, user.id)
+        self.record_follow_up(tenant, closed.id, outcome.ticket.id, user.id)
             .await?;
         Ok(outcome)
     }

@@ -180,13 +180,21 @@ impl Helpdesk {
                 cursor.mark(event);
                 let ticket = tickets.get(&event.ticket_id).and_then(Option::as_ref);
                 if let Some(ticket) = ticket.filter(|t| viewer.sees(t, &event.kind)) {
+                    let mut event = event.clone();
+                    // A customer's feed carries no custom field values (some are staff
+                    // only); the ticket's own read shows them the ones they may see.
+                    if let (Viewer::Customer(_), EventKind::Created { ticket }) =
+                        (viewer, &mut event.kind)
+                    {
+                        ticket.custom_fields.clear();
+                    }
                     items.push(FeedItem {
                         id: event.id,
                         at: event.at,
                         ticket_id: event.ticket_id,
                         ticket_number: ticket.number,
                         kind: event.kind.name(),
-                        event: event.clone(),
+                        event,
                     });
                 }
             }

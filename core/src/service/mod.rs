@@ -12,6 +12,7 @@ mod articles;
 pub(crate) mod attachments;
 mod audit;
 mod auth;
+pub(crate) mod automation;
 mod builder;
 mod bulk;
 mod canned;
@@ -21,9 +22,12 @@ mod drafts;
 mod email;
 mod feed;
 mod feed_cursor;
+mod fields;
 mod indexing;
 mod precondition;
 mod quarantine;
+mod search;
+mod snippet;
 mod sweeps;
 mod tenants;
 mod ticket_locks;
@@ -36,7 +40,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-pub use analytics::AnalyticsReport;
+pub use analytics::{AnalyticsReport, FieldBreakdown};
 pub use api_keys::{
     API_KEY_SECRET_PREFIX, API_KEY_TOUCH_INTERVAL, CreatedApiKey, MAX_API_KEY_LABEL_CHARS,
     NewApiKey,
@@ -48,6 +52,7 @@ pub use articles::{
 pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
+pub use automation::{AutomationPreview, AutomationSweepReport};
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
 pub use bulk::{BulkOutcome, MAX_BULK_TICKETS};
 pub use canned::{
@@ -56,8 +61,11 @@ pub use canned::{
 };
 pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail, email_message_id};
 pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
+pub use fields::{FieldChanges, MAX_FIELD_FILTERS};
 pub use indexing::IndexStatus;
 pub use quarantine::MAX_QUARANTINE_PAGE;
+pub use search::{DUE_SOON, MAX_SEARCH_CHARS, SearchRequest, SearchResult, SlaCondition};
+pub use snippet::{Snippet, SnippetPart};
 pub use sweeps::{DispatchReport, SlaSweepReport};
 pub use tenants::{NewTenant, NewUser, UserPatch};
 pub use tickets::{
@@ -254,7 +262,7 @@ impl Helpdesk {
     /// other retries are for writers in other processes and for temporary failures.
     pub(crate) async fn mutate_ticket<F>(
         &self,
-        tenant: TenantId,
+        tenant: &Tenant,
         id: TicketId,
         plan: F,
     ) -> Result<TicketWrite>
@@ -270,7 +278,7 @@ impl Helpdesk {
     /// its version, and every retry re-reads.
     pub(crate) async fn mutate_ticket_from<F>(
         &self,
-        tenant: TenantId,
+        tenant: &Tenant,
         id: TicketId,
         known: Option<Ticket>,
         mut plan: F,
@@ -291,7 +299,7 @@ impl Helpdesk {
     /// `known` when it is this ticket and no other writer of it went first.
     pub(crate) async fn mutate_ticket_with<T, F>(
         &self,
-        tenant: TenantId,
+        tenant: &Tenant,
         id: TicketId,
         mut known: Option<Ticket>,
         mut plan: F,
@@ -308,13 +316,24 @@ impl Helpdesk {
         }
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
+        // The tenant's change-triggered automation rules run inside the write; their
+        // context (the staff) is read once, only when there are such rules.
+        let rules = if automation::has_change_rules(tenant) {
+            Some(self.rule_context(tenant).await?)
+        } else {
+            None
+        };
+        let tenant_id = tenant.id;
         for attempt in 0..attempts {
-            let current = match known.take().filter(|t| t.id == id && t.tenant_id == tenant) {
+            let current = match known
+                .take()
+                .filter(|t| t.id == id && t.tenant_id == tenant_id)
+            {
                 Some(ticket) => ticket,
                 None => self
                     .inner
                     .store
-                    .get_ticket(tenant, id)
+                    .get_ticket(tenant_id, id)
                     .await?
                     .ok_or_else(|| Error::not_found("ticket", id))?,
             };
@@ -332,6 +351,10 @@ impl Helpdesk {
             {
                 return Ok(Some((write, result)));
             }
+            let write = match &rules {
+                Some(ctx) => automation::run_change_rules(ctx, write)?,
+                None => write,
+            };
             match self
                 .inner
                 .store

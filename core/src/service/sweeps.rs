@@ -87,7 +87,7 @@ impl Helpdesk {
                     report.examined += 1;
                     // Nothing to record (flagged meanwhile, or no longer due): no write.
                     let recorded = self
-                        .mutate_ticket_with(tenant.id, ticket.id, None, |current| {
+                        .mutate_ticket_with(&tenant, ticket.id, None, |current| {
                             let kinds = breaches_due(current, now);
                             let count = kinds.len() as u64;
                             let mut change = Change::of(current, now, None);

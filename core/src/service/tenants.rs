@@ -142,6 +142,9 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
         Ok(out)
     };
     s.categories = vocab("settings.categories", &s.categories)?;
+    s.custom_fields = crate::fields::check_definitions(&s.custom_fields)?;
+    s.automations =
+        crate::automation::check_rules(&s.automations, &s.categories, &s.custom_fields)?;
     s.skills = vocab("settings.skills", &s.skills)?;
     if !s.categories.contains(&s.default_category) {
         return Err(Error::validation(

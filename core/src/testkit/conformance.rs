@@ -20,12 +20,14 @@ mod chat_activity;
 mod credentials;
 mod email;
 mod event_feed;
+mod fields;
 mod isolation;
 mod listing;
 mod multi_ticket;
 mod outbox_and_leases;
 mod previous;
 mod round_trips;
+mod search;
 mod service_concurrency;
 mod session_changes;
 mod sla_and_analytics;
@@ -65,6 +67,7 @@ pub use email::{messages_keep_their_email_headers, quarantined_mail_round_trips_
 pub use event_feed::{
     event_feed_pages_through_the_store, tenant_events_are_ordered_limited_and_isolated,
 };
+pub use fields::{custom_field_filters_and_search, custom_fields_round_trip_and_replay};
 pub use isolation::*;
 pub use listing::*;
 pub use multi_ticket::{
@@ -79,6 +82,10 @@ pub use previous::{
     updates_planned_on_the_last_write_store_every_change,
 };
 pub use round_trips::use_cases_stay_within_their_round_trips;
+pub use search::{
+    search_filters_and_pages_by_cursor, search_finds_every_source_by_word_start,
+    search_follows_every_change,
+};
 pub use service_concurrency::{
     concurrent_first_chat_messages_share_one_ticket,
     sixty_four_concurrent_replies_and_notes_all_land,
@@ -185,6 +192,11 @@ macro_rules! store_conformance_tests {
             canned_response_usage_counts_applied_events,
             saved_views_commit_with_audit_events_and_unique_names,
             count_tickets_matches_the_listing,
+            search_finds_every_source_by_word_start,
+            search_filters_and_pages_by_cursor,
+            search_follows_every_change,
+            custom_fields_round_trip_and_replay,
+            custom_field_filters_and_search,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

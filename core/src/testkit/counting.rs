@@ -36,8 +36,9 @@ use crate::domain::{
 use crate::store::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, DynStore, LeaseStore, MessageFilter, OutboxStore,
-    Page, QuarantineStore, QuarantinedMail, SavedViewStore, Store, TenantStore, TicketQuery,
-    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    Page, QuarantineStore, QuarantinedMail, SavedViewStore, SearchHit, SearchQuery, SearchStore,
+    Store, TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore,
+    WeakCommitSignal, WebhookStore,
 };
 use crate::{
     ApiKeyId, ArticleId, AttachmentId, CannedResponseId, ChatSessionId, MessageId, OutboxId,
@@ -564,6 +565,18 @@ impl SavedViewStore for CountingStore {
     }
     async fn list_saved_views(&self, tenant: TenantId) -> Result<Vec<SavedView>> {
         self.track(Call::Read, self.inner.list_saved_views(tenant))
+            .await
+    }
+}
+
+#[async_trait]
+impl SearchStore for CountingStore {
+    async fn search_tickets(
+        &self,
+        tenant: TenantId,
+        query: &SearchQuery,
+    ) -> Result<Page<SearchHit>> {
+        self.track(Call::Read, self.inner.search_tickets(tenant, query))
             .await
     }
 }

@@ -83,6 +83,7 @@ pub fn new_ticket(
         merged_into: None,
         follow_up_of: None,
         csat: None,
+        custom_fields: std::collections::BTreeMap::new(),
         version: 1,
     };
     let message = Message {

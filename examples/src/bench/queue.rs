@@ -286,6 +286,7 @@ fn ticket(
         merged_into: None,
         follow_up_of: None,
         csat,
+        custom_fields: std::collections::BTreeMap::new(),
         version: 3,
     }
 }

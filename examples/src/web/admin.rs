@@ -97,6 +97,8 @@ struct AnalyticsPage {
     charts: Vec<Chart>,
     /// Per-agent figures.
     agent_charts: Vec<Chart>,
+    /// Tickets per option of each dropdown custom field: (title, chart).
+    field_charts: Vec<(String, String)>,
 }
 
 /// The analytics range.
@@ -200,6 +202,19 @@ async fn analytics(
         .iter()
         .map(|s| (names.of(Some(s.user_id), "unknown"), s.resolved))
         .collect();
+    let field_charts = helpdesk
+        .custom_field_breakdown(&ctx.actor)
+        .await?
+        .into_iter()
+        .map(|b| {
+            let mut rows: Vec<(String, u64)> =
+                b.options.iter().map(|(o, _, all)| (o.clone(), *all)).collect();
+            rows.push(("(no value)".into(), b.unset.1));
+            let title = format!("By {}", b.label);
+            let svg = bar_chart(&title, &rows);
+            (title, svg)
+        })
+        .collect();
     let charts = vec![
         Chart {
             title: "By status",
@@ -248,6 +263,7 @@ async fn analytics(
         volume,
         charts,
         agent_charts,
+        field_charts,
     })
 }
 

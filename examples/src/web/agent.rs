@@ -18,6 +18,7 @@ use super::attachments::{AttachmentView, attach};
 use super::bulk;
 use super::canned::{self, CannedPicker};
 use super::error::WebResult;
+use super::fields::{self, FieldInput};
 use super::form::{self, FormError};
 use super::names::Names;
 use super::portal::{optional, ticket_id};
@@ -309,6 +310,15 @@ struct AgentTicketPage {
     refusal: Refusal,
     /// The canned-response picker of the reply box.
     canned: CannedPicker,
+    /// The custom fields and their form.
+    fields: Vec<FieldInput>,
+}
+
+impl AgentTicketPage {
+    /// The error of the fields form (the shared field inputs show it).
+    fn field_error(&self) -> &FormError {
+        &self.refusal.error
+    }
 }
 
 /// The element id of a detail of the ticket page (`Triage fallback`: `fact-triage-fallback`),
@@ -329,6 +339,8 @@ pub(crate) struct Refusal {
     pub(crate) draft: String,
     /// The canned response whose sending was refused.
     pub(crate) canned: String,
+    /// The inputs of a refused fields form.
+    pub(crate) typed: Vec<(String, String)>,
 }
 
 impl Refusal {
@@ -339,6 +351,7 @@ impl Refusal {
             text: text.into(),
             draft: String::new(),
             canned: String::new(),
+            typed: Vec::new(),
         }
     }
 
@@ -505,7 +518,11 @@ pub(crate) async fn render_ticket(
         )
         .await?
     };
+    let settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
+    let typed = (!refusal.typed.is_empty()).then_some(refusal.typed.as_slice());
+    let fields = fields::inputs(&settings.custom_fields, &t.custom_fields, ctx.actor.role, typed);
     html(&AgentTicketPage {
+        fields,
         page: ctx.page(state, &format!("#{} · {}", t.number, t.subject)),
         id: t.id.to_string(),
         description: shown_description(t, &view.messages),

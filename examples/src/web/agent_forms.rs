@@ -283,6 +283,7 @@ async fn decide_draft(
         text: body,
         draft: draft.clone(),
         canned: String::new(),
+        typed: Vec::new(),
     };
     // The form's text box holds the draft as the agent left it, so sending always sends
     // that text: core records it as accepted when unchanged and as edited otherwise. Only

@@ -24,8 +24,9 @@ use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
-    admin, agent, attachments, auth, bulk, canned, chat, kb, mail_admin, portal, saved_views,
-    session, settings, signup,
+    admin, agent, attachments, auth, automations, bulk, canned, chat, fields, fields_admin, kb, mail_admin,
+    portal, saved_views,
+    search, session, settings, signup,
 };
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
@@ -417,6 +418,10 @@ fn pages(state: AppState) -> Router {
         .merge(agent::routes())
         .merge(canned::routes())
         .merge(bulk::routes())
+        .merge(search::routes())
+        .merge(fields::routes())
+        .merge(fields_admin::routes())
+        .merge(automations::routes())
         .merge(saved_views::routes())
         .merge(admin::routes())
         .merge(kb::routes())

@@ -60,6 +60,11 @@ impl FormError {
         }
     }
 
+    /// The field it is about (empty: the form).
+    pub(crate) fn field(&self) -> &str {
+        &self.field
+    }
+
     /// The message.
     pub(crate) fn message(&self) -> &str {
         &self.message

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::app::AppState;
 use super::attachments::{AttachmentView, attach};
 use super::error::{WebError, WebResult};
+use super::fields::{self, FieldInput};
 use super::form::{FormError, refused};
 use super::names::Names;
 use super::session::{Ctx, CustomerUser};
@@ -92,11 +93,30 @@ struct NewTicketPage {
     /// The refusal, shown above the form, and the field it is about (if any).
     error: Option<String>,
     error_field: String,
+    /// The custom fields a customer fills in, and the refusal of one of them.
+    fields: Vec<FieldInput>,
+    field_err: FormError,
+}
+
+/// The fields of the new-ticket form: those customers may fill in.
+fn new_ticket_fields(
+    defs: &[helpdesk_core::domain::CustomFieldDef],
+    typed: Option<&[(String, String)]>,
+) -> Vec<FieldInput> {
+    let editable: Vec<_> = defs.iter().filter(|d| d.customer_editable).cloned().collect();
+    fields::inputs(&editable, &Default::default(), helpdesk_core::domain::Role::Customer, typed)
 }
 
 impl NewTicketPage {
+    /// The error of a field input (the shared field inputs show it).
+    fn field_error(&self) -> &FormError {
+        &self.field_err
+    }
+
     fn empty(page: Page) -> Self {
         Self {
+            fields: Vec::new(),
+            field_err: FormError::default(),
             page,
             priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
             subject: String::new(),
@@ -121,7 +141,10 @@ async fn new_ticket_page(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
 ) -> WebResult<Response> {
-    html(&NewTicketPage::empty(ctx.page(&state, "Raise a ticket")))
+    let defs = state.helpdesk().get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let mut page = NewTicketPage::empty(ctx.page(&state, "Raise a ticket"));
+    page.fields = new_ticket_fields(&defs, None);
+    html(&page)
 }
 
 /// The new-ticket form. Fields default to empty so that a missing one is reported on the
@@ -155,20 +178,35 @@ pub(crate) fn optional<T: std::str::FromStr<Err = helpdesk_core::Error>>(
 async fn open_ticket(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
-    upload: UploadForm<NewTicketForm>,
+    upload: UploadForm<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let UploadForm {
-        form,
+        form: pairs,
         files,
         refusal,
     } = upload;
+    // The fixed inputs; the field inputs (`f.*`, which may repeat) are read apart.
+    let fixed: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "subject" | "description" | "priority"))
+        .collect();
+    let form: NewTicketForm = serde_urlencoded::to_string(&fixed)
+        .ok()
+        .and_then(|s| serde_urlencoded::from_str(&s).ok())
+        .ok_or_else(|| WebError::bad_input("form", "not a new-ticket form"))?;
+    let defs = state.helpdesk().get_tenant(&ctx.actor).await?.settings.custom_fields;
     let again = |status: StatusCode, error: String, field: &str| {
         let mut page = NewTicketPage::empty(ctx.page(&state, "Raise a ticket"));
         page.subject = form.subject.clone();
         page.description = form.description.clone();
         page.priority = form.priority.clone();
-        page.error = Some(error);
-        page.error_field = field.to_string();
+        page.fields = new_ticket_fields(&defs, Some(&pairs));
+        if field.starts_with("fields.") {
+            page.field_err = FormError::new(field, error);
+        } else {
+            page.error = Some(error);
+            page.error_field = field.to_string();
+        }
         html(&page).map(|mut r| {
             *r.status_mut() = status;
             r
@@ -195,6 +233,12 @@ async fn open_ticket(
         return again(StatusCode::BAD_REQUEST, files_refused(&refusal), FILE_FIELD);
     }
     let mut new = NewTicket::new(&form.subject, &form.description).with_attachments(files);
+    match fields::changes_from_form(&defs, &pairs) {
+        Ok(changes) => {
+            new.fields = changes.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        }
+        Err(e) => return again(StatusCode::BAD_REQUEST, e.message().to_string(), e.field()),
+    }
     new.priority = match optional::<Priority>(&form.priority) {
         Ok(p) => p,
         Err(_) => {
@@ -211,6 +255,9 @@ async fn open_ticket(
             outcome.ticket.id
         ))
         .into_response()),
+        Err(CoreError::Validation { field, message }) if field.starts_with("fields.") => {
+            again(StatusCode::BAD_REQUEST, message.to_string(), &field)
+        }
         Err(CoreError::Validation { field, message }) => {
             // `attachments[2]` is refused at the file input.
             let field = field.split('[').next().unwrap_or_default();
@@ -260,6 +307,16 @@ struct TicketPage {
     comment: String,
     /// The rating as five stars (`★★★★☆`), empty when not rated.
     stars: String,
+    /// The custom fields the customer sees, and whether any is theirs to change.
+    fields: Vec<FieldInput>,
+    can_edit_fields: bool,
+}
+
+impl TicketPage {
+    /// The error of the fields form (the shared field inputs show it).
+    fn field_error(&self) -> &FormError {
+        &self.error
+    }
 }
 
 async fn ticket_page(
@@ -276,6 +333,25 @@ struct Refusal {
     error: FormError,
     reply_body: String,
     comment: String,
+    /// The inputs of a refused fields form.
+    typed: Vec<(String, String)>,
+}
+
+/// The ticket page answering a refused fields form: `error` at its field, the inputs
+/// kept.
+pub(crate) async fn refused_fields(
+    state: &AppState,
+    ctx: &Ctx,
+    id: TicketId,
+    error: FormError,
+    typed: Vec<(String, String)>,
+) -> WebResult<Response> {
+    let refusal = Refusal {
+        error,
+        typed,
+        ..Refusal::default()
+    };
+    refused(render_ticket(state, ctx, id, refusal).await)
 }
 
 /// The ticket page, with a refused form's error at its field and its text kept.
@@ -297,7 +373,13 @@ async fn render_ticket(
         .collect();
     let ticket_files = attach(&mut messages, &files);
     let done = matches!(t.status, TicketStatus::Resolved | TicketStatus::Closed);
+    let settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
+    let typed = (!refusal.typed.is_empty()).then_some(refusal.typed.as_slice());
+    let fields = fields::inputs(&settings.custom_fields, &t.custom_fields, ctx.actor.role, typed);
+    let can_edit_fields = fields.iter().any(|f| f.editable);
     html(&TicketPage {
+        fields,
+        can_edit_fields,
         page: ctx.page(state, &format!("Ticket #{}", t.number)),
         id: t.id.to_string(),
         subject: t.subject.clone(),

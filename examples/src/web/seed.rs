@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use helpdesk_core::domain::{Actor, CannedActions, Priority, Role, TenantSettings, TicketStatus};
+use helpdesk_core::domain::{
+    Actor, CannedActions, CustomFieldDef, FieldKind, Priority, Role, TenantSettings, TicketStatus,
+};
 use helpdesk_core::service::{
     ArticleInput, CannedResponseInput, NewReply, NewTenant, NewTicket, NewUser,
 };
@@ -345,5 +347,27 @@ fn demo_settings() -> TenantSettings {
     settings.email.address = Some(DEMO_SUPPORT_ADDRESS.into());
     settings.email.display_name = "Nimbus Notes Support".into();
     settings.email.signature = "Nimbus Notes Support\nhttps://nimbusnotes.example/help".into();
+    // Two custom fields: the plan (staff only; triage by a language model fills it in) and
+    // the order number customers give when they raise a ticket.
+    settings.custom_fields = vec![
+        CustomFieldDef {
+            key: "plan".into(),
+            label: "Plan".into(),
+            kind: FieldKind::Dropdown {
+                options: ["Free", "Pro", "Business"].map(String::from).to_vec(),
+            },
+            required_to_resolve: false,
+            customer_visible: false,
+            customer_editable: false,
+        },
+        CustomFieldDef {
+            key: "order_number".into(),
+            label: "Order number".into(),
+            kind: FieldKind::Text,
+            required_to_resolve: false,
+            customer_visible: true,
+            customer_editable: true,
+        },
+    ];
     settings
 }

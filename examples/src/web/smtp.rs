@@ -326,6 +326,7 @@ pub fn subject_line(
         NotificationKind::SlaBreached { kind } => format!("SLA breached ({kind})"),
         NotificationKind::Handoff { .. } => "Chat handed off to a human".to_owned(),
         NotificationKind::Replied { .. } => "New reply".to_owned(),
+        NotificationKind::Automation => "Needs your attention".to_owned(),
         _ => "Ticket updated".to_owned(),
     };
     format!(
@@ -359,6 +360,9 @@ pub fn body_text(
             clean_line(reason, 300)
         ),
         NotificationKind::Replied { .. } => format!("There is a new reply on {ticket}."),
+        NotificationKind::Automation => {
+            format!("An automation rule asks you to look at {ticket}.")
+        }
         _ => format!("The {ticket} was updated."),
     };
     format!(

@@ -1,11 +1,13 @@
-//! Background sweeps the server runs: SLA breaches, idle chats and the notification outbox.
+//! Background sweeps the server runs: SLA breaches, idle chats, idle-ticket automation
+//! rules and the notification outbox.
 
 use std::time::Duration;
 
 use helpdesk_core::Helpdesk;
 use tokio::task::JoinHandle;
 
-/// Runs the SLA sweep, the chat inactivity sweep and the outbox dispatch every `every`
+/// Runs the SLA sweep, the chat inactivity sweep, the automation sweep (idle rules) and
+/// the outbox dispatch every `every`
 /// until the task is aborted. Failures are logged and retried on the next round.
 pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -18,6 +20,9 @@ pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
             }
             if let Err(e) = helpdesk.chat_inactivity_sweep().await {
                 tracing::warn!(error = ?e, "chat inactivity sweep failed");
+            }
+            if let Err(e) = helpdesk.automation_sweep().await {
+                tracing::warn!(error = ?e, "automation sweep failed");
             }
             if let Err(e) = helpdesk.dispatch_outbox().await {
                 tracing::warn!(error = ?e, "outbox dispatch failed");

@@ -37,7 +37,11 @@ impl Page {
         let below = self
             .path
             .strip_prefix(section)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            // The custom fields page is part of the settings.
+            || (section == "/admin/settings"
+                && (self.path.starts_with("/admin/fields")
+                    || self.path.starts_with("/admin/automations")));
         // "My tickets" is /portal and the ticket pages, not the new-ticket form; "Queue" is
         // /agent and the ticket pages, not the canned responses.
         let other_tab = (section == "/portal" && self.path == "/portal/new")

@@ -1,5 +1,5 @@
 //! Helpers shared by this crate's integration tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 /// An error and all its sources, joined with ": ".
 pub fn chain(e: &dyn std::error::Error) -> String {
@@ -38,4 +38,25 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
     }
+}
+
+/// The subjects and sources of a search's hits.
+pub async fn search(
+    store: &helpdesk_store_sqlite::SqliteStore,
+    tenant: helpdesk_core::TenantId,
+    terms: &[&str],
+    staff: bool,
+) -> Vec<(String, helpdesk_core::store::SearchSource)> {
+    use helpdesk_core::store::{SearchQuery, SearchStore};
+
+    let query = SearchQuery {
+        terms: terms.iter().map(|t| (*t).to_owned()).collect(),
+        staff,
+        ..SearchQuery::default()
+    };
+    let page = store.search_tickets(tenant, &query).await.unwrap();
+    page.items
+        .into_iter()
+        .map(|h| (h.ticket.subject, h.source))
+        .collect()
 }

@@ -94,6 +94,23 @@ pub enum EventKind {
         /// New tags.
         tags: Vec<String>,
     },
+    /// An automation rule ran: the events after it in the same commit, up to the next
+    /// rule's, are its actions.
+    AutomationApplied {
+        /// The rule's key.
+        rule: String,
+        /// Its name when it ran.
+        name: String,
+        /// Actions it could not take, and why (`set_status: closed is not allowed from
+        /// new`); the others were taken.
+        #[serde(default)]
+        skipped: Vec<String>,
+    },
+    /// The custom field values were replaced.
+    CustomFieldsChanged {
+        /// Every value after the change, by field key.
+        fields: std::collections::BTreeMap<String, super::FieldValue>,
+    },
     /// A message was added.
     MessageAdded {
         /// The message.
@@ -180,6 +197,8 @@ impl EventKind {
             Self::PriorityChanged { .. } => "priority_changed",
             Self::CategoryChanged { .. } => "category_changed",
             Self::TagsChanged { .. } => "tags_changed",
+            Self::CustomFieldsChanged { .. } => "custom_fields_changed",
+            Self::AutomationApplied { .. } => "automation_applied",
             Self::MessageAdded { .. } => "message_added",
             Self::DraftDecided { .. } => "draft_decided",
             Self::Merged { .. } => "merged",
@@ -222,6 +241,7 @@ impl Ticket {
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::CategoryChanged { to } => self.category.clone_from(to),
             EventKind::TagsChanged { tags } => self.tags.clone_from(tags),
+            EventKind::CustomFieldsChanged { fields } => self.custom_fields.clone_from(fields),
             EventKind::MessageAdded {
                 kind, author_kind, ..
             } => {
@@ -246,7 +266,8 @@ impl Ticket {
             EventKind::DraftDecided { .. }
             | EventKind::MergedFrom { .. }
             | EventKind::FollowUpOpened { .. }
-            | EventKind::CannedResponseApplied { .. } => {}
+            | EventKind::CannedResponseApplied { .. }
+            | EventKind::AutomationApplied { .. } => {}
         }
         self.version = event.version;
         self.updated_at = event.at;

@@ -156,6 +156,8 @@ pub enum NotificationKind {
     /// ticket by e-mail, when the tenant has a support address and acknowledges new
     /// tickets ([`EmailSettings`](super::EmailSettings)).
     Received,
+    /// An automation rule asked for the recipients to be told about the ticket.
+    Automation,
 }
 
 impl NotificationKind {
@@ -168,6 +170,7 @@ impl NotificationKind {
             Self::Handoff { .. } => "handoff",
             Self::Replied { .. } => "replied",
             Self::Received => "received",
+            Self::Automation => "automation",
         }
     }
 }

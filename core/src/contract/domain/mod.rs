@@ -4,9 +4,11 @@
 mod api_key;
 mod attachment;
 mod audit;
+mod automation;
 mod canned;
 mod enums;
 mod event;
+mod fields;
 mod message;
 mod misc;
 mod tenant;
@@ -21,6 +23,7 @@ pub use attachment::{
     sniff_content_type,
 };
 pub use audit::{AuditEvent, AuditKind, RoleChange};
+pub use automation::{AutomationAction, AutomationCondition, AutomationRule, AutomationTrigger};
 pub use canned::{
     CannedActions, CannedAssign, CannedResponse, Placeholder, TemplateError, TemplatePart,
     fold_name, parse_template, render_template,
@@ -29,6 +32,7 @@ pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
 };
 pub use event::{Event, EventKind};
+pub use fields::{CustomFieldDef, FieldKind, FieldValue, field_token, field_tokens, format_number};
 pub use message::{
     AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EmailHeaders, Message, MessageKind,
 };

@@ -67,6 +67,10 @@ pub struct TenantSettings {
     /// The e-mail channel: support address, signature, acknowledgements and intake limits
     /// (off by default: no address; stored settings without it load with the defaults).
     pub email: EmailSettings,
+    /// The custom fields of the tenant's tickets, in the order shown (none by default).
+    pub custom_fields: Vec<super::CustomFieldDef>,
+    /// Automation rules, run in this order (none by default).
+    pub automations: Vec<super::AutomationRule>,
 }
 
 /// A tenant's e-mail channel.
@@ -145,6 +149,8 @@ impl Default for TenantSettings {
             attachment_max_bytes: 10 * 1024 * 1024,
             attachments_per_message: 10,
             email: EmailSettings::default(),
+            custom_fields: Vec::new(),
+            automations: Vec::new(),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Tickets and their triage and SLA state.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Channel, Priority, Sentiment, TicketStatus, TriageSource};
+use super::{Channel, FieldValue, Priority, Sentiment, TicketStatus, TriageSource};
 use crate::{TenantId, TicketId, UserId};
 
 /// A support ticket. Its state is exactly the fold of its events (see
@@ -60,6 +62,10 @@ pub struct Ticket {
     pub follow_up_of: Option<TicketId>,
     /// Customer satisfaction, recorded once after resolution.
     pub csat: Option<Csat>,
+    /// Values of the tenant's custom fields, by field key (see
+    /// [`CustomFieldDef`](super::CustomFieldDef)); an empty field has no entry.
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, FieldValue>,
     /// Optimistic-concurrency version: 1 after creation, +1 per committed change.
     pub version: u64,
 }

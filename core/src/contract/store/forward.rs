@@ -17,8 +17,9 @@ use jiff::Timestamp;
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, LeaseStore, MessageFilter, OutboxStore, Page,
-    QuarantineStore, QuarantinedMail, SavedViewStore, Store, TenantStore, TicketQuery, TicketStore,
-    TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    QuarantineStore, QuarantinedMail, SavedViewStore, SearchHit, SearchQuery, SearchStore, Store,
+    TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
+    WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -323,6 +324,17 @@ impl<T: SavedViewStore + ?Sized> SavedViewStore for Arc<T> {
     }
     async fn list_saved_views(&self, tenant: TenantId) -> Result<Vec<SavedView>> {
         (**self).list_saved_views(tenant).await
+    }
+}
+
+#[async_trait]
+impl<T: SearchStore + ?Sized> SearchStore for Arc<T> {
+    async fn search_tickets(
+        &self,
+        tenant: TenantId,
+        query: &SearchQuery,
+    ) -> Result<Page<SearchHit>> {
+        (**self).search_tickets(tenant, query).await
     }
 }
 

@@ -36,6 +36,7 @@ pub mod cursor;
 mod forward;
 mod quarantine;
 mod query;
+mod search;
 mod views;
 mod webhooks;
 
@@ -55,6 +56,11 @@ pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
+pub use search::{
+    MAX_TERM_CHARS, MAX_TERMS, SearchCursor, SearchHit, SearchQuery, SearchSource, SearchStore,
+    SlaFilter, compare_hits, details_text, has_field_tokens, requester_text, search_terms,
+    search_words, subject_text,
+};
 pub use views::SavedViewStore;
 pub use webhooks::WebhookStore;
 
@@ -544,6 +550,7 @@ pub trait Store:
     + QuarantineStore
     + CannedResponseStore
     + SavedViewStore
+    + SearchStore
     + Debug
     + Send
     + Sync

@@ -83,6 +83,11 @@ pub struct TicketQuery {
     /// New). The agent queue sets it: such a chat becomes the agents' work when it is
     /// handed off, taken over by an agent or moved to another status.
     pub exclude_bot_chats: bool,
+    /// Custom field values the ticket must have, each a
+    /// [`field_token`](crate::domain::field_token) (`plan=Pro`; for a multi-select, one of
+    /// its options): every token must be among the ticket's
+    /// [`field_tokens`](crate::domain::field_tokens).
+    pub fields: Vec<String>,
     /// Order.
     pub sort: TicketSort,
     /// Page size (1..=200; 0 means the default of 50).

@@ -44,6 +44,10 @@ pub struct Classification {
     pub language: Option<String>,
     /// Confidence, 0..=1.
     pub confidence: f32,
+    /// Dropdown custom fields the classifier filled: field key to one of the field's
+    /// options (the language model's classifier only; checked against the tenant's fields).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 /// Why a classifier produced nothing usable.

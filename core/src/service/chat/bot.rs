@@ -206,7 +206,7 @@ impl Helpdesk {
         if !resolved {
             // Only the ticket changes; plans on the ticket the turn just wrote (no second
             // read); a change meanwhile is a retry.
-            self.mutate_ticket_from(tenant.id, ticket.id, Some(ticket.clone()), |current| {
+            self.mutate_ticket_from(tenant, ticket.id, Some(ticket.clone()), |current| {
                 let mut change = Change::of(current, now, None);
                 change.add_built_message(message.clone());
                 Ok(change.finish())

@@ -243,7 +243,7 @@ impl Helpdesk {
             .ok_or_else(|| Error::Internal("the session has no ticket for the customer's turn"))?;
         let now = self.now();
         let committed = self
-            .mutate_ticket_with(tenant.id, ticket_id, known, |current| {
+            .mutate_ticket_with(tenant, ticket_id, known, |current| {
                 if current.status == TicketStatus::Closed || current.merged_into.is_some() {
                     return Err(Error::InvalidState(StateError::ChatTicketClosed));
                 }

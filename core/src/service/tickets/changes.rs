@@ -22,14 +22,19 @@ impl Helpdesk {
             return Err(StateError::ReopenWindowPassed.into());
         }
         let write = self
-            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
                 check_transition(actor.role, current.status, to)?;
+                check_required_fields(actor.role, &tenant, current, to)?;
                 let mut change = Change::of(current, now, Some(user.id));
                 set_status(&mut change, &tenant, to)?;
                 Ok(change.finish())
             })
             .await?;
-        Ok(write.ticket)
+        Ok(crate::service::fields::for_viewer(
+            actor,
+            &tenant,
+            write.ticket,
+        ))
     }
 
     /// Assigns (or unassigns with `None`) a ticket to an active agent or admin of the
@@ -57,7 +62,7 @@ impl Helpdesk {
         }
         let now = self.now();
         let write = self
-            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
                 if current.status == TicketStatus::Closed {
                     return Err(StateError::ClosedTicket {
                         action: "reassigned",
@@ -97,7 +102,7 @@ impl Helpdesk {
         let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
         let now = self.now();
         let write = self
-            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
                 if current.status == TicketStatus::Closed {
                     return Err(StateError::ClosedTicket { action: "edited" }.into());
                 }
@@ -147,7 +152,7 @@ impl Helpdesk {
         }
         let now = self.now();
         let write = self
-            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
                 if !matches!(
                     current.status,
                     TicketStatus::Resolved | TicketStatus::Closed
@@ -169,7 +174,33 @@ impl Helpdesk {
                 Ok(change.finish())
             })
             .await?;
-        Ok(write.ticket)
+        Ok(crate::service::fields::for_viewer(
+            actor,
+            &tenant,
+            write.ticket,
+        ))
+    }
+}
+
+/// Refuses a move to `to` by `role` while a field required before resolving is empty
+/// ([`crate::fields::missing_before`]; staff only).
+pub(crate) fn check_required_fields(
+    role: Role,
+    tenant: &Tenant,
+    ticket: &Ticket,
+    to: TicketStatus,
+) -> Result<()> {
+    if role == Role::Customer {
+        return Ok(());
+    }
+    match crate::fields::missing_before(
+        &tenant.settings.custom_fields,
+        &ticket.custom_fields,
+        ticket.status,
+        to,
+    ) {
+        Some(def) => Err(crate::fields::required_error(def)),
+        None => Ok(()),
     }
 }
 

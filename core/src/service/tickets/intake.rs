@@ -29,8 +29,11 @@ impl Helpdesk {
     /// [`crate::service::NewAttachment`]).
     pub async fn open_ticket(&self, actor: &Actor, new: NewTicket) -> Result<OpenOutcome> {
         let (tenant, user) = self.check(actor, Action::OpenTicket).await?;
-        self.open_ticket_inner(&tenant, &user, new, None, |_| Ok(()))
-            .await
+        let mut outcome = self
+            .open_ticket_inner(&tenant, &user, new, None, |_| Ok(()))
+            .await?;
+        outcome.ticket = crate::service::fields::for_viewer(actor, &tenant, outcome.ticket);
+        Ok(outcome)
     }
 
     /// [`open_ticket`](Self::open_ticket) for a checked actor; `extend` adds to the create
@@ -48,6 +51,15 @@ impl Helpdesk {
         let subject = validate::subject(&new.subject)?;
         let description = validate::body("description", &new.description, false)?;
         let tags = validate::tags(&new.tags)?;
+        let custom_fields = crate::fields::apply_changes(
+            &tenant.settings.custom_fields,
+            &std::collections::BTreeMap::new(),
+            &new.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+            user.role,
+        )?;
         let key = new
             .idempotency_key
             .as_deref()
@@ -126,6 +138,7 @@ impl Helpdesk {
             merged_into: None,
             follow_up_of,
             csat: None,
+            custom_fields,
             version: 1,
         };
         let mut change = Change::create(initial, Some(user.id));
@@ -138,6 +151,17 @@ impl Helpdesk {
             sentiment: c.sentiment,
             language: c.language,
         });
+        // Dropdowns triage filled, where the requester left them empty; the classifier
+        // already held each value to the field's options.
+        let mut filled = change.ticket().custom_fields.clone();
+        for (key, option) in c.fields {
+            filled
+                .entry(key)
+                .or_insert(crate::domain::FieldValue::Text(option));
+        }
+        if filled != change.ticket().custom_fields {
+            change.push(EventKind::CustomFieldsChanged { fields: filled });
+        }
         // A chat ticket is answered by the bot first: it is not the agents' work, so its SLA
         // clock starts (and it is routed to a human) only when it leaves the bot
         // (`set_status` from New, e.g. the handoff).
@@ -162,6 +186,10 @@ impl Helpdesk {
         extend(&mut change)?;
         let mut write = change.finish();
         write.idempotency_key = key.clone();
+        if crate::service::automation::has_change_rules(tenant) {
+            let ctx = self.rule_context(tenant).await?;
+            write = crate::service::automation::run_change_rules(&ctx, write)?;
+        }
         match self.inner.store.create_ticket(write).await {
             Ok(stored) => {
                 self.signal_commit(stored.ticket.tenant_id);

@@ -6,7 +6,7 @@ mod intake;
 mod merge;
 mod replies;
 
-pub(crate) use changes::{set_assignee, set_priority, set_status};
+pub(crate) use changes::{check_required_fields, set_assignee, set_priority, set_status};
 pub(crate) use replies::add_agent_reply;
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,9 @@ pub struct NewTicket {
     pub requester: Option<UserId>,
     /// Intake idempotency key (e-mail Message-ID, client request id).
     pub idempotency_key: Option<String>,
+    /// Custom field values by field key, checked against the tenant's fields (customers
+    /// may set only those editable by customers).
+    pub fields: std::collections::BTreeMap<String, crate::domain::FieldValue>,
     /// Files on the new ticket itself (shown with its description), within the tenant's
     /// limits; they need a blob store. Never part of the serialized form: uploads arrive
     /// as files, not JSON.
@@ -200,7 +203,8 @@ pub(super) fn others(list: &[Option<UserId>], actor: UserId) -> Vec<UserId> {
 impl Helpdesk {
     /// A ticket with the messages (and, for staff, events) the actor may see.
     pub async fn get_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
-        let (_, _, ticket) = self.checked_ticket(actor, Action::ViewTicket, id).await?;
+        let (tenant, _, ticket) = self.checked_ticket(actor, Action::ViewTicket, id).await?;
+        let ticket = crate::service::fields::for_viewer(actor, &tenant, ticket);
         let store = &self.inner.store;
         let (messages, events) = if actor.is_staff() {
             (
@@ -227,18 +231,31 @@ impl Helpdesk {
     /// Lists tickets: customers get only their own, staff the tenant queue.
     pub async fn list_tickets(&self, actor: &Actor, query: TicketQuery) -> Result<Page<Ticket>> {
         let mut query = query;
-        if actor.is_staff() {
-            self.check(actor, Action::ViewQueue).await?;
+        let (tenant, _) = if actor.is_staff() {
+            self.check(actor, Action::ViewQueue).await?
         } else {
-            self.check(actor, Action::ViewTicket).await?;
             query.requester = Some(actor.user_id);
-        }
+            self.check(actor, Action::ViewTicket).await?
+        };
         if let Some(text) = &query.text {
             validate::no_control_chars("text", text)?;
             if text.chars().count() > 200 {
                 return Err(Error::validation("text", "at most 200 characters"));
             }
         }
-        self.inner.store.list_tickets(actor.tenant_id, &query).await
+        crate::service::fields::check_field_filters(&tenant, &query.fields)?;
+        let mut page = self
+            .inner
+            .store
+            .list_tickets(actor.tenant_id, &query)
+            .await?;
+        if !actor.is_staff() {
+            page.items = page
+                .items
+                .into_iter()
+                .map(|t| crate::service::fields::for_viewer(actor, &tenant, t))
+                .collect();
+        }
+        Ok(page)
     }
 }

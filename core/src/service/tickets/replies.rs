@@ -43,7 +43,7 @@ impl Helpdesk {
             return self.follow_up(&tenant, &user, &ticket, body, files).await;
         }
         let committed = self
-            .mutate_ticket_with(tenant.id, id, Some(ticket), |current| {
+            .mutate_ticket_with(&tenant, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 let mut reopened = false;
                 if actor.is_staff() {
@@ -90,7 +90,7 @@ impl Helpdesk {
         let message = last_message(&write)?;
         Ok(ReplyOutcome {
             message,
-            ticket: write.ticket,
+            ticket: crate::service::fields::for_viewer(actor, &tenant, write.ticket),
             reopened,
             follow_up_of: None,
         })
@@ -119,10 +119,10 @@ impl Helpdesk {
             .open_ticket_inner(tenant, user, new, Some(closed.id), |_| Ok(()))
             .await?;
         let follow_up = opened.ticket.id;
-        self.record_follow_up(tenant.id, closed.id, follow_up, user.id)
+        self.record_follow_up(tenant, closed.id, follow_up, user.id)
             .await?;
         let write = self
-            .mutate_ticket(tenant.id, follow_up, |current| {
+            .mutate_ticket(tenant, follow_up, |current| {
                 let mut change = Change::of(current, self.now(), Some(user.id));
                 let message = change.add_message(
                     Some(user.id),
@@ -149,7 +149,7 @@ impl Helpdesk {
     /// Records on the closed ticket that `follow_up` was opened for it (by `user`).
     pub(crate) async fn record_follow_up(
         &self,
-        tenant: crate::TenantId,
+        tenant: &Tenant,
         closed: TicketId,
         follow_up: TicketId,
         user: UserId,
@@ -182,7 +182,7 @@ impl Helpdesk {
             .await?;
         let now = self.now();
         let write = self
-            .mutate_ticket_from(tenant.id, id, Some(ticket), |current| {
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
                 let mut change = Change::of(current, now, Some(user.id));
                 let message = change.add_message(
                     Some(user.id),

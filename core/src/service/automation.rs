@@ -1,0 +1,393 @@
+//! Running automation rules. Rules triggered by a change (created, customer replied,
+//! updated, SLA breached) run inside that change's commit: their actions land in the same
+//! atomic write as what triggered them, so they run exactly once per triggering change,
+//! and a failed or retried commit replans them from scratch. Idle rules ("pending for 5
+//! days") are run by [`Helpdesk::automation_sweep`] under a lease. Each rule that runs
+//! leaves an `automation_applied` event naming it, followed by its actions' events.
+//!
+//! A rule's actions may raise triggers for other rules (a tag added is an update): the
+//! engine runs up to [`MAX_DEPTH`] rounds, and each rule at most once per commit, so rules
+//! that keep triggering each other stop.
+
+use serde::{Deserialize, Serialize};
+
+use super::Helpdesk;
+use super::change::Change;
+use super::tickets::{set_assignee, set_priority, set_status};
+use crate::automation::{MAX_DEPTH, idle_since, in_business_hours, triggers_of, unmet_condition};
+use crate::domain::{
+    Actor, AuthorKind, AutomationAction, AutomationRule, AutomationTrigger, EventKind, MessageKind,
+    NotificationKind, Role, Tenant, Ticket, User,
+};
+use crate::lifecycle::can_transition;
+use crate::roles::Action;
+use crate::store::{TicketQuery, TicketWrite};
+use crate::{Error, Result, TicketId, fields, validate};
+
+/// What the engine needs besides the ticket: the tenant (rules, calendar, SLA) and its
+/// staff (assignment and notification targets), read once per use case.
+pub(crate) struct RuleContext<'a> {
+    pub(crate) tenant: &'a Tenant,
+    pub(crate) staff: Vec<User>,
+}
+
+impl RuleContext<'_> {
+    fn active_staff(&self, id: crate::UserId) -> bool {
+        self.staff
+            .iter()
+            .any(|u| u.id == id && u.active && u.is_staff())
+    }
+
+    fn admins(&self) -> Vec<crate::UserId> {
+        self.staff
+            .iter()
+            .filter(|u| u.active && u.role == Role::Admin)
+            .map(|u| u.id)
+            .collect()
+    }
+}
+
+/// Whether any enabled rule of the tenant is triggered by changes (so a use case must
+/// load the staff for it).
+pub(crate) fn has_change_rules(tenant: &Tenant) -> bool {
+    tenant
+        .settings
+        .automations
+        .iter()
+        .any(|r| r.enabled && !matches!(r.trigger, AutomationTrigger::Idle { .. }))
+}
+
+/// Applies one rule's actions to `change`, after its `automation_applied` event; the
+/// actions it could not take are listed in that event.
+fn apply_rule(ctx: &RuleContext<'_>, rule: &AutomationRule, change: &mut Change) -> Result<()> {
+    let mut skipped = Vec::new();
+    // The record of the rule comes first; its skipped actions are filled in below.
+    let mark = change.events().len();
+    change.push(EventKind::AutomationApplied {
+        rule: rule.key.clone(),
+        name: rule.name.clone(),
+        skipped: Vec::new(),
+    });
+    for action in &rule.actions {
+        if let Err(why) = apply_action(ctx, action, change)? {
+            skipped.push(why);
+        }
+    }
+    if !skipped.is_empty() {
+        change.amend_event(mark, |kind| {
+            if let EventKind::AutomationApplied { skipped: s, .. } = kind {
+                *s = skipped;
+            }
+        });
+    }
+    Ok(())
+}
+
+/// One action: `Ok(Err(why))` when it does not suit the ticket (it is skipped, the rest
+/// of the rule runs); `Err` only for failures of the engine itself.
+fn apply_action(
+    ctx: &RuleContext<'_>,
+    action: &AutomationAction,
+    change: &mut Change,
+) -> Result<std::result::Result<(), String>> {
+    let tenant = ctx.tenant;
+    let ticket = change.ticket().clone();
+    match action {
+        AutomationAction::SetStatus { status } => {
+            if ticket.status == *status {
+                return Ok(Ok(()));
+            }
+            if !can_transition(None, ticket.status, *status) {
+                return Ok(Err(format!(
+                    "set_status: {} is not allowed from {}",
+                    status.as_str(),
+                    ticket.status.as_str()
+                )));
+            }
+            set_status(change, tenant, *status)?;
+        }
+        AutomationAction::SetPriority { priority } => set_priority(change, tenant, *priority)?,
+        AutomationAction::AddTags { tags } | AutomationAction::RemoveTags { tags } => {
+            let adding = matches!(action, AutomationAction::AddTags { .. });
+            let mut next = ticket.tags.clone();
+            if adding {
+                for t in tags {
+                    if !next.contains(t) {
+                        next.push(t.clone());
+                    }
+                }
+            } else {
+                next.retain(|t| !tags.contains(t));
+            }
+            if next != ticket.tags {
+                match validate::tags(&next) {
+                    Ok(next) => change.push(EventKind::TagsChanged { tags: next }),
+                    Err(e) => return Ok(Err(format!("tags: {e}"))),
+                }
+            }
+        }
+        AutomationAction::Assign { to } => {
+            if let Some(user) = to
+                && !ctx.active_staff(*user)
+            {
+                return Ok(Err("assign: not an active agent or admin".into()));
+            }
+            // The requester never is an assignee, so the new assignee is always notified.
+            set_assignee(change, ticket.requester, *to);
+        }
+        AutomationAction::SetField { key, value } => {
+            let changes = [(key.clone(), value.clone())].into_iter().collect();
+            match fields::apply_changes(
+                &tenant.settings.custom_fields,
+                &ticket.custom_fields,
+                &changes,
+                Role::Admin,
+            ) {
+                Ok(next) if next != ticket.custom_fields => {
+                    change.push(EventKind::CustomFieldsChanged { fields: next });
+                }
+                Ok(_) => {}
+                Err(e) => return Ok(Err(format!("set_field: {e}"))),
+            }
+        }
+        AutomationAction::AddNote { text } => {
+            change.add_message(None, AuthorKind::System, MessageKind::Note, text.clone());
+        }
+        AutomationAction::Notify { users } => {
+            let to: Vec<_> = if users.is_empty() {
+                ticket.assignee.map_or_else(|| ctx.admins(), |a| vec![a])
+            } else {
+                users
+                    .iter()
+                    .copied()
+                    .filter(|u| ctx.active_staff(*u))
+                    .collect()
+            };
+            if to.is_empty() {
+                return Ok(Err("notify: nobody to notify".into()));
+            }
+            change.notify(to, NotificationKind::Automation);
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Runs the tenant's change-triggered rules on a planned write, extending it: rounds of
+/// rules whose trigger the newest events raise and whose conditions the ticket meets, each
+/// rule at most once, at most [`MAX_DEPTH`] rounds.
+pub(crate) fn run_change_rules(ctx: &RuleContext<'_>, write: TicketWrite) -> Result<TicketWrite> {
+    let rules: Vec<&AutomationRule> = ctx
+        .tenant
+        .settings
+        .automations
+        .iter()
+        .filter(|r| r.enabled && !matches!(r.trigger, AutomationTrigger::Idle { .. }))
+        .collect();
+    if rules.is_empty() || write.events.is_empty() {
+        return Ok(write);
+    }
+    let at = write
+        .events
+        .last()
+        .map_or(write.ticket.updated_at, |e| e.at);
+    let business = in_business_hours(&ctx.tenant.settings.calendar, at).unwrap_or(false);
+    let (mut change, key) = Change::resume(write, at, None);
+    let mut ran: Vec<&str> = Vec::new();
+    let mut seen = 0;
+    for _ in 0..MAX_DEPTH {
+        let triggers = triggers_of(&change.events()[seen..]);
+        seen = change.events().len();
+        let mut any = false;
+        for rule in &rules {
+            if ran.contains(&rule.key.as_str())
+                || !triggers.contains(&rule.trigger)
+                || unmet_condition(&rule.conditions, change.ticket(), business).is_some()
+            {
+                continue;
+            }
+            ran.push(&rule.key);
+            apply_rule(ctx, rule, &mut change)?;
+            any = true;
+        }
+        if !any {
+            break;
+        }
+    }
+    let mut write = change.finish();
+    write.idempotency_key = key;
+    Ok(write)
+}
+
+/// What a rule would do to a ticket now, without doing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomationPreview {
+    /// Whether the ticket meets every condition.
+    pub matches: bool,
+    /// The first condition it does not meet, in words.
+    pub unmet: Option<String>,
+    /// The events the rule's actions would add (`tags_changed`, ...), by name.
+    pub would_add: Vec<String>,
+    /// Actions it would skip, and why.
+    pub skipped: Vec<String>,
+}
+
+/// What the automation sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutomationSweepReport {
+    /// Whether this instance held the lease and ran.
+    pub ran: bool,
+    /// Idle rules that ran on a ticket.
+    pub applied: u64,
+}
+
+impl Helpdesk {
+    /// The rule context of `tenant`: its staff when a rule may need them.
+    pub(crate) async fn rule_context<'a>(&self, tenant: &'a Tenant) -> Result<RuleContext<'a>> {
+        let staff = if tenant.settings.automations.iter().any(|r| r.enabled) {
+            self.inner
+                .store
+                .list_users(tenant.id, None)
+                .await?
+                .into_iter()
+                .filter(User::is_staff)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(RuleContext { tenant, staff })
+    }
+
+    /// Tests `rule` (saved or not, enabled or not) against a ticket as it is now: whether
+    /// it matches and what it would change. Writes nothing (admins).
+    pub async fn test_automation(
+        &self,
+        actor: &Actor,
+        rule: AutomationRule,
+        ticket: TicketId,
+    ) -> Result<AutomationPreview> {
+        let (tenant, _, current) = self
+            .checked_ticket(actor, Action::ManageTenant, ticket)
+            .await?;
+        let rule = crate::automation::check_rules(
+            std::slice::from_ref(&rule),
+            &tenant.settings.categories,
+            &tenant.settings.custom_fields,
+        )
+        .map_err(|e| match e {
+            Error::Validation { field, message } => Error::Validation {
+                field: field.replace("settings.automations[0].", "rule.").into(),
+                message,
+            },
+            other => other,
+        })?
+        .remove(0);
+        let now = self.now();
+        let business = in_business_hours(&tenant.settings.calendar, now).unwrap_or(false);
+        if let Some(unmet) = unmet_condition(&rule.conditions, &current, business) {
+            return Ok(AutomationPreview {
+                matches: false,
+                unmet: Some(unmet),
+                would_add: Vec::new(),
+                skipped: Vec::new(),
+            });
+        }
+        let ctx = self.rule_context(&tenant).await?;
+        let mut change = Change::of(&current, now, None);
+        apply_rule(&ctx, &rule, &mut change)?;
+        let mut skipped = Vec::new();
+        let would_add = change
+            .events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::AutomationApplied { skipped: s, .. } => {
+                    skipped.clone_from(s);
+                    None
+                }
+                kind => Some(kind.name().to_string()),
+            })
+            .collect();
+        Ok(AutomationPreview {
+            matches: true,
+            unmet: None,
+            would_add,
+            skipped,
+        })
+    }
+
+    /// Runs the idle rules of every tenant, under a lease: each ticket that has waited in
+    /// the rule's status with no change for its hours, and meets its conditions, gets the
+    /// rule's actions in one write (which changes the ticket, so the rule runs again only
+    /// after another quiet spell).
+    pub async fn automation_sweep(&self) -> Result<AutomationSweepReport> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let report = self.with_lease("automation-sweep", now, async {
+            let mut report = AutomationSweepReport {
+                ran: true,
+                ..AutomationSweepReport::default()
+            };
+            for tenant in store.list_tenants().await? {
+                let idle: Vec<&AutomationRule> = tenant
+                    .settings
+                    .automations
+                    .iter()
+                    .filter(|r| r.enabled && matches!(r.trigger, AutomationTrigger::Idle { .. }))
+                    .collect();
+                if idle.is_empty() {
+                    continue;
+                }
+                let ctx = self.rule_context(&tenant).await?;
+                let business = in_business_hours(&tenant.settings.calendar, now).unwrap_or(false);
+                for rule in idle {
+                    let AutomationTrigger::Idle { status, hours } = rule.trigger else {
+                        continue;
+                    };
+                    let candidates = store
+                        .list_tickets(
+                            tenant.id,
+                            &TicketQuery {
+                                statuses: vec![status],
+                                sort: crate::store::TicketSort::PriorityThenAge,
+                                limit: TicketQuery::MAX_LIMIT,
+                                ..TicketQuery::default()
+                            },
+                        )
+                        .await?;
+                    for ticket in candidates.items {
+                        if !qualifies(rule, &ticket, status, hours, now, business) {
+                            continue;
+                        }
+                        let ran = self
+                            .mutate_ticket_with(&tenant, ticket.id, Some(ticket), |current| {
+                                // Checked again on the ticket as stored now.
+                                if !qualifies(rule, current, status, hours, now, business) {
+                                    return Ok(None);
+                                }
+                                let mut change = Change::of(current, now, None);
+                                apply_rule(&ctx, rule, &mut change)?;
+                                Ok(Some((change.finish(), ())))
+                            })
+                            .await?;
+                        if ran.is_some() {
+                            report.applied += 1;
+                        }
+                    }
+                }
+            }
+            Ok(report)
+        });
+        Ok(report.await?.unwrap_or_default())
+    }
+}
+
+fn qualifies(
+    rule: &AutomationRule,
+    ticket: &Ticket,
+    status: crate::domain::TicketStatus,
+    hours: u32,
+    now: jiff::Timestamp,
+    business: bool,
+) -> bool {
+    idle_since(ticket, status, hours, now)
+        && unmet_condition(&rule.conditions, ticket, business).is_none()
+}

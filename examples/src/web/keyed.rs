@@ -1,0 +1,81 @@
+//! The entries of the tenant's settings that admins manage one by one under a key (custom
+//! fields, automation rules): the question before deleting one, and deleting it as a
+//! change of the settings (checked and audited by core).
+
+use askama::Template;
+use axum::response::Response;
+use helpdesk_core::domain::TenantSettings;
+
+use super::app::AppState;
+use super::error::WebResult;
+use super::session::Ctx;
+use super::views::{Page, html};
+
+/// The question before deleting an entry.
+#[derive(Template)]
+#[template(path = "admin_keyed_delete.html")]
+struct DeletePage {
+    page: Page,
+    /// "the field", "the rule".
+    what: &'static str,
+    name: String,
+    key: String,
+    /// Where the form posts.
+    action: String,
+    /// The list page.
+    back: &'static str,
+    /// What happens to the past.
+    note: &'static str,
+}
+
+/// One kind of keyed entry.
+pub(crate) struct Keyed<T: 'static> {
+    /// The entity in errors (`custom_field`).
+    pub(crate) entity: &'static str,
+    /// "the field".
+    pub(crate) what: &'static str,
+    /// The list page (`/admin/fields`).
+    pub(crate) page: &'static str,
+    /// What deleting leaves behind, for the question.
+    pub(crate) note: &'static str,
+    /// The list in the settings.
+    pub(crate) list: fn(&mut TenantSettings) -> &mut Vec<T>,
+    /// An entry's key and name.
+    pub(crate) key_name: fn(&T) -> (&str, &str),
+}
+
+impl<T: 'static> Keyed<T> {
+    /// The question before deleting the entry `key` (not found: an error page).
+    pub(crate) async fn confirm(&self, state: &AppState, ctx: &Ctx, key: &str) -> WebResult<Response> {
+        let mut settings = state.helpdesk().get_tenant(&ctx.actor).await?.settings;
+        let name = (self.list)(&mut settings)
+            .iter()
+            .map(self.key_name)
+            .find(|(k, _)| *k == key)
+            .map(|(_, n)| n.to_string())
+            .ok_or_else(|| helpdesk_core::Error::not_found(self.entity, key))?;
+        html(&DeletePage {
+            page: ctx.page(state, &format!("Delete {}", self.what)),
+            what: self.what,
+            name,
+            key: key.to_string(),
+            action: format!("{}/{key}/delete", self.page),
+            back: self.page,
+            note: self.note,
+        })
+    }
+
+    /// Deletes the entry `key` (not found: an error page).
+    pub(crate) async fn delete(&self, state: &AppState, ctx: &Ctx, key: &str) -> WebResult<()> {
+        let helpdesk = state.helpdesk();
+        let mut settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
+        let list = (self.list)(&mut settings);
+        let before = list.len();
+        list.retain(|e| (self.key_name)(e).0 != key);
+        if list.len() == before {
+            return Err(helpdesk_core::Error::not_found(self.entity, key).into());
+        }
+        helpdesk.update_settings(&ctx.actor, settings).await?;
+        Ok(())
+    }
+}

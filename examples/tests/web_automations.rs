@@ -1,0 +1,107 @@
+//! Automations in the web helpdesk: the admin adds a rule on the automations page (a bad
+//! one refused on the form, what was typed kept), it fires when a customer opens a ticket,
+//! the ticket shows what it did, and testing a rule against a ticket changes nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use axum::http::StatusCode;
+use support::*;
+
+#[tokio::test]
+async fn an_admin_adds_a_rule_that_fires_and_tests_one() {
+    let (app, creds) = app().await;
+    let admin = browser(&app, &creds, &creds.admin).await;
+    let page = get(&app, "/admin/automations", &admin.cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No rules yet."));
+
+    // Nothing to do: refused on the form with the name kept.
+    let empty = post(
+        &app,
+        "/admin/automations",
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("name", "Does nothing"),
+            ("key", "nothing"),
+            ("enabled", "on"),
+            ("trigger", "created"),
+        ],
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(empty.body.contains("Choose at least one thing for the rule to do."));
+    assert!(empty.body.contains(r#"value="Does nothing""#));
+
+    let added = post(
+        &app,
+        "/admin/automations",
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("name", "Web tickets first"),
+            ("key", "web_first"),
+            ("enabled", "on"),
+            ("trigger", "created"),
+            ("if_channel", "form"),
+            ("do_priority", "urgent"),
+            ("do_add_tags", "from-web, triaged"),
+            ("do_note", "Raised on the web form: check the account first."),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let list = get(&app, "/admin/automations", &admin.cookie).await.body;
+    assert!(list.contains("Web tickets first"));
+    assert!(list.contains("channel is form"));
+    assert!(list.contains("priority urgent"));
+
+    // It fires when the customer raises a ticket.
+    let customer = browser(&app, &creds, &creds.customer).await;
+    let path = open_ticket(&app, &customer, "Export is broken", "PDF export fails.").await;
+    let id = path.rsplit('/').next().unwrap().to_string();
+    let agent = browser(&app, &creds, &creds.billing_agent).await;
+    let ticket = get(&app, &format!("/agent/tickets/{id}"), &agent.cookie).await.body;
+    assert!(ticket.contains("Raised on the web form: check the account first."), "{ticket}");
+    assert!(ticket.contains("from-web, triaged"), "the tags: {ticket}");
+    assert!(ticket.contains("prio-urgent"));
+    let theirs = get(&app, &path, &customer.cookie).await.body;
+    assert!(!theirs.contains("check the account first"), "notes stay internal");
+
+    // Testing: the number of the ticket, the rule, and nothing changes.
+    let number = ticket
+        .split("<dd id=\"fact-number\">#")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let tested = get(
+        &app,
+        &format!("/admin/automations/test?rule=web_first&number={number}"),
+        &admin.cookie,
+    )
+    .await
+    .body;
+    assert!(tested.contains(&format!("Matches ticket #{number}.")), "{tested}");
+    let again = get(&app, &format!("/agent/tickets/{id}"), &agent.cookie).await.body;
+    assert_eq!(
+        again.matches("check the account first").count(),
+        ticket.matches("check the account first").count(),
+        "testing added nothing"
+    );
+    let unknown = get(&app, "/admin/automations/test?rule=web_first&number=99999", &admin.cookie)
+        .await
+        .body;
+    assert!(unknown.contains("There is no ticket #99999."));
+
+    // Agents cannot reach the page; deleting asks first.
+    let forbidden = get(&app, "/admin/automations", &agent.cookie).await;
+    assert_ne!(forbidden.status, StatusCode::OK);
+    let ask = get(&app, "/admin/automations/web_first/delete", &admin.cookie).await.body;
+    assert!(ask.contains("Delete the rule"));
+    let gone = post(&app, "/admin/automations/web_first/delete", &admin.cookie, &[("csrf", &admin.csrf)]).await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert!(get(&app, "/admin/automations", &admin.cookie).await.body.contains("No rules yet."));
+}
