@@ -52,7 +52,12 @@ async fn staff_and_customers_search_what_they_may_see() {
 
     // Customers: never the note, never another customer's ticket.
     let mine = api
-        .call(Method::GET, "/search?q=extinguisher", Some(&api.customer), None)
+        .call(
+            Method::GET,
+            "/search?q=extinguisher",
+            Some(&api.customer),
+            None,
+        )
         .await;
     assert_eq!(mine.json["items"], json!([]));
     let printers = api
@@ -60,7 +65,12 @@ async fn staff_and_customers_search_what_they_may_see() {
         .await;
     assert_eq!(numbers(&printers.json), [number]);
     let all = api
-        .call(Method::GET, "/search?q=printer&limit=1", Some(&api.agent), None)
+        .call(
+            Method::GET,
+            "/search?q=printer&limit=1",
+            Some(&api.agent),
+            None,
+        )
         .await;
     assert_eq!(all.json["items"].as_array().unwrap().len(), 1);
     let cursor = all.json["next_cursor"].as_str().unwrap().to_string();
@@ -81,7 +91,12 @@ async fn staff_and_customers_search_what_they_may_see() {
 
     // Another tenant finds nothing of this one.
     let theirs = api
-        .call(Method::GET, "/search?q=printer", Some(&api.other_admin), None)
+        .call(
+            Method::GET,
+            "/search?q=printer",
+            Some(&api.other_admin),
+            None,
+        )
         .await;
     assert_eq!(theirs.json["items"], json!([]));
     let filtered = api
@@ -108,16 +123,31 @@ async fn refusals_name_the_field() {
         ("q=x&limit=101", "limit"),
         ("q=x&cursor=abc", "cursor"),
         ("q=x&category=nope", "category"),
-        ("q=x&created_from=2026-12-02T00:00:00Z&created_to=2026-12-01T00:00:00Z", "created_to"),
+        (
+            "q=x&created_from=2026-12-02T00:00:00Z&created_to=2026-12-01T00:00:00Z",
+            "created_to",
+        ),
     ] {
         let reply = api
-            .call(Method::GET, &format!("/search?{query}"), Some(&api.agent), None)
+            .call(
+                Method::GET,
+                &format!("/search?{query}"),
+                Some(&api.agent),
+                None,
+            )
             .await;
         reply.assert_problem(422, "validation");
         assert_eq!(reply.json["field"], field, "{query}: {}", reply.json);
     }
-    let missing = api.call(Method::GET, "/search", Some(&api.agent), None).await;
-    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.json);
+    let missing = api
+        .call(Method::GET, "/search", Some(&api.agent), None)
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        missing.json
+    );
     let anonymous = api.call(Method::GET, "/search?q=x", None, None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }

@@ -44,8 +44,11 @@ async fn an_agent_sends_a_canned_response_with_its_actions() {
             .select_by_value("created")
             .await
             .unwrap();
-        b.fill("textarea[name=do_note]", "Automation: first answer due within 4 hours.")
-            .await;
+        b.fill(
+            "textarea[name=do_note]",
+            "Automation: first answer due within 4 hours.",
+        )
+        .await;
         b.shot("automation-form").await;
         b.click("#rule-form button.primary").await;
         let notice = b.wait_text("p.notice").await;

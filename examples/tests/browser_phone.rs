@@ -141,7 +141,8 @@ async fn scenario(b: &mut Browser, logins: &Logins) {
     b.wait_path("search", |p| p == "/search").await;
     b.fill("input[name=q]", "sync").await;
     b.click("form.search-form button.primary").await;
-    b.wait_path("search results", |p| p.starts_with("/search")).await;
+    b.wait_path("search results", |p| p.starts_with("/search"))
+        .await;
     b.wait("main .card").await;
     assert_fits(b, "search-results").await;
     b.sign_out().await;

@@ -32,7 +32,11 @@ async fn an_admin_adds_a_rule_that_fires_and_tests_one() {
     )
     .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    assert!(empty.body.contains("Choose at least one thing for the rule to do."));
+    assert!(
+        empty
+            .body
+            .contains("Choose at least one thing for the rule to do.")
+    );
     assert!(empty.body.contains(r#"value="Does nothing""#));
 
     let added = post(
@@ -48,7 +52,10 @@ async fn an_admin_adds_a_rule_that_fires_and_tests_one() {
             ("if_channel", "form"),
             ("do_priority", "urgent"),
             ("do_add_tags", "from-web, triaged"),
-            ("do_note", "Raised on the web form: check the account first."),
+            (
+                "do_note",
+                "Raised on the web form: check the account first.",
+            ),
         ],
     )
     .await;
@@ -63,12 +70,20 @@ async fn an_admin_adds_a_rule_that_fires_and_tests_one() {
     let path = open_ticket(&app, &customer, "Export is broken", "PDF export fails.").await;
     let id = path.rsplit('/').next().unwrap().to_string();
     let agent = browser(&app, &creds, &creds.billing_agent).await;
-    let ticket = get(&app, &format!("/agent/tickets/{id}"), &agent.cookie).await.body;
-    assert!(ticket.contains("Raised on the web form: check the account first."), "{ticket}");
+    let ticket = get(&app, &format!("/agent/tickets/{id}"), &agent.cookie)
+        .await
+        .body;
+    assert!(
+        ticket.contains("Raised on the web form: check the account first."),
+        "{ticket}"
+    );
     assert!(ticket.contains("from-web, triaged"), "the tags: {ticket}");
     assert!(ticket.contains("prio-urgent"));
     let theirs = get(&app, &path, &customer.cookie).await.body;
-    assert!(!theirs.contains("check the account first"), "notes stay internal");
+    assert!(
+        !theirs.contains("check the account first"),
+        "notes stay internal"
+    );
 
     // Testing: the number of the ticket, the rule, and nothing changes.
     let number = ticket
@@ -84,24 +99,46 @@ async fn an_admin_adds_a_rule_that_fires_and_tests_one() {
     )
     .await
     .body;
-    assert!(tested.contains(&format!("Matches ticket #{number}.")), "{tested}");
-    let again = get(&app, &format!("/agent/tickets/{id}"), &agent.cookie).await.body;
+    assert!(
+        tested.contains(&format!("Matches ticket #{number}.")),
+        "{tested}"
+    );
+    let again = get(&app, &format!("/agent/tickets/{id}"), &agent.cookie)
+        .await
+        .body;
     assert_eq!(
         again.matches("check the account first").count(),
         ticket.matches("check the account first").count(),
         "testing added nothing"
     );
-    let unknown = get(&app, "/admin/automations/test?rule=web_first&number=99999", &admin.cookie)
-        .await
-        .body;
+    let unknown = get(
+        &app,
+        "/admin/automations/test?rule=web_first&number=99999",
+        &admin.cookie,
+    )
+    .await
+    .body;
     assert!(unknown.contains("There is no ticket #99999."));
 
     // Agents cannot reach the page; deleting asks first.
     let forbidden = get(&app, "/admin/automations", &agent.cookie).await;
     assert_ne!(forbidden.status, StatusCode::OK);
-    let ask = get(&app, "/admin/automations/web_first/delete", &admin.cookie).await.body;
+    let ask = get(&app, "/admin/automations/web_first/delete", &admin.cookie)
+        .await
+        .body;
     assert!(ask.contains("Delete the rule"));
-    let gone = post(&app, "/admin/automations/web_first/delete", &admin.cookie, &[("csrf", &admin.csrf)]).await;
+    let gone = post(
+        &app,
+        "/admin/automations/web_first/delete",
+        &admin.cookie,
+        &[("csrf", &admin.csrf)],
+    )
+    .await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
-    assert!(get(&app, "/admin/automations", &admin.cookie).await.body.contains("No rules yet."));
+    assert!(
+        get(&app, "/admin/automations", &admin.cookie)
+            .await
+            .body
+            .contains("No rules yet.")
+    );
 }

@@ -15,7 +15,10 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
     let (app, creds) = app().await;
     let admin = browser(&app, &creds, &creds.admin).await;
     let page = get(&app, "/admin/fields", &admin.cookie).await.body;
-    assert!(page.contains("<code>plan</code>"), "the demo's fields are listed");
+    assert!(
+        page.contains("<code>plan</code>"),
+        "the demo's fields are listed"
+    );
     // A dropdown without options is refused at the options, with what was typed kept.
     let refused = post(
         &app,
@@ -32,7 +35,11 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(refused.body.contains(r#"id="options-error""#), "{}", refused.body);
+    assert!(
+        refused.body.contains(r#"id="options-error""#),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains(r#"value="Device""#));
     let added = post(
         &app,
@@ -87,7 +94,13 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
     )
     .await;
     assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
-    let path = opened.location.unwrap().split('?').next().unwrap().to_string();
+    let path = opened
+        .location
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
     let id = path.rsplit('/').next().unwrap().to_string();
     let mine = get(&app, &path, &customer.cookie).await.body;
     assert!(mine.contains(r#"value="NN-2048""#), "{mine}");
@@ -96,7 +109,11 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
         &app,
         &format!("/portal/tickets/{id}/fields"),
         &customer.cookie,
-        &[("csrf", &customer.csrf), ("field_keys", "plan"), ("f.plan", "Business")],
+        &[
+            ("csrf", &customer.csrf),
+            ("field_keys", "plan"),
+            ("f.plan", "Business"),
+        ],
     )
     .await;
     assert_eq!(sneaky.status, StatusCode::BAD_REQUEST);
@@ -108,11 +125,19 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
         &app,
         &format!("{ticket}/fields"),
         &agent.cookie,
-        &[("csrf", &agent.csrf), ("field_keys", "plan"), ("f.plan", "Gold")],
+        &[
+            ("csrf", &agent.csrf),
+            ("field_keys", "plan"),
+            ("f.plan", "Gold"),
+        ],
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains(r#"id="fields-plan-error""#), "{}", bad.body);
+    assert!(
+        bad.body.contains(r#"id="fields-plan-error""#),
+        "{}",
+        bad.body
+    );
     let set = post(
         &app,
         &format!("{ticket}/fields"),
@@ -128,14 +153,21 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
     .await;
     assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
     let page = get(&app, &ticket, &agent.cookie).await.body;
-    assert!(page.contains(r#"<option value="Business" selected>"#), "{page}");
+    assert!(
+        page.contains(r#"<option value="Business" selected>"#),
+        "{page}"
+    );
     let theirs = get(&app, &path, &customer.cookie).await.body;
     assert!(!theirs.contains("Business"), "the plan is staff only");
 
     // Search filters on the plan; analytics counts it.
-    let found = get(&app, "/search?q=sync&field=plan%3DBusiness", &agent.cookie).await.body;
+    let found = get(&app, "/search?q=sync&field=plan%3DBusiness", &agent.cookie)
+        .await
+        .body;
     assert!(found.contains(&ticket), "{found}");
-    let none = get(&app, "/search?q=sync&field=plan%3DFree", &agent.cookie).await.body;
+    let none = get(&app, "/search?q=sync&field=plan%3DFree", &agent.cookie)
+        .await
+        .body;
     assert!(none.contains("No tickets match."));
     let by_device = get(&app, "/search?q=tablet", &agent.cookie).await.body;
     assert!(by_device.contains("In the tags and fields:"), "{by_device}");
@@ -144,9 +176,22 @@ async fn fields_are_defined_filled_in_set_and_kept_from_customers() {
     assert!(analytics.contains("By Device"));
 
     // Deleting asks first.
-    let ask = get(&app, "/admin/fields/device/delete", &admin.cookie).await.body;
+    let ask = get(&app, "/admin/fields/device/delete", &admin.cookie)
+        .await
+        .body;
     assert!(ask.contains("Delete the field"));
-    let gone = post(&app, "/admin/fields/device/delete", &admin.cookie, &[("csrf", &admin.csrf)]).await;
+    let gone = post(
+        &app,
+        "/admin/fields/device/delete",
+        &admin.cookie,
+        &[("csrf", &admin.csrf)],
+    )
+    .await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
-    assert!(!get(&app, "/admin/fields", &admin.cookie).await.body.contains("<code>device</code>"));
+    assert!(
+        !get(&app, "/admin/fields", &admin.cookie)
+            .await
+            .body
+            .contains("<code>device</code>")
+    );
 }

@@ -26,14 +26,21 @@ async fn staff_find_notes_customers_only_their_own_public_text() {
         &app,
         &format!("/agent/tickets/{id}/note"),
         &agent.cookie,
-        &[("csrf", &agent.csrf), ("body", "Vendor says the lamp ballast is faulty")],
+        &[
+            ("csrf", &agent.csrf),
+            ("body", "Vendor says the lamp ballast is faulty"),
+        ],
     )
     .await;
     assert_eq!(noted.status, StatusCode::SEE_OTHER, "{}", noted.body);
 
     let page = get(&app, "/search?q=ballast", &agent.cookie).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(&format!("/agent/tickets/{id}")), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("/agent/tickets/{id}")),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("In the internal note:"));
     assert!(page.body.contains("<mark>ballast</mark>"));
     // The subject is text, not markup.
@@ -43,8 +50,13 @@ async fn staff_find_notes_customers_only_their_own_public_text() {
     assert!(by_subject.contains("In the subject:"));
 
     // The customer finds their ticket by its text, never by the note.
-    let theirs = get(&app, "/search?q=projector+minutes", &customer.cookie).await.body;
-    assert!(theirs.contains(&format!("/portal/tickets/{id}")), "{theirs}");
+    let theirs = get(&app, "/search?q=projector+minutes", &customer.cookie)
+        .await
+        .body;
+    assert!(
+        theirs.contains(&format!("/portal/tickets/{id}")),
+        "{theirs}"
+    );
     let hidden = get(&app, "/search?q=ballast", &customer.cookie).await.body;
     assert!(hidden.contains("No tickets match."), "{hidden}");
     assert!(!hidden.contains("lamp"));

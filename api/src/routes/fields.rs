@@ -92,7 +92,11 @@ pub(crate) async fn field_breakdown(
                 options: b
                     .options
                     .into_iter()
-                    .map(|(option, open, total)| OptionCount { option, open, total })
+                    .map(|(option, open, total)| OptionCount {
+                        option,
+                        open,
+                        total,
+                    })
                     .collect(),
                 unset: OptionCount {
                     option: String::new(),

@@ -123,7 +123,10 @@ pub(crate) async fn list_tickets(
     }))
 }
 
-pub(crate) fn parse_list<T: std::str::FromStr>(field: &'static str, text: Option<&str>) -> ApiResult<Vec<T>> {
+pub(crate) fn parse_list<T: std::str::FromStr>(
+    field: &'static str,
+    text: Option<&str>,
+) -> ApiResult<Vec<T>> {
     text.unwrap_or_default()
         .split(',')
         .map(str::trim)

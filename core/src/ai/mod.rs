@@ -15,6 +15,7 @@
 //!   after repeated temporary failures every use-case takes its offline path at once.
 
 pub(crate) mod breaker;
+pub(crate) mod canned_match;
 mod classifier;
 pub mod grounding;
 pub(crate) mod offline;

@@ -25,10 +25,38 @@ pub(crate) fn draft_label(source: DraftSource, article: Option<&str>) -> String 
             "[Suggested from a template and the knowledge-base article \"{title}\", no \
              language model: check it before sending]"
         ),
+        (DraftSource::CannedResponse, Some(name)) => format!(
+            "[Suggested from the canned response \"{name}\", filled in for this ticket, no \
+             language model: check it before sending]"
+        ),
         _ => "[Suggested from a template, no language model and no matching knowledge-base \
               article: check it before sending]"
             .to_string(),
     }
+}
+
+/// The label line of a model's draft that started from a canned response, naming it (and
+/// the customer's language when it is not English).
+pub(crate) fn canned_model_label(name: &str, language: Option<&str>) -> String {
+    match language {
+        Some(tag) => format!(
+            "[Suggested from the language model in the customer's language ({tag}), starting \
+             from the canned response \"{name}\": check it before sending]"
+        ),
+        None => format!(
+            "[Suggested from the language model, starting from the canned response \"{name}\": \
+             check it before sending]"
+        ),
+    }
+}
+
+/// A draft built without a model from the canned response `name` that matches the
+/// request, `text` being it filled in for the ticket: labelled, otherwise as written.
+pub(crate) fn canned_draft(name: &str, text: &str) -> String {
+    format!(
+        "{}\n\n{text}",
+        draft_label(DraftSource::CannedResponse, Some(name))
+    )
 }
 
 /// The label line that starts a model's draft written in the customer's language (not

@@ -12,26 +12,58 @@
 use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
+use super::canned::{fill, fill_field};
 use super::change::Change;
 use super::tickets::{set_assignee, set_priority, set_status};
 use crate::automation::{MAX_DEPTH, idle_since, in_business_hours, triggers_of, unmet_condition};
 use crate::domain::{
-    Actor, AuthorKind, AutomationAction, AutomationRule, AutomationTrigger, EventKind, MessageKind,
-    NotificationKind, Role, Tenant, Ticket, User,
+    Actor, AuthorKind, AutomationAction, AutomationRule, AutomationTrigger, CannedResponse,
+    EventKind, MessageKind, NotificationKind, Placeholder, Role, Tenant, Ticket, TicketStatus,
+    User, render_template,
 };
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
-use crate::store::{TicketQuery, TicketWrite};
-use crate::{Error, Result, TicketId, fields, validate};
+use crate::store::{TICKET_NUMBER_SLOT, TicketQuery, TicketWrite};
+use crate::{CannedResponseId, Error, Result, TicketId, UserId, fields, validate};
 
-/// What the engine needs besides the ticket: the tenant (rules, calendar, SLA) and its
-/// staff (assignment and notification targets), read once per use case.
+/// What the engine needs besides the ticket: the tenant (rules, calendar, SLA), its staff
+/// (assignment and notification targets) and shared canned responses, read once per use
+/// case, and the requesters of the tickets the rules ran on (for a canned response's
+/// placeholders), read when a rule sends one.
 pub(crate) struct RuleContext<'a> {
     pub(crate) tenant: &'a Tenant,
     pub(crate) staff: Vec<User>,
+    canned: Vec<CannedResponse>,
+    requesters: Vec<User>,
 }
 
 impl RuleContext<'_> {
+    /// Whether an enabled rule sends a canned response.
+    fn sends_canned(&self) -> bool {
+        self.tenant.settings.automations.iter().any(|r| {
+            r.enabled
+                && r.actions
+                    .iter()
+                    .any(|a| matches!(a, AutomationAction::SendCannedResponse { .. }))
+        })
+    }
+
+    /// Reads the requester of a ticket the rules may run on, when a rule sends a canned
+    /// response and it is not read yet.
+    pub(crate) async fn load_requester(
+        &mut self,
+        desk: &Helpdesk,
+        requester: UserId,
+    ) -> Result<()> {
+        if !self.sends_canned() || self.requesters.iter().any(|u| u.id == requester) {
+            return Ok(());
+        }
+        if let Some(user) = desk.inner.store.get_user(self.tenant.id, requester).await? {
+            self.requesters.push(user);
+        }
+        Ok(())
+    }
+
     fn active_staff(&self, id: crate::UserId) -> bool {
         self.staff
             .iter()
@@ -153,6 +185,9 @@ fn apply_action(
         AutomationAction::AddNote { text } => {
             change.add_message(None, AuthorKind::System, MessageKind::Note, text.clone());
         }
+        AutomationAction::SendCannedResponse { canned_response } => {
+            return send_canned(ctx, *canned_response, change);
+        }
         AutomationAction::Notify { users } => {
             let to: Vec<_> = if users.is_empty() {
                 ticket.assignee.map_or_else(|| ctx.admins(), |a| vec![a])
@@ -170,6 +205,81 @@ fn apply_action(
         }
     }
     Ok(Ok(()))
+}
+
+/// The `send_canned_response` action: the shared canned response's text, filled in for
+/// the ticket, as a system reply (or note), with a `CannedResponseApplied` event.
+fn send_canned(
+    ctx: &RuleContext<'_>,
+    id: CannedResponseId,
+    change: &mut Change,
+) -> Result<std::result::Result<(), String>> {
+    let ticket = change.ticket().clone();
+    let Some(canned) = ctx.canned.iter().find(|c| c.id == id) else {
+        return Ok(Err(format!(
+            "send_canned_response: {id} is not a shared canned response"
+        )));
+    };
+    if ticket.status == TicketStatus::Closed && !canned.internal {
+        return Ok(Err("send_canned_response: the ticket is closed".into()));
+    }
+    let Some(customer) = ctx.requesters.iter().find(|u| u.id == ticket.requester) else {
+        return Ok(Err("send_canned_response: the requester is unknown".into()));
+    };
+    let agent = ticket
+        .assignee
+        .and_then(|a| ctx.staff.iter().find(|u| u.id == a))
+        .map_or(ctx.tenant.name.as_str(), |u| u.name.as_str());
+    let text = render_template(
+        &canned.body,
+        |p| match p {
+            // A ticket being created has no number yet: the store fills it in.
+            Placeholder::TicketNumber if ticket.number == 0 => TICKET_NUMBER_SLOT.to_owned(),
+            p => fill(p, ctx.tenant, &ticket, customer, agent),
+        },
+        |key| fill_field(&ticket, key),
+    );
+    let text = match text {
+        Ok(text) if !text.trim().is_empty() => text,
+        Ok(_) => return Ok(Err("send_canned_response: the text is empty".into())),
+        Err(e) => return Ok(Err(format!("send_canned_response: {}", e.reason))),
+    };
+    change.push(EventKind::CannedResponseApplied {
+        canned_response: canned.id,
+        name: canned.name.clone(),
+    });
+    if canned.internal {
+        change.add_message(None, AuthorKind::System, MessageKind::Note, text);
+    } else {
+        let message = change.add_message(None, AuthorKind::System, MessageKind::Reply, text);
+        change.notify(
+            vec![ticket.requester],
+            NotificationKind::Replied {
+                message_id: Some(message.id),
+            },
+        );
+    }
+    Ok(Ok(()))
+}
+
+/// Checks that every `send_canned_response` action of `rules` names a shared canned
+/// response of the tenant (`canned`: its canned responses).
+pub(crate) fn check_canned_refs(rules: &[AutomationRule], canned: &[CannedResponse]) -> Result<()> {
+    for (i, rule) in rules.iter().enumerate() {
+        for (j, action) in rule.actions.iter().enumerate() {
+            if let AutomationAction::SendCannedResponse { canned_response } = action
+                && !canned
+                    .iter()
+                    .any(|c| c.id == *canned_response && c.owner.is_none())
+            {
+                return Err(Error::validation(
+                    format!("settings.automations[{i}].actions[{j}].canned_response"),
+                    format!("{canned_response} is not a shared canned response of the company"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs the tenant's change-triggered rules on a planned write, extending it: rounds of
@@ -243,18 +353,28 @@ pub struct AutomationSweepReport {
 impl Helpdesk {
     /// The rule context of `tenant`: its staff when a rule may need them.
     pub(crate) async fn rule_context<'a>(&self, tenant: &'a Tenant) -> Result<RuleContext<'a>> {
-        let staff = if tenant.settings.automations.iter().any(|r| r.enabled) {
-            self.inner
-                .store
-                .list_users(tenant.id, None)
-                .await?
-                .into_iter()
-                .filter(User::is_staff)
-                .collect()
-        } else {
-            Vec::new()
+        let mut ctx = RuleContext {
+            tenant,
+            staff: Vec::new(),
+            canned: Vec::new(),
+            requesters: Vec::new(),
         };
-        Ok(RuleContext { tenant, staff })
+        if !tenant.settings.automations.iter().any(|r| r.enabled) {
+            return Ok(ctx);
+        }
+        let store = &self.inner.store;
+        let (users, canned) = if ctx.sends_canned() {
+            let (users, canned) = tokio::try_join!(
+                store.list_users(tenant.id, None),
+                store.list_canned_responses(tenant.id)
+            )?;
+            (users, canned)
+        } else {
+            (store.list_users(tenant.id, None).await?, Vec::new())
+        };
+        ctx.staff = users.into_iter().filter(User::is_staff).collect();
+        ctx.canned = canned.into_iter().filter(|c| c.owner.is_none()).collect();
+        Ok(ctx)
     }
 
     /// Tests `rule` (saved or not, enabled or not) against a ticket as it is now: whether
@@ -291,7 +411,30 @@ impl Helpdesk {
                 skipped: Vec::new(),
             });
         }
-        let ctx = self.rule_context(&tenant).await?;
+        let mut ctx = self.rule_context(&tenant).await?;
+        if rule
+            .actions
+            .iter()
+            .any(|a| matches!(a, AutomationAction::SendCannedResponse { .. }))
+        {
+            // The rule under test may not be saved (or enabled) yet.
+            ctx.canned = self
+                .inner
+                .store
+                .list_canned_responses(tenant.id)
+                .await?
+                .into_iter()
+                .filter(|c| c.owner.is_none())
+                .collect();
+            if let Some(user) = self
+                .inner
+                .store
+                .get_user(tenant.id, current.requester)
+                .await?
+            {
+                ctx.requesters.push(user);
+            }
+        }
         let mut change = Change::of(&current, now, None);
         apply_rule(&ctx, &rule, &mut change)?;
         let mut skipped = Vec::new();
@@ -336,7 +479,7 @@ impl Helpdesk {
                 if idle.is_empty() {
                     continue;
                 }
-                let ctx = self.rule_context(&tenant).await?;
+                let mut ctx = self.rule_context(&tenant).await?;
                 let business = in_business_hours(&tenant.settings.calendar, now).unwrap_or(false);
                 for rule in idle {
                     let AutomationTrigger::Idle { status, hours } = rule.trigger else {
@@ -357,6 +500,7 @@ impl Helpdesk {
                         if !qualifies(rule, &ticket, status, hours, now, business) {
                             continue;
                         }
+                        ctx.load_requester(self, ticket.requester).await?;
                         let ran = self
                             .mutate_ticket_with(&tenant, ticket.id, Some(ticket), |current| {
                                 // Checked again on the ticket as stored now.

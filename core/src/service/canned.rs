@@ -12,8 +12,9 @@ use super::tickets::{
     add_agent_reply, check_required_fields, set_assignee, set_priority, set_status,
 };
 use crate::domain::{
-    Actor, AuditKind, AuthorKind, CannedActions, CannedAssign, CannedResponse, EventKind, Message,
-    MessageKind, Placeholder, Role, Tenant, Ticket, TicketStatus, User, fold_name, render_template,
+    Actor, AuditKind, AuthorKind, CannedActions, CannedAssign, CannedResponse, EventKind,
+    FieldValue, Message, MessageKind, Placeholder, Role, TemplatePart, Tenant, Ticket,
+    TicketStatus, User, fold_name, render_template,
 };
 use crate::lifecycle::check_transition;
 use crate::roles::Action;
@@ -109,8 +110,44 @@ pub(crate) fn validate_actions(actions: &CannedActions) -> Result<CannedActions>
     })
 }
 
-/// The text of a placeholder for this ticket.
-fn fill(p: Placeholder, tenant: &Tenant, ticket: &Ticket, customer: &User, agent: &User) -> String {
+/// Checks that a canned response's text parses and that each `{{field.<key>}}` names a
+/// custom field of the tenant (a typo is caught when it is saved, not when a customer
+/// reads an empty value).
+pub(crate) fn check_template(body: &str, tenant: &Tenant) -> Result<()> {
+    let at = |offset: usize| body[..offset].chars().count();
+    let parts = crate::domain::parse_template(body).map_err(|e| {
+        Error::validation("body", format!("at character {}: {}", at(e.at), e.reason))
+    })?;
+    for part in parts {
+        if let TemplatePart::Field(key) = part
+            && !tenant.settings.custom_fields.iter().any(|d| d.key == key)
+        {
+            return Err(Error::validation(
+                "body",
+                format!("{{{{field.{key}}}}} names no custom field of the company"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The text of a custom field of `ticket`, as people read it (empty without a value).
+pub(crate) fn fill_field(ticket: &Ticket, key: &str) -> String {
+    ticket
+        .custom_fields
+        .get(key)
+        .map(FieldValue::display)
+        .unwrap_or_default()
+}
+
+/// The text of a placeholder for this ticket, sent by `agent` (a name).
+pub(crate) fn fill(
+    p: Placeholder,
+    tenant: &Tenant,
+    ticket: &Ticket,
+    customer: &User,
+    agent: &str,
+) -> String {
     let first = |name: &str| {
         name.split_whitespace()
             .next()
@@ -123,8 +160,8 @@ fn fill(p: Placeholder, tenant: &Tenant, ticket: &Ticket, customer: &User, agent
         Placeholder::CustomerEmail => customer.email.clone(),
         Placeholder::TicketNumber => ticket.number.to_string(),
         Placeholder::TicketSubject => ticket.subject.clone(),
-        Placeholder::AgentName => agent.name.clone(),
-        Placeholder::AgentFirstName => first(&agent.name),
+        Placeholder::AgentName => agent.to_owned(),
+        Placeholder::AgentFirstName => first(agent),
         Placeholder::CompanyName => tenant.name.clone(),
     }
 }
@@ -169,41 +206,36 @@ pub(crate) fn plan_actions(
 }
 
 impl Helpdesk {
-    /// Checks an input and the writer's right to its scope; the owner it gets.
+    /// Checks an input and the writer's right to its scope; the owner it gets, and the
+    /// tenant.
     async fn canned_scope(
         &self,
         actor: &Actor,
         input: &CannedResponseInput,
-    ) -> Result<Option<UserId>> {
+    ) -> Result<(Option<UserId>, Tenant)> {
         if input.shared {
-            self.check(actor, Action::ManageSharedCannedResponses)
+            let (tenant, _) = self
+                .check(actor, Action::ManageSharedCannedResponses)
                 .await?;
-            Ok(None)
+            Ok((None, tenant))
         } else {
-            self.check(actor, Action::UseCannedResponses).await?;
-            Ok(Some(actor.user_id))
+            let (tenant, _) = self.check(actor, Action::UseCannedResponses).await?;
+            Ok((Some(actor.user_id), tenant))
         }
     }
 
-    /// The fields of an input, checked: name, body (placeholders known), actions (the
-    /// assignee an active agent or admin of the tenant).
+    /// The fields of an input, checked: name, body (placeholders known, custom field
+    /// placeholders naming fields of the tenant), actions (the assignee an active agent or
+    /// admin of the tenant).
     async fn checked_canned_fields(
         &self,
         actor: &Actor,
+        tenant: &Tenant,
         input: &CannedResponseInput,
     ) -> Result<(String, String, CannedActions)> {
         let name = validate::required_line("name", &input.name, MAX_CANNED_NAME_CHARS)?;
         let body = validate::body("body", &input.body, true)?;
-        crate::domain::parse_template(&body).map_err(|e| {
-            Error::validation(
-                "body",
-                format!(
-                    "at character {}: {}",
-                    body[..e.at].chars().count(),
-                    e.reason
-                ),
-            )
-        })?;
+        check_template(&body, tenant)?;
         let actions = validate_actions(&input.actions)?;
         if let Some(CannedAssign::User { id }) = actions.assign {
             self.check_assignable(actor, id, "actions.assign").await?;
@@ -248,8 +280,8 @@ impl Helpdesk {
         actor: &Actor,
         input: CannedResponseInput,
     ) -> Result<CannedResponse> {
-        let owner = self.canned_scope(actor, &input).await?;
-        let (name, body, actions) = self.checked_canned_fields(actor, &input).await?;
+        let (owner, tenant) = self.canned_scope(actor, &input).await?;
+        let (name, body, actions) = self.checked_canned_fields(actor, &tenant, &input).await?;
         let existing = self
             .inner
             .store
@@ -339,8 +371,8 @@ impl Helpdesk {
             self.check(actor, Action::ManageSharedCannedResponses)
                 .await?;
         }
-        let owner = self.canned_scope(actor, &input).await?;
-        let (name, body, actions) = self.checked_canned_fields(actor, &input).await?;
+        let (owner, tenant) = self.canned_scope(actor, &input).await?;
+        let (name, body, actions) = self.checked_canned_fields(actor, &tenant, &input).await?;
         let canned = CannedResponse {
             owner,
             name,
@@ -412,8 +444,12 @@ impl Helpdesk {
             .get_user(tenant.id, ticket.requester)
             .await?
             .ok_or_else(|| Error::not_found("user", ticket.requester))?;
-        render_template(&canned.body, |p| fill(p, tenant, ticket, &customer, agent))
-            .map_err(|e| Error::validation("body", e.reason))
+        render_template(
+            &canned.body,
+            |p| fill(p, tenant, ticket, &customer, &agent.name),
+            |key| fill_field(ticket, key),
+        )
+        .map_err(|e| Error::validation("body", e.reason))
     }
 
     /// Sends a canned response on a ticket: its text (filled in for the ticket, or `body`

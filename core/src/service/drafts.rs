@@ -5,18 +5,23 @@
 //! are written by the model. Without one, or when the model fails, a draft is a template
 //! filled with this ticket's own facts that quotes the best knowledge-base passage (never
 //! another ticket's text, see [`crate::ai`]'s offline module), and a summary is extractive;
-//! both carry a visible label that says where they came from.
+//! both carry a visible label that says where they came from. When one of the desk's
+//! canned responses matches the request, the draft starts from it: the model adapts it,
+//! or without a model it is the draft, filled in for the ticket.
 
 use serde::Deserialize;
 
 use super::Helpdesk;
+use super::canned::{fill, fill_field};
 use super::change::Change;
 use super::tickets::add_agent_reply;
 use crate::ai::prompts::{self, DraftContext};
-use crate::ai::{DraftDecision, DraftOutcome, SummarySource, TicketSummary, offline, output};
+use crate::ai::{
+    DraftDecision, DraftOutcome, SummarySource, TicketSummary, canned_match, offline, output,
+};
 use crate::domain::{
-    Actor, AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EventKind, Message,
-    MessageKind, Tenant, Ticket, TicketStatus,
+    Actor, AuthorKind, CannedResponse, Citation, DraftInfo, DraftSource, DraftState, EventKind,
+    Message, MessageKind, Tenant, Ticket, TicketStatus, render_template,
 };
 use crate::kb::ScoredChunk;
 use crate::roles::{Action, authorize};
@@ -106,6 +111,12 @@ impl Helpdesk {
     /// [`MessageKind::Draft`], never visible to the customer, with [`DraftInfo`] recording
     /// its source; decide on it with [`Helpdesk::decide_draft`].
     ///
+    /// When one of the public canned responses the agent may send (shared or their own)
+    /// matches the request (its name's words are in the subject and the customer's latest
+    /// message), the draft starts from it, filled in for the ticket: the model adapts it
+    /// (and the label names it), or without a model it is the draft
+    /// ([`DraftSource::CannedResponse`]).
+    ///
     /// With a model (autonomy at least Suggest) the draft is built from the thread, the
     /// customer's earlier tickets and the top knowledge-base chunks. Otherwise (or when
     /// the model fails) it is a template with this ticket's facts (the requester's name,
@@ -116,7 +127,8 @@ impl Helpdesk {
     /// carry another customer's details.
     pub async fn suggest_reply(&self, actor: &Actor, id: TicketId) -> Result<Message> {
         // Independent reads go together: the ticket while the actor is checked, then the
-        // thread with the customer's earlier tickets (which only a model reads).
+        // thread with the customer's earlier tickets (which only a model reads) and the
+        // canned responses.
         let (tenant, user, ticket) = self
             .check_while(actor, Action::UseCopilot, self.visible_ticket(actor, id))
             .await?;
@@ -133,8 +145,9 @@ impl Helpdesk {
                 None => Ok(Vec::new()),
             }
         };
-        let (thread, earlier) =
-            futures_util::future::join(self.public_thread(&ticket), earlier).await;
+        let canned = self.inner.store.list_canned_responses(tenant.id);
+        let (thread, earlier, canned) =
+            futures_util::future::join3(self.public_thread(&ticket), earlier, canned).await;
         let thread = thread?;
         let query = match thread
             .iter()
@@ -147,6 +160,34 @@ impl Helpdesk {
         let chunks = self
             .kb_search(&tenant, &query, self.inner.config.kb_top_k)
             .await?;
+        // The public canned responses this agent may send: the draft starts from the one
+        // the request asks for, filled in for the ticket.
+        let usable: Vec<CannedResponse> = canned?
+            .into_iter()
+            .filter(|c| !c.internal && c.owner.is_none_or(|o| o == user.id))
+            .collect();
+        let mut customer = None;
+        let mut from_canned = None;
+        if let Some(matched) = canned_match::best_canned(&query, &usable) {
+            let requester = self
+                .inner
+                .store
+                .get_user(tenant.id, ticket.requester)
+                .await?;
+            if let Some(requester) = &requester {
+                from_canned = render_template(
+                    &matched.body,
+                    |p| fill(p, &tenant, &ticket, requester, &user.name),
+                    |key| fill_field(&ticket, key),
+                )
+                .ok()
+                .map(|text| (matched.name.clone(), text));
+            }
+            customer = Some(requester);
+        }
+        let canned_ref = from_canned
+            .as_ref()
+            .map(|(name, text)| (name.as_str(), text.as_str()));
 
         let mut built = None;
         if let Some(model) = model {
@@ -156,6 +197,7 @@ impl Helpdesk {
                 thread: &thread,
                 earlier_tickets: &earlier,
                 chunks: &chunks,
+                canned: canned_ref,
             });
             match output::generate_json_within::<DraftAnswer>(
                 model,
@@ -165,14 +207,16 @@ impl Helpdesk {
             .await
             {
                 Ok(answer) if !answer.reply.trim().is_empty() => {
-                    let reply = match prompts::reply_language(&ticket) {
-                        Some(tag) => {
-                            format!(
-                                "{}\n\n{}",
-                                offline::language_label(tag),
-                                answer.reply.trim()
-                            )
+                    let language = prompts::reply_language(&ticket);
+                    let label = match (canned_ref, language) {
+                        (Some((name, _)), language) => {
+                            Some(offline::canned_model_label(name, language))
                         }
+                        (None, Some(tag)) => Some(offline::language_label(tag)),
+                        (None, None) => None,
+                    };
+                    let reply = match label {
+                        Some(label) => format!("{label}\n\n{}", answer.reply.trim()),
                         None => answer.reply,
                     };
                     built = Some((
@@ -187,16 +231,25 @@ impl Helpdesk {
                 }
             }
         }
-        let (body, citations, source) = match built {
-            Some(built) => built,
-            None => {
+        let (body, citations, source) = match (built, canned_ref) {
+            (Some(built), _) => built,
+            (None, Some((name, text))) => (
+                offline::canned_draft(name, text),
+                Vec::new(),
+                DraftSource::CannedResponse,
+            ),
+            (None, None) => {
                 // Only this ticket's facts and the knowledge base: the requester's name, and
                 // the best passage (cited) when there is one.
-                let customer = self
-                    .inner
-                    .store
-                    .get_user(tenant.id, ticket.requester)
-                    .await?;
+                let customer = match customer {
+                    Some(read) => read,
+                    None => {
+                        self.inner
+                            .store
+                            .get_user(tenant.id, ticket.requester)
+                            .await?
+                    }
+                };
                 let best = chunks.iter().find(|c| c.score > 0.0);
                 let (body, source) = offline::template_draft(
                     &ticket,

@@ -318,7 +318,7 @@ impl Helpdesk {
         let mut last = None;
         // The tenant's change-triggered automation rules run inside the write; their
         // context (the staff) is read once, only when there are such rules.
-        let rules = if automation::has_change_rules(tenant) {
+        let mut rules = if automation::has_change_rules(tenant) {
             Some(self.rule_context(tenant).await?)
         } else {
             None
@@ -351,8 +351,11 @@ impl Helpdesk {
             {
                 return Ok(Some((write, result)));
             }
-            let write = match &rules {
-                Some(ctx) => automation::run_change_rules(ctx, write)?,
+            let write = match &mut rules {
+                Some(ctx) => {
+                    ctx.load_requester(self, write.ticket.requester).await?;
+                    automation::run_change_rules(ctx, write)?
+                }
                 None => write,
             };
             match self

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::Helpdesk;
 use crate::auth::hash_password;
 use crate::domain::{
-    Actor, AuditEvent, AuditKind, PasswordHash, Role, RoleChange, Tenant, TenantSettings, User,
+    Actor, AuditEvent, AuditKind, AutomationAction, PasswordHash, Role, RoleChange, Tenant,
+    TenantSettings, User,
 };
 use crate::roles::Action;
 use crate::store::{AdminChange, AdminWrite};
@@ -507,6 +508,14 @@ impl Helpdesk {
     pub async fn update_settings(&self, actor: &Actor, settings: TenantSettings) -> Result<Tenant> {
         let (mut tenant, _) = self.check(actor, Action::ManageTenant).await?;
         let settings = validate_settings(&settings)?;
+        if settings.automations.iter().any(|r| {
+            r.actions
+                .iter()
+                .any(|a| matches!(a, AutomationAction::SendCannedResponse { .. }))
+        }) {
+            let canned = self.inner.store.list_canned_responses(tenant.id).await?;
+            crate::service::automation::check_canned_refs(&settings.automations, &canned)?;
+        }
         let fields = settings_changes(&tenant.settings, &settings)?;
         if fields.is_empty() {
             return Ok(tenant);

@@ -29,21 +29,20 @@ use jiff::Timestamp;
 
 use crate::analytics::Analytics;
 use crate::domain::{
-    ApiKey, Article, Attachment, AuditEvent, AuthSession, CannedResponse, ChatSession, Event,
-    Message, OutboxEntry, PasswordHash, Role, SavedView, Tenant, Ticket, User, WebhookEndpoint,
-    WebhookOutcome,
+    ApiKey, Article, Attachment, AuditEvent, AuthSession, ChatSession, Event, Message, OutboxEntry,
+    PasswordHash, Role, Tenant, Ticket, User,
 };
 use crate::store::{
-    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
-    CannedResponseStore, CannedUsage, ChatStore, DynStore, LeaseStore, MessageFilter, OutboxStore,
-    Page, QuarantineStore, QuarantinedMail, SavedViewStore, SearchHit, SearchQuery, SearchStore,
-    Store, TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore,
-    WeakCommitSignal, WebhookStore,
+    AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
+    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery,
+    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
 };
 use crate::{
-    ApiKeyId, ArticleId, AttachmentId, CannedResponseId, ChatSessionId, MessageId, OutboxId,
-    QuarantineId, Result, SavedViewId, TenantId, TicketId, UserId, WebhookId,
+    ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, Result, TenantId,
+    TicketId, UserId,
 };
+
+mod desk_stores;
 
 /// What the calls since the last [`CountingStore::take`] cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -465,118 +464,6 @@ impl AttachmentStore for CountingStore {
         ticket: TicketId,
     ) -> Result<Vec<Attachment>> {
         self.track(Call::Read, self.inner.list_attachments(tenant, ticket))
-            .await
-    }
-}
-
-#[async_trait]
-impl WebhookStore for CountingStore {
-    async fn get_webhook(
-        &self,
-        tenant: TenantId,
-        id: WebhookId,
-    ) -> Result<Option<WebhookEndpoint>> {
-        self.track(Call::Read, self.inner.get_webhook(tenant, id))
-            .await
-    }
-    async fn list_webhooks(&self, tenant: TenantId) -> Result<Vec<WebhookEndpoint>> {
-        self.track(Call::Read, self.inner.list_webhooks(tenant))
-            .await
-    }
-    async fn due_webhooks(&self, now: Timestamp, limit: u32) -> Result<Vec<WebhookEndpoint>> {
-        self.track(Call::Read, self.inner.due_webhooks(now, limit))
-            .await
-    }
-    async fn record_webhook_delivery(
-        &self,
-        tenant: TenantId,
-        id: WebhookId,
-        outcome: &WebhookOutcome,
-    ) -> Result<()> {
-        self.track(
-            Call::Commit,
-            self.inner.record_webhook_delivery(tenant, id, outcome),
-        )
-        .await
-    }
-}
-
-#[async_trait]
-impl QuarantineStore for CountingStore {
-    async fn put_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
-        self.track(Call::Commit, self.inner.put_quarantined(mail))
-            .await
-    }
-    async fn get_quarantined(
-        &self,
-        tenant: TenantId,
-        id: QuarantineId,
-    ) -> Result<Option<QuarantinedMail>> {
-        self.track(Call::Read, self.inner.get_quarantined(tenant, id))
-            .await
-    }
-    async fn list_quarantined(
-        &self,
-        tenant: TenantId,
-        held_only: bool,
-        limit: u32,
-    ) -> Result<Vec<QuarantinedMail>> {
-        self.track(
-            Call::Read,
-            self.inner.list_quarantined(tenant, held_only, limit),
-        )
-        .await
-    }
-    async fn update_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
-        self.track(Call::Commit, self.inner.update_quarantined(mail))
-            .await
-    }
-}
-
-#[async_trait]
-impl CannedResponseStore for CountingStore {
-    async fn get_canned_response(
-        &self,
-        tenant: TenantId,
-        id: CannedResponseId,
-    ) -> Result<Option<CannedResponse>> {
-        self.track(Call::Read, self.inner.get_canned_response(tenant, id))
-            .await
-    }
-    async fn list_canned_responses(&self, tenant: TenantId) -> Result<Vec<CannedResponse>> {
-        self.track(Call::Read, self.inner.list_canned_responses(tenant))
-            .await
-    }
-    async fn canned_response_usage(
-        &self,
-        tenant: TenantId,
-        since: Timestamp,
-    ) -> Result<Vec<CannedUsage>> {
-        self.track(Call::Read, self.inner.canned_response_usage(tenant, since))
-            .await
-    }
-}
-
-#[async_trait]
-impl SavedViewStore for CountingStore {
-    async fn get_saved_view(&self, tenant: TenantId, id: SavedViewId) -> Result<Option<SavedView>> {
-        self.track(Call::Read, self.inner.get_saved_view(tenant, id))
-            .await
-    }
-    async fn list_saved_views(&self, tenant: TenantId) -> Result<Vec<SavedView>> {
-        self.track(Call::Read, self.inner.list_saved_views(tenant))
-            .await
-    }
-}
-
-#[async_trait]
-impl SearchStore for CountingStore {
-    async fn search_tickets(
-        &self,
-        tenant: TenantId,
-        query: &SearchQuery,
-    ) -> Result<Page<SearchHit>> {
-        self.track(Call::Read, self.inner.search_tickets(tenant, query))
             .await
     }
 }

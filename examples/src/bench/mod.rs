@@ -26,6 +26,7 @@ pub mod intake;
 pub mod kb;
 pub mod postgres;
 pub mod queue;
+mod queue_load;
 mod rows;
 mod stats;
 

@@ -207,8 +207,11 @@ async fn analytics(
         .await?
         .into_iter()
         .map(|b| {
-            let mut rows: Vec<(String, u64)> =
-                b.options.iter().map(|(o, _, all)| (o.clone(), *all)).collect();
+            let mut rows: Vec<(String, u64)> = b
+                .options
+                .iter()
+                .map(|(o, _, all)| (o.clone(), *all))
+                .collect();
             rows.push(("(no value)".into(), b.unset.1));
             let title = format!("By {}", b.label);
             let svg = bar_chart(&title, &rows);

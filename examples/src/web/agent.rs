@@ -520,7 +520,12 @@ pub(crate) async fn render_ticket(
     };
     let settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
     let typed = (!refusal.typed.is_empty()).then_some(refusal.typed.as_slice());
-    let fields = fields::inputs(&settings.custom_fields, &t.custom_fields, ctx.actor.role, typed);
+    let fields = fields::inputs(
+        &settings.custom_fields,
+        &t.custom_fields,
+        ctx.actor.role,
+        typed,
+    );
     html(&AgentTicketPage {
         fields,
         page: ctx.page(state, &format!("#{} · {}", t.number, t.subject)),

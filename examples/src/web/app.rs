@@ -24,9 +24,8 @@ use super::reindex::ReindexJobs;
 use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
-    admin, agent, attachments, auth, automations, bulk, canned, chat, fields, fields_admin, kb, mail_admin,
-    portal, saved_views,
-    search, session, settings, signup,
+    admin, agent, attachments, auth, automations, bulk, canned, chat, fields, fields_admin, kb,
+    mail_admin, portal, saved_views, search, session, settings, signup,
 };
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder

@@ -10,14 +10,15 @@ use axum::routing::get;
 use axum::{Form, Router};
 use helpdesk_core::automation::describe_condition;
 use helpdesk_core::domain::{
-    AutomationAction, AutomationCondition, AutomationRule, AutomationTrigger, Channel, FieldKind,
-    Priority, TicketStatus, field_token,
+    AutomationRule, Channel, FieldKind, Priority, TicketStatus, field_token,
 };
 use serde::Deserialize;
 
-use super::admin::skill_list;
 use super::agent::Choice;
 use super::app::AppState;
+use super::automation_form::{
+    Pairs, Row, describe_action, describe_trigger, pairs_of, rule_of, value,
+};
 use super::error::WebResult;
 use super::form::{self, FormError};
 use super::keyed::Keyed;
@@ -35,242 +36,6 @@ pub(crate) fn routes() -> Router<AppState> {
             "/admin/automations/{key}/delete",
             get(confirm_delete).post(delete),
         )
-}
-
-/// The rule form's inputs as posted (repeated names for the status checkboxes).
-type Pairs = Vec<(String, String)>;
-
-fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.trim())
-}
-
-fn values<'a>(pairs: &'a Pairs, name: &str) -> Vec<&'a str> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
-fn parse<T: std::str::FromStr>(field: &str, raw: &str) -> Result<Option<T>, FormError> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse()
-        .map(Some)
-        .map_err(|_| FormError::new(field, "Choose from the list."))
-}
-
-/// The rule a posted form describes (core checks it when the settings are saved).
-fn rule_of(pairs: &Pairs, key: &str) -> Result<AutomationRule, FormError> {
-    let trigger = match value(pairs, "trigger") {
-        "created" => AutomationTrigger::Created,
-        "customer_replied" => AutomationTrigger::CustomerReplied,
-        "updated" => AutomationTrigger::Updated,
-        "sla_breached" => AutomationTrigger::SlaBreached,
-        "idle" => AutomationTrigger::Idle {
-            status: parse("idle_status", value(pairs, "idle_status"))?
-                .ok_or_else(|| FormError::new("idle_status", "Choose the status it waits in."))?,
-            hours: value(pairs, "idle_hours")
-                .parse()
-                .map_err(|_| FormError::new("idle_hours", "Give whole hours (1 to 8760)."))?,
-        },
-        _ => return Err(FormError::new("trigger", "Choose when the rule runs.")),
-    };
-    let mut conditions = Vec::new();
-    let statuses = values(pairs, "if_status")
-        .into_iter()
-        .map(|s| parse::<TicketStatus>("if_status", s).map(Option::unwrap_or_default))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !statuses.is_empty() {
-        conditions.push(AutomationCondition::Status { any_of: statuses });
-    }
-    if let Some(p) = parse::<Priority>("if_priority", value(pairs, "if_priority"))? {
-        conditions.push(AutomationCondition::Priority { any_of: vec![p] });
-    }
-    if let Some(c) = parse::<Channel>("if_channel", value(pairs, "if_channel"))? {
-        conditions.push(AutomationCondition::Channel { any_of: vec![c] });
-    }
-    for (name, has) in [("if_tag", true), ("if_not_tag", false)] {
-        let tag = value(pairs, name);
-        if !tag.is_empty() {
-            let tag = tag.to_lowercase();
-            conditions.push(if has {
-                AutomationCondition::HasTag { tag }
-            } else {
-                AutomationCondition::LacksTag { tag }
-            });
-        }
-    }
-    if !value(pairs, "if_field").is_empty() {
-        conditions.push(AutomationCondition::Field {
-            token: value(pairs, "if_field").to_string(),
-        });
-    }
-    if value(pairs, "if_unassigned") == "on" {
-        conditions.push(AutomationCondition::Unassigned);
-    }
-    match value(pairs, "if_hours") {
-        "inside" => conditions.push(AutomationCondition::BusinessHours { inside: true }),
-        "outside" => conditions.push(AutomationCondition::BusinessHours { inside: false }),
-        _ => {}
-    }
-    let mut actions = Vec::new();
-    if let Some(status) = parse("do_status", value(pairs, "do_status"))? {
-        actions.push(AutomationAction::SetStatus { status });
-    }
-    if let Some(priority) = parse("do_priority", value(pairs, "do_priority"))? {
-        actions.push(AutomationAction::SetPriority { priority });
-    }
-    let add = skill_list(value(pairs, "do_add_tags"));
-    if !add.is_empty() {
-        actions.push(AutomationAction::AddTags { tags: add });
-    }
-    let remove = skill_list(value(pairs, "do_remove_tags"));
-    if !remove.is_empty() {
-        actions.push(AutomationAction::RemoveTags { tags: remove });
-    }
-    match value(pairs, "do_assign") {
-        "" => {}
-        "nobody" => actions.push(AutomationAction::Assign { to: None }),
-        id => actions.push(AutomationAction::Assign {
-            to: Some(
-                id.parse()
-                    .map_err(|_| FormError::new("do_assign", "Choose from the list."))?,
-            ),
-        }),
-    }
-    if let Some((key, option)) = value(pairs, "do_field").split_once('=') {
-        actions.push(AutomationAction::SetField {
-            key: key.to_string(),
-            value: Some(helpdesk_core::domain::FieldValue::Text(option.to_string())),
-        });
-    }
-    let note = value(pairs, "do_note");
-    if !note.is_empty() {
-        actions.push(AutomationAction::AddNote { text: note.to_string() });
-    }
-    if value(pairs, "do_notify") == "on" {
-        actions.push(AutomationAction::Notify { users: Vec::new() });
-    }
-    if actions.is_empty() {
-        return Err(FormError::general("Choose at least one thing for the rule to do."));
-    }
-    Ok(AutomationRule {
-        key: key.trim().to_lowercase(),
-        name: value(pairs, "name").to_string(),
-        enabled: value(pairs, "enabled") == "on",
-        trigger,
-        conditions,
-        actions,
-    })
-}
-
-/// The form's inputs of a saved rule (the inverse of [`rule_of`] for what the form shows).
-fn pairs_of(rule: &AutomationRule) -> Pairs {
-    let mut p: Pairs = vec![
-        ("name".into(), rule.name.clone()),
-        ("trigger".into(), rule.trigger.as_str().into()),
-    ];
-    if rule.enabled {
-        p.push(("enabled".into(), "on".into()));
-    }
-    if let AutomationTrigger::Idle { status, hours } = rule.trigger {
-        p.push(("idle_status".into(), status.as_str().into()));
-        p.push(("idle_hours".into(), hours.to_string()));
-    }
-    for c in &rule.conditions {
-        match c {
-            AutomationCondition::Status { any_of } => {
-                p.extend(any_of.iter().map(|s| ("if_status".into(), s.as_str().into())));
-            }
-            AutomationCondition::Priority { any_of } => {
-                p.extend(any_of.first().map(|x| ("if_priority".into(), x.as_str().into())));
-            }
-            AutomationCondition::Channel { any_of } => {
-                p.extend(any_of.first().map(|x| ("if_channel".into(), x.as_str().into())));
-            }
-            AutomationCondition::HasTag { tag } => p.push(("if_tag".into(), tag.clone())),
-            AutomationCondition::LacksTag { tag } => p.push(("if_not_tag".into(), tag.clone())),
-            AutomationCondition::Field { token } => p.push(("if_field".into(), token.clone())),
-            AutomationCondition::Unassigned => p.push(("if_unassigned".into(), "on".into())),
-            AutomationCondition::BusinessHours { inside } => p.push((
-                "if_hours".into(),
-                if *inside { "inside" } else { "outside" }.into(),
-            )),
-            _ => {}
-        }
-    }
-    for a in &rule.actions {
-        match a {
-            AutomationAction::SetStatus { status } => {
-                p.push(("do_status".into(), status.as_str().into()));
-            }
-            AutomationAction::SetPriority { priority } => {
-                p.push(("do_priority".into(), priority.as_str().into()));
-            }
-            AutomationAction::AddTags { tags } => p.push(("do_add_tags".into(), tags.join(", "))),
-            AutomationAction::RemoveTags { tags } => {
-                p.push(("do_remove_tags".into(), tags.join(", ")));
-            }
-            AutomationAction::Assign { to } => p.push((
-                "do_assign".into(),
-                to.map_or_else(|| "nobody".into(), |u| u.to_string()),
-            )),
-            AutomationAction::SetField {
-                key,
-                value: Some(v),
-            } => p.push(("do_field".into(), field_token(key, &v.display()))),
-            AutomationAction::AddNote { text } => p.push(("do_note".into(), text.clone())),
-            AutomationAction::Notify { .. } => p.push(("do_notify".into(), "on".into())),
-            _ => {}
-        }
-    }
-    p
-}
-
-/// A rule in words for the list.
-struct Row {
-    key: String,
-    name: String,
-    enabled: bool,
-    when: String,
-    conditions: String,
-    actions: String,
-}
-
-fn describe_trigger(t: &AutomationTrigger) -> String {
-    match t {
-        AutomationTrigger::Created => "a ticket is opened".into(),
-        AutomationTrigger::CustomerReplied => "the customer replies".into(),
-        AutomationTrigger::Updated => "a ticket changes".into(),
-        AutomationTrigger::SlaBreached => "an SLA target is missed".into(),
-        AutomationTrigger::Idle { status, hours } => {
-            format!("{} for {hours} h with no change", status_label(*status))
-        }
-        _ => "—".into(),
-    }
-}
-
-fn describe_action(a: &AutomationAction, names: &Names) -> String {
-    match a {
-        AutomationAction::SetStatus { status } => format!("status {}", status_label(*status)),
-        AutomationAction::SetPriority { priority } => format!("priority {}", priority.as_str()),
-        AutomationAction::AddTags { tags } => format!("tag +{}", tags.join(" +")),
-        AutomationAction::RemoveTags { tags } => format!("tag −{}", tags.join(" −")),
-        AutomationAction::Assign { to } => format!("assign to {}", names.of(*to, "nobody")),
-        AutomationAction::SetField { key, value } => format!(
-            "{key} = {}",
-            value.as_ref().map_or_else(|| "(empty)".into(), |v| v.display())
-        ),
-        AutomationAction::AddNote { .. } => "internal note".into(),
-        AutomationAction::Notify { .. } => "notify the assignee".into(),
-        _ => "—".into(),
-    }
 }
 
 /// The test's result, for the list page.
@@ -294,6 +59,8 @@ struct AutomationsPage {
     channels: Vec<Choice>,
     field_values: Vec<Choice>,
     assignees: Vec<Choice>,
+    /// The shared canned responses a rule may send.
+    canned_responses: Vec<Choice>,
     error: FormError,
     tested: Option<Tested>,
 }
@@ -319,6 +86,13 @@ async fn render(
     let helpdesk = state.helpdesk();
     let settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
     let names = Names::load(helpdesk, ctx.actor.tenant_id).await?;
+    // Rules send shared canned responses only.
+    let canned: Vec<_> = helpdesk
+        .list_canned_responses(&ctx.actor, "")
+        .await?
+        .into_iter()
+        .filter(|c| c.owner.is_none())
+        .collect();
     let rows = settings
         .automations
         .iter()
@@ -330,12 +104,16 @@ async fn render(
             conditions: if r.conditions.is_empty() {
                 "any ticket".into()
             } else {
-                r.conditions.iter().map(describe_condition).collect::<Vec<_>>().join(", ")
+                r.conditions
+                    .iter()
+                    .map(describe_condition)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             },
             actions: r
                 .actions
                 .iter()
-                .map(|a| describe_action(a, &names))
+                .map(|a| describe_action(a, &names, &canned))
                 .collect::<Vec<_>>()
                 .join(" · "),
         })
@@ -376,11 +154,19 @@ async fn render(
         }
     }
     let mut assignees = vec![Choice::new("nobody", "Nobody (back to the queue)", "")];
-    for u in helpdesk.store().list_users(ctx.actor.tenant_id, None).await? {
+    for u in helpdesk
+        .store()
+        .list_users(ctx.actor.tenant_id, None)
+        .await?
+    {
         if u.is_staff() && u.active {
             assignees.push(Choice::new(&u.id.to_string(), &u.name, ""));
         }
     }
+    let canned_responses = canned
+        .iter()
+        .map(|c| Choice::new(&c.id.to_string(), &c.name, &pick("do_canned")))
+        .collect();
     let title = if editing.is_empty() {
         "Automations".to_string()
     } else {
@@ -398,14 +184,21 @@ async fn render(
         channels,
         field_values,
         assignees,
+        canned_responses,
         error,
         tested,
     });
     if refused { form::refused(page) } else { page }
 }
 
-async fn list_page(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Response> {
-    let form = vec![("enabled".into(), "on".into()), ("trigger".into(), "created".into())];
+async fn list_page(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+) -> WebResult<Response> {
+    let form = vec![
+        ("enabled".into(), "on".into()),
+        ("trigger".into(), "created".into()),
+    ];
     render(&state, &ctx, form, "", FormError::default(), None).await
 }
 
@@ -414,12 +207,25 @@ async fn edit_page(
     AdminUser(ctx): AdminUser,
     Path(key): Path<String>,
 ) -> WebResult<Response> {
-    let rules = state.helpdesk().get_tenant(&ctx.actor).await?.settings.automations;
+    let rules = state
+        .helpdesk()
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .automations;
     let rule = rules
         .iter()
         .find(|r| r.key == key)
         .ok_or_else(|| helpdesk_core::Error::not_found("automation", &key))?;
-    render(&state, &ctx, pairs_of(rule), &key, FormError::default(), None).await
+    render(
+        &state,
+        &ctx,
+        pairs_of(rule),
+        &key,
+        FormError::default(),
+        None,
+    )
+    .await
 }
 
 /// Saves the rules with `change` applied; a refusal comes back on the form as typed.
@@ -432,7 +238,11 @@ async fn commit(
 ) -> WebResult<Response> {
     let helpdesk = state.helpdesk();
     let mut settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
-    let key = if editing.is_empty() { value(&pairs, "key").to_string() } else { editing.to_string() };
+    let key = if editing.is_empty() {
+        value(&pairs, "key").to_string()
+    } else {
+        editing.to_string()
+    };
     let error = match rule_of(&pairs, &key).and_then(|r| change(&mut settings.automations, r)) {
         Err(e) => e,
         Ok(()) => match helpdesk.update_settings(&ctx.actor, settings).await {
@@ -454,7 +264,10 @@ async fn add(
 ) -> WebResult<Response> {
     commit(&state, &ctx, pairs, "", |rules, rule| {
         if rules.iter().any(|r| r.key == rule.key) {
-            return Err(FormError::new("key", "A rule with this key exists already."));
+            return Err(FormError::new(
+                "key",
+                "A rule with this key exists already.",
+            ));
         }
         rules.push(rule);
         Ok(())
@@ -538,18 +351,30 @@ async fn test(
     ) {
         (None, _) => "Choose a rule.".to_string(),
         (_, Err(_)) => "Give a ticket number, like 42.".to_string(),
-        (Some(rule), Ok(n)) => match helpdesk.store().get_ticket_by_number(ctx.actor.tenant_id, n).await? {
+        (Some(rule), Ok(n)) => match helpdesk
+            .store()
+            .get_ticket_by_number(ctx.actor.tenant_id, n)
+            .await?
+        {
             None => format!("There is no ticket #{n}."),
             Some(t) => {
-                let p = helpdesk.test_automation(&ctx.actor, rule.clone(), t.id).await?;
+                let p = helpdesk
+                    .test_automation(&ctx.actor, rule.clone(), t.id)
+                    .await?;
                 match (p.matches, p.unmet) {
                     (false, Some(unmet)) => {
-                        format!("Does not match ticket #{n}: the condition “{unmet}” does not hold.")
+                        format!(
+                            "Does not match ticket #{n}: the condition “{unmet}” does not hold."
+                        )
                     }
                     _ => {
                         let mut m = format!(
                             "Matches ticket #{n}. Running it now would add: {}.",
-                            if p.would_add.is_empty() { "nothing".to_string() } else { p.would_add.join(", ") }
+                            if p.would_add.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                p.would_add.join(", ")
+                            }
                         );
                         if !p.skipped.is_empty() {
                             m.push_str(&format!(" It would skip: {}.", p.skipped.join("; ")));
@@ -565,6 +390,9 @@ async fn test(
         number: q.number.clone(),
         message,
     };
-    let form = vec![("enabled".into(), "on".into()), ("trigger".into(), "created".into())];
+    let form = vec![
+        ("enabled".into(), "on".into()),
+        ("trigger".into(), "created".into()),
+    ];
     render(&state, &ctx, form, "", FormError::default(), Some(tested)).await
 }

@@ -147,7 +147,12 @@ pub(crate) fn changes_from_form(
         let value = value_from_form(def, &values).map_err(|e| {
             FormError::from_core(&e, &[]).map_or_else(
                 || FormError::general(e.to_string()),
-                |f| FormError::new(format!("fields.{key}"), f.message().replace("Invalid input: ", "")),
+                |f| {
+                    FormError::new(
+                        format!("fields.{key}"),
+                        f.message().replace("Invalid input: ", ""),
+                    )
+                },
             )
         })?;
         changes.insert(key.clone(), value);
@@ -185,13 +190,19 @@ async fn save_staff(
 ) -> WebResult<Response> {
     let id = ticket_id(&id)?;
     let helpdesk = state.helpdesk();
-    let defs = helpdesk.get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let defs = helpdesk
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .custom_fields;
     let changes = match changes_from_form(&defs, &pairs) {
         Ok(c) => c,
         Err(error) => return again(&state, &ctx, id, refusal(error, pairs)).await,
     };
     match helpdesk.set_custom_fields(&ctx.actor, id, changes).await {
-        Ok(_) => Ok(Redirect::to(&format!("/agent/tickets/{id}?done=fields-saved#fields")).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/agent/tickets/{id}?done=fields-saved#fields")).into_response(),
+        ),
         Err(e) => again(&state, &ctx, id, refusal(refused_by_core(e)?, pairs)).await,
     }
 }
@@ -205,12 +216,18 @@ async fn save_customer(
 ) -> WebResult<Response> {
     let id = ticket_id(&id)?;
     let helpdesk = state.helpdesk();
-    let defs = helpdesk.get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let defs = helpdesk
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .custom_fields;
     let error = match changes_from_form(&defs, &pairs) {
         Ok(changes) => match helpdesk.set_custom_fields(&ctx.actor, id, changes).await {
             Ok(_) => {
-                return Ok(Redirect::to(&format!("/portal/tickets/{id}?done=fields-saved#fields"))
-                    .into_response());
+                return Ok(
+                    Redirect::to(&format!("/portal/tickets/{id}?done=fields-saved#fields"))
+                        .into_response(),
+                );
             }
             Err(e) => refused_by_core(e)?,
         },
@@ -236,7 +253,9 @@ mod tests {
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        list.iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
@@ -298,6 +317,11 @@ mod tests {
         assert_eq!(staff.len(), 3);
         let typed = pairs(&[("f.region", "US")]);
         let kept = inputs(&defs, &values, Role::Agent, Some(&typed));
-        assert!(kept[1].options.iter().any(|c| c.value == "US" && c.selected));
+        assert!(
+            kept[1]
+                .options
+                .iter()
+                .any(|c| c.value == "US" && c.selected)
+        );
     }
 }

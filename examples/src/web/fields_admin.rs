@@ -24,7 +24,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/fields", get(list_page).post(add))
         .route("/admin/fields/{key}", get(edit_page).post(save))
-        .route("/admin/fields/{key}/delete", get(confirm_delete).post(delete))
+        .route(
+            "/admin/fields/{key}/delete",
+            get(confirm_delete).post(delete),
+        )
 }
 
 /// The form of one field, as typed (every input optional, so a missing one is refused on
@@ -49,7 +52,11 @@ impl FieldForm {
             label: def.label.clone(),
             kind: def.kind.as_str().into(),
             options: def.kind.options().join("\n"),
-            required: if def.required_to_resolve { "on".into() } else { String::new() },
+            required: if def.required_to_resolve {
+                "on".into()
+            } else {
+                String::new()
+            },
             customers: if def.customer_editable {
                 "editable"
             } else if def.customer_visible {
@@ -146,7 +153,12 @@ async fn render(
     editing: &str,
     error: FormError,
 ) -> WebResult<Response> {
-    let defs = state.helpdesk().get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let defs = state
+        .helpdesk()
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .custom_fields;
     let kinds = [
         ("text", "Text"),
         ("number", "Number"),
@@ -164,9 +176,23 @@ async fn render(
         ("editable", "Customers fill it in"),
     ]
     .iter()
-    .map(|(v, l)| Choice::new(v, l, if form.customers.is_empty() { "internal" } else { &form.customers }))
+    .map(|(v, l)| {
+        Choice::new(
+            v,
+            l,
+            if form.customers.is_empty() {
+                "internal"
+            } else {
+                &form.customers
+            },
+        )
+    })
     .collect();
-    let title = if editing.is_empty() { "Custom fields".to_string() } else { format!("Custom field: {editing}") };
+    let title = if editing.is_empty() {
+        "Custom fields".to_string()
+    } else {
+        format!("Custom field: {editing}")
+    };
     let refused = error.is_set();
     let page = html(&FieldsPage {
         page: ctx.page(state, &title),
@@ -180,7 +206,10 @@ async fn render(
     if refused { form::refused(page) } else { page }
 }
 
-async fn list_page(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Response> {
+async fn list_page(
+    State(state): State<AppState>,
+    AdminUser(ctx): AdminUser,
+) -> WebResult<Response> {
     let form = FieldForm {
         kind: "text".into(),
         ..FieldForm::default()
@@ -193,7 +222,12 @@ async fn edit_page(
     AdminUser(ctx): AdminUser,
     Path(key): Path<String>,
 ) -> WebResult<Response> {
-    let defs = state.helpdesk().get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let defs = state
+        .helpdesk()
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .custom_fields;
     let def = defs
         .iter()
         .find(|d| d.key == key)
@@ -214,26 +248,30 @@ async fn commit(
     let mut settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
     let outcome = match form.definition() {
         Ok(def) => match change(&mut settings.custom_fields, def) {
-            Ok(()) => helpdesk.update_settings(&ctx.actor, settings).await.map(drop).map_err(|e| {
-                // `settings.custom_fields[3].options[1]` is refused at the form's input.
-                let part = match &e {
-                    helpdesk_core::Error::Validation { field, .. } => field
-                        .rsplit('.')
-                        .next()
-                        .map(|p| p.split('[').next().unwrap_or_default().to_string())
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                };
-                match (&e, FormError::from_core(&e, &[])) {
-                    (helpdesk_core::Error::Validation { message, .. }, _)
-                        if ["key", "label", "options"].contains(&part.as_str()) =>
-                    {
-                        Ok(FormError::new(part, message.to_string()))
+            Ok(()) => helpdesk
+                .update_settings(&ctx.actor, settings)
+                .await
+                .map(drop)
+                .map_err(|e| {
+                    // `settings.custom_fields[3].options[1]` is refused at the form's input.
+                    let part = match &e {
+                        helpdesk_core::Error::Validation { field, .. } => field
+                            .rsplit('.')
+                            .next()
+                            .map(|p| p.split('[').next().unwrap_or_default().to_string())
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    match (&e, FormError::from_core(&e, &[])) {
+                        (helpdesk_core::Error::Validation { message, .. }, _)
+                            if ["key", "label", "options"].contains(&part.as_str()) =>
+                        {
+                            Ok(FormError::new(part, message.to_string()))
+                        }
+                        (_, Some(f)) => Ok(f),
+                        (_, None) => Err(e),
                     }
-                    (_, Some(f)) => Ok(f),
-                    (_, None) => Err(e),
-                }
-            }),
+                }),
             Err(f) => Err(Ok(f)),
         },
         Err(f) => Err(Ok(f)),
@@ -252,7 +290,10 @@ async fn add(
 ) -> WebResult<Response> {
     commit(&state, &ctx, form, "", |defs, def| {
         if defs.iter().any(|d| d.key == def.key) {
-            return Err(FormError::new("key", "A field with this key exists already."));
+            return Err(FormError::new(
+                "key",
+                "A field with this key exists already.",
+            ));
         }
         defs.push(def);
         Ok(())

@@ -46,7 +46,12 @@ pub(crate) struct Keyed<T: 'static> {
 
 impl<T: 'static> Keyed<T> {
     /// The question before deleting the entry `key` (not found: an error page).
-    pub(crate) async fn confirm(&self, state: &AppState, ctx: &Ctx, key: &str) -> WebResult<Response> {
+    pub(crate) async fn confirm(
+        &self,
+        state: &AppState,
+        ctx: &Ctx,
+        key: &str,
+    ) -> WebResult<Response> {
         let mut settings = state.helpdesk().get_tenant(&ctx.actor).await?.settings;
         let name = (self.list)(&mut settings)
             .iter()

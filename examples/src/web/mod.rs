@@ -27,6 +27,7 @@ mod api_mount;
 mod app;
 mod attachments;
 mod auth;
+mod automation_form;
 mod automations;
 mod backends;
 mod bulk;

@@ -103,8 +103,17 @@ fn new_ticket_fields(
     defs: &[helpdesk_core::domain::CustomFieldDef],
     typed: Option<&[(String, String)]>,
 ) -> Vec<FieldInput> {
-    let editable: Vec<_> = defs.iter().filter(|d| d.customer_editable).cloned().collect();
-    fields::inputs(&editable, &Default::default(), helpdesk_core::domain::Role::Customer, typed)
+    let editable: Vec<_> = defs
+        .iter()
+        .filter(|d| d.customer_editable)
+        .cloned()
+        .collect();
+    fields::inputs(
+        &editable,
+        &Default::default(),
+        helpdesk_core::domain::Role::Customer,
+        typed,
+    )
 }
 
 impl NewTicketPage {
@@ -141,7 +150,12 @@ async fn new_ticket_page(
     State(state): State<AppState>,
     CustomerUser(ctx): CustomerUser,
 ) -> WebResult<Response> {
-    let defs = state.helpdesk().get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let defs = state
+        .helpdesk()
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .custom_fields;
     let mut page = NewTicketPage::empty(ctx.page(&state, "Raise a ticket"));
     page.fields = new_ticket_fields(&defs, None);
     html(&page)
@@ -194,7 +208,12 @@ async fn open_ticket(
         .ok()
         .and_then(|s| serde_urlencoded::from_str(&s).ok())
         .ok_or_else(|| WebError::bad_input("form", "not a new-ticket form"))?;
-    let defs = state.helpdesk().get_tenant(&ctx.actor).await?.settings.custom_fields;
+    let defs = state
+        .helpdesk()
+        .get_tenant(&ctx.actor)
+        .await?
+        .settings
+        .custom_fields;
     let again = |status: StatusCode, error: String, field: &str| {
         let mut page = NewTicketPage::empty(ctx.page(&state, "Raise a ticket"));
         page.subject = form.subject.clone();
@@ -235,7 +254,10 @@ async fn open_ticket(
     let mut new = NewTicket::new(&form.subject, &form.description).with_attachments(files);
     match fields::changes_from_form(&defs, &pairs) {
         Ok(changes) => {
-            new.fields = changes.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+            new.fields = changes
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
         }
         Err(e) => return again(StatusCode::BAD_REQUEST, e.message().to_string(), e.field()),
     }
@@ -375,7 +397,12 @@ async fn render_ticket(
     let done = matches!(t.status, TicketStatus::Resolved | TicketStatus::Closed);
     let settings = helpdesk.get_tenant(&ctx.actor).await?.settings;
     let typed = (!refusal.typed.is_empty()).then_some(refusal.typed.as_slice());
-    let fields = fields::inputs(&settings.custom_fields, &t.custom_fields, ctx.actor.role, typed);
+    let fields = fields::inputs(
+        &settings.custom_fields,
+        &t.custom_fields,
+        ctx.actor.role,
+        typed,
+    );
     let can_edit_fields = fields.iter().any(|f| f.editable);
     html(&TicketPage {
         fields,

@@ -149,7 +149,10 @@ fn request_of(form: &SearchForm, now: Timestamp) -> Result<SearchRequest, FormEr
         request.channel = Some(c);
     }
     request.tag = Some(form.tag.trim().to_string()).filter(|t| !t.is_empty());
-    request.fields = Some(form.field.clone()).filter(|f| !f.is_empty()).into_iter().collect();
+    request.fields = Some(form.field.clone())
+        .filter(|f| !f.is_empty())
+        .into_iter()
+        .collect();
     request.sla = match form.sla.as_str() {
         "" => None,
         "breached" => Some(SlaCondition::Breached),
@@ -226,7 +229,11 @@ async fn search_page(
         {
             for o in options {
                 let token = field_token(&def.key, o);
-                field_values.push(Choice::new(&token, &format!("{}: {o}", def.label), &form.field));
+                field_values.push(Choice::new(
+                    &token,
+                    &format!("{}: {o}", def.label),
+                    &form.field,
+                ));
             }
         }
     }
@@ -234,13 +241,53 @@ async fn search_page(
         page: ctx.page(&state, "Search"),
         staff,
         field_values,
-        statuses: choices(&form.status, "Any status", TicketStatus::ALL.iter().map(|s| (s.as_str().to_string(), status_label(*s)))),
-        priorities: choices(&form.priority, "Any priority", Priority::ALL.iter().map(|p| (p.as_str().to_string(), p.as_str().to_string()))),
+        statuses: choices(
+            &form.status,
+            "Any status",
+            TicketStatus::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), status_label(*s))),
+        ),
+        priorities: choices(
+            &form.priority,
+            "Any priority",
+            Priority::ALL
+                .iter()
+                .map(|p| (p.as_str().to_string(), p.as_str().to_string())),
+        ),
         assignees: assignees(&state, &ctx, &form.assignee).await?,
-        categories: choices(&form.category, "Any category", tenant.settings.categories.iter().map(|c| (c.clone(), c.clone()))),
-        channels: choices(&form.channel, "Any channel", Channel::ALL.iter().map(|c| (c.as_str().to_string(), c.as_str().to_string()))),
-        slas: choices(&form.sla, "Any SLA state", [("breached", "Breached"), ("due_soon", "Due within an hour")].map(|(v, l)| (v.to_string(), l.to_string()))),
-        updated: choices(&form.updated, "Any time", [("1d", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days")].map(|(v, l)| (v.to_string(), l.to_string()))),
+        categories: choices(
+            &form.category,
+            "Any category",
+            tenant
+                .settings
+                .categories
+                .iter()
+                .map(|c| (c.clone(), c.clone())),
+        ),
+        channels: choices(
+            &form.channel,
+            "Any channel",
+            Channel::ALL
+                .iter()
+                .map(|c| (c.as_str().to_string(), c.as_str().to_string())),
+        ),
+        slas: choices(
+            &form.sla,
+            "Any SLA state",
+            [("breached", "Breached"), ("due_soon", "Due within an hour")]
+                .map(|(v, l)| (v.to_string(), l.to_string())),
+        ),
+        updated: choices(
+            &form.updated,
+            "Any time",
+            [
+                ("1d", "Last 24 hours"),
+                ("7d", "Last 7 days"),
+                ("30d", "Last 30 days"),
+            ]
+            .map(|(v, l)| (v.to_string(), l.to_string())),
+        ),
         form,
         searched,
         results,
@@ -260,9 +307,17 @@ const LABELS: &[(&str, &str)] = &[
     ("fields", "Field value"),
 ];
 
-fn choices(current: &str, any: &str, values: impl IntoIterator<Item = (String, String)>) -> Vec<Choice> {
+fn choices(
+    current: &str,
+    any: &str,
+    values: impl IntoIterator<Item = (String, String)>,
+) -> Vec<Choice> {
     let mut list = vec![Choice::new("", any, current)];
-    list.extend(values.into_iter().map(|(v, l)| Choice::new(&v, &l, current)));
+    list.extend(
+        values
+            .into_iter()
+            .map(|(v, l)| Choice::new(&v, &l, current)),
+    );
     list
 }
 
@@ -273,7 +328,12 @@ async fn assignees(state: &AppState, ctx: &Ctx, current: &str) -> WebResult<Vec<
         Choice::new("unassigned", "Unassigned", current),
     ];
     if ctx.actor.is_staff() {
-        for u in state.helpdesk().store().list_users(ctx.actor.tenant_id, None).await? {
+        for u in state
+            .helpdesk()
+            .store()
+            .list_users(ctx.actor.tenant_id, None)
+            .await?
+        {
             if u.is_staff() && u.id != ctx.actor.user_id {
                 list.push(Choice::new(&u.id.to_string(), &u.name, current));
             }
@@ -358,14 +418,54 @@ mod tests {
         let created = r.created.unwrap();
         assert_eq!(created.from, "2026-12-01T00:00:00Z".parse().unwrap());
         assert_eq!(created.to, "2026-12-02T00:00:00Z".parse().unwrap());
-        assert_eq!(r.updated.unwrap().from, "2026-11-26T12:00:00Z".parse().unwrap());
+        assert_eq!(
+            r.updated.unwrap().from,
+            "2026-11-26T12:00:00Z".parse().unwrap()
+        );
         for (field, bad) in [
-            ("status", SearchForm { status: "gone".into(), ..form.clone() }),
-            ("sla", SearchForm { sla: "late".into(), ..form.clone() }),
-            ("from", SearchForm { from: "yesterday".into(), ..form.clone() }),
-            ("to", SearchForm { from: "2026-12-05".into(), to: "2026-12-01".into(), ..form.clone() }),
-            ("updated", SearchForm { updated: "2y".into(), ..form.clone() }),
-            ("assignee", SearchForm { assignee: "bob".into(), ..form.clone() }),
+            (
+                "status",
+                SearchForm {
+                    status: "gone".into(),
+                    ..form.clone()
+                },
+            ),
+            (
+                "sla",
+                SearchForm {
+                    sla: "late".into(),
+                    ..form.clone()
+                },
+            ),
+            (
+                "from",
+                SearchForm {
+                    from: "yesterday".into(),
+                    ..form.clone()
+                },
+            ),
+            (
+                "to",
+                SearchForm {
+                    from: "2026-12-05".into(),
+                    to: "2026-12-01".into(),
+                    ..form.clone()
+                },
+            ),
+            (
+                "updated",
+                SearchForm {
+                    updated: "2y".into(),
+                    ..form.clone()
+                },
+            ),
+            (
+                "assignee",
+                SearchForm {
+                    assignee: "bob".into(),
+                    ..form.clone()
+                },
+            ),
         ] {
             let e = request_of(&bad, now).unwrap_err();
             assert!(e.is(field), "{field}: {}", e.message());

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Channel, FieldValue, Priority, TicketStatus};
-use crate::UserId;
+use crate::{CannedResponseId, UserId};
 
 /// A rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +154,16 @@ pub enum AutomationAction {
     Notify {
         /// The users; empty: the assignee, else the admins.
         users: Vec<UserId>,
+    },
+    /// Sends one of the tenant's shared canned responses, its placeholders filled in for
+    /// the ticket (`{{agent.name}}` is the assignee, or the company when nobody is
+    /// assigned): a public reply from the system that the customer is notified of, or a
+    /// note for an internal one. It counts as a use of the canned response. Its own
+    /// actions are not applied: the rule lists the actions it takes. An automatic reply
+    /// does not stop the first-response clock (an agent's reply does).
+    SendCannedResponse {
+        /// The shared canned response.
+        canned_response: CannedResponseId,
     },
 }
 

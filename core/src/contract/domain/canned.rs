@@ -89,9 +89,10 @@ pub enum CannedAssign {
     Nobody,
 }
 
-/// A value a canned response's text may name as `{{name}}`. The text is filled in one pass:
-/// a value that itself contains `{{...}}` stays as it is, so a customer's name cannot
-/// smuggle in another placeholder.
+/// A value a canned response's text may name as `{{name}}`. Besides these, `{{field.<key>}}`
+/// names the ticket's custom field `key` ([`TemplatePart::Field`]). The text is filled in
+/// one pass: a value that itself contains `{{...}}` stays as it is, so a customer's name
+/// cannot smuggle in another placeholder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Placeholder {
@@ -139,7 +140,13 @@ pub enum TemplatePart<'a> {
     Text(&'a str),
     /// A placeholder to fill.
     Value(Placeholder),
+    /// `{{field.<key>}}`: the ticket's custom field `key`, as people read it (empty when
+    /// the ticket has no value). Whether the key is defined is the caller's check.
+    Field(&'a str),
 }
+
+/// The prefix of a custom field placeholder (`{{field.plan}}`).
+pub const FIELD_PLACEHOLDER_PREFIX: &str = "field.";
 
 /// Why a template does not parse: the byte offset and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,14 +174,24 @@ pub fn parse_template(template: &str) -> Result<Vec<TemplatePart<'_>>, TemplateE
             reason: "a placeholder opened with {{ is not closed with }}".into(),
         })?;
         let name = after[..close].trim();
-        let value = Placeholder::from_name(name).ok_or_else(|| TemplateError {
-            at: offset + open,
-            reason: format!(
-                "unknown placeholder {{{{{name}}}}} (known: {})",
-                Placeholder::ALL.map(|(n, _)| n).join(", ")
-            ),
-        })?;
-        parts.push(TemplatePart::Value(value));
+        let field = name
+            .strip_prefix(FIELD_PLACEHOLDER_PREFIX)
+            .filter(|key| !key.is_empty() && !key.contains(char::is_whitespace));
+        let part = match (field, Placeholder::from_name(name)) {
+            (Some(key), _) => TemplatePart::Field(key),
+            (None, Some(value)) => TemplatePart::Value(value),
+            (None, None) => {
+                return Err(TemplateError {
+                    at: offset + open,
+                    reason: format!(
+                        "unknown placeholder {{{{{name}}}}} (known: {}, {FIELD_PLACEHOLDER_PREFIX}<key> \
+                         of a custom field)",
+                        Placeholder::ALL.map(|(n, _)| n).join(", ")
+                    ),
+                });
+            }
+        };
+        parts.push(part);
         let consumed = open + 2 + close + 2;
         offset += consumed;
         rest = &rest[consumed..];
@@ -185,16 +202,19 @@ pub fn parse_template(template: &str) -> Result<Vec<TemplatePart<'_>>, TemplateE
     Ok(parts)
 }
 
-/// Fills a template's placeholders with `value` in one pass (see [`Placeholder`]).
+/// Fills a template's placeholders in one pass (see [`Placeholder`]): each with `value`,
+/// each custom field placeholder with `field` of its key.
 pub fn render_template(
     template: &str,
     value: impl Fn(Placeholder) -> String,
+    field: impl Fn(&str) -> String,
 ) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(template.len());
     for part in parse_template(template)? {
         match part {
             TemplatePart::Text(t) => out.push_str(t),
             TemplatePart::Value(p) => out.push_str(&value(p)),
+            TemplatePart::Field(key) => out.push_str(&field(key)),
         }
     }
     Ok(out)
@@ -215,8 +235,29 @@ mod tests {
 
     #[test]
     fn fills_in_one_pass() {
-        let out = render_template("Hi {{ customer.name }}, #{{ticket.number}}.", fill);
+        let out = render_template("Hi {{ customer.name }}, #{{ticket.number}}.", fill, |_| {
+            String::new()
+        });
         assert_eq!(out.as_deref(), Ok("Hi Ana {{agent.name}}, #42."));
+    }
+
+    #[test]
+    fn fills_custom_fields_by_key() {
+        let out = render_template(
+            "Plan: {{ field.plan }}, order {{field.order_no}}.",
+            fill,
+            |key| match key {
+                "plan" => "Pro {{customer.name}}".into(),
+                _ => String::new(),
+            },
+        );
+        assert_eq!(out.as_deref(), Ok("Plan: Pro {{customer.name}}, order ."));
+        assert_eq!(
+            parse_template("{{field.}}").map_err(|e| e.at),
+            Err(0),
+            "a field placeholder needs a key"
+        );
+        assert!(parse_template("{{field.a b}}").is_err());
     }
 
     #[test]

@@ -169,6 +169,10 @@ pub enum DraftSource {
     /// A template with this ticket's facts only: no model and no matching knowledge-base
     /// passage.
     Template,
+    /// One of the desk's canned responses that matches the request, filled in for this
+    /// ticket (no model, or the model failed). A model's draft that started from one is
+    /// [`DraftSource::Llm`], and its label names the canned response.
+    CannedResponse,
 }
 
 /// What the agent did with a draft.

@@ -25,8 +25,8 @@ pub use attachment::{
 pub use audit::{AuditEvent, AuditKind, RoleChange};
 pub use automation::{AutomationAction, AutomationCondition, AutomationRule, AutomationTrigger};
 pub use canned::{
-    CannedActions, CannedAssign, CannedResponse, Placeholder, TemplateError, TemplatePart,
-    fold_name, parse_template, render_template,
+    CannedActions, CannedAssign, CannedResponse, FIELD_PLACEHOLDER_PREFIX, Placeholder,
+    TemplateError, TemplatePart, fold_name, parse_template, render_template,
 };
 pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,

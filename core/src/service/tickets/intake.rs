@@ -187,7 +187,8 @@ impl Helpdesk {
         let mut write = change.finish();
         write.idempotency_key = key.clone();
         if crate::service::automation::has_change_rules(tenant) {
-            let ctx = self.rule_context(tenant).await?;
+            let mut ctx = self.rule_context(tenant).await?;
+            ctx.load_requester(self, write.ticket.requester).await?;
             write = crate::service::automation::run_change_rules(&ctx, write)?;
         }
         match self.inner.store.create_ticket(write).await {

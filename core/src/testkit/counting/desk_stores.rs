@@ -1,0 +1,126 @@
+//! The counting wrappers of the stores behind the agent's tools and the mail channel
+//! (webhooks, quarantined mail, canned responses, saved views, search): the same
+//! one-call-one-count rule as the parent module.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::{Call, CountingStore};
+use crate::domain::{CannedResponse, SavedView, WebhookEndpoint, WebhookOutcome};
+use crate::store::{
+    CannedResponseStore, CannedUsage, Page, QuarantineStore, QuarantinedMail, SavedViewStore,
+    SearchHit, SearchQuery, SearchStore, WebhookStore,
+};
+use crate::{CannedResponseId, QuarantineId, Result, SavedViewId, TenantId, WebhookId};
+
+#[async_trait]
+impl WebhookStore for CountingStore {
+    async fn get_webhook(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+    ) -> Result<Option<WebhookEndpoint>> {
+        self.track(Call::Read, self.inner.get_webhook(tenant, id))
+            .await
+    }
+    async fn list_webhooks(&self, tenant: TenantId) -> Result<Vec<WebhookEndpoint>> {
+        self.track(Call::Read, self.inner.list_webhooks(tenant))
+            .await
+    }
+    async fn due_webhooks(&self, now: Timestamp, limit: u32) -> Result<Vec<WebhookEndpoint>> {
+        self.track(Call::Read, self.inner.due_webhooks(now, limit))
+            .await
+    }
+    async fn record_webhook_delivery(
+        &self,
+        tenant: TenantId,
+        id: WebhookId,
+        outcome: &WebhookOutcome,
+    ) -> Result<()> {
+        self.track(
+            Call::Commit,
+            self.inner.record_webhook_delivery(tenant, id, outcome),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl QuarantineStore for CountingStore {
+    async fn put_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
+        self.track(Call::Commit, self.inner.put_quarantined(mail))
+            .await
+    }
+    async fn get_quarantined(
+        &self,
+        tenant: TenantId,
+        id: QuarantineId,
+    ) -> Result<Option<QuarantinedMail>> {
+        self.track(Call::Read, self.inner.get_quarantined(tenant, id))
+            .await
+    }
+    async fn list_quarantined(
+        &self,
+        tenant: TenantId,
+        held_only: bool,
+        limit: u32,
+    ) -> Result<Vec<QuarantinedMail>> {
+        self.track(
+            Call::Read,
+            self.inner.list_quarantined(tenant, held_only, limit),
+        )
+        .await
+    }
+    async fn update_quarantined(&self, mail: &QuarantinedMail) -> Result<()> {
+        self.track(Call::Commit, self.inner.update_quarantined(mail))
+            .await
+    }
+}
+
+#[async_trait]
+impl CannedResponseStore for CountingStore {
+    async fn get_canned_response(
+        &self,
+        tenant: TenantId,
+        id: CannedResponseId,
+    ) -> Result<Option<CannedResponse>> {
+        self.track(Call::Read, self.inner.get_canned_response(tenant, id))
+            .await
+    }
+    async fn list_canned_responses(&self, tenant: TenantId) -> Result<Vec<CannedResponse>> {
+        self.track(Call::Read, self.inner.list_canned_responses(tenant))
+            .await
+    }
+    async fn canned_response_usage(
+        &self,
+        tenant: TenantId,
+        since: Timestamp,
+    ) -> Result<Vec<CannedUsage>> {
+        self.track(Call::Read, self.inner.canned_response_usage(tenant, since))
+            .await
+    }
+}
+
+#[async_trait]
+impl SavedViewStore for CountingStore {
+    async fn get_saved_view(&self, tenant: TenantId, id: SavedViewId) -> Result<Option<SavedView>> {
+        self.track(Call::Read, self.inner.get_saved_view(tenant, id))
+            .await
+    }
+    async fn list_saved_views(&self, tenant: TenantId) -> Result<Vec<SavedView>> {
+        self.track(Call::Read, self.inner.list_saved_views(tenant))
+            .await
+    }
+}
+
+#[async_trait]
+impl SearchStore for CountingStore {
+    async fn search_tickets(
+        &self,
+        tenant: TenantId,
+        query: &SearchQuery,
+    ) -> Result<Page<SearchHit>> {
+        self.track(Call::Read, self.inner.search_tickets(tenant, query))
+            .await
+    }
+}
