@@ -4,7 +4,8 @@
 //! Each endpoint keeps its own place in the tenant's event feed (the store's event log),
 //! so deliveries survive restarts and any instance can make them; one instance at a time
 //! does (a store lease). For an endpoint that is due, the sender reads the next page of
-//! events after its cursor, posts those of the kinds it wants in order, and records:
+//! events after its cursor, posts those of the kinds it wants in order (and the events of
+//! automation rules that call it, whatever their kind), and records:
 //!
 //! - every post answered 2xx: the cursor moves past the page and failures reset;
 //! - a post refused or unanswered: nothing moves, the next attempt waits a backoff that
@@ -19,7 +20,7 @@
 
 use std::time::Duration;
 
-use helpdesk_core::domain::{WebhookEndpoint, WebhookOutcome};
+use helpdesk_core::domain::{EventKind, WebhookEndpoint, WebhookOutcome};
 use helpdesk_core::service::{FeedCursor, FeedItem};
 use helpdesk_core::{Error, Helpdesk};
 use jiff::{SignedDuration, Timestamp};
@@ -172,6 +173,7 @@ impl WebhookSender {
             let wanted = page.items.into_iter().filter(|item| {
                 endpoint.event_types.is_empty()
                     || endpoint.event_types.iter().any(|t| t == item.kind)
+                    || called_by_rule(&endpoint, item)
             });
             for item in wanted {
                 if let Err(reason) = self.post(&endpoint, item).await {
@@ -316,6 +318,15 @@ struct WebhookPayload {
 }
 
 /// The innermost cause of a transport error ("Connection refused"), without the URL.
+/// Whether `item` is an automation rule's event that calls `endpoint` (its
+/// `call_webhook` action), which the endpoint gets whatever kinds it subscribed to.
+fn called_by_rule(endpoint: &WebhookEndpoint, item: &FeedItem) -> bool {
+    matches!(
+        &item.event.kind,
+        EventKind::AutomationApplied { webhooks, .. } if webhooks.contains(&endpoint.id)
+    )
+}
+
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
     while let Some(next) = cause.source() {

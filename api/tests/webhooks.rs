@@ -347,3 +347,73 @@ async fn only_admins_manage_endpoints_and_secrets_are_shown_once() {
     .await
     .assert_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn an_automation_rule_calls_a_webhook_whatever_kinds_it_subscribed_to() {
+    let api = api().await;
+    let receiver = Receiver::start_on("127.0.0.1:0".parse().unwrap()).await;
+    let (webhook, _) = register(&api, &receiver.url(), json!(["message_added"])).await;
+    let tenant = api
+        .call(Method::GET, "/tenant", Some(&api.admin), None)
+        .await;
+    let mut settings = tenant.json["settings"].clone();
+    let rule = |webhook: &str| {
+        json!([{
+            "key": "tell_crm",
+            "name": "Tell the CRM",
+            "trigger": {"type": "created"},
+            "conditions": [],
+            "actions": [
+                {"type": "add_tags", "tags": ["synced"]},
+                {"type": "call_webhook", "webhook": webhook}
+            ]
+        }])
+    };
+    // An endpoint the tenant does not have is refused, naming the action.
+    settings["automations"] = rule("00000000-0000-7000-8000-000000000000");
+    let refused = api
+        .call(
+            Method::PUT,
+            "/tenant/settings",
+            Some(&api.admin),
+            Some(settings.clone()),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.json
+    );
+    assert!(
+        refused
+            .json
+            .to_string()
+            .contains("automations[0].actions[1].webhook"),
+        "{}",
+        refused.json
+    );
+    settings["automations"] = rule(&webhook);
+    let saved = api
+        .call(
+            Method::PUT,
+            "/tenant/settings",
+            Some(&api.admin),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.json);
+
+    let (id, _) = api.open_ticket(&api.customer, "Sync me").await;
+    let sender = WebhookSender::new(api.hd.clone(), quick()).unwrap();
+    sender.deliver_due().await.unwrap();
+    let bodies = receiver.bodies();
+    let kinds: Vec<_> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["ticket.automation_applied"],
+        "the rule's event only, not the ticket's created event"
+    );
+    assert_eq!(bodies[0]["data"]["ticket_id"], id.as_str());
+    assert_eq!(bodies[0]["data"]["data"]["rule"], "tell_crm");
+}

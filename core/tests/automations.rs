@@ -335,3 +335,42 @@ async fn a_rule_is_tested_without_being_applied_and_bad_rules_are_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_idle_rule_reaches_every_waiting_ticket_beyond_one_page() {
+    let w = world().await;
+    let nudge = rule(
+        "pending_reminder",
+        AutomationTrigger::Idle {
+            status: TicketStatus::Pending,
+            hours: 24,
+        },
+        vec![AutomationAction::AddTags {
+            tags: vec!["reminded".into()],
+        }],
+    );
+    with_rules(&w, vec![nudge]).await;
+    // More than one page of the listing (200).
+    let mut ids = Vec::new();
+    for i in 0..205 {
+        let t =
+            w.hd.open_ticket(
+                &w.customer,
+                NewTicket::new(&format!("Waiting {i}"), "Text."),
+            )
+            .await
+            .unwrap()
+            .ticket;
+        w.hd.transition(&w.agent, t.id, TicketStatus::Pending)
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    w.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    assert_eq!(w.hd.automation_sweep().await.unwrap().applied, 205);
+    for id in [ids[0], ids[204]] {
+        let t = w.hd.get_ticket(&w.agent, id).await.unwrap().ticket;
+        assert!(t.tags.contains(&"reminded".to_string()));
+    }
+    assert_eq!(w.hd.automation_sweep().await.unwrap().applied, 0, "once");
+}

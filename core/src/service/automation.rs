@@ -19,7 +19,7 @@ use crate::automation::{MAX_DEPTH, idle_since, in_business_hours, triggers_of, u
 use crate::domain::{
     Actor, AuthorKind, AutomationAction, AutomationRule, AutomationTrigger, CannedResponse,
     EventKind, MessageKind, NotificationKind, Placeholder, Role, Tenant, Ticket, TicketStatus,
-    User, render_template,
+    User, WebhookEndpoint, render_template,
 };
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
@@ -95,10 +95,19 @@ fn apply_rule(ctx: &RuleContext<'_>, rule: &AutomationRule, change: &mut Change)
     let mut skipped = Vec::new();
     // The record of the rule comes first; its skipped actions are filled in below.
     let mark = change.events().len();
+    let webhooks = rule
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            AutomationAction::CallWebhook { webhook } => Some(*webhook),
+            _ => None,
+        })
+        .collect();
     change.push(EventKind::AutomationApplied {
         rule: rule.key.clone(),
         name: rule.name.clone(),
         skipped: Vec::new(),
+        webhooks,
     });
     for action in &rule.actions {
         if let Err(why) = apply_action(ctx, action, change)? {
@@ -188,6 +197,8 @@ fn apply_action(
         AutomationAction::SendCannedResponse { canned_response } => {
             return send_canned(ctx, *canned_response, change);
         }
+        // Named in the rule's `automation_applied` event, which webhook delivery posts.
+        AutomationAction::CallWebhook { .. } => {}
         AutomationAction::Notify { users } => {
             let to: Vec<_> = if users.is_empty() {
                 ticket.assignee.map_or_else(|| ctx.admins(), |a| vec![a])
@@ -262,20 +273,48 @@ fn send_canned(
     Ok(Ok(()))
 }
 
+/// Whether any of `rules` names something stored apart from the settings (a canned
+/// response, a webhook endpoint), which [`check_references`] then checks.
+pub(crate) fn has_references(rules: &[AutomationRule]) -> bool {
+    rules.iter().flat_map(|r| &r.actions).any(|a| {
+        matches!(
+            a,
+            AutomationAction::SendCannedResponse { .. } | AutomationAction::CallWebhook { .. }
+        )
+    })
+}
+
 /// Checks that every `send_canned_response` action of `rules` names a shared canned
-/// response of the tenant (`canned`: its canned responses).
-pub(crate) fn check_canned_refs(rules: &[AutomationRule], canned: &[CannedResponse]) -> Result<()> {
+/// response of the tenant (`canned`: its canned responses) and every `call_webhook` one of
+/// its webhook endpoints (`webhooks`).
+pub(crate) fn check_references(
+    rules: &[AutomationRule],
+    canned: &[CannedResponse],
+    webhooks: &[WebhookEndpoint],
+) -> Result<()> {
     for (i, rule) in rules.iter().enumerate() {
         for (j, action) in rule.actions.iter().enumerate() {
-            if let AutomationAction::SendCannedResponse { canned_response } = action
-                && !canned
-                    .iter()
-                    .any(|c| c.id == *canned_response && c.owner.is_none())
-            {
-                return Err(Error::validation(
-                    format!("settings.automations[{i}].actions[{j}].canned_response"),
-                    format!("{canned_response} is not a shared canned response of the company"),
-                ));
+            let at = |name: &str| format!("settings.automations[{i}].actions[{j}].{name}");
+            match action {
+                AutomationAction::SendCannedResponse { canned_response }
+                    if !canned
+                        .iter()
+                        .any(|c| c.id == *canned_response && c.owner.is_none()) =>
+                {
+                    return Err(Error::validation(
+                        at("canned_response"),
+                        format!("{canned_response} is not a shared canned response of the company"),
+                    ));
+                }
+                AutomationAction::CallWebhook { webhook }
+                    if !webhooks.iter().any(|w| w.id == *webhook) =>
+                {
+                    return Err(Error::validation(
+                        at("webhook"),
+                        format!("{webhook} is not a webhook endpoint of the company"),
+                    ));
+                }
+                _ => {}
             }
         }
     }
@@ -485,18 +524,28 @@ impl Helpdesk {
                     let AutomationTrigger::Idle { status, hours } = rule.trigger else {
                         continue;
                     };
-                    let candidates = store
-                        .list_tickets(
-                            tenant.id,
-                            &TicketQuery {
-                                statuses: vec![status],
-                                sort: crate::store::TicketSort::PriorityThenAge,
-                                limit: TicketQuery::MAX_LIMIT,
-                                ..TicketQuery::default()
-                            },
-                        )
-                        .await?;
-                    for ticket in candidates.items {
+                    // Every ticket in the status, page by page (a ticket a rule changes
+                    // may move between pages; each is checked again before its write).
+                    let mut query = TicketQuery {
+                        statuses: vec![status],
+                        sort: crate::store::TicketSort::PriorityThenAge,
+                        limit: TicketQuery::MAX_LIMIT,
+                        ..TicketQuery::default()
+                    };
+                    let mut candidates = Vec::new();
+                    loop {
+                        let page = store.list_tickets(tenant.id, &query).await?;
+                        candidates.extend(
+                            page.items
+                                .into_iter()
+                                .filter(|t| qualifies(rule, t, status, hours, now, business)),
+                        );
+                        match page.next_cursor {
+                            Some(next) => query.cursor = Some(next),
+                            None => break,
+                        }
+                    }
+                    for ticket in candidates {
                         if !qualifies(rule, &ticket, status, hours, now, business) {
                             continue;
                         }

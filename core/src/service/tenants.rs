@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::Helpdesk;
 use crate::auth::hash_password;
 use crate::domain::{
-    Actor, AuditEvent, AuditKind, AutomationAction, PasswordHash, Role, RoleChange, Tenant,
-    TenantSettings, User,
+    Actor, AuditEvent, AuditKind, PasswordHash, Role, RoleChange, Tenant, TenantSettings, User,
 };
 use crate::roles::Action;
+use crate::service::automation;
 use crate::store::{AdminChange, AdminWrite};
 use crate::{Error, Result, StateError, TenantId, UserId, sla, validate};
 
@@ -508,13 +508,13 @@ impl Helpdesk {
     pub async fn update_settings(&self, actor: &Actor, settings: TenantSettings) -> Result<Tenant> {
         let (mut tenant, _) = self.check(actor, Action::ManageTenant).await?;
         let settings = validate_settings(&settings)?;
-        if settings.automations.iter().any(|r| {
-            r.actions
-                .iter()
-                .any(|a| matches!(a, AutomationAction::SendCannedResponse { .. }))
-        }) {
-            let canned = self.inner.store.list_canned_responses(tenant.id).await?;
-            crate::service::automation::check_canned_refs(&settings.automations, &canned)?;
+        if automation::has_references(&settings.automations) {
+            let store = &self.inner.store;
+            let (canned, webhooks) = tokio::try_join!(
+                store.list_canned_responses(tenant.id),
+                store.list_webhooks(tenant.id)
+            )?;
+            automation::check_references(&settings.automations, &canned, &webhooks)?;
         }
         let fields = settings_changes(&tenant.settings, &settings)?;
         if fields.is_empty() {

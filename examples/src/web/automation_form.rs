@@ -1,11 +1,11 @@
 //! The automation rule form of the admin's automations page: the rule a posted form
 //! describes, the form's inputs of a saved rule, and a rule in words for the list.
 
-use helpdesk_core::CannedResponseId;
 use helpdesk_core::domain::{
     AutomationAction, AutomationCondition, AutomationRule, AutomationTrigger, CannedResponse,
-    field_token,
+    WebhookEndpoint, field_token,
 };
+use helpdesk_core::{CannedResponseId, WebhookId};
 
 use super::admin::skill_list;
 use super::form::FormError;
@@ -139,6 +139,9 @@ pub(super) fn rule_of(pairs: &Pairs, key: &str) -> Result<AutomationRule, FormEr
             canned_response: id,
         });
     }
+    if let Some(webhook) = parse::<WebhookId>("do_webhook", value(pairs, "do_webhook"))? {
+        actions.push(AutomationAction::CallWebhook { webhook });
+    }
     if actions.is_empty() {
         return Err(FormError::general(
             "Choose at least one thing for the rule to do.",
@@ -226,6 +229,9 @@ pub(super) fn pairs_of(rule: &AutomationRule) -> Pairs {
             AutomationAction::SendCannedResponse { canned_response } => {
                 p.push(("do_canned".into(), canned_response.to_string()));
             }
+            AutomationAction::CallWebhook { webhook } => {
+                p.push(("do_webhook".into(), webhook.to_string()));
+            }
             _ => {}
         }
     }
@@ -255,11 +261,20 @@ pub(super) fn describe_trigger(t: &AutomationTrigger) -> String {
     }
 }
 
-pub(super) fn describe_action(
-    a: &AutomationAction,
-    names: &Names,
-    canned: &[CannedResponse],
-) -> String {
+/// What an action's description names besides people: the shared canned responses and
+/// the webhook endpoints.
+pub(super) struct Targets<'a> {
+    pub(super) names: &'a Names,
+    pub(super) canned: &'a [CannedResponse],
+    pub(super) webhooks: &'a [WebhookEndpoint],
+}
+
+pub(super) fn describe_action(a: &AutomationAction, targets: &Targets<'_>) -> String {
+    let Targets {
+        names,
+        canned,
+        webhooks,
+    } = targets;
     match a {
         AutomationAction::SetStatus { status } => format!("status {}", status_label(*status)),
         AutomationAction::SetPriority { priority } => format!("priority {}", priority.as_str()),
@@ -281,6 +296,12 @@ pub(super) fn describe_action(
                 || "send a deleted canned response".into(),
                 |c| format!("send “{}”", c.name),
             ),
+        AutomationAction::CallWebhook { webhook } => {
+            webhooks.iter().find(|w| w.id == *webhook).map_or_else(
+                || "call a deleted webhook".into(),
+                |w| format!("call {}", w.url),
+            )
+        }
         _ => "—".into(),
     }
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::agent::Choice;
 use super::app::AppState;
 use super::automation_form::{
-    Pairs, Row, describe_action, describe_trigger, pairs_of, rule_of, value,
+    Pairs, Row, Targets, describe_action, describe_trigger, pairs_of, rule_of, value,
 };
 use super::error::WebResult;
 use super::form::{self, FormError};
@@ -61,6 +61,8 @@ struct AutomationsPage {
     assignees: Vec<Choice>,
     /// The shared canned responses a rule may send.
     canned_responses: Vec<Choice>,
+    /// The webhook endpoints a rule may call.
+    webhooks: Vec<Choice>,
     error: FormError,
     tested: Option<Tested>,
 }
@@ -93,6 +95,12 @@ async fn render(
         .into_iter()
         .filter(|c| c.owner.is_none())
         .collect();
+    let webhooks = helpdesk.list_webhooks(&ctx.actor).await?;
+    let targets = Targets {
+        names: &names,
+        canned: &canned,
+        webhooks: &webhooks,
+    };
     let rows = settings
         .automations
         .iter()
@@ -113,7 +121,7 @@ async fn render(
             actions: r
                 .actions
                 .iter()
-                .map(|a| describe_action(a, &names, &canned))
+                .map(|a| describe_action(a, &targets))
                 .collect::<Vec<_>>()
                 .join(" · "),
         })
@@ -167,6 +175,10 @@ async fn render(
         .iter()
         .map(|c| Choice::new(&c.id.to_string(), &c.name, &pick("do_canned")))
         .collect();
+    let webhook_choices = webhooks
+        .iter()
+        .map(|w| Choice::new(&w.id.to_string(), &w.url, &pick("do_webhook")))
+        .collect();
     let title = if editing.is_empty() {
         "Automations".to_string()
     } else {
@@ -185,6 +197,7 @@ async fn render(
         field_values,
         assignees,
         canned_responses,
+        webhooks: webhook_choices,
         error,
         tested,
     });

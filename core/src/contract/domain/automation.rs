@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Channel, FieldValue, Priority, TicketStatus};
-use crate::{CannedResponseId, UserId};
+use crate::{CannedResponseId, UserId, WebhookId};
 
 /// A rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +164,13 @@ pub enum AutomationAction {
     SendCannedResponse {
         /// The shared canned response.
         canned_response: CannedResponseId,
+    },
+    /// Calls one of the tenant's webhook endpoints: the rule's `automation_applied` event
+    /// (naming the rule and the ticket) is posted to it, signed and retried like every
+    /// webhook delivery, whatever kinds of event the endpoint subscribed to.
+    CallWebhook {
+        /// The endpoint.
+        webhook: WebhookId,
     },
 }
 

@@ -105,6 +105,10 @@ pub enum EventKind {
         /// new`); the others were taken.
         #[serde(default)]
         skipped: Vec<String>,
+        /// The webhook endpoints the rule calls: each is posted this event, whatever
+        /// kinds of event it subscribed to.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        webhooks: Vec<crate::WebhookId>,
     },
     /// The custom field values were replaced.
     CustomFieldsChanged {
