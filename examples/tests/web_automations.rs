@@ -142,3 +142,65 @@ async fn an_admin_adds_a_rule_that_fires_and_tests_one() {
             .contains("No rules yet.")
     );
 }
+
+#[tokio::test]
+async fn a_rule_sends_a_shared_canned_response_to_the_customer() {
+    let (app, creds) = app().await;
+    let admin = browser(&app, &creds, &creds.admin).await;
+    let page = get(&app, "/admin/automations", &admin.cookie).await.body;
+    // The demo's shared "Ask for details", offered by id in the form.
+    let before = page
+        .split(">Ask for details</option>")
+        .next()
+        .expect("the canned response is offered");
+    let id = before
+        .rsplit("value=\"")
+        .next()
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let added = post(
+        &app,
+        "/admin/automations",
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("name", "Ask web tickets for details"),
+            ("key", "ask_details"),
+            ("enabled", "on"),
+            ("trigger", "created"),
+            ("if_channel", "form"),
+            ("do_canned", &id),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let list = get(&app, "/admin/automations", &admin.cookie).await.body;
+    assert!(list.contains("send “Ask for details”"), "{list}");
+
+    let customer = browser(&app, &creds, &creds.customer).await;
+    let path = open_ticket(&app, &customer, "Sync stopped", "Nothing syncs.").await;
+    let theirs = get(&app, &path, &customer.cookie).await.body;
+    assert!(theirs.contains("Thanks for writing in."), "{theirs}");
+    assert!(!theirs.contains("{{customer.first_name}}"), "filled in");
+    // Saving it again with a canned response that is not there is refused on the form.
+    let refused = post(
+        &app,
+        "/admin/automations/ask_details",
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("name", "Ask web tickets for details"),
+            ("enabled", "on"),
+            ("trigger", "created"),
+            ("do_canned", "00000000-0000-7000-8000-000000000000"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("not a shared canned response"),
+        "{}",
+        refused.body
+    );
+}

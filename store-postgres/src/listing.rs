@@ -228,6 +228,9 @@ impl Filter<'_> {
         if let Some(c) = &query.category {
             q.push(" AND category = ").push_bind(c.clone());
         }
+        if let Some(t) = &query.team {
+            q.push(" AND team = ").push_bind(t.clone());
+        }
         if let Some(n) = self.needle {
             // A plain substring of the folded subject: LIKE with its wildcards escaped,
             // which the trigram index (when pg_trgm is there) answers for 3+ characters.

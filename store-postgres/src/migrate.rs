@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 9] = [
+pub(crate) static MIGRATIONS: [Migration; 10] = [
     Migration {
         version: 1,
         description: "schema",
@@ -88,6 +88,11 @@ pub(crate) static MIGRATIONS: [Migration; 9] = [
         version: 9,
         description: "custom fields",
         sql: include_str!("../migrations/0009_custom_fields.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "teams",
+        sql: include_str!("../migrations/0010_teams.sql"),
     },
 ];
 
@@ -245,7 +250,7 @@ pub(crate) async fn run(pool: &PgPool, sql: &Sql) -> Result<bool> {
     }
     if words_added {
         // After the last migration, not right after 8: the reindex reads tickets with
-        // every column this build reads (such as 9's `custom_fields`).
+        // every column this build reads (such as 9's `custom_fields` and 10's `team`).
         crate::search_index::reindex(&mut tx, sql).await?;
     }
     let trigram = trigram_index(&mut tx, sql).await?;

@@ -199,6 +199,9 @@ fn push_filters(q: &mut QueryBuilder<'static, Postgres>, query: &SearchQuery) ->
     if let Some(c) = &query.category {
         q.push(" AND t.category = ").push_bind(c.clone());
     }
+    if let Some(t) = &query.team {
+        q.push(" AND t.team = ").push_bind(t.clone());
+    }
     if let Some(c) = query.channel {
         q.push(" AND t.channel = ").push_bind(c.as_str());
     }

@@ -202,6 +202,7 @@ impl Filter<'_> {
             query.assignee,
             query.requester,
             query.category.as_deref(),
+            query.team.as_deref(),
         );
         if let Some(n) = self.needle {
             if n.chars().count() >= TRIGRAM {
@@ -268,7 +269,7 @@ impl Filter<'_> {
 }
 
 /// The filters listings and search share: any of `statuses` and `priorities`, the
-/// assignee, the requester and the category (each left out when empty).
+/// assignee, the requester, the category and the team (each left out when empty).
 pub(crate) fn push_ticket_filters(
     q: &mut QueryBuilder<'_, Sqlite>,
     statuses: &[TicketStatus],
@@ -276,6 +277,7 @@ pub(crate) fn push_ticket_filters(
     assignee: Option<AssigneeFilter>,
     requester: Option<UserId>,
     category: Option<&str>,
+    team: Option<&str>,
 ) {
     if !statuses.is_empty() {
         q.push(" AND status IN (");
@@ -307,6 +309,9 @@ pub(crate) fn push_ticket_filters(
     }
     if let Some(c) = category {
         q.push(" AND category = ").push_bind(c.to_string());
+    }
+    if let Some(t) = team {
+        q.push(" AND team = ").push_bind(t.to_string());
     }
 }
 

@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 12] = [
+pub(crate) static MIGRATIONS: [Migration; 13] = [
     Migration {
         version: 1,
         description: "schema",
@@ -101,6 +101,11 @@ pub(crate) static MIGRATIONS: [Migration; 12] = [
         version: 12,
         description: "custom fields",
         sql: include_str!("../migrations/0012_custom_fields.sql"),
+    },
+    Migration {
+        version: 13,
+        description: "teams",
+        sql: include_str!("../migrations/0013_teams.sql"),
     },
 ];
 

@@ -228,6 +228,29 @@ async fn a_count_by_status_reads_the_queue_index() {
 }
 
 #[tokio::test]
+async fn a_teams_open_tickets_are_counted_from_the_team_index() {
+    let store = analyzed_store().await;
+    let statuses = vec![TicketStatus::New, TicketStatus::Open];
+    let query = TicketQuery {
+        statuses: statuses.clone(),
+        team: Some("billing".into()),
+        ..TicketQuery::default()
+    };
+    let filter = Filter {
+        sql: &crate::sql::Sql::default(),
+        tenant: TenantId::new(),
+        query: &query,
+        needle: None,
+        cursor: None,
+    };
+    let mut q = count_statement("EXPLAIN QUERY PLAN SELECT ", &filter, &statuses);
+    let rows = q.build().fetch_all(store.pool()).await.unwrap();
+    let plan = plan_of(&rows);
+    assert!(plan.contains("INDEX helpdesk_tickets_team"), "{plan}");
+    assert!(!plan.contains("SCAN helpdesk_tickets"), "{plan}");
+}
+
+#[tokio::test]
 async fn a_field_filter_checks_the_rows_the_tenant_indexes_find() {
     let store = analyzed_store().await;
     let fields = vec!["plan=Pro".to_owned(), "modules=CRM".to_owned()];

@@ -219,6 +219,7 @@ fn push_filters(q: &mut QueryBuilder<'_, Sqlite>, query: &SearchQuery) {
         query.assignee,
         query.requester,
         query.category.as_deref(),
+        query.team.as_deref(),
     );
     if let Some(c) = query.channel {
         q.push(" AND channel = ").push_bind(c.as_str());

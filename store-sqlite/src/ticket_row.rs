@@ -62,6 +62,7 @@ pub(crate) fn ticket_row(t: &Ticket) -> Result<Vec<(&'static str, Value)>> {
         ("priority", Value::text(t.priority.as_str())),
         ("priority_rank", Int(Some(i64::from(t.priority.rank())))),
         ("category", Text(t.category.clone())),
+        ("team", Text(t.team.clone())),
         ("tags", Text(Some(json(&t.tags, "ticket tags")?))),
         (
             "required_skills",
@@ -195,11 +196,11 @@ mod tests {
     #[test]
     fn the_row_names_every_column_of_the_table_once() {
         let row = ticket_row(&ticket()).unwrap();
-        assert_eq!(row.len(), 37);
+        assert_eq!(row.len(), 38);
         let mut names: Vec<_> = row.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 37);
+        assert_eq!(names.len(), 38);
     }
 
     #[test]

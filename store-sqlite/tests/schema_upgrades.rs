@@ -34,10 +34,24 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 13 (teams) back out of a database, as a database of schema version 12
+/// with the same rows (none of a team): its index, its column and its row in the
+/// migrations table.
+async fn back_to_version_12(pool: &SqlitePool) {
+    for statement in [
+        "DROP INDEX helpdesk_tickets_team",
+        "ALTER TABLE helpdesk_tickets DROP COLUMN team",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 13",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 12 (custom fields) back out of a database, as a database of schema
 /// version 11 with the same rows (none with custom field values): its two columns and its
 /// row in the migrations table.
 async fn back_to_version_11(pool: &SqlitePool) {
+    back_to_version_12(pool).await;
     for statement in [
         "ALTER TABLE helpdesk_tickets DROP COLUMN field_tokens",
         "ALTER TABLE helpdesk_tickets DROP COLUMN custom_fields",

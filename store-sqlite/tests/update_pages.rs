@@ -79,10 +79,11 @@ async fn a_small_change_writes_few_pages_and_everything_reads_back() {
     store.update_ticket(3, &big).await.unwrap();
     let big_pages = frames_in_log(&store).await;
 
-    // The ticket row plus the event's table and index pages; setting all 34 columns wrote
+    // The ticket row plus the event's table and index pages (6 or 7 here, depending on
+    // where the rows fall on pages: a new column moved them); setting every column wrote
     // about 20 (every ticket index and the full-text entry).
     assert!(
-        small_pages <= 6,
+        small_pages <= 8,
         "a category change wrote {small_pages} pages of log"
     );
     // New tags change the Details text of search, so its word index is written too: a new

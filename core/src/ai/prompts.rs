@@ -324,6 +324,7 @@ mod tests {
             follow_up_of: None,
             csat: None,
             custom_fields: Default::default(),
+            team: None,
             version: 1,
         }
     }

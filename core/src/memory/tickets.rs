@@ -132,6 +132,7 @@ fn matches(t: &Ticket, q: &TicketQuery, needle: Option<&str>) -> bool {
         && q.category
             .as_ref()
             .is_none_or(|c| t.category.as_ref() == Some(c))
+        && q.team.as_ref().is_none_or(|k| t.team.as_ref() == Some(k))
         && needle.is_none_or(|n| t.subject.to_lowercase().contains(n))
         && !(q.exclude_bot_chats && t.is_bot_chat())
         && crate::store::has_field_tokens(t, &q.fields)

@@ -15,5 +15,6 @@ pub mod lifecycle;
 pub mod roles;
 pub mod routing;
 pub mod sla;
+pub mod teams;
 pub mod triage;
 pub mod validate;

@@ -127,3 +127,76 @@ impl Helpdesk {
         Ok(out)
     }
 }
+
+/// One team's tickets, for analytics by team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamLoad {
+    /// The team's key; `None` for tickets of no team.
+    pub key: Option<String>,
+    /// Its name ("No team" for tickets of no team).
+    pub name: String,
+    /// Its members.
+    pub members: usize,
+    /// Open tickets (not Resolved or Closed).
+    pub open: u64,
+    /// Open tickets nobody is assigned.
+    pub unassigned: u64,
+    /// Every ticket.
+    pub all: u64,
+}
+
+impl Helpdesk {
+    /// How the tenant's tickets spread over its teams (admins): per team, then the tickets
+    /// of no team, the open ones, the open ones nobody is assigned, and all; chats the
+    /// bot still answers are left out as in the queue. Each figure is one count of the
+    /// store, on the queue's indexes.
+    pub async fn team_breakdown(&self, actor: &Actor) -> Result<Vec<TeamLoad>> {
+        let (tenant, _) = self.check(actor, Action::ViewAnalytics).await?;
+        let open: Vec<TicketStatus> = TicketStatus::ALL
+            .iter()
+            .copied()
+            .filter(TicketStatus::is_open)
+            .collect();
+        let store = &self.inner.store;
+        let count = |team: Option<String>, statuses: Vec<TicketStatus>, unassigned: bool| {
+            let query = TicketQuery {
+                statuses,
+                team,
+                assignee: unassigned.then_some(crate::store::AssigneeFilter::Unassigned),
+                exclude_bot_chats: true,
+                ..TicketQuery::default()
+            };
+            async move { store.count_tickets(tenant.id, &query).await }
+        };
+        let mut out = Vec::with_capacity(tenant.settings.teams.len() + 1);
+        let (mut open_in, mut unassigned_in, mut all_in) = (0, 0, 0);
+        for team in &tenant.settings.teams {
+            let key = Some(team.key.clone());
+            let row = TeamLoad {
+                key: key.clone(),
+                name: team.name.clone(),
+                members: team.members.len(),
+                open: count(key.clone(), open.clone(), false).await?,
+                unassigned: count(key.clone(), open.clone(), true).await?,
+                all: count(key, Vec::new(), false).await?,
+            };
+            open_in += row.open;
+            unassigned_in += row.unassigned;
+            all_in += row.all;
+            out.push(row);
+        }
+        out.push(TeamLoad {
+            key: None,
+            name: "No team".into(),
+            members: 0,
+            open: count(None, open.clone(), false)
+                .await?
+                .saturating_sub(open_in),
+            unassigned: count(None, open.clone(), true)
+                .await?
+                .saturating_sub(unassigned_in),
+            all: count(None, Vec::new(), false).await?.saturating_sub(all_in),
+        });
+        Ok(out)
+    }
+}

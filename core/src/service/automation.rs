@@ -24,7 +24,7 @@ use crate::domain::{
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
 use crate::store::{TICKET_NUMBER_SLOT, TicketQuery, TicketWrite};
-use crate::{CannedResponseId, Error, Result, TicketId, UserId, fields, validate};
+use crate::{CannedResponseId, Error, Result, TicketId, UserId, fields, teams, validate};
 
 /// What the engine needs besides the ticket: the tenant (rules, calendar, SLA), its staff
 /// (assignment and notification targets) and shared canned responses, read once per use
@@ -172,6 +172,11 @@ fn apply_action(
                 && !ctx.active_staff(*user)
             {
                 return Ok(Err("assign: not an active agent or admin".into()));
+            }
+            if let Some(why) =
+                to.and_then(|to| teams::assignee_outside_team(&ticket, &tenant.settings.teams, to))
+            {
+                return Ok(Err(format!("assign: {why}")));
             }
             // The requester never is an assignee, so the new assignee is always notified.
             set_assignee(change, ticket.requester, *to);
@@ -403,11 +408,11 @@ impl Helpdesk {
         }
         let store = &self.inner.store;
         let (users, canned) = if ctx.sends_canned() {
-            let (users, canned) = tokio::try_join!(
+            futures_util::future::try_join(
                 store.list_users(tenant.id, None),
-                store.list_canned_responses(tenant.id)
-            )?;
-            (users, canned)
+                store.list_canned_responses(tenant.id),
+            )
+            .await?
         } else {
             (store.list_users(tenant.id, None).await?, Vec::new())
         };

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::Helpdesk;
 use super::change::Change;
 use super::tickets::{
-    add_agent_reply, check_required_fields, set_assignee, set_priority, set_status,
+    add_agent_reply, check_required_fields, check_team_assignee, set_assignee, set_priority,
+    set_status,
 };
 use crate::domain::{
     Actor, AuditKind, AuthorKind, CannedActions, CannedAssign, CannedResponse, EventKind,
@@ -195,6 +196,7 @@ pub(crate) fn plan_actions(
         change.push(EventKind::TagsChanged { tags });
     }
     if let Some(to) = assignee {
+        check_team_assignee(tenant, change.ticket(), to)?;
         set_assignee(change, by, to);
     }
     if let Some(to) = actions.status.filter(|s| *s != change.ticket().status) {

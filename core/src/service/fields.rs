@@ -15,9 +15,13 @@ pub type FieldChanges = BTreeMap<String, Option<FieldValue>>;
 /// `ticket` as `actor` may see it: for a customer, without the fields that are not
 /// visible to customers.
 pub(crate) fn for_viewer(actor: &Actor, tenant: &Tenant, mut ticket: Ticket) -> Ticket {
-    if !actor.is_staff() && !ticket.custom_fields.is_empty() {
-        ticket.custom_fields =
-            fields::customer_visible(&tenant.settings.custom_fields, &ticket.custom_fields);
+    if !actor.is_staff() {
+        if !ticket.custom_fields.is_empty() {
+            ticket.custom_fields =
+                fields::customer_visible(&tenant.settings.custom_fields, &ticket.custom_fields);
+        }
+        // Which team works it is the desk's business.
+        ticket.team = None;
     }
     ticket
 }

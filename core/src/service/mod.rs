@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-pub use analytics::{AnalyticsReport, FieldBreakdown};
+pub use analytics::{AnalyticsReport, FieldBreakdown, TeamLoad};
 pub use api_keys::{
     API_KEY_SECRET_PREFIX, API_KEY_TOUCH_INTERVAL, CreatedApiKey, MAX_API_KEY_LABEL_CHARS,
     NewApiKey,

@@ -46,6 +46,8 @@ pub struct SearchRequest {
     pub assignee: Option<ViewAssignee>,
     /// The category (staff).
     pub category: Option<String>,
+    /// The team, by key (staff).
+    pub team: Option<String>,
     /// The channel (staff).
     pub channel: Option<Channel>,
     /// A tag (staff).
@@ -172,6 +174,16 @@ impl Helpdesk {
                 ));
             }
             query.category = Some(c);
+        }
+        if let Some(t) = &request.team {
+            let t = validate::identifier("team", t)?;
+            if tenant.settings.team(&t).is_none() {
+                return Err(Error::validation(
+                    "team",
+                    format!("{t:?} is not a team of the company"),
+                ));
+            }
+            query.team = Some(t);
         }
         if let Some(tag) = &request.tag {
             // Stored tags are lowercased lines of at most 50 characters.

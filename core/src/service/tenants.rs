@@ -147,6 +147,7 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
     s.automations =
         crate::automation::check_rules(&s.automations, &s.categories, &s.custom_fields)?;
     s.skills = vocab("settings.skills", &s.skills)?;
+    s.teams = crate::teams::check_teams(&s.teams, &s.categories)?;
     if !s.categories.contains(&s.default_category) {
         return Err(Error::validation(
             "settings.default_category",
@@ -508,12 +509,17 @@ impl Helpdesk {
     pub async fn update_settings(&self, actor: &Actor, settings: TenantSettings) -> Result<Tenant> {
         let (mut tenant, _) = self.check(actor, Action::ManageTenant).await?;
         let settings = validate_settings(&settings)?;
+        if !settings.teams.is_empty() {
+            let users = self.inner.store.list_users(tenant.id, None).await?;
+            crate::teams::check_members(&settings.teams, &users)?;
+        }
         if automation::has_references(&settings.automations) {
             let store = &self.inner.store;
-            let (canned, webhooks) = tokio::try_join!(
+            let (canned, webhooks) = futures_util::future::try_join(
                 store.list_canned_responses(tenant.id),
-                store.list_webhooks(tenant.id)
-            )?;
+                store.list_webhooks(tenant.id),
+            )
+            .await?;
             automation::check_references(&settings.automations, &canned, &webhooks)?;
         }
         let fields = settings_changes(&tenant.settings, &settings)?;

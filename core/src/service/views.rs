@@ -44,8 +44,9 @@ impl Helpdesk {
         }
     }
 
-    /// An input's name and filter, checked: the category one of the tenant's, the search
-    /// text as the queue takes it, a named assignee a staff member of the tenant.
+    /// An input's name and filter, checked: the category one of the tenant's, the team one
+    /// of its teams, field values of its fields, the search text as the queue takes it, a
+    /// named assignee a staff member of the tenant.
     async fn checked_view_fields(
         &self,
         actor: &Actor,
@@ -55,16 +56,36 @@ impl Helpdesk {
         let mut filter = input.filter.clone();
         filter.statuses.dedup();
         filter.priorities.dedup();
-        if let Some(c) = &filter.category {
-            let c = validate::identifier("filter.category", c)?;
+        if filter.category.is_some() || filter.team.is_some() || !filter.fields.is_empty() {
             let tenant = self.tenant(actor.tenant_id).await?;
-            if !tenant.settings.categories.contains(&c) {
-                return Err(Error::validation(
-                    "filter.category",
-                    format!("{c:?} is not one of the tenant's categories"),
-                ));
+            if let Some(c) = &filter.category {
+                let c = validate::identifier("filter.category", c)?;
+                if !tenant.settings.categories.contains(&c) {
+                    return Err(Error::validation(
+                        "filter.category",
+                        format!("{c:?} is not one of the tenant's categories"),
+                    ));
+                }
+                filter.category = Some(c);
             }
-            filter.category = Some(c);
+            if let Some(t) = &filter.team {
+                let t = validate::identifier("filter.team", t)?;
+                if tenant.settings.team(&t).is_none() {
+                    return Err(Error::validation(
+                        "filter.team",
+                        format!("{t:?} is not a team of the company"),
+                    ));
+                }
+                filter.team = Some(t);
+            }
+            crate::service::fields::check_field_filters(&tenant, &filter.fields).map_err(|e| {
+                match e {
+                    Error::Validation { field, message } => {
+                        Error::validation(format!("filter.{field}"), message)
+                    }
+                    other => other,
+                }
+            })?;
         }
         if let Some(text) = &filter.text {
             validate::no_control_chars("filter.text", text)?;

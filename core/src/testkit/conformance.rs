@@ -31,6 +31,7 @@ mod search;
 mod service_concurrency;
 mod session_changes;
 mod sla_and_analytics;
+mod teams;
 mod ticket_writes;
 mod views;
 mod visible_messages;
@@ -94,6 +95,7 @@ pub use session_changes::{
     a_session_changed_meanwhile_fails_the_whole_write, session_transitions_commit_with_the_ticket,
 };
 pub use sla_and_analytics::*;
+pub use teams::teams_round_trip_and_filter;
 pub use ticket_writes::*;
 pub use views::{
     count_tickets_matches_the_listing, saved_views_commit_with_audit_events_and_unique_names,
@@ -197,6 +199,7 @@ macro_rules! store_conformance_tests {
             search_follows_every_change,
             custom_fields_round_trip_and_replay,
             custom_field_filters_and_search,
+            teams_round_trip_and_filter,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

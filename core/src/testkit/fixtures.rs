@@ -84,6 +84,7 @@ pub fn new_ticket(
         follow_up_of: None,
         csat: None,
         custom_fields: std::collections::BTreeMap::new(),
+        team: None,
         version: 1,
     };
     let message = Message {

@@ -122,6 +122,7 @@ fn ticket(
         follow_up_of: None,
         csat,
         custom_fields: std::collections::BTreeMap::new(),
+        team: None,
         version: 3,
     }
 }

@@ -159,6 +159,11 @@ fn view_filter(filter: &QueueFilter) -> Result<ViewFilter, FormError> {
         priorities,
         assignee,
         category: Some(filter.category.trim().to_string()).filter(|c| !c.is_empty()),
+        team: Some(filter.team.trim().to_string()).filter(|t| !t.is_empty()),
+        fields: Some(filter.field.trim().to_string())
+            .filter(|f| !f.is_empty())
+            .into_iter()
+            .collect(),
         text: Some(filter.q.trim().to_string()).filter(|q| !q.is_empty()),
         sort: if filter.sort == "newest" {
             TicketSort::Newest

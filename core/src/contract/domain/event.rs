@@ -89,6 +89,11 @@ pub enum EventKind {
         /// New category.
         to: Option<String>,
     },
+    /// The ticket was given to a team, or taken from one.
+    TeamChanged {
+        /// The team's key; `None`: no team.
+        to: Option<String>,
+    },
     /// The tags were replaced.
     TagsChanged {
         /// New tags.
@@ -200,6 +205,7 @@ impl EventKind {
             Self::Reopened { .. } => "reopened",
             Self::PriorityChanged { .. } => "priority_changed",
             Self::CategoryChanged { .. } => "category_changed",
+            Self::TeamChanged { .. } => "team_changed",
             Self::TagsChanged { .. } => "tags_changed",
             Self::CustomFieldsChanged { .. } => "custom_fields_changed",
             Self::AutomationApplied { .. } => "automation_applied",
@@ -244,6 +250,7 @@ impl Ticket {
             EventKind::Reopened { from } => self.set_status(*from, TicketStatus::Open, event.at),
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::CategoryChanged { to } => self.category.clone_from(to),
+            EventKind::TeamChanged { to } => self.team.clone_from(to),
             EventKind::TagsChanged { tags } => self.tags.clone_from(tags),
             EventKind::CustomFieldsChanged { fields } => self.custom_fields.clone_from(fields),
             EventKind::MessageAdded {

@@ -11,6 +11,7 @@ mod event;
 mod fields;
 mod message;
 mod misc;
+mod team;
 mod tenant;
 mod ticket;
 mod user;
@@ -37,6 +38,7 @@ pub use message::{
     AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EmailHeaders, Message, MessageKind,
 };
 pub use misc::{Article, ChatSession, ChatState, Notification, NotificationKind, OutboxEntry};
+pub use team::Team;
 pub use tenant::{
     BusinessCalendar, CategorySkills, DayHours, EmailSettings, SlaPolicy, SlaTarget, Tenant,
     TenantSettings, TriageRule,

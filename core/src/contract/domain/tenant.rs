@@ -71,6 +71,8 @@ pub struct TenantSettings {
     pub custom_fields: Vec<super::CustomFieldDef>,
     /// Automation rules, run in this order (none by default).
     pub automations: Vec<super::AutomationRule>,
+    /// Teams of agents, in the order shown (none by default).
+    pub teams: Vec<super::Team>,
 }
 
 /// A tenant's e-mail channel.
@@ -151,7 +153,22 @@ impl Default for TenantSettings {
             email: EmailSettings::default(),
             custom_fields: Vec::new(),
             automations: Vec::new(),
+            teams: Vec::new(),
         }
+    }
+}
+
+impl TenantSettings {
+    /// The team with this key.
+    pub fn team(&self, key: &str) -> Option<&super::Team> {
+        self.teams.iter().find(|t| t.key == key)
+    }
+
+    /// The team that handles `category`'s tickets, if one does.
+    pub fn team_for_category(&self, category: &str) -> Option<&super::Team> {
+        self.teams
+            .iter()
+            .find(|t| t.categories.iter().any(|c| c == category))
     }
 }
 

@@ -66,6 +66,9 @@ pub struct Ticket {
     /// [`CustomFieldDef`](super::CustomFieldDef)); an empty field has no entry.
     #[serde(default)]
     pub custom_fields: BTreeMap<String, FieldValue>,
+    /// The team working it (a [`Team`](super::Team)'s key): its members may take it.
+    #[serde(default)]
+    pub team: Option<String>,
     /// Optimistic-concurrency version: 1 after creation, +1 per committed change.
     pub version: u64,
 }

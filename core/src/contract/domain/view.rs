@@ -66,6 +66,10 @@ pub struct ViewFilter {
     pub assignee: Option<ViewAssignee>,
     /// The category.
     pub category: Option<String>,
+    /// The team (its key).
+    pub team: Option<String>,
+    /// Custom field values, as [`TicketQuery::fields`].
+    pub fields: Vec<String>,
     /// Words of the subject (as the queue's search).
     pub text: Option<String>,
     /// Order.
@@ -86,6 +90,8 @@ impl ViewFilter {
                 ViewAssignee::User { id } => AssigneeFilter::User(id),
             }),
             category: self.category.clone(),
+            team: self.team.clone(),
+            fields: self.fields.clone(),
             text: self.text.clone(),
             exclude_bot_chats: true,
             sort: self.sort,

@@ -75,6 +75,8 @@ pub struct TicketQuery {
     pub requester: Option<UserId>,
     /// The category.
     pub category: Option<String>,
+    /// The team (its key).
+    pub team: Option<String>,
     /// Case-insensitive (at least for ASCII) substring of the subject. Matched as plain
     /// text: no wildcard or regex syntax.
     pub text: Option<String>,

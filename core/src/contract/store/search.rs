@@ -166,6 +166,8 @@ pub struct SearchQuery {
     pub assignee: Option<AssigneeFilter>,
     /// The category.
     pub category: Option<String>,
+    /// The team (its key).
+    pub team: Option<String>,
     /// The channel.
     pub channel: Option<Channel>,
     /// Tickets carrying this tag (exact, as stored).
@@ -245,6 +247,10 @@ impl SearchQuery {
                 .category
                 .as_ref()
                 .is_none_or(|c| ticket.category.as_ref() == Some(c))
+            && self
+                .team
+                .as_ref()
+                .is_none_or(|t| ticket.team.as_ref() == Some(t))
             && self.channel.is_none_or(|c| ticket.channel == c)
             && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
             && self.created.is_none_or(|r| r.contains(ticket.created_at))

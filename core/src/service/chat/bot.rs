@@ -264,7 +264,7 @@ impl Helpdesk {
         // when nobody is assigned are read together.
         let routing = async {
             match ticket.assignee {
-                None => self.routing_candidates(tenant).await.map(Some),
+                None => self.routing_candidates(tenant, &ticket).await.map(Some),
                 Some(_) => Ok(None),
             }
         };

@@ -69,8 +69,49 @@ impl Helpdesk {
                     }
                     .into());
                 }
+                check_team_assignee(&tenant, current, assignee)?;
                 let mut change = Change::of(current, now, Some(user.id));
                 set_assignee(&mut change, user.id, assignee);
+                Ok(change.finish())
+            })
+            .await?;
+        Ok(write.ticket)
+    }
+
+    /// Gives a ticket to one of the tenant's teams (`None`: to no team), staff only. Its
+    /// assignee, when not a member of the new team, is unassigned in the same change, so
+    /// the team's members take it from their queue.
+    pub async fn set_team(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        team: Option<String>,
+    ) -> Result<Ticket> {
+        let (tenant, user, ticket) = self.checked_ticket(actor, Action::Assign, id).await?;
+        let team = match team {
+            Some(key) => {
+                let key = key.trim().to_lowercase();
+                if tenant.settings.team(&key).is_none() {
+                    return Err(Error::validation(
+                        "team",
+                        format!("{key:?} is not a team of the company"),
+                    ));
+                }
+                Some(key)
+            }
+            None => None,
+        };
+        let now = self.now();
+        let write = self
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
+                if current.status == TicketStatus::Closed {
+                    return Err(StateError::ClosedTicket {
+                        action: "reassigned",
+                    }
+                    .into());
+                }
+                let mut change = Change::of(current, now, Some(user.id));
+                set_team(&mut change, &tenant, team.clone());
                 Ok(change.finish())
             })
             .await?;
@@ -215,6 +256,36 @@ pub(crate) fn set_assignee(change: &mut Change, by: UserId, to: Option<UserId>) 
     change.push(EventKind::Assigned { from, to });
     if let Some(a) = to.filter(|a| *a != by) {
         change.notify(vec![a], NotificationKind::Assigned);
+    }
+}
+
+/// Checks that `to` may work `ticket`: a ticket of a team is worked by its members.
+pub(crate) fn check_team_assignee(
+    tenant: &Tenant,
+    ticket: &Ticket,
+    to: Option<UserId>,
+) -> Result<()> {
+    match to.and_then(|to| teams::assignee_outside_team(ticket, &tenant.settings.teams, to)) {
+        Some(why) => Err(Error::validation("assignee", why)),
+        None => Ok(()),
+    }
+}
+
+/// Gives the change's ticket to `team` (`None`: no team) when it differs; an assignee who
+/// is not a member of the new team is unassigned with it.
+pub(crate) fn set_team(change: &mut Change, tenant: &Tenant, team: Option<String>) {
+    if change.ticket().team == team {
+        return;
+    }
+    change.push(EventKind::TeamChanged { to: team });
+    let ticket = change.ticket();
+    if let Some(assignee) = ticket.assignee
+        && teams::assignee_outside_team(ticket, &tenant.settings.teams, assignee).is_some()
+    {
+        change.push(EventKind::Assigned {
+            from: Some(assignee),
+            to: None,
+        });
     }
 }
 

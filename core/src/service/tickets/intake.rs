@@ -6,13 +6,22 @@ use crate::service::attachments::check_limits;
 
 impl Helpdesk {
     /// Candidates for routing: active staff of the tenant with their open loads.
-    pub(crate) async fn routing_candidates(&self, tenant: &Tenant) -> Result<Vec<Candidate>> {
+    /// The staff who may be routed `ticket`: every routable agent and admin, or, for a
+    /// ticket of a team, the team's members (the router then weighs skills and load
+    /// among them).
+    pub(crate) async fn routing_candidates(
+        &self,
+        tenant: &Tenant,
+        ticket: &Ticket,
+    ) -> Result<Vec<Candidate>> {
+        let team = ticket.team.as_deref().and_then(|k| tenant.settings.team(k));
         Ok(self
             .inner
             .store
             .routing_staff(tenant.id)
             .await?
             .into_iter()
+            .filter(|(user, _)| team.is_none_or(|t| t.has_member(user.id)))
             .map(|(user, open_tickets)| Candidate { user, open_tickets })
             .collect())
     }
@@ -139,6 +148,7 @@ impl Helpdesk {
             follow_up_of,
             csat: None,
             custom_fields,
+            team: None,
             version: 1,
         };
         let mut change = Change::create(initial, Some(user.id));
@@ -162,6 +172,17 @@ impl Helpdesk {
         if filled != change.ticket().custom_fields {
             change.push(EventKind::CustomFieldsChanged { fields: filled });
         }
+        // The team that handles the category takes it; routing picks among its members.
+        let team = change
+            .ticket()
+            .category
+            .as_deref()
+            .and_then(|c| tenant.settings.team_for_category(c));
+        if let Some(team) = team {
+            change.push(EventKind::TeamChanged {
+                to: Some(team.key.clone()),
+            });
+        }
         // A chat ticket is answered by the bot first: it is not the agents' work, so its SLA
         // clock starts (and it is routed to a human) only when it leaves the bot
         // (`set_status` from New, e.g. the handoff).
@@ -173,7 +194,7 @@ impl Helpdesk {
                 now,
             )?;
             change.push(EventKind::SlaScheduled { sla: due });
-            let candidates = self.routing_candidates(tenant).await?;
+            let candidates = self.routing_candidates(tenant, change.ticket()).await?;
             if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
                 change.push(EventKind::Assigned {
                     from: None,

@@ -6,7 +6,9 @@ mod intake;
 mod merge;
 mod replies;
 
-pub(crate) use changes::{check_required_fields, set_assignee, set_priority, set_status};
+pub(crate) use changes::{
+    check_required_fields, check_team_assignee, set_assignee, set_priority, set_status,
+};
 pub(crate) use replies::add_agent_reply;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +25,7 @@ use crate::roles::Action;
 use crate::routing::Candidate;
 use crate::store::{MessageFilter, Page, TicketQuery, TicketWrite};
 use crate::triage::ClassifyInput;
-use crate::{DuplicateKind, Error, Result, StateError, TicketId, UserId, sla, validate};
+use crate::{DuplicateKind, Error, Result, StateError, TicketId, UserId, sla, teams, validate};
 
 /// A ticket to open.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -235,6 +237,8 @@ impl Helpdesk {
             self.check(actor, Action::ViewQueue).await?
         } else {
             query.requester = Some(actor.user_id);
+            // Which team works a ticket is the desk's business.
+            query.team = None;
             self.check(actor, Action::ViewTicket).await?
         };
         if let Some(text) = &query.text {

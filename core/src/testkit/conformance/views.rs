@@ -21,6 +21,8 @@ fn view(tenant: TenantId, owner: Option<UserId>, name: &str, creator: UserId) ->
             priorities: vec![Priority::Urgent],
             assignee: Some(ViewAssignee::Me),
             category: Some("billing".into()),
+            team: Some("billing".into()),
+            fields: vec!["plan=Pro".into()],
             text: Some("refund".into()),
             sort: TicketSort::Newest,
         },
