@@ -72,6 +72,8 @@ pub struct TicketResource {
 /// Fields of a ticket only staff see.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TicketInternal {
+    /// The team working it (a team's key), if any.
+    pub team: Option<String>,
     /// Skills routing looks for.
     pub required_skills: Vec<String>,
     /// Detected sentiment.
@@ -108,6 +110,7 @@ impl TicketResource {
     /// The ticket as `staff` or a customer may see it.
     pub fn new(ticket: Ticket, staff: bool) -> Self {
         let internal = staff.then(|| TicketInternal {
+            team: ticket.team.clone(),
             required_skills: ticket.required_skills.clone(),
             sentiment: ticket.sentiment.map(|s| s.as_str().to_string()),
             language: ticket.language.clone(),

@@ -13,6 +13,7 @@ mod fields;
 mod keys;
 mod search;
 mod session;
+mod teams;
 mod ticket_actions;
 mod tickets;
 mod views;
@@ -202,6 +203,8 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(search::search))
         .routes(routes!(fields::set_fields))
         .routes(routes!(fields::field_breakdown))
+        .routes(routes!(teams::set_team))
+        .routes(routes!(teams::team_breakdown))
         .routes(routes!(automations::test_rule))
         .routes(routes!(webhooks::set_enabled))
         .merge(uploads())

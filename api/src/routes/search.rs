@@ -38,6 +38,8 @@ pub(crate) struct SearchParams {
     assignee: Option<String>,
     /// Only this category.
     category: Option<String>,
+    /// Only this team's tickets, by key (staff).
+    team: Option<String>,
     /// Only this channel.
     #[param(inline)]
     channel: Option<Channel>,
@@ -154,6 +156,7 @@ pub(crate) async fn search(
         priorities: parse_list::<Priority>("priority", params.priority.as_deref())?,
         assignee,
         category: params.category.filter(|c| !c.trim().is_empty()),
+        team: params.team.filter(|t| !t.trim().is_empty()),
         channel: params.channel,
         tag: params.tag.filter(|t| !t.trim().is_empty()),
         created: range("created_to", params.created_from, params.created_to)?,

@@ -55,6 +55,8 @@ pub(crate) struct ListParams {
     requester: Option<UserId>,
     /// Only this category.
     category: Option<String>,
+    /// Only this team's tickets, by key (staff).
+    team: Option<String>,
     /// Words in the subject or messages.
     q: Option<String>,
     /// A custom field value, `key=value` (a multi-select matches any of its options).
@@ -100,6 +102,7 @@ pub(crate) async fn list_tickets(
         assignee,
         requester: params.requester,
         category: params.category.filter(|c| !c.trim().is_empty()),
+        team: params.team.filter(|t| !t.trim().is_empty()),
         text: params.q.filter(|q| !q.trim().is_empty()),
         exclude_bot_chats: false,
         fields: params.field.filter(|f| !f.is_empty()).into_iter().collect(),

@@ -202,7 +202,19 @@ async fn analytics(
         .iter()
         .map(|s| (names.of(Some(s.user_id), "unknown"), s.resolved))
         .collect();
-    let field_charts = helpdesk
+    let mut field_charts: Vec<(String, String)> = Vec::new();
+    let teams = helpdesk.team_breakdown(&ctx.actor).await?;
+    if teams.len() > 1 {
+        // Per team (and no team) its open tickets, with how many wait for someone.
+        let rows: Vec<(String, u64)> = teams
+            .iter()
+            .map(|t| (format!("{} ({} unassigned)", t.name, t.unassigned), t.open))
+            .collect();
+        let title = "Open tickets by team".to_string();
+        let svg = bar_chart(&title, &rows);
+        field_charts.push((title, svg));
+    }
+    let by_field: Vec<(String, String)> = helpdesk
         .custom_field_breakdown(&ctx.actor)
         .await?
         .into_iter()
@@ -218,6 +230,7 @@ async fn analytics(
             (title, svg)
         })
         .collect();
+    field_charts.extend(by_field);
     let charts = vec![
         Chart {
             title: "By status",

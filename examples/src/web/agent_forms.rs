@@ -35,6 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/agent/tickets/{id}/status", post(set_status))
         .route("/agent/tickets/{id}/assign", post(assign))
+        .route("/agent/tickets/{id}/team", post(set_team))
         .route("/agent/tickets/{id}/priority", post(set_priority))
         .route("/agent/tickets/{id}/merge", post(merge))
         .route("/agent/tickets/{id}/suggest", post(suggest))
@@ -186,6 +187,25 @@ async fn assign(
         Ok(_) => Ok(back(id)),
         Err(e) => {
             let refusal = refusal_at(e, "assignee", &[], String::new())?;
+            again(&state, &ctx, id, refusal).await
+        }
+    }
+}
+
+/// `POST /agent/tickets/{id}/team`: gives the ticket to a team (empty: to none); an
+/// assignee outside the new team is unassigned with it.
+async fn set_team(
+    State(state): State<AppState>,
+    StaffUser(ctx): StaffUser,
+    Path(id): Path<String>,
+    Form(form): Form<ValueForm>,
+) -> WebResult<Response> {
+    let id = ticket_id(&id)?;
+    let team = Some(form.value.trim().to_string()).filter(|t| !t.is_empty());
+    match state.helpdesk().set_team(&ctx.actor, id, team).await {
+        Ok(_) => Ok(back(id)),
+        Err(e) => {
+            let refusal = refusal_at(e, "team", &[], String::new())?;
             again(&state, &ctx, id, refusal).await
         }
     }

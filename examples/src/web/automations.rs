@@ -149,18 +149,7 @@ async fn render(
         .iter()
         .map(|c| Choice::new(c.as_str(), c.as_str(), ""))
         .collect();
-    let mut field_values = Vec::new();
-    for def in &settings.custom_fields {
-        if let FieldKind::Dropdown { options } = &def.kind {
-            for o in options {
-                field_values.push(Choice::new(
-                    &field_token(&def.key, o),
-                    &format!("{}: {o}", def.label),
-                    "",
-                ));
-            }
-        }
-    }
+    let field_values = super::fields::dropdown_choices(&settings, "", true);
     let mut assignees = vec![Choice::new("nobody", "Nobody (back to the queue)", "")];
     for u in helpdesk
         .store()

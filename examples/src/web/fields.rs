@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
-use helpdesk_core::domain::{CustomFieldDef, FieldKind, FieldValue, Role};
+use helpdesk_core::domain::{CustomFieldDef, FieldKind, FieldValue, Role, field_token};
 use helpdesk_core::fields::value_from_form;
 use helpdesk_core::service::FieldChanges;
 
@@ -234,6 +234,31 @@ async fn save_customer(
         Err(error) => error,
     };
     super::portal::refused_fields(&state, &ctx, id, error, pairs).await
+}
+
+/// The values of the tenant's dropdown fields as `<select>` options (`key=value` tokens,
+/// labelled "Label: value"), `current` selected; `staff: false` leaves out the fields
+/// customers cannot see. For the filters of the queue and search and the automation form.
+pub(crate) fn dropdown_choices(
+    settings: &helpdesk_core::domain::TenantSettings,
+    current: &str,
+    staff: bool,
+) -> Vec<Choice> {
+    let mut out = Vec::new();
+    for def in &settings.custom_fields {
+        if let FieldKind::Dropdown { options } = &def.kind
+            && (staff || def.customer_visible)
+        {
+            for o in options {
+                out.push(Choice::new(
+                    &field_token(&def.key, o),
+                    &format!("{}: {o}", def.label),
+                    current,
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

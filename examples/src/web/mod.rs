@@ -23,6 +23,7 @@
 mod admin;
 mod agent;
 mod agent_forms;
+mod agent_ticket;
 mod api_mount;
 mod app;
 mod attachments;
@@ -56,6 +57,7 @@ mod settings;
 mod signup;
 pub mod smtp;
 mod sweeps;
+mod teams_admin;
 mod throttle;
 mod upload;
 mod views;

@@ -89,6 +89,8 @@ pub(crate) async fn selected(
         Some(ViewAssignee::User { id }) => id.to_string(),
     };
     filter.category = f.category.clone().unwrap_or_default();
+    filter.team = f.team.clone().unwrap_or_default();
+    filter.field = f.fields.first().cloned().unwrap_or_default();
     filter.q = f.text.clone().unwrap_or_default();
     filter.sort = if f.sort == TicketSort::Newest {
         "newest".into()
@@ -183,6 +185,8 @@ struct SaveViewForm {
     priority: String,
     assignee: String,
     category: String,
+    team: String,
+    field: String,
     q: String,
     sort: String,
 }
@@ -199,6 +203,8 @@ async fn save_view(
         priority: form.priority.clone(),
         assignee: form.assignee.clone(),
         category: form.category.clone(),
+        team: form.team.clone(),
+        field: form.field.clone(),
         q: form.q.clone(),
         sort: form.sort.clone(),
         ..QueueFilter::default()

@@ -39,6 +39,8 @@ pub(crate) struct SearchForm {
     priority: String,
     assignee: String,
     category: String,
+    /// A team's key.
+    team: String,
     channel: String,
     tag: String,
     sla: String,
@@ -75,6 +77,8 @@ struct SearchPage {
     priorities: Vec<Choice>,
     assignees: Vec<Choice>,
     categories: Vec<Choice>,
+    /// The tenant's teams (the first: any).
+    teams: Vec<Choice>,
     channels: Vec<Choice>,
     slas: Vec<Choice>,
     updated: Vec<Choice>,
@@ -141,6 +145,7 @@ fn request_of(form: &SearchForm, now: Timestamp) -> Result<SearchRequest, FormEr
         }),
     };
     request.category = Some(form.category.trim().to_string()).filter(|c| !c.is_empty());
+    request.team = Some(form.team.trim().to_string()).filter(|t| !t.is_empty());
     if !form.channel.is_empty() {
         let c: Channel = form
             .channel
@@ -223,20 +228,11 @@ async fn search_page(
     let refused = error.is_set();
     let tenant = helpdesk.get_tenant(&ctx.actor).await?;
     let mut field_values = vec![Choice::new("", "Any field value", &form.field)];
-    for def in &tenant.settings.custom_fields {
-        if let FieldKind::Dropdown { options } = &def.kind
-            && (staff || def.customer_visible)
-        {
-            for o in options {
-                let token = field_token(&def.key, o);
-                field_values.push(Choice::new(
-                    &token,
-                    &format!("{}: {o}", def.label),
-                    &form.field,
-                ));
-            }
-        }
-    }
+    field_values.extend(super::fields::dropdown_choices(
+        &tenant.settings,
+        &form.field,
+        staff,
+    ));
     let page = html(&SearchPage {
         page: ctx.page(&state, "Search"),
         staff,
@@ -264,6 +260,15 @@ async fn search_page(
                 .categories
                 .iter()
                 .map(|c| (c.clone(), c.clone())),
+        ),
+        teams: choices(
+            &form.team,
+            "Any team",
+            tenant
+                .settings
+                .teams
+                .iter()
+                .map(|t| (t.key.clone(), t.name.clone())),
         ),
         channels: choices(
             &form.channel,
@@ -301,6 +306,7 @@ async fn search_page(
 const LABELS: &[(&str, &str)] = &[
     ("q", "Search"),
     ("category", "Category"),
+    ("team", "Team"),
     ("assignee", "Assignee"),
     ("tag", "Tag"),
     ("cursor", "Page"),
@@ -381,6 +387,7 @@ fn next_query(form: &SearchForm, cursor: &str) -> String {
         ("priority", &form.priority),
         ("assignee", &form.assignee),
         ("category", &form.category),
+        ("team", &form.team),
         ("channel", &form.channel),
         ("tag", &form.tag),
         ("sla", &form.sla),

@@ -295,6 +295,8 @@ fn confirmation(query: &str) -> Option<&'static str> {
         "field-deleted" => "Custom field deleted.",
         "automation-saved" => "Rule saved.",
         "automation-deleted" => "Rule deleted.",
+        "team-saved" => "Team saved.",
+        "team-deleted" => "Team deleted.",
         "mail-taken-in" => "The e-mail was taken in: it is on this ticket.",
         "mail-discarded" => "The e-mail was discarded.",
         _ => return None,

@@ -41,7 +41,8 @@ impl Page {
             // The custom fields page is part of the settings.
             || (section == "/admin/settings"
                 && (self.path.starts_with("/admin/fields")
-                    || self.path.starts_with("/admin/automations")));
+                    || self.path.starts_with("/admin/automations")
+                    || self.path.starts_with("/admin/teams")));
         // "My tickets" is /portal and the ticket pages, not the new-ticket form; "Queue" is
         // /agent and the ticket pages, not the canned responses.
         let other_tab = (section == "/portal" && self.path == "/portal/new")
