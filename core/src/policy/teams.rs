@@ -108,7 +108,7 @@ pub fn assignee_outside_team(ticket: &Ticket, teams: &[Team], assignee: UserId) 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn team(key: &str, categories: &[&str]) -> Team {
