@@ -31,6 +31,16 @@ pub(crate) enum FieldError {
     /// A number or date outside the domain's range.
     #[error("value out of range")]
     OutOfRange,
+    /// A custom field's value is none of the types a field value is stored as.
+    #[error(
+        "the value of `{key}` is a {found:?}, not a boolean, number, string or array of strings"
+    )]
+    BadFieldValue {
+        /// The field's key.
+        key: String,
+        /// The type found.
+        found: bson::spec::ElementType,
+    },
 }
 
 /// A timestamp as a BSON date (millisecond precision, like the domain's timestamps).

@@ -10,6 +10,8 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::error::driver;
+use crate::fields::FIELD_TOKENS;
+use crate::search::words::{BODY_WORDS, DETAILS_WORDS, REQUESTER_TEXT, SUBJECT_WORDS};
 
 /// Tenants: `_id` = tenant id.
 pub(crate) const TENANTS: &str = "tenants";
@@ -128,6 +130,12 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "tenant_id": 1, "role": 1, "created_at": 1, "_id": 1 },
                     "tenant_role_created",
                 ),
+                // Search by requester: the lowercased "Name <email>" (a term anywhere in
+                // it, so the tenant's keys are read, not its user documents).
+                index(
+                    doc! { "tenant_id": 1, REQUESTER_TEXT: 1 },
+                    "tenant_search_requester",
+                ),
             ],
         ),
         (
@@ -155,6 +163,21 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "status": 1, "assignee": 1 },
                     "tenant_status_assignee",
+                ),
+                // Custom field filters (multikey: one key per `key=value` token).
+                index(
+                    doc! { "tenant_id": 1, FIELD_TOKENS: 1 },
+                    "tenant_field_tokens",
+                ),
+                // Search (multikey: one key per word; a term is an anchored regex, which
+                // MongoDB reads as a range of keys).
+                index(
+                    doc! { "tenant_id": 1, SUBJECT_WORDS: 1 },
+                    "tenant_search_subject",
+                ),
+                index(
+                    doc! { "tenant_id": 1, DETAILS_WORDS: 1 },
+                    "tenant_search_details",
                 ),
                 // Only tickets with a commit not yet applied (normally none): keeps the
                 // settle queries, tenant-scoped and global, cheap.
@@ -270,6 +293,8 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "tenant_id": 1, "kind": 1, "created_at": 1 },
                     "tenant_kind_created",
                 ),
+                // Search of replies, chat turns and notes (drafts have no words).
+                index(doc! { "tenant_id": 1, BODY_WORDS: 1 }, "tenant_search_body"),
             ],
         ),
         (

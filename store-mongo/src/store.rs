@@ -45,6 +45,15 @@ impl std::fmt::Debug for MongoStore {
 }
 
 impl MongoStore {
+    /// A handle on `database` under `prefix` that neither checks nor upgrades the schema:
+    /// what the upgrade itself works with.
+    pub(crate) fn unopened(database: Database, prefix: &str) -> Self {
+        Self {
+            db: database,
+            prefix: prefix.into(),
+        }
+    }
+
     /// A store on the host's database handle, with the default options (collections named
     /// `helpdesk_*`): see [`with_options`](Self::with_options).
     pub async fn new(database: Database) -> Result<Self> {
@@ -61,10 +70,7 @@ impl MongoStore {
     /// the database.
     pub async fn with_options(database: Database, options: MongoStoreOptions) -> Result<Self> {
         upgrade::open(&database, options.prefix()).await?;
-        Ok(Self {
-            db: database,
-            prefix: options.prefix().into(),
-        })
+        Ok(Self::unopened(database, options.prefix()))
     }
 
     /// Connects to `uri` (a `mongodb://` or `mongodb+srv://` connection string) and opens

@@ -5,6 +5,10 @@
 //!    `tickets`, ...); it kept no version document.
 //! 2. Every collection under the store's prefix (default `helpdesk_`), and the version in
 //!    `{prefix}meta` as `{_id: "schema", version: 2}`.
+//! 3. Full-text search and custom fields: tickets carry `custom_fields`, `field_tokens`,
+//!    `search_subject` and `search_details`, searched messages `search_body`, users
+//!    `search_requester`, each with its index. A database of an earlier version gets them
+//!    for every document it holds ([`crate::reindex`]) before the version is recorded.
 //!
 //! Opening reads the version before writing anything: a newer one than [`SCHEMA_VERSION`]
 //! is refused with [`Error::SchemaTooNew`]. A prefixed store that finds no version of its
@@ -20,11 +24,12 @@ use mongodb::Database;
 
 use crate::error::{BACKEND, driver, is_duplicate_key, only_duplicate_keys};
 use crate::schema::{self, DATA, META, TENANTS, TICKETS, prefixed};
+use crate::store::MongoStore;
 
 /// The schema version this build writes and understands: the `version` of the
 /// `{_id: "schema"}` document in the store's `{prefix}meta` collection. A database at a
 /// higher version is refused with [`Error::SchemaTooNew`].
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// `_id` of the version document in `{prefix}meta`.
 const SCHEMA_DOC: &str = "schema";
@@ -50,6 +55,20 @@ pub(crate) async fn open(db: &Database, prefix: &str) -> Result<()> {
         drop_legacy(db).await?;
     }
     if own != Some(SCHEMA_VERSION) {
+        // Also on a fresh database (where there is nothing to index, at the cost of three
+        // empty reads): whatever the version was, nothing is recorded before the documents
+        // have what this version's reads rely on.
+        let done = MongoStore::unopened(db.clone(), prefix).reindex().await?;
+        if done.tickets + done.messages + done.users > 0 {
+            tracing::info!(
+                database = db.name(),
+                prefix,
+                tickets = done.tickets,
+                messages = done.messages,
+                users = done.users,
+                "indexed the existing documents for search and custom fields"
+            );
+        }
         record_version(db, prefix).await?;
     }
     Ok(())

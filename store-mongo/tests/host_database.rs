@@ -11,7 +11,7 @@ use helpdesk_core::domain::{EventKind, Priority, Role};
 use helpdesk_core::store::{TenantStore, TicketStore, UserStore};
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
 use helpdesk_core::{Error, TenantId, TicketId};
-use helpdesk_store_mongo::{MongoStore, MongoStoreOptions};
+use helpdesk_store_mongo::{MongoStore, MongoStoreOptions, SCHEMA_VERSION};
 use mongodb::Database;
 
 use common::fresh_db_name;
@@ -212,7 +212,10 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
         "old collections left: {names:?}"
     );
     let version = docs(&db, "helpdesk_meta").await;
-    assert_eq!(version, vec![doc! { "_id": "schema", "version": 2_i64 }]);
+    assert_eq!(
+        version,
+        vec![doc! { "_id": "schema", "version": SCHEMA_VERSION as i64 }]
+    );
     // The ticket counter came along: numbering goes on where it stopped.
     let requester = users[0].id;
     let next = new_ticket(tenant, requester, 0, "Next", Priority::Low, at(2));
@@ -263,7 +266,7 @@ async fn a_newer_schema_is_refused_unwritten() {
                 supported,
                 ..
             }) => {
-                assert_eq!((backend, found, supported), ("mongodb", 99, 2));
+                assert_eq!((backend, found, supported), ("mongodb", 99, SCHEMA_VERSION));
             }
             other => panic!("expected SchemaTooNew, got {other:?}"),
         }

@@ -12,6 +12,7 @@ use helpdesk_core::domain::{AuthSession, PasswordHash, Tenant, User};
 
 use crate::codec::{Reader, date, to_bson};
 use crate::schema::{SESSIONS, TENANTS, USERS};
+use crate::search::words::{REQUESTER_TEXT, user_requester};
 
 pub(crate) use thread::{
     article_doc, article_from, chat_doc, chat_from, event_doc, event_from, message_doc,
@@ -55,7 +56,8 @@ pub(crate) fn user_doc(u: &User, password: Option<&PasswordHash>) -> Document {
 }
 
 /// A user's fields without `_id` and the password hash: what `update_user` sets, so that it
-/// keeps the hash.
+/// keeps the hash. With them the text search matches the user as a requester, so a
+/// renamed user is found by the new name at once.
 pub(crate) fn user_fields(u: &User) -> Document {
     doc! {
         "tenant_id": u.tenant_id.to_string(),
@@ -66,6 +68,7 @@ pub(crate) fn user_fields(u: &User) -> Document {
         "capacity": i64::from(u.capacity),
         "active": u.active,
         "created_at": date(u.created_at),
+        REQUESTER_TEXT: user_requester(u),
     }
 }
 

@@ -7,6 +7,7 @@ use helpdesk_core::domain::{Article, ChatSession, DraftInfo, Event, Message, Out
 
 use crate::codec::{Reader, date, int, opt_date, opt_string, to_bson};
 use crate::schema::{ARTICLES, CHAT_SESSIONS, EVENTS, MESSAGES, OUTBOX};
+use crate::search::words::{BODY_WORDS, message_words};
 
 /// An event document; `seq` is its position in its commit (events sort by version, seq).
 pub(crate) fn event_doc(e: &Event, seq: usize) -> Result<Document> {
@@ -44,7 +45,7 @@ pub(crate) fn message_doc(m: &Message, ticket_version: u64) -> Result<Document> 
         Some(d) => Bson::Document(draft_doc(d)?),
         None => Bson::Null,
     };
-    Ok(doc! {
+    let mut d = doc! {
         "_id": m.id.to_string(),
         "tenant_id": m.tenant_id.to_string(),
         "ticket_id": m.ticket_id.to_string(),
@@ -60,7 +61,13 @@ pub(crate) fn message_doc(m: &Message, ticket_version: u64) -> Result<Document> 
             None => Bson::Null,
         },
         "ticket_version": int(ticket_version, "version")?,
-    })
+    };
+    // The words of a searched message travel with it (in the ticket's pending commit, then
+    // in its own document); a draft has none.
+    if let Some(words) = message_words(m) {
+        d.insert(BODY_WORDS, words);
+    }
+    Ok(d)
 }
 
 fn draft_doc(d: &DraftInfo) -> Result<Document> {

@@ -2,12 +2,17 @@
 
 use bson::{Bson, Document, doc};
 use helpdesk_core::Result;
-use helpdesk_core::domain::{Csat, SlaState, Ticket};
+use helpdesk_core::domain::{Csat, SlaState, Ticket, field_tokens};
 
 use crate::codec::{Reader, date, int, opt_date, opt_string, to_bson};
+use crate::fields::{CUSTOM_FIELDS, FIELD_TOKENS, fields_doc, fields_from};
 use crate::schema::TICKETS;
+use crate::search::words::{DETAILS_WORDS, SUBJECT_WORDS, details_words, subject_words};
 
-/// Every stored field of a ticket except `_id` (used for inserts and `$set` updates).
+/// Every stored field of a ticket except `_id` (used for inserts and `$set` updates),
+/// with what is derived from it for filters and search: the custom field tokens and the
+/// words of the subject and of the details. Every ticket write sets them all, so they are
+/// never behind the ticket they come from.
 pub(crate) fn ticket_body(t: &Ticket) -> Result<Document> {
     let sla = &t.sla;
     Ok(doc! {
@@ -52,6 +57,10 @@ pub(crate) fn ticket_body(t: &Ticket) -> Result<Document> {
             }),
             None => Bson::Null,
         },
+        CUSTOM_FIELDS: fields_doc(&t.custom_fields),
+        FIELD_TOKENS: field_tokens(&t.custom_fields),
+        SUBJECT_WORDS: subject_words(t),
+        DETAILS_WORDS: details_words(t),
         "version": int(t.version, "version")?,
     })
 }
@@ -102,6 +111,7 @@ pub(crate) fn ticket_from(d: &Document) -> Result<Ticket> {
         merged_into: r.opt_parse("merged_into")?,
         follow_up_of: r.opt_parse("follow_up_of")?,
         csat,
+        custom_fields: fields_from(d, TICKETS)?,
         version: r.u64("version")?,
     })
 }

@@ -322,8 +322,9 @@ impl MongoStore {
     }
 
     /// Applies every pending commit of tickets matching `scope` (a tenant, a ticket, or
-    /// everything), so that readers see every acknowledged change.
-    pub(crate) async fn settle(&self, mut scope: Document) -> Result<()> {
+    /// everything), so that readers see every acknowledged change. Whether there was one to
+    /// apply (a reader that read concurrently with this reads again then).
+    pub(crate) async fn settle(&self, mut scope: Document) -> Result<bool> {
         scope.insert("pending.commit", doc! { "$exists": true });
         let pending: Vec<Document> = self
             .coll(TICKETS)
@@ -334,6 +335,7 @@ impl MongoStore {
             .try_collect()
             .await
             .map_err(driver)?;
+        let found = !pending.is_empty();
         for t in pending {
             let id = Reader::new(&t, TICKETS).str("_id")?.to_string();
             match t.get("pending") {
@@ -341,7 +343,7 @@ impl MongoStore {
                 _ => return Err(unexpected("a pending ticket without its pending commit")),
             }
         }
-        Ok(())
+        Ok(found)
     }
 
     /// Which unique value a failed ticket insert hit, checked in the reference store's

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::codec::{Reader, at_or_before, date, regex_literal};
 use crate::error::driver;
+use crate::fields::{FIELD_TOKENS, tokens_filter};
 use crate::mapping::ticket_from;
 use crate::schema::TICKETS;
 use crate::store::MongoStore;
@@ -60,6 +61,9 @@ fn query_filter(tenant: TenantId, q: &TicketQuery) -> Document {
                 doc! { "status": { "$ne": TicketStatus::New.as_str() } },
             ],
         );
+    }
+    if let Some(tokens) = tokens_filter(&q.fields) {
+        f.insert(FIELD_TOKENS, tokens);
     }
     let text = q.text.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(text) = text {
@@ -271,5 +275,30 @@ mod tests {
             ..TicketQuery::default()
         };
         assert!(!query_filter(TenantId::new(), &blank).contains_key("subject"));
+    }
+
+    #[test]
+    fn field_filters_are_on_the_tokens_array() {
+        let tenant = TenantId::new();
+        let none = query_filter(tenant, &TicketQuery::default());
+        assert!(!none.contains_key("field_tokens"));
+        let one = TicketQuery {
+            fields: vec!["plan=Pro".into()],
+            ..TicketQuery::default()
+        };
+        assert_eq!(
+            query_filter(tenant, &one),
+            doc! { "tenant_id": tenant.to_string(), "field_tokens": "plan=Pro" }
+        );
+        let two = TicketQuery {
+            fields: vec!["plan=Pro".into(), "vip=true".into()],
+            ..TicketQuery::default()
+        };
+        assert_eq!(
+            query_filter(tenant, &two)
+                .get_document("field_tokens")
+                .unwrap(),
+            &doc! { "$all": ["plan=Pro", "vip=true"] }
+        );
     }
 }
