@@ -94,7 +94,11 @@ async fn an_admin_adds_a_team_that_takes_its_categorys_tickets() {
     )
     .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(refused.body.contains("not a member of the ticket"), "{}", refused.body);
+    assert!(
+        refused.body.contains("not a member of the ticket"),
+        "{}",
+        refused.body
+    );
 
     // The queue filters by team.
     let queue = get(&app, "/agent?status=all&team=billing", &agent.cookie)

@@ -164,6 +164,11 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "tenant_id": 1, "status": 1, "assignee": 1 },
                     "tenant_status_assignee",
                 ),
+                // A team's queue and counts.
+                index(
+                    doc! { "tenant_id": 1, "team": 1, "status": 1 },
+                    "tenant_team_status",
+                ),
                 // Custom field filters (multikey: one key per `key=value` token).
                 index(
                     doc! { "tenant_id": 1, FIELD_TOKENS: 1 },

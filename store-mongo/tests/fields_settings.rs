@@ -101,6 +101,7 @@ async fn settings_automations_and_their_events_round_trip() {
                 rule: "vip_to_urgent".into(),
                 name: "VIP to urgent".into(),
                 skipped: vec!["set_status: closed is not allowed from new".into()],
+                webhooks: vec![helpdesk_core::WebhookId::new()],
             },
             EventKind::CustomFieldsChanged {
                 fields: fields.clone(),

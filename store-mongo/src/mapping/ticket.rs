@@ -26,6 +26,7 @@ pub(crate) fn ticket_body(t: &Ticket) -> Result<Document> {
         "priority": t.priority.as_str(),
         "priority_rank": i32::from(t.priority.rank()),
         "category": t.category.as_deref().map_or(Bson::Null, |c| Bson::String(c.to_string())),
+        "team": t.team.as_deref().map_or(Bson::Null, |k| Bson::String(k.to_string())),
         "tags": &t.tags,
         "required_skills": &t.required_skills,
         "sentiment": opt_string(t.sentiment.map(|s| s.as_str())),
@@ -112,6 +113,8 @@ pub(crate) fn ticket_from(d: &Document) -> Result<Ticket> {
         follow_up_of: r.opt_parse("follow_up_of")?,
         csat,
         custom_fields: fields_from(d, TICKETS)?,
+        // Absent on documents written before teams: no team.
+        team: r.opt_string("team")?,
         version: r.u64("version")?,
     })
 }

@@ -65,6 +65,9 @@ pub(crate) fn ticket_filter(
     if let Some(c) = &query.category {
         all.push(doc! { "category": c.as_str() });
     }
+    if let Some(t) = &query.team {
+        all.push(doc! { "team": t.as_str() });
+    }
     if let Some(c) = query.channel {
         all.push(doc! { "channel": c.as_str() });
     }

@@ -51,6 +51,9 @@ fn query_filter(tenant: TenantId, q: &TicketQuery) -> Document {
     if let Some(c) = &q.category {
         f.insert("category", c.as_str());
     }
+    if let Some(t) = &q.team {
+        f.insert("team", t.as_str());
+    }
     if q.exclude_bot_chats {
         // Not `Ticket::is_bot_chat` (a chat the bot still handles): written as an `$or` of
         // the two inequalities.
