@@ -72,12 +72,35 @@
     }
   }
 
-  var source = new EventSource("/api/v1/events");
-  ["created", "assigned", "status_changed", "reopened", "priority_changed", "category_changed",
-   "tags_changed", "message_added", "draft_decided", "merged", "merged_from", "sla_breached",
-   "csat_recorded", "follow_up_opened"].forEach(function (kind) {
-    source.addEventListener(kind, changed);
+  var source = null;
+
+  function connect() {
+    source = new EventSource("/api/v1/events");
+    ["created", "assigned", "status_changed", "reopened", "priority_changed", "category_changed",
+     "team_changed", "tags_changed", "custom_fields_changed", "message_added", "draft_decided",
+     "merged", "merged_from", "sla_breached", "csat_recorded", "follow_up_opened"]
+      .forEach(function (kind) {
+        source.addEventListener(kind, changed);
+      });
+    source.onopen = function () { show("Live", "open"); };
+    source.onerror = function () { show("Reconnecting…", "retrying"); };
+  }
+
+  // The stream is closed when the page is left: a browser keeps at most six connections
+  // to one server, and a page kept for the back button with its stream open would hold
+  // one of them (after six such pages, the next page would never load). Coming back to
+  // the page opens a new stream and fetches what changed meanwhile.
+  window.addEventListener("pagehide", function () {
+    if (source) {
+      source.close();
+      source = null;
+    }
   });
-  source.onopen = function () { show("Live", "open"); };
-  source.onerror = function () { show("Reconnecting…", "retrying"); };
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && !source) {
+      connect();
+      refresh();
+    }
+  });
+  connect();
 })();

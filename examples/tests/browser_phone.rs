@@ -67,7 +67,12 @@ const LAYOUT: &str = "\
       inner: window.innerWidth, innerHeight: window.innerHeight,\
       scroll: document.documentElement.scrollWidth,\
       out: r && { left: r.left, right: r.right, top: r.top, bottom: r.bottom,\
-                  width: r.width, height: r.height, text: out.textContent.trim() }\
+                  width: r.width, height: r.height, text: out.textContent.trim() },\
+      wide: Array.from(document.querySelectorAll('body *'))\
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1\
+          && !(e.closest('table') && getComputedStyle(e).position !== 'absolute'))\
+        .slice(0, 4)\
+        .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 40))\
     };";
 
 /// Asserts the current page (`what`) does not scroll sideways and shows "Sign out" inside

@@ -44,7 +44,10 @@ async fn staff_find_notes_customers_only_their_own_public_text() {
     assert!(page.body.contains("In the internal note:"));
     assert!(page.body.contains("<mark>ballast</mark>"));
     // The subject is text, not markup.
-    assert!(page.body.contains("Projector &lt;b&gt;flickers&lt;/b&gt;"));
+    assert!(
+        page.body
+            .contains("Projector &#60;b&#62;flickers&#60;/b&#62;")
+    );
     assert!(!page.body.contains("<b>flickers</b>"));
     let by_subject = get(&app, "/search?q=flick", &agent.cookie).await.body;
     assert!(by_subject.contains("In the subject:"));

@@ -20,23 +20,16 @@
 
 use std::time::Instant;
 
-use helpdesk_core::domain::{
-    Channel, Csat, Priority, Role, SlaState, Tenant, Ticket, TicketStatus, User,
-};
+use helpdesk_core::domain::TicketStatus;
 use helpdesk_core::store::{
     AssigneeFilter, TenantStore, TicketQuery, TicketSort, TicketStore, TimeRange,
 };
-use helpdesk_core::{TenantId, TicketId, UserId};
-use helpdesk_store_sqlite::{SqliteConnectOptions, SqliteStore};
+use helpdesk_store_sqlite::SqliteStore;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use sqlx::Connection;
-use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 pub(crate) use super::queue_load::{LoadedTenant, bulk_load};
-use super::{
-    BoxError, PROFILE, Rng, Samples, ScratchDir, Step, TICKET_TEXTS, bar, ms, print_table, spinner,
-};
+use super::{BoxError, PROFILE, Rng, Samples, ScratchDir, Step, bar, ms, print_table};
 
 /// The p99 the issue asks for on the agent queue, in milliseconds.
 pub const GOAL_QUEUE_P99_MS: f64 = 5.0;

@@ -11,7 +11,7 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 use super::queue::QueueOptions;
-use super::{BoxError, Rng, TICKET_TEXTS, bar, spinner};
+use super::{BoxError, Rng, Step, TICKET_TEXTS, bar, spinner};
 
 /// One loaded tenant: its id, agents and customers.
 pub(crate) struct LoadedTenant {

@@ -2,32 +2,24 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use helpdesk_core::TicketId;
-use helpdesk_core::domain::{ChatState, MessageKind, Priority, TicketStatus};
-use helpdesk_core::lifecycle::can_transition;
+use helpdesk_core::domain::{Priority, TicketStatus};
 use helpdesk_core::store::{AssigneeFilter, TicketQuery, TicketSort};
 use serde::Deserialize;
 
 use super::agent_forms;
 pub(crate) use super::agent_ticket::{Refusal, TicketPageQuery, render_ticket};
 use super::app::AppState;
-use super::attachments::{AttachmentView, attach};
 use super::bulk;
-use super::canned::{self, CannedPicker};
 use super::error::WebResult;
-use super::fields::{self, FieldInput};
 use super::form::{self, FormError};
 use super::names::Names;
-use super::portal::{optional, ticket_id};
+use super::portal::optional;
 use super::saved_views::{self, ViewsPanel};
 use super::session::{Ctx, StaffUser};
-use super::views::{
-    MessageView, Page, SlaText, TicketRow, Time, fmt_time, html, shown_description, status_class,
-    status_label,
-};
+use super::views::{Page, TicketRow, html, status_label};
 
 /// The agent routes.
 pub(crate) fn routes() -> Router<AppState> {

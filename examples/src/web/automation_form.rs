@@ -3,7 +3,7 @@
 
 use helpdesk_core::domain::{
     AutomationAction, AutomationCondition, AutomationRule, AutomationTrigger, CannedResponse,
-    WebhookEndpoint, field_token,
+    Channel, Priority, TicketStatus, WebhookEndpoint, field_token,
 };
 use helpdesk_core::{CannedResponseId, WebhookId};
 
@@ -59,7 +59,7 @@ pub(super) fn rule_of(pairs: &Pairs, key: &str) -> Result<AutomationRule, FormEr
     let mut conditions = Vec::new();
     let statuses = values(pairs, "if_status")
         .into_iter()
-        .map(|s| parse::<TicketStatus>("if_status", s).map(Option::unwrap_or_default))
+        .filter_map(|s| parse::<TicketStatus>("if_status", s).transpose())
         .collect::<Result<Vec<_>, _>>()?;
     if !statuses.is_empty() {
         conditions.push(AutomationCondition::Status { any_of: statuses });

@@ -9,9 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use helpdesk_core::automation::describe_condition;
-use helpdesk_core::domain::{
-    AutomationRule, Channel, FieldKind, Priority, TicketStatus, field_token,
-};
+use helpdesk_core::domain::{AutomationRule, Channel, Priority, TicketStatus};
 use serde::Deserialize;
 
 use super::agent::Choice;

@@ -8,9 +8,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use helpdesk_core::domain::{
-    Channel, FieldKind, Priority, Role, TicketStatus, ViewAssignee, field_token,
-};
+use helpdesk_core::domain::{Channel, Priority, Role, TicketStatus, ViewAssignee};
 use helpdesk_core::service::{SearchRequest, SearchResult, SlaCondition, Snippet};
 use helpdesk_core::store::{SearchSource, TimeRange};
 use jiff::civil::Date;

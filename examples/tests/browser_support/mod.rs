@@ -128,12 +128,13 @@ pub(crate) fn start_server_with(data_dir: &Path, env: &[(&str, &str)]) -> (Guard
         group: false,
     };
     let (tx, rx) = std::sync::mpsc::channel();
+    // Reads the server's output for as long as it runs: once the caller has what it needs
+    // (the port and the logins) the lines are dropped, but still read, since a server whose
+    // output pipe is full blocks on its next log line.
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     let started = Instant::now();

@@ -36,7 +36,7 @@ pub mod cursor;
 mod forward;
 mod quarantine;
 mod query;
-mod search;
+pub mod search;
 mod views;
 mod webhooks;
 mod write;
