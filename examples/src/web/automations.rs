@@ -26,14 +26,11 @@ use super::views::{Page, html, status_label};
 
 /// The automation routes (admins).
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    RULES
+        .delete_routes("/admin/automations?done=automation-deleted")
         .route("/admin/automations", get(list_page).post(add))
         .route("/admin/automations/test", get(test))
         .route("/admin/automations/{key}", get(edit_page).post(save))
-        .route(
-            "/admin/automations/{key}/delete",
-            get(confirm_delete).post(delete),
-        )
 }
 
 /// The test's result, for the list page.
@@ -294,7 +291,7 @@ async fn save(
 }
 
 /// The rules as keyed entries of the settings.
-const RULES: Keyed<AutomationRule> = Keyed {
+static RULES: Keyed<AutomationRule> = Keyed {
     entity: "automation",
     what: "the rule",
     page: "/admin/automations",
@@ -309,23 +306,6 @@ fn rule_list(s: &mut helpdesk_core::domain::TenantSettings) -> &mut Vec<Automati
 
 fn rule_key_name(r: &AutomationRule) -> (&str, &str) {
     (&r.key, &r.name)
-}
-
-async fn confirm_delete(
-    State(state): State<AppState>,
-    AdminUser(ctx): AdminUser,
-    Path(key): Path<String>,
-) -> WebResult<Response> {
-    RULES.confirm(&state, &ctx, &key).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    AdminUser(ctx): AdminUser,
-    Path(key): Path<String>,
-) -> WebResult<Response> {
-    RULES.delete(&state, &ctx, &key).await?;
-    Ok(Redirect::to("/admin/automations?done=automation-deleted").into_response())
 }
 
 /// The test form: a rule and a ticket number.

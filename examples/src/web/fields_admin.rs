@@ -21,13 +21,10 @@ use super::views::{Page, html};
 
 /// The custom-field routes (admins).
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    FIELDS
+        .delete_routes("/admin/fields?done=field-deleted")
         .route("/admin/fields", get(list_page).post(add))
         .route("/admin/fields/{key}", get(edit_page).post(save))
-        .route(
-            "/admin/fields/{key}/delete",
-            get(confirm_delete).post(delete),
-        )
 }
 
 /// The form of one field, as typed (every input optional, so a missing one is refused on
@@ -322,7 +319,7 @@ async fn save(
 }
 
 /// The custom fields as keyed entries of the settings.
-const FIELDS: Keyed<CustomFieldDef> = Keyed {
+static FIELDS: Keyed<CustomFieldDef> = Keyed {
     entity: "custom_field",
     what: "the field",
     page: "/admin/fields",
@@ -338,21 +335,4 @@ fn field_list(s: &mut helpdesk_core::domain::TenantSettings) -> &mut Vec<CustomF
 
 fn field_key_name(d: &CustomFieldDef) -> (&str, &str) {
     (&d.key, &d.label)
-}
-
-async fn confirm_delete(
-    State(state): State<AppState>,
-    AdminUser(ctx): AdminUser,
-    Path(key): Path<String>,
-) -> WebResult<Response> {
-    FIELDS.confirm(&state, &ctx, &key).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    AdminUser(ctx): AdminUser,
-    Path(key): Path<String>,
-) -> WebResult<Response> {
-    FIELDS.delete(&state, &ctx, &key).await?;
-    Ok(Redirect::to("/admin/fields?done=field-deleted").into_response())
 }

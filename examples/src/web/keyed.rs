@@ -3,12 +3,15 @@
 //! change of the settings (checked and audited by core).
 
 use askama::Template;
-use axum::response::Response;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use helpdesk_core::domain::TenantSettings;
 
 use super::app::AppState;
 use super::error::WebResult;
-use super::session::Ctx;
+use super::session::{AdminUser, Ctx};
 use super::views::{Page, html};
 
 /// The question before deleting an entry.
@@ -45,6 +48,26 @@ pub(crate) struct Keyed<T: 'static> {
 }
 
 impl<T: 'static> Keyed<T> {
+    /// The routes of deleting an entry (admins): `GET <page>/{key}/delete` asks first,
+    /// `POST` deletes it and goes back to `done` (the list with its notice).
+    pub(crate) fn delete_routes(&'static self, done: &'static str) -> Router<AppState> {
+        let confirm = move |State(state): State<AppState>,
+                            AdminUser(ctx): AdminUser,
+                            Path(key): Path<String>| async move {
+            self.confirm(&state, &ctx, &key).await
+        };
+        let delete = move |State(state): State<AppState>,
+                           AdminUser(ctx): AdminUser,
+                           Path(key): Path<String>| async move {
+            self.delete(&state, &ctx, &key).await?;
+            WebResult::Ok(Redirect::to(done).into_response())
+        };
+        Router::new().route(
+            &format!("{}/{{key}}/delete", self.page),
+            get(confirm).post(delete),
+        )
+    }
+
     /// The question before deleting the entry `key` (not found: an error page).
     pub(crate) async fn confirm(
         &self,

@@ -21,13 +21,10 @@ use super::views::{Page, html};
 
 /// The team routes (admins).
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    TEAMS
+        .delete_routes("/admin/teams?done=team-deleted")
         .route("/admin/teams", get(list_page).post(add))
         .route("/admin/teams/{key}", get(edit_page).post(save))
-        .route(
-            "/admin/teams/{key}/delete",
-            get(confirm_delete).post(delete),
-        )
 }
 
 /// The form's inputs as posted (a `member` and a `category` per ticked box).
@@ -284,7 +281,7 @@ async fn save(
 }
 
 /// The teams as keyed entries of the settings.
-const TEAMS: Keyed<Team> = Keyed {
+static TEAMS: Keyed<Team> = Keyed {
     entity: "team",
     what: "the team",
     page: "/admin/teams",
@@ -300,21 +297,4 @@ fn team_list(s: &mut TenantSettings) -> &mut Vec<Team> {
 
 fn team_key_name(t: &Team) -> (&str, &str) {
     (&t.key, &t.name)
-}
-
-async fn confirm_delete(
-    State(state): State<AppState>,
-    AdminUser(ctx): AdminUser,
-    Path(key): Path<String>,
-) -> WebResult<Response> {
-    TEAMS.confirm(&state, &ctx, &key).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    AdminUser(ctx): AdminUser,
-    Path(key): Path<String>,
-) -> WebResult<Response> {
-    TEAMS.delete(&state, &ctx, &key).await?;
-    Ok(Redirect::to("/admin/teams?done=team-deleted").into_response())
 }
