@@ -374,3 +374,72 @@ async fn an_idle_rule_reaches_every_waiting_ticket_beyond_one_page() {
     }
     assert_eq!(w.hd.automation_sweep().await.unwrap().applied, 0, "once");
 }
+
+#[tokio::test]
+async fn a_due_soon_rule_runs_once_per_sla_target_and_not_on_a_ticket_someone_touched() {
+    let w = world().await;
+    let warn = rule(
+        "first_response_due_soon",
+        AutomationTrigger::SlaDueSoon { minutes: 30 },
+        vec![AutomationAction::AddTags {
+            tags: vec!["due-soon".into()],
+        }],
+    );
+    with_rules(&w, vec![warn]).await;
+    let quiet =
+        w.hd.open_ticket(&w.customer, NewTicket::new("Quiet one", "Nobody answers."))
+            .await
+            .unwrap()
+            .ticket;
+    let touched =
+        w.hd.open_ticket(&w.customer, NewTicket::new("Touched one", "Someone looks."))
+            .await
+            .unwrap()
+            .ticket;
+    let quiet = w.hd.get_ticket(&w.agent, quiet.id).await.unwrap().ticket;
+    let due = quiet
+        .sla
+        .first_response_due
+        .expect("a first-response target");
+    assert_eq!(
+        w.hd.automation_sweep().await.unwrap().applied,
+        0,
+        "not due soon yet"
+    );
+
+    // The window opens 30 minutes before the target; someone touches one ticket after.
+    let until_window = due.duration_since(w.hd.now()) - jiff::SignedDuration::from_mins(25);
+    w.clock
+        .advance(std::time::Duration::try_from(until_window).unwrap());
+    w.hd.update_ticket(
+        &w.agent,
+        touched.id,
+        TicketPatch {
+            tags: Some(vec!["looked-at".into()]),
+            ..TicketPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    w.clock.advance(std::time::Duration::from_secs(60));
+    assert_eq!(w.hd.automation_sweep().await.unwrap().applied, 1);
+    assert_eq!(w.hd.automation_sweep().await.unwrap().applied, 0, "once");
+    let quiet = w.hd.get_ticket(&w.agent, quiet.id).await.unwrap().ticket;
+    assert!(quiet.tags.contains(&"due-soon".to_string()));
+    assert_eq!(ran(&w, quiet.id).await, ["first_response_due_soon"]);
+    assert!(ran(&w, touched.id).await.is_empty(), "someone was on it");
+
+    // Out of range: refused at its part.
+    let mut settings = w.hd.get_tenant(&w.admin).await.unwrap().settings;
+    settings.automations = vec![rule(
+        "never",
+        AutomationTrigger::SlaDueSoon { minutes: 0 },
+        vec![AutomationAction::Notify { users: vec![] }],
+    )];
+    match w.hd.update_settings(&w.admin, settings).await {
+        Err(Error::Validation { field, .. }) => {
+            assert_eq!(field, "settings.automations[0].trigger.minutes");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -204,3 +204,38 @@ async fn a_rule_sends_a_shared_canned_response_to_the_customer() {
         refused.body
     );
 }
+
+#[tokio::test]
+async fn an_sla_due_soon_rule_is_added_with_its_minutes() {
+    let (app, creds) = app().await;
+    let admin = browser(&app, &creds, &creds.admin).await;
+    let form = |minutes: &'static str| {
+        [
+            ("name", "Warn before the SLA"),
+            ("key", "due_soon"),
+            ("enabled", "on"),
+            ("trigger", "sla_due_soon"),
+            ("due_minutes", minutes),
+            ("do_add_tags", "due-soon"),
+        ]
+    };
+    let mut bad = vec![("csrf", admin.csrf.as_str())];
+    bad.extend(form("soon"));
+    let refused = post(&app, "/admin/automations", &admin.cookie, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("Give whole minutes"),
+        "{}",
+        refused.body
+    );
+    let mut good = vec![("csrf", admin.csrf.as_str())];
+    good.extend(form("30"));
+    let added = post(&app, "/admin/automations", &admin.cookie, &good).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let list = get(&app, "/admin/automations", &admin.cookie).await.body;
+    assert!(list.contains("due within 30 min"), "{list}");
+    let edit = get(&app, "/admin/automations/due_soon", &admin.cookie)
+        .await
+        .body;
+    assert!(edit.contains(r#"name="due_minutes" type="number" min="1" max="10080" value="30""#));
+}

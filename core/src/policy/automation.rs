@@ -50,6 +50,14 @@ pub fn check_rules(
         {
             return Err(Error::validation(at("trigger.hours"), "1 to 8760 hours"));
         }
+        if let AutomationTrigger::SlaDueSoon { minutes } = rule.trigger
+            && !(1..=10080).contains(&minutes)
+        {
+            return Err(Error::validation(
+                at("trigger.minutes"),
+                "1 to 10080 minutes",
+            ));
+        }
         if rule.conditions.len() > MAX_PARTS {
             return Err(Error::validation(
                 at("conditions"),
@@ -305,6 +313,31 @@ pub fn describe_condition(c: &AutomationCondition) -> String {
         AutomationCondition::BusinessHours { inside: true } => "in business hours".into(),
         AutomationCondition::BusinessHours { inside: false } => "outside business hours".into(),
     }
+}
+
+/// Whether `ticket`'s next SLA target (its first response while it has none, else its
+/// resolution; not yet missed) is due within `minutes` of `now`, and nobody changed the
+/// ticket since that window opened: when an `SlaDueSoon` rule runs (running changes the
+/// ticket, so it runs once per target). A paused clock is never due soon.
+pub fn due_soon_unnoticed(ticket: &Ticket, minutes: u32, now: Timestamp) -> bool {
+    let sla = &ticket.sla;
+    if sla.paused_since.is_some() || !ticket.status.is_open() {
+        return false;
+    }
+    let due = if ticket.first_response_at.is_none() && !sla.first_response_breached {
+        sla.first_response_due
+    } else if !sla.resolution_breached {
+        sla.resolution_due
+    } else {
+        None
+    };
+    let Some(due) = due else {
+        return false;
+    };
+    let Ok(opens) = due.checked_sub(SignedDuration::from_mins(i64::from(minutes))) else {
+        return false;
+    };
+    now < due && now >= opens && ticket.updated_at < opens
 }
 
 /// The idle rules' horizon: whether `ticket` has waited in `status` with no change for

@@ -15,15 +15,15 @@ use super::Helpdesk;
 use super::canned::{fill, fill_field};
 use super::change::Change;
 use super::tickets::{set_assignee, set_priority, set_status};
-use crate::automation::{MAX_DEPTH, idle_since, in_business_hours, triggers_of, unmet_condition};
+use crate::automation::{MAX_DEPTH, in_business_hours, triggers_of, unmet_condition};
 use crate::domain::{
-    Actor, AuthorKind, AutomationAction, AutomationRule, AutomationTrigger, CannedResponse,
-    EventKind, MessageKind, NotificationKind, Placeholder, Role, Tenant, Ticket, TicketStatus,
-    User, WebhookEndpoint, render_template,
+    Actor, AuthorKind, AutomationAction, AutomationRule, CannedResponse, EventKind, MessageKind,
+    NotificationKind, Placeholder, Role, Tenant, TicketStatus, User, WebhookEndpoint,
+    render_template,
 };
 use crate::lifecycle::can_transition;
 use crate::roles::Action;
-use crate::store::{TICKET_NUMBER_SLOT, TicketQuery, TicketWrite};
+use crate::store::{TICKET_NUMBER_SLOT, TicketWrite};
 use crate::{CannedResponseId, Error, Result, TicketId, UserId, fields, teams, validate};
 
 /// What the engine needs besides the ticket: the tenant (rules, calendar, SLA), its staff
@@ -86,12 +86,16 @@ pub(crate) fn has_change_rules(tenant: &Tenant) -> bool {
         .settings
         .automations
         .iter()
-        .any(|r| r.enabled && !matches!(r.trigger, AutomationTrigger::Idle { .. }))
+        .any(|r| r.enabled && !r.trigger.is_timed())
 }
 
 /// Applies one rule's actions to `change`, after its `automation_applied` event; the
 /// actions it could not take are listed in that event.
-fn apply_rule(ctx: &RuleContext<'_>, rule: &AutomationRule, change: &mut Change) -> Result<()> {
+pub(super) fn apply_rule(
+    ctx: &RuleContext<'_>,
+    rule: &AutomationRule,
+    change: &mut Change,
+) -> Result<()> {
     let mut skipped = Vec::new();
     // The record of the rule comes first; its skipped actions are filled in below.
     let mark = change.events().len();
@@ -335,7 +339,7 @@ pub(crate) fn run_change_rules(ctx: &RuleContext<'_>, write: TicketWrite) -> Res
         .settings
         .automations
         .iter()
-        .filter(|r| r.enabled && !matches!(r.trigger, AutomationTrigger::Idle { .. }))
+        .filter(|r| r.enabled && !r.trigger.is_timed())
         .collect();
     if rules.is_empty() || write.events.is_empty() {
         return Ok(write);
@@ -383,15 +387,6 @@ pub struct AutomationPreview {
     pub would_add: Vec<String>,
     /// Actions it would skip, and why.
     pub skipped: Vec<String>,
-}
-
-/// What the automation sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AutomationSweepReport {
-    /// Whether this instance held the lease and ran.
-    pub ran: bool,
-    /// Idle rules that ran on a ticket.
-    pub applied: u64,
 }
 
 impl Helpdesk {
@@ -500,92 +495,4 @@ impl Helpdesk {
             skipped,
         })
     }
-
-    /// Runs the idle rules of every tenant, under a lease: each ticket that has waited in
-    /// the rule's status with no change for its hours, and meets its conditions, gets the
-    /// rule's actions in one write (which changes the ticket, so the rule runs again only
-    /// after another quiet spell).
-    pub async fn automation_sweep(&self) -> Result<AutomationSweepReport> {
-        let store = &self.inner.store;
-        let now = self.now();
-        let report = self.with_lease("automation-sweep", now, async {
-            let mut report = AutomationSweepReport {
-                ran: true,
-                ..AutomationSweepReport::default()
-            };
-            for tenant in store.list_tenants().await? {
-                let idle: Vec<&AutomationRule> = tenant
-                    .settings
-                    .automations
-                    .iter()
-                    .filter(|r| r.enabled && matches!(r.trigger, AutomationTrigger::Idle { .. }))
-                    .collect();
-                if idle.is_empty() {
-                    continue;
-                }
-                let mut ctx = self.rule_context(&tenant).await?;
-                let business = in_business_hours(&tenant.settings.calendar, now).unwrap_or(false);
-                for rule in idle {
-                    let AutomationTrigger::Idle { status, hours } = rule.trigger else {
-                        continue;
-                    };
-                    // Every ticket in the status, page by page (a ticket a rule changes
-                    // may move between pages; each is checked again before its write).
-                    let mut query = TicketQuery {
-                        statuses: vec![status],
-                        sort: crate::store::TicketSort::PriorityThenAge,
-                        limit: TicketQuery::MAX_LIMIT,
-                        ..TicketQuery::default()
-                    };
-                    let mut candidates = Vec::new();
-                    loop {
-                        let page = store.list_tickets(tenant.id, &query).await?;
-                        candidates.extend(
-                            page.items
-                                .into_iter()
-                                .filter(|t| qualifies(rule, t, status, hours, now, business)),
-                        );
-                        match page.next_cursor {
-                            Some(next) => query.cursor = Some(next),
-                            None => break,
-                        }
-                    }
-                    for ticket in candidates {
-                        if !qualifies(rule, &ticket, status, hours, now, business) {
-                            continue;
-                        }
-                        ctx.load_requester(self, ticket.requester).await?;
-                        let ran = self
-                            .mutate_ticket_with(&tenant, ticket.id, Some(ticket), |current| {
-                                // Checked again on the ticket as stored now.
-                                if !qualifies(rule, current, status, hours, now, business) {
-                                    return Ok(None);
-                                }
-                                let mut change = Change::of(current, now, None);
-                                apply_rule(&ctx, rule, &mut change)?;
-                                Ok(Some((change.finish(), ())))
-                            })
-                            .await?;
-                        if ran.is_some() {
-                            report.applied += 1;
-                        }
-                    }
-                }
-            }
-            Ok(report)
-        });
-        Ok(report.await?.unwrap_or_default())
-    }
-}
-
-fn qualifies(
-    rule: &AutomationRule,
-    ticket: &Ticket,
-    status: crate::domain::TicketStatus,
-    hours: u32,
-    now: jiff::Timestamp,
-    business: bool,
-) -> bool {
-    idle_since(ticket, status, hours, now)
-        && unmet_condition(&rule.conditions, ticket, business).is_none()
 }

@@ -13,6 +13,7 @@ pub(crate) mod attachments;
 mod audit;
 mod auth;
 pub(crate) mod automation;
+mod automation_sweep;
 mod builder;
 mod bulk;
 mod canned;
@@ -52,7 +53,8 @@ pub use articles::{
 pub use attachments::{AttachmentDownload, NewAttachment};
 pub use audit::MAX_AUDIT_PAGE;
 pub use auth::LoginOutcome;
-pub use automation::{AutomationPreview, AutomationSweepReport};
+pub use automation::AutomationPreview;
+pub use automation_sweep::{AutomationSweepReport, DUE_SOON_CANDIDATES};
 pub use builder::{HelpdeskBuilder, HelpdeskConfig};
 pub use bulk::{BulkOutcome, MAX_BULK_TICKETS};
 pub use canned::{

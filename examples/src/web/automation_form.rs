@@ -54,6 +54,11 @@ pub(super) fn rule_of(pairs: &Pairs, key: &str) -> Result<AutomationRule, FormEr
                 .parse()
                 .map_err(|_| FormError::new("idle_hours", "Give whole hours (1 to 8760)."))?,
         },
+        "sla_due_soon" => AutomationTrigger::SlaDueSoon {
+            minutes: value(pairs, "due_minutes")
+                .parse()
+                .map_err(|_| FormError::new("due_minutes", "Give whole minutes (1 to 10080)."))?,
+        },
         _ => return Err(FormError::new("trigger", "Choose when the rule runs.")),
     };
     let mut conditions = Vec::new();
@@ -170,6 +175,9 @@ pub(super) fn pairs_of(rule: &AutomationRule) -> Pairs {
         p.push(("idle_status".into(), status.as_str().into()));
         p.push(("idle_hours".into(), hours.to_string()));
     }
+    if let AutomationTrigger::SlaDueSoon { minutes } = rule.trigger {
+        p.push(("due_minutes".into(), minutes.to_string()));
+    }
     for c in &rule.conditions {
         match c {
             AutomationCondition::Status { any_of } => {
@@ -254,6 +262,9 @@ pub(super) fn describe_trigger(t: &AutomationTrigger) -> String {
         AutomationTrigger::CustomerReplied => "the customer replies".into(),
         AutomationTrigger::Updated => "a ticket changes".into(),
         AutomationTrigger::SlaBreached => "an SLA target is missed".into(),
+        AutomationTrigger::SlaDueSoon { minutes } => {
+            format!("an SLA target is due within {minutes} min and nobody touched the ticket")
+        }
         AutomationTrigger::Idle { status, hours } => {
             format!("{} for {hours} h with no change", status_label(*status))
         }

@@ -128,6 +128,7 @@ async fn render(
         ("updated", "A ticket changes"),
         ("sla_breached", "An SLA target is missed"),
         ("idle", "A ticket waits with no change"),
+        ("sla_due_soon", "An SLA target is due soon"),
     ]
     .iter()
     .map(|(v, l)| Choice::new(v, l, &pick("trigger")))

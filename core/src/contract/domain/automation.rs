@@ -55,6 +55,13 @@ pub enum AutomationTrigger {
         /// How long, in hours (1 ..= 8760).
         hours: u32,
     },
+    /// The ticket's next SLA target (its first response, else its resolution) is due
+    /// within `minutes` and nobody changed the ticket since that window opened (checked by
+    /// the automation sweep; runs once per target, since running changes the ticket).
+    SlaDueSoon {
+        /// How long before the due time, in minutes (1 ..= 10080).
+        minutes: u32,
+    },
 }
 
 /// A condition on the ticket.
@@ -183,6 +190,12 @@ impl AutomationTrigger {
             Self::Updated => "updated",
             Self::SlaBreached => "sla_breached",
             Self::Idle { .. } => "idle",
+            Self::SlaDueSoon { .. } => "sla_due_soon",
         }
+    }
+
+    /// Whether the automation sweep runs it (a time-based trigger), rather than a change.
+    pub const fn is_timed(&self) -> bool {
+        matches!(self, Self::Idle { .. } | Self::SlaDueSoon { .. })
     }
 }
