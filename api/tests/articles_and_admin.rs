@@ -276,3 +276,24 @@ async fn analytics_cover_a_range() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn an_admin_exports_a_customers_data_and_agents_cannot() {
+    let api = api().await;
+    let (id, _) = api.open_ticket(&api.customer, "Export me").await;
+    let path = format!("/users/{}/export", api.customer_actor.user_id);
+    let export = api.call(Method::GET, &path, Some(&api.admin), None).await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.json);
+    assert_eq!(export.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        export.json["customer"]["id"],
+        api.customer_actor.user_id.to_string()
+    );
+    let tickets = export.json["tickets"].as_array().unwrap();
+    assert!(tickets.iter().any(|t| t["ticket"]["id"] == id.as_str()));
+    let refused = api.call(Method::GET, &path, Some(&api.agent), None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let staff = format!("/users/{}/export", api.agent_actor.user_id);
+    let not_customer = api.call(Method::GET, &staff, Some(&api.admin), None).await;
+    assert_eq!(not_customer.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -95,6 +95,7 @@ impl MongoStore {
             | AdminChange::DeleteSavedView { .. }) => {
                 self.apply_view_change(change, s).await?;
             }
+            AdminChange::RecordOnly => {}
             // A change this build does not know writes nothing.
             _ => {
                 return Err(Error::validation(

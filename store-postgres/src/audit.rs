@@ -70,6 +70,7 @@ async fn apply(
         AdminChange::CreateSavedView(_)
         | AdminChange::UpdateSavedView(_)
         | AdminChange::DeleteSavedView { .. } => views::apply(sql, conn, change).await,
+        AdminChange::RecordOnly => Ok(()),
         // A change this build does not know writes nothing.
         _ => Err(helpdesk_core::Error::validation(
             "change",

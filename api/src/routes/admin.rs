@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use helpdesk_core::domain::{Role, TenantSettings};
 use helpdesk_core::service::{MAX_AUDIT_PAGE, NewUser, UserPatch};
 use helpdesk_core::store::{AuditCursor, AuditQuery, TimeRange};
@@ -195,6 +196,31 @@ pub(crate) async fn set_password(
         .set_password(&actor, id, &request.password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything the company holds about one customer (admins): their profile, every ticket
+/// they raised with all its messages (internal notes and AI drafts included, by `kind`),
+/// the list of its files and its rating, and their chatbot conversations. Recorded in the
+/// audit log (`customer_data_exported`). A staff member's id is refused (`user`).
+#[utoipa::path(get, path = "/users/{id}/export", tag = "admin",
+    params(("id" = UserId, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "The export", body = Object),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 422, description = "Not a customer (`user`)"),
+    ))]
+pub(crate) async fn export_customer(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Path(id): Path<UserId>,
+) -> ApiResult<Response> {
+    let export = state.helpdesk().export_customer(&actor, id).await?;
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(export),
+    )
+        .into_response())
 }
 
 /// A page of the audit log.

@@ -156,6 +156,7 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
         AdminChange::CreateSavedView(_)
         | AdminChange::UpdateSavedView(_)
         | AdminChange::DeleteSavedView { .. } => super::views::apply(d, change),
+        AdminChange::RecordOnly => Ok(()),
     }
 }
 

@@ -26,6 +26,7 @@ mod feed_cursor;
 mod fields;
 mod indexing;
 mod precondition;
+mod privacy;
 mod quarantine;
 mod search;
 mod snippet;
@@ -65,6 +66,7 @@ pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail, email_
 pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use fields::{FieldChanges, MAX_FIELD_FILTERS};
 pub use indexing::IndexStatus;
+pub use privacy::{CustomerExport, TicketExport};
 pub use quarantine::MAX_QUARANTINE_PAGE;
 pub use search::{DUE_SOON, MAX_SEARCH_CHARS, SearchRequest, SearchResult, SlaCondition};
 pub use snippet::{Snippet, SnippetPart};

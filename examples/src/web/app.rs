@@ -25,7 +25,7 @@ use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
     admin, agent, attachments, auth, automations, bulk, canned, chat, fields, fields_admin, kb,
-    mail_admin, portal, saved_views, search, session, settings, signup, teams_admin,
+    mail_admin, portal, privacy, saved_views, search, session, settings, signup, teams_admin,
 };
 
 /// The parts a helpdesk is built from. `main` picks them (demo store and fake embedder
@@ -422,6 +422,7 @@ fn pages(state: AppState) -> Router {
         .merge(fields_admin::routes())
         .merge(automations::routes())
         .merge(teams_admin::routes())
+        .merge(privacy::routes())
         .merge(saved_views::routes())
         .merge(admin::routes())
         .merge(kb::routes())

@@ -48,6 +48,7 @@ pub mod mail;
 mod mail_admin;
 mod names;
 mod portal;
+mod privacy;
 mod reindex;
 mod saved_views;
 mod search;

@@ -194,6 +194,14 @@ pub enum AuditKind {
         /// Its name.
         name: String,
     },
+    /// Everything the company holds about a customer was exported (a data subject's
+    /// access request).
+    CustomerDataExported {
+        /// The customer.
+        user: UserId,
+        /// How many of their tickets the export holds.
+        tickets: u64,
+    },
 }
 
 impl AuditEvent {

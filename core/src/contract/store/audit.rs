@@ -161,6 +161,9 @@ pub enum AdminChange {
         /// The view.
         id: SavedViewId,
     },
+    /// Nothing besides the audit event: an administrative action that changes no data
+    /// (exporting a customer's data) is on the record all the same.
+    RecordOnly,
 }
 
 /// An administrative change and its audit event, committed together
@@ -218,7 +221,9 @@ impl AdminWrite {
             AdminChange::CreateCannedResponse(canned)
             | AdminChange::UpdateCannedResponse(canned) => Some(canned.tenant_id),
             AdminChange::CreateWebhook(endpoint) => Some(endpoint.tenant_id),
-            AdminChange::SetPassword { .. } | AdminChange::DeleteArticle(_) => None,
+            AdminChange::SetPassword { .. }
+            | AdminChange::DeleteArticle(_)
+            | AdminChange::RecordOnly => None,
         };
         match changed {
             Some(tenant) if tenant != self.audit.tenant_id => Err(Error::validation(
