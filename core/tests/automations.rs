@@ -443,3 +443,46 @@ async fn a_due_soon_rule_runs_once_per_sla_target_and_not_on_a_ticket_someone_to
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_merge_runs_the_rules_on_both_tickets_in_its_commit() {
+    let w = world().await;
+    let flag = rule(
+        "flag_changes",
+        AutomationTrigger::Updated,
+        vec![AutomationAction::AddTags {
+            tags: vec!["changed".into()],
+        }],
+    );
+    with_rules(&w, vec![flag]).await;
+    let dup =
+        w.hd.open_ticket(&w.customer, NewTicket::new("Twice", "Same thing."))
+            .await
+            .unwrap()
+            .ticket;
+    let into =
+        w.hd.open_ticket(&w.customer, NewTicket::new("Once", "Same thing."))
+            .await
+            .unwrap()
+            .ticket;
+    w.hd.merge(&w.agent, dup.id, into.id).await.unwrap();
+    for id in [dup.id, into.id] {
+        let view = w.hd.get_ticket(&w.agent, id).await.unwrap();
+        assert!(view.ticket.tags.contains(&"changed".to_string()), "{id}");
+        assert_eq!(ran(&w, id).await, ["flag_changes"]);
+        // In the merge's own commit: one version for the merge and the rule.
+        let last = view.events.last().unwrap().version;
+        let merge_version = view
+            .events
+            .iter()
+            .find(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::Merged { .. } | EventKind::MergedFrom { .. }
+                )
+            })
+            .unwrap()
+            .version;
+        assert_eq!(last, merge_version);
+    }
+}

@@ -1,6 +1,7 @@
 //! Merging a duplicate into another ticket: both tickets change in one commit, no chains.
 
 use super::*;
+use crate::service::automation;
 
 impl Helpdesk {
     /// Merges `duplicate` into `into`: the duplicate closes with `merged_into` (its thread
@@ -41,6 +42,13 @@ impl Helpdesk {
         let store = &self.inner.store;
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
+        // The tenant's change-triggered automation rules run on both writes, in the same
+        // commit, as on every other change.
+        let mut rules = if automation::has_change_rules(&tenant) {
+            Some(self.rule_context(&tenant).await?)
+        } else {
+            None
+        };
         for attempt in 0..attempts {
             let [dup, target] = match known.take() {
                 Some(tickets) => tickets,
@@ -62,7 +70,13 @@ impl Helpdesk {
                 }
                 .into());
             }
-            let [dup_write, target_write] = plan_merge(&dup, &target, now, user.id)?;
+            let [mut dup_write, mut target_write] = plan_merge(&dup, &target, now, user.id)?;
+            if let Some(ctx) = &mut rules {
+                ctx.load_requester(self, dup.requester).await?;
+                ctx.load_requester(self, target.requester).await?;
+                dup_write = automation::run_change_rules(ctx, dup_write)?;
+                target_write = automation::run_change_rules(ctx, target_write)?;
+            }
             let batch = [
                 (dup.version, dup_write.clone()),
                 (target.version, target_write.clone()),
