@@ -208,6 +208,7 @@ async fn attempt(
                 SavedViewInput {
                     name: "Urgent".into(),
                     shared: true,
+                    team: None,
                     ..SavedViewInput::default()
                 },
             )

@@ -28,6 +28,7 @@ async fn a_shared_view_counts_each_agents_own_tickets() {
                 name: "My open tickets".into(),
                 filter: mine_open(),
                 shared: true,
+                team: None,
             },
         )
         .await
@@ -42,6 +43,7 @@ async fn a_shared_view_counts_each_agents_own_tickets() {
                     ..ViewFilter::default()
                 },
                 shared: false,
+                team: None,
             },
         )
         .await
@@ -91,6 +93,7 @@ async fn a_shared_view_counts_each_agents_own_tickets() {
             SavedViewInput {
                 name: "Shared by an agent".into(),
                 shared: true,
+                team: None,
                 ..SavedViewInput::default()
             },
         )
@@ -123,6 +126,7 @@ async fn a_shared_view_counts_each_agents_own_tickets() {
                 name: "Urgent ones".into(),
                 filter: urgent.filter.clone(),
                 shared: false,
+                team: None,
             },
         )
         .await
@@ -153,6 +157,7 @@ async fn bad_filters_are_refused_naming_the_field() {
                     ..ViewFilter::default()
                 },
                 shared: false,
+                team: None,
             },
             "filter.category",
         ),
@@ -164,6 +169,7 @@ async fn bad_filters_are_refused_naming_the_field() {
                     ..ViewFilter::default()
                 },
                 shared: false,
+                team: None,
             },
             "filter.text",
         ),
@@ -177,6 +183,7 @@ async fn bad_filters_are_refused_naming_the_field() {
                     ..ViewFilter::default()
                 },
                 shared: false,
+                team: None,
             },
             "filter.assignee",
         ),

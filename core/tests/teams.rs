@@ -241,3 +241,47 @@ async fn the_queue_search_and_analytics_filter_and_count_by_team() {
         Err(Error::Forbidden { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_view_published_to_a_team_is_seen_by_its_members_and_the_admins() {
+    use helpdesk_core::domain::ViewFilter;
+    use helpdesk_core::service::SavedViewInput;
+    let w = with_teams().await;
+    let input = |name: &str, shared: bool, team: Option<&str>| SavedViewInput {
+        name: name.into(),
+        filter: ViewFilter {
+            team: Some("billing".into()),
+            ..ViewFilter::default()
+        },
+        shared,
+        team: team.map(String::from),
+    };
+    let view =
+        w.hd.create_saved_view(&w.admin, input("Billing queue", true, Some("billing")))
+            .await
+            .unwrap();
+    assert_eq!(view.team.as_deref(), Some("billing"));
+    let names = |views: Vec<helpdesk_core::domain::SavedView>| {
+        views.into_iter().map(|v| v.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(w.hd.list_saved_views(&w.agent).await.unwrap()),
+        ["Billing queue"]
+    );
+    assert!(w.hd.list_saved_views(&w.agent2).await.unwrap().is_empty());
+    assert_eq!(
+        names(w.hd.list_saved_views(&w.admin).await.unwrap()),
+        ["Billing queue"]
+    );
+    let hidden = w.hd.get_saved_view(&w.agent2, view.id).await;
+    assert!(matches!(hidden, Err(Error::NotFound { .. })), "{hidden:?}");
+
+    let personal =
+        w.hd.create_saved_view(&w.agent, input("Mine", false, Some("billing")))
+            .await;
+    assert_eq!(field_of(personal.unwrap_err()), "team");
+    let unknown =
+        w.hd.create_saved_view(&w.admin, input("Sales", true, Some("sales")))
+            .await;
+    assert_eq!(field_of(unknown.unwrap_err()), "team");
+}

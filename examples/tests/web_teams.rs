@@ -132,3 +132,50 @@ async fn an_admin_adds_a_team_that_takes_its_categorys_tickets() {
     .await;
     assert_eq!(assigned.status, StatusCode::SEE_OTHER, "{}", assigned.body);
 }
+
+#[tokio::test]
+async fn an_admin_publishes_a_view_to_a_team() {
+    let (app, creds) = app().await;
+    let admin = browser(&app, &creds, &creds.admin).await;
+    let page = get(&app, "/admin/teams", &admin.cookie).await.body;
+    let maya = member_id(&page, &creds.billing_agent.name);
+    let added = post(
+        &app,
+        "/admin/teams",
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("key", "billing"),
+            ("name", "Billing"),
+            ("member", &maya),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let queue = get(&app, "/agent", &admin.cookie).await.body;
+    assert!(
+        queue.contains(r#"<select name="audience">"#),
+        "the admin picks whom"
+    );
+    let saved = post(
+        &app,
+        "/agent/views",
+        &admin.cookie,
+        &[
+            ("csrf", &admin.csrf),
+            ("name", "Billing open"),
+            ("status", "active"),
+            ("team", "billing"),
+            ("audience", "billing"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let maya = browser(&app, &creds, &creds.billing_agent).await;
+    let hers = get(&app, "/agent", &maya.cookie).await.body;
+    assert!(hers.contains("Billing open"), "a member sees it");
+    assert!(hers.contains("(team Billing)"));
+    let leo = browser(&app, &creds, &creds.technical_agent).await;
+    let his = get(&app, "/agent", &leo.cookie).await.body;
+    assert!(!his.contains("Billing open"), "not in the team");
+}

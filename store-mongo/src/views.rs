@@ -21,6 +21,8 @@ fn changeable_fields(v: &SavedView) -> Result<Document> {
         // Null for a shared view: the unique index on (tenant_id, owner, name_folded)
         // treats null as one value, so the tenant's shared views are one scope.
         "owner": opt_string(v.owner),
+        // The team a shared view is published to (null: every agent).
+        "team": opt_string(v.team.as_deref()),
         "name": &v.name,
         "name_folded": v.folded_name(),
         // The filter's serde form (vocabulary strings, the assignee tagged by `is`), so
@@ -52,6 +54,8 @@ fn view_from(d: &Document) -> Result<SavedView> {
         created_by: r.parse("created_by")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
+        // Absent on views written before teams: published to everyone.
+        team: r.opt_string("team")?,
     })
 }
 

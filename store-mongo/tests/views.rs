@@ -53,6 +53,7 @@ async fn a_view_is_stored_with_its_folded_name_and_filter() {
         id: SavedViewId::new(),
         tenant_id: tenant,
         owner: None,
+        team: Some("billing".into()),
         name: "  My Urgent ".into(),
         filter: ViewFilter {
             statuses: vec![TicketStatus::Open],

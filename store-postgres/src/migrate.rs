@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 10] = [
+pub(crate) static MIGRATIONS: [Migration; 11] = [
     Migration {
         version: 1,
         description: "schema",
@@ -93,6 +93,11 @@ pub(crate) static MIGRATIONS: [Migration; 10] = [
         version: 10,
         description: "teams",
         sql: include_str!("../migrations/0010_teams.sql"),
+    },
+    Migration {
+        version: 11,
+        description: "saved views published to a team",
+        sql: include_str!("../migrations/0011_view_teams.sql"),
     },
 ];
 

@@ -14,7 +14,7 @@ use crate::sql::Sql;
 
 macro_rules! view_columns {
     () => {
-        "id, tenant_id, owner, name, filter, created_by, created_at, updated_at"
+        "id, tenant_id, owner, name, filter, created_by, created_at, updated_at, team"
     };
 }
 
@@ -41,6 +41,7 @@ fn view_from(row: &PgRow) -> Result<SavedView> {
         created_by: c.id("created_by")?,
         created_at: c.ts("created_at")?,
         updated_at: c.ts("updated_at")?,
+        team: c.opt_text("team")?,
     })
 }
 
@@ -71,7 +72,7 @@ pub(crate) async fn apply(sql: &Sql, conn: &mut PgConnection, change: &AdminChan
             sqlx::query(sql.text(concat!(
                 "INSERT INTO helpdesk.saved_views (",
                 view_columns!(),
-                ", name_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                ", name_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             )))
             .bind(c.id.as_uuid())
             .bind(c.tenant_id.as_uuid())
@@ -81,6 +82,7 @@ pub(crate) async fn apply(sql: &Sql, conn: &mut PgConnection, change: &AdminChan
             .bind(c.created_by.as_uuid())
             .bind(ms(c.created_at))
             .bind(ms(c.updated_at))
+            .bind(c.team.as_deref())
             .bind(c.folded_name())
             .execute(&mut *conn)
             .await
@@ -94,7 +96,7 @@ pub(crate) async fn apply(sql: &Sql, conn: &mut PgConnection, change: &AdminChan
             // Id, tenant, creator and creation time are not written: they stay.
             let done = sqlx::query(sql.text(
                 "UPDATE helpdesk.saved_views SET owner = $1, name = $2, name_folded = $3, \
-                 filter = $4, updated_at = $5 \
+                 filter = $4, updated_at = $5, team = $8 \
                  WHERE id = $6 AND tenant_id = $7",
             ))
             .bind(c.owner.map(|o| o.as_uuid()))
@@ -104,6 +106,7 @@ pub(crate) async fn apply(sql: &Sql, conn: &mut PgConnection, change: &AdminChan
             .bind(ms(c.updated_at))
             .bind(c.id.as_uuid())
             .bind(c.tenant_id.as_uuid())
+            .bind(c.team.as_deref())
             .execute(&mut *conn)
             .await
             .map_err(|e| name_taken(e, c).unwrap_or_else(db))?;

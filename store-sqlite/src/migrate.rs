@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 13] = [
+pub(crate) static MIGRATIONS: [Migration; 14] = [
     Migration {
         version: 1,
         description: "schema",
@@ -106,6 +106,11 @@ pub(crate) static MIGRATIONS: [Migration; 13] = [
         version: 13,
         description: "teams",
         sql: include_str!("../migrations/0013_teams.sql"),
+    },
+    Migration {
+        version: 14,
+        description: "saved views published to a team",
+        sql: include_str!("../migrations/0014_view_teams.sql"),
     },
 ];
 

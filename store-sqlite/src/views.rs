@@ -14,7 +14,7 @@ use crate::sql::Sql;
 
 macro_rules! view_columns {
     () => {
-        "id, tenant_id, owner, name, filter, created_by, created_at, updated_at"
+        "id, tenant_id, owner, name, filter, created_by, created_at, updated_at, team"
     };
 }
 
@@ -45,6 +45,7 @@ fn view_from(row: &SqliteRow) -> Result<SavedView> {
         created_by: c.id("created_by")?,
         created_at: c.ts("created_at")?,
         updated_at: c.ts("updated_at")?,
+        team: c.opt_text("team")?,
     })
 }
 
@@ -60,7 +61,7 @@ async fn insert(sql: &Sql, conn: &mut SqliteConnection, c: &SavedView) -> Result
     let inserted = sqlx::query(sql.text(concat!(
         "INSERT INTO helpdesk_saved_views (",
         view_columns!(),
-        ", name_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ", name_folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )))
     .bind(c.id.to_string())
     .bind(c.tenant_id.to_string())
@@ -70,6 +71,7 @@ async fn insert(sql: &Sql, conn: &mut SqliteConnection, c: &SavedView) -> Result
     .bind(c.created_by.to_string())
     .bind(ms(c.created_at))
     .bind(ms(c.updated_at))
+    .bind(c.team.as_deref())
     .bind(c.folded_name())
     .execute(&mut *conn)
     .await;
@@ -99,11 +101,12 @@ pub(crate) async fn apply(
         AdminChange::UpdateSavedView(c) => {
             // Id, tenant, creator and creation time are not written: they stay.
             let done = sqlx::query(sql.text(
-                "UPDATE helpdesk_saved_views SET owner = ?, name = ?, name_folded = ?, \
+                "UPDATE helpdesk_saved_views SET owner = ?, team = ?, name = ?, name_folded = ?, \
                  filter = ?, updated_at = ? \
                  WHERE id = ? AND tenant_id = ?",
             ))
             .bind(c.owner.map(|o| o.to_string()))
+            .bind(c.team.as_deref())
             .bind(&c.name)
             .bind(c.folded_name())
             .bind(json(&c.filter, "saved view filter")?)

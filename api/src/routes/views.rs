@@ -27,6 +27,9 @@ pub(crate) struct SavedViewResource {
     shared: bool,
     /// The agent it belongs to, when not shared.
     owner: Option<UserId>,
+    /// The team a shared view is published to (its members and the admins see it);
+    /// `null`: every agent.
+    team: Option<String>,
     /// What it shows.
     filter: ViewFilter,
     /// How many tickets it holds for the caller now (in lists only).
@@ -45,6 +48,7 @@ impl SavedViewResource {
             name: v.name,
             shared: v.owner.is_none(),
             owner: v.owner,
+            team: v.team,
             filter: v.filter,
             count,
             created_at: v.created_at,
@@ -65,6 +69,9 @@ pub(crate) struct SavedViewRequest {
     /// Share with every agent (admins only); else the caller's own.
     #[serde(default)]
     shared: bool,
+    /// With `shared`: publish it to this team only (a team's key).
+    #[serde(default)]
+    team: Option<String>,
 }
 
 impl From<SavedViewRequest> for SavedViewInput {
@@ -73,6 +80,7 @@ impl From<SavedViewRequest> for SavedViewInput {
             name: r.name,
             filter: r.filter,
             shared: r.shared,
+            team: r.team,
         }
     }
 }

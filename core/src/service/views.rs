@@ -1,10 +1,11 @@
 //! Saved views: an agent saves a queue filter and order for themselves; an admin shares
-//! views with every agent. The desk lists them with how many tickets each holds.
+//! views with every agent or publishes them to one team. The desk lists them with how
+//! many tickets each holds.
 
 use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
-use crate::domain::{Actor, AuditKind, SavedView, ViewAssignee, ViewFilter};
+use crate::domain::{Actor, AuditKind, Role, SavedView, Tenant, ViewAssignee, ViewFilter};
 use crate::roles::Action;
 use crate::store::{AdminChange, TicketQuery};
 use crate::{Error, Result, SavedViewId, UserId, validate};
@@ -25,23 +26,60 @@ pub struct SavedViewInput {
     pub filter: ViewFilter,
     /// Shared with the tenant's staff (admins only); else the writer's own.
     pub shared: bool,
+    /// A shared view published to this team only (its key): its members and the admins
+    /// see it.
+    pub team: Option<String>,
 }
 
-/// Whether `actor` sees `view`: shared ones, and their own.
-fn visible_to(actor: &Actor, view: &SavedView) -> bool {
-    view.owner.is_none_or(|owner| owner == actor.user_id)
+/// Whether `actor` sees `view`: their own, shared ones for everyone, and shared ones of a
+/// team they are in (admins see every shared view, to manage them).
+fn visible_to(actor: &Actor, tenant: &Tenant, view: &SavedView) -> bool {
+    match (view.owner, view.team.as_deref()) {
+        (Some(owner), _) => owner == actor.user_id,
+        (None, None) => true,
+        (None, Some(team)) => {
+            actor.role == Role::Admin
+                || tenant
+                    .settings
+                    .team(team)
+                    .is_some_and(|t| t.has_member(actor.user_id))
+        }
+    }
 }
 
 impl Helpdesk {
-    /// Checks the writer's right to an input's scope; the owner it gets.
-    async fn view_scope(&self, actor: &Actor, input: &SavedViewInput) -> Result<Option<UserId>> {
-        if input.shared {
-            self.check(actor, Action::ManageSharedViews).await?;
-            Ok(None)
-        } else {
+    /// Checks the writer's right to an input's scope; the owner and the team it gets (a
+    /// team only for a shared view, and one of the tenant's).
+    async fn view_scope(
+        &self,
+        actor: &Actor,
+        input: &SavedViewInput,
+    ) -> Result<(Option<UserId>, Option<String>)> {
+        if !input.shared {
+            if input.team.is_some() {
+                return Err(Error::validation(
+                    "team",
+                    "only a shared view is published to a team",
+                ));
+            }
             self.check(actor, Action::ViewQueue).await?;
-            Ok(Some(actor.user_id))
+            return Ok((Some(actor.user_id), None));
         }
+        let (tenant, _) = self.check(actor, Action::ManageSharedViews).await?;
+        let team = match &input.team {
+            Some(key) => {
+                let key = validate::identifier("team", key)?;
+                if tenant.settings.team(&key).is_none() {
+                    return Err(Error::validation(
+                        "team",
+                        format!("{key:?} is not a team of the company"),
+                    ));
+                }
+                Some(key)
+            }
+            None => None,
+        };
+        Ok((None, team))
     }
 
     /// An input's name and filter, checked: the category one of the tenant's, the team one
@@ -113,7 +151,7 @@ impl Helpdesk {
         actor: &Actor,
         input: SavedViewInput,
     ) -> Result<SavedView> {
-        let owner = self.view_scope(actor, &input).await?;
+        let (owner, team) = self.view_scope(actor, &input).await?;
         let (name, filter) = self.checked_view_fields(actor, &input).await?;
         let existing = self.inner.store.list_saved_views(actor.tenant_id).await?;
         if existing.len() >= MAX_VIEWS_PER_TENANT {
@@ -127,6 +165,7 @@ impl Helpdesk {
             id: SavedViewId::new(),
             tenant_id: actor.tenant_id,
             owner,
+            team,
             name,
             filter,
             created_by: actor.user_id,
@@ -146,14 +185,17 @@ impl Helpdesk {
 
     /// The views the actor sees (the tenant's shared ones and their own), by name.
     pub async fn list_saved_views(&self, actor: &Actor) -> Result<Vec<SavedView>> {
-        let (_, _, all) = self
+        let (tenant, _, all) = self
             .check_while(
                 actor,
                 Action::ViewQueue,
                 self.inner.store.list_saved_views(actor.tenant_id),
             )
             .await?;
-        Ok(all.into_iter().filter(|v| visible_to(actor, v)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|v| visible_to(actor, &tenant, v))
+            .collect())
     }
 
     /// The views the actor sees, each with how many tickets it holds for them now (the
@@ -171,7 +213,7 @@ impl Helpdesk {
 
     /// One view the actor sees (another agent's own is `NotFound`).
     pub async fn get_saved_view(&self, actor: &Actor, id: SavedViewId) -> Result<SavedView> {
-        let (_, _, found) = self
+        let (tenant, _, found) = self
             .check_while(
                 actor,
                 Action::ViewQueue,
@@ -179,7 +221,7 @@ impl Helpdesk {
             )
             .await?;
         found
-            .filter(|v| visible_to(actor, v))
+            .filter(|v| visible_to(actor, &tenant, v))
             .ok_or_else(|| Error::not_found("saved_view", id))
     }
 
@@ -204,10 +246,11 @@ impl Helpdesk {
         if current.owner.is_none() {
             self.check(actor, Action::ManageSharedViews).await?;
         }
-        let owner = self.view_scope(actor, &input).await?;
+        let (owner, team) = self.view_scope(actor, &input).await?;
         let (name, filter) = self.checked_view_fields(actor, &input).await?;
         let view = SavedView {
             owner,
+            team,
             name,
             filter,
             updated_at: self.now(),

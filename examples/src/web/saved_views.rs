@@ -14,7 +14,7 @@ use helpdesk_core::store::TicketSort;
 use helpdesk_core::{DuplicateKind, Error as CoreError, SavedViewId};
 use serde::Deserialize;
 
-use super::agent::{QueueFilter, render_queue};
+use super::agent::{Choice, QueueFilter, render_queue};
 use super::app::AppState;
 use super::error::{WebError, WebResult};
 use super::form::FormError;
@@ -42,6 +42,8 @@ pub(crate) struct ViewChip {
     pub(crate) name: String,
     pub(crate) count: u64,
     pub(crate) shared: bool,
+    /// The team's name, for a view published to a team.
+    pub(crate) team: Option<String>,
     pub(crate) active: bool,
 }
 
@@ -52,6 +54,9 @@ pub(crate) struct ViewsPanel {
     /// The view shown, when one is (id).
     pub(crate) active: Option<String>,
     pub(crate) can_share: bool,
+    /// Whom an admin shares a view with, when the tenant has teams (else a checkbox
+    /// shares it with every agent).
+    pub(crate) audiences: Vec<Choice>,
     /// A refused save (field `view_name`) and the name typed.
     pub(crate) error: FormError,
     pub(crate) name: String,
@@ -108,20 +113,45 @@ pub(crate) async fn panel(
     error: FormError,
     name: String,
 ) -> WebResult<ViewsPanel> {
-    let views = state.helpdesk().saved_views_with_counts(&ctx.actor).await?;
+    let helpdesk = state.helpdesk();
+    let views = helpdesk.saved_views_with_counts(&ctx.actor).await?;
+    let can_share = allows(ctx.actor.role, Action::ManageSharedViews);
+    let teams = if can_share || views.iter().any(|(v, _)| v.team.is_some()) {
+        helpdesk.get_tenant(&ctx.actor).await?.settings.teams
+    } else {
+        Vec::new()
+    };
+    let team_name = |key: &str| {
+        teams
+            .iter()
+            .find(|t| t.key == key)
+            .map_or_else(|| key.to_string(), |t| t.name.clone())
+    };
+    let mut audiences = Vec::new();
+    if can_share && !teams.is_empty() {
+        audiences.push(Choice::new("", "Only me", ""));
+        audiences.push(Choice::new("all", "Every agent", ""));
+        audiences.extend(
+            teams
+                .iter()
+                .map(|t| Choice::new(&t.key, &format!("Team {}", t.name), "")),
+        );
+    }
     Ok(ViewsPanel {
         chips: views
             .into_iter()
             .map(|(v, count)| ViewChip {
                 id: v.id.to_string(),
                 active: active.is_some_and(|a| a.id == v.id),
+                team: v.team.as_deref().map(team_name),
                 name: v.name,
                 count,
                 shared: v.owner.is_none(),
             })
             .collect(),
         active: active.map(|v| v.id.to_string()),
-        can_share: allows(ctx.actor.role, Action::ManageSharedViews),
+        can_share,
+        audiences,
         error,
         name,
     })
@@ -181,6 +211,8 @@ fn view_filter(filter: &QueueFilter) -> Result<ViewFilter, FormError> {
 struct SaveViewForm {
     name: String,
     shared: String,
+    /// Who sees a view an admin saves: empty (only them), `all` or a team's key.
+    audience: String,
     status: String,
     priority: String,
     assignee: String,
@@ -217,10 +249,17 @@ async fn save_view(
             );
         }
     };
+    // "Shared with": nobody else (empty), every agent (`all`), or one team (its key).
+    let (shared, team) = match form.audience.as_str() {
+        "" => (form.shared == "on", None),
+        "all" => (true, None),
+        key => (true, Some(key.to_string())),
+    };
     let input = SavedViewInput {
         name: form.name.clone(),
         filter,
-        shared: form.shared == "on",
+        shared,
+        team,
     };
     match state.helpdesk().create_saved_view(&ctx.actor, input).await {
         Ok(view) => Ok(Redirect::to(&format!("/agent?view={}", view.id)).into_response()),

@@ -8,7 +8,8 @@ use super::{Priority, TicketStatus};
 use crate::store::{AssigneeFilter, TicketQuery, TicketSort};
 use crate::{SavedViewId, TenantId, UserId};
 
-/// A saved view of one tenant: shared with the staff (no `owner`) or one agent's own.
+/// A saved view of one tenant: shared with the staff or one team (no `owner`), or one
+/// agent's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedView {
     /// Id (time ordered).
@@ -17,6 +18,10 @@ pub struct SavedView {
     pub tenant_id: TenantId,
     /// The agent it belongs to; `None` when shared with the tenant's staff.
     pub owner: Option<UserId>,
+    /// For a shared view: the team (its key) it is published to, whose members (and the
+    /// admins) see it; `None`: every agent sees it.
+    #[serde(default)]
+    pub team: Option<String>,
     /// Its name, unique (case-insensitively) among the shared views and among one agent's.
     pub name: String,
     /// What it shows.

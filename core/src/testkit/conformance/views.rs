@@ -15,6 +15,7 @@ fn view(tenant: TenantId, owner: Option<UserId>, name: &str, creator: UserId) ->
         id: SavedViewId::new(),
         tenant_id: tenant,
         owner,
+        team: None,
         name: name.into(),
         filter: ViewFilter {
             statuses: vec![TicketStatus::Open, TicketStatus::Pending],
@@ -51,7 +52,8 @@ async fn audit_count(store: &S, tenant: TenantId) -> usize {
         .len()
 }
 
-/// Saved views round-trip every field, list by folded name per tenant, keep names unique
+/// Saved views round-trip every field (a team-published one's team too), list by folded
+/// name per tenant, keep names unique
 /// per scope case-insensitively, and every failed change writes nothing.
 pub async fn saved_views_commit_with_audit_events_and_unique_names(store: S) {
     let (a, _, agent) = seed_tenant(&store, "acme").await;
@@ -62,7 +64,9 @@ pub async fn saved_views_commit_with_audit_events_and_unique_names(store: S) {
         assignee: Some(ViewAssignee::User { id: agent.id }),
         ..ViewFilter::default()
     };
-    let unassigned = view(a.id, None, "Unassigned", agent.id);
+    // Published to one team: the team round-trips too.
+    let mut unassigned = view(a.id, None, "Unassigned", agent.id);
+    unassigned.team = Some("billing".into());
     let theirs = view(b.id, None, "Billing queue", other_agent.id);
     for v in [&shared, &mine, &unassigned, &theirs] {
         commit(&store, v.tenant_id, AdminChange::CreateSavedView(v.clone()))
