@@ -32,7 +32,7 @@ echo "schemathesis: $url"
 # Logging out would end the token the run uses, and the event stream never ends (its own
 # tests cover it); every other operation is exercised. One worker: with two, Hypothesis
 # parses lambda sources in both threads at once, which CPython 3.11's `ast.parse` does not
-# survive (`SystemError: AST constructor recursion depth mismatch`, CPython gh-106905),
+# survive (`SystemError: AST constructor recursion depth mismatch`, a CPython 3.11 bug),
 # and schemathesis reports that as a runtime error of whichever operation it was on.
 "$venv/bin/schemathesis" run "$url/openapi.json" --url "$url" \
   --header "Authorization: Bearer $token" \
