@@ -177,6 +177,7 @@ async fn an_upgraded_database_indexes_the_texts_it_already_had() {
     sqlx::raw_sql(
         "ALTER TABLE support.tickets DROP COLUMN search_subject, DROP COLUMN search_details, \
          DROP COLUMN custom_fields, DROP COLUMN field_tokens, DROP COLUMN team; \
+         ALTER TABLE support.saved_views DROP COLUMN team; \
          ALTER TABLE support.messages DROP COLUMN search_body; \
          DELETE FROM support.schema_migrations WHERE version >= 8",
     )
