@@ -92,6 +92,19 @@ pub fn check_members(teams: &[Team], users: &[User]) -> Result<()> {
     Ok(())
 }
 
+/// A team key from outside (a form, a filter, the API), as stored: the identifier of one
+/// of `teams`, else a validation error on `field` naming it.
+pub fn known_team(field: &'static str, raw: &str, teams: &[Team]) -> Result<String> {
+    let key = validate::identifier(field, raw)?;
+    if !teams.iter().any(|t| t.key == key) {
+        return Err(Error::validation(
+            field,
+            format!("{key:?} is not a team of the company"),
+        ));
+    }
+    Ok(key)
+}
+
 /// Why `assignee` may not work `ticket` of a team (`teams`: the tenant's), if they may not:
 /// a ticket with a team is worked by its members. A team that no longer exists restricts
 /// nobody.

@@ -176,14 +176,7 @@ impl Helpdesk {
             query.category = Some(c);
         }
         if let Some(t) = &request.team {
-            let t = validate::identifier("team", t)?;
-            if tenant.settings.team(&t).is_none() {
-                return Err(Error::validation(
-                    "team",
-                    format!("{t:?} is not a team of the company"),
-                ));
-            }
-            query.team = Some(t);
+            query.team = Some(crate::teams::known_team("team", t, &tenant.settings.teams)?);
         }
         if let Some(tag) = &request.tag {
             // Stored tags are lowercased lines of at most 50 characters.

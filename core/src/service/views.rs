@@ -8,6 +8,7 @@ use super::Helpdesk;
 use crate::domain::{Actor, AuditKind, Role, SavedView, Tenant, ViewAssignee, ViewFilter};
 use crate::roles::Action;
 use crate::store::{AdminChange, TicketQuery};
+use crate::teams::known_team;
 use crate::{Error, Result, SavedViewId, UserId, validate};
 
 /// The longest view name, in characters.
@@ -66,19 +67,11 @@ impl Helpdesk {
             return Ok((Some(actor.user_id), None));
         }
         let (tenant, _) = self.check(actor, Action::ManageSharedViews).await?;
-        let team = match &input.team {
-            Some(key) => {
-                let key = validate::identifier("team", key)?;
-                if tenant.settings.team(&key).is_none() {
-                    return Err(Error::validation(
-                        "team",
-                        format!("{key:?} is not a team of the company"),
-                    ));
-                }
-                Some(key)
-            }
-            None => None,
-        };
+        let team = input
+            .team
+            .as_deref()
+            .map(|key| known_team("team", key, &tenant.settings.teams))
+            .transpose()?;
         Ok((None, team))
     }
 
@@ -107,14 +100,7 @@ impl Helpdesk {
                 filter.category = Some(c);
             }
             if let Some(t) = &filter.team {
-                let t = validate::identifier("filter.team", t)?;
-                if tenant.settings.team(&t).is_none() {
-                    return Err(Error::validation(
-                        "filter.team",
-                        format!("{t:?} is not a team of the company"),
-                    ));
-                }
-                filter.team = Some(t);
+                filter.team = Some(known_team("filter.team", t, &tenant.settings.teams)?);
             }
             crate::service::fields::check_field_filters(&tenant, &filter.fields).map_err(|e| {
                 match e {

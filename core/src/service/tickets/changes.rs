@@ -88,19 +88,10 @@ impl Helpdesk {
         team: Option<String>,
     ) -> Result<Ticket> {
         let (tenant, user, ticket) = self.checked_ticket(actor, Action::Assign, id).await?;
-        let team = match team {
-            Some(key) => {
-                let key = key.trim().to_lowercase();
-                if tenant.settings.team(&key).is_none() {
-                    return Err(Error::validation(
-                        "team",
-                        format!("{key:?} is not a team of the company"),
-                    ));
-                }
-                Some(key)
-            }
-            None => None,
-        };
+        let team = team
+            .as_deref()
+            .map(|key| teams::known_team("team", key, &tenant.settings.teams))
+            .transpose()?;
         let now = self.now();
         let write = self
             .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
