@@ -261,14 +261,7 @@ async fn add(
     Form(pairs): Form<Pairs>,
 ) -> WebResult<Response> {
     commit(&state, &ctx, pairs, "", |rules, rule| {
-        if rules.iter().any(|r| r.key == rule.key) {
-            return Err(FormError::new(
-                "key",
-                "A rule with this key exists already.",
-            ));
-        }
-        rules.push(rule);
-        Ok(())
+        RULES.insert(rules, rule)
     })
     .await
 }
@@ -281,12 +274,7 @@ async fn save(
 ) -> WebResult<Response> {
     let editing = key.clone();
     commit(&state, &ctx, pairs, &editing, move |rules, rule| {
-        let slot = rules
-            .iter_mut()
-            .find(|r| r.key == key)
-            .ok_or_else(|| FormError::general("This rule was deleted meanwhile."))?;
-        *slot = rule;
-        Ok(())
+        RULES.replace(rules, &key, rule)
     })
     .await
 }

@@ -285,17 +285,7 @@ async fn add(
     AdminUser(ctx): AdminUser,
     Form(form): Form<FieldForm>,
 ) -> WebResult<Response> {
-    commit(&state, &ctx, form, "", |defs, def| {
-        if defs.iter().any(|d| d.key == def.key) {
-            return Err(FormError::new(
-                "key",
-                "A field with this key exists already.",
-            ));
-        }
-        defs.push(def);
-        Ok(())
-    })
-    .await
+    commit(&state, &ctx, form, "", |defs, def| FIELDS.insert(defs, def)).await
 }
 
 async fn save(
@@ -308,12 +298,7 @@ async fn save(
     form.key.clone_from(&key);
     let editing = key.clone();
     commit(&state, &ctx, form, &editing, move |defs, def| {
-        let slot = defs
-            .iter_mut()
-            .find(|d| d.key == key)
-            .ok_or_else(|| FormError::general("This field was deleted meanwhile."))?;
-        *slot = def;
-        Ok(())
+        FIELDS.replace(defs, &key, def)
     })
     .await
 }

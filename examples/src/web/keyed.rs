@@ -11,6 +11,7 @@ use helpdesk_core::domain::TenantSettings;
 
 use super::app::AppState;
 use super::error::WebResult;
+use super::form::FormError;
 use super::session::{AdminUser, Ctx};
 use super::views::{Page, html};
 
@@ -48,6 +49,38 @@ pub(crate) struct Keyed<T: 'static> {
 }
 
 impl<T: 'static> Keyed<T> {
+    /// "field" of "the field".
+    fn noun(&self) -> &'static str {
+        self.what.trim_start_matches("the ")
+    }
+
+    /// Adds `entry` to `list` of the settings, refused at the form's `key` when an entry
+    /// with its key is there already.
+    pub(crate) fn insert(&self, list: &mut Vec<T>, entry: T) -> Result<(), FormError> {
+        let key = (self.key_name)(&entry).0;
+        if list.iter().any(|e| (self.key_name)(e).0 == key) {
+            return Err(FormError::new(
+                "key",
+                format!("A {} with this key exists already.", self.noun()),
+            ));
+        }
+        list.push(entry);
+        Ok(())
+    }
+
+    /// Puts `entry` in the place of the entry `key` of `list`, refused when that entry was
+    /// deleted meanwhile.
+    pub(crate) fn replace(&self, list: &mut [T], key: &str, entry: T) -> Result<(), FormError> {
+        let slot = list
+            .iter_mut()
+            .find(|e| (self.key_name)(e).0 == key)
+            .ok_or_else(|| {
+                FormError::general(format!("This {} was deleted meanwhile.", self.noun()))
+            })?;
+        *slot = entry;
+        Ok(())
+    }
+
     /// The routes of deleting an entry (admins): `GET <page>/{key}/delete` asks first,
     /// `POST` deletes it and goes back to `done` (the list with its notice).
     pub(crate) fn delete_routes(&'static self, done: &'static str) -> Router<AppState> {

@@ -249,14 +249,7 @@ async fn add(
     Form(pairs): Form<Pairs>,
 ) -> WebResult<Response> {
     commit(&state, &ctx, pairs, "", |teams, team| {
-        if teams.iter().any(|t| t.key == team.key) {
-            return Err(FormError::new(
-                "key",
-                "A team with this key exists already.",
-            ));
-        }
-        teams.push(team);
-        Ok(())
+        TEAMS.insert(teams, team)
     })
     .await
 }
@@ -270,12 +263,7 @@ async fn save(
     // The key names the team on tickets: it is never changed.
     let editing = key.clone();
     commit(&state, &ctx, pairs, &editing, move |teams, team| {
-        let slot = teams
-            .iter_mut()
-            .find(|t| t.key == key)
-            .ok_or_else(|| FormError::general("This team was deleted meanwhile."))?;
-        *slot = team;
-        Ok(())
+        TEAMS.replace(teams, &key, team)
     })
     .await
 }
