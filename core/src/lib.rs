@@ -14,7 +14,8 @@ pub mod testkit;
 
 pub use contract::{blob, clock, domain, kb, llm, notify, store};
 pub use policy::{
-    analytics, auth, automation, fields, lifecycle, roles, routing, sla, teams, triage, validate,
+    analytics, auth, automation, erasure, fields, lifecycle, roles, routing, sla, teams, triage,
+    validate,
 };
 
 pub use clock::{Clock, SystemClock};

@@ -10,6 +10,7 @@ mod canned;
 mod chat;
 mod codec;
 mod commits;
+mod erasure;
 mod error;
 mod fields;
 mod leases;

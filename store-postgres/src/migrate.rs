@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 11] = [
+pub(crate) static MIGRATIONS: [Migration; 12] = [
     Migration {
         version: 1,
         description: "schema",
@@ -98,6 +98,11 @@ pub(crate) static MIGRATIONS: [Migration; 11] = [
         version: 11,
         description: "saved views published to a team",
         sql: include_str!("../migrations/0011_view_teams.sql"),
+    },
+    Migration {
+        version: 12,
+        description: "erasure of personal data",
+        sql: include_str!("../migrations/0012_erasure.sql"),
     },
 ];
 

@@ -120,6 +120,8 @@ pub(crate) fn ticket_row(t: &Ticket) -> Result<Vec<(&'static str, Value)>> {
         ("csat_comment", Text(csat.and_then(|c| c.comment.clone()))),
         ("csat_at", Int(csat.map(|c| ms(c.at)))),
         ("version", Int(Some(int(t.version, "version")?))),
+        // When its personal data was erased (migration 12).
+        ("erased_at", Int(opt_ms(t.erased_at))),
         // The words full-text search indexes (see `search_index`).
         ("search_subject", Text(Some(subject_words(t)))),
         ("search_details", Text(Some(details_words(t)))),
@@ -207,11 +209,11 @@ mod tests {
     #[test]
     fn the_row_names_every_column_of_the_table_once() {
         let row = ticket_row(&ticket()).unwrap();
-        assert_eq!(row.len(), 39);
+        assert_eq!(row.len(), 40);
         let mut names: Vec<_> = row.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 39);
+        assert_eq!(names.len(), 40);
     }
 
     #[test]

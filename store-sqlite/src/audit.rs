@@ -35,6 +35,9 @@ async fn apply(
             people::insert_user(sql, conn, user, password.as_ref()).await
         }
         AdminChange::UpdateUser(user) => people::update_user(sql, conn, user).await,
+        AdminChange::EraseUser { user, audit } => {
+            crate::erasure::erase_user(sql, conn, user, audit).await
+        }
         AdminChange::SetPassword { user, hash } => {
             people::set_password(sql, conn, tenant, *user, hash).await
         }

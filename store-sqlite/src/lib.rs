@@ -10,6 +10,7 @@ mod canned;
 mod chat;
 mod codec;
 mod connect;
+mod erasure;
 mod error;
 mod leases;
 mod legacy;

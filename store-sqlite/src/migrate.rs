@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 14] = [
+pub(crate) static MIGRATIONS: [Migration; 15] = [
     Migration {
         version: 1,
         description: "schema",
@@ -111,6 +111,11 @@ pub(crate) static MIGRATIONS: [Migration; 14] = [
         version: 14,
         description: "saved views published to a team",
         sql: include_str!("../migrations/0014_view_teams.sql"),
+    },
+    Migration {
+        version: 15,
+        description: "erasure of personal data",
+        sql: include_str!("../migrations/0015_erasure.sql"),
     },
 ];
 

@@ -103,6 +103,8 @@ pub(crate) fn ticket_row(t: &Ticket) -> Result<Vec<(&'static str, Value)>> {
         ("csat_comment", Text(csat.and_then(|c| c.comment.clone()))),
         ("csat_at", Int(csat.map(|c| ms(c.at)))),
         ("version", Int(Some(int(t.version, "version")?))),
+        // When its personal data was erased (migration 15).
+        ("erased_at", Int(opt_ms(t.erased_at))),
         // The Details text of full-text search (migration 11), whatever it is made of.
         ("search_details", Value::text(&details_text(t))),
         // Custom field values (migration 12) and their tokens, which the field filters
@@ -196,11 +198,11 @@ mod tests {
     #[test]
     fn the_row_names_every_column_of_the_table_once() {
         let row = ticket_row(&ticket()).unwrap();
-        assert_eq!(row.len(), 38);
+        assert_eq!(row.len(), 39);
         let mut names: Vec<_> = row.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 38);
+        assert_eq!(names.len(), 39);
     }
 
     #[test]

@@ -26,7 +26,8 @@ macro_rules! ticket_columns {
          category, tags, required_skills, sentiment, language, channel, created_at, updated_at, \
          first_response_at, resolved_at, closed_at, sla_first_response_due, sla_resolution_due, \
          sla_first_response_breached, sla_resolution_breached, sla_paused_since, triage, \
-         merged_into, follow_up_of, csat_score, csat_comment, csat_at, custom_fields, team, version"
+         merged_into, follow_up_of, csat_score, csat_comment, csat_at, custom_fields, team, erased_at, \
+         version"
     };
 }
 pub(crate) use ticket_columns;
@@ -83,6 +84,7 @@ pub(crate) fn ticket_from(row: &SqliteRow) -> Result<Ticket> {
         csat,
         custom_fields: c.json("custom_fields")?,
         team: c.opt_text("team")?,
+        erased_at: c.opt_ts("erased_at")?,
         version: c.u64("version")?,
     })
 }

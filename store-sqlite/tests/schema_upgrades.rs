@@ -34,10 +34,25 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 15 (erasure) back out of a database: its indexes, its column and its
+/// row in the migrations table.
+async fn back_to_version_14(pool: &SqlitePool) {
+    for statement in [
+        "DROP INDEX helpdesk_tickets_retention",
+        "DROP INDEX helpdesk_outbox_ticket",
+        "DROP INDEX helpdesk_attachments_sha256",
+        "ALTER TABLE helpdesk_tickets DROP COLUMN erased_at",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 15",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 13 (teams) back out of a database, as a database of schema version 12
 /// with the same rows (none of a team): its index, its column and its row in the
 /// migrations table.
 async fn back_to_version_12(pool: &SqlitePool) {
+    back_to_version_14(pool).await;
     for statement in [
         "DROP INDEX helpdesk_tickets_team",
         "ALTER TABLE helpdesk_tickets DROP COLUMN team",

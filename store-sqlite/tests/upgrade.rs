@@ -61,12 +61,13 @@ async fn pool_on(path: &Path) -> SqlitePool {
 /// Columns that migrations after the previous layout add to its tables (their default or
 /// a value filled in for moved rows): left out of [`dump`], which compares the previous
 /// layout's columns.
-const ADDED_LATER: [(&str, &str); 5] = [
+const ADDED_LATER: [(&str, &str); 6] = [
     ("messages", "email"),
     ("tickets", "search_details"),
     ("tickets", "custom_fields"),
     ("tickets", "field_tokens"),
     ("tickets", "team"),
+    ("tickets", "erased_at"),
 ];
 
 /// Every row of every table present among `names` (as `prefix` + name), each as a JSON

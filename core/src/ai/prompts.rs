@@ -325,6 +325,7 @@ mod tests {
             csat: None,
             custom_fields: Default::default(),
             team: None,
+            erased_at: None,
             version: 1,
         }
     }

@@ -115,6 +115,7 @@ fn apply(d: &mut Data, tenant: TenantId, change: &AdminChange) -> Result<()> {
     match change {
         AdminChange::CreateUser { user, password } => create_user(d, user, password.as_ref()),
         AdminChange::UpdateUser(user) => update_user(d, user),
+        AdminChange::EraseUser { user, audit } => super::erasure::erase_user(d, user, audit),
         AdminChange::SetPassword { user, hash } => set_password(d, tenant, *user, hash),
         AdminChange::UpdateTenant(t) => update_tenant(d, t),
         AdminChange::RegisterTenant {

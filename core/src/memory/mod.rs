@@ -5,6 +5,7 @@ mod api_keys;
 mod attachments;
 mod canned;
 mod combined;
+mod erasure;
 mod quarantine;
 mod search;
 mod tickets;

@@ -16,7 +16,7 @@ use crate::store::{
 use crate::{DuplicateKind, Error, MessageId, Result, TenantId, TicketId, UserId};
 
 /// Everything in a write belongs to the ticket's tenant (and events to the ticket).
-fn check_write(write: &TicketWrite) -> Result<()> {
+pub(super) fn check_write(write: &TicketWrite) -> Result<()> {
     let t = &write.ticket;
     let foreign = write
         .events
@@ -61,7 +61,7 @@ fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
 
 /// Checks an update against the stored ticket: the tenant's ticket at `expected_version`,
 /// and `previous`, when given, exactly that ticket.
-fn check_update(d: &Data, expected_version: u64, write: &TicketWrite) -> Result<()> {
+pub(super) fn check_update(d: &Data, expected_version: u64, write: &TicketWrite) -> Result<()> {
     let t = &write.ticket;
     let stored = d
         .tickets
@@ -89,7 +89,7 @@ fn check_update(d: &Data, expected_version: u64, write: &TicketWrite) -> Result<
 }
 
 /// Applies a checked write (see [`check_chat_activity`]).
-fn apply_write(d: &mut Data, write: &TicketWrite) {
+pub(super) fn apply_write(d: &mut Data, write: &TicketWrite) {
     let t = &write.ticket;
     if let Some(a) = &write.chat_activity
         && let Some(session) = d

@@ -10,6 +10,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod automation;
+pub mod erasure;
 pub mod fields;
 pub mod lifecycle;
 pub mod roles;

@@ -223,6 +223,17 @@ pub(crate) fn validate_settings(s: &TenantSettings) -> Result<TenantSettings> {
             "must be 1 byte to 1 GiB",
         ));
     }
+    if s.retention_months
+        .is_some_and(|m| !(1..=TenantSettings::MAX_RETENTION_MONTHS).contains(&m))
+    {
+        return Err(Error::validation(
+            "settings.retention_months",
+            format!(
+                "must be 1 to {} months (or none: keep tickets)",
+                TenantSettings::MAX_RETENTION_MONTHS
+            ),
+        ));
+    }
     if !(1..=100).contains(&s.attachments_per_message) {
         return Err(Error::validation(
             "settings.attachments_per_message",

@@ -19,6 +19,7 @@ mod canned;
 mod chat_activity;
 mod credentials;
 mod email;
+mod erasure;
 mod event_feed;
 mod fields;
 mod isolation;
@@ -65,6 +66,10 @@ pub use credentials::{
     credentials_of_another_tenant_are_not_found, password_hashes_round_trip_outside_users,
 };
 pub use email::{messages_keep_their_email_headers, quarantined_mail_round_trips_per_tenant};
+pub use erasure::{
+    an_invalid_erasure_writes_nothing, erasing_a_customer_removes_their_data_everywhere,
+    retention_closes_and_erases_old_tickets_only,
+};
 pub use event_feed::{
     event_feed_pages_through_the_store, tenant_events_are_ordered_limited_and_isolated,
 };
@@ -198,6 +203,9 @@ macro_rules! store_conformance_tests {
             search_filters_and_pages_by_cursor,
             search_follows_every_change,
             custom_fields_round_trip_and_replay,
+            erasing_a_customer_removes_their_data_everywhere,
+            an_invalid_erasure_writes_nothing,
+            retention_closes_and_erases_old_tickets_only,
             custom_field_filters_and_search,
             teams_round_trip_and_filter,
         );

@@ -85,6 +85,7 @@ pub fn new_ticket(
         csat: None,
         custom_fields: std::collections::BTreeMap::new(),
         team: None,
+        erased_at: None,
         version: 1,
     };
     let message = Message {

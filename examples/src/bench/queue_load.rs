@@ -123,6 +123,7 @@ fn ticket(
         csat,
         custom_fields: std::collections::BTreeMap::new(),
         team: None,
+        erased_at: None,
         version: 3,
     }
 }

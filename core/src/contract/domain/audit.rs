@@ -194,6 +194,13 @@ pub enum AuditKind {
         /// Its name.
         name: String,
     },
+    /// A customer's personal data was erased (a data subject's erasure request): the
+    /// profile anonymised, the login removed, and the personal data of their tickets
+    /// erased.
+    CustomerErased {
+        /// The customer.
+        user: UserId,
+    },
     /// Everything the company holds about a customer was exported (a data subject's
     /// access request).
     CustomerDataExported {

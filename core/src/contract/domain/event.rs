@@ -169,6 +169,24 @@ pub enum EventKind {
         /// Its name when applied.
         name: String,
     },
+    /// The ticket's personal data was erased: the texts of its earlier events and of its
+    /// messages were replaced and its files removed in the same commit (see
+    /// [`crate::erasure`]).
+    PersonalDataErased {
+        /// Why.
+        reason: ErasureReason,
+    },
+}
+
+/// Why a ticket's personal data was erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErasureReason {
+    /// An admin erased the requester's data (a data subject's erasure request).
+    CustomerRequest,
+    /// The tenant's retention policy: the ticket was older than it keeps tickets.
+    Retention,
 }
 
 impl EventKind {
@@ -183,7 +201,10 @@ impl EventKind {
         "reopened",
         "priority_changed",
         "category_changed",
+        "team_changed",
         "tags_changed",
+        "automation_applied",
+        "custom_fields_changed",
         "message_added",
         "draft_decided",
         "merged",
@@ -192,6 +213,7 @@ impl EventKind {
         "csat_recorded",
         "follow_up_opened",
         "canned_response_applied",
+        "personal_data_erased",
     ];
 
     /// A short stable name (`"status_changed"`).
@@ -217,6 +239,7 @@ impl EventKind {
             Self::CsatRecorded { .. } => "csat_recorded",
             Self::FollowUpOpened { .. } => "follow_up_opened",
             Self::CannedResponseApplied { .. } => "canned_response_applied",
+            Self::PersonalDataErased { .. } => "personal_data_erased",
         }
     }
 }
@@ -274,6 +297,7 @@ impl Ticket {
                 SlaKind::Resolution => self.sla.resolution_breached = true,
             },
             EventKind::CsatRecorded { csat } => self.csat = Some(csat.clone()),
+            EventKind::PersonalDataErased { .. } => self.erased_at = Some(event.at),
             EventKind::DraftDecided { .. }
             | EventKind::MergedFrom { .. }
             | EventKind::FollowUpOpened { .. }

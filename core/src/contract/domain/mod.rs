@@ -32,7 +32,7 @@ pub use canned::{
 pub use enums::{
     AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
 };
-pub use event::{Event, EventKind};
+pub use event::{ErasureReason, Event, EventKind};
 pub use fields::{CustomFieldDef, FieldKind, FieldValue, field_token, field_tokens, format_number};
 pub use message::{
     AuthorKind, Citation, DraftInfo, DraftSource, DraftState, EmailHeaders, Message, MessageKind,

@@ -73,6 +73,16 @@ pub struct TenantSettings {
     pub automations: Vec<super::AutomationRule>,
     /// Teams of agents, in the order shown (none by default).
     pub teams: Vec<super::Team>,
+    /// The retention policy: tickets created more than this many months ago are closed
+    /// and their personal data erased by the retention sweep
+    /// ([`crate::Helpdesk::retention_sweep`]). `None` (the default): kept until erased
+    /// on request. 1 ..= [`TenantSettings::MAX_RETENTION_MONTHS`].
+    pub retention_months: Option<u32>,
+}
+
+impl TenantSettings {
+    /// The longest retention period a tenant may set, in months (10 years).
+    pub const MAX_RETENTION_MONTHS: u32 = 120;
 }
 
 /// A tenant's e-mail channel.
@@ -154,6 +164,7 @@ impl Default for TenantSettings {
             custom_fields: Vec::new(),
             automations: Vec::new(),
             teams: Vec::new(),
+            retention_months: None,
         }
     }
 }

@@ -69,6 +69,11 @@ pub struct Ticket {
     /// The team working it (a [`Team`](super::Team)'s key): its members may take it.
     #[serde(default)]
     pub team: Option<String>,
+    /// When its personal data was erased (a customer's erasure request or the tenant's
+    /// retention policy, see [`crate::erasure`]): its texts were replaced and its files
+    /// removed, while its status, times, priority, category and rating stay for analytics.
+    #[serde(default)]
+    pub erased_at: Option<Timestamp>,
     /// Optimistic-concurrency version: 1 after creation, +1 per committed change.
     pub version: u64,
 }

@@ -40,6 +40,16 @@ pub enum AdminChange {
         /// The admin's initial password hash, if any.
         password: Option<PasswordHash>,
     },
+    /// A customer's erasure: the user replaced as in `UpdateUser` (with its name and
+    /// e-mail anonymised), its password hash and login sessions deleted, and each of
+    /// `audit` replacing the stored audit event of the tenant with its id (earlier events
+    /// that recorded the e-mail; another id is `NotFound` on `audit_event`).
+    EraseUser {
+        /// The anonymised user.
+        user: User,
+        /// Earlier audit events with the personal data they recorded replaced.
+        audit: Vec<AuditEvent>,
+    },
     /// [`UserStore::set_password_hash`](super::UserStore::set_password_hash).
     SetPassword {
         /// The user, of the audit event's tenant.
@@ -192,6 +202,15 @@ impl AdminWrite {
     pub fn check(&self) -> Result<()> {
         let changed = match &self.change {
             AdminChange::CreateUser { user, .. } | AdminChange::UpdateUser(user) => {
+                Some(user.tenant_id)
+            }
+            AdminChange::EraseUser { user, audit } => {
+                if audit.iter().any(|a| a.tenant_id != user.tenant_id) {
+                    return Err(Error::validation(
+                        "audit",
+                        "replaced audit events must be of the erased user's tenant",
+                    ));
+                }
                 Some(user.tenant_id)
             }
             AdminChange::UpdateTenant(tenant) => Some(tenant.id),

@@ -16,10 +16,10 @@ use jiff::Timestamp;
 
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
-    CannedResponseStore, CannedUsage, ChatStore, LeaseStore, MessageFilter, OutboxStore, Page,
-    QuarantineStore, QuarantinedMail, SavedViewStore, SearchHit, SearchQuery, SearchStore, Store,
-    TenantStore, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
-    WebhookStore,
+    CannedResponseStore, CannedUsage, ChatStore, ErasureStore, LeaseStore, MessageFilter,
+    OutboxStore, Page, QuarantineStore, QuarantinedMail, SavedViewStore, SearchHit, SearchQuery,
+    SearchStore, Store, TenantStore, TicketErasure, TicketQuery, TicketStore, TicketWrite,
+    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -430,5 +430,23 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
     async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool> {
         (**self).relay_commits(signal).await
+    }
+}
+
+#[async_trait]
+impl<T: ErasureStore + ?Sized> ErasureStore for Arc<T> {
+    async fn erase_ticket(&self, expected_version: u64, erasure: &TicketErasure) -> Result<()> {
+        (**self).erase_ticket(expected_version, erasure).await
+    }
+    async fn retention_due(
+        &self,
+        tenant: TenantId,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Ticket>> {
+        (**self).retention_due(tenant, before, limit).await
+    }
+    async fn blob_in_use(&self, tenant: TenantId, sha256: &crate::domain::Sha256) -> Result<bool> {
+        (**self).blob_in_use(tenant, sha256).await
     }
 }

@@ -33,6 +33,7 @@ mod audit;
 mod canned;
 mod commits;
 pub mod cursor;
+mod erasure;
 mod forward;
 mod quarantine;
 mod query;
@@ -55,6 +56,7 @@ pub use audit::{AdminChange, AdminWrite, AuditCursor, AuditQuery, AuditStore};
 pub use canned::{CannedResponseStore, CannedUsage};
 pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
+pub use erasure::{ErasureStore, TicketErasure};
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 pub use search::{
@@ -327,6 +329,7 @@ pub trait Store:
     + CannedResponseStore
     + SavedViewStore
     + SearchStore
+    + ErasureStore
     + Debug
     + Send
     + Sync

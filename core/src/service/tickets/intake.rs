@@ -149,6 +149,7 @@ impl Helpdesk {
             csat: None,
             custom_fields,
             team: None,
+            erased_at: None,
             version: 1,
         };
         let mut change = Change::create(initial, Some(user.id));

@@ -1,15 +1,15 @@
 //! The counting wrappers of the stores behind the agent's tools and the mail channel
-//! (webhooks, quarantined mail, canned responses, saved views, search): the same
+//! (webhooks, quarantined mail, canned responses, saved views, search, erasure): the same
 //! one-call-one-count rule as the parent module.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{Call, CountingStore};
-use crate::domain::{CannedResponse, SavedView, WebhookEndpoint, WebhookOutcome};
+use crate::domain::{CannedResponse, SavedView, Sha256, Ticket, WebhookEndpoint, WebhookOutcome};
 use crate::store::{
-    CannedResponseStore, CannedUsage, Page, QuarantineStore, QuarantinedMail, SavedViewStore,
-    SearchHit, SearchQuery, SearchStore, WebhookStore,
+    CannedResponseStore, CannedUsage, ErasureStore, Page, QuarantineStore, QuarantinedMail,
+    SavedViewStore, SearchHit, SearchQuery, SearchStore, TicketErasure, WebhookStore,
 };
 use crate::{CannedResponseId, QuarantineId, Result, SavedViewId, TenantId, WebhookId};
 
@@ -121,6 +121,30 @@ impl SearchStore for CountingStore {
         query: &SearchQuery,
     ) -> Result<Page<SearchHit>> {
         self.track(Call::Read, self.inner.search_tickets(tenant, query))
+            .await
+    }
+}
+
+#[async_trait]
+impl ErasureStore for CountingStore {
+    async fn erase_ticket(&self, expected_version: u64, erasure: &TicketErasure) -> Result<()> {
+        self.track(
+            Call::Commit,
+            self.inner.erase_ticket(expected_version, erasure),
+        )
+        .await
+    }
+    async fn retention_due(
+        &self,
+        tenant: TenantId,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Ticket>> {
+        self.track(Call::Read, self.inner.retention_due(tenant, before, limit))
+            .await
+    }
+    async fn blob_in_use(&self, tenant: TenantId, sha256: &Sha256) -> Result<bool> {
+        self.track(Call::Read, self.inner.blob_in_use(tenant, sha256))
             .await
     }
 }

@@ -1,0 +1,339 @@
+//! Erasing personal data: a customer's erasure request (an admin erases one customer) and
+//! the tenant's retention policy (a sweep erases tickets older than the tenant keeps them).
+//!
+//! Both erase tickets the same way ([`crate::erasure`] says what goes and what stays), one
+//! ticket per commit ([`ErasureStore::erase_ticket`]): the ticket, the events it was folded
+//! from, its messages, its outbox entries and its search entries change together, so a
+//! ticket is never half erased, and replay still rebuilds it. Each is idempotent: running
+//! an erasure again (after a crash, or to be sure) finds nothing left to change.
+
+use jiff::{Timestamp, ToSpan, Zoned};
+use serde::Serialize;
+
+use super::Helpdesk;
+use super::change::Change;
+use crate::blob::BlobKey;
+use crate::domain::{
+    Actor, AuditEvent, AuditKind, ErasureReason, EventKind, Role, Sha256, Tenant, TicketStatus,
+    User,
+};
+use crate::erasure::Redaction;
+use crate::roles::Action;
+use crate::store::{
+    AdminChange, AuditCursor, AuditQuery, ErasureStore, MessageFilter, TicketErasure, TicketQuery,
+    TicketSort,
+};
+use crate::{Error, Result, TicketId, UserId};
+
+/// What an erasure did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ErasureReport {
+    /// Tickets whose personal data was erased by this run (already erased ones are not
+    /// counted).
+    pub tickets: u64,
+    /// Files deleted (metadata and bytes).
+    pub files: u64,
+    /// Files whose bytes the blob store failed to delete after their metadata was
+    /// erased (their SHA-256): nothing refers to them any more, and the operator deletes
+    /// them by hand. Logged too.
+    pub blobs_left: Vec<Sha256>,
+}
+
+impl ErasureReport {
+    fn add(&mut self, other: ErasureReport) {
+        self.tickets += other.tickets;
+        self.files += other.files;
+        self.blobs_left.extend(other.blobs_left);
+    }
+}
+
+/// What a retention sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionReport {
+    /// Whether this instance held the lease and ran.
+    pub ran: bool,
+    /// What was erased, over every tenant.
+    pub erased: ErasureReport,
+}
+
+/// How many tickets one tenant's retention pass erases per sweep (the next sweep goes on).
+const RETENTION_BATCH: u32 = 200;
+
+/// The anonymised copy of a customer: no name, an address that cannot receive mail (the
+/// `.invalid` top-level domain), inactive, no skills.
+fn anonymised(user: &User) -> User {
+    User {
+        email: format!("erased-{}@erased.invalid", user.id),
+        name: "Erased customer".into(),
+        active: false,
+        skills: Vec::new(),
+        ..user.clone()
+    }
+}
+
+impl Helpdesk {
+    /// Erases a customer's personal data (admins; a data subject's erasure request).
+    ///
+    /// First, in one commit with its audit event (`customer_erased`), the profile is
+    /// anonymised (name, e-mail), the account deactivated, its password and login sessions
+    /// deleted, and earlier audit events that recorded the e-mail rewritten: the customer
+    /// can no longer act while their tickets are erased. Then every ticket they raised is
+    /// erased, one commit each ([`crate::erasure`]: texts, files, search entries; the
+    /// counts and times analytics reads stay). Running it again finishes an erasure that
+    /// stopped half-way and changes nothing after a complete one. Staff members are
+    /// refused: their accounts are deactivated instead.
+    pub async fn erase_customer(&self, actor: &Actor, user: UserId) -> Result<ErasureReport> {
+        let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
+        let store = &self.inner.store;
+        let customer = store
+            .get_user(tenant.id, user)
+            .await?
+            .ok_or_else(|| Error::not_found("user", user))?;
+        if customer.role != Role::Customer {
+            return Err(Error::validation(
+                "user",
+                "only a customer's data is erased (deactivate a staff account instead)",
+            ));
+        }
+        let audit = self.audit_naming(&tenant, &customer).await?;
+        self.commit_admin(
+            Some(actor),
+            tenant.id,
+            AdminChange::EraseUser {
+                user: anonymised(&customer),
+                audit,
+            },
+            AuditKind::CustomerErased { user },
+        )
+        .await?;
+        let mut query = TicketQuery {
+            requester: Some(user),
+            sort: TicketSort::Newest,
+            limit: TicketQuery::MAX_LIMIT,
+            ..TicketQuery::default()
+        };
+        let mut report = ErasureReport::default();
+        loop {
+            let page = store.list_tickets(tenant.id, &query).await?;
+            for ticket in page.items {
+                let done = self
+                    .erase_ticket(
+                        &tenant,
+                        ticket.id,
+                        ErasureReason::CustomerRequest,
+                        Some(actor.user_id),
+                    )
+                    .await?;
+                report.add(done);
+            }
+            match page.next_cursor {
+                Some(next) => query.cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// The tenant's audit events that recorded `user`'s e-mail, rewritten with the
+    /// anonymised one.
+    async fn audit_naming(&self, tenant: &Tenant, user: &User) -> Result<Vec<AuditEvent>> {
+        const PAGE: u32 = 500;
+        let erased = anonymised(user);
+        let mut out = Vec::new();
+        let mut query = AuditQuery::newest(PAGE);
+        loop {
+            let page = self
+                .inner
+                .store
+                .list_audit_events(tenant.id, &query)
+                .await?;
+            for event in &page {
+                if let AuditKind::UserAdded {
+                    user: id,
+                    email,
+                    role,
+                } = &event.kind
+                    && *id == user.id
+                    && *email != erased.email
+                {
+                    out.push(AuditEvent {
+                        kind: AuditKind::UserAdded {
+                            user: *id,
+                            email: erased.email.clone(),
+                            role: *role,
+                        },
+                        ..event.clone()
+                    });
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() as u32 == PAGE => {
+                    query.before = Some(AuditCursor::after(last));
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Closes and erases the tickets every tenant with a retention policy keeps no longer
+    /// (created more than `retention_months` months ago, in the tenant's calendar's zone),
+    /// under a lease, at most a batch per tenant per sweep. A ticket still open is closed
+    /// in its erasure's commit (as an admin closes one: no resolution is recorded).
+    pub async fn retention_sweep(&self) -> Result<RetentionReport> {
+        let now = self.now();
+        let report = self.with_lease("retention-sweep", now, async {
+            let mut report = RetentionReport {
+                ran: true,
+                ..RetentionReport::default()
+            };
+            for tenant in self.inner.store.list_tenants().await? {
+                let Some(months) = tenant.settings.retention_months else {
+                    continue;
+                };
+                let cutoff = retention_cutoff(&tenant, now, months)?;
+                let due = self
+                    .inner
+                    .store
+                    .retention_due(tenant.id, cutoff, RETENTION_BATCH)
+                    .await?;
+                for ticket in due {
+                    let done = self
+                        .erase_ticket(&tenant, ticket.id, ErasureReason::Retention, None)
+                        .await?;
+                    report.erased.add(done);
+                }
+            }
+            Ok(report)
+        });
+        Ok(report.await?.unwrap_or_default())
+    }
+
+    /// Erases one ticket in one commit (retried on a conflict with another writer). A
+    /// retention erasure closes the ticket too. Nothing is written when nothing is left to
+    /// erase.
+    async fn erase_ticket(
+        &self,
+        tenant: &Tenant,
+        id: TicketId,
+        reason: ErasureReason,
+        actor: Option<UserId>,
+    ) -> Result<ErasureReport> {
+        let store = &self.inner.store;
+        let redaction = Redaction::new(&tenant.settings.custom_fields);
+        let _turn = self.inner.ticket_locks.turn(id).await;
+        let attempts = self.inner.config.max_conflict_retries.max(1);
+        let mut last = None;
+        for _ in 0..attempts {
+            let ticket = store
+                .get_ticket(tenant.id, id)
+                .await?
+                .ok_or_else(|| Error::not_found("ticket", id))?;
+            let (events, messages, attachments) = futures_util::future::try_join3(
+                store.list_events(tenant.id, id),
+                store.list_messages(tenant.id, id, MessageFilter::All),
+                store.list_attachments(tenant.id, id),
+            )
+            .await?;
+            let events: Vec<_> = events.iter().filter_map(|e| redaction.event(e)).collect();
+            let messages: Vec<_> = messages
+                .iter()
+                .filter_map(|m| redaction.message(m))
+                .collect();
+            let closes =
+                reason == ErasureReason::Retention && ticket.status != TicketStatus::Closed;
+            if ticket.erased_at.is_some()
+                && events.is_empty()
+                && messages.is_empty()
+                && attachments.is_empty()
+                && !closes
+            {
+                return Ok(ErasureReport::default());
+            }
+            let mut change = Change::of(&ticket, self.now(), actor);
+            if closes {
+                change.push(EventKind::StatusChanged {
+                    from: ticket.status,
+                    to: TicketStatus::Closed,
+                });
+            }
+            change.push(EventKind::PersonalDataErased { reason });
+            for message in messages {
+                change.replace_message(message);
+            }
+            let mut write = change.finish();
+            write.ticket = redaction.ticket(&write.ticket);
+            let erasure = TicketErasure {
+                write,
+                events,
+                attachments: attachments.iter().map(|a| a.id).collect(),
+            };
+            match store.erase_ticket(ticket.version, &erasure).await {
+                Ok(()) => {
+                    self.signal_commit(tenant.id);
+                    let mut report = ErasureReport {
+                        tickets: 1,
+                        files: attachments.len() as u64,
+                        blobs_left: Vec::new(),
+                    };
+                    for a in &attachments {
+                        if !self.delete_unused_blob(tenant, &a.sha256).await {
+                            report.blobs_left.push(a.sha256);
+                        }
+                    }
+                    return Ok(report);
+                }
+                Err(e @ Error::Conflict { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::Conflict {
+            entity: "ticket",
+            id: id.to_string(),
+            expected: 0,
+        }))
+    }
+
+    /// Deletes an erased file's bytes unless another attachment of the tenant has the same
+    /// bytes (blobs are content-addressed); whether nothing is left behind.
+    async fn delete_unused_blob(&self, tenant: &Tenant, sha256: &Sha256) -> bool {
+        let Some(blobs) = self.blob_store() else {
+            return true;
+        };
+        let result = async {
+            if self.inner.store.blob_in_use(tenant.id, sha256).await? {
+                return Ok(());
+            }
+            blobs
+                .delete(BlobKey {
+                    tenant: tenant.id,
+                    sha256: *sha256,
+                })
+                .await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(
+                    tenant = %tenant.id,
+                    %sha256,
+                    error = &e as &dyn std::error::Error,
+                    "an erased file's bytes could not be deleted; delete them by hand"
+                );
+                false
+            }
+        }
+    }
+}
+
+/// The creation time before which `tenant` keeps no ticket: `months` calendar months
+/// before `now` in the tenant's business-calendar zone.
+fn retention_cutoff(tenant: &Tenant, now: Timestamp, months: u32) -> Result<Timestamp> {
+    let zone = jiff::tz::TimeZone::get(&tenant.settings.calendar.timezone)
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let here: Zoned = now.to_zoned(zone);
+    here.checked_sub(i64::from(months).months())
+        .map(|z| z.timestamp())
+        .map_err(|e| Error::validation("settings.retention_months", e.to_string()))
+}
