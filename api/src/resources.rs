@@ -52,6 +52,9 @@ pub struct TicketResource {
     pub resolved_at: Option<Timestamp>,
     /// When it was closed.
     pub closed_at: Option<Timestamp>,
+    /// When its personal data was erased (a customer's erasure or the retention policy):
+    /// its texts read `[erased]` and its files are gone.
+    pub erased_at: Option<Timestamp>,
     /// The ticket this one was merged into.
     pub merged_into: Option<TicketId>,
     /// The closed ticket this one follows up.
@@ -141,6 +144,7 @@ impl TicketResource {
             first_response_at: ticket.first_response_at,
             resolved_at: ticket.resolved_at,
             closed_at: ticket.closed_at,
+            erased_at: ticket.erased_at,
             merged_into: ticket.merged_into,
             follow_up_of: ticket.follow_up_of,
             csat: ticket.csat.map(|c| CsatResource {

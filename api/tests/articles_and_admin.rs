@@ -297,3 +297,46 @@ async fn an_admin_exports_a_customers_data_and_agents_cannot() {
     let not_customer = api.call(Method::GET, &staff, Some(&api.admin), None).await;
     assert_eq!(not_customer.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn an_admin_erases_a_customers_data_once_and_agents_cannot() {
+    let api = api().await;
+    let (id, _) = api.open_ticket(&api.customer, "Erase wallabyquux").await;
+    let path = format!("/users/{}/erase", api.customer_actor.user_id);
+    let refused = api.call(Method::POST, &path, Some(&api.agent), None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let staff = format!("/users/{}/erase", api.agent_actor.user_id);
+    api.call(Method::POST, &staff, Some(&api.admin), None)
+        .await
+        .assert_problem(422, "validation");
+
+    let erased = api.call(Method::POST, &path, Some(&api.admin), None).await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.json);
+    assert_eq!(erased.json["tickets"], 1);
+    assert_eq!(erased.json["blobs_left"], serde_json::json!([]));
+    let ticket = api
+        .call(
+            Method::GET,
+            &format!("/tickets/{id}"),
+            Some(&api.admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ticket.json["ticket"]["subject"], "[erased]",
+        "{}",
+        ticket.json
+    );
+    assert!(
+        ticket.json["ticket"]["erased_at"].is_string(),
+        "{}",
+        ticket.json
+    );
+    let search = api
+        .call(Method::GET, "/search?q=wallabyquux", Some(&api.admin), None)
+        .await;
+    assert_eq!(search.status, StatusCode::OK, "{}", search.json);
+    assert_eq!(search.json["items"], serde_json::json!([]));
+    let again = api.call(Method::POST, &path, Some(&api.admin), None).await;
+    assert_eq!(again.json["tickets"], 0, "nothing is left to erase");
+}

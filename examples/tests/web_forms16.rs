@@ -342,3 +342,45 @@ async fn the_stylesheet_fits_pages_to_a_phone() {
         assert!(phone.contains(rule), "missing {rule:?}");
     }
 }
+
+#[tokio::test]
+async fn retention_is_set_in_months_and_refused_out_of_range() {
+    let (app, creds) = app().await;
+    let admin = browser(&app, &creds, &creds.admin).await;
+    let page = get(&app, "/admin/settings", &admin.cookie).await.body;
+    assert!(
+        page.contains(r#"name="retention_months" value="""#),
+        "kept by default"
+    );
+    let mut form = settings(&admin.csrf, "1", "0");
+    form.push(("retention_months", "6"));
+    let saved = post(&app, "/admin/settings", &admin.cookie, &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = get(&app, "/admin/settings", &admin.cookie).await.body;
+    assert!(
+        page.contains(r#"name="retention_months" value="6""#),
+        "{page}"
+    );
+
+    for months in ["0", "121", "six"] {
+        let mut form = settings(&admin.csrf, "1", "0");
+        form.push(("retention_months", months));
+        let refused = post(&app, "/admin/settings", &admin.cookie, &form).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{months}");
+        assert!(
+            refused.body.contains("Erase tickets older than"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused
+                .body
+                .contains(&format!(r#"name="retention_months" value="{months}""#))
+        );
+    }
+    let mut form = settings(&admin.csrf, "1", "0");
+    form.push(("retention_months", ""));
+    post(&app, "/admin/settings", &admin.cookie, &form).await;
+    let page = get(&app, "/admin/settings", &admin.cookie).await.body;
+    assert!(page.contains(r#"name="retention_months" value="""#));
+}

@@ -8,14 +8,14 @@
 
 use async_trait::async_trait;
 use bson::{Document, doc};
-use helpdesk_core::domain::AuditEvent;
+use helpdesk_core::domain::{AuditEvent, User};
 use helpdesk_core::store::{AdminChange, AdminWrite, AuditQuery, AuditStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId};
 use mongodb::ClientSession;
 
 use crate::codec::{Reader, date, opt_string, to_bson};
 use crate::error::{driver, is_duplicate_key};
-use crate::schema::AUDIT_EVENTS;
+use crate::schema::{AUDIT_EVENTS, SESSIONS, USERS};
 use crate::store::MongoStore;
 
 fn audit_doc(e: &AuditEvent) -> Result<Document> {
@@ -53,6 +53,9 @@ impl MongoStore {
                 self.insert_user(user, password.as_ref(), s).await?;
             }
             AdminChange::UpdateUser(user) => self.update_user_in(user, s).await?,
+            AdminChange::EraseUser { user, audit } => {
+                self.erase_user_in(user, audit, session).await?;
+            }
             AdminChange::SetPassword { user, hash } => {
                 self.set_password_in(tenant, *user, hash, s).await?;
             }
@@ -162,5 +165,48 @@ impl AuditStore for MongoStore {
         .iter()
         .map(audit_from)
         .collect()
+    }
+}
+
+impl MongoStore {
+    /// A customer's erasure (`AdminChange::EraseUser`) in the admin change's transaction:
+    /// the user's fields set (its requester search text with them), its password hash
+    /// and sessions deleted, the audit events rewritten.
+    async fn erase_user_in(
+        &self,
+        user: &User,
+        audit: &[AuditEvent],
+        session: &mut ClientSession,
+    ) -> Result<()> {
+        self.update_user_in(user, Some(&mut *session)).await?;
+        let (tenant, id) = (user.tenant_id.to_string(), user.id.to_string());
+        self.coll(USERS)
+            .update_one(
+                doc! { "_id": &id, "tenant_id": &tenant },
+                doc! { "$unset": { "password_hash": "" } },
+            )
+            .session(&mut *session)
+            .await
+            .map_err(driver)?;
+        self.coll(SESSIONS)
+            .delete_many(doc! { "tenant_id": &tenant, "user_id": &id })
+            .session(&mut *session)
+            .await
+            .map_err(driver)?;
+        for a in audit {
+            let done = self
+                .coll(AUDIT_EVENTS)
+                .update_one(
+                    doc! { "_id": a.id.to_string(), "tenant_id": &tenant },
+                    doc! { "$set": { "kind": to_bson(&a.kind, "audit kind")? } },
+                )
+                .session(&mut *session)
+                .await
+                .map_err(driver)?;
+            if done.matched_count != 1 {
+                return Err(Error::not_found("audit_event", a.id));
+            }
+        }
+        Ok(())
     }
 }

@@ -140,7 +140,11 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
         ),
         (
             SESSIONS,
-            vec![index(doc! { "expires_at": 1 }, "expires_at")],
+            vec![
+                index(doc! { "expires_at": 1 }, "expires_at"),
+                // A customer's erasure deletes their sessions.
+                index(doc! { "tenant_id": 1, "user_id": 1 }, "tenant_user"),
+            ],
         ),
         (
             TICKETS,
@@ -168,6 +172,12 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "team": 1, "status": 1 },
                     "tenant_team_status",
+                ),
+                // The retention policy's read: tickets not erased (null or absent),
+                // oldest first.
+                index(
+                    doc! { "tenant_id": 1, "erased_at": 1, "created_at": 1 },
+                    "tenant_retention",
                 ),
                 // Custom field filters (multikey: one key per `key=value` token).
                 index(
@@ -258,10 +268,14 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
         (
             ATTACHMENTS,
             // list_attachments: a ticket's files in creation order.
-            vec![index(
-                doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
-                "tenant_ticket_order",
-            )],
+            vec![
+                index(
+                    doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
+                    "tenant_ticket_order",
+                ),
+                // An erased file's bytes go when no other attachment has them.
+                index(doc! { "tenant_id": 1, "sha256": 1 }, "tenant_sha256"),
+            ],
         ),
         (
             QUARANTINE,
@@ -313,6 +327,8 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "tenant_id": 1, "created_at": -1, "_id": -1 },
                     "tenant_newest",
                 ),
+                // An erasure deletes a ticket's entries.
+                index(doc! { "tenant_id": 1, "ticket_id": 1 }, "tenant_ticket"),
             ],
         ),
         (

@@ -223,6 +223,47 @@ pub(crate) async fn export_customer(
         .into_response())
 }
 
+/// What erasing a customer did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct ErasureResource {
+    /// Tickets whose personal data this request erased (already erased ones are not
+    /// counted, so a repeated request says 0).
+    tickets: u64,
+    /// Files deleted, metadata and bytes.
+    files: u64,
+    /// SHA-256 of files whose bytes the blob store failed to delete (nothing refers to
+    /// them any more; the operator deletes them). Normally empty.
+    blobs_left: Vec<String>,
+}
+
+/// Erases a customer's personal data (admins; a data subject's erasure request): their
+/// name and e-mail are replaced, their account closed (password and sessions deleted),
+/// and the texts and files of every ticket they raised erased, in the tickets, their
+/// events, messages, outbox and search, one commit per ticket. The tickets stay with
+/// their status, times and ratings, so analytics still count them. Recorded in the audit
+/// log (`customer_erased`). Repeating it finishes an erasure that stopped half-way and
+/// changes nothing after a complete one. A staff member's id is refused (`user`).
+#[utoipa::path(post, path = "/users/{id}/erase", tag = "admin",
+    params(("id" = UserId, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "What was erased", body = ErasureResource),
+        (status = 403, description = "Not allowed for the caller's role"),
+        (status = 404, description = "Not found (another tenant's ids too)"),
+        (status = 422, description = "Not a customer (`user`)"),
+    ))]
+pub(crate) async fn erase_customer(
+    State(state): State<ApiState>,
+    Caller(actor): Caller,
+    Path(id): Path<UserId>,
+) -> ApiResult<axum::Json<ErasureResource>> {
+    let report = state.helpdesk().erase_customer(&actor, id).await?;
+    Ok(axum::Json(ErasureResource {
+        tickets: report.tickets,
+        files: report.files,
+        blobs_left: report.blobs_left.iter().map(|s| s.to_hex()).collect(),
+    }))
+}
+
 /// A page of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -205,6 +205,7 @@ fn api() -> OpenApiRouter<ApiState> {
         .routes(routes!(fields::field_breakdown))
         .routes(routes!(teams::set_team))
         .routes(routes!(admin::export_customer))
+        .routes(routes!(admin::erase_customer))
         .routes(routes!(teams::team_breakdown))
         .routes(routes!(automations::test_rule))
         .routes(routes!(webhooks::set_enabled))

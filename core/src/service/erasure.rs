@@ -47,6 +47,15 @@ impl ErasureReport {
     }
 }
 
+/// What erasing a customer would touch: asked before [`Helpdesk::erase_customer`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErasurePreview {
+    /// The customer, as stored now.
+    pub customer: User,
+    /// How many tickets they raised (each is erased).
+    pub tickets: u64,
+}
+
 /// What a retention sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RetentionReport {
@@ -72,6 +81,37 @@ fn anonymised(user: &User) -> User {
 }
 
 impl Helpdesk {
+    /// The customer `user` and how many tickets they raised (admins): what
+    /// [`erase_customer`](Self::erase_customer) would erase. Staff members are refused as
+    /// there.
+    pub async fn erasure_preview(&self, actor: &Actor, user: UserId) -> Result<ErasurePreview> {
+        let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
+        let customer = self.erasable(&tenant, user).await?;
+        let query = TicketQuery {
+            requester: Some(user),
+            ..TicketQuery::default()
+        };
+        let tickets = self.inner.store.count_tickets(tenant.id, &query).await?;
+        Ok(ErasurePreview { customer, tickets })
+    }
+
+    /// The customer `user` of `tenant`; a staff member is a `Validation` error on `user`.
+    async fn erasable(&self, tenant: &Tenant, user: UserId) -> Result<User> {
+        let customer = self
+            .inner
+            .store
+            .get_user(tenant.id, user)
+            .await?
+            .ok_or_else(|| Error::not_found("user", user))?;
+        if customer.role != Role::Customer {
+            return Err(Error::validation(
+                "user",
+                "only a customer's data is erased (deactivate a staff account instead)",
+            ));
+        }
+        Ok(customer)
+    }
+
     /// Erases a customer's personal data (admins; a data subject's erasure request).
     ///
     /// First, in one commit with its audit event (`customer_erased`), the profile is
@@ -85,16 +125,7 @@ impl Helpdesk {
     pub async fn erase_customer(&self, actor: &Actor, user: UserId) -> Result<ErasureReport> {
         let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
         let store = &self.inner.store;
-        let customer = store
-            .get_user(tenant.id, user)
-            .await?
-            .ok_or_else(|| Error::not_found("user", user))?;
-        if customer.role != Role::Customer {
-            return Err(Error::validation(
-                "user",
-                "only a customer's data is erased (deactivate a staff account instead)",
-            ));
-        }
+        let customer = self.erasable(&tenant, user).await?;
         let audit = self.audit_naming(&tenant, &customer).await?;
         self.commit_admin(
             Some(actor),

@@ -64,7 +64,7 @@ pub use canned::{
     MAX_CANNED_PER_TENANT,
 };
 pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail, email_message_id};
-pub use erasure::{ErasureReport, RetentionReport};
+pub use erasure::{ErasurePreview, ErasureReport, RetentionReport};
 pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use fields::{FieldChanges, MAX_FIELD_FILTERS};
 pub use indexing::IndexStatus;

@@ -192,6 +192,13 @@ pub(crate) async fn render_ticket(
     if let Some(into) = t.merged_into {
         facts.push(("Merged into".into(), into.to_string()));
     }
+    if let Some(at) = t.erased_at {
+        // Says why the texts read "[erased]" (a customer's erasure or the retention policy).
+        facts.push((
+            "Personal data erased".into(),
+            at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        ));
+    }
     // A proposed draft is shown once, as the suggestion form below the thread.
     let mut messages: Vec<MessageView> = view
         .messages

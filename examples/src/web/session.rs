@@ -284,6 +284,7 @@ fn confirmation(query: &str) -> Option<&'static str> {
         "settings-saved" => "Settings saved.",
         "user-added" => "User added.",
         "user-saved" => "User saved.",
+        "customer-erased" => "The customer's personal data was erased.",
         "articles-imported" => "Articles imported.",
         "article-saved" => "Article saved.",
         "article-deleted" => "Article deleted.",

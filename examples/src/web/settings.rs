@@ -79,6 +79,8 @@ struct SettingsPage {
     holidays: String,
     chat_inactivity_minutes: String,
     reopen_window_hours: String,
+    /// Months after which tickets are closed and their personal data erased; empty: kept.
+    retention_months: String,
     self_registration: bool,
     /// Why the last save was refused, shown at its field (nothing was saved).
     error: FormError,
@@ -151,6 +153,9 @@ async fn render(
             .join(", "),
         chat_inactivity_minutes: s.chat_inactivity_minutes.to_string(),
         reopen_window_hours: s.reopen_window_hours.to_string(),
+        retention_months: s
+            .retention_months
+            .map_or_else(String::new, |m| m.to_string()),
         self_registration: s.self_registration,
         error: FormError::default(),
     };
@@ -186,6 +191,7 @@ impl SettingsPage {
         self.chat_inactivity_minutes
             .clone_from(&f.chat_inactivity_minutes);
         self.reopen_window_hours.clone_from(&f.reopen_window_hours);
+        self.retention_months.clone_from(&f.retention_months);
         self.self_registration = f.self_registration.is_some();
     }
 }
@@ -249,6 +255,9 @@ struct SettingsForm {
     holidays: String,
     chat_inactivity_minutes: String,
     reopen_window_hours: String,
+    /// Empty: keep tickets until erased on request.
+    #[serde(default)]
+    retention_months: String,
 }
 
 fn list(raw: &str) -> Vec<String> {
@@ -368,6 +377,7 @@ async fn save_settings(
                 ("holidays", "Holidays"),
                 ("chat_inactivity_minutes", "Close idle chats after"),
                 ("reopen_window_hours", "Customers may reopen within"),
+                ("retention_months", "Erase tickets older than"),
             ],
         ) {
             Some(error) => error,
@@ -438,6 +448,10 @@ async fn save(state: &AppState, ctx: &Ctx, f: &SettingsForm) -> WebResult<()> {
         .collect::<WebResult<_>>()?;
     s.chat_inactivity_minutes = whole("chat_inactivity_minutes", &f.chat_inactivity_minutes)?;
     s.reopen_window_hours = whole("reopen_window_hours", &f.reopen_window_hours)?;
+    s.retention_months = match f.retention_months.trim() {
+        "" => None,
+        months => Some(whole("retention_months", months)?),
+    };
     s.self_registration = f.self_registration.is_some();
     helpdesk.update_settings(&ctx.actor, s).await?;
     Ok(())

@@ -1,13 +1,13 @@
 //! Background sweeps the server runs: SLA breaches, idle chats, idle-ticket automation
-//! rules and the notification outbox.
+//! rules, the retention policy and the notification outbox.
 
 use std::time::Duration;
 
 use helpdesk_core::Helpdesk;
 use tokio::task::JoinHandle;
 
-/// Runs the SLA sweep, the chat inactivity sweep, the automation sweep (idle rules) and
-/// the outbox dispatch every `every`
+/// Runs the SLA sweep, the chat inactivity sweep, the automation sweep (idle rules), the
+/// retention sweep and the outbox dispatch every `every`
 /// until the task is aborted. Failures are logged and retried on the next round.
 pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -23,6 +23,15 @@ pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
             }
             if let Err(e) = helpdesk.automation_sweep().await {
                 tracing::warn!(error = ?e, "automation sweep failed");
+            }
+            match helpdesk.retention_sweep().await {
+                Ok(report) if report.erased.tickets > 0 => tracing::info!(
+                    tickets = report.erased.tickets,
+                    files = report.erased.files,
+                    "retention policy: old tickets closed and erased"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "retention sweep failed"),
             }
             if let Err(e) = helpdesk.dispatch_outbox().await {
                 tracing::warn!(error = ?e, "outbox dispatch failed");

@@ -27,6 +27,7 @@ pub(crate) fn ticket_body(t: &Ticket) -> Result<Document> {
         "priority_rank": i32::from(t.priority.rank()),
         "category": t.category.as_deref().map_or(Bson::Null, |c| Bson::String(c.to_string())),
         "team": t.team.as_deref().map_or(Bson::Null, |k| Bson::String(k.to_string())),
+        "erased_at": opt_date(t.erased_at),
         "tags": &t.tags,
         "required_skills": &t.required_skills,
         "sentiment": opt_string(t.sentiment.map(|s| s.as_str())),
@@ -115,6 +116,8 @@ pub(crate) fn ticket_from(d: &Document) -> Result<Ticket> {
         custom_fields: fields_from(d, TICKETS)?,
         // Absent on documents written before teams: no team.
         team: r.opt_string("team")?,
+        // Absent on documents written before erasure existed: not erased.
+        erased_at: r.opt_time("erased_at")?,
         version: r.u64("version")?,
     })
 }

@@ -280,6 +280,9 @@ impl MongoStore {
         if let Some(Bson::Document(activity)) = pending.get("chat_activity") {
             copies.push(Box::pin(self.apply_chat_activity(commit, activity)));
         }
+        if let Some(Bson::Document(erase)) = pending.get("erase") {
+            copies.push(Box::pin(self.apply_erasure(ticket_id, erase)));
+        }
         try_join_all(copies).await?;
         self.coll(TICKETS)
             .update_one(

@@ -3,6 +3,7 @@
 mod analytics;
 mod batch;
 mod commit;
+mod erasure;
 mod listing;
 mod session_commit;
 
