@@ -124,7 +124,6 @@ impl Helpdesk {
     /// refused: their accounts are deactivated instead.
     pub async fn erase_customer(&self, actor: &Actor, user: UserId) -> Result<ErasureReport> {
         let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
-        let store = &self.inner.store;
         let customer = self.erasable(&tenant, user).await?;
         let audit = self.audit_naming(&tenant, &customer).await?;
         self.commit_admin(
@@ -137,30 +136,17 @@ impl Helpdesk {
             AuditKind::CustomerErased { user },
         )
         .await?;
-        let mut query = TicketQuery {
-            requester: Some(user),
-            sort: TicketSort::Newest,
-            limit: TicketQuery::MAX_LIMIT,
-            ..TicketQuery::default()
-        };
         let mut report = ErasureReport::default();
-        loop {
-            let page = store.list_tickets(tenant.id, &query).await?;
-            for ticket in page.items {
-                let done = self
-                    .erase_ticket(
-                        &tenant,
-                        ticket.id,
-                        ErasureReason::CustomerRequest,
-                        Some(actor.user_id),
-                    )
-                    .await?;
-                report.add(done);
-            }
-            match page.next_cursor {
-                Some(next) => query.cursor = Some(next),
-                None => break,
-            }
+        for ticket in self.requested_by(tenant.id, user).await? {
+            let done = self
+                .erase_ticket(
+                    &tenant,
+                    ticket.id,
+                    ErasureReason::CustomerRequest,
+                    Some(actor.user_id),
+                )
+                .await?;
+            report.add(done);
         }
         Ok(report)
     }

@@ -8,7 +8,7 @@ use super::Helpdesk;
 use crate::domain::{Actor, Attachment, AuditKind, ChatSession, Message, Role, Ticket, User};
 use crate::roles::Action;
 use crate::store::{AdminChange, MessageFilter, TicketQuery, TicketSort};
-use crate::{Error, Result, UserId};
+use crate::{Error, Result, TenantId, UserId};
 
 /// Everything the company holds about one customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,6 +38,25 @@ pub struct TicketExport {
 }
 
 impl Helpdesk {
+    /// Every ticket `user` raised in `tenant`, newest first (read page by page).
+    pub(crate) async fn requested_by(&self, tenant: TenantId, user: UserId) -> Result<Vec<Ticket>> {
+        let mut query = TicketQuery {
+            requester: Some(user),
+            sort: TicketSort::Newest,
+            limit: TicketQuery::MAX_LIMIT,
+            ..TicketQuery::default()
+        };
+        let mut tickets = Vec::new();
+        loop {
+            let page = self.inner.store.list_tickets(tenant, &query).await?;
+            tickets.extend(page.items);
+            match page.next_cursor {
+                Some(next) => query.cursor = Some(next),
+                None => return Ok(tickets),
+            }
+        }
+    }
+
     /// Gathers everything about the customer `user` (admins): their profile, every ticket
     /// they raised with all its messages and the list of its files, their ratings and
     /// chatbot conversations. The export itself is recorded in the audit log
@@ -55,31 +74,18 @@ impl Helpdesk {
                 "only a customer's data is exported",
             ));
         }
-        let mut query = TicketQuery {
-            requester: Some(user),
-            sort: TicketSort::Newest,
-            limit: TicketQuery::MAX_LIMIT,
-            ..TicketQuery::default()
-        };
         let mut tickets = Vec::new();
-        loop {
-            let page = store.list_tickets(tenant.id, &query).await?;
-            for ticket in page.items {
-                let (messages, attachments) = futures_util::future::try_join(
-                    store.list_messages(tenant.id, ticket.id, MessageFilter::All),
-                    store.list_attachments(tenant.id, ticket.id),
-                )
-                .await?;
-                tickets.push(TicketExport {
-                    ticket,
-                    messages,
-                    attachments,
-                });
-            }
-            match page.next_cursor {
-                Some(next) => query.cursor = Some(next),
-                None => break,
-            }
+        for ticket in self.requested_by(tenant.id, user).await? {
+            let (messages, attachments) = futures_util::future::try_join(
+                store.list_messages(tenant.id, ticket.id, MessageFilter::All),
+                store.list_attachments(tenant.id, ticket.id),
+            )
+            .await?;
+            tickets.push(TicketExport {
+                ticket,
+                messages,
+                attachments,
+            });
         }
         let chat_sessions = store.list_chat_sessions(tenant.id, Some(user)).await?;
         let kind = AuditKind::CustomerDataExported {

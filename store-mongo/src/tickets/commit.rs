@@ -158,7 +158,20 @@ impl MongoStore {
         check_write(write)?;
         self.check_chat_activity(write).await?;
         self.check_new_attachments(write).await?;
-        let step = UpdateStep::of(expected, write)?;
+        self.guarded_update(expected, write, &pending_doc(write)?)
+            .await
+    }
+
+    /// Step 1 of the protocol for an update with its pending commit already built (and
+    /// checked): the guarded write, retried after settling a commit someone else left,
+    /// then step 2.
+    pub(super) async fn guarded_update(
+        &self,
+        expected: u64,
+        write: &TicketWrite,
+        pending: &Document,
+    ) -> Result<()> {
+        let step = UpdateStep::of_pending(expected, write, pending)?;
         for _ in 0..SETTLE_ROUNDS {
             let result = self
                 .coll(TICKETS)

@@ -15,7 +15,7 @@ use helpdesk_core::store::{ErasureStore, TicketErasure};
 use helpdesk_core::{Result, TenantId};
 use jiff::Timestamp;
 
-use super::commit::{SETTLE_ROUNDS, UpdateStep, check_write, conflict, pending_doc, update_error};
+use super::commit::{check_write, pending_doc};
 use crate::codec::{Reader, date, to_bson};
 use crate::error::driver;
 use crate::mapping::ticket_from;
@@ -138,20 +138,7 @@ impl ErasureStore for MongoStore {
         self.check_erased_events(erasure).await?;
         let mut pending = pending_doc(write)?;
         pending.insert("erase", erase_doc(erasure)?);
-        let step = UpdateStep::of_pending(expected_version, write, &pending)?;
-        for _ in 0..SETTLE_ROUNDS {
-            let result = self
-                .coll(TICKETS)
-                .update_one(step.guard.clone(), step.update.clone())
-                .await
-                .map_err(|e| update_error(e, write))?;
-            if result.matched_count == 1 {
-                self.apply_after_commit(&step.id, &step.pending).await;
-                return Ok(());
-            }
-            self.settle_unmatched(expected_version, write).await?;
-        }
-        Err(conflict(write, expected_version))
+        self.guarded_update(expected_version, write, &pending).await
     }
 
     async fn retention_due(
