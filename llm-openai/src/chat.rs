@@ -17,6 +17,8 @@ pub(crate) enum JsonMode {
     Schema,
     /// `response_format: json_object` plus the schema in the system prompt.
     Object,
+    /// [`Object`](Self::Object) with the schema in `response_format.schema` too.
+    ObjectWithSchema,
 }
 
 fn invalid(message: impl Into<String>) -> ModelError {
@@ -50,7 +52,9 @@ pub(crate) fn build_chat_body(
         return Err(invalid("turns: at least one turn is needed"));
     }
     let system = match (mode, &request.json_schema) {
-        (Some(JsonMode::Object), Some(schema)) => fallback_instructions(&request.system, schema),
+        (Some(JsonMode::Object | JsonMode::ObjectWithSchema), Some(schema)) => {
+            fallback_instructions(&request.system, schema)
+        }
         _ => request.system.trim().to_owned(),
     };
     let mut messages = Vec::with_capacity(request.turns.len() + 1);
@@ -90,6 +94,12 @@ pub(crate) fn build_chat_body(
         }
         (Some(JsonMode::Object), Some(_)) => {
             body.insert("response_format".into(), json!({"type": "json_object"}));
+        }
+        (Some(JsonMode::ObjectWithSchema), Some(schema)) => {
+            body.insert(
+                "response_format".into(),
+                json!({"type": "json_object", "schema": schema}),
+            );
         }
         _ => {}
     }

@@ -110,6 +110,7 @@ impl OpenAiClient {
         request.json_schema.as_ref()?;
         Some(match self.structured_output() {
             StructuredOutput::JsonObject => JsonMode::Object,
+            StructuredOutput::JsonObjectWithSchema => JsonMode::ObjectWithSchema,
             _ => JsonMode::Schema,
         })
     }

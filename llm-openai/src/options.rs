@@ -17,6 +17,10 @@ pub enum StructuredOutput {
     /// The fallback: `response_format: {type: json_object}` (JSON mode) with the schema
     /// written into the system prompt, for servers without schema support.
     JsonObject,
+    /// JSON mode with the schema also in `response_format.schema`: the form of
+    /// llama-cpp-python's server (and Anyscale's), which constrains its grammar to the
+    /// schema; other servers may refuse the extra field.
+    JsonObjectWithSchema,
 }
 
 /// Which request field carries `LlmRequest::max_output_tokens`.

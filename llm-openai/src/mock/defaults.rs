@@ -13,6 +13,9 @@ pub(crate) fn requested_schema(body: &Value) -> Option<Value> {
     match format.get("type").and_then(Value::as_str) {
         Some("json_schema") => format.get("json_schema")?.get("schema").cloned(),
         Some("json_object") => {
+            if let Some(schema) = format.get("schema") {
+                return Some(schema.clone());
+            }
             let messages = body.get("messages")?.as_array()?;
             messages
                 .iter()
