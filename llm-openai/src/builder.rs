@@ -221,7 +221,10 @@ impl OpenAiClientBuilder {
             let header_name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| config_error("headers", format!("{name:?} is not a header name")))?;
             let mut header_value = HeaderValue::from_str(value.expose()).map_err(|_| {
-                config_error("headers", format!("the value of {name} is not a header value"))
+                config_error(
+                    "headers",
+                    format!("the value of {name} is not a header value"),
+                )
             })?;
             if SECRET_HEADERS.contains(&name.as_str()) {
                 header_value.set_sensitive(true);
@@ -312,15 +315,31 @@ mod tests {
         assert_eq!(field_of(b().model("").build()), "model");
         assert_eq!(field_of(b().model("a b").build()), "model");
         assert_eq!(field_of(b().base_url("ftp://x").build()), "base_url");
-        assert_eq!(field_of(b().base_url("http://x/v1?key=abc").build()), "base_url");
-        assert_eq!(field_of(b().base_url("http://u:p@x/v1").build()), "base_url");
-        assert_eq!(field_of(b().timeout(Some(Duration::ZERO)).build()), "timeout");
+        assert_eq!(
+            field_of(b().base_url("http://x/v1?key=abc").build()),
+            "base_url"
+        );
+        assert_eq!(
+            field_of(b().base_url("http://u:p@x/v1").build()),
+            "base_url"
+        );
+        assert_eq!(
+            field_of(b().timeout(Some(Duration::ZERO)).build()),
+            "timeout"
+        );
         assert_eq!(field_of(b().api_key(" ").build()), "api_key");
         assert_eq!(field_of(b().header("bad header", "x").build()), "headers");
-        assert_eq!(field_of(b().header("x-a", "line\nbreak").build()), "headers");
+        assert_eq!(
+            field_of(b().header("x-a", "line\nbreak").build()),
+            "headers"
+        );
         assert!(b().base_url("http://127.0.0.1:9/v1/").build().is_ok());
         assert!(b().model("hf.co/org/repo:Q4_K_M").build().is_ok());
-        assert!(b().base_url("https://r.openai.azure.com/openai/v1?api-version=preview").build().is_ok());
+        assert!(
+            b().base_url("https://r.openai.azure.com/openai/v1?api-version=preview")
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -332,6 +351,9 @@ mod tests {
         assert!(!format!("{builder:?}").contains("Secret"));
         let client = builder.build().unwrap();
         let debug = format!("{client:?}");
-        assert!(!debug.contains("TopSecret") && !debug.contains("AzureSecret"), "{debug}");
+        assert!(
+            !debug.contains("TopSecret") && !debug.contains("AzureSecret"),
+            "{debug}"
+        );
     }
 }

@@ -235,13 +235,14 @@ pub(crate) fn finished(
         return Ok((text, reason));
     };
     let json_text = strip_fence(text.trim()).to_owned();
-    let value: Value = serde_json::from_str(&json_text).map_err(|e| ModelError::MalformedOutput {
-        message: format!(
-            "structured output is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ),
-    })?;
+    let value: Value =
+        serde_json::from_str(&json_text).map_err(|e| ModelError::MalformedOutput {
+            message: format!(
+                "structured output is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        })?;
     check(&value, schema).map_err(|v| ModelError::MalformedOutput {
         message: v.to_string(),
     })?;
@@ -301,10 +302,13 @@ mod tests {
 
     #[test]
     fn typed_outcomes_of_each_answer_shape() {
-        let schema = json!({"type": "object", "required": ["a"], "properties": {"a": {"enum": [1]}}});
+        let schema =
+            json!({"type": "object", "required": ["a"], "properties": {"a": {"enum": [1]}}});
         let s = Some(&schema);
         let msg = |content: &str, finish: &str| {
-            format!(r#"{{"choices":[{{"message":{{"role":"assistant","content":{content}}},"finish_reason":"{finish}"}}]}}"#)
+            format!(
+                r#"{{"choices":[{{"message":{{"role":"assistant","content":{content}}},"finish_reason":"{finish}"}}]}}"#
+            )
         };
         assert_eq!(kind(&msg("\"hi\"", "stop"), None), "ok");
         assert_eq!(kind(&msg("null", "length"), None), "truncated");
@@ -318,7 +322,10 @@ mod tests {
         assert_eq!(kind(refusal, s), "blocked");
         assert_eq!(kind(r#"{"choices":[]}"#, None), "malformed_output");
         assert_eq!(
-            kind(r#"{"error":{"message":"boom","type":"server_error"}}"#, None),
+            kind(
+                r#"{"error":{"message":"boom","type":"server_error"}}"#,
+                None
+            ),
             "unavailable"
         );
     }
@@ -335,7 +342,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.text, "{\"a\":1}");
-        assert_eq!((r.usage.prompt_tokens, r.usage.output_tokens, r.usage.total_tokens), (7, 3, 10));
+        assert_eq!(
+            (
+                r.usage.prompt_tokens,
+                r.usage.output_tokens,
+                r.usage.total_tokens
+            ),
+            (7, 3, 10)
+        );
         assert_eq!(r.model, "gpt-x");
         let r = interpret_completion(
             parse(r#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},"finish_reason":"tool_calls"}]}"#),
@@ -343,6 +357,9 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!((r.text.as_str(), r.finish_reason), ("ab", FinishReason::Other("tool_calls".into())));
+        assert_eq!(
+            (r.text.as_str(), r.finish_reason),
+            ("ab", FinishReason::Other("tool_calls".into()))
+        );
     }
 }

@@ -89,7 +89,9 @@ impl OpenAiClient {
     /// has refused `json_schema`.
     pub fn structured_output(&self) -> StructuredOutput {
         match self.inner.structured {
-            StructuredOutput::Auto if self.inner.json_schema_unsupported.load(Ordering::Relaxed) => {
+            StructuredOutput::Auto
+                if self.inner.json_schema_unsupported.load(Ordering::Relaxed) =>
+            {
                 StructuredOutput::JsonObject
             }
             mode => mode,
@@ -249,6 +251,10 @@ impl LanguageModel for OpenAiClient {
         let response = self
             .with_deadline(request.timeout, self.send_chat(request, true))
             .await?;
-        Ok(delta_stream(response, deadline, request.json_schema.clone()))
+        Ok(delta_stream(
+            response,
+            deadline,
+            request.json_schema.clone(),
+        ))
     }
 }

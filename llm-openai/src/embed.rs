@@ -44,7 +44,11 @@ pub struct OpenAiEmbedder {
 }
 
 impl OpenAiEmbedder {
-    pub(crate) fn new(client: OpenAiClient, model: String, dimensions: usize) -> Result<Self, Error> {
+    pub(crate) fn new(
+        client: OpenAiClient,
+        model: String,
+        dimensions: usize,
+    ) -> Result<Self, Error> {
         validate_model(&model)?;
         if !(1..=65_536).contains(&dimensions) {
             return Err(Error::Configuration {
@@ -83,7 +87,11 @@ impl OpenAiEmbedder {
         self
     }
 
-    async fn embed_batch(&self, texts: &[String], prefix: &str) -> Result<Vec<Vec<f32>>, ModelError> {
+    async fn embed_batch(
+        &self,
+        texts: &[String],
+        prefix: &str,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
         let input: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
         let mut body = json!({"model": self.model, "input": input, "encoding_format": "float"});
         if self.send_dimensions {
@@ -93,7 +101,11 @@ impl OpenAiEmbedder {
         let list: EmbeddingList = read_json(response, "embeddings").await?;
         if list.data.len() != texts.len() {
             return Err(ModelError::MalformedOutput {
-                message: format!("{} embeddings returned for {} texts", list.data.len(), texts.len()),
+                message: format!(
+                    "{} embeddings returned for {} texts",
+                    list.data.len(),
+                    texts.len()
+                ),
             });
         }
         let mut slots: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
@@ -113,9 +125,12 @@ impl OpenAiEmbedder {
                     ),
                 });
             }
-            *slot = Some(normalised(item.embedding).ok_or_else(|| ModelError::MalformedOutput {
-                message: format!("embedding {i} is zero or not finite"),
-            })?);
+            *slot =
+                Some(
+                    normalised(item.embedding).ok_or_else(|| ModelError::MalformedOutput {
+                        message: format!("embedding {i} is zero or not finite"),
+                    })?,
+                );
         }
         Ok(slots.into_iter().flatten().collect())
     }

@@ -261,9 +261,12 @@ mod tests {
             r#"{"object":"error","message":"bad","type":"BadRequestError","param":null,"code":400}"#,
         )
         .unwrap();
-        assert_eq!((vllm.message.as_str(), vllm.code.as_deref()), ("bad", Some("400")));
-        let ollama = ApiError::parse(r#"{"error":"model \"x\" not found, try pulling it first"}"#)
-            .unwrap();
+        assert_eq!(
+            (vllm.message.as_str(), vllm.code.as_deref()),
+            ("bad", Some("400"))
+        );
+        let ollama =
+            ApiError::parse(r#"{"error":"model \"x\" not found, try pulling it first"}"#).unwrap();
         assert!(ollama.message.contains("not found"));
         let fastapi = ApiError::parse(r#"{"detail":[{"loc":["body"],"msg":"x"}]}"#).unwrap();
         assert!(fastapi.message.contains("msg"));
@@ -280,10 +283,16 @@ mod tests {
         };
         let s = Duration::from_secs;
         let kind = |status, a: &ApiError| map_api_error(status, a, Some(s(2))).kind_name();
-        assert_eq!(kind(401, &api(Some("invalid_api_key"), "bad key")), "authentication");
+        assert_eq!(
+            kind(401, &api(Some("invalid_api_key"), "bad key")),
+            "authentication"
+        );
         assert_eq!(kind(404, &api(Some("model_not_found"), "no")), "not_found");
         assert_eq!(kind(503, &api(None, "overloaded")), "unavailable");
-        assert_eq!(kind(400, &api(Some("content_filter"), "filtered")), "blocked");
+        assert_eq!(
+            kind(400, &api(Some("content_filter"), "filtered")),
+            "blocked"
+        );
         let overflow = map_api_error(
             400,
             &api(
@@ -293,9 +302,16 @@ mod tests {
             None,
         );
         assert!(is_context_overflow(&overflow), "{overflow:?}");
-        let llama_cpp = api(None, "the request exceeds the available context size, try increasing it");
+        let llama_cpp = api(
+            None,
+            "the request exceeds the available context size, try increasing it",
+        );
         assert!(is_context_overflow(&map_api_error(400, &llama_cpp, None)));
-        match map_api_error(429, &api(Some("rate_limit_exceeded"), "slow down"), Some(s(2))) {
+        match map_api_error(
+            429,
+            &api(Some("rate_limit_exceeded"), "slow down"),
+            Some(s(2)),
+        ) {
             ModelError::RateLimited { retry_after, .. } => assert_eq!(retry_after, Some(s(2))),
             other => panic!("{other:?}"),
         }

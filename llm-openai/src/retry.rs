@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(p.delay_after(&limited(Some(600)), 1, s(0), None), None);
         assert_eq!(p.delay_after(&limited(Some(7)), 1, s(118), None), None);
         assert_eq!(p.delay_after(&unavailable(), 1, s(0), None), Some(s(1)));
-        assert_eq!(p.delay_after(&unavailable(), 1, s(0), Some(s(5))), Some(s(5)));
+        assert_eq!(
+            p.delay_after(&unavailable(), 1, s(0), Some(s(5))),
+            Some(s(5))
+        );
         assert_eq!(p.delay_after(&unavailable(), 1, s(0), Some(s(600))), None);
         assert_eq!(p.delay_after(&unavailable(), 4, s(0), None), None);
         let bad = ModelError::InvalidRequest {

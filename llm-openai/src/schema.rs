@@ -47,9 +47,7 @@ fn has_type(value: &Value, wanted: &str) -> bool {
     match wanted {
         "number" => value.is_number(),
         "integer" => {
-            value.is_i64()
-                || value.is_u64()
-                || value.as_f64().is_some_and(|f| f.fract() == 0.0)
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0)
         }
         other => type_name(value) == other,
     }
@@ -96,7 +94,10 @@ fn check_node(
                 .iter()
                 .any(|o| check_node(value, o, root, path, depth + 1).is_ok());
             if !matched {
-                return Err(violation(path, format!("matches none of the {key} options")));
+                return Err(violation(
+                    path,
+                    format!("matches none of the {key} options"),
+                ));
             }
         }
     }
@@ -131,7 +132,10 @@ fn check_node(
     if let Some(constant) = schema.get("const")
         && constant != value
     {
-        return Err(violation(path, format!("{} is not {}", short(value), short(constant))));
+        return Err(violation(
+            path,
+            format!("{} is not {}", short(value), short(constant)),
+        ));
     }
     if let Some(n) = value.as_f64() {
         if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
@@ -163,12 +167,18 @@ fn check_array(
     if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
         && len < min
     {
-        return Err(violation(path, format!("{len} items, at least {min} needed")));
+        return Err(violation(
+            path,
+            format!("{len} items, at least {min} needed"),
+        ));
     }
     if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
         && len > max
     {
-        return Err(violation(path, format!("{len} items, at most {max} allowed")));
+        return Err(violation(
+            path,
+            format!("{len} items, at most {max} allowed"),
+        ));
     }
     if let Some(item_schema) = schema.get("items") {
         for (i, item) in items.iter().enumerate() {
@@ -194,7 +204,10 @@ fn check_object(
         .filter_map(Value::as_str)
     {
         if !map.contains_key(name) {
-            return Err(violation(path, format!("missing required property {name:?}")));
+            return Err(violation(
+                path,
+                format!("missing required property {name:?}"),
+            ));
         }
     }
     for (name, item) in map {
@@ -233,8 +246,8 @@ pub(crate) fn strict_compatible(schema: &Value) -> bool {
                         .flatten()
                         .filter_map(Value::as_str)
                         .collect();
-                    let all_required = properties
-                        .is_none_or(|p| p.keys().all(|k| required.contains(&k.as_str())));
+                    let all_required =
+                        properties.is_none_or(|p| p.keys().all(|k| required.contains(&k.as_str())));
                     if !all_required || map.get("additionalProperties") != Some(&Value::Bool(false))
                     {
                         return false;
@@ -290,13 +303,31 @@ mod tests {
     #[test]
     fn names_the_first_violation() {
         let cases = [
-            (json!({"category": "weather", "tags": [], "confidence": 0.5}), "#/category"),
-            (json!({"category": "billing", "tags": [], "confidence": 1.5}), "#/confidence"),
-            (json!({"category": "billing", "tags": [1], "confidence": 0.5}), "#/tags/0"),
-            (json!({"category": "billing", "tags": ["a", "b", "c"], "confidence": 0}), "#/tags"),
+            (
+                json!({"category": "weather", "tags": [], "confidence": 0.5}),
+                "#/category",
+            ),
+            (
+                json!({"category": "billing", "tags": [], "confidence": 1.5}),
+                "#/confidence",
+            ),
+            (
+                json!({"category": "billing", "tags": [1], "confidence": 0.5}),
+                "#/tags/0",
+            ),
+            (
+                json!({"category": "billing", "tags": ["a", "b", "c"], "confidence": 0}),
+                "#/tags",
+            ),
             (json!({"category": "billing", "tags": []}), "#"),
-            (json!({"category": "billing", "tags": [], "confidence": 0, "x": 1}), "#"),
-            (json!({"category": "billing", "tags": [], "confidence": 0, "kind": "b"}), "#/kind"),
+            (
+                json!({"category": "billing", "tags": [], "confidence": 0, "x": 1}),
+                "#",
+            ),
+            (
+                json!({"category": "billing", "tags": [], "confidence": 0, "kind": "b"}),
+                "#/kind",
+            ),
             (json!(["not", "an", "object"]), "#"),
         ];
         for (value, path) in cases {
@@ -312,7 +343,8 @@ mod tests {
             "properties": {"a": {"type": "object", "additionalProperties": false,
                 "required": [], "properties": {}}}});
         assert!(strict_compatible(&closed));
-        let open = json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
+        let open =
+            json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
         assert!(!strict_compatible(&open));
         let optional = json!({"type": "object", "additionalProperties": false, "required": [],
             "properties": {"a": {"type": "string"}}});
@@ -321,7 +353,10 @@ mod tests {
 
     #[test]
     fn schema_names() {
-        assert_eq!(schema_name(&json!({"title": "triage_answer"})), "triage_answer");
+        assert_eq!(
+            schema_name(&json!({"title": "triage_answer"})),
+            "triage_answer"
+        );
         assert_eq!(schema_name(&json!({"title": "with space"})), "answer");
         assert_eq!(schema_name(&json!({})), "answer");
     }

@@ -257,7 +257,10 @@ mod tests {
             ("x-ratelimit-reset-requests", "20s"),
         ]);
         assert_eq!(retry_hint(&all), Some(ms(1500)));
-        assert_eq!(retry_hint(&headers(&[("retry-after", "2")])), Some(ms(2000)));
+        assert_eq!(
+            retry_hint(&headers(&[("retry-after", "2")])),
+            Some(ms(2000))
+        );
         let resets = headers(&[
             ("x-ratelimit-remaining-requests", "0"),
             ("x-ratelimit-reset-requests", "1s"),

@@ -36,11 +36,12 @@ impl LlmHarness for MockHarness {
                     .push_reply(MockReply::rate_limited(Some(Duration::from_secs(1))));
                 builder = builder.retry_policy(RetryPolicy::none());
             }
-            Scenario::Refusal => self
-                .mock
-                .push_reply(MockReply::Refusal("I'm sorry, I can't help with that.".into())),
+            Scenario::Refusal => self.mock.push_reply(MockReply::Refusal(
+                "I'm sorry, I can't help with that.".into(),
+            )),
             Scenario::JsonOutsideSchema => {
-                self.mock.push_reply(MockReply::Json(outside_schema_answer()));
+                self.mock
+                    .push_reply(MockReply::Json(outside_schema_answer()));
             }
             Scenario::UnknownModel => builder = builder.model("gpt-does-not-exist"),
             other => panic!("unscripted scenario {other:?}"),

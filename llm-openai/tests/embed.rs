@@ -15,7 +15,10 @@ fn texts(n: usize) -> Vec<String> {
 #[tokio::test]
 async fn batches_are_split_ordered_and_normalised() {
     let s = setup().await;
-    let embedder = s.client.embedder(DEFAULT_EMBEDDING_MODEL, 256).unwrap()
+    let embedder = s
+        .client
+        .embedder(DEFAULT_EMBEDDING_MODEL, 256)
+        .unwrap()
         .with_dimensions_parameter(true)
         .with_batch_size(4)
         .with_prefixes("query: ", "passage: ");
@@ -28,11 +31,23 @@ async fn batches_are_split_ordered_and_normalised() {
         assert!((norm - 1.0).abs() < 1e-4);
     }
     assert_eq!(s.mock.count(Endpoint::Embeddings), 3);
-    let single = embedder.embed(&input[7..8], EmbedKind::Document).await.unwrap();
-    assert_eq!(single[0], vectors[7], "same text, same vector, whatever the batch");
+    let single = embedder
+        .embed(&input[7..8], EmbedKind::Document)
+        .await
+        .unwrap();
+    assert_eq!(
+        single[0], vectors[7],
+        "same text, same vector, whatever the batch"
+    );
     let body = s.mock.last_request().unwrap().body;
     assert_eq!(body["input"][0], "passage: text number 7");
-    assert_eq!((body["dimensions"].as_u64(), body["encoding_format"].as_str()), (Some(256), Some("float")));
+    assert_eq!(
+        (
+            body["dimensions"].as_u64(),
+            body["encoding_format"].as_str()
+        ),
+        (Some(256), Some("float"))
+    );
 }
 
 #[tokio::test]
@@ -42,10 +57,28 @@ async fn wrong_lengths_and_errors_are_typed() {
     let err = wrong.embed(&texts(2), EmbedKind::Query).await.unwrap_err();
     assert!(matches!(err, ModelError::MalformedOutput { .. }), "{err:?}");
     let right = s.client.embedder(DEFAULT_EMBEDDING_MODEL, 1536).unwrap();
-    assert_eq!(right.embed(&texts(2), EmbedKind::Query).await.unwrap().len(), 2);
-    s.mock.push_embed(MockReply::error(400, "invalid_request_error", None, "bad input"));
-    assert!(matches!(right.embed(&texts(1), EmbedKind::Query).await, Err(ModelError::InvalidRequest { .. })));
+    assert_eq!(
+        right
+            .embed(&texts(2), EmbedKind::Query)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    s.mock.push_embed(MockReply::error(
+        400,
+        "invalid_request_error",
+        None,
+        "bad input",
+    ));
+    assert!(matches!(
+        right.embed(&texts(1), EmbedKind::Query).await,
+        Err(ModelError::InvalidRequest { .. })
+    ));
     let unknown = s.client.embedder("no-such-embedder", 8).unwrap();
-    assert!(matches!(unknown.embed(&texts(1), EmbedKind::Query).await, Err(ModelError::NotFound { .. })));
+    assert!(matches!(
+        unknown.embed(&texts(1), EmbedKind::Query).await,
+        Err(ModelError::NotFound { .. })
+    ));
     assert!(s.client.embedder(DEFAULT_EMBEDDING_MODEL, 0).is_err());
 }

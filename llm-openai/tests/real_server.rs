@@ -19,7 +19,8 @@ use helpdesk_core::{LanguageModel, LlmRequest, ModelError};
 use helpdesk_llm_openai::{OpenAiClient, OpenAiClientBuilder, StructuredOutput};
 
 fn builder() -> OpenAiClientBuilder {
-    let url = std::env::var("HELPDESK_OPENAI_COMPAT_URL").expect("HELPDESK_OPENAI_COMPAT_URL is set");
+    let url =
+        std::env::var("HELPDESK_OPENAI_COMPAT_URL").expect("HELPDESK_OPENAI_COMPAT_URL is set");
     let model = std::env::var("HELPDESK_OPENAI_COMPAT_MODEL")
         .unwrap_or_else(|_| "smollm2-135m-instruct".into());
     OpenAiClient::builder().base_url(url).model(model)
@@ -49,7 +50,13 @@ helpdesk_core::llm_conformance_tests!(
         ignore = "set HELPDESK_OPENAI_COMPAT_URL (see scripts/start-llama.sh)"
     )]
     harness = harness,
-    cases = [plain_answer, schema_answer, stream_answer, truncated, context_overflow]
+    cases = [
+        plain_answer,
+        schema_answer,
+        stream_answer,
+        truncated,
+        context_overflow
+    ]
 );
 
 #[tokio::test]
@@ -60,10 +67,13 @@ helpdesk_core::llm_conformance_tests!(
 async fn auto_mode_detects_that_json_schema_is_unsupported() {
     let client = builder().build().unwrap();
     assert_eq!(client.structured_output(), StructuredOutput::Auto);
-    let request = LlmRequest::new("Classify the ticket. Answer in JSON.", "My invoice is wrong.")
-        .with_json_schema(conformance_schema())
-        .with_max_output_tokens(64)
-        .with_temperature(0.0);
+    let request = LlmRequest::new(
+        "Classify the ticket. Answer in JSON.",
+        "My invoice is wrong.",
+    )
+    .with_json_schema(conformance_schema())
+    .with_max_output_tokens(64)
+    .with_temperature(0.0);
     let result = client.generate(&request).await;
     // llama-cpp-python 0.3 knows `text` and `json_object` only: it answers 422, the client
     // switches to JSON mode, and the tiny model's JSON is then checked against the schema.
@@ -85,5 +95,8 @@ async fn any_model_name_gets_the_served_model() {
     let answer = client
         .generate(&LlmRequest::new("Be brief.", "Hi").with_max_output_tokens(8))
         .await;
-    assert!(answer.is_ok(), "llama-cpp-python now refuses unknown models: {answer:?}");
+    assert!(
+        answer.is_ok(),
+        "llama-cpp-python now refuses unknown models: {answer:?}"
+    );
 }

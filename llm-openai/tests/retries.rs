@@ -17,7 +17,8 @@ fn hi() -> LlmRequest {
 #[tokio::test(start_paused = true)]
 async fn rate_limits_wait_the_servers_hint() {
     let s = setup().await;
-    s.mock.push_reply(MockReply::rate_limited(Some(Duration::from_millis(1500))));
+    s.mock
+        .push_reply(MockReply::rate_limited(Some(Duration::from_millis(1500))));
     s.mock.push_reply(MockReply::rate_limited_until_reset("2s"));
     s.mock.push_reply(MockReply::Text("ok".into()));
     assert_eq!(s.client.generate(&hi()).await.unwrap().text, "ok");
@@ -41,7 +42,8 @@ async fn what_is_not_retried() {
     let s = setup().await;
     s.mock.push_reply(MockReply::rate_limited(None));
     s.mock.push_reply(MockReply::insufficient_quota());
-    s.mock.push_reply(MockReply::rate_limited(Some(Duration::from_secs(600))));
+    s.mock
+        .push_reply(MockReply::rate_limited(Some(Duration::from_secs(600))));
     s.mock.push_reply(MockReply::context_overflow());
     for _ in 0..4 {
         assert!(s.client.generate(&hi()).await.is_err());
@@ -52,7 +54,10 @@ async fn what_is_not_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn attempts_and_budget_are_bounded() {
-    let s = setup_with(|b| b.retry_policy(RetryPolicy::default().with_jitter(0.0).with_max_attempts(3))).await;
+    let s = setup_with(|b| {
+        b.retry_policy(RetryPolicy::default().with_jitter(0.0).with_max_attempts(3))
+    })
+    .await;
     for _ in 0..5 {
         s.mock.push_reply(MockReply::internal());
     }
@@ -65,9 +70,13 @@ async fn attempts_and_budget_are_bounded() {
 #[tokio::test]
 async fn the_deadline_covers_retries() {
     let s = setup_with(|b| b.timeout(Some(Duration::from_millis(300)))).await;
-    s.mock.push_reply(MockReply::rate_limited(Some(Duration::from_secs(5))));
+    s.mock
+        .push_reply(MockReply::rate_limited(Some(Duration::from_secs(5))));
     let started = std::time::Instant::now();
     let err = s.client.generate(&hi()).await.unwrap_err();
-    assert!(matches!(err, ModelError::Timeout(d) if d == Duration::from_millis(300)), "{err:?}");
+    assert!(
+        matches!(err, ModelError::Timeout(d) if d == Duration::from_millis(300)),
+        "{err:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
 }

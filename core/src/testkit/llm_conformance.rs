@@ -159,8 +159,14 @@ pub async fn plain_answer<H: LlmHarness + ?Sized>(harness: &H) {
     let answer = answer.unwrap_or_else(|e| panic!("expected an answer, got {e:?}"));
     assert!(!answer.text.trim().is_empty(), "empty answer: {answer:?}");
     assert_eq!(answer.finish_reason, FinishReason::Stop, "{answer:?}");
-    assert!(answer.usage.output_tokens > 0, "output tokens not counted: {answer:?}");
-    assert!(answer.usage.total_tokens >= answer.usage.output_tokens, "{answer:?}");
+    assert!(
+        answer.usage.output_tokens > 0,
+        "output tokens not counted: {answer:?}"
+    );
+    assert!(
+        answer.usage.total_tokens >= answer.usage.output_tokens,
+        "{answer:?}"
+    );
     assert!(!answer.model.is_empty());
 }
 
@@ -171,8 +177,8 @@ pub async fn schema_answer<H: LlmHarness + ?Sized>(harness: &H) {
     let answer = model.generate(&schema_request()).await;
     let answer = answer.unwrap_or_else(|e| panic!("expected an answer, got {e:?}"));
     assert_eq!(answer.finish_reason, FinishReason::Stop, "{answer:?}");
-    let parsed: ConformanceAnswer = parse_strict(&answer.text)
-        .unwrap_or_else(|e| panic!("{e:?} in {:?}", answer.text));
+    let parsed: ConformanceAnswer =
+        parse_strict(&answer.text).unwrap_or_else(|e| panic!("{e:?} in {:?}", answer.text));
     assert!(CATEGORIES.contains(&parsed.category.as_str()), "{parsed:?}");
 }
 
@@ -223,7 +229,13 @@ pub async fn rate_limited<H: LlmHarness + ?Sized>(harness: &H) {
         Err(e @ ModelError::RateLimited { .. }) => {
             assert!(e.is_temporary());
             assert!(
-                matches!(e, ModelError::RateLimited { retry_after: Some(_), .. }),
+                matches!(
+                    e,
+                    ModelError::RateLimited {
+                        retry_after: Some(_),
+                        ..
+                    }
+                ),
                 "the wait hint was lost: {e:?}"
             );
         }

@@ -151,7 +151,10 @@ mod tests {
                 "score": {"type": "number", "minimum": 0.25},
                 "ignored": {"type": "string"}}});
         let value = value_for_schema(&schema);
-        assert_eq!(value, json!({"category": "hardware", "skills": ["mock", "mock"], "score": 0.25}));
+        assert_eq!(
+            value,
+            json!({"category": "hardware", "skills": ["mock", "mock"], "score": 0.25})
+        );
         assert_eq!(crate::schema::check(&value, &schema), Ok(()));
     }
 
@@ -160,6 +163,9 @@ mod tests {
         let body = json!({"response_format": {"type": "json_object"}, "messages": [
             {"role": "system", "content": "Be brief {not json}. Match this JSON Schema:\n{\"type\":\"object\",\"properties\":{}}"},
             {"role": "user", "content": "{\"type\": \"user text is not the schema\"}"}]});
-        assert_eq!(requested_schema(&body), Some(json!({"type": "object", "properties": {}})));
+        assert_eq!(
+            requested_schema(&body),
+            Some(json!({"type": "object", "properties": {}}))
+        );
     }
 }

@@ -41,7 +41,12 @@ pub enum MockReply {
 }
 
 /// An OpenAI error body.
-pub(crate) fn error_body(kind: &str, code: Option<&str>, param: Option<&str>, message: &str) -> Value {
+pub(crate) fn error_body(
+    kind: &str,
+    code: Option<&str>,
+    param: Option<&str>,
+    message: &str,
+) -> Value {
     json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
 }
 
@@ -247,10 +252,16 @@ pub(crate) fn answer_body(reply: &MockReply, model: &str, prompt_tokens: u64) ->
             completion(model, Some(&value.to_string()), None, "stop", prompt_tokens)
         }
         MockReply::Refusal(text) => completion(model, None, Some(text), "stop", prompt_tokens),
-        MockReply::ContentFilter(text) => {
-            completion(model, text.as_deref(), None, "content_filter", prompt_tokens)
+        MockReply::ContentFilter(text) => completion(
+            model,
+            text.as_deref(),
+            None,
+            "content_filter",
+            prompt_tokens,
+        ),
+        MockReply::Length(text) => {
+            completion(model, text.as_deref(), None, "length", prompt_tokens)
         }
-        MockReply::Length(text) => completion(model, text.as_deref(), None, "length", prompt_tokens),
         MockReply::Error { .. } | MockReply::Raw { .. } | MockReply::Delay(..) => return None,
     })
 }
@@ -273,7 +284,11 @@ pub(crate) fn stream_pieces(
     prompt_tokens: u64,
     include_usage: bool,
 ) -> Option<(Vec<String>, Option<Duration>)> {
-    let opening = chunk(model, json!({"role": "assistant", "content": "", "refusal": null}), None);
+    let opening = chunk(
+        model,
+        json!({"role": "assistant", "content": "", "refusal": null}),
+        None,
+    );
     let mut pieces = vec![opening];
     let mut completion_tokens = 0;
     let close = |finish: &str, completion_tokens: u64, pieces: &mut Vec<String>| {

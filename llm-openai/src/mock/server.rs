@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 use super::defaults::{DEFAULT_TEXT, fake_embedding, requested_schema, value_for_schema};
 use super::script::{MockReply, MockStream, answer_body, completion, error_body, stream_pieces};
 use super::validate::{Rejection, check_chat_body, check_embed_body, check_key, model_not_found};
-use super::{
-    Endpoint, MOCK_API_KEY, MOCK_EMBEDDING_MODELS, ReceivedRequest, SharedState, lock,
-};
+use super::{Endpoint, MOCK_API_KEY, MOCK_EMBEDDING_MODELS, ReceivedRequest, SharedState, lock};
 
 /// What to send back.
 enum Outcome {
@@ -95,7 +93,11 @@ fn decide(
 ) -> Outcome {
     if endpoint == Endpoint::Other {
         let message = format!("Invalid URL ({method} {})", uri.path());
-        return Outcome::Json(404, error_body("invalid_request_error", None, None, &message), vec![]);
+        return Outcome::Json(
+            404,
+            error_body("invalid_request_error", None, None, &message),
+            vec![],
+        );
     }
     if lock(state).require_key
         && let Err(rejection) = check_key(key, MOCK_API_KEY)
@@ -129,7 +131,12 @@ fn decide(
     if model.is_empty() {
         return Outcome::Json(
             400,
-            error_body("invalid_request_error", None, Some("model"), "you must provide a model parameter"),
+            error_body(
+                "invalid_request_error",
+                None,
+                Some("model"),
+                "you must provide a model parameter",
+            ),
             vec![],
         );
     }
@@ -142,7 +149,11 @@ fn decide(
 fn chat(state: &SharedState, model: &str, body: &Value) -> Outcome {
     let (known, schema_ok, window) = {
         let s = lock(state);
-        (s.models.contains(model), s.json_schema_supported, s.context_window)
+        (
+            s.models.contains(model),
+            s.json_schema_supported,
+            s.context_window,
+        )
     };
     if !known {
         return model_not_found(model).into();
@@ -171,7 +182,10 @@ fn chat(state: &SharedState, model: &str, body: &Value) -> Outcome {
         let include_usage = body["stream_options"]["include_usage"] == json!(true);
         let scripted = lock(state).streams.pop_front();
         let stream = scripted.unwrap_or_else(|| default_stream(body, cap));
-        return match (&stream, stream_pieces(&stream, model, prompt_tokens, include_usage)) {
+        return match (
+            &stream,
+            stream_pieces(&stream, model, prompt_tokens, include_usage),
+        ) {
             (_, Some((pieces, pause))) => Outcome::Sse(pieces, pause),
             (MockStream::Reply(reply), None) => reply_outcome(reply, model, prompt_tokens),
             (_, None) => Outcome::Sse(Vec::new(), None),
@@ -182,7 +196,11 @@ fn chat(state: &SharedState, model: &str, body: &Value) -> Outcome {
         Some(reply) => reply_outcome(&reply, model, prompt_tokens),
         None => {
             let (text, finish) = capped(default_text(body), cap);
-            Outcome::Json(200, completion(model, Some(&text), None, finish, prompt_tokens), vec![])
+            Outcome::Json(
+                200,
+                completion(model, Some(&text), None, finish, prompt_tokens),
+                vec![],
+            )
         }
     }
 }
@@ -291,7 +309,9 @@ async fn render(mut outcome: Outcome) -> Response {
             Body::from(value.to_string()),
             headers,
         ),
-        Outcome::Raw(status, content_type, text) => (status, content_type, Body::from(text), vec![]),
+        Outcome::Raw(status, content_type, text) => {
+            (status, content_type, Body::from(text), vec![])
+        }
         Outcome::Sse(pieces, pause) => {
             let stream = futures_util::stream::unfold(
                 (pieces.into_iter(), false),
@@ -303,7 +323,12 @@ async fn render(mut outcome: Outcome) -> Response {
                     Some((Ok::<_, Infallible>(Bytes::from(piece)), (pieces, true)))
                 },
             );
-            (200, "text/event-stream; charset=utf-8".to_owned(), Body::from_stream(stream), vec![])
+            (
+                200,
+                "text/event-stream; charset=utf-8".to_owned(),
+                Body::from_stream(stream),
+                vec![],
+            )
         }
         Outcome::Delay(..) => (500, "text/plain".to_owned(), Body::empty(), vec![]),
     };

@@ -9,7 +9,10 @@ use crate::schema::strict_compatible;
 pub(crate) type Rejection = (u16, Value);
 
 fn invalid(code: Option<&str>, param: Option<&str>, message: &str) -> Rejection {
-    (400, error_body("invalid_request_error", code, param, message))
+    (
+        400,
+        error_body("invalid_request_error", code, param, message),
+    )
 }
 
 const CHAT_FIELDS: &[&str] = &[
@@ -58,7 +61,11 @@ pub(crate) fn check_key(key: Option<&str>, expected: &str) -> Result<(), Rejecti
         Some(k) if k == expected => Ok(()),
         Some(k) => {
             let masked: String = if k.len() > 8 {
-                format!("{}***{}", &k[..k.floor_char_boundary(3)], &k[k.ceil_char_boundary(k.len() - 4)..])
+                format!(
+                    "{}***{}",
+                    &k[..k.floor_char_boundary(3)],
+                    &k[k.ceil_char_boundary(k.len() - 4)..]
+                )
             } else {
                 "***".into()
             };
@@ -68,7 +75,9 @@ pub(crate) fn check_key(key: Option<&str>, expected: &str) -> Result<(), Rejecti
                     "invalid_request_error",
                     Some("invalid_api_key"),
                     None,
-                    &format!("Incorrect API key provided: {masked}. You can find your API key at https://platform.openai.com/account/api-keys."),
+                    &format!(
+                        "Incorrect API key provided: {masked}. You can find your API key at https://platform.openai.com/account/api-keys."
+                    ),
                 ),
             ))
         }
@@ -96,7 +105,11 @@ pub(crate) fn check_chat_body(
     context_window: usize,
 ) -> Result<u64, Rejection> {
     let Some(object) = body.as_object() else {
-        return Err(invalid(None, None, "The request body must be a JSON object."));
+        return Err(invalid(
+            None,
+            None,
+            "The request body must be a JSON object.",
+        ));
     };
     if let Some(unknown) = object.keys().find(|k| !CHAT_FIELDS.contains(&k.as_str())) {
         return Err(invalid(
@@ -117,7 +130,9 @@ pub(crate) fn check_chat_body(
             return Err(invalid(
                 Some("invalid_value"),
                 Some(&format!("messages[{i}].role")),
-                &format!("Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'."),
+                &format!(
+                    "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'."
+                ),
             ));
         }
         let Some(content) = message.get("content").and_then(Value::as_str) else {
@@ -137,7 +152,10 @@ pub(crate) fn check_chat_body(
         ));
     }
     for field in ["max_tokens", "max_completion_tokens"] {
-        if object.get(field).is_some_and(|v| v.as_u64().is_none_or(|n| n == 0)) {
+        if object
+            .get(field)
+            .is_some_and(|v| v.as_u64().is_none_or(|n| n == 0))
+        {
             return Err(invalid(
                 Some("integer_below_min_value"),
                 Some(field),
