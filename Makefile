@@ -13,7 +13,8 @@ export CARGO_INCREMENTAL ?= 0
 
 ## The main job: the web helpdesk on SQLite with the offline MiniLM model and a seeded demo
 ## company (logins printed at start). PORT and HELPDESK_DATA override the defaults;
-## GEMINI_API_KEY switches AI on; MONGODB_URI (MongoDB) or else DATABASE_URL=postgres://...
+## GEMINI_API_KEY, or OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL (an OpenAI-compatible
+## server: OpenAI, Azure, Ollama, vLLM, llama.cpp), switches AI on; MONGODB_URI (MongoDB) or else DATABASE_URL=postgres://...
 ## (PostgreSQL, schema `helpdesk`) the store.
 run:
 	@model_env=$$(scripts/setup-model.sh) && eval "$$model_env" && \

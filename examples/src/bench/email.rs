@@ -474,6 +474,8 @@ async fn pipe(
             .env_remove("MONGODB_URI")
             .env_remove("DATABASE_URL")
             .env_remove("GEMINI_API_KEY")
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("OPENAI_API_KEY")
             .env_remove("MAIL_TOKEN_KEY")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

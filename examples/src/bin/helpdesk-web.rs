@@ -4,8 +4,9 @@
 //! MongoDB when `MONGODB_URI` is set, else PostgreSQL when `DATABASE_URL` is a
 //! `postgres://` URL: see `StoreChoice`) and a persistent knowledge-base index built with the
 //! offline MiniLM model (`scripts/setup-model.sh` prepares it and sets `HELPDESK_MODEL_DIR`
-//! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini; otherwise it runs in
-//! offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
+//! and `ORT_DYLIB_PATH`). With `GEMINI_API_KEY` it uses Gemini, else with `OPENAI_BASE_URL`
+//! or `OPENAI_API_KEY` an OpenAI-compatible server (`OPENAI_MODEL` names the model);
+//! otherwise it runs in offline mode. With `SMTP_URL` (e.g. `smtp://127.0.0.1:2525`) notifications go out as
 //! e-mail from `SMTP_FROM` (default `helpdesk@localhost`), and so do sign-up confirmation
 //! links (without `SMTP_URL` they are written to the log). Agents' replies on e-mail
 //! tickets go to the customer as threaded reply mails, with reply tokens signed with

@@ -101,7 +101,8 @@ impl Backends {
         let mut parts = Vec::new();
         if self.model.is_none() {
             parts.push(
-                "Offline mode: no language model is configured (set GEMINI_API_KEY). Triage uses \
+                "Offline mode: no language model is configured (set GEMINI_API_KEY, or \
+                 OPENAI_BASE_URL for an OpenAI-compatible server). Triage uses \
                  rules, the chatbot answers with knowledge-base passages and drafts are templates \
                  that quote the knowledge base.",
             );

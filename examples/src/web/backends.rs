@@ -2,8 +2,10 @@
 //! MongoDB with `MONGODB_URI`, else PostgreSQL with a `postgres://` `DATABASE_URL`, else
 //! SQLite under the data folder), the offline MiniLM model prepared by
 //! `scripts/setup-model.sh` with a persistent per-tenant HNSW index, attachment bytes in
-//! `blobs/` under the data folder, and Gemini when `GEMINI_API_KEY` is set
-//! (`GEMINI_BASE_URL` overrides the endpoint).
+//! `blobs/` under the data folder, and a language model: Gemini when `GEMINI_API_KEY` is set
+//! (`GEMINI_BASE_URL` overrides the endpoint), else an OpenAI-compatible server (OpenAI,
+//! Azure, Ollama, vLLM, llama.cpp) when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set
+//! (`OPENAI_MODEL` names the model).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use helpdesk_core::testkit::FakeEmbedder;
 use helpdesk_core::{DynStore, Embedder, Error, KnowledgeBase, LanguageModel, Result};
 use helpdesk_kb_search::{FastembedEmbedder, KbIndex, KbIndexOptions};
 use helpdesk_llm_gemini::GeminiClientBuilder;
+use helpdesk_llm_openai::OpenAiClientBuilder;
 use helpdesk_store_mongo::MongoStore;
 use helpdesk_store_postgres::PostgresStore;
 use helpdesk_store_sqlite::SqliteStore;
@@ -134,6 +137,9 @@ impl Backends {
                     .base_url_from_env()
                     .build()?,
             )),
+            None if env("OPENAI_BASE_URL").is_some() || env("OPENAI_API_KEY").is_some() => {
+                Some(Arc::new(OpenAiClientBuilder::from_env().build()?))
+            }
             None => None,
         };
         // Attachment bytes under the data folder, whichever store keeps the rest: for one

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod builder;
+mod chat;
+mod client;
+mod embed;
+mod error;
+#[cfg(feature = "mock-server")]
+pub mod mock;
+mod options;
+pub mod retry;
+pub mod schema;
+mod sse;
+mod stream;
+mod transport;
+
+pub use builder::{
+    API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, MODEL_ENV,
+    OpenAiClientBuilder,
+};
+pub use client::OpenAiClient;
+pub use embed::{DEFAULT_EMBED_BATCH, DEFAULT_EMBEDDING_MODEL, OpenAiEmbedder};
+pub use error::{ApiError, CONTEXT_OVERFLOW, is_context_overflow};
+pub use options::{StructuredOutput, TokenLimitField};
+pub use retry::{RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
