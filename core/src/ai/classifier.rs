@@ -105,6 +105,7 @@ fn check(answer: TriageAnswer, input: &ClassifyInput<'_>) -> Result<Classificati
         sentiment: Some(sentiment),
         language: Some(answer.language),
         confidence: answer.confidence,
+        model: None,
     })
 }
 
@@ -158,7 +159,10 @@ impl Classifier for LlmClassifier {
     async fn classify(&self, input: &ClassifyInput<'_>) -> Result<Classification, ClassifyError> {
         let request =
             prompts::triage_request(&input.tenant.settings, input.subject, input.description);
-        let answer: TriageAnswer = output::generate_json(self.model.as_ref(), &request).await?;
-        check(answer, input)
+        let (text, answered_by) = output::generate_answer(self.model.as_ref(), &request).await?;
+        let answer: TriageAnswer = output::parse_strict(&text)?;
+        let mut classification = check(answer, input)?;
+        classification.model = Some(answered_by);
+        Ok(classification)
     }
 }

@@ -16,6 +16,7 @@
 
 pub(crate) mod breaker;
 pub(crate) mod canned_match;
+mod chain;
 mod classifier;
 pub mod grounding;
 pub(crate) mod offline;
@@ -26,6 +27,7 @@ mod types;
 mod watched_stream;
 
 pub use breaker::{AiStatus, DegradedReason};
+pub use chain::{ModelChain, stands_in_for};
 pub use classifier::LlmClassifier;
 pub use types::{
     ChatReply, ChatSweepReport, ChatTurnOutcome, DraftDecision, DraftOutcome, SummarySource,

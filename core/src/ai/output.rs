@@ -13,9 +13,18 @@ pub(crate) async fn generate_text(
     model: &dyn LanguageModel,
     request: &LlmRequest,
 ) -> Result<String, ModelError> {
+    generate_answer(model, request).await.map(|(text, _)| text)
+}
+
+/// [`generate_text`] with the id of the model that answered (a
+/// [`ModelChain`](crate::ai::ModelChain) names the one of its models that did).
+pub(crate) async fn generate_answer(
+    model: &dyn LanguageModel,
+    request: &LlmRequest,
+) -> Result<(String, String), ModelError> {
     let response = model.generate(request).await?;
     match response.finish_reason {
-        FinishReason::Stop => Ok(response.text),
+        FinishReason::Stop => Ok((response.text, response.model)),
         FinishReason::MaxTokens => Err(ModelError::Truncated),
         FinishReason::Safety => Err(ModelError::Blocked {
             reason: BlockReason::Safety,

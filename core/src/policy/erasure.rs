@@ -200,6 +200,7 @@ mod tests {
                 source: TriageSource::Llm,
                 reason: "malformed_output: {\"summary\": \"Jane\"".into(),
             }],
+            model: None,
         });
         t
     }

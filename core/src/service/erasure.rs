@@ -21,7 +21,6 @@ use crate::erasure::Redaction;
 use crate::roles::Action;
 use crate::store::{
     AdminChange, AuditCursor, AuditQuery, ErasureStore, MessageFilter, TicketErasure, TicketQuery,
-    TicketSort,
 };
 use crate::{Error, Result, TicketId, UserId};
 

@@ -164,11 +164,19 @@ pub(crate) async fn render_ticket(
     if let Some(triage) = &t.triage {
         facts.push((
             "Triage".into(),
-            format!(
-                "{} ({:.0}% confident)",
-                triage.source,
-                f64::from(triage.confidence) * 100.0
-            ),
+            match &triage.model {
+                // The model that answered (with a provider chain, the one that stood in).
+                Some(model) => format!(
+                    "{} {model} ({:.0}% confident)",
+                    triage.source,
+                    f64::from(triage.confidence) * 100.0
+                ),
+                None => format!(
+                    "{} ({:.0}% confident)",
+                    triage.source,
+                    f64::from(triage.confidence) * 100.0
+                ),
+            },
         ));
         // Why earlier classifiers were passed over (a failing or degraded model, ...).
         if !triage.fallbacks.is_empty() {

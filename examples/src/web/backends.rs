@@ -3,13 +3,15 @@
 //! SQLite under the data folder), the offline MiniLM model prepared by
 //! `scripts/setup-model.sh` with a persistent per-tenant HNSW index, attachment bytes in
 //! `blobs/` under the data folder, and a language model: Gemini when `GEMINI_API_KEY` is set
-//! (`GEMINI_BASE_URL` overrides the endpoint), else an OpenAI-compatible server (OpenAI,
+//! (`GEMINI_BASE_URL` overrides the endpoint), an OpenAI-compatible server (OpenAI,
 //! Azure, Ollama, vLLM, llama.cpp) when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set
-//! (`OPENAI_MODEL` names the model).
+//! (`OPENAI_MODEL` names the model), and both as a provider chain (Gemini first) when both
+//! are.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use helpdesk_core::ai::ModelChain;
 use helpdesk_core::blob::FsBlobStore;
 use helpdesk_core::testkit::FakeEmbedder;
 use helpdesk_core::{DynStore, Embedder, Error, KnowledgeBase, LanguageModel, Result};
@@ -130,17 +132,26 @@ impl Backends {
             embedder.clone(),
             KbIndexOptions::default(),
         )?);
-        let model: Option<Arc<dyn LanguageModel>> = match env("GEMINI_API_KEY") {
+        let gemini: Option<Arc<dyn LanguageModel>> = match env("GEMINI_API_KEY") {
             Some(key) => Some(Arc::new(
                 GeminiClientBuilder::new()
                     .api_key(key)
                     .base_url_from_env()
                     .build()?,
             )),
-            None if env("OPENAI_BASE_URL").is_some() || env("OPENAI_API_KEY").is_some() => {
-                Some(Arc::new(OpenAiClientBuilder::from_env().build()?))
-            }
             None => None,
+        };
+        let openai: Option<Arc<dyn LanguageModel>> =
+            if env("OPENAI_BASE_URL").is_some() || env("OPENAI_API_KEY").is_some() {
+                Some(Arc::new(OpenAiClientBuilder::from_env().build()?))
+            } else {
+                None
+            };
+        // Both configured: Gemini first, the OpenAI-compatible server (a local Ollama, ...)
+        // standing in when Gemini fails.
+        let model: Option<Arc<dyn LanguageModel>> = match (gemini, openai) {
+            (Some(primary), Some(fallback)) => Some(Arc::new(ModelChain::new(primary, [fallback]))),
+            (primary, fallback) => primary.or(fallback),
         };
         // Attachment bytes under the data folder, whichever store keeps the rest: for one
         // host (several instances need a shared blob store, e.g. `ObjectBlobStore`).

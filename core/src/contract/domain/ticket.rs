@@ -131,6 +131,10 @@ pub struct Triage {
     pub summary: Option<String>,
     /// Classifiers tried before and why they were passed over.
     pub fallbacks: Vec<TriageFallback>,
+    /// The language model that answered, when a model classified it: with a provider
+    /// chain, the one that stood in when the primary failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// A classifier that did not produce the accepted result, and why.

@@ -118,6 +118,7 @@ impl ClassifierChain {
                             confidence: c.confidence,
                             summary: c.summary.clone(),
                             fallbacks,
+                            model: c.model.clone(),
                         },
                         priority,
                         classification: c,
@@ -152,6 +153,7 @@ impl ClassifierChain {
                 confidence: 0.0,
                 summary: None,
                 fallbacks,
+                model: None,
             },
         }
     }

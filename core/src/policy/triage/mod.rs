@@ -48,6 +48,9 @@ pub struct Classification {
     /// options (the language model's classifier only; checked against the tenant's fields).
     #[serde(default)]
     pub fields: std::collections::BTreeMap<String, String>,
+    /// The language model that answered, for a model's classification (the one of a
+    /// [`ModelChain`](crate::ai::ModelChain) that did).
+    pub model: Option<String>,
 }
 
 /// Why a classifier produced nothing usable.
