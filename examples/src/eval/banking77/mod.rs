@@ -201,7 +201,9 @@ pub struct ProviderFigures {
     pub figures: Figures,
     /// Turns asked.
     pub turns: usize,
-    /// Turns handed off because the model failed (the offline path answered instead).
+    /// Turns handed off after the model failed, was skipped (circuit breaker open) or ran
+    /// out of the turn's time budget (the reason names it). A failed turn that the offline
+    /// path answered instead is not counted here.
     pub model_failures: usize,
     /// Wall time of the turns.
     pub seconds: f64,

@@ -188,7 +188,10 @@ pub async fn evaluate(
             let cited: Option<Vec<&str>> = match &outcome {
                 TurnOutcome::Answered(cited) => Some(cited.iter().map(String::as_str).collect()),
                 TurnOutcome::HandedOff(reason) => {
-                    if reason.starts_with("model failed") || reason.starts_with("model skipped") {
+                    if ["model failed", "model skipped", "chat turn budget spent"]
+                        .iter()
+                        .any(|p| reason.starts_with(p))
+                    {
                         model_failures += 1;
                     }
                     None
