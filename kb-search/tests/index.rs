@@ -42,6 +42,58 @@ async fn search_ranks_the_matching_article_first_with_cosine_scores() {
     assert!(none.is_empty());
 }
 
+/// `vector_weight` 0 is lexical-only search (chunks without a query word are left out) and
+/// 1 is vector-only (ordered by cosine); scores are cosines either way.
+#[tokio::test]
+async fn vector_weight_zero_is_lexical_only_and_one_is_vector_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |vector_weight: f32, sub: &str| {
+        KbIndex::open(
+            dir.path().join(sub),
+            Arc::new(FakeEmbedder::new()),
+            KbIndexOptions {
+                search: SearchOptions {
+                    vector_weight,
+                    ..SearchOptions::default()
+                },
+                ..KbIndexOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    let tenant = TenantId::new();
+    let articles = help_centre(tenant);
+    let (lexical, vector) = (with(0.0, "lexical"), with(1.0, "vector"));
+    lexical.rebuild(tenant, &articles).await.unwrap();
+    vector.rebuild(tenant, &articles).await.unwrap();
+
+    // Only the shipping article has "warehouse": lexical search returns it alone.
+    let hits = lexical.search(tenant, "warehouse", 10).await.unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter().all(|h| h.article_id == articles[2].id),
+        "{hits:#?}"
+    );
+    assert!(
+        lexical
+            .search(tenant, "zzzz qqqq", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Vector-only: ordered by the reported cosine.
+    let hits = vector
+        .search(tenant, "refund to my card", 10)
+        .await
+        .unwrap();
+    assert!(hits.len() > 1);
+    assert!(
+        hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "{hits:#?}"
+    );
+}
+
 #[tokio::test]
 async fn tenants_never_see_each_others_chunks() {
     let dir = tempfile::tempdir().unwrap();

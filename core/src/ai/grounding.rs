@@ -9,10 +9,10 @@ pub enum Ungrounded {
     /// Nothing was retrieved for the question.
     #[error("no knowledge-base passage was retrieved")]
     NothingRetrieved,
-    /// The best retrieval score is under the tenant's threshold.
-    #[error("best retrieval score {best:.2} is under the threshold {threshold:.2}")]
+    /// The best retrieval score among the cited passages is under the tenant's threshold.
+    #[error("best cited passage's retrieval score {best:.2} is under the threshold {threshold:.2}")]
     LowScore {
-        /// The best score.
+        /// The best score among the cited passages.
         best: f32,
         /// The tenant's threshold.
         threshold: f32,
@@ -29,24 +29,20 @@ pub enum Ungrounded {
 }
 
 /// Checks an answer: it must be non-empty, cite at least one chunk, cite only chunks
-/// retrieved for this turn, and the best retrieval score must reach `threshold`.
+/// retrieved for this turn, and the best retrieval score among the cited chunks must reach
+/// `threshold`. The cited chunks, not all retrieved ones: an answer built on a weak passage
+/// is not grounded because some other passage scored high. (Hybrid search orders passages
+/// by a fused score, so the first passage's cosine is not always the highest; the BANKING77
+/// chatbot evaluation measured a model that always cites the first passage answering
+/// wrongly more often than the offline bot when every retrieved passage counted.)
 pub fn check(
     answer: &str,
     cited: &[String],
     retrieved: &[ScoredChunk],
     threshold: f32,
 ) -> Result<(), Ungrounded> {
-    let best = retrieved
-        .iter()
-        .map(|c| c.score)
-        .fold(None, |acc: Option<f32>, s| {
-            Some(acc.map_or(s, |a| a.max(s)))
-        });
-    let Some(best) = best else {
+    if retrieved.is_empty() {
         return Err(Ungrounded::NothingRetrieved);
-    };
-    if best.is_nan() || best < threshold {
-        return Err(Ungrounded::LowScore { best, threshold });
     }
     if answer.trim().is_empty() {
         return Err(Ungrounded::EmptyAnswer);
@@ -54,13 +50,19 @@ pub fn check(
     if cited.is_empty() {
         return Err(Ungrounded::NoCitation);
     }
-    if !cited
-        .iter()
-        .all(|id| retrieved.iter().any(|c| &c.chunk_id == id))
-    {
-        return Err(Ungrounded::UnknownCitation);
+    let mut best: Option<f32> = None;
+    for id in cited {
+        let chunk = retrieved
+            .iter()
+            .find(|c| &c.chunk_id == id)
+            .ok_or(Ungrounded::UnknownCitation)?;
+        best = Some(best.map_or(chunk.score, |b| b.max(chunk.score)));
     }
-    Ok(())
+    match best {
+        Some(best) if !best.is_nan() && best >= threshold => Ok(()),
+        Some(best) => Err(Ungrounded::LowScore { best, threshold }),
+        None => Err(Ungrounded::NoCitation),
+    }
 }
 
 #[cfg(test)]
@@ -81,7 +83,19 @@ mod tests {
     #[test]
     fn rules() {
         let got = [chunk("a:0", 0.8), chunk("a:1", 0.4)];
-        assert_eq!(check("ok", &["a:1".into()], &got, 0.5), Ok(()));
+        assert_eq!(check("ok", &["a:0".into()], &got, 0.5), Ok(()));
+        // The best cited passage counts, not the best retrieved one.
+        assert_eq!(
+            check("ok", &["a:1".into(), "a:0".into()], &got, 0.5),
+            Ok(())
+        );
+        assert_eq!(
+            check("ok", &["a:1".into()], &got, 0.5),
+            Err(Ungrounded::LowScore {
+                best: 0.4,
+                threshold: 0.5
+            })
+        );
         assert_eq!(check("ok", &[], &got, 0.5), Err(Ungrounded::NoCitation));
         assert_eq!(
             check("ok", &["z:9".into()], &got, 0.5),

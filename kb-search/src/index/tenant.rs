@@ -37,6 +37,9 @@ pub struct SearchOptions {
     /// Weight of cosine similarity in the fused score; the lexical part gets the rest:
     /// BM25 normalised by the best candidate's, times the share of the query's IDF mass
     /// the chunk matches (so one common word out of a long question counts for little).
+    /// `1.0` orders by cosine alone (vector-only search); `0.0` is lexical-only search:
+    /// chunks are ordered by the lexical part alone and a chunk that matches no word of
+    /// the query is not returned. Either way each result's score is its cosine similarity.
     pub vector_weight: f32,
     /// Up to this many live chunks, search is exact (a scan beats the graph there).
     pub exact_threshold: usize,
@@ -169,9 +172,15 @@ impl TenantIndex {
             .into_iter()
             .map(|(slot, score, coverage)| (slot, score * coverage))
             .collect();
-        let mut candidates: HashSet<u64> = vector_hits.iter().map(|h| h.0).collect();
-        candidates.extend(lexical.keys().copied());
         let w = self.options.vector_weight.clamp(0.0, 1.0);
+        // Lexical-only search (weight 0) leaves out the chunks no query word matches; they
+        // would otherwise fill the results in slot order.
+        let mut candidates: HashSet<u64> = if w > 0.0 {
+            vector_hits.iter().map(|h| h.0).collect()
+        } else {
+            HashSet::new()
+        };
+        candidates.extend(lexical.keys().copied());
         let mut scored: Vec<(f32, f32, u64)> = candidates
             .into_iter()
             .filter_map(|slot| {

@@ -1,30 +1,43 @@
 //! `helpdesk-eval`: evaluates the learned ticket classifier on public data, and the
-//! chatbot on the labelled questions of the demo company.
+//! chatbot on BANKING77's queries, on the labelled questions of the demo company and (its
+//! grounding guard) on fitz-gov.
 //!
 //! ```text
 //! eval "$(scripts/setup-model.sh)"
 //! helpdesk-eval banking77 --data ../shared/data/banking77 [--shots N] [--json]
-//! helpdesk-eval chatbot [--split tune|test|all] [--threshold T] [--details] [--json]
+//! helpdesk-eval chatbot [--set banking77] [--data ../shared/data/banking77] [--providers offline,mock,live]
+//!                       [--sample] [--threshold T] [--details] [--json]
+//! helpdesk-eval chatbot --set demo [--split tune|test|all] [--threshold T] [--details] [--json]
+//! helpdesk-eval fitz-gov [--data DIR] [--threshold T] [--json]
 //! ```
 //!
 //! Trains on `train.csv` (or the first N examples per intent with `--shots N`) and reports
 //! accuracy on `test.csv`. `--split validation` holds out a stratified tenth of `train.csv`
 //! instead and never reads `test.csv`: tune options there, never on the test set.
 //!
-//! `chatbot` asks each question of `examples/data/chatbot-eval.jsonl` (or `--data`) as a
-//! first chat turn of the offline bot on the demo knowledge base (MiniLM, kb-search) and
-//! reports answers, handoffs and greetings against the labels. On the tune split it also
-//! sweeps the grounding threshold and applies the rule that picks the default; on the test
-//! split it reports at the default (or `--threshold`) only.
+//! `chatbot` (`--set banking77`, the default) builds a bank's help centre of one article
+//! per BANKING77 intent with 20 intents held out, chooses the grounding threshold on
+//! `train.csv` and asks the `test.csv` queries through the real chat path per provider
+//! (see `helpdesk_examples::eval::banking77`). `--set demo` asks each question of
+//! `examples/data/chatbot-eval.jsonl` (or `--data`) as a first chat turn of the offline bot
+//! on the demo knowledge base (MiniLM, kb-search) and reports answers, handoffs and
+//! greetings against the labels. On the tune split it also sweeps the grounding threshold
+//! and applies the rule that picks the default; on the test split it reports at the
+//! default (or `--threshold`) only.
+//!
+//! `fitz-gov` asks each fitz-gov question of its passages (a tenant each) and reports the
+//! offline bot's handoff decision against fitz-gov's answer-or-abstain label.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod chatbot;
+mod fitz_gov;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use helpdesk_examples::error_chain;
-use helpdesk_examples::eval::chatbot;
 use helpdesk_kb_search::classifier::{
     FeatureOptions, LabelledText, TextClassifierModel, TrainOptions,
 };
@@ -46,43 +59,11 @@ struct Cli {
 enum Command {
     /// BANKING77 intent classification (77 intents, real customer-support queries).
     Banking77(Banking77Args),
-    /// The chatbot's first-turn decisions on the labelled demo-company questions.
-    Chatbot(ChatbotArgs),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ChatbotSplit {
-    /// Where the threshold is chosen (sweep and rule).
-    Tune,
-    /// Reported once at the chosen threshold; no sweep.
-    Test,
-    /// Every question (no sweep).
-    All,
-}
-
-#[derive(clap::Args)]
-struct ChatbotArgs {
-    /// The labelled set (JSON lines); default: the bundled examples/data/chatbot-eval.jsonl.
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Which questions.
-    #[arg(long, value_enum, default_value = "tune")]
-    split: ChatbotSplit,
-    /// Report at this grounding threshold instead of the tenant default.
-    #[arg(long)]
-    threshold: Option<f32>,
-    /// List each question's decision.
-    #[arg(long)]
-    details: bool,
-    /// Skip asking the questions again through the bot at the reported threshold.
-    #[arg(long)]
-    no_check: bool,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
-    /// Model folder (model.onnx + tokenizer files).
-    #[arg(long, env = HELPDESK_MODEL_DIR)]
-    model_dir: PathBuf,
+    /// The chatbot's first-turn decisions: BANKING77 queries against a bank's help centre
+    /// (default), or the labelled demo-company questions (`--set demo`).
+    Chatbot(chatbot::ChatbotArgs),
+    /// The offline grounding guard's answer-or-hand-off decision on fitz-gov.
+    FitzGov(fitz_gov::FitzGovArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,7 +149,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Banking77(args) => banking77(&args),
-        Command::Chatbot(args) => chatbot(&args),
+        Command::Chatbot(args) => chatbot::run(&args),
+        Command::FitzGov(args) => fitz_gov::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -181,7 +163,7 @@ fn main() -> ExitCode {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn read_csv(path: &Path) -> Result<Vec<Example>, BoxError> {
     let mut reader =
@@ -387,52 +369,6 @@ fn banking77(args: &Banking77Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn chatbot(args: &ChatbotArgs) -> Result<(), BoxError> {
-    let text = match &args.data {
-        Some(path) => {
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?
-        }
-        None => chatbot::BUNDLED_SET.to_string(),
-    };
-    let set = chatbot::parse_set(&text)?;
-    let split = match args.split {
-        ChatbotSplit::Tune => Some(chatbot::Split::Tune),
-        ChatbotSplit::Test => Some(chatbot::Split::Test),
-        ChatbotSplit::All => None,
-    };
-    let options = chatbot::EvaluateOptions {
-        split,
-        threshold: args.threshold,
-        sweep: args.split == ChatbotSplit::Tune,
-        check: !args.no_check,
-        details: args.details,
-    };
-    // The index lives in a fresh folder of its own, removed afterwards.
-    let index_dir = std::env::temp_dir().join(format!(
-        "helpdesk-eval-chatbot-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let result = (|| -> Result<chatbot::ChatbotReport, BoxError> {
-        let backends = chatbot::run::minilm_backends(&args.model_dir, &index_dir)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
-        Ok(runtime.block_on(chatbot::evaluate(&backends, &set, &options))?)
-    })();
-    // Best effort: a leftover temporary folder is harmless.
-    let _ = std::fs::remove_dir_all(&index_dir);
-    let report = result?;
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("{}", chatbot::report::render(&report));
-    }
-    Ok(())
-}
-
 /// Embeds `texts`, reading and writing `cache` when given (keyed by texts and model file).
 fn embed_cached(
     embedder: &FastembedEmbedder,
@@ -476,4 +412,15 @@ fn embed_cached(
     }
     std::fs::write(cache, bytes)?;
     Ok(vectors)
+}
+
+/// A fresh folder name under the system's temporary folder, unique to this run.
+pub(crate) fn temp_dir(label: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "helpdesk-eval-{label}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ))
 }
