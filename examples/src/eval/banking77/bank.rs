@@ -308,13 +308,13 @@ fn build(
 ///
 /// - `GEMINI_API_KEY`: Gemini (the base URL from the environment as `helpdesk-web` reads
 ///   it; `GEMINI_MODEL` picks another model than the client's default).
-/// - `OPENAI_BASE_URL`: the OpenAI-compatible client (`helpdesk-llm-openai`, issue 21) is
-///   not in this build; when it is, build it here as one more [`Provider::Live`] named
-///   `openai-compatible` (base URL, optional `OPENAI_API_KEY`, `OPENAI_MODEL`). Nothing
-///   else in the evaluation depends on which model answers.
+/// - `OPENAI_BASE_URL` or `OPENAI_API_KEY`: an OpenAI-compatible server
+///   (`helpdesk-llm-openai`: base URL, optional key, `OPENAI_MODEL`), named
+///   `openai-compatible (<model>)`. Nothing else in the evaluation depends on which model
+///   answers.
 pub fn live_providers_from_env() -> Result<(Vec<Provider>, Vec<String>), Banking77EvalError> {
     let mut providers = Vec::new();
-    let mut notes = Vec::new();
+    let notes = Vec::new();
     let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if let Some(key) = set("GEMINI_API_KEY") {
         let mut builder = helpdesk_llm_gemini::GeminiClientBuilder::new()
@@ -328,12 +328,12 @@ pub fn live_providers_from_env() -> Result<(Vec<Provider>, Vec<String>), Banking
             model: Arc::new(builder.build()?),
         });
     }
-    if set("OPENAI_BASE_URL").is_some() {
-        notes.push(
-            "OPENAI_BASE_URL is set, but this build has no OpenAI-compatible client \
-             (helpdesk-llm-openai): not asked"
-                .into(),
-        );
+    if set("OPENAI_BASE_URL").is_some() || set("OPENAI_API_KEY").is_some() {
+        let client = helpdesk_llm_openai::OpenAiClientBuilder::from_env().build()?;
+        providers.push(Provider::Live {
+            name: format!("openai-compatible ({})", client.model_id()),
+            model: Arc::new(client),
+        });
     }
     Ok((providers, notes))
 }
