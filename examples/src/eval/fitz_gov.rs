@@ -368,7 +368,7 @@ pub fn line(label: &str, f: &Figures) -> String {
     )
 }
 
-/// The header of [`line`].
+/// The header of [`line()`].
 pub const LINE_HEADER: &str =
     "           thres  h-prec  h-recall accuracy  right wrong  disputed-h";
 

@@ -237,7 +237,7 @@ pub fn line(label: &str, f: &Figures) -> String {
     )
 }
 
-/// The header of [`line`].
+/// The header of [`line()`].
 pub const LINE_HEADER: &str =
     "                       thres  cited  unans-h  precis  right wrong fhand answ-u";
 
