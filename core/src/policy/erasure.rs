@@ -86,39 +86,14 @@ impl Redaction<'_> {
     /// The event with the personal data it recorded removed, or `None` when it records
     /// none (or is already erased).
     pub fn event(&self, event: &Event) -> Option<Event> {
-        let kind = match &event.kind {
-            EventKind::Created { ticket } => EventKind::Created {
-                ticket: Box::new(self.ticket(ticket)),
-            },
-            EventKind::Triaged {
-                triage,
-                category,
-                priority,
-                required_skills,
-                sentiment,
-                language,
-            } => {
-                let mut triage = triage.clone();
-                redact_triage(&mut triage);
-                EventKind::Triaged {
-                    triage,
-                    category: category.clone(),
-                    priority: *priority,
-                    required_skills: required_skills.clone(),
-                    sentiment: *sentiment,
-                    language: language.clone(),
-                }
-            }
-            EventKind::CustomFieldsChanged { fields } => EventKind::CustomFieldsChanged {
-                fields: self.fields(fields),
-            },
-            EventKind::CsatRecorded { csat } => {
-                let mut csat = csat.clone();
-                csat.comment = None;
-                EventKind::CsatRecorded { csat }
-            }
+        let mut kind = event.kind.clone();
+        match &mut kind {
+            EventKind::Created { ticket } => **ticket = self.ticket(ticket),
+            EventKind::Triaged { triage, .. } => redact_triage(triage),
+            EventKind::CustomFieldsChanged { fields } => *fields = self.fields(fields),
+            EventKind::CsatRecorded { csat } => csat.comment = None,
             _ => return None,
-        };
+        }
         (kind != event.kind).then(|| Event {
             kind,
             ..event.clone()

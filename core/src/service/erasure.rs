@@ -11,6 +11,7 @@ use jiff::{Timestamp, ToSpan, Zoned};
 use serde::Serialize;
 
 use super::Helpdesk;
+use super::back_off;
 use super::change::Change;
 use crate::blob::BlobKey;
 use crate::domain::{
@@ -224,9 +225,9 @@ impl Helpdesk {
         Ok(report.await?.unwrap_or_default())
     }
 
-    /// Erases one ticket in one commit (retried on a conflict with another writer). A
-    /// retention erasure closes the ticket too. Nothing is written when nothing is left to
-    /// erase.
+    /// Erases one ticket in one commit (retried, as every ticket write is, after a conflict
+    /// with another writer or a temporary backend failure). A retention erasure closes the
+    /// ticket too. Nothing is written when nothing is left to erase.
     async fn erase_ticket(
         &self,
         tenant: &Tenant,
@@ -239,7 +240,7 @@ impl Helpdesk {
         let _turn = self.inner.ticket_locks.turn(id).await;
         let attempts = self.inner.config.max_conflict_retries.max(1);
         let mut last = None;
-        for _ in 0..attempts {
+        for attempt in 0..attempts {
             let ticket = store
                 .get_ticket(tenant.id, id)
                 .await?
@@ -298,8 +299,7 @@ impl Helpdesk {
                     }
                     return Ok(report);
                 }
-                Err(e @ Error::Conflict { .. }) => last = Some(e),
-                Err(e) => return Err(e),
+                Err(e) => last = Some(back_off(attempt, e).await?),
             }
         }
         Err(last.unwrap_or(Error::Conflict {
