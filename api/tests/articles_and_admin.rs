@@ -256,6 +256,8 @@ async fn analytics_cover_a_range() {
         .await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.json);
     assert_eq!(report.json["analytics"]["total"], 1);
+    // No language model here, so nothing was spent (the figures are tested in core).
+    assert_eq!(report.json["model_usage"], json!([]));
     api.call(
         Method::GET,
         "/analytics?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use helpdesk_core::domain::{Priority, Role, Tenant, TriageSource};
+use helpdesk_core::llm::UsageTally;
 use helpdesk_core::routing::{
     Candidate, LeastLoaded, RoundRobin, Router, RouterChain, SkillsMatch,
 };
@@ -211,6 +212,7 @@ async fn each_failure_falls_through_with_its_reason_recorded() {
         tenant: &t,
         subject: "I want a refund",
         description: "charged twice",
+        usage: &UsageTally::new(),
     };
     let chain = ClassifierChain::new()
         .per_classifier_timeout(Duration::from_secs(2))
@@ -278,6 +280,7 @@ async fn accepted_results_are_checked_against_the_tenant() {
         tenant: &t,
         subject: "s",
         description: "d",
+        usage: &UsageTally::new(),
     };
     let chain = ClassifierChain::new().with(canned(
         TriageSource::Llm,
@@ -302,6 +305,7 @@ async fn nothing_accepted_gives_tenant_defaults_and_llm_obeys_autonomy() {
         tenant: &t,
         subject: "hello",
         description: "just saying hi",
+        usage: &UsageTally::new(),
     };
     let chain = ClassifierChain::new()
         .with(canned(
@@ -332,6 +336,7 @@ async fn rules_pick_highest_priority_and_majority_category() {
         tenant: &t,
         subject: "URGENT: app not working",
         description: "It crashes with an error after login and my invoice is wrong",
+        usage: &UsageTally::new(),
     };
     let c = RuleClassifier::new().classify(&input).await.unwrap();
     assert_eq!(c.priority, Some(Priority::Urgent));
@@ -342,6 +347,7 @@ async fn rules_pick_highest_priority_and_majority_category() {
         tenant: &t,
         subject: "Hello",
         description: "Nice day",
+        usage: &UsageTally::new(),
     };
     assert!(matches!(
         RuleClassifier::new().classify(&none).await,
@@ -362,6 +368,7 @@ async fn rules_see_keywords_next_to_typographic_punctuation() {
             tenant: &t,
             subject,
             description: "",
+            usage: &UsageTally::new(),
         };
         let c = RuleClassifier::new().classify(&input).await.unwrap();
         assert_eq!(c.priority, Some(Priority::Urgent), "{subject}");

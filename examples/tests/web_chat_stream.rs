@@ -62,21 +62,31 @@ impl LanguageModel for PieceByPiece {
         Ok(LlmResponse {
             text: self.answer(request),
             finish_reason: FinishReason::Stop,
-            usage: TokenUsage::default(),
+            usage: TokenUsage {
+                prompt_tokens: 100,
+                output_tokens: 30,
+                total_tokens: 130,
+            },
             model: "piece-by-piece".into(),
         })
     }
 
     async fn stream(&self, request: &LlmRequest) -> Result<DeltaStream, ModelError> {
         let text: Vec<char> = self.answer(request).chars().collect();
+        let last = text.len().div_ceil(12) - 1;
+        // As providers do, the usage comes with the last piece.
         let pieces: Vec<Result<StreamDelta, ModelError>> = text
             .chunks(12)
             .enumerate()
             .map(|(i, piece)| {
                 Ok(StreamDelta {
                     text: piece.iter().collect(),
-                    finish_reason: (i == text.len().div_ceil(12) - 1).then_some(FinishReason::Stop),
-                    usage: None,
+                    finish_reason: (i == last).then_some(FinishReason::Stop),
+                    usage: (i == last).then_some(TokenUsage {
+                        prompt_tokens: 1234,
+                        output_tokens: 56,
+                        total_tokens: 1290,
+                    }),
                 })
             })
             .collect();
@@ -162,6 +172,16 @@ async fn the_answer_streams_then_is_committed() {
         "{page}"
     );
     assert!(page.contains("Sources:"));
+
+    // What the streamed answer cost shows on the admin's analytics page.
+    let admin = browser(&app, &creds, &creds.admin).await;
+    let analytics = get(&app, "/admin/analytics", &admin.cookie).await.body;
+    assert!(analytics.contains("id=\"ai-usage\""), "{analytics}");
+    assert!(
+        analytics
+            .contains("<td>chat</td><td>piece-by-piece</td><td>1</td><td>1234</td><td>56</td>"),
+        "{analytics}"
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use helpdesk_core::Error;
 use helpdesk_core::domain::TriageSource;
+use helpdesk_core::llm::UsageTally;
 use helpdesk_core::testkit::FakeEmbedder;
 use helpdesk_core::triage::{Classifier, ClassifierChain, ClassifyError, ClassifyInput};
 use helpdesk_kb_search::classifier::{LabelledText, TextClassifierModel, TrainOptions};
@@ -43,6 +44,7 @@ async fn untrained_tenants_get_not_trained() {
         tenant: &tenant,
         subject: "refund",
         description: "please",
+        usage: &UsageTally::new(),
     };
     assert!(matches!(
         learned.classify(&input).await,
@@ -65,6 +67,7 @@ async fn trained_classifier_predicts_category_skills_and_confidence() {
         tenant: &tenant,
         subject: "Double charge",
         description: "I was charged twice, please refund",
+        usage: &UsageTally::new(),
     };
     let c = learned.classify(&input).await.unwrap();
     assert_eq!(c.category.as_deref(), Some("billing"));

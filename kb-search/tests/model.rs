@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::{Arc, OnceLock};
 
+use helpdesk_core::llm::UsageTally;
 use helpdesk_core::{EmbedKind, Embedder, KnowledgeBase, TenantId};
 use helpdesk_kb_search::{
     EmbedderOptions, FastembedEmbedder, KbIndex, KbIndexOptions, LearnedClassifier, TrainingExample,
@@ -139,6 +140,7 @@ async fn learned_classifier_generalises_to_new_wording() {
             tenant: &tenant,
             subject,
             description: "",
+            usage: &UsageTally::new(),
         };
         let c = learned.classify(&input).await.unwrap();
         assert_eq!(c.category.as_deref(), Some(want), "{subject}");

@@ -126,6 +126,7 @@ async fn main() {
             state: DraftState::Edited,
             decided_at: Some(at(10)),
             sent_as: Some(reply_id),
+            model: None,
         }),
     });
     c.messages.push(Message {

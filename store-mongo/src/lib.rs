@@ -11,6 +11,7 @@ mod codec;
 mod error;
 mod fields;
 mod mapping;
+mod model_usage;
 mod options;
 mod outbox;
 mod quarantine;

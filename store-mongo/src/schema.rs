@@ -50,6 +50,9 @@ pub(crate) const CANNED_RESPONSES: &str = "canned_responses";
 /// Saved views (queue filters), with their names folded for the per-scope unique index:
 /// `_id` = saved view id.
 pub(crate) const SAVED_VIEWS: &str = "saved_views";
+/// Language-model usage, one document per answered call: `_id` = a fresh id (see
+/// `model_usage::usage_doc`).
+pub(crate) const MODEL_USAGE: &str = "model_usage";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -58,7 +61,8 @@ pub(crate) const META: &str = "meta";
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
 /// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`], [`CANNED_RESPONSES`],
-/// [`SAVED_VIEWS`]) had nothing to move, and an unprefixed collection of that name is the
+/// [`SAVED_VIEWS`], [`MODEL_USAGE`]) had nothing to move, and an unprefixed collection of
+/// that name is the
 /// host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
@@ -276,6 +280,11 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
                 // An erased file's bytes go when no other attachment has them.
                 index(doc! { "tenant_id": 1, "sha256": 1 }, "tenant_sha256"),
             ],
+        ),
+        (
+            MODEL_USAGE,
+            // model_usage_per_day: a tenant's calls in a time range.
+            vec![index(doc! { "tenant_id": 1, "at": 1 }, "tenant_at")],
         ),
         (
             QUARANTINE,

@@ -178,7 +178,7 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
     let outbox = docs(&db, "outbox").await;
     assert!(!messages.is_empty() && !outbox.is_empty());
     // Earlier releases kept no version document and had no API keys, webhooks,
-    // attachments, quarantine, canned responses or saved views: exactly their
+    // attachments, quarantine, canned responses, saved views or model usage: exactly their
     // layout. (An unprefixed `api_keys` next to that layout is the host's, never moved.)
     db.collection::<Document>("meta").drop().await.unwrap();
     db.collection::<Document>("api_keys").drop().await.unwrap();
@@ -196,6 +196,10 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
         .await
         .unwrap();
     db.collection::<Document>("saved_views")
+        .drop()
+        .await
+        .unwrap();
+    db.collection::<Document>("model_usage")
         .drop()
         .await
         .unwrap();

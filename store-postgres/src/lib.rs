@@ -16,6 +16,7 @@ mod fields;
 mod leases;
 mod listing;
 mod migrate;
+mod model_usage;
 mod outbox;
 mod people;
 mod plans;

@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 12] = [
+pub(crate) static MIGRATIONS: [Migration; 13] = [
     Migration {
         version: 1,
         description: "schema",
@@ -103,6 +103,11 @@ pub(crate) static MIGRATIONS: [Migration; 12] = [
         version: 12,
         description: "erasure of personal data",
         sql: include_str!("../migrations/0012_erasure.sql"),
+    },
+    Migration {
+        version: 13,
+        description: "language-model usage",
+        sql: include_str!("../migrations/0013_model_usage.sql"),
     },
 ];
 

@@ -1,5 +1,5 @@
 //! What a ticket write appends inside its transaction: events, messages and their
-//! attachments' metadata, outbox entries and the chat session's activity.
+//! attachments' metadata, outbox entries, the chat session's activity and the model usage.
 
 use helpdesk_core::domain::{ChatState, Event, Message, Ticket};
 use helpdesk_core::store::{ChatActivity, SessionTransition, TicketWrite};
@@ -13,7 +13,7 @@ use crate::sql::Sql;
 
 /// Appends the events, upserts the messages, inserts the attachments' metadata (after
 /// their messages, which they reference), queues the outbox entries and applies the chat
-/// activity of `write`, inside `tx`. The idempotency key is the caller's: a create claims
+/// activity and the model usage of `write`, inside `tx`. The idempotency key is the caller's: a create claims
 /// it (see `tickets`), an update has none to record.
 pub(crate) async fn append(
     sql: &Sql,
@@ -32,6 +32,15 @@ pub(crate) async fn append(
     }
     if let Some(activity) = &write.chat_activity {
         touch_chat_session(sql, tx, &write.ticket, activity).await?;
+    }
+    if !write.model_usage.is_empty() {
+        crate::model_usage::insert_usage(
+            sql,
+            &mut **tx,
+            write.ticket.tenant_id,
+            &write.model_usage,
+        )
+        .await?;
     }
     Ok(())
 }

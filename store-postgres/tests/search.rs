@@ -181,6 +181,7 @@ async fn an_upgraded_database_indexes_the_texts_it_already_had() {
          DROP INDEX support.outbox_ticket; DROP INDEX support.attachments_sha256; \
          ALTER TABLE support.saved_views DROP COLUMN team; \
          ALTER TABLE support.messages DROP COLUMN search_body; \
+         DROP TABLE support.model_usage; \
          DELETE FROM support.schema_migrations WHERE version >= 8",
     )
     .execute(&pool)

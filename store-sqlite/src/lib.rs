@@ -16,6 +16,7 @@ mod leases;
 mod legacy;
 mod listing;
 mod migrate;
+mod model_usage;
 mod outbox;
 mod people;
 mod plans;

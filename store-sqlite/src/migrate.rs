@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 15] = [
+pub(crate) static MIGRATIONS: [Migration; 16] = [
     Migration {
         version: 1,
         description: "schema",
@@ -116,6 +116,11 @@ pub(crate) static MIGRATIONS: [Migration; 15] = [
         version: 15,
         description: "erasure of personal data",
         sql: include_str!("../migrations/0015_erasure.sql"),
+    },
+    Migration {
+        version: 16,
+        description: "language-model usage",
+        sql: include_str!("../migrations/0016_model_usage.sql"),
     },
 ];
 

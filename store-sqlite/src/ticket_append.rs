@@ -1,6 +1,6 @@
 //! What a ticket write appends inside its transaction: events, messages and their
-//! attachments' metadata, outbox entries, the idempotency key and the chat session's
-//! activity.
+//! attachments' metadata, outbox entries, the idempotency key, the chat session's activity
+//! and the model usage.
 
 use helpdesk_core::domain::{ChatState, Event, Message, Ticket};
 use helpdesk_core::store::{ChatActivity, SessionTransition, TicketWrite};
@@ -31,6 +31,15 @@ pub(crate) async fn append(
     }
     if let Some(activity) = &write.chat_activity {
         touch_chat_session(sql, tx, &write.ticket, activity).await?;
+    }
+    if !write.model_usage.is_empty() {
+        crate::model_usage::insert_usage(
+            sql,
+            &mut **tx,
+            write.ticket.tenant_id,
+            &write.model_usage,
+        )
+        .await?;
     }
     if let Some(key) = &write.idempotency_key {
         sqlx::query(sql.text(

@@ -175,6 +175,7 @@ async fn sql_analytics_equal_the_reference_on_random_data() {
                     state: DRAFT_STATES[rng.below(4) as usize],
                     decided_at: None,
                     sent_as: None,
+                    model: None,
                 }),
             };
             let mut c = change(

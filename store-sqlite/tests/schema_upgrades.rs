@@ -34,9 +34,21 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 16 (model usage) back out of a database: its table and its row in the
+/// migrations table.
+async fn back_to_version_15(pool: &SqlitePool) {
+    for statement in [
+        "DROP TABLE helpdesk_model_usage",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 16",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 15 (erasure) back out of a database: its indexes, its column and its
 /// row in the migrations table.
 async fn back_to_version_14(pool: &SqlitePool) {
+    back_to_version_15(pool).await;
     for statement in [
         "DROP INDEX helpdesk_tickets_retention",
         "DROP INDEX helpdesk_outbox_ticket",

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use helpdesk_core::domain::{Role, TenantSettings};
+use helpdesk_core::domain::{ModelUsageDay, Role, TenantSettings};
 use helpdesk_core::service::{MAX_AUDIT_PAGE, NewUser, UserPatch};
 use helpdesk_core::store::{AuditCursor, AuditQuery, TimeRange};
 use helpdesk_core::{AuditEventId, UserId};
@@ -359,6 +359,9 @@ pub(crate) struct AnalyticsResponse {
     /// agents, CSAT, AI drafts and the chatbot.
     #[schema(value_type = Object)]
     analytics: serde_json::Value,
+    /// What language models cost: calls and tokens in and out per UTC day, use case and
+    /// model, ordered by day, use case, model (days without calls are left out).
+    model_usage: Vec<ModelUsageDay>,
 }
 
 /// The tenant's analytics over a range (staff with analytics access).
@@ -389,5 +392,6 @@ pub(crate) async fn analytics(
         from: report.range.from,
         to: report.range.to,
         analytics: serde_json::to_value(&report.analytics).unwrap_or_default(),
+        model_usage: report.model_usage,
     }))
 }

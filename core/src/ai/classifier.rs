@@ -159,7 +159,8 @@ impl Classifier for LlmClassifier {
     async fn classify(&self, input: &ClassifyInput<'_>) -> Result<Classification, ClassifyError> {
         let request =
             prompts::triage_request(&input.tenant.settings, input.subject, input.description);
-        let (text, answered_by) = output::generate_answer(self.model.as_ref(), &request).await?;
+        let model = input.usage.metered(self.model.as_ref());
+        let (text, answered_by) = output::generate_answer(&model, &request).await?;
         let answer: TriageAnswer = output::parse_strict(&text)?;
         let mut classification = check(answer, input)?;
         classification.model = Some(answered_by);

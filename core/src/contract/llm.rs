@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
+pub use super::llm_usage::{Metered, UsageTally};
+
 /// Who said a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -15,5 +15,6 @@ pub(crate) mod error;
 pub(crate) mod ids;
 pub mod kb;
 pub mod llm;
+mod llm_usage;
 pub mod notify;
 pub mod store;

@@ -9,6 +9,7 @@ mod erasure;
 mod quarantine;
 mod search;
 mod tickets;
+mod usage;
 mod views;
 mod webhooks;
 
@@ -53,6 +54,7 @@ struct Data {
     quarantine: Vec<crate::store::QuarantinedMail>,
     canned: Vec<crate::domain::CannedResponse>,
     views: Vec<crate::domain::SavedView>,
+    model_usage: Vec<(TenantId, crate::domain::ModelUsage)>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

@@ -115,6 +115,8 @@ pub(super) fn apply_write(d: &mut Data, write: &TicketWrite) {
     }
     d.outbox.extend(write.outbox.iter().cloned());
     d.attachments.extend(write.attachments.iter().cloned());
+    d.model_usage
+        .extend(write.model_usage.iter().map(|u| (t.tenant_id, u.clone())));
     if let Some(key) = &write.idempotency_key {
         d.idempotency.insert((t.tenant_id, key.clone()), t.id);
     }

@@ -5,10 +5,12 @@ use jiff::tz::TimeZone;
 
 use super::Helpdesk;
 use crate::analytics::Analytics;
-use crate::domain::{Actor, FieldKind, TicketStatus, field_token};
+use crate::domain::{
+    Actor, FieldKind, ModelUsage, ModelUsageDay, TicketStatus, field_token, use_case_rank,
+};
 use crate::roles::Action;
 use crate::store::{TicketQuery, TimeRange};
-use crate::{Error, Result};
+use crate::{Error, Result, TenantId};
 
 /// Analytics with every day of the range present in the volume series.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +21,34 @@ pub struct AnalyticsReport {
     pub analytics: Analytics,
     /// Tickets per UTC day, including days with none.
     pub daily_volume: Vec<(Date, u64)>,
+    /// What language models cost: calls and tokens in and out per UTC day, use case and
+    /// model (days without calls are left out).
+    pub model_usage: Vec<ModelUsageDay>,
+}
+
+impl AnalyticsReport {
+    /// The model usage of the whole range per use case and model: (use case, model,
+    /// calls, tokens in, tokens out), in the order of [`ModelUsageDay::sum`].
+    pub fn model_usage_totals(&self) -> Vec<ModelUsageDay> {
+        let mut totals: Vec<ModelUsageDay> = Vec::new();
+        for day in &self.model_usage {
+            match totals
+                .iter_mut()
+                .find(|t| t.use_case == day.use_case && t.model == day.model)
+            {
+                Some(t) => {
+                    t.calls += day.calls;
+                    t.prompt_tokens += day.prompt_tokens;
+                    t.output_tokens += day.output_tokens;
+                }
+                None => totals.push(day.clone()),
+            }
+        }
+        totals.sort_by(|a, b| {
+            (use_case_rank(a.use_case), &a.model).cmp(&(use_case_rank(b.use_case), &b.model))
+        });
+        totals
+    }
 }
 
 impl Helpdesk {
@@ -29,11 +59,13 @@ impl Helpdesk {
         if days > 366 {
             return Err(Error::validation("range", "at most 366 days"));
         }
-        let analytics = self
-            .inner
-            .store
-            .analytics(actor.tenant_id, range, self.now())
-            .await?;
+        let store = &self.inner.store;
+        let (analytics, model_usage) = futures_util::future::join(
+            store.analytics(actor.tenant_id, range, self.now()),
+            store.model_usage_per_day(actor.tenant_id, range),
+        )
+        .await;
+        let (analytics, model_usage) = (analytics?, model_usage?);
         let first = range.from.to_zoned(TimeZone::UTC).date();
         let last_instant = range
             .to
@@ -58,6 +90,7 @@ impl Helpdesk {
             range,
             analytics,
             daily_volume,
+            model_usage,
         })
     }
 }
@@ -198,5 +231,20 @@ impl Helpdesk {
             all: count(None, Vec::new(), false).await?.saturating_sub(all_in),
         });
         Ok(out)
+    }
+}
+
+impl Helpdesk {
+    /// Records what a use case's model calls spent when the use case commits no write to
+    /// carry it (a summary, or a use case that failed after the model answered). The
+    /// spend is a fact whatever became of the use case; failing to record it is logged and
+    /// does not fail the use case.
+    pub(crate) async fn record_usage_alone(&self, tenant: TenantId, usage: &[ModelUsage]) {
+        if usage.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.store.record_model_usage(tenant, usage).await {
+            tracing::warn!(%tenant, error = %e, calls = usage.len(), "model usage not recorded");
+        }
     }
 }

@@ -3,8 +3,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Attachment, AuthorKind, ChatSession, Event, EventKind, Message, MessageKind, Notification,
-    NotificationKind, OutboxEntry, Ticket,
+    Attachment, AuthorKind, ChatSession, Event, EventKind, Message, MessageKind, ModelUsage,
+    Notification, NotificationKind, OutboxEntry, Ticket,
 };
 use crate::service::attachments::StoredBlob;
 use crate::store::{ChatActivity, SessionTransition, TicketWrite};
@@ -25,6 +25,7 @@ pub(crate) struct Change {
     attachments: Vec<Attachment>,
     outbox: Vec<OutboxEntry>,
     chat_activity: Option<ChatActivity>,
+    model_usage: Vec<ModelUsage>,
 }
 
 impl Change {
@@ -42,6 +43,7 @@ impl Change {
             attachments: Vec::new(),
             outbox: Vec::new(),
             chat_activity: None,
+            model_usage: Vec::new(),
         }
     }
 
@@ -59,6 +61,7 @@ impl Change {
             attachments: Vec::new(),
             outbox: Vec::new(),
             chat_activity: None,
+            model_usage: Vec::new(),
         };
         change.push(EventKind::Created {
             ticket: Box::new(initial),
@@ -85,6 +88,7 @@ impl Change {
             attachments: write.attachments,
             outbox: write.outbox,
             chat_activity: write.chat_activity,
+            model_usage: write.model_usage,
         };
         (change, write.idempotency_key)
     }
@@ -254,6 +258,11 @@ impl Change {
         });
     }
 
+    /// Records what the language-model calls of this change spent, committed with it.
+    pub(crate) fn record_usage(&mut self, usage: Vec<ModelUsage>) {
+        self.model_usage.extend(usage);
+    }
+
     /// Whether anything was added.
     pub(crate) fn is_empty(&self) -> bool {
         self.events.is_empty()
@@ -270,6 +279,7 @@ impl Change {
             outbox: self.outbox,
             idempotency_key: None,
             chat_activity: self.chat_activity,
+            model_usage: self.model_usage,
         }
     }
 }

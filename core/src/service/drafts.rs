@@ -20,10 +20,11 @@ use crate::ai::{
     DraftDecision, DraftOutcome, SummarySource, TicketSummary, canned_match, offline, output,
 };
 use crate::domain::{
-    Actor, AuthorKind, CannedResponse, Citation, DraftInfo, DraftSource, DraftState, EventKind,
-    Message, MessageKind, Tenant, Ticket, TicketStatus, render_template,
+    Actor, AiUseCase, AuthorKind, CannedResponse, Citation, DraftInfo, DraftSource, DraftState,
+    EventKind, Message, MessageKind, Tenant, Ticket, TicketStatus, render_template,
 };
 use crate::kb::ScoredChunk;
+use crate::llm::UsageTally;
 use crate::roles::{Action, authorize};
 use crate::store::{MessageFilter, TicketQuery, TicketSort};
 use crate::{Error, LanguageModel, MessageId, Result, StateError, TicketId, validate};
@@ -189,8 +190,10 @@ impl Helpdesk {
             .as_ref()
             .map(|(name, text)| (name.as_str(), text.as_str()));
 
+        let usage = UsageTally::new();
         let mut built = None;
         if let Some(model) = model {
+            let model = usage.metered(model);
             let earlier = earlier?;
             let request = prompts::draft_request(&DraftContext {
                 ticket: &ticket,
@@ -200,7 +203,7 @@ impl Helpdesk {
                 canned: canned_ref,
             });
             match output::generate_json_within::<DraftAnswer>(
-                model,
+                &model,
                 request,
                 self.inner.config.model_timeout,
             )
@@ -223,6 +226,7 @@ impl Helpdesk {
                         output::bounded(&reply, validate::MAX_BODY_CHARS),
                         citations_for(&answer.cited_chunk_ids, &chunks),
                         DraftSource::Llm,
+                        usage.last_model(),
                     ));
                 }
                 Ok(_) => tracing::warn!(%id, "model drafted an empty reply; using a fallback"),
@@ -231,12 +235,13 @@ impl Helpdesk {
                 }
             }
         }
-        let (body, citations, source) = match (built, canned_ref) {
+        let (body, citations, source, drafted_by) = match (built, canned_ref) {
             (Some(built), _) => built,
             (None, Some((name, text))) => (
                 offline::canned_draft(name, text),
                 Vec::new(),
                 DraftSource::CannedResponse,
+                None,
             ),
             (None, None) => {
                 // Only this ticket's facts and the knowledge base: the requester's name, and
@@ -259,7 +264,7 @@ impl Helpdesk {
                 let citations = best
                     .map(|b| citations_for(std::slice::from_ref(&b.chunk_id), &chunks))
                     .unwrap_or_default();
-                (body, citations, source)
+                (body, citations, source, None)
             }
         };
         let now = self.now();
@@ -279,15 +284,23 @@ impl Helpdesk {
                 state: DraftState::Proposed,
                 decided_at: None,
                 sent_as: None,
+                model: drafted_by,
             }),
         };
+        let spent = usage.take(AiUseCase::Draft, now);
         // Plans on the ticket read above (no second read); a change meanwhile is a retry.
-        self.mutate_ticket_from(&tenant, id, Some(ticket), |current| {
-            let mut change = Change::of(current, now, Some(user.id));
-            change.add_built_message(draft.clone());
-            Ok(change.finish())
-        })
-        .await?;
+        let committed = self
+            .mutate_ticket_from(&tenant, id, Some(ticket), |current| {
+                let mut change = Change::of(current, now, Some(user.id));
+                change.add_built_message(draft.clone());
+                change.record_usage(spent.clone());
+                Ok(change.finish())
+            })
+            .await;
+        if let Err(e) = committed {
+            self.record_usage_alone(tenant.id, &spent).await;
+            return Err(e);
+        }
         Ok(draft)
     }
 
@@ -423,14 +436,18 @@ impl Helpdesk {
         let (tenant, _, ticket) = self.checked_ticket(actor, Action::UseCopilot, id).await?;
         let thread = self.public_thread(&ticket).await?;
         if let Some(model) = self.suggestion_model(&tenant) {
+            let usage = UsageTally::new();
             let request = prompts::summary_request(&ticket, &thread);
-            match output::generate_json_within::<SummaryAnswer>(
-                model,
+            let answered = output::generate_json_within::<SummaryAnswer>(
+                &usage.metered(model),
                 request,
                 self.inner.config.model_timeout,
             )
-            .await
-            {
+            .await;
+            // A summary writes nothing else: what it spent is recorded on its own.
+            self.record_usage_alone(tenant.id, &usage.take(AiUseCase::Summary, self.now()))
+                .await;
+            match answered {
                 Ok(answer) if !answer.summary.trim().is_empty() => {
                     return Ok(TicketSummary {
                         summary: output::bounded(&answer.summary, 1000),

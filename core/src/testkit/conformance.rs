@@ -24,6 +24,7 @@ mod event_feed;
 mod fields;
 mod isolation;
 mod listing;
+mod model_usage;
 mod multi_ticket;
 mod outbox_and_leases;
 mod previous;
@@ -76,6 +77,9 @@ pub use event_feed::{
 pub use fields::{custom_field_filters_and_search, custom_fields_round_trip_and_replay};
 pub use isolation::*;
 pub use listing::*;
+pub use model_usage::{
+    a_failed_write_records_no_model_usage, model_usage_commits_with_writes_and_adds_up_per_day,
+};
 pub use multi_ticket::{
     crossed_concurrent_merges_leave_exactly_one,
     racing_merges_of_one_duplicate_leave_no_trace_on_the_losers_target,
@@ -208,6 +212,8 @@ macro_rules! store_conformance_tests {
             retention_closes_and_erases_old_tickets_only,
             custom_field_filters_and_search,
             teams_round_trip_and_filter,
+            model_usage_commits_with_writes_and_adds_up_per_day,
+            a_failed_write_records_no_model_usage,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

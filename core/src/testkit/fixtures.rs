@@ -127,6 +127,7 @@ pub fn new_ticket(
         outbox: vec![outbox],
         idempotency_key: None,
         chat_activity: None,
+        model_usage: Vec::new(),
     }
 }
 
@@ -191,5 +192,6 @@ pub fn change(
         outbox: Vec::new(),
         idempotency_key: None,
         chat_activity: None,
+        model_usage: Vec::new(),
     }
 }

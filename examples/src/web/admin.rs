@@ -10,6 +10,7 @@ use helpdesk_core::service::{NewUser, UserPatch};
 use helpdesk_core::store::TimeRange;
 use serde::Deserialize;
 
+use super::ai_usage::AiUsage;
 use super::app::AppState;
 use super::charts::{bar_chart, column_chart};
 use super::error::{WebError, WebResult};
@@ -99,6 +100,8 @@ struct AnalyticsPage {
     agent_charts: Vec<Chart>,
     /// Tickets per option of each dropdown custom field: (title, chart).
     field_charts: Vec<(String, String)>,
+    /// What the language models cost.
+    ai_usage: AiUsage,
 }
 
 /// The analytics range.
@@ -129,6 +132,7 @@ async fn analytics(
         .analytics(&ctx.actor, TimeRange::new(from, to)?)
         .await?;
     let a = &report.analytics;
+    let ai_usage = AiUsage::of(&report);
     let tiles = vec![
         tile(
             "Tickets",
@@ -174,6 +178,11 @@ async fn analytics(
                 "{} accepted, {} edited, {} discarded of {} proposed",
                 a.drafts.accepted, a.drafts.edited, a.drafts.discarded, a.drafts.proposed
             ),
+        ),
+        tile(
+            "AI tokens",
+            format!("{} in / {} out", ai_usage.total.1, ai_usage.total.2),
+            format!("{} model calls", ai_usage.total.0),
         ),
         tile(
             "Chatbot deflection",
@@ -280,6 +289,7 @@ async fn analytics(
         charts,
         agent_charts,
         field_charts,
+        ai_usage,
     })
 }
 

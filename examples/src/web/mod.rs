@@ -24,6 +24,7 @@ mod admin;
 mod agent;
 mod agent_forms;
 mod agent_ticket;
+mod ai_usage;
 mod api_mount;
 mod app;
 mod attachments;

@@ -76,6 +76,7 @@ fn draft_doc(d: &DraftInfo) -> Result<Document> {
         "state": to_bson(&d.state, "draft state")?,
         "decided_at": opt_date(d.decided_at),
         "sent_as": opt_string(d.sent_as),
+        "model": opt_string(d.model.as_deref()),
     })
 }
 
@@ -88,6 +89,7 @@ pub(crate) fn message_from(d: &Document) -> Result<Message> {
             state: dr.serde("state")?,
             decided_at: dr.opt_time("decided_at")?,
             sent_as: dr.opt_parse("sent_as")?,
+            model: dr.opt_string("model")?,
         }),
         None => None,
     };

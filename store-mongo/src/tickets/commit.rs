@@ -7,8 +7,8 @@
 //!    ticket's `pending` field,
 //!    tagged with a fresh commit id. Unique indexes (number, idempotency key) are checked
 //!    by that same write. A write that fails here has written nothing.
-//! 2. Apply: the pending documents are copied into `events`, `messages`, `attachments`
-//!    and `outbox`
+//! 2. Apply: the pending documents are copied into `events`, `messages`, `attachments`,
+//!    `outbox` and `model_usage`
 //!    under their own ids (idempotent: inserts that already happened are skipped, and a
 //!    message revision never overwrites a newer one), a chat session the change marks
 //!    active is touched (once per commit), then `pending` is removed if it still holds
@@ -34,7 +34,8 @@ use crate::attachments::attachment_doc;
 use crate::codec::{Reader, at_most, date, int};
 use crate::error::{driver, is_duplicate_key, only_duplicate_keys, unexpected};
 use crate::mapping::{event_doc, message_doc, outbox_doc, ticket_body};
-use crate::schema::{ATTACHMENTS, CHAT_SESSIONS, EVENTS, MESSAGES, OUTBOX, TICKETS};
+use crate::model_usage::usage_doc;
+use crate::schema::{ATTACHMENTS, CHAT_SESSIONS, EVENTS, MESSAGES, MODEL_USAGE, OUTBOX, TICKETS};
 use crate::store::MongoStore;
 
 /// How often a writer settles someone else's pending commit before giving up with a
@@ -84,6 +85,11 @@ pub(super) fn pending_doc(write: &TicketWrite) -> Result<Document> {
         .iter()
         .map(|a| attachment_doc(a).map(Bson::Document))
         .collect::<Result<Vec<_>>>()?;
+    let model_usage: Vec<Bson> = write
+        .model_usage
+        .iter()
+        .map(|u| Bson::Document(usage_doc(write.ticket.tenant_id, u)))
+        .collect();
     let mut pending = doc! {
         "commit": Uuid::now_v7().to_string(),
         "version": int(version, "version")?,
@@ -91,6 +97,7 @@ pub(super) fn pending_doc(write: &TicketWrite) -> Result<Document> {
         "messages": messages,
         "outbox": outbox,
         "attachments": attachments,
+        "model_usage": model_usage,
     };
     if let Some(a) = &write.chat_activity {
         pending.insert(
@@ -281,6 +288,7 @@ impl MongoStore {
             (EVENTS, "events"),
             (OUTBOX, "outbox"),
             (ATTACHMENTS, "attachments"),
+            (MODEL_USAGE, "model_usage"),
         ] {
             let docs = documents(pending, field);
             if !docs.is_empty() {

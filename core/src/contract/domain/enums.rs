@@ -214,3 +214,17 @@ string_enum!(
         Resolution = "resolution",
     }
 );
+
+string_enum!(
+    /// What the engine called a language model for: the rows of the AI cost report.
+    AiUseCase, "use_case" {
+        /// Classifying a new ticket.
+        Triage = "triage",
+        /// Drafting a reply for an agent.
+        Draft = "draft",
+        /// Summarising a ticket for an agent.
+        Summary = "summary",
+        /// Answering a customer in the chat.
+        Chat = "chat",
+    }
+);

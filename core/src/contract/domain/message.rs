@@ -202,4 +202,8 @@ pub struct DraftInfo {
     pub decided_at: Option<Timestamp>,
     /// The reply it became, when sent.
     pub sent_as: Option<MessageId>,
+    /// The language model that wrote it ([`DraftSource::Llm`]); for a chain of models,
+    /// the one that answered, so a switch to the fallback shows on the draft.
+    #[serde(default)]
+    pub model: Option<String>,
 }

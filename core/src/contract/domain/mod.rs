@@ -14,6 +14,7 @@ mod misc;
 mod team;
 mod tenant;
 mod ticket;
+mod usage;
 mod user;
 mod view;
 mod webhook;
@@ -30,7 +31,7 @@ pub use canned::{
     TemplateError, TemplatePart, fold_name, parse_template, render_template,
 };
 pub use enums::{
-    AiAutonomy, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
+    AiAutonomy, AiUseCase, Channel, Priority, Role, Sentiment, SlaKind, TicketStatus, TriageSource,
 };
 pub use event::{ErasureReason, Event, EventKind};
 pub use fields::{CustomFieldDef, FieldKind, FieldValue, field_token, field_tokens, format_number};
@@ -44,6 +45,7 @@ pub use tenant::{
     TenantSettings, TriageRule,
 };
 pub use ticket::{Csat, SlaState, Ticket, Triage, TriageFallback};
+pub use usage::{MAX_MODEL_ID_CHARS, ModelUsage, ModelUsageDay, use_case_rank};
 pub use user::{Actor, AuthSession, PasswordHash, User};
 pub use view::{SavedView, ViewAssignee, ViewFilter};
 pub use webhook::{WebhookEndpoint, WebhookOutcome, WebhookSecret};

@@ -17,9 +17,9 @@ use jiff::Timestamp;
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, ErasureStore, LeaseStore, MessageFilter,
-    OutboxStore, Page, QuarantineStore, QuarantinedMail, SavedViewStore, SearchHit, SearchQuery,
-    SearchStore, Store, TenantStore, TicketErasure, TicketQuery, TicketStore, TicketWrite,
-    TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail, SavedViewStore,
+    SearchHit, SearchQuery, SearchStore, Store, TenantStore, TicketErasure, TicketQuery,
+    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -448,5 +448,23 @@ impl<T: ErasureStore + ?Sized> ErasureStore for Arc<T> {
     }
     async fn blob_in_use(&self, tenant: TenantId, sha256: &crate::domain::Sha256) -> Result<bool> {
         (**self).blob_in_use(tenant, sha256).await
+    }
+}
+
+#[async_trait]
+impl<T: ModelUsageStore + ?Sized> ModelUsageStore for Arc<T> {
+    async fn record_model_usage(
+        &self,
+        tenant: TenantId,
+        usage: &[crate::domain::ModelUsage],
+    ) -> Result<()> {
+        (**self).record_model_usage(tenant, usage).await
+    }
+    async fn model_usage_per_day(
+        &self,
+        tenant: TenantId,
+        range: TimeRange,
+    ) -> Result<Vec<crate::domain::ModelUsageDay>> {
+        (**self).model_usage_per_day(tenant, range).await
     }
 }

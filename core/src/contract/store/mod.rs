@@ -38,6 +38,7 @@ mod forward;
 mod quarantine;
 mod query;
 pub mod search;
+mod usage;
 mod views;
 mod webhooks;
 mod write;
@@ -64,6 +65,7 @@ pub use search::{
     SlaFilter, compare_hits, details_text, has_field_tokens, requester_text, search_terms,
     search_words, subject_text,
 };
+pub use usage::ModelUsageStore;
 pub use views::SavedViewStore;
 pub use webhooks::WebhookStore;
 pub use write::{
@@ -330,6 +332,7 @@ pub trait Store:
     + SavedViewStore
     + SearchStore
     + ErasureStore
+    + ModelUsageStore
     + Debug
     + Send
     + Sync

@@ -4,7 +4,9 @@
 use jiff::Timestamp;
 
 use crate::ChatSessionId;
-use crate::domain::{Attachment, ChatSession, Event, EventKind, Message, OutboxEntry, Ticket};
+use crate::domain::{
+    Attachment, ChatSession, Event, EventKind, Message, ModelUsage, OutboxEntry, Ticket,
+};
 
 /// Where a new ticket's number goes in the text of a message its creating write adds
 /// (an automatic reply that names the number), before the store numbers the ticket:
@@ -43,6 +45,9 @@ pub struct TicketWrite {
     /// What this change does to a chat session of the ticket's tenant (a chat turn marks
     /// it active, a handoff gives it to a human, ...), committed with the rest.
     pub chat_activity: Option<ChatActivity>,
+    /// What the language-model calls of this change spent, appended to the tenant's usage
+    /// record ([`ModelUsageStore`](super::ModelUsageStore)) in the same commit.
+    pub model_usage: Vec<ModelUsage>,
 }
 
 /// What a [`TicketWrite`] does to a chat session of the ticket's tenant, in the same

@@ -14,6 +14,7 @@ pub use chain::{ClassifierChain, TriageOutcome};
 pub use rules::RuleClassifier;
 
 use crate::domain::{Priority, Sentiment, Tenant, TriageSource};
+use crate::llm::UsageTally;
 use crate::{BoxError, ModelError};
 
 /// What a classifier reads. Subject and description are untrusted customer text.
@@ -25,6 +26,9 @@ pub struct ClassifyInput<'a> {
     pub subject: &'a str,
     /// Ticket description.
     pub description: &'a str,
+    /// Where a classifier that calls a language model counts what the call spent
+    /// ([`UsageTally::metered`]); the service commits it with the new ticket.
+    pub usage: &'a UsageTally,
 }
 
 /// A classifier's answer, before the chain checks it against the tenant's settings.

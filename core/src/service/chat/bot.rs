@@ -4,7 +4,9 @@
 use super::stream;
 use super::*;
 use crate::ai::AiStatus;
+use crate::domain::ModelUsage;
 use crate::kb::ScoredChunk;
+use crate::llm::UsageTally;
 
 /// What the bot decided for one turn.
 pub(super) enum BotDecision {
@@ -82,6 +84,7 @@ impl Helpdesk {
         text: &str,
         started: tokio::time::Instant,
         provisional: Option<&(dyn Fn(&str) + Send + Sync)>,
+        usage: &UsageTally,
     ) -> BotDecision {
         let autonomy = tenant.settings.ai_autonomy;
         if asks_for_human(text) {
@@ -127,6 +130,7 @@ impl Helpdesk {
         let Some(model) = model else {
             return offline_decision(&chunks, threshold, skipped);
         };
+        let model = usage.metered(model);
         let history: Vec<Message> = match history {
             Ok(thread) => thread
                 .unwrap_or_default()
@@ -155,9 +159,9 @@ impl Helpdesk {
         }
         let answer = match provisional {
             Some(show) => {
-                stream::stream_json_within::<ChatAnswer>(model, request, left, show).await
+                stream::stream_json_within::<ChatAnswer>(&model, request, left, show).await
             }
-            None => output::generate_json_within::<ChatAnswer>(model, request, left).await,
+            None => output::generate_json_within::<ChatAnswer>(&model, request, left).await,
         };
         let answer = match answer {
             Ok(answer) => answer,
@@ -190,8 +194,9 @@ impl Helpdesk {
         }
     }
 
-    /// Stores the bot's grounded answer; when the customer confirmed the problem is solved
-    /// the ticket is resolved and the session closes as resolved by the bot.
+    /// Stores the bot's grounded answer, with what the model spent on it (`spent`); when
+    /// the customer confirmed the problem is solved the ticket is resolved and the session
+    /// closes as resolved by the bot.
     pub(super) async fn bot_answer(
         &self,
         tenant: &Tenant,
@@ -200,6 +205,7 @@ impl Helpdesk {
         body: String,
         citations: Vec<Citation>,
         resolved: bool,
+        spent: &[ModelUsage],
     ) -> Result<(ChatSession, ChatReply)> {
         let now = self.now();
         let message = chat_message(ticket, now, None, AuthorKind::Bot, body, citations);
@@ -209,6 +215,7 @@ impl Helpdesk {
             self.mutate_ticket_from(tenant, ticket.id, Some(ticket.clone()), |current| {
                 let mut change = Change::of(current, now, None);
                 change.add_built_message(message.clone());
+                change.record_usage(spent.to_vec());
                 Ok(change.finish())
             })
             .await?;
@@ -224,6 +231,7 @@ impl Helpdesk {
                 |session, current| {
                     let mut change = Change::of(current, now, None);
                     change.add_built_message(message.clone());
+                    change.record_usage(spent.to_vec());
                     if can_transition(None, current.status, TicketStatus::Resolved) {
                         set_status(&mut change, tenant, TicketStatus::Resolved)?;
                     }
@@ -245,7 +253,8 @@ impl Helpdesk {
     /// Hands a session to a human: the ticket moves to Escalated (a system move), is routed
     /// by the router when unassigned, the assignee (or the tenant's admins) get a Handoff
     /// notification through the outbox, the customer sees a notice, and the session goes
-    /// to state Human with the reason.
+    /// to state Human with the reason. `spent` is what the model spent deciding to hand off,
+    /// committed with it.
     ///
     /// Plans on `session` and `ticket`, the session's ticket, as the caller just read or
     /// wrote them (a stale copy is a conflict and a retry on a fresh read).
@@ -255,6 +264,7 @@ impl Helpdesk {
         session: ChatSession,
         ticket: Ticket,
         reason: String,
+        spent: &[ModelUsage],
     ) -> Result<(ChatSession, ChatReply)> {
         let id = session.id;
         if session.ticket_id != Some(ticket.id) {
@@ -288,6 +298,7 @@ impl Helpdesk {
         let committed = self
             .mutate_chat(tenant.id, session, Some(ticket), |session, current| {
                 let mut change = Change::of(current, now, None);
+                change.record_usage(spent.to_vec());
                 if can_transition(None, current.status, TicketStatus::Escalated) {
                     set_status(&mut change, tenant, TicketStatus::Escalated)?;
                 }

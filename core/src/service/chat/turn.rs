@@ -2,6 +2,8 @@
 //! human.
 
 use super::*;
+use crate::domain::AiUseCase;
+use crate::llm::UsageTally;
 
 impl Helpdesk {
     /// One customer turn. Stores the customer's message (opening the chat ticket on the
@@ -97,35 +99,45 @@ impl Helpdesk {
         }
         // The ticket as the customer's turn left it (the session, checked above, is the
         // actor's, and so is its ticket): no second read.
+        let usage = UsageTally::new();
         let decision = self
-            .bot_decision(&tenant, &ticket, &text, started, provisional)
+            .bot_decision(&tenant, &ticket, &text, started, provisional, &usage)
             .await;
-        let (session, reply) = match decision {
+        let spent = usage.take(AiUseCase::Chat, self.now());
+        let stored = match decision {
             BotDecision::Answer {
                 body,
                 citations,
                 resolved,
             } => {
-                self.bot_answer(&tenant, &ticket, session, body, citations, resolved)
-                    .await?
+                self.bot_answer(&tenant, &ticket, session, body, citations, resolved, &spent)
+                    .await
             }
-            BotDecision::Handoff(reason) => self.hand_off(&tenant, session, ticket, reason).await?,
-            BotDecision::Greeting => {
-                let (session, reply) = self
-                    .bot_answer(
-                        &tenant,
-                        &ticket,
-                        session,
-                        GREETING_REPLY.into(),
-                        Vec::new(),
-                        false,
-                    )
-                    .await?;
-                let reply = match reply {
-                    ChatReply::Answered(message) => ChatReply::Greeted(message),
-                    other => other,
-                };
-                (session, reply)
+            BotDecision::Handoff(reason) => {
+                self.hand_off(&tenant, session, ticket, reason, &spent)
+                    .await
+            }
+            BotDecision::Greeting => self
+                .bot_answer(
+                    &tenant,
+                    &ticket,
+                    session,
+                    GREETING_REPLY.into(),
+                    Vec::new(),
+                    false,
+                    &spent,
+                )
+                .await
+                .map(|(session, reply)| match reply {
+                    ChatReply::Answered(message) => (session, ChatReply::Greeted(message)),
+                    other => (session, other),
+                }),
+        };
+        let (session, reply) = match stored {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.record_usage_alone(tenant.id, &spent).await;
+                return Err(e);
             }
         };
         Ok(ChatTurnOutcome {
@@ -168,7 +180,7 @@ impl Helpdesk {
                     },
                 };
                 let (session, _) = self
-                    .hand_off(&tenant, session, ticket, ASKED_FOR_HUMAN.into())
+                    .hand_off(&tenant, session, ticket, ASKED_FOR_HUMAN.into(), &[])
                     .await?;
                 Ok(session)
             }

@@ -2,6 +2,8 @@
 //! an idempotency key returns the ticket it created before.
 
 use super::*;
+use crate::domain::AiUseCase;
+use crate::llm::UsageTally;
 use crate::service::attachments::check_limits;
 
 impl Helpdesk {
@@ -102,6 +104,7 @@ impl Helpdesk {
             });
         }
 
+        let usage = UsageTally::new();
         let triage = self
             .inner
             .classifiers
@@ -109,6 +112,7 @@ impl Helpdesk {
                 tenant,
                 subject: &subject,
                 description: &description,
+                usage: &usage,
             })
             .await;
         let priority = match (user.role, new.priority) {
@@ -153,6 +157,7 @@ impl Helpdesk {
             version: 1,
         };
         let mut change = Change::create(initial, Some(user.id));
+        change.record_usage(usage.take(AiUseCase::Triage, now));
         let c = triage.classification;
         change.push(EventKind::Triaged {
             triage: triage.triage,

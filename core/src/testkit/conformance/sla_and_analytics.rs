@@ -252,6 +252,7 @@ pub async fn analytics_matches_reference(store: S) {
                     state,
                     decided_at: None,
                     sent_as: None,
+                    model: None,
                 }),
             };
             let mut c = change(

@@ -419,6 +419,7 @@ pub async fn update_replaces_messages_by_id(store: S) {
             state: DraftState::Proposed,
             decided_at: None,
             sent_as: None,
+            model: Some("gemini-2.5-flash".into()),
         }),
     };
     let mut c1 = change(
@@ -450,6 +451,7 @@ pub async fn update_replaces_messages_by_id(store: S) {
         state: DraftState::Edited,
         decided_at: Some(at(3)),
         sent_as: Some(reply.id),
+        model: Some("gemini-2.5-flash".into()),
     });
     let mut c2 = change(
         &c1.ticket,

@@ -8,8 +8,9 @@ use jiff::Timestamp;
 use super::{Call, CountingStore};
 use crate::domain::{CannedResponse, SavedView, Sha256, Ticket, WebhookEndpoint, WebhookOutcome};
 use crate::store::{
-    CannedResponseStore, CannedUsage, ErasureStore, Page, QuarantineStore, QuarantinedMail,
-    SavedViewStore, SearchHit, SearchQuery, SearchStore, TicketErasure, WebhookStore,
+    CannedResponseStore, CannedUsage, ErasureStore, ModelUsageStore, Page, QuarantineStore,
+    QuarantinedMail, SavedViewStore, SearchHit, SearchQuery, SearchStore, TicketErasure,
+    WebhookStore,
 };
 use crate::{CannedResponseId, QuarantineId, Result, SavedViewId, TenantId, WebhookId};
 
@@ -145,6 +146,26 @@ impl ErasureStore for CountingStore {
     }
     async fn blob_in_use(&self, tenant: TenantId, sha256: &Sha256) -> Result<bool> {
         self.track(Call::Read, self.inner.blob_in_use(tenant, sha256))
+            .await
+    }
+}
+
+#[async_trait]
+impl ModelUsageStore for CountingStore {
+    async fn record_model_usage(
+        &self,
+        tenant: TenantId,
+        usage: &[crate::domain::ModelUsage],
+    ) -> Result<()> {
+        self.track(Call::Commit, self.inner.record_model_usage(tenant, usage))
+            .await
+    }
+    async fn model_usage_per_day(
+        &self,
+        tenant: TenantId,
+        range: crate::store::TimeRange,
+    ) -> Result<Vec<crate::domain::ModelUsageDay>> {
+        self.track(Call::Read, self.inner.model_usage_per_day(tenant, range))
             .await
     }
 }
