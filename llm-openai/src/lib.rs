@@ -21,6 +21,6 @@ pub use builder::{
 };
 pub use client::OpenAiClient;
 pub use embed::{DEFAULT_EMBED_BATCH, DEFAULT_EMBEDDING_MODEL, OpenAiEmbedder};
-pub use error::{ApiError, CONTEXT_OVERFLOW, is_context_overflow};
+pub use error::ApiError;
 pub use options::{StructuredOutput, TokenLimitField};
 pub use retry::{RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};

@@ -3,7 +3,9 @@
 //!
 //! * Validates like the real API where the spec says so: missing key → 403, bad key → 400
 //!   `API_KEY_INVALID`, unknown model → 404, unknown body fields or schema keywords → 400,
-//!   more than 100 embedding requests → 400 with the real message.
+//!   more than 100 embedding requests → 400 with the real message, an input over the
+//!   model's token limit ([`MockGemini::set_input_token_limit`]) → 400 with the real
+//!   message.
 //! * Scripted per test: queues of [`MockReply`] (generateContent, batchEmbedContents) and
 //!   [`MockStream`] (streamGenerateContent); when a queue is empty a default answer is served
 //!   (a text, a JSON value built from the requested schema, deterministic embeddings).
@@ -56,6 +58,10 @@ pub const MOCK_MODELS: &[&str] = &[
     "gemini-embedding-2",
 ];
 
+/// The input token limit of the mock's models from the start: the real models' 1,048,576
+/// (tokens estimated as 4 characters each).
+pub const MOCK_INPUT_TOKEN_LIMIT: usize = 1_048_576;
+
 /// An API method the mock serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -91,14 +97,29 @@ pub struct ReceivedRequest {
     pub status: u16,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct MockState {
     pub(crate) models: HashSet<String>,
+    pub(crate) input_token_limit: usize,
     pub(crate) generate: VecDeque<MockReply>,
     pub(crate) streams: VecDeque<MockStream>,
     pub(crate) embeds: VecDeque<MockReply>,
     pub(crate) requests: Vec<ReceivedRequest>,
     pub(crate) counts: HashMap<Endpoint, usize>,
+}
+
+impl Default for MockState {
+    fn default() -> Self {
+        Self {
+            models: MOCK_MODELS.iter().map(|m| (*m).to_owned()).collect(),
+            input_token_limit: MOCK_INPUT_TOKEN_LIMIT,
+            generate: VecDeque::new(),
+            streams: VecDeque::new(),
+            embeds: VecDeque::new(),
+            requests: Vec::new(),
+            counts: HashMap::new(),
+        }
+    }
 }
 
 pub(crate) type SharedState = Arc<Mutex<MockState>>;
@@ -130,7 +151,6 @@ impl MockGemini {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = SharedState::default();
-        lock(&state).models = MOCK_MODELS.iter().map(|m| (*m).to_owned()).collect();
         let app = server::router(state.clone());
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
@@ -177,6 +197,14 @@ impl MockGemini {
     /// Makes `model` known.
     pub fn add_model(&self, model: impl Into<String>) {
         lock(&self.state).models.insert(model.into());
+    }
+
+    /// The input token limit of every model (tokens estimated as 4 characters each, of
+    /// the system instruction and every content part); a longer prompt is answered 400
+    /// `INVALID_ARGUMENT` with the real API's message (default
+    /// [`MOCK_INPUT_TOKEN_LIMIT`]).
+    pub fn set_input_token_limit(&self, tokens: usize) {
+        lock(&self.state).input_token_limit = tokens;
     }
 
     /// Queues a generateContent reply.

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::defaults::{DEFAULT_TEXT, fake_embedding, requested_schema, value_for_schema};
 use super::script::{MockReply, MockStream, answer_body, error_body, stream_pieces};
 use super::validate::{
-    Rejection, check_embed_body, check_generate_body, check_key, model_not_found,
+    Rejection, check_embed_body, check_generate_body, check_input_tokens, check_key,
+    model_not_found,
 };
 use super::{Endpoint, MOCK_API_KEY, ReceivedRequest, SharedState, lock};
 use crate::transport::API_KEY_HEADER;
@@ -135,7 +136,9 @@ fn decide(
     };
     match endpoint {
         Endpoint::GenerateContent => {
-            if let Err(rejection) = check_generate_body(body) {
+            if let Err(rejection) = check_generate_body(body)
+                .and_then(|()| check_input_tokens(body, lock(state).input_token_limit))
+            {
                 return rejection.into();
             }
             let scripted = lock(state).generate.pop_front();
@@ -143,7 +146,9 @@ fn decide(
             reply_outcome(&reply)
         }
         Endpoint::StreamGenerateContent => {
-            if let Err(rejection) = check_generate_body(body) {
+            if let Err(rejection) = check_generate_body(body)
+                .and_then(|()| check_input_tokens(body, lock(state).input_token_limit))
+            {
                 return rejection.into();
             }
             let scripted = lock(state).streams.pop_front();
