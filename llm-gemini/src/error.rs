@@ -132,7 +132,7 @@ pub(crate) enum GeminiError {
     StreamIncomplete,
     /// The SSE byte stream was malformed (not UTF-8, endless line).
     #[error("the response stream could not be parsed")]
-    StreamFormat(#[source] crate::sse::SseError),
+    StreamFormat(#[source] helpdesk_llm_http::sse::SseError),
 }
 
 impl GeminiError {
@@ -143,6 +143,12 @@ impl GeminiError {
             source: Box::new(self),
         }
     }
+}
+
+/// A transport failure as a core error.
+pub(crate) fn transport_error(e: TransportError) -> ModelError {
+    let temporary = e.is_temporary();
+    GeminiError::Transport(e).into_model_error(temporary)
 }
 
 /// Maps an HTTP status and its (parsed) error body to the core error kind.

@@ -148,7 +148,7 @@ pub(crate) enum OpenAiError {
     StreamIncomplete,
     /// The SSE byte stream was malformed (not UTF-8, endless line).
     #[error("the response stream could not be parsed")]
-    StreamFormat(#[source] crate::sse::SseError),
+    StreamFormat(#[source] helpdesk_llm_http::sse::SseError),
 }
 
 impl OpenAiError {

@@ -9,11 +9,14 @@ mod error;
 #[cfg(feature = "mock-server")]
 pub mod mock;
 mod options;
-pub mod retry;
 pub mod schema;
-mod sse;
 mod stream;
 mod transport;
+
+/// Retry policy and sleepers, shared by every provider (see [`helpdesk_llm_http::retry`]).
+pub mod retry {
+    pub use helpdesk_llm_http::retry::{RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
+}
 
 pub use builder::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT, MODEL_ENV,

@@ -27,15 +27,16 @@
 //! # Ok(()) }
 //! ```
 
-mod defaults;
 mod script;
 mod server;
 mod validate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
+pub(crate) use helpdesk_llm_http::mock::lock;
+use helpdesk_llm_http::mock::{Served, test_http_client};
 pub use script::{MockReply, MockStream};
 
 use crate::builder::GeminiClientBuilder;
@@ -124,44 +125,23 @@ impl Default for MockState {
 
 pub(crate) type SharedState = Arc<Mutex<MockState>>;
 
-pub(crate) fn lock(state: &SharedState) -> MutexGuard<'_, MockState> {
-    state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// A running mock server; stopped when dropped.
 #[derive(Debug)]
 pub struct MockGemini {
-    addr: SocketAddr,
+    served: Served,
     base_url: String,
     state: SharedState,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for MockGemini {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl MockGemini {
     /// Binds `127.0.0.1` on a free port and serves on the current tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = SharedState::default();
-        let app = server::router(state.clone());
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "mock gemini server stopped");
-            }
-        });
+        let served = Served::start(server::router(state.clone()), "mock gemini").await?;
         Ok(Self {
-            addr,
-            base_url: format!("http://{addr}"),
+            base_url: format!("http://{}", served.addr()),
+            served,
             state,
-            task,
         })
     }
 
@@ -172,7 +152,7 @@ impl MockGemini {
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.served.addr()
     }
 
     /// The key the mock accepts ([`MOCK_API_KEY`]).
@@ -183,14 +163,10 @@ impl MockGemini {
     /// A client builder pointed at this mock with its key, no retry jitter, and an HTTP
     /// client without pool timers (so a paused tokio clock only moves for retry waits).
     pub fn client_builder(&self) -> GeminiClientBuilder {
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(None)
-            .build()
-            .unwrap_or_default();
         GeminiClientBuilder::new()
             .api_key(MOCK_API_KEY)
             .base_url(self.base_url.clone())
-            .http_client(http)
+            .http_client(test_http_client())
             .retry_policy(RetryPolicy::default().with_jitter(0.0))
     }
 
