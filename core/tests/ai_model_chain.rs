@@ -154,3 +154,22 @@ async fn the_requests_own_failures_are_not_handed_on_and_an_exhausted_chain_fail
     let started = chain(&primary, &fallback).stream(&request).await;
     assert!(started.is_err(), "no model of the chain could stream");
 }
+
+#[tokio::test]
+async fn a_prompt_too_long_for_the_primary_goes_to_a_model_with_a_larger_window() {
+    let overflow = ModelError::ContextOverflow {
+        message: "the input token count exceeds the maximum number of tokens allowed".into(),
+    };
+    assert!(stands_in_for(&overflow));
+    let primary = Arc::new(MockLanguageModel::new([MockTurn::Error(overflow)]));
+    let fallback = Arc::new(MockLanguageModel::new([MockTurn::Text("fits".into())]));
+    let answer = chain(&primary, &fallback)
+        .generate(&LlmRequest::new("system", "a very long conversation"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (answer.text.as_str(), answer.model.as_str()),
+        ("fits", "ollama-fallback")
+    );
+    assert_eq!(fallback.calls(), 1);
+}

@@ -34,7 +34,7 @@ impl LlmHarness for MockHarness {
             Scenario::UnknownModel => MockTurn::Error(ModelError::NotFound {
                 message: "no such model".into(),
             }),
-            Scenario::ContextOverflow => MockTurn::Error(ModelError::InvalidRequest {
+            Scenario::ContextOverflow => MockTurn::Error(ModelError::ContextOverflow {
                 message: "the prompt is longer than the context window".into(),
             }),
             other => panic!("unscripted scenario {other:?}"),

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use helpdesk_core::Error;
+use helpdesk_llm_http::CallPolicy;
+use helpdesk_llm_http::http::{check_key, config_error, env_var, http_client, parse_base_url};
 
 use crate::client::{ClientInner, GeminiClient};
 use crate::options::{HarmBlockThreshold, HarmCategory, SafetySetting, ThinkingConfig};
 use crate::record::{Recorder, Replayer};
-use crate::retry::{RetryPolicy, Sleeper, TokioSleeper};
+use crate::retry::{RetryPolicy, Sleeper};
 use crate::transport::{ApiKey, ReqwestTransport, Transport};
 
 /// The default generation model (a current Flash model; configurable with
@@ -27,7 +29,7 @@ pub const API_KEY_ENV: &str = "GEMINI_API_KEY";
 pub const BASE_URL_ENV: &str = "GEMINI_BASE_URL";
 
 /// The default per-call deadline.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_TIMEOUT: Duration = helpdesk_llm_http::DEFAULT_TIMEOUT;
 
 /// Builds a [`GeminiClient`].
 #[derive(Debug)]
@@ -36,9 +38,7 @@ pub struct GeminiClientBuilder {
     model: String,
     base_url: String,
     http: Option<reqwest::Client>,
-    timeout: Option<Duration>,
-    retry: RetryPolicy,
-    sleeper: Arc<dyn Sleeper>,
+    calls: CallPolicy,
     safety: Vec<SafetySetting>,
     thinking: Option<ThinkingConfig>,
     transport: Option<Arc<dyn Transport>>,
@@ -52,21 +52,12 @@ impl Default for GeminiClientBuilder {
             model: DEFAULT_MODEL.to_owned(),
             base_url: DEFAULT_BASE_URL.to_owned(),
             http: None,
-            timeout: Some(DEFAULT_TIMEOUT),
-            retry: RetryPolicy::default(),
-            sleeper: Arc::new(TokioSleeper),
+            calls: CallPolicy::default(),
             safety: Vec::new(),
             thinking: None,
             transport: None,
             record_dir: None,
         }
-    }
-}
-
-fn config_error(field: &'static str, message: impl Into<String>) -> Error {
-    Error::Configuration {
-        field: field.into(),
-        message: message.into(),
     }
 }
 
@@ -97,9 +88,9 @@ impl GeminiClientBuilder {
 
     /// Uses `GEMINI_BASE_URL` as the base URL when it is set and not empty.
     pub fn base_url_from_env(self) -> Self {
-        match std::env::var(BASE_URL_ENV) {
-            Ok(url) if !url.trim().is_empty() => self.base_url(url.trim()),
-            _ => self,
+        match env_var(BASE_URL_ENV) {
+            Some(url) => self.base_url(url),
+            None => self,
         }
     }
 
@@ -113,19 +104,19 @@ impl GeminiClientBuilder {
     /// The per-call deadline, retries included, when the request sets none
     /// (`None` = no deadline). Past it a call fails with `ModelError::Timeout`.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
+        self.calls.timeout = timeout;
         self
     }
 
     /// The retry policy.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.calls.retry = policy;
         self
     }
 
     /// What waits between attempts (default: `tokio::time::sleep`).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = sleeper;
+        self.calls.sleeper = sleeper;
         self
     }
 
@@ -175,9 +166,7 @@ impl GeminiClientBuilder {
                 .validate_for(&self.model)
                 .map_err(|m| config_error("thinking", m))?;
         }
-        if self.timeout.is_some_and(|t| t.is_zero()) {
-            return Err(config_error("timeout", "must be greater than zero"));
-        }
+        self.calls.validate()?;
         let mut key = None;
         let transport: Arc<dyn Transport> = match self.transport {
             Some(transport) => transport,
@@ -188,18 +177,9 @@ impl GeminiClientBuilder {
                         config_error("api_key", format!("not given and {API_KEY_ENV} is not set"))
                     })?),
                 };
-                validate_key(&api_key)?;
+                check_key(&api_key)?;
                 let base_url = validate_base_url(&self.base_url)?;
-                let http = match self.http {
-                    Some(client) => client,
-                    None => reqwest::Client::builder()
-                        .build()
-                        .map_err(|e| Error::Backend {
-                            backend: "reqwest",
-                            temporary: false,
-                            source: Box::new(e),
-                        })?,
-                };
+                let http = http_client(self.http)?;
                 let transport = ReqwestTransport::new(http, &base_url, &api_key)
                     .map_err(|_| config_error("api_key", "not a valid header value"))?;
                 key = Some(api_key);
@@ -219,9 +199,7 @@ impl GeminiClientBuilder {
         Ok(GeminiClient::from_inner(ClientInner {
             model: self.model,
             transport,
-            retry: self.retry,
-            sleeper: self.sleeper,
-            timeout: self.timeout,
+            calls: self.calls,
             safety: self.safety,
             thinking: self.thinking,
         }))
@@ -260,34 +238,14 @@ pub(crate) fn validate_model(model: &str) -> Result<(), Error> {
     }
 }
 
-fn validate_key(key: &ApiKey) -> Result<(), Error> {
-    let k = key.expose();
-    if k.trim().is_empty() {
-        return Err(config_error("api_key", "is empty"));
-    }
-    if !k.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(config_error(
-            "api_key",
-            "contains whitespace or non-ASCII characters",
-        ));
-    }
-    Ok(())
-}
-
+/// The base URL without a trailing slash; a query is refused (the key goes in a header).
 fn validate_base_url(url: &str) -> Result<String, Error> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| config_error("base_url", format!("not a URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(config_error("base_url", "scheme must be http or https"));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    let parsed = parse_base_url(url)?;
+    if parsed.query().is_some() {
         return Err(config_error(
             "base_url",
-            "must not carry a query or fragment (the key goes in a header)",
+            "must not carry a query (the key goes in a header)",
         ));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(config_error("base_url", "must not carry credentials"));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }

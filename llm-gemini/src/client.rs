@@ -3,31 +3,25 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use helpdesk_core::{DeltaStream, LanguageModel, LlmRequest, LlmResponse, ModelError};
-use tokio::time::Instant;
+use helpdesk_llm_http::http::error_text;
+use helpdesk_llm_http::{CallPolicy, Failure};
 
 use crate::builder::GeminiClientBuilder;
 use crate::embed::GeminiEmbedder;
-use crate::error::{ApiError, GeminiError, map_api_error};
+use crate::error::{ApiError, GeminiError, PROVIDER, map_api_error, transport_error};
 use crate::generate::{build_generate_body, interpret_response};
 use crate::options::{SafetySetting, ThinkingConfig};
-use crate::retry::{RetryPolicy, Sleeper};
 use crate::stream::delta_stream;
 use crate::transport::{MAX_BODY_BYTES, Transport, WireRequest, WireResponse};
 use crate::wire::GenerateContentResponse;
 
-/// Cap on an error body read into memory.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
 pub(crate) struct ClientInner {
     pub(crate) model: String,
     pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) sleeper: Arc<dyn Sleeper>,
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) calls: CallPolicy,
     pub(crate) safety: Vec<SafetySetting>,
     pub(crate) thinking: Option<ThinkingConfig>,
 }
@@ -44,8 +38,8 @@ impl fmt::Debug for GeminiClient {
         f.debug_struct("GeminiClient")
             .field("model", &self.inner.model)
             .field("transport", &self.inner.transport)
-            .field("retry", &self.inner.retry)
-            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.calls.retry)
+            .field("timeout", &self.inner.calls.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -86,54 +80,22 @@ impl GeminiClient {
         GeminiEmbedder::new(self.clone(), model.into(), dimensions)
     }
 
-    /// Runs `call` under the request deadline (or the client default).
-    pub(crate) async fn with_deadline<T>(
-        &self,
-        timeout: Option<Duration>,
-        call: impl Future<Output = Result<T, ModelError>>,
-    ) -> Result<T, ModelError> {
-        match timeout.or(self.inner.timeout) {
-            Some(limit) => tokio::time::timeout(limit, call)
-                .await
-                .unwrap_or(Err(ModelError::Timeout(limit))),
-            None => call.await,
-        }
-    }
-
     /// Sends `request`, retrying per the policy, and returns the first 2xx response. Every
-    /// other outcome is mapped to a core error kind.
+    /// other outcome is mapped to a core error kind. Gemini's wait hint travels in the
+    /// error body (`RetryInfo`), so no header hint is passed on.
     pub(crate) async fn send_with_retry(
         &self,
         request: WireRequest,
     ) -> Result<WireResponse, ModelError> {
-        let started = Instant::now();
-        let mut failed = 0u32;
-        loop {
-            let error = match self.inner.transport.send(request.clone()).await {
-                Ok(response) if (200..300).contains(&response.status) => return Ok(response),
-                Ok(response) => error_from_response(response).await,
-                Err(e) => {
-                    let temporary = e.is_temporary();
-                    GeminiError::Transport(e).into_model_error(temporary)
-                }
-            };
-            failed += 1;
-            let Some(delay) = self
-                .inner
-                .retry
-                .delay_after(&error, failed, started.elapsed())
-            else {
-                return Err(error);
-            };
-            tracing::warn!(
-                method = request.method_name(),
-                attempt = failed,
-                kind = error.kind_name(),
-                delay_ms = delay.as_millis() as u64,
-                "gemini call failed; retrying"
-            );
-            self.inner.sleeper.sleep(delay).await;
-        }
+        let attempt = || async {
+            match self.inner.transport.send(request.clone()).await {
+                Ok(response) if (200..300).contains(&response.status) => Ok(response),
+                Ok(response) => Err(Failure::from(error_from_response(response).await)),
+                Err(e) => Err(Failure::from(transport_error(e))),
+            }
+        };
+        let call = request.method_name();
+        self.inner.calls.retry(PROVIDER, call, attempt).await
     }
 }
 
@@ -142,12 +104,9 @@ async fn error_from_response(response: WireResponse) -> ModelError {
     let status = response.status;
     let body = match response.collect(MAX_BODY_BYTES).await {
         Ok(body) => body,
-        Err(e) => {
-            let temporary = e.is_temporary();
-            return GeminiError::Transport(e).into_model_error(temporary);
-        }
+        Err(e) => return transport_error(e),
     };
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]);
+    let text = error_text(&body);
     match ApiError::parse(&text) {
         Some(api) => {
             tracing::debug!(status, rpc_status = %api.status, details = api.details.len(), "gemini error body");
@@ -174,23 +133,25 @@ impl LanguageModel for GeminiClient {
             query: None,
             body,
         };
-        self.with_deadline(request.timeout, async {
-            let response = self.send_with_retry(wire).await?;
-            let bytes = response.collect(MAX_BODY_BYTES).await.map_err(|e| {
-                let temporary = e.is_temporary();
-                GeminiError::Transport(e).into_model_error(temporary)
-            })?;
-            let parsed: GenerateContentResponse =
-                serde_json::from_slice(&bytes).map_err(|source| {
-                    GeminiError::Decode {
-                        what: "generateContent",
-                        source,
-                    }
-                    .into_model_error(false)
-                })?;
-            interpret_response(&parsed, &self.inner.model, request.json_schema.is_some())
-        })
-        .await
+        self.inner
+            .calls
+            .with_deadline(request.timeout, async {
+                let response = self.send_with_retry(wire).await?;
+                let bytes = response
+                    .collect(MAX_BODY_BYTES)
+                    .await
+                    .map_err(transport_error)?;
+                let parsed: GenerateContentResponse =
+                    serde_json::from_slice(&bytes).map_err(|source| {
+                        GeminiError::Decode {
+                            what: "generateContent",
+                            source,
+                        }
+                        .into_model_error(false)
+                    })?;
+                interpret_response(&parsed, &self.inner.model, request.json_schema.is_some())
+            })
+            .await
     }
 
     async fn stream(&self, request: &LlmRequest) -> Result<DeltaStream, ModelError> {
@@ -200,9 +161,10 @@ impl LanguageModel for GeminiClient {
             query: Some("alt=sse".to_owned()),
             body,
         };
-        let limit = request.timeout.or(self.inner.timeout);
-        let deadline = limit.map(|l| (Instant::now() + l, l));
+        let deadline = self.inner.calls.deadline(request.timeout);
         let response = self
+            .inner
+            .calls
             .with_deadline(request.timeout, self.send_with_retry(wire))
             .await?;
         Ok(delta_stream(response, deadline))

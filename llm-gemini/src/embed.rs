@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use helpdesk_core::{EmbedKind, Embedder, Error, ModelError};
+use helpdesk_llm_http::embed::{check_count, checked_vector, in_batches};
 use serde_json::json;
 
 use crate::builder::validate_model;
 use crate::client::{GeminiClient, model_path};
-use crate::error::GeminiError;
+use crate::error::{GeminiError, transport_error};
 use crate::options::TaskType;
 use crate::transport::{MAX_BODY_BYTES, WireRequest};
 use crate::wire::BatchEmbedResponse;
@@ -82,10 +83,10 @@ impl GeminiEmbedder {
             body: json!({ "requests": requests }),
         };
         let response = self.client.send_with_retry(wire).await?;
-        let bytes = response.collect(MAX_BODY_BYTES).await.map_err(|e| {
-            let temporary = e.is_temporary();
-            GeminiError::Transport(e).into_model_error(temporary)
-        })?;
+        let bytes = response
+            .collect(MAX_BODY_BYTES)
+            .await
+            .map_err(transport_error)?;
         let parsed: BatchEmbedResponse = serde_json::from_slice(&bytes).map_err(|source| {
             GeminiError::Decode {
                 what: "batchEmbedContents",
@@ -94,50 +95,13 @@ impl GeminiEmbedder {
             .into_model_error(false)
         })?;
         let embeddings = parsed.embeddings.unwrap_or_default();
-        if embeddings.len() != texts.len() {
-            return Err(ModelError::MalformedOutput {
-                message: format!(
-                    "{} embeddings returned for {} texts",
-                    embeddings.len(),
-                    texts.len()
-                ),
-            });
-        }
+        check_count(embeddings.len(), texts.len())?;
         embeddings
             .into_iter()
             .enumerate()
-            .map(|(i, e)| {
-                let values = e.values.unwrap_or_default();
-                if values.len() != self.dimensions {
-                    return Err(ModelError::MalformedOutput {
-                        message: format!(
-                            "embedding {i} has {} values, expected {}",
-                            values.len(),
-                            self.dimensions
-                        ),
-                    });
-                }
-                normalised(values).ok_or_else(|| ModelError::MalformedOutput {
-                    message: format!("embedding {i} is zero or not finite"),
-                })
-            })
+            .map(|(i, e)| checked_vector(i, e.values.unwrap_or_default(), self.dimensions))
             .collect()
     }
-}
-
-fn normalised(mut values: Vec<f32>) -> Option<Vec<f32>> {
-    let norm = values
-        .iter()
-        .map(|v| f64::from(*v) * f64::from(*v))
-        .sum::<f64>()
-        .sqrt();
-    if !norm.is_finite() || norm == 0.0 {
-        return None;
-    }
-    for v in &mut values {
-        *v = (f64::from(*v) / norm) as f32;
-    }
-    Some(values)
 }
 
 #[async_trait]
@@ -155,11 +119,10 @@ impl Embedder for GeminiEmbedder {
             EmbedKind::Query => self.query_task,
             EmbedKind::Document => self.document_task,
         };
-        let mut vectors = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(MAX_EMBED_BATCH) {
-            let call = self.embed_batch(batch, task);
-            vectors.extend(self.client.with_deadline(None, call).await?);
-        }
-        Ok(vectors)
+        let calls = &self.client.inner().calls;
+        in_batches(calls, texts, MAX_EMBED_BATCH, |batch| {
+            self.embed_batch(batch, task)
+        })
+        .await
     }
 }

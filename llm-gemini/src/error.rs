@@ -81,6 +81,16 @@ impl ApiError {
         self.error_info_reason() == Some("API_KEY_INVALID")
             || self.message.contains("API key not valid")
     }
+
+    /// Whether the prompt was longer than the model's input token limit. The API says so
+    /// only in the message of a 400 `INVALID_ARGUMENT` (no reason code): "The input token
+    /// count (N) exceeds the maximum number of tokens allowed (M)."; Vertex AI words it
+    /// "… the input token count is N but model only supports up to M".
+    pub fn is_context_overflow(&self) -> bool {
+        let m = self.message.to_ascii_lowercase();
+        m.contains("input token count")
+            && (m.contains("exceeds the maximum") || m.contains("only supports up to"))
+    }
 }
 
 /// Parses a protobuf JSON `Duration` (`"26s"`, `"0.5s"`, `"58.93s"`).
@@ -122,7 +132,7 @@ pub(crate) enum GeminiError {
     StreamIncomplete,
     /// The SSE byte stream was malformed (not UTF-8, endless line).
     #[error("the response stream could not be parsed")]
-    StreamFormat(#[source] crate::sse::SseError),
+    StreamFormat(#[source] helpdesk_llm_http::sse::SseError),
 }
 
 impl GeminiError {
@@ -135,6 +145,12 @@ impl GeminiError {
     }
 }
 
+/// A transport failure as a core error.
+pub(crate) fn transport_error(e: TransportError) -> ModelError {
+    let temporary = e.is_temporary();
+    GeminiError::Transport(e).into_model_error(temporary)
+}
+
 /// Maps an HTTP status and its (parsed) error body to the core error kind.
 pub(crate) fn map_api_error(status: u16, api: &ApiError) -> ModelError {
     let message = if api.status.is_empty() {
@@ -144,6 +160,7 @@ pub(crate) fn map_api_error(status: u16, api: &ApiError) -> ModelError {
     };
     match status {
         400 if api.is_bad_key() => ModelError::Authentication { message },
+        400 if api.is_context_overflow() => ModelError::ContextOverflow { message },
         401 | 403 => ModelError::Authentication { message },
         404 => ModelError::NotFound { message },
         402 | 429 => ModelError::RateLimited {
@@ -224,6 +241,33 @@ mod tests {
         assert!(matches!(
             map_api_error(503, &unknown),
             ModelError::Unavailable { status: 503, .. }
+        ));
+    }
+
+    #[test]
+    fn an_input_over_the_token_limit_is_a_context_overflow() {
+        let api = |message: &str| ApiError {
+            code: 400,
+            message: message.into(),
+            status: "INVALID_ARGUMENT".into(),
+            details: vec![],
+        };
+        for message in [
+            "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+            "Unable to submit request because the input token count is 1200000 but model only supports up to 1048576. Reduce the input token count and try again.",
+        ] {
+            match map_api_error(400, &api(message)) {
+                e @ ModelError::ContextOverflow { .. } => {
+                    assert!(!e.is_temporary());
+                    assert!(e.to_string().contains("1048576"), "{e}");
+                }
+                other => panic!("{message}: {other:?}"),
+            }
+        }
+        let unrelated = api("* GenerateContentRequest.contents: contents is not specified");
+        assert!(matches!(
+            map_api_error(400, &unrelated),
+            ModelError::InvalidRequest { .. }
         ));
     }
 }

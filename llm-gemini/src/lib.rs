@@ -10,12 +10,15 @@ mod generate;
 pub mod mock;
 pub mod options;
 pub mod record;
-pub mod retry;
 pub mod schema;
-mod sse;
 mod stream;
 pub mod transport;
 mod wire;
+
+/// Retry policy and sleepers, shared by every provider (see [`helpdesk_llm_http::retry`]).
+pub mod retry {
+    pub use helpdesk_llm_http::retry::{RecordingSleeper, RetryPolicy, Sleeper, TokioSleeper};
+}
 
 pub use builder::{
     API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL, DEFAULT_TIMEOUT,

@@ -1,27 +1,25 @@
-//! streamGenerateContent (`alt=sse`): SSE events turned into core [`StreamDelta`]s.
+//! streamGenerateContent (`alt=sse`): SSE events turned into core [`StreamDelta`]s by the
+//! shared pump ([`helpdesk_llm_http::stream`]), which also keeps the deadline.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use helpdesk_core::{DeltaStream, ModelError, StreamDelta, TokenUsage};
+use helpdesk_llm_http::sse::{SseError, SseItem, SseParser};
+use helpdesk_llm_http::stream::{Deltas, SseHandler};
 use tokio::time::Instant;
 
-use crate::error::{ApiError, GeminiError, block_reason, map_api_error};
+use crate::error::{ApiError, GeminiError, block_reason, map_api_error, transport_error};
 use crate::generate::{finish_reason, outcome_of_empty};
-use crate::sse::{SseError, SseItem, SseParser};
-use crate::transport::{BodyStream, WireResponse};
+use crate::transport::WireResponse;
 use crate::wire::GenerateContentResponse;
 
-struct StreamState {
-    body: BodyStream,
-    parser: SseParser,
-    ready: VecDeque<Result<StreamDelta, ModelError>>,
+/// Reads Gemini's chunks: each carries the text so far's next piece and the cumulative
+/// usage; the one with a finish reason is the last.
+#[derive(Default)]
+struct Chunks {
     usage: Option<TokenUsage>,
     text_len: usize,
-    /// Set once a final delta or an error was queued: nothing more is read.
-    done: bool,
-    deadline: Option<(Instant, Duration)>,
 }
 
 /// Turns an SSE response body into a stream of text deltas. The stream ends after the chunk
@@ -31,91 +29,43 @@ pub(crate) fn delta_stream(
     response: WireResponse,
     deadline: Option<(Instant, Duration)>,
 ) -> DeltaStream {
-    let state = StreamState {
-        body: response.body,
-        parser: SseParser::default(),
-        ready: VecDeque::new(),
-        usage: None,
-        text_len: 0,
-        done: false,
-        deadline,
-    };
-    Box::pin(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            loop {
-                if let Some(item) = state.ready.pop_front() {
-                    return Some((item, state));
-                }
-                if state.done {
-                    return None;
-                }
-                let next = match state.deadline {
-                    Some((at, limit)) => match tokio::time::timeout_at(at, state.body.next()).await
-                    {
-                        Ok(next) => next,
-                        Err(_) => {
-                            state.fail(ModelError::Timeout(limit));
-                            continue;
-                        }
-                    },
-                    None => state.body.next().await,
-                };
-                let items = match next {
-                    Some(Ok(chunk)) => state.parser.push(&chunk),
-                    Some(Err(e)) => {
-                        let temporary = e.is_temporary();
-                        state.fail(GeminiError::Transport(e).into_model_error(temporary));
-                        continue;
-                    }
-                    None => {
-                        let items = state.parser.finish();
-                        state.on_items(items);
-                        if !state.done {
-                            state.fail(GeminiError::StreamIncomplete.into_model_error(true));
-                        }
-                        continue;
-                    }
-                };
-                state.on_items(items);
-            }
-        },
-    ))
+    let body = response.body.map(|chunk| chunk.map_err(transport_error));
+    // Gemini sends a mid-stream error as a raw JSON object outside of any event.
+    let parser = SseParser::with_raw_json();
+    helpdesk_llm_http::stream::delta_stream(Box::pin(body), parser, deadline, Chunks::default())
 }
 
-impl StreamState {
-    fn fail(&mut self, error: ModelError) {
-        self.ready.push_back(Err(error));
-        self.done = true;
-    }
-
-    fn on_items(&mut self, items: Result<Vec<SseItem>, SseError>) {
-        let items = match items {
-            Ok(items) => items,
-            Err(e) => return self.fail(GeminiError::StreamFormat(e).into_model_error(false)),
-        };
-        for item in items {
-            if self.done {
-                return;
-            }
-            match item {
-                SseItem::Data(data) => self.on_chunk(&data),
-                SseItem::Raw(raw) => match ApiError::parse(&raw) {
-                    Some(api) => {
-                        let status = if api.code == 0 { 500 } else { api.code };
-                        self.fail(map_api_error(status, &api));
-                    }
-                    None => self.fail(GeminiError::UnexpectedStreamObject.into_model_error(false)),
-                },
-            }
+impl SseHandler for Chunks {
+    fn on_item(&mut self, item: SseItem, out: &mut Deltas) {
+        match item {
+            SseItem::Data(data) => self.on_chunk(&data, out),
+            SseItem::Raw(raw) => match ApiError::parse(&raw) {
+                Some(api) => {
+                    let status = if api.code == 0 { 500 } else { api.code };
+                    out.fail(map_api_error(status, &api));
+                }
+                None => out.fail(GeminiError::UnexpectedStreamObject.into_model_error(false)),
+            },
+            // A kind of item this handler does not know: not part of Gemini's stream.
+            _ => {}
         }
     }
 
-    fn on_chunk(&mut self, data: &str) {
+    fn on_end(&mut self, out: &mut Deltas) {
+        out.fail(GeminiError::StreamIncomplete.into_model_error(true));
+    }
+
+    fn format_error(&self, error: SseError) -> ModelError {
+        GeminiError::StreamFormat(error).into_model_error(false)
+    }
+}
+
+impl Chunks {
+    fn on_chunk(&mut self, data: &str, out: &mut Deltas) {
         let chunk: GenerateContentResponse = match serde_json::from_str(data) {
             Ok(chunk) => chunk,
             Err(source) => {
-                return self.fail(
+                return out.fail(
                     GeminiError::Decode {
                         what: "streamGenerateContent chunk",
                         source,
@@ -125,7 +75,7 @@ impl StreamState {
             }
         };
         if let Some(reason) = chunk.block_reason() {
-            return self.fail(ModelError::Blocked {
+            return out.fail(ModelError::Blocked {
                 reason: block_reason(reason),
             });
         }
@@ -140,23 +90,22 @@ impl StreamState {
         match candidate.finish_reason.as_deref() {
             Some(finish) => {
                 if self.text_len == 0 {
-                    return self.fail(outcome_of_empty(
+                    return out.fail(outcome_of_empty(
                         Some(finish),
                         candidate.finish_message.as_deref(),
                     ));
                 }
-                self.ready.push_back(Ok(StreamDelta {
+                out.finish(StreamDelta {
                     text,
                     finish_reason: Some(finish_reason(Some(finish))),
                     usage: self.usage,
-                }));
-                self.done = true;
+                });
             }
-            None if !text.is_empty() => self.ready.push_back(Ok(StreamDelta {
+            None if !text.is_empty() => out.push(StreamDelta {
                 text,
                 finish_reason: None,
                 usage: self.usage,
-            })),
+            }),
             None => {}
         }
     }

@@ -9,36 +9,19 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
+use helpdesk_llm_http::JsonPoster;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 /// The largest response body read into memory (32 MiB); a larger one is an error.
-pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+pub use helpdesk_llm_http::MAX_BODY_BYTES;
+
+/// An API key: kept out of `Debug`, logs and URLs (the providers' shared
+/// [`Secret`](helpdesk_llm_http::Secret)).
+pub use helpdesk_llm_http::Secret as ApiKey;
 
 /// The header carrying the API key (never the URL).
 pub const API_KEY_HEADER: &str = "x-goog-api-key";
-
-/// An API key: kept out of `Debug`, logs and URLs.
-#[derive(Clone)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    /// Wraps a key.
-    pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
-    }
-
-    /// The secret itself (for the header and for scrubbing recordings).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
 
 /// One API call, without credentials: the transport adds them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,16 +74,11 @@ impl WireResponse {
     }
 
     /// Reads the whole body, failing past `limit` bytes.
-    pub async fn collect(mut self, limit: usize) -> Result<Bytes, TransportError> {
-        let mut all = Vec::new();
-        while let Some(chunk) = self.body.next().await {
-            let chunk = chunk?;
-            if all.len() + chunk.len() > limit {
-                return Err(TransportError::BodyTooLarge { limit });
-            }
-            all.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(all))
+    pub async fn collect(self, limit: usize) -> Result<Bytes, TransportError> {
+        helpdesk_llm_http::http::collect_body(self.body, limit, |limit| {
+            TransportError::BodyTooLarge { limit }
+        })
+        .await
     }
 }
 
@@ -147,7 +125,7 @@ impl TransportError {
     /// Whether retrying may help (connection-level failures).
     pub fn is_temporary(&self) -> bool {
         match self {
-            Self::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
+            Self::Http(e) => helpdesk_llm_http::http::is_temporary(e),
             _ => false,
         }
     }
@@ -164,15 +142,13 @@ pub trait Transport: Send + Sync + fmt::Debug {
 /// The real transport: reqwest with rustls, the key in the `x-goog-api-key` header.
 #[derive(Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
-    base_url: String,
-    headers: HeaderMap,
+    http: JsonPoster,
 }
 
 impl fmt::Debug for ReqwestTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReqwestTransport")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.http.base_url())
             .finish_non_exhaustive()
     }
 }
@@ -188,15 +164,12 @@ impl ReqwestTransport {
         let mut value = HeaderValue::from_str(key.expose())?;
         value.set_sensitive(true);
         headers.insert(API_KEY_HEADER, value);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(
             "x-goog-api-client",
             HeaderValue::from_static(concat!("helpdesk-llm-gemini/", env!("CARGO_PKG_VERSION"))),
         );
         Ok(Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            headers,
+            http: JsonPoster::new(client, base_url, None, headers),
         })
     }
 }
@@ -204,20 +177,11 @@ impl ReqwestTransport {
 #[async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, request: WireRequest) -> Result<WireResponse, TransportError> {
-        let mut url = format!("{}{}", self.base_url, request.path);
-        if let Some(query) = &request.query {
-            url.push('?');
-            url.push_str(query);
-        }
-        let body = serde_json::to_vec(&request.body).unwrap_or_default();
         let response = self
-            .client
-            .post(url)
-            .headers(self.headers.clone())
-            .body(body)
-            .send()
+            .http
+            .post(&request.path, request.query.as_deref(), &request.body)
             .await
-            .map_err(|e| TransportError::Http(e.without_url()))?;
+            .map_err(TransportError::Http)?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()

@@ -37,15 +37,13 @@ impl LlmHarness for MockHarness {
                 .mock
                 .push_reply(MockReply::MaxTokens(Some("Once upon a".into()))),
             Scenario::JsonOutsideSchema => {
-                self.mock.push_reply(MockReply::Json(outside_schema_answer()));
+                self.mock
+                    .push_reply(MockReply::Json(outside_schema_answer()));
             }
             Scenario::UnknownModel => builder = builder.model("gemini-does-not-exist"),
-            // The real API's answer to an input over the model's token limit.
-            Scenario::ContextOverflow => self.mock.push_reply(MockReply::error(
-                400,
-                "INVALID_ARGUMENT",
-                "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
-            )),
+            // A model with a small window: the mock measures the prompt and answers as the
+            // real API does.
+            Scenario::ContextOverflow => self.mock.set_input_token_limit(8_192),
             other => panic!("unscripted scenario {other:?}"),
         }
         Arc::new(builder.build().unwrap())

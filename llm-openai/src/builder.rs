@@ -6,12 +6,14 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use helpdesk_core::Error;
+use helpdesk_llm_http::http::{check_key, config_error, env_var, http_client, parse_base_url};
+use helpdesk_llm_http::{CallPolicy, Secret};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use crate::client::{ClientInner, OpenAiClient};
 use crate::options::{StructuredOutput, TokenLimitField};
-use crate::retry::{RetryPolicy, Sleeper, TokioSleeper};
-use crate::transport::{Http, Secret};
+use crate::retry::{RetryPolicy, Sleeper};
+use crate::transport::Http;
 
 /// The default base URL (OpenAI's API).
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -21,7 +23,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
 
 /// The default per-call deadline.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_TIMEOUT: Duration = helpdesk_llm_http::DEFAULT_TIMEOUT;
 
 /// The environment variable [`OpenAiClientBuilder::from_env`] reads for the base URL.
 pub const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
@@ -41,9 +43,7 @@ pub struct OpenAiClientBuilder {
     model: String,
     headers: Vec<(String, Secret)>,
     http: Option<reqwest::Client>,
-    timeout: Option<Duration>,
-    retry: RetryPolicy,
-    sleeper: Arc<dyn Sleeper>,
+    calls: CallPolicy,
     structured: StructuredOutput,
     strict: bool,
     token_field: TokenLimitField,
@@ -57,28 +57,12 @@ impl Default for OpenAiClientBuilder {
             model: DEFAULT_MODEL.to_owned(),
             headers: Vec::new(),
             http: None,
-            timeout: Some(DEFAULT_TIMEOUT),
-            retry: RetryPolicy::default(),
-            sleeper: Arc::new(TokioSleeper),
+            calls: CallPolicy::default(),
             structured: StructuredOutput::default(),
             strict: true,
             token_field: TokenLimitField::default(),
         }
     }
-}
-
-fn config_error(field: &'static str, message: impl Into<String>) -> Error {
-    Error::Configuration {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 impl OpenAiClientBuilder {
@@ -92,13 +76,13 @@ impl OpenAiClientBuilder {
     /// (each only when set and not empty; the defaults otherwise).
     pub fn from_env() -> Self {
         let mut builder = Self::new();
-        if let Some(url) = env(BASE_URL_ENV) {
+        if let Some(url) = env_var(BASE_URL_ENV) {
             builder = builder.base_url(url);
         }
-        if let Some(key) = env(API_KEY_ENV) {
+        if let Some(key) = env_var(API_KEY_ENV) {
             builder = builder.api_key(key);
         }
-        if let Some(model) = env(MODEL_ENV) {
+        if let Some(model) = env_var(MODEL_ENV) {
             builder = builder.model(model);
         }
         builder
@@ -160,19 +144,19 @@ impl OpenAiClientBuilder {
     /// The per-call deadline, retries included, when the request sets none (`None` = no
     /// deadline). Past it a call fails with `ModelError::Timeout`.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
+        self.calls.timeout = timeout;
         self
     }
 
     /// The retry policy.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.calls.retry = policy;
         self
     }
 
     /// What waits between attempts (default: `tokio::time::sleep`).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = sleeper;
+        self.calls.sleeper = sleeper;
         self
     }
 
@@ -199,19 +183,12 @@ impl OpenAiClientBuilder {
     /// Validates and builds the client.
     pub fn build(self) -> Result<OpenAiClient, Error> {
         validate_model(&self.model)?;
-        if self.timeout.is_some_and(|t| t.is_zero()) {
-            return Err(config_error("timeout", "must be greater than zero"));
-        }
+        self.calls.validate()?;
         let (base_url, query) = validate_base_url(&self.base_url)?;
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
+            check_key(key)?;
             let k = key.expose();
-            if k.trim().is_empty() || !k.chars().all(|c| c.is_ascii_graphic()) {
-                return Err(config_error(
-                    "api_key",
-                    "is empty or contains whitespace or non-ASCII characters",
-                ));
-            }
             let mut value = HeaderValue::from_str(&format!("Bearer {k}"))
                 .map_err(|_| config_error("api_key", "not a valid header value"))?;
             value.set_sensitive(true);
@@ -231,18 +208,11 @@ impl OpenAiClientBuilder {
             }
             headers.insert(header_name, header_value);
         }
-        let http = match self.http {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .build()
-                .map_err(|e| Error::backend("reqwest", false, e))?,
-        };
+        let http = http_client(self.http)?;
         Ok(OpenAiClient::from_inner(ClientInner {
             model: self.model,
             http: Http::new(http, &base_url, query, headers),
-            retry: self.retry,
-            sleeper: self.sleeper,
-            timeout: self.timeout,
+            calls: self.calls,
             structured: self.structured,
             json_schema_unsupported: AtomicBool::new(false),
             strict: self.strict,
@@ -268,17 +238,7 @@ pub(crate) fn validate_model(model: &str) -> Result<(), Error> {
 
 /// The base URL without a trailing slash, and its query (sent with every call).
 fn validate_base_url(url: &str) -> Result<(String, Option<String>), Error> {
-    let parsed = reqwest::Url::parse(url.trim())
-        .map_err(|e| config_error("base_url", format!("not a URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(config_error("base_url", "scheme must be http or https"));
-    }
-    if parsed.fragment().is_some() {
-        return Err(config_error("base_url", "must not carry a fragment"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(config_error("base_url", "must not carry credentials"));
-    }
+    let parsed = parse_base_url(url)?;
     if parsed
         .query_pairs()
         .any(|(k, _)| matches!(k.as_ref(), "key" | "api_key" | "api-key"))

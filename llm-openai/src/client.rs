@@ -5,27 +5,23 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use helpdesk_core::{DeltaStream, LanguageModel, LlmRequest, LlmResponse, ModelError};
+use helpdesk_llm_http::http::error_text;
+use helpdesk_llm_http::{CallPolicy, Failure, MAX_BODY_BYTES};
 use serde_json::Value;
-use tokio::time::Instant;
 
 use crate::builder::OpenAiClientBuilder;
 use crate::chat::{ChatCompletion, JsonMode, build_chat_body, interpret_completion};
 use crate::embed::OpenAiEmbedder;
 use crate::error::{
-    ApiError, OpenAiError, is_response_format_unsupported, map_api_error, map_bare_status,
-    transport_error,
+    ApiError, OpenAiError, PROVIDER, is_response_format_unsupported, map_api_error,
+    map_bare_status, transport_error,
 };
 use crate::options::{StructuredOutput, TokenLimitField};
-use crate::retry::{RetryPolicy, Sleeper};
 use crate::stream::delta_stream;
-use crate::transport::{Http, MAX_BODY_BYTES, WireResponse};
-
-/// Cap on an error body read into memory.
-const MAX_ERROR_BODY: usize = 64 * 1024;
+use crate::transport::{Http, WireResponse};
 
 /// The chat completions path under the base URL.
 const CHAT_PATH: &str = "/chat/completions";
@@ -33,9 +29,7 @@ const CHAT_PATH: &str = "/chat/completions";
 pub(crate) struct ClientInner {
     pub(crate) model: String,
     pub(crate) http: Http,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) sleeper: Arc<dyn Sleeper>,
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) calls: CallPolicy,
     pub(crate) structured: StructuredOutput,
     /// Set once a server refused `json_schema` in [`StructuredOutput::Auto`] mode.
     pub(crate) json_schema_unsupported: AtomicBool,
@@ -56,8 +50,8 @@ impl fmt::Debug for OpenAiClient {
         f.debug_struct("OpenAiClient")
             .field("model", &self.inner.model)
             .field("http", &self.inner.http)
-            .field("retry", &self.inner.retry)
-            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.calls.retry)
+            .field("timeout", &self.inner.calls.timeout)
             .field("structured_output", &self.structured_output())
             .finish_non_exhaustive()
     }
@@ -117,20 +111,6 @@ impl OpenAiClient {
         })
     }
 
-    /// Runs `call` under the request deadline (or the client default).
-    pub(crate) async fn with_deadline<T>(
-        &self,
-        timeout: Option<Duration>,
-        call: impl Future<Output = Result<T, ModelError>>,
-    ) -> Result<T, ModelError> {
-        match timeout.or(self.inner.timeout) {
-            Some(limit) => tokio::time::timeout(limit, call)
-                .await
-                .unwrap_or(Err(ModelError::Timeout(limit))),
-            None => call.await,
-        }
-    }
-
     /// Posts `body` to `path`, retrying per the policy, and returns the first 2xx response.
     /// Every other outcome is mapped to a core error kind.
     pub(crate) async fn send_with_retry(
@@ -138,34 +118,18 @@ impl OpenAiClient {
         path: &str,
         body: &Value,
     ) -> Result<WireResponse, ModelError> {
-        let started = Instant::now();
-        let mut failed = 0u32;
-        loop {
-            let (error, hint) = match self.inner.http.post(path, body).await {
-                Ok(response) if (200..300).contains(&response.status) => return Ok(response),
+        let attempt = || async {
+            match self.inner.http.post(path, body).await {
+                Ok(response) if (200..300).contains(&response.status) => Ok(response),
                 Ok(response) => {
-                    let hint = response.retry_hint;
-                    (error_from_response(response).await, hint)
+                    let retry_after = response.retry_hint;
+                    let error = error_from_response(response).await;
+                    Err(Failure { error, retry_after })
                 }
-                Err(e) => (transport_error(e), None),
-            };
-            failed += 1;
-            let Some(delay) = self
-                .inner
-                .retry
-                .delay_after(&error, failed, started.elapsed(), hint)
-            else {
-                return Err(error);
-            };
-            tracing::warn!(
-                path,
-                attempt = failed,
-                kind = error.kind_name(),
-                delay_ms = delay.as_millis() as u64,
-                "openai-compatible call failed; retrying"
-            );
-            self.inner.sleeper.sleep(delay).await;
-        }
+                Err(e) => Err(Failure::from(transport_error(e))),
+            }
+        };
+        self.inner.calls.retry(PROVIDER, path, attempt).await
     }
 
     /// Sends a chat request; in [`StructuredOutput::Auto`] mode a 400 that says
@@ -207,7 +171,7 @@ pub(crate) async fn error_from_response(response: WireResponse) -> ModelError {
         Ok(body) => body,
         Err(e) => return transport_error(e),
     };
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]);
+    let text = error_text(&body);
     match ApiError::parse(&text) {
         Some(api) => {
             tracing::debug!(status, code = ?api.code, kind = ?api.kind, "openai-compatible error body");
@@ -237,18 +201,21 @@ impl LanguageModel for OpenAiClient {
     }
 
     async fn generate(&self, request: &LlmRequest) -> Result<LlmResponse, ModelError> {
-        self.with_deadline(request.timeout, async {
-            let response = self.send_chat(request, false).await?;
-            let completion: ChatCompletion = read_json(response, "chat completion").await?;
-            interpret_completion(completion, &self.inner.model, request.json_schema.as_ref())
-        })
-        .await
+        self.inner
+            .calls
+            .with_deadline(request.timeout, async {
+                let response = self.send_chat(request, false).await?;
+                let completion: ChatCompletion = read_json(response, "chat completion").await?;
+                interpret_completion(completion, &self.inner.model, request.json_schema.as_ref())
+            })
+            .await
     }
 
     async fn stream(&self, request: &LlmRequest) -> Result<DeltaStream, ModelError> {
-        let limit = request.timeout.or(self.inner.timeout);
-        let deadline = limit.map(|l| (Instant::now() + l, l));
+        let deadline = self.inner.calls.deadline(request.timeout);
         let response = self
+            .inner
+            .calls
             .with_deadline(request.timeout, self.send_chat(request, true))
             .await?;
         Ok(delta_stream(

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use helpdesk_core::{EmbedKind, Embedder, Error, ModelError};
+use helpdesk_llm_http::embed::{check_count, checked_vector, in_batches};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -99,15 +100,7 @@ impl OpenAiEmbedder {
         }
         let response = self.client.send_with_retry("/embeddings", &body).await?;
         let list: EmbeddingList = read_json(response, "embeddings").await?;
-        if list.data.len() != texts.len() {
-            return Err(ModelError::MalformedOutput {
-                message: format!(
-                    "{} embeddings returned for {} texts",
-                    list.data.len(),
-                    texts.len()
-                ),
-            });
-        }
+        check_count(list.data.len(), texts.len())?;
         let mut slots: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
         for (position, item) in list.data.into_iter().enumerate() {
             let i = item.index.unwrap_or(position);
@@ -116,39 +109,10 @@ impl OpenAiEmbedder {
                     message: format!("embedding index {i} is out of range or repeated"),
                 }
             })?;
-            if item.embedding.len() != self.dimensions {
-                return Err(ModelError::MalformedOutput {
-                    message: format!(
-                        "embedding {i} has {} values, expected {}",
-                        item.embedding.len(),
-                        self.dimensions
-                    ),
-                });
-            }
-            *slot =
-                Some(
-                    normalised(item.embedding).ok_or_else(|| ModelError::MalformedOutput {
-                        message: format!("embedding {i} is zero or not finite"),
-                    })?,
-                );
+            *slot = Some(checked_vector(i, item.embedding, self.dimensions)?);
         }
         Ok(slots.into_iter().flatten().collect())
     }
-}
-
-fn normalised(mut values: Vec<f32>) -> Option<Vec<f32>> {
-    let norm = values
-        .iter()
-        .map(|v| f64::from(*v) * f64::from(*v))
-        .sum::<f64>()
-        .sqrt();
-    if !norm.is_finite() || norm == 0.0 {
-        return None;
-    }
-    for v in &mut values {
-        *v = (f64::from(*v) / norm) as f32;
-    }
-    Some(values)
 }
 
 #[async_trait]
@@ -166,11 +130,10 @@ impl Embedder for OpenAiEmbedder {
             EmbedKind::Query => &self.query_prefix,
             EmbedKind::Document => &self.document_prefix,
         };
-        let mut vectors = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(self.batch) {
-            let call = self.embed_batch(batch, prefix);
-            vectors.extend(self.client.with_deadline(None, call).await?);
-        }
-        Ok(vectors)
+        let calls = &self.client.inner().calls;
+        in_batches(calls, texts, self.batch, |batch| {
+            self.embed_batch(batch, prefix)
+        })
+        .await
     }
 }

@@ -11,18 +11,6 @@ use crate::transport::TransportError;
 /// The provider name used in [`ModelError::Provider`].
 pub(crate) const PROVIDER: &str = "openai";
 
-/// The `InvalidRequest` message prefix of a prompt longer than the model's context window
-/// (OpenAI's error code `context_length_exceeded`; llama.cpp, vLLM and Ollama word it their
-/// own way). Test it with [`is_context_overflow`].
-pub const CONTEXT_OVERFLOW: &str = "context_length_exceeded";
-
-/// Whether `error` says the prompt did not fit the model's context window (a
-/// [`ModelError::InvalidRequest`] whose message starts with [`CONTEXT_OVERFLOW`]): the
-/// caller may shorten the conversation and try again.
-pub fn is_context_overflow(error: &ModelError) -> bool {
-    matches!(error, ModelError::InvalidRequest { message } if message.starts_with(CONTEXT_OVERFLOW))
-}
-
 /// A parsed error body, read leniently: OpenAI's `{"error":{"message","type","param","code"}}`,
 /// vLLM's top-level `{"object":"error","message","type","code"}`, Ollama's
 /// `{"error":"text"}` and FastAPI's `{"detail": …}` all land here.
@@ -76,14 +64,23 @@ impl ApiError {
         self.code.as_deref() == Some(code)
     }
 
-    /// Whether the prompt was longer than the context window.
+    /// Whether the prompt was longer than the context window: OpenAI's and Azure's code
+    /// `context_length_exceeded`, llama.cpp server's type `exceed_context_size_error`, and
+    /// the wordings of servers that send no code: vLLM ("This model's maximum context
+    /// length is …", "… is longer than the maximum model length of …"), llama.cpp server
+    /// ("the request exceeds the available context size"), llama-cpp-python ("Requested
+    /// tokens (N) exceed context window of M"), Ollama ("the input length exceeds the
+    /// context length").
     pub fn is_context_overflow(&self) -> bool {
         let m = self.message.to_ascii_lowercase();
         self.code_is("context_length_exceeded")
+            || self.kind.as_deref() == Some("exceed_context_size_error")
             || m.contains("maximum context length")
             || m.contains("context length exceeded")
             || m.contains("exceeds the available context size")
             || m.contains("exceed context window")
+            || m.contains("exceeds the context length")
+            || m.contains("longer than the maximum model length")
             || (m.contains("context") && m.contains("exceed") && m.contains("token"))
     }
 
@@ -151,7 +148,7 @@ pub(crate) enum OpenAiError {
     StreamIncomplete,
     /// The SSE byte stream was malformed (not UTF-8, endless line).
     #[error("the response stream could not be parsed")]
-    StreamFormat(#[source] crate::sse::SseError),
+    StreamFormat(#[source] helpdesk_llm_http::sse::SseError),
 }
 
 impl OpenAiError {
@@ -178,12 +175,11 @@ pub(crate) fn map_api_error(status: u16, api: &ApiError, hint: Option<Duration>)
         }
         _ => api.message.clone(),
     };
+    // Some servers (llama-cpp-python) report an overflow as a 500: it is still the
+    // request's size, not an outage, and retrying it would fail the same way.
     if api.is_context_overflow() && (status == 400 || status == 413 || status >= 500) {
-        let text = message
-            .strip_prefix("context_length_exceeded: ")
-            .unwrap_or(&message);
-        return ModelError::InvalidRequest {
-            message: format!("{CONTEXT_OVERFLOW}: {text}"),
+        return ModelError::ContextOverflow {
+            message: api.message.clone(),
         };
     }
     // llama-cpp-python reports its request validation errors (such as an unknown
@@ -306,12 +302,48 @@ mod tests {
             ),
             None,
         );
-        assert!(is_context_overflow(&overflow), "{overflow:?}");
-        let llama_cpp = api(
-            None,
-            "the request exceeds the available context size, try increasing it",
+        match &overflow {
+            ModelError::ContextOverflow { message } => {
+                assert_eq!(
+                    message,
+                    "This model's maximum context length is 2048 tokens."
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!overflow.is_temporary());
+        for (status, wording) in [
+            // llama.cpp server
+            (
+                400,
+                "the request exceeds the available context size, try increasing it",
+            ),
+            // llama-cpp-python (a 500 `internal_server_error`)
+            (500, "Requested tokens (4100) exceed context window of 2048"),
+            // vLLM, older and newer
+            (
+                400,
+                "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4900 in the messages, 100 in the completion).",
+            ),
+            (
+                400,
+                "The decoder prompt (length 5000) is longer than the maximum model length of 4096.",
+            ),
+            // Ollama
+            (400, "the input length exceeds the context length"),
+        ] {
+            let mapped = map_api_error(status, &api(None, wording), None);
+            assert_eq!(mapped.kind_name(), "context_overflow", "{wording}");
+        }
+        let llama_cpp_typed = ApiError {
+            message: "too long".into(),
+            kind: Some("exceed_context_size_error".into()),
+            ..ApiError::default()
+        };
+        assert_eq!(
+            map_api_error(400, &llama_cpp_typed, None).kind_name(),
+            "context_overflow"
         );
-        assert!(is_context_overflow(&map_api_error(400, &llama_cpp, None)));
         match map_api_error(
             429,
             &api(Some("rate_limit_exceeded"), "slow down"),

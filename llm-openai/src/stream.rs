@@ -7,31 +7,26 @@
 //! end arrives, after the same checks a complete answer gets (content filter, refusal,
 //! empty answer, JSON and schema for a schema request), which turn it into an error instead.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use helpdesk_core::{DeltaStream, ModelError, StreamDelta, TokenUsage};
+use helpdesk_llm_http::sse::{SseError, SseItem, SseParser};
+use helpdesk_llm_http::stream::{Deltas, SseHandler};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::chat::{ChatCompletion, finished, refused};
 use crate::error::{OpenAiError, error_value, transport_error};
-use crate::sse::{SseError, SseParser};
-use crate::transport::{BodyStream, WireResponse};
+use crate::transport::WireResponse;
 
-struct StreamState {
-    body: BodyStream,
-    parser: SseParser,
-    ready: VecDeque<Result<StreamDelta, ModelError>>,
+/// What the chunks so far said.
+struct Chunks {
     schema: Option<Value>,
     text: String,
     refusal: bool,
     finish: Option<String>,
     usage: Option<TokenUsage>,
-    /// Set once a final delta or an error was queued: nothing more is read.
-    done: bool,
-    deadline: Option<(Instant, Duration)>,
 }
 
 /// Turns an SSE response body into a stream of deltas; errors (an error event, a refusal,
@@ -42,110 +37,58 @@ pub(crate) fn delta_stream(
     deadline: Option<(Instant, Duration)>,
     schema: Option<Value>,
 ) -> DeltaStream {
-    let state = StreamState {
-        body: response.body,
-        parser: SseParser::default(),
-        ready: VecDeque::new(),
+    let body = response.body.map(|chunk| chunk.map_err(transport_error));
+    let chunks = Chunks {
         schema,
         text: String::new(),
         refusal: false,
         finish: None,
         usage: None,
-        done: false,
-        deadline,
     };
-    Box::pin(futures_util::stream::unfold(
-        state,
-        |mut state| async move {
-            loop {
-                if let Some(item) = state.ready.pop_front() {
-                    return Some((item, state));
-                }
-                if state.done {
-                    return None;
-                }
-                let next = match state.deadline {
-                    Some((at, limit)) => {
-                        match tokio::time::timeout_at(at, state.body.next()).await {
-                            Ok(next) => next,
-                            Err(_) => {
-                                state.fail(ModelError::Timeout(limit));
-                                continue;
-                            }
-                        }
-                    }
-                    None => state.body.next().await,
-                };
-                match next {
-                    Some(Ok(chunk)) => {
-                        let events = state.parser.push(&chunk);
-                        state.on_events(events);
-                    }
-                    Some(Err(e)) => state.fail(transport_error(e)),
-                    None => {
-                        let events = state.parser.finish();
-                        state.on_events(events);
-                        state.end();
-                    }
-                }
-            }
-        },
-    ))
+    helpdesk_llm_http::stream::delta_stream(Box::pin(body), SseParser::new(), deadline, chunks)
 }
 
-impl StreamState {
-    fn fail(&mut self, error: ModelError) {
-        self.ready.push_back(Err(error));
-        self.done = true;
+impl SseHandler for Chunks {
+    fn on_item(&mut self, item: SseItem, out: &mut Deltas) {
+        let SseItem::Data(data) = item else {
+            return;
+        };
+        if data.trim() == "[DONE]" {
+            return self.on_end(out);
+        }
+        self.on_chunk(&data, out);
     }
 
     /// The body ended (or `[DONE]` came): the final delta, or why there is none.
-    fn end(&mut self) {
-        if self.done {
-            return;
-        }
+    fn on_end(&mut self, out: &mut Deltas) {
         let Some(finish) = self.finish.take() else {
-            return self.fail(OpenAiError::StreamIncomplete.into_model_error(true));
+            return out.fail(OpenAiError::StreamIncomplete.into_model_error(true));
         };
         if self.refusal {
-            return self.fail(refused());
+            return out.fail(refused());
         }
         let text = std::mem::take(&mut self.text);
         match finished(text, Some(&finish), self.schema.as_ref()) {
-            Ok((_, reason)) => {
-                self.ready.push_back(Ok(StreamDelta {
-                    text: String::new(),
-                    finish_reason: Some(reason),
-                    usage: self.usage,
-                }));
-                self.done = true;
-            }
-            Err(e) => self.fail(e),
+            Ok((_, reason)) => out.finish(StreamDelta {
+                text: String::new(),
+                finish_reason: Some(reason),
+                usage: self.usage,
+            }),
+            Err(e) => out.fail(e),
         }
     }
 
-    fn on_events(&mut self, events: Result<Vec<String>, SseError>) {
-        let events = match events {
-            Ok(events) => events,
-            Err(e) => return self.fail(OpenAiError::StreamFormat(e).into_model_error(false)),
-        };
-        for data in events {
-            if self.done {
-                return;
-            }
-            if data.trim() == "[DONE]" {
-                self.end();
-                return;
-            }
-            self.on_chunk(&data);
-        }
+    fn format_error(&self, error: SseError) -> ModelError {
+        OpenAiError::StreamFormat(error).into_model_error(false)
     }
+}
 
-    fn on_chunk(&mut self, data: &str) {
+impl Chunks {
+    fn on_chunk(&mut self, data: &str, out: &mut Deltas) {
         let chunk: ChatCompletion = match serde_json::from_str(data) {
             Ok(chunk) => chunk,
             Err(source) => {
-                return self.fail(
+                return out.fail(
                     OpenAiError::Decode {
                         what: "chat completion chunk",
                         source,
@@ -155,13 +98,13 @@ impl StreamState {
             }
         };
         if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {
-            return self.fail(error_value(error));
+            return out.fail(error_value(error));
         }
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage.to_core());
             // The usage chunk comes after the finish reason: the answer is complete.
             if self.finish.is_some() {
-                return self.end();
+                return self.on_end(out);
             }
         }
         let Some(choice) = chunk.choices.into_iter().next() else {
@@ -174,11 +117,11 @@ impl StreamState {
             let text = delta.text();
             if !text.is_empty() && !self.refusal {
                 self.text.push_str(&text);
-                self.ready.push_back(Ok(StreamDelta {
+                out.push(StreamDelta {
                     text,
                     finish_reason: None,
                     usage: None,
-                }));
+                });
             }
         }
         if let Some(finish) = choice.finish_reason {

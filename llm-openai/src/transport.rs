@@ -1,6 +1,6 @@
-//! The HTTP seam: one `POST {base}{path}` with the configured headers, returning the status,
-//! the server's wait hint (`retry-after-ms`, `retry-after`, `x-ratelimit-reset-*`) and the
-//! body as a byte stream.
+//! The HTTP seam: one `POST {base}{path}` with the configured headers (the shared
+//! [`JsonPoster`]), returning the status, the server's wait hint (`retry-after-ms`,
+//! `retry-after`, `x-ratelimit-reset-*`) and the body as a byte stream.
 
 use std::fmt;
 use std::pin::Pin;
@@ -9,30 +9,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
-
-/// The largest response body read into memory (32 MiB); a larger one is an error.
-pub(crate) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-
-/// A secret (API key): kept out of `Debug`, logs and URLs.
-#[derive(Clone)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+use helpdesk_llm_http::JsonPoster;
+use helpdesk_llm_http::http::collect_body;
+use reqwest::header::HeaderMap;
 
 /// Why a call did not produce a response.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +29,7 @@ impl TransportError {
     /// Whether retrying may help (connection-level failures).
     pub(crate) fn is_temporary(&self) -> bool {
         match self {
-            Self::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
+            Self::Http(e) => helpdesk_llm_http::http::is_temporary(e),
             Self::BodyTooLarge { .. } => false,
         }
     }
@@ -68,34 +47,23 @@ pub(crate) struct WireResponse {
 
 impl WireResponse {
     /// Reads the whole body, failing past `limit` bytes.
-    pub(crate) async fn collect(mut self, limit: usize) -> Result<Bytes, TransportError> {
-        let mut all = Vec::new();
-        while let Some(chunk) = self.body.next().await {
-            let chunk = chunk?;
-            if all.len() + chunk.len() > limit {
-                return Err(TransportError::BodyTooLarge { limit });
-            }
-            all.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(all))
+    pub(crate) async fn collect(self, limit: usize) -> Result<Bytes, TransportError> {
+        collect_body(self.body, limit, |limit| TransportError::BodyTooLarge {
+            limit,
+        })
+        .await
     }
 }
 
-/// reqwest with rustls and the configured headers (authorization and extra headers).
+/// The configured [`JsonPoster`] (authorization and extra headers, the base URL's query).
 #[derive(Clone)]
 pub(crate) struct Http {
-    client: reqwest::Client,
-    base_url: String,
-    query: Option<String>,
-    headers: HeaderMap,
+    poster: JsonPoster,
 }
 
 impl fmt::Debug for Http {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Http")
-            .field("base_url", &self.base_url)
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
+        self.poster.fmt(f)
     }
 }
 
@@ -109,15 +77,12 @@ impl Http {
         headers: HeaderMap,
     ) -> Self {
         Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            query,
-            headers,
+            poster: JsonPoster::new(client, base_url, query, headers),
         }
     }
 
     pub(crate) fn base_url(&self) -> &str {
-        &self.base_url
+        self.poster.base_url()
     }
 
     /// Posts `body` as JSON to `{base}{path}`.
@@ -126,19 +91,11 @@ impl Http {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<WireResponse, TransportError> {
-        let url = match &self.query {
-            Some(query) => format!("{}{path}?{query}", self.base_url),
-            None => format!("{}{path}", self.base_url),
-        };
         let response = self
-            .client
-            .post(url)
-            .headers(self.headers.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
+            .poster
+            .post(path, None, body)
             .await
-            .map_err(|e| TransportError::Http(e.without_url()))?;
+            .map_err(TransportError::Http)?;
         let status = response.status().as_u16();
         let retry_hint = retry_hint(response.headers());
         let body = response

@@ -7,7 +7,7 @@ mod common;
 use common::{setup, setup_with};
 use helpdesk_core::{BlockReason, FinishReason, LanguageModel, LlmRequest, ModelError, Turn};
 use helpdesk_llm_openai::mock::{Endpoint, MockReply};
-use helpdesk_llm_openai::{StructuredOutput, TokenLimitField, is_context_overflow};
+use helpdesk_llm_openai::{StructuredOutput, TokenLimitField};
 use serde_json::{Value, json};
 
 fn schema() -> Value {
@@ -209,7 +209,7 @@ async fn typed_errors_of_the_failure_modes() {
         Err(ModelError::Unavailable { status: 500, .. })
     ));
     assert!(
-        outcomes[6].as_ref().is_err_and(is_context_overflow),
+        matches!(&outcomes[6], Err(ModelError::ContextOverflow { .. })),
         "{:?}",
         outcomes[6]
     );

@@ -476,6 +476,20 @@ mod tests {
     }
 
     #[test]
+    fn the_requests_own_failures_are_not_an_outage() {
+        let clock = Arc::new(ManualClock::default());
+        let b = Arc::new(breaker(clock));
+        let overflow = ModelError::ContextOverflow {
+            message: "the input token count exceeds the maximum".into(),
+        };
+        assert_eq!(DegradedReason::of(&overflow), None);
+        for _ in 0..3 {
+            b.permit_for_test().finish(Some(&overflow));
+        }
+        assert_eq!(b.status(), AiStatus::Healthy);
+    }
+
+    #[test]
     fn an_abandoned_call_counts_as_a_timeout() {
         let clock = Arc::new(ManualClock::default());
         let b = Arc::new(breaker(clock));

@@ -48,6 +48,10 @@ impl ModelChain {
 }
 
 /// Whether a failure is the provider's (another model may answer), not the request's.
+///
+/// A context overflow counts as the model's: the request did not fit *this* model's
+/// window, and the next model of the chain may well have a larger one (a small local model
+/// in front of a hosted one); one that does not refuses just as fast.
 pub fn stands_in_for(error: &ModelError) -> bool {
     matches!(
         error,
@@ -56,6 +60,7 @@ pub fn stands_in_for(error: &ModelError) -> bool {
             | ModelError::Timeout(_)
             | ModelError::Authentication { .. }
             | ModelError::NotFound { .. }
+            | ModelError::ContextOverflow { .. }
             | ModelError::CircuitOpen { .. }
             | ModelError::Provider { .. }
     )

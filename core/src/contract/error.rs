@@ -398,6 +398,15 @@ pub enum ModelError {
         /// The provider's message.
         message: String,
     },
+    /// The prompt (system prompt, turns and the room asked for the answer) is longer than
+    /// the model's context window. Not temporary: the same request fails the same way, so
+    /// it is not retried and does not count against the provider's health; the caller may
+    /// shorten the conversation, or ask a model with a larger window.
+    #[error("the prompt does not fit the model's context window: {message}")]
+    ContextOverflow {
+        /// The provider's message (it usually names the window and the prompt's size).
+        message: String,
+    },
     /// Missing or wrong credentials.
     #[error("model authentication failed: {message}")]
     Authentication {
@@ -465,6 +474,7 @@ impl ModelError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
             Self::InvalidRequest { .. } => "invalid_request",
+            Self::ContextOverflow { .. } => "context_overflow",
             Self::Authentication { .. } => "authentication",
             Self::NotFound { .. } => "not_found",
             Self::Blocked { .. } => "blocked",

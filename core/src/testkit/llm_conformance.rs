@@ -18,7 +18,7 @@
 //! | [`truncated`] | an answer cut at the output token cap | `Ok` with `MaxTokens`, or `Truncated`; never `Stop` |
 //! | [`json_outside_schema`] | JSON that breaks the schema ([`outside_schema_answer`]) | `MalformedOutput` where the use cases read it |
 //! | [`unknown_model`] | a model name the server does not know | `NotFound`, not temporary |
-//! | [`context_overflow`] | a prompt longer than the context window | `InvalidRequest` |
+//! | [`context_overflow`] | a prompt longer than the context window | `ContextOverflow`, not temporary |
 //!
 //! ```text
 //! async fn harness() -> MyHarness { /* start a mock server */ }
@@ -288,13 +288,14 @@ pub async fn unknown_model<H: LlmHarness + ?Sized>(harness: &H) {
     }
 }
 
-/// A prompt longer than the context window: `InvalidRequest`.
+/// A prompt longer than the context window: `ContextOverflow` (not a generic invalid
+/// request, so callers can shorten the prompt), not temporary.
 pub async fn context_overflow<H: LlmHarness + ?Sized>(harness: &H) {
     let model = harness.model_for(Scenario::ContextOverflow).await;
     let request = LlmRequest::new("Answer briefly.", overflow_prompt()).with_max_output_tokens(16);
     match model.generate(&request).await {
-        Err(ModelError::InvalidRequest { .. }) => {}
-        other => panic!("expected InvalidRequest, got {other:?}"),
+        Err(e @ ModelError::ContextOverflow { .. }) => assert!(!e.is_temporary()),
+        other => panic!("expected ContextOverflow, got {other:?}"),
     }
 }
 

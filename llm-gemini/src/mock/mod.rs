@@ -3,7 +3,9 @@
 //!
 //! * Validates like the real API where the spec says so: missing key → 403, bad key → 400
 //!   `API_KEY_INVALID`, unknown model → 404, unknown body fields or schema keywords → 400,
-//!   more than 100 embedding requests → 400 with the real message.
+//!   more than 100 embedding requests → 400 with the real message, an input over the
+//!   model's token limit ([`MockGemini::set_input_token_limit`]) → 400 with the real
+//!   message.
 //! * Scripted per test: queues of [`MockReply`] (generateContent, batchEmbedContents) and
 //!   [`MockStream`] (streamGenerateContent); when a queue is empty a default answer is served
 //!   (a text, a JSON value built from the requested schema, deterministic embeddings).
@@ -25,15 +27,16 @@
 //! # Ok(()) }
 //! ```
 
-mod defaults;
 mod script;
 mod server;
 mod validate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
+pub(crate) use helpdesk_llm_http::mock::lock;
+use helpdesk_llm_http::mock::{Served, test_http_client};
 pub use script::{MockReply, MockStream};
 
 use crate::builder::GeminiClientBuilder;
@@ -55,6 +58,10 @@ pub const MOCK_MODELS: &[&str] = &[
     crate::DEFAULT_EMBEDDING_MODEL,
     "gemini-embedding-2",
 ];
+
+/// The input token limit of the mock's models from the start: the real models' 1,048,576
+/// (tokens estimated as 4 characters each).
+pub const MOCK_INPUT_TOKEN_LIMIT: usize = 1_048_576;
 
 /// An API method the mock serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,9 +98,10 @@ pub struct ReceivedRequest {
     pub status: u16,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct MockState {
     pub(crate) models: HashSet<String>,
+    pub(crate) input_token_limit: usize,
     pub(crate) generate: VecDeque<MockReply>,
     pub(crate) streams: VecDeque<MockStream>,
     pub(crate) embeds: VecDeque<MockReply>,
@@ -101,47 +109,39 @@ pub(crate) struct MockState {
     pub(crate) counts: HashMap<Endpoint, usize>,
 }
 
-pub(crate) type SharedState = Arc<Mutex<MockState>>;
-
-pub(crate) fn lock(state: &SharedState) -> MutexGuard<'_, MockState> {
-    state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl Default for MockState {
+    fn default() -> Self {
+        Self {
+            models: MOCK_MODELS.iter().map(|m| (*m).to_owned()).collect(),
+            input_token_limit: MOCK_INPUT_TOKEN_LIMIT,
+            generate: VecDeque::new(),
+            streams: VecDeque::new(),
+            embeds: VecDeque::new(),
+            requests: Vec::new(),
+            counts: HashMap::new(),
+        }
+    }
 }
+
+pub(crate) type SharedState = Arc<Mutex<MockState>>;
 
 /// A running mock server; stopped when dropped.
 #[derive(Debug)]
 pub struct MockGemini {
-    addr: SocketAddr,
+    served: Served,
     base_url: String,
     state: SharedState,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for MockGemini {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl MockGemini {
     /// Binds `127.0.0.1` on a free port and serves on the current tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = SharedState::default();
-        lock(&state).models = MOCK_MODELS.iter().map(|m| (*m).to_owned()).collect();
-        let app = server::router(state.clone());
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "mock gemini server stopped");
-            }
-        });
+        let served = Served::start(server::router(state.clone()), "mock gemini").await?;
         Ok(Self {
-            addr,
-            base_url: format!("http://{addr}"),
+            base_url: format!("http://{}", served.addr()),
+            served,
             state,
-            task,
         })
     }
 
@@ -152,7 +152,7 @@ impl MockGemini {
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.served.addr()
     }
 
     /// The key the mock accepts ([`MOCK_API_KEY`]).
@@ -163,20 +163,24 @@ impl MockGemini {
     /// A client builder pointed at this mock with its key, no retry jitter, and an HTTP
     /// client without pool timers (so a paused tokio clock only moves for retry waits).
     pub fn client_builder(&self) -> GeminiClientBuilder {
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(None)
-            .build()
-            .unwrap_or_default();
         GeminiClientBuilder::new()
             .api_key(MOCK_API_KEY)
             .base_url(self.base_url.clone())
-            .http_client(http)
+            .http_client(test_http_client())
             .retry_policy(RetryPolicy::default().with_jitter(0.0))
     }
 
     /// Makes `model` known.
     pub fn add_model(&self, model: impl Into<String>) {
         lock(&self.state).models.insert(model.into());
+    }
+
+    /// The input token limit of every model (tokens estimated as 4 characters each, of
+    /// the system instruction and every content part); a longer prompt is answered 400
+    /// `INVALID_ARGUMENT` with the real API's message (default
+    /// [`MOCK_INPUT_TOKEN_LIMIT`]).
+    pub fn set_input_token_limit(&self, tokens: usize) {
+        lock(&self.state).input_token_limit = tokens;
     }
 
     /// Queues a generateContent reply.

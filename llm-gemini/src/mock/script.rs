@@ -113,6 +113,16 @@ impl MockReply {
         )
     }
 
+    /// 400 `INVALID_ARGUMENT` for an input over the model's token limit, with the real
+    /// API's message.
+    pub fn context_overflow() -> Self {
+        Self::error(
+            400,
+            "INVALID_ARGUMENT",
+            "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+        )
+    }
+
     /// Waits `delay`, then serves `self`.
     pub fn delayed(self, delay: Duration) -> Self {
         Self::Delay(delay, Box::new(self))

@@ -1,45 +1,44 @@
 //! The mock's HTTP handler: routing, validation, scripted or default replies, recording.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
+use helpdesk_llm_http::mock::{
+    ContentTypes, Outcome, fake_embedding, halves, render, value_for_schema,
+};
 use serde_json::{Value, json};
 
-use super::defaults::{DEFAULT_TEXT, fake_embedding, requested_schema, value_for_schema};
 use super::script::{MockReply, MockStream, answer_body, error_body, stream_pieces};
 use super::validate::{
-    Rejection, check_embed_body, check_generate_body, check_key, model_not_found,
+    check_embed_body, check_generate_body, check_input_tokens, check_key, model_not_found,
 };
 use super::{Endpoint, MOCK_API_KEY, ReceivedRequest, SharedState, lock};
 use crate::transport::API_KEY_HEADER;
 
-/// What to send back.
-enum Outcome {
-    Json(u16, Value),
-    Raw(u16, String, String),
-    Sse(Vec<String>),
-    Delay(Duration, Box<Outcome>),
-}
+/// The default text answer.
+const DEFAULT_TEXT: &str = "This is a mock Gemini answer.";
 
-impl Outcome {
-    fn status(&self) -> u16 {
-        match self {
-            Self::Json(status, _) | Self::Raw(status, _, _) => *status,
-            Self::Sse(_) => 200,
-            Self::Delay(_, inner) => inner.status(),
-        }
-    }
-}
+/// What the real API sends.
+const CONTENT_TYPES: ContentTypes = ContentTypes {
+    json: "application/json; charset=UTF-8",
+    event_stream: "text/event-stream",
+};
 
-impl From<Rejection> for Outcome {
-    fn from((status, body): Rejection) -> Self {
-        Self::Json(status, body)
-    }
+/// The requested schema of a generate body, if any.
+fn requested_schema(body: &Value) -> Option<&Value> {
+    let config = body
+        .get("generationConfig")
+        .or_else(|| body.get("generation_config"))?;
+    [
+        "responseJsonSchema",
+        "response_json_schema",
+        "responseSchema",
+        "response_schema",
+    ]
+    .iter()
+    .find_map(|k| config.get(*k))
 }
 
 pub(crate) fn router(state: SharedState) -> Router {
@@ -99,7 +98,7 @@ async fn handle(
             status: outcome.status(),
         });
     }
-    render(outcome).await
+    render(outcome, CONTENT_TYPES).await
 }
 
 fn decide(
@@ -111,10 +110,11 @@ fn decide(
     body: Option<&Value>,
 ) -> Outcome {
     if endpoint == Endpoint::Other {
-        return Outcome::Json(
+        return (
             404,
             error_body(404, "NOT_FOUND", "Requested entity was not found.", vec![]),
-        );
+        )
+            .into();
     }
     if let Err(rejection) = check_key(key, MOCK_API_KEY) {
         return rejection.into();
@@ -123,7 +123,7 @@ fn decide(
         return model_not_found(model, method_name).into();
     }
     let Some(body) = body else {
-        return Outcome::Json(
+        return (
             400,
             error_body(
                 400,
@@ -131,11 +131,14 @@ fn decide(
                 "Invalid JSON payload received. Unexpected token.",
                 vec![],
             ),
-        );
+        )
+            .into();
     };
     match endpoint {
         Endpoint::GenerateContent => {
-            if let Err(rejection) = check_generate_body(body) {
+            if let Err(rejection) = check_generate_body(body)
+                .and_then(|()| check_input_tokens(body, lock(state).input_token_limit))
+            {
                 return rejection.into();
             }
             let scripted = lock(state).generate.pop_front();
@@ -143,15 +146,17 @@ fn decide(
             reply_outcome(&reply)
         }
         Endpoint::StreamGenerateContent => {
-            if let Err(rejection) = check_generate_body(body) {
+            if let Err(rejection) = check_generate_body(body)
+                .and_then(|()| check_input_tokens(body, lock(state).input_token_limit))
+            {
                 return rejection.into();
             }
             let scripted = lock(state).streams.pop_front();
             let stream = scripted.unwrap_or_else(|| default_stream(body));
             match (&stream, stream_pieces(&stream)) {
-                (_, Some(pieces)) => Outcome::Sse(pieces),
+                (_, Some(pieces)) => Outcome::Sse(pieces, None),
                 (MockStream::Reply(reply), None) => reply_outcome(reply),
-                (_, None) => Outcome::Sse(Vec::new()),
+                (_, None) => Outcome::Sse(Vec::new(), None),
             }
         }
         Endpoint::BatchEmbedContents => match check_embed_body(body, model) {
@@ -178,6 +183,7 @@ fn decide(
             Outcome::Json(
                 200,
                 json!({"embedding": {"values": fake_embedding(text, dims)}}),
+                vec![],
             )
         }
     }
@@ -195,24 +201,19 @@ fn default_stream(body: &Value) -> MockStream {
         Some(schema) => value_for_schema(schema).to_string(),
         None => DEFAULT_TEXT.to_owned(),
     };
-    let middle = text.len() / 2;
-    let split = (middle..text.len())
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(text.len());
-    let (first, second) = text.split_at(split);
-    MockStream::text([first, second])
+    MockStream::text(halves(&text))
 }
 
 fn reply_outcome(reply: &MockReply) -> Outcome {
     match reply {
-        MockReply::Error { status, body } => Outcome::Json(*status, body.clone()),
+        MockReply::Error { status, body } => Outcome::Json(*status, body.clone(), vec![]),
         MockReply::Raw {
             status,
             content_type,
             body,
         } => Outcome::Raw(*status, content_type.clone(), body.clone()),
         MockReply::Delay(delay, inner) => Outcome::Delay(*delay, Box::new(reply_outcome(inner))),
-        answer => Outcome::Json(200, answer_body(answer).unwrap_or(Value::Null)),
+        answer => Outcome::Json(200, answer_body(answer).unwrap_or(Value::Null), vec![]),
     }
 }
 
@@ -227,42 +228,7 @@ fn embed_outcome(reply: Option<&MockReply>, texts: &[String], dims: usize) -> Ou
                 .iter()
                 .map(|t| json!({"values": fake_embedding(t, dims)}))
                 .collect();
-            Outcome::Json(200, json!({ "embeddings": embeddings }))
+            Outcome::Json(200, json!({ "embeddings": embeddings }), vec![])
         }
     }
-}
-
-async fn render(mut outcome: Outcome) -> Response {
-    while let Outcome::Delay(delay, inner) = outcome {
-        tokio::time::sleep(delay).await;
-        outcome = *inner;
-    }
-    let (status, content_type, body) = match outcome {
-        Outcome::Json(status, value) => (
-            status,
-            "application/json; charset=UTF-8".to_owned(),
-            Body::from(value.to_string()),
-        ),
-        Outcome::Raw(status, content_type, text) => (status, content_type, Body::from(text)),
-        Outcome::Sse(pieces) => {
-            let stream = futures_util::stream::iter(
-                pieces
-                    .into_iter()
-                    .map(|p| Ok::<_, Infallible>(Bytes::from(p))),
-            );
-            (
-                200,
-                "text/event-stream".to_owned(),
-                Body::from_stream(stream),
-            )
-        }
-        Outcome::Delay(..) => (500, "text/plain".to_owned(), Body::empty()),
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Ok(value) = HeaderValue::from_str(&content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
-    response
 }

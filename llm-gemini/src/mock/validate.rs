@@ -241,6 +241,40 @@ pub(crate) fn check_generate_body(body: &Value) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Refuses an input over `limit` tokens (estimated as 4 characters each, of every text in
+/// the contents and the system instruction) as the real API does: 400 `INVALID_ARGUMENT`
+/// naming both counts.
+pub(crate) fn check_input_tokens(body: &Value, limit: usize) -> Result<(), Rejection> {
+    fn chars(value: &Value) -> usize {
+        match value {
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("text", Value::String(text)) => text.len(),
+                    _ => chars(v),
+                })
+                .sum(),
+            Value::Array(items) => items.iter().map(chars).sum(),
+            _ => 0,
+        }
+    }
+    let Some(object) = body.as_object() else {
+        return Ok(());
+    };
+    let tokens: usize = ["contents", "systemInstruction"]
+        .iter()
+        .filter_map(|name| get(object, name))
+        .map(chars)
+        .sum::<usize>()
+        / 4;
+    if tokens <= limit {
+        return Ok(());
+    }
+    Err(invalid_argument(&format!(
+        "The input token count ({tokens}) exceeds the maximum number of tokens allowed ({limit})."
+    )))
+}
+
 /// Walks a schema: keys of `properties`/`$defs` are names, everything else must be allowed.
 fn check_schema(node: &Value, allowed: &[&str], at: &str) -> Result<(), Rejection> {
     let object = match node {
@@ -365,6 +399,20 @@ mod tests {
         assert!(
             check_generate_body(&body).is_err(),
             "schema without mime type"
+        );
+    }
+
+    #[test]
+    fn an_input_over_the_token_limit_is_refused_with_the_real_message() {
+        let body = json!({"systemInstruction": {"parts": [{"text": "x".repeat(40)}]},
+            "contents": [{"role": "user", "parts": [{"text": "y".repeat(400)}]}]});
+        assert!(check_input_tokens(&body, 110).is_ok());
+        let (status, err) = check_input_tokens(&body, 100).unwrap_err();
+        assert_eq!(status, 400);
+        assert_eq!(err["error"]["status"], "INVALID_ARGUMENT");
+        assert_eq!(
+            err["error"]["message"],
+            "The input token count (110) exceeds the maximum number of tokens allowed (100)."
         );
     }
 }

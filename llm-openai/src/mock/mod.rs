@@ -38,8 +38,10 @@ mod validate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
+pub(crate) use helpdesk_llm_http::mock::lock;
+use helpdesk_llm_http::mock::{Served, test_http_client};
 pub use script::{MockReply, MockStream};
 
 use crate::builder::OpenAiClientBuilder;
@@ -132,44 +134,23 @@ impl Default for MockState {
 
 pub(crate) type SharedState = Arc<Mutex<MockState>>;
 
-pub(crate) fn lock(state: &SharedState) -> MutexGuard<'_, MockState> {
-    state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// A running mock server; stopped when dropped.
 #[derive(Debug)]
 pub struct MockOpenAi {
-    addr: SocketAddr,
+    served: Served,
     base_url: String,
     state: SharedState,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for MockOpenAi {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl MockOpenAi {
     /// Binds `127.0.0.1` on a free port and serves on the current tokio runtime.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = SharedState::default();
-        let app = server::router(state.clone());
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "mock openai server stopped");
-            }
-        });
+        let served = Served::start(server::router(state.clone()), "mock openai").await?;
         Ok(Self {
-            addr,
-            base_url: format!("http://{addr}/v1"),
+            base_url: format!("http://{}/v1", served.addr()),
+            served,
             state,
-            task,
         })
     }
 
@@ -180,7 +161,7 @@ impl MockOpenAi {
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.served.addr()
     }
 
     /// The key the mock accepts ([`MOCK_API_KEY`]).
@@ -192,14 +173,10 @@ impl MockOpenAi {
     /// retry jitter, and an HTTP client without pool timers (so a paused tokio clock only
     /// moves for retry waits).
     pub fn client_builder(&self) -> OpenAiClientBuilder {
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(None)
-            .build()
-            .unwrap_or_default();
         OpenAiClientBuilder::new()
             .api_key(MOCK_API_KEY)
             .base_url(self.base_url.clone())
-            .http_client(http)
+            .http_client(test_http_client())
             .retry_policy(RetryPolicy::default().with_jitter(0.0))
     }
 

@@ -1,43 +1,25 @@
 //! The mock's HTTP handler: routing, validation, scripted or default replies, recording.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
+use helpdesk_llm_http::mock::{
+    ContentTypes, Outcome, fake_embedding, halves, render, value_for_schema,
+};
 use serde_json::{Value, json};
 
-use super::defaults::{DEFAULT_TEXT, fake_embedding, requested_schema, value_for_schema};
+use super::defaults::{DEFAULT_TEXT, requested_schema};
 use super::script::{MockReply, MockStream, answer_body, completion, error_body, stream_pieces};
-use super::validate::{Rejection, check_chat_body, check_embed_body, check_key, model_not_found};
+use super::validate::{check_chat_body, check_embed_body, check_key, model_not_found};
 use super::{Endpoint, MOCK_API_KEY, MOCK_EMBEDDING_MODELS, ReceivedRequest, SharedState, lock};
 
-/// What to send back.
-enum Outcome {
-    Json(u16, Value, Vec<(String, String)>),
-    Raw(u16, String, String),
-    Sse(Vec<String>, Option<Duration>),
-    Delay(Duration, Box<Outcome>),
-}
-
-impl Outcome {
-    fn status(&self) -> u16 {
-        match self {
-            Self::Json(status, ..) | Self::Raw(status, ..) => *status,
-            Self::Sse(..) => 200,
-            Self::Delay(_, inner) => inner.status(),
-        }
-    }
-}
-
-impl From<Rejection> for Outcome {
-    fn from((status, body): Rejection) -> Self {
-        Self::Json(status, body, Vec::new())
-    }
-}
+/// What OpenAI sends.
+const CONTENT_TYPES: ContentTypes = ContentTypes {
+    json: "application/json",
+    event_stream: "text/event-stream; charset=utf-8",
+};
 
 pub(crate) fn router(state: SharedState) -> Router {
     Router::new().fallback(handle).with_state(state)
@@ -80,7 +62,7 @@ async fn handle(
             status: outcome.status(),
         });
     }
-    render(outcome).await
+    render(outcome, CONTENT_TYPES).await
 }
 
 fn decide(
@@ -225,13 +207,8 @@ fn capped(text: String, cap: Option<u64>) -> (String, &'static str) {
 
 fn default_stream(body: &Value, cap: Option<u64>) -> MockStream {
     let (text, finish) = capped(default_text(body), cap);
-    let middle = text.len() / 2;
-    let split = (middle..text.len())
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(text.len());
-    let (first, second) = text.split_at(split);
     MockStream::Chunks {
-        texts: vec![first.to_owned(), second.to_owned()],
+        texts: halves(&text).to_vec(),
         finish_reason: finish.to_owned(),
     }
 }
@@ -295,56 +272,4 @@ fn embed_outcome(reply: Option<&MockReply>, model: &str, texts: &[String], dims:
             )
         }
     }
-}
-
-async fn render(mut outcome: Outcome) -> Response {
-    while let Outcome::Delay(delay, inner) = outcome {
-        tokio::time::sleep(delay).await;
-        outcome = *inner;
-    }
-    let (status, content_type, body, extra) = match outcome {
-        Outcome::Json(status, value, headers) => (
-            status,
-            "application/json".to_owned(),
-            Body::from(value.to_string()),
-            headers,
-        ),
-        Outcome::Raw(status, content_type, text) => {
-            (status, content_type, Body::from(text), vec![])
-        }
-        Outcome::Sse(pieces, pause) => {
-            let stream = futures_util::stream::unfold(
-                (pieces.into_iter(), false),
-                move |(mut pieces, started)| async move {
-                    let piece = pieces.next()?;
-                    if let (true, Some(pause)) = (started, pause) {
-                        tokio::time::sleep(pause).await;
-                    }
-                    Some((Ok::<_, Infallible>(Bytes::from(piece)), (pieces, true)))
-                },
-            );
-            (
-                200,
-                "text/event-stream; charset=utf-8".to_owned(),
-                Body::from_stream(stream),
-                vec![],
-            )
-        }
-        Outcome::Delay(..) => (500, "text/plain".to_owned(), Body::empty(), vec![]),
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Ok(value) = HeaderValue::from_str(&content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
-    for (name, value) in extra {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().insert(name, value);
-        }
-    }
-    response
 }

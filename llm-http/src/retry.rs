@@ -1,5 +1,11 @@
 //! Retry policy: which failures are retried, how long to wait, and the injectable
 //! [`Sleeper`] that performs (and lets tests observe) the waits.
+//!
+//! The servers' wait hints come in two shapes: Gemini puts `RetryInfo.retryDelay` in its
+//! error body (the provider carries it in the `retry_after` of
+//! [`ModelError::RateLimited`]), OpenAI and the servers that copy it send headers
+//! (`retry-after-ms`, `retry-after`, `x-ratelimit-reset-*`, passed to
+//! [`RetryPolicy::delay_after`] as `hint`). Both are honoured the same way.
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -9,14 +15,16 @@ use helpdesk_core::ModelError;
 
 /// When and how failed calls are retried.
 ///
-/// * 500, 502, 503, 504 and 408 (and connection failures): exponential backoff with jitter.
-/// * 429 with `RetryInfo.retryDelay`: wait that delay (if it is at most
-///   [`max_retry_info_delay`](Self::max_retry_info_delay)); a 429 without `RetryInfo` (a daily
-///   quota) is not retried.
-/// * Any other 4xx: never retried.
+/// * 500, 502, 503, 504, 408 and connection failures: exponential backoff with jitter, or
+///   the server's wait hint when it is longer.
+/// * 429: the server's wait hint (in the error, or from the headers) when it is at most
+///   [`max_retry_after`](Self::max_retry_after); a 429 without a hint (a daily quota, an
+///   exhausted balance) is returned at once.
+/// * Any other 4xx, and a prompt over the context window: never retried.
 ///
 /// All attempts and waits must fit in [`total_budget`](Self::total_budget): a wait that would
-/// overrun it is not taken and the last error is returned.
+/// overrun it is not taken and the last error is returned. The defaults are those of
+/// Google's SDKs (5 attempts, 1 s doubling up to 60 s, with jitter).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in total, the first one included (1 = no retry).
@@ -30,8 +38,8 @@ pub struct RetryPolicy {
     /// Jitter as a fraction in `0..=1`: each backoff is drawn uniformly from
     /// `[backoff * (1 - jitter), backoff]`.
     pub jitter: f64,
-    /// The longest `RetryInfo.retryDelay` honoured; a longer one returns the 429 at once.
-    pub max_retry_info_delay: Duration,
+    /// The longest server wait hint honoured; a longer one returns the error at once.
+    pub max_retry_after: Duration,
     /// Time budget for all attempts and waits of one call.
     pub total_budget: Duration,
 }
@@ -44,7 +52,7 @@ impl Default for RetryPolicy {
             multiplier: 2.0,
             max_backoff: Duration::from_secs(60),
             jitter: 0.5,
-            max_retry_info_delay: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(60),
             total_budget: Duration::from_secs(120),
         }
     }
@@ -93,9 +101,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the longest honoured `RetryInfo.retryDelay`.
-    pub fn with_max_retry_info_delay(mut self, delay: Duration) -> Self {
-        self.max_retry_info_delay = delay;
+    /// Sets the longest honoured server wait hint.
+    pub fn with_max_retry_after(mut self, delay: Duration) -> Self {
+        self.max_retry_after = delay;
         self
     }
 
@@ -115,7 +123,8 @@ impl RetryPolicy {
         backoff.mul_f64(1.0 - self.jitter * fastrand::f64())
     }
 
-    /// How long to wait after the `failed_attempts`-th failure with `error`, or `None` when the
+    /// How long to wait after the `failed_attempts`-th failure with `error` (and the
+    /// server's wait hint from the response headers, `hint`, if any), or `None` when the
     /// error must be returned (not retryable, out of attempts, or over the budget given
     /// `elapsed` time so far).
     pub fn delay_after(
@@ -123,19 +132,27 @@ impl RetryPolicy {
         error: &ModelError,
         failed_attempts: u32,
         elapsed: Duration,
+        hint: Option<Duration>,
     ) -> Option<Duration> {
         if failed_attempts >= self.max_attempts {
             return None;
         }
         let delay = match error {
             ModelError::RateLimited { retry_after, .. } => {
-                let hint = (*retry_after)?;
-                (hint <= self.max_retry_info_delay).then_some(hint)?
+                let hint = retry_after.or(hint)?;
+                (hint <= self.max_retry_after).then_some(hint)?
             }
-            ModelError::Unavailable { .. } => self.jittered(self.backoff(failed_attempts)),
-            ModelError::Provider {
+            ModelError::Unavailable { .. }
+            | ModelError::Provider {
                 temporary: true, ..
-            } => self.jittered(self.backoff(failed_attempts)),
+            } => {
+                let backoff = self.jittered(self.backoff(failed_attempts));
+                match hint {
+                    Some(h) if h > self.max_retry_after => return None,
+                    Some(h) => h.max(backoff),
+                    None => backoff,
+                }
+            }
             _ => return None,
         };
         (elapsed.saturating_add(delay) <= self.total_budget).then_some(delay)
@@ -200,6 +217,13 @@ mod tests {
         }
     }
 
+    fn limited(hint: Option<u64>) -> ModelError {
+        ModelError::RateLimited {
+            retry_after: hint.map(Duration::from_secs),
+            message: String::new(),
+        }
+    }
+
     #[test]
     fn backoff_doubles_up_to_the_cap() {
         let policy = RetryPolicy::default().with_max_backoff(Duration::from_secs(5));
@@ -208,38 +232,46 @@ mod tests {
     }
 
     #[test]
-    fn jitter_stays_within_bounds() {
-        let policy = RetryPolicy::default().with_jitter(0.5);
-        for _ in 0..200 {
-            let d = policy.delay_after(&unavailable(), 2, Duration::ZERO);
-            assert!(d.is_some_and(|d| d >= Duration::from_secs(1) && d <= Duration::from_secs(2)));
+    fn server_hints_decide_rate_limits_and_lengthen_backoff() {
+        let p = RetryPolicy::default().with_jitter(0.0);
+        let s = Duration::from_secs;
+        // A hint in the error (Gemini's RetryInfo) or from the headers.
+        assert_eq!(p.delay_after(&limited(None), 1, s(0), None), None);
+        assert_eq!(
+            p.delay_after(&limited(Some(26)), 1, s(0), None),
+            Some(s(26))
+        );
+        assert_eq!(
+            p.delay_after(&limited(None), 1, s(0), Some(s(7))),
+            Some(s(7))
+        );
+        assert_eq!(p.delay_after(&limited(Some(600)), 1, s(0), None), None);
+        assert_eq!(p.delay_after(&limited(Some(26)), 1, s(100), None), None);
+        assert_eq!(p.delay_after(&unavailable(), 1, s(0), None), Some(s(1)));
+        assert_eq!(
+            p.delay_after(&unavailable(), 1, s(0), Some(s(5))),
+            Some(s(5))
+        );
+        assert_eq!(p.delay_after(&unavailable(), 1, s(0), Some(s(600))), None);
+        assert_eq!(p.delay_after(&unavailable(), 5, s(0), None), None);
+        for not_retried in [
+            ModelError::InvalidRequest {
+                message: String::new(),
+            },
+            ModelError::ContextOverflow {
+                message: String::new(),
+            },
+        ] {
+            assert_eq!(p.delay_after(&not_retried, 1, s(0), Some(s(1))), None);
         }
     }
 
     #[test]
-    fn rate_limits_need_a_hint_within_the_cap_and_budget() {
-        let policy = RetryPolicy::default().with_jitter(0.0);
-        let limited = |s: Option<u64>| ModelError::RateLimited {
-            retry_after: s.map(Duration::from_secs),
-            message: String::new(),
-        };
-        assert_eq!(policy.delay_after(&limited(None), 1, Duration::ZERO), None);
-        assert_eq!(
-            policy.delay_after(&limited(Some(26)), 1, Duration::ZERO),
-            Some(Duration::from_secs(26))
-        );
-        assert_eq!(
-            policy.delay_after(&limited(Some(600)), 1, Duration::ZERO),
-            None
-        );
-        assert_eq!(
-            policy.delay_after(&limited(Some(26)), 1, Duration::from_secs(100)),
-            None
-        );
-        assert_eq!(policy.delay_after(&unavailable(), 5, Duration::ZERO), None);
-        let bad = ModelError::InvalidRequest {
-            message: String::new(),
-        };
-        assert_eq!(policy.delay_after(&bad, 1, Duration::ZERO), None);
+    fn jitter_stays_within_bounds() {
+        let policy = RetryPolicy::default().with_jitter(0.5);
+        for _ in 0..200 {
+            let d = policy.delay_after(&unavailable(), 2, Duration::ZERO, None);
+            assert!(d.is_some_and(|d| d >= Duration::from_secs(1) && d <= Duration::from_secs(2)));
+        }
     }
 }

@@ -1,27 +1,9 @@
-//! Default answers of the mock when no reply is scripted.
+//! Default answers of a mock when no reply is scripted.
 
 use serde_json::{Map, Value, json};
 
-/// The default text answer.
-pub(crate) const DEFAULT_TEXT: &str = "This is a mock Gemini answer.";
-
-/// The requested schema of a generate body, if any.
-pub(crate) fn requested_schema(body: &Value) -> Option<&Value> {
-    let config = body
-        .get("generationConfig")
-        .or_else(|| body.get("generation_config"))?;
-    [
-        "responseJsonSchema",
-        "response_json_schema",
-        "responseSchema",
-        "response_schema",
-    ]
-    .iter()
-    .find_map(|k| config.get(*k))
-}
-
 /// A value matching `schema` (first enum value, required properties, `minItems` items...).
-pub(crate) fn value_for_schema(schema: &Value) -> Value {
+pub fn value_for_schema(schema: &Value) -> Value {
     value_for(schema, schema, 0)
 }
 
@@ -102,8 +84,9 @@ fn value_for(node: &Value, root: &Value, depth: usize) -> Value {
     }
 }
 
-/// A deterministic pseudo-embedding of `text` (not normalised, like the real API below 3072).
-pub(crate) fn fake_embedding(text: &str, dims: usize) -> Vec<f32> {
+/// A deterministic pseudo-embedding of `text` with values in `-1..=1`, not normalised
+/// (like Gemini's below 3072 dimensions), so clients must normalise.
+pub fn fake_embedding(text: &str, dims: usize) -> Vec<f32> {
     // FNV-1a seed, then xorshift64*.
     let mut state = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -117,6 +100,17 @@ pub(crate) fn fake_embedding(text: &str, dims: usize) -> Vec<f32> {
             (x as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
         })
         .collect()
+}
+
+/// `text` cut in two at the character boundary at or after its middle: the two deltas of
+/// a default streamed answer.
+pub fn halves(text: &str) -> [String; 2] {
+    let middle = text.len() / 2;
+    let split = (middle..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(text.len());
+    let (first, second) = text.split_at(split);
+    [first.to_owned(), second.to_owned()]
 }
 
 #[cfg(test)]
@@ -148,5 +142,12 @@ mod tests {
                 .iter()
                 .all(|v| (-1.0..=1.0).contains(v))
         );
+    }
+
+    #[test]
+    fn halves_split_on_a_character_boundary() {
+        assert_eq!(halves("abcd"), ["ab", "cd"]);
+        assert_eq!(halves("aé"), ["a", "é"]);
+        assert_eq!(halves(""), ["", ""]);
     }
 }
