@@ -34,13 +34,8 @@ pub(crate) async fn append(
         touch_chat_session(sql, tx, &write.ticket, activity).await?;
     }
     if !write.model_usage.is_empty() {
-        crate::model_usage::insert_usage(
-            sql,
-            &mut **tx,
-            write.ticket.tenant_id,
-            &write.model_usage,
-        )
-        .await?;
+        crate::model_usage::insert_usage(sql, tx, write.ticket.tenant_id, &write.model_usage)
+            .await?;
     }
     Ok(())
 }

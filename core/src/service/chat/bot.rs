@@ -20,6 +20,14 @@ pub(super) enum BotDecision {
     Greeting,
 }
 
+/// What the bot says in a turn (see [`Helpdesk::bot_answer`]).
+pub(super) struct BotReply {
+    pub(super) body: String,
+    pub(super) citations: Vec<Citation>,
+    /// The customer confirmed the problem is solved.
+    pub(super) resolved: bool,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChatAnswer {
@@ -202,11 +210,14 @@ impl Helpdesk {
         tenant: &Tenant,
         ticket: &Ticket,
         session: ChatSession,
-        body: String,
-        citations: Vec<Citation>,
-        resolved: bool,
+        reply: BotReply,
         spent: &[ModelUsage],
     ) -> Result<(ChatSession, ChatReply)> {
+        let BotReply {
+            body,
+            citations,
+            resolved,
+        } = reply;
         let now = self.now();
         let message = chat_message(ticket, now, None, AuthorKind::Bot, body, citations);
         if !resolved {

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use self::bot::{ASKED_FOR_HUMAN, BotDecision, GREETING_REPLY};
+use self::bot::{ASKED_FOR_HUMAN, BotDecision, BotReply, GREETING_REPLY};
 use super::Helpdesk;
 use super::attachments::StoredBlob;
 use super::change::Change;

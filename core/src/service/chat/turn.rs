@@ -110,7 +110,12 @@ impl Helpdesk {
                 citations,
                 resolved,
             } => {
-                self.bot_answer(&tenant, &ticket, session, body, citations, resolved, &spent)
+                let reply = BotReply {
+                    body,
+                    citations,
+                    resolved,
+                };
+                self.bot_answer(&tenant, &ticket, session, reply, &spent)
                     .await
             }
             BotDecision::Handoff(reason) => {
@@ -122,9 +127,11 @@ impl Helpdesk {
                     &tenant,
                     &ticket,
                     session,
-                    GREETING_REPLY.into(),
-                    Vec::new(),
-                    false,
+                    BotReply {
+                        body: GREETING_REPLY.into(),
+                        citations: Vec::new(),
+                        resolved: false,
+                    },
                     &spent,
                 )
                 .await
