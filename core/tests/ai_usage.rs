@@ -233,3 +233,66 @@ async fn a_failed_draft_still_records_what_its_answer_cost() {
     assert_eq!(report.model_usage[0].use_case, AiUseCase::Draft);
     assert_eq!(report.model_usage[0].calls, 1);
 }
+
+/// The spend rides in the use case's own commit: intake with model triage and a model
+/// draft still commit once each; a summary, which writes nothing else, commits once (its
+/// usage), and a summary without a model (nothing spent) commits nothing.
+#[tokio::test]
+async fn the_spend_adds_no_commit_to_a_use_case_that_writes() {
+    use helpdesk_core::store::MemoryStore;
+    use helpdesk_core::testkit::CountingStore;
+    use helpdesk_core::{Helpdesk, Store};
+
+    let counted = Arc::new(CountingStore::new(
+        Arc::new(MemoryStore::new()) as Arc<dyn Store>
+    ));
+    let model = Arc::new(MockLanguageModel::new([
+        MockTurn::Json(triage_json("billing", "high", &["billing"], 0.9)),
+        MockTurn::Json(json!({ "reply": "Here is how to pay.", "cited_chunk_ids": [] })),
+        MockTurn::Json(json!({ "summary": "Cannot pay.", "open_questions": [] })),
+    ]));
+    let hd = Helpdesk::builder(counted.clone())
+        .language_model(model.clone())
+        .build()
+        .unwrap();
+    let (_, admin) = hd
+        .register_tenant(NewTenant {
+            name: "Acme".into(),
+            slug: "acme".into(),
+            admin: NewUser::new("admin@acme.test", "Ada", Role::Admin),
+            settings: None,
+        })
+        .await
+        .unwrap();
+    let admin = Actor::for_user(&admin);
+    let agent = Actor::for_user(
+        &hd.add_user(&admin, NewUser::new("agent@acme.test", "Bob", Role::Agent))
+            .await
+            .unwrap(),
+    );
+    let customer = Actor::for_user(
+        &hd.add_user(&admin, NewUser::new("carl@c.test", "Carl", Role::Customer))
+            .await
+            .unwrap(),
+    );
+    counted.take();
+    let t = hd
+        .open_ticket(&customer, NewTicket::new("Payment", "My card is refused"))
+        .await
+        .unwrap()
+        .ticket;
+    assert_eq!(counted.take().commits, 1, "intake");
+    hd.suggest_reply(&agent, t.id).await.unwrap();
+    assert_eq!(counted.take().commits, 1, "a model draft");
+    hd.summarize(&agent, t.id).await.unwrap();
+    assert_eq!(
+        counted.take().commits,
+        1,
+        "a model summary records its spend"
+    );
+    // The script is spent: the summary falls back to extractive (the failed call got no
+    // answer, so nothing is spent and nothing is written).
+    hd.summarize(&agent, t.id).await.unwrap();
+    assert_eq!(counted.take().commits, 0, "an extractive summary");
+    assert_eq!(model.remaining(), 0);
+}
