@@ -9,32 +9,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ai_common::{Wiring, ai_world_with, triage_json};
-use async_trait::async_trait;
+use ai_common::{Named, Wiring, ai_world_with, triage_json};
 use helpdesk_core::ai::{ModelChain, stands_in_for};
 use helpdesk_core::domain::TriageSource;
 use helpdesk_core::service::NewTicket;
 use helpdesk_core::testkit::{MockLanguageModel, MockTurn};
-use helpdesk_core::{BlockReason, DeltaStream, LanguageModel, LlmRequest, LlmResponse, ModelError};
-
-/// A scripted model with its own id, which it answers under.
-#[derive(Debug)]
-struct Named(&'static str, Arc<MockLanguageModel>);
-
-#[async_trait]
-impl LanguageModel for Named {
-    fn model_id(&self) -> &str {
-        self.0
-    }
-    async fn generate(&self, request: &LlmRequest) -> Result<LlmResponse, ModelError> {
-        let mut response = self.1.generate(request).await?;
-        response.model = self.0.to_owned();
-        Ok(response)
-    }
-    async fn stream(&self, request: &LlmRequest) -> Result<DeltaStream, ModelError> {
-        self.1.stream(request).await
-    }
-}
+use helpdesk_core::{BlockReason, LanguageModel, LlmRequest, ModelError};
 
 fn chain(primary: &Arc<MockLanguageModel>, fallback: &Arc<MockLanguageModel>) -> ModelChain {
     ModelChain::new(

@@ -10,8 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ai_common::{Wiring, ai_world_with, chat_json, triage_json};
-use async_trait::async_trait;
+use ai_common::{Named, Wiring, ai_world_with, chat_json, triage_json};
 use futures_util::StreamExt;
 use helpdesk_core::ai::ModelChain;
 use helpdesk_core::domain::{Actor, AiUseCase, DraftSource, Role};
@@ -19,28 +18,9 @@ use helpdesk_core::llm::UsageTally;
 use helpdesk_core::service::{NewTenant, NewTicket, NewUser};
 use helpdesk_core::store::TimeRange;
 use helpdesk_core::testkit::{MockLanguageModel, MockTurn};
-use helpdesk_core::{DeltaStream, LanguageModel, LlmRequest, LlmResponse, ModelError};
+use helpdesk_core::{LanguageModel, LlmRequest, ModelError};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
-
-/// A scripted model with its own id, which it answers under.
-#[derive(Debug)]
-struct Named(&'static str, Arc<MockLanguageModel>);
-
-#[async_trait]
-impl LanguageModel for Named {
-    fn model_id(&self) -> &str {
-        self.0
-    }
-    async fn generate(&self, request: &LlmRequest) -> Result<LlmResponse, ModelError> {
-        let mut response = self.1.generate(request).await?;
-        response.model = self.0.to_owned();
-        Ok(response)
-    }
-    async fn stream(&self, request: &LlmRequest) -> Result<DeltaStream, ModelError> {
-        self.1.stream(request).await
-    }
-}
 
 fn at() -> Timestamp {
     Timestamp::from_second(1_700_000_000).unwrap()

@@ -183,3 +183,28 @@ pub fn turns_text(r: &helpdesk_core::LlmRequest) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A scripted model with its own id, which it answers under.
+#[derive(Debug)]
+pub struct Named(pub &'static str, pub Arc<MockLanguageModel>);
+
+#[async_trait::async_trait]
+impl helpdesk_core::LanguageModel for Named {
+    fn model_id(&self) -> &str {
+        self.0
+    }
+    async fn generate(
+        &self,
+        request: &helpdesk_core::LlmRequest,
+    ) -> Result<helpdesk_core::LlmResponse, helpdesk_core::ModelError> {
+        let mut response = self.1.generate(request).await?;
+        response.model = self.0.to_owned();
+        Ok(response)
+    }
+    async fn stream(
+        &self,
+        request: &helpdesk_core::LlmRequest,
+    ) -> Result<helpdesk_core::DeltaStream, helpdesk_core::ModelError> {
+        self.1.stream(request).await
+    }
+}
