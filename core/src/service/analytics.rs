@@ -5,9 +5,7 @@ use jiff::tz::TimeZone;
 
 use super::Helpdesk;
 use crate::analytics::Analytics;
-use crate::domain::{
-    Actor, FieldKind, ModelUsage, ModelUsageDay, TicketStatus, field_token, use_case_rank,
-};
+use crate::domain::{Actor, FieldKind, ModelUsage, ModelUsageDay, TicketStatus, field_token};
 use crate::roles::Action;
 use crate::store::{TicketQuery, TimeRange};
 use crate::{Error, Result, TenantId};
@@ -27,27 +25,10 @@ pub struct AnalyticsReport {
 }
 
 impl AnalyticsReport {
-    /// The model usage of the whole range per use case and model: (use case, model,
-    /// calls, tokens in, tokens out), in the order of [`ModelUsageDay::sum`].
+    /// The model usage of the whole range per use case and model
+    /// ([`ModelUsageDay::totals`]).
     pub fn model_usage_totals(&self) -> Vec<ModelUsageDay> {
-        let mut totals: Vec<ModelUsageDay> = Vec::new();
-        for day in &self.model_usage {
-            match totals
-                .iter_mut()
-                .find(|t| t.use_case == day.use_case && t.model == day.model)
-            {
-                Some(t) => {
-                    t.calls += day.calls;
-                    t.prompt_tokens += day.prompt_tokens;
-                    t.output_tokens += day.output_tokens;
-                }
-                None => totals.push(day.clone()),
-            }
-        }
-        totals.sort_by(|a, b| {
-            (use_case_rank(a.use_case), &a.model).cmp(&(use_case_rank(b.use_case), &b.model))
-        });
-        totals
+        ModelUsageDay::totals(&self.model_usage)
     }
 }
 

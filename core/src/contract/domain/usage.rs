@@ -70,30 +70,34 @@ impl ModelUsageDay {
     /// (in [`AiUseCase::ALL`] order), then model: the reference every backend's
     /// aggregation must equal.
     pub fn sum(records: &[ModelUsage]) -> Vec<ModelUsageDay> {
-        let mut days: Vec<ModelUsageDay> = Vec::new();
+        let mut days = Vec::new();
         for r in records {
-            let day = r.at.to_zoned(jiff::tz::TimeZone::UTC).date();
-            match days
-                .iter_mut()
-                .find(|d| d.day == day && d.use_case == r.use_case && d.model == r.model)
-            {
-                Some(d) => {
-                    d.calls += 1;
-                    d.prompt_tokens += u64::from(r.prompt_tokens);
-                    d.output_tokens += u64::from(r.output_tokens);
-                }
-                None => days.push(ModelUsageDay {
-                    day,
-                    use_case: r.use_case,
-                    model: r.model.clone(),
-                    calls: 1,
-                    prompt_tokens: u64::from(r.prompt_tokens),
-                    output_tokens: u64::from(r.output_tokens),
-                }),
-            }
+            let call = ModelUsageDay {
+                day: r.at.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                use_case: r.use_case,
+                model: r.model.clone(),
+                calls: 1,
+                prompt_tokens: u64::from(r.prompt_tokens),
+                output_tokens: u64::from(r.output_tokens),
+            };
+            add_into(&mut days, &call, |a, b| a.day == b.day);
         }
         Self::order(&mut days);
         days
+    }
+
+    /// `days` added up over the whole range per use case and model, ordered by use case
+    /// (in [`AiUseCase::ALL`] order), then model; each total keeps the `day` of its first
+    /// row.
+    pub fn totals(days: &[ModelUsageDay]) -> Vec<ModelUsageDay> {
+        let mut totals = Vec::new();
+        for day in days {
+            add_into(&mut totals, day, |_, _| true);
+        }
+        totals.sort_by(|a, b| {
+            (use_case_rank(a.use_case), &a.model).cmp(&(use_case_rank(b.use_case), &b.model))
+        });
+        totals
     }
 
     /// Puts `days` in report order: by day, then use case (in [`AiUseCase::ALL`] order),
@@ -106,6 +110,26 @@ impl ModelUsageDay {
                 &b.model,
             ))
         });
+    }
+}
+
+/// Adds `row` to the row of `rows` with its use case and model (and, by `same_period`,
+/// its period), or appends it.
+fn add_into(
+    rows: &mut Vec<ModelUsageDay>,
+    row: &ModelUsageDay,
+    same_period: impl Fn(&ModelUsageDay, &ModelUsageDay) -> bool,
+) {
+    match rows
+        .iter_mut()
+        .find(|r| r.use_case == row.use_case && r.model == row.model && same_period(r, row))
+    {
+        Some(r) => {
+            r.calls += row.calls;
+            r.prompt_tokens += row.prompt_tokens;
+            r.output_tokens += row.output_tokens;
+        }
+        None => rows.push(row.clone()),
     }
 }
 

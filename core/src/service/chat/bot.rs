@@ -10,11 +10,7 @@ use crate::llm::UsageTally;
 
 /// What the bot decided for one turn.
 pub(super) enum BotDecision {
-    Answer {
-        body: String,
-        citations: Vec<Citation>,
-        resolved: bool,
-    },
+    Answer(BotReply),
     Handoff(String),
     /// The customer only greeted: greet back (no search, no handoff).
     Greeting,
@@ -59,11 +55,11 @@ fn offline_decision(
 ) -> BotDecision {
     let why = match chunks.first() {
         Some(best) if best.score >= threshold => {
-            return BotDecision::Answer {
+            return BotDecision::Answer(BotReply {
                 body: format!("From our help center, \"{}\":\n\n{}", best.title, best.text),
                 citations: citations_for(std::slice::from_ref(&best.chunk_id), chunks),
                 resolved: false,
-            };
+            });
         }
         Some(best) => format!(
             "no confident knowledge-base answer (best score {:.2} under {threshold:.2})",
@@ -195,11 +191,11 @@ impl Helpdesk {
         {
             return BotDecision::Handoff(format!("ungrounded answer: {why}"));
         }
-        BotDecision::Answer {
+        BotDecision::Answer(BotReply {
             body: output::bounded(&answer.answer, validate::MAX_BODY_CHARS),
             citations: citations_for(&answer.cited_chunk_ids, &chunks),
             resolved: answer.resolved,
-        }
+        })
     }
 
     /// Stores the bot's grounded answer, with what the model spent on it (`spent`); when

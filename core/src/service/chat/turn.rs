@@ -105,16 +105,7 @@ impl Helpdesk {
             .await;
         let spent = usage.take(AiUseCase::Chat, self.now());
         let stored = match decision {
-            BotDecision::Answer {
-                body,
-                citations,
-                resolved,
-            } => {
-                let reply = BotReply {
-                    body,
-                    citations,
-                    resolved,
-                };
+            BotDecision::Answer(reply) => {
                 self.bot_answer(&tenant, &ticket, session, reply, &spent)
                     .await
             }
