@@ -20,10 +20,7 @@ fn staff(t: &Tenant, role: Role, skills: &[&str], capacity: u32, open: u64) -> C
     let mut u = user(t, role, &format!("{}@x.test", UserId::new()));
     u.skills = skills.iter().map(|s| (*s).to_string()).collect();
     u.capacity = capacity;
-    Candidate {
-        user: u,
-        open_tickets: open,
-    }
+    Candidate::new(u, open)
 }
 
 fn ticket_needing(t: &Tenant, skills: &[&str]) -> helpdesk_core::domain::Ticket {
@@ -40,10 +37,7 @@ async fn least_loaded_respects_capacity_and_eligibility() {
     let lighter = staff(&t, Role::Agent, &[], 0, 4); // unlimited but more loaded
     let mut inactive = staff(&t, Role::Agent, &[], 0, 0);
     inactive.user.active = false;
-    let customer = Candidate {
-        user: user(&t, Role::Customer, "c@x.test"),
-        open_tickets: 0,
-    };
+    let customer = Candidate::new(user(&t, Role::Customer, "c@x.test"), 0);
     let foreign = staff(&tenant("other"), Role::Agent, &[], 0, 0);
     let cands = vec![busy, light.clone(), lighter, inactive, customer, foreign];
     let ticket = ticket_needing(&t, &[]);
@@ -54,40 +48,46 @@ async fn least_loaded_respects_capacity_and_eligibility() {
 }
 
 #[tokio::test]
-async fn round_robin_cycles_per_tenant_over_eligible_agents() {
+async fn round_robin_picks_the_eligible_agent_routed_longest_ago() {
     let t = tenant("acme");
     let a = staff(&t, Role::Agent, &[], 0, 0);
     let b = staff(&t, Role::Agent, &[], 0, 9);
     let full = staff(&t, Role::Agent, &[], 1, 1);
-    let cands = vec![a.clone(), b.clone(), full];
-    let rr = RoundRobin::default();
+    let mut cands = vec![a.clone(), b.clone(), full];
+    let rr = RoundRobin;
     let ticket = ticket_needing(&t, &[]);
-    let picks: Vec<UserId> = futures_picks(&rr, &ticket, &cands, 4).await;
+    // Stateless: the stamps decide, and each pick (stamped as the store would) moves the
+    // picked agent to the back, so the picks alternate between the two with room.
+    let mut picks = Vec::new();
+    for stamp in 1..=4 {
+        let pick = rr.route(&ticket, &cands).await.unwrap();
+        picks.push(pick);
+        let c = cands.iter_mut().find(|c| c.user.id == pick).unwrap();
+        c.last_routed = stamp;
+    }
     assert_eq!(picks[0], picks[2]);
     assert_eq!(picks[1], picks[3]);
     assert_ne!(picks[0], picks[1]);
     assert!(picks.iter().all(|p| *p == a.user.id || *p == b.user.id));
-    // Another tenant has its own turn counter.
+    // The same read gives the same pick (no hidden turn counter).
+    assert_eq!(
+        rr.route(&ticket, &cands).await,
+        rr.route(&ticket, &cands).await
+    );
+    // Never-routed first, whatever the load; ties to the earliest id.
+    let fresh = staff(&t, Role::Agent, &[], 0, 50);
+    let routed_before = a.clone().routed_at(3);
+    assert_eq!(
+        rr.route(&ticket, &[routed_before, fresh.clone()]).await,
+        Some(fresh.user.id)
+    );
+    // Another tenant's ticket only ever goes to that tenant's agents.
     let t2 = tenant("beta");
     let c = staff(&t2, Role::Agent, &[], 0, 0);
     assert_eq!(
-        rr.route(&ticket_needing(&t2, &[]), std::slice::from_ref(&c))
-            .await,
+        rr.route(&ticket_needing(&t2, &[]), &[a, c.clone()]).await,
         Some(c.user.id)
     );
-}
-
-async fn futures_picks(
-    r: &dyn Router,
-    ticket: &helpdesk_core::domain::Ticket,
-    c: &[Candidate],
-    n: usize,
-) -> Vec<UserId> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(r.route(ticket, c).await.unwrap());
-    }
-    out
 }
 
 #[tokio::test]
@@ -145,10 +145,7 @@ async fn chain_falls_back_to_an_admin_and_never_to_ineligible_users() {
             Some(self.0)
         }
     }
-    let customer = Candidate {
-        user: user(&t, Role::Customer, "c@x.test"),
-        open_tickets: 0,
-    };
+    let customer = Candidate::new(user(&t, Role::Customer, "c@x.test"), 0);
     let agent = staff(&t, Role::Agent, &[], 0, 0);
     let chain = RouterChain::new()
         .with(Rogue(customer.user.id))

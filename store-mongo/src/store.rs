@@ -229,7 +229,7 @@ impl Store for MongoStore {
 
     /// The staff and the open-ticket counts are read concurrently (two queries in flight
     /// instead of three in a row).
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>> {
         let (staff, counts) =
             tokio::try_join!(self.staff_of(tenant), self.open_ticket_counts(tenant))?;
         Ok(with_open_loads(staff, &counts))

@@ -137,7 +137,7 @@ impl Store for PostgresStore {
 
     /// One statement: the active staff with a correlated count over the
     /// `tickets_open_by_assignee` index.
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>> {
         people::routing_staff(&self.sql, &self.pool, tenant).await
     }
 

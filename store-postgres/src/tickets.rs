@@ -135,7 +135,8 @@ pub(crate) fn check_write(write: &TicketWrite) -> Result<()> {
             "events, messages and outbox entries must belong to the ticket's tenant",
         ));
     }
-    write.check_attachments()
+    write.check_attachments()?;
+    write.check_routing()
 }
 
 /// A ticket's messages in creation order, only the kinds `filter` keeps (filtered in the

@@ -128,7 +128,7 @@ impl Store for SqliteStore {
 
     /// One statement (each statement is a round trip to the connection's thread): the
     /// active staff with a correlated count over the `tickets_open_by_assignee` index.
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>> {
         people::routing_staff(&self.sql, &self.pool, tenant).await
     }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::domain::{ChatSession, Role, Tenant, Ticket, User};
-use crate::store::{Store, WeakCommitSignal, with_open_loads};
+use crate::store::{RoutingStaff, Store, WeakCommitSignal, with_open_loads};
 use crate::{ChatSessionId, Result, TenantId, UserId};
 
 #[async_trait]
@@ -47,7 +47,7 @@ impl Store for MemoryStore {
         Ok(Some((session.clone(), ticket.cloned())))
     }
 
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>> {
         let d = self.lock()?;
         let mut counts: HashMap<UserId, u64> = HashMap::new();
         for t in d.tickets.values() {
@@ -67,7 +67,10 @@ impl Store for MemoryStore {
                 .cloned()
                 .collect();
             of_role.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-            staff.extend(of_role);
+            staff.extend(of_role.into_iter().map(|u| {
+                let stamp = d.routing_stamps.get(&u.id).copied().unwrap_or(0);
+                (u, stamp)
+            }));
         }
         let counts: Vec<(UserId, u64)> = counts.into_iter().collect();
         Ok(with_open_loads(staff, &counts))

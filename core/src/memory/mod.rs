@@ -55,6 +55,8 @@ struct Data {
     canned: Vec<crate::domain::CannedResponse>,
     views: Vec<crate::domain::SavedView>,
     model_usage: Vec<(TenantId, crate::domain::ModelUsage)>,
+    /// Each staff user's routing stamp (absent: 0), beside the users like the passwords.
+    routing_stamps: HashMap<UserId, u64>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

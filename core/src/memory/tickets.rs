@@ -30,7 +30,8 @@ pub(super) fn check_write(write: &TicketWrite) -> Result<()> {
             "events, messages and outbox entries must belong to the ticket's tenant",
         ));
     }
-    write.check_attachments()
+    write.check_attachments()?;
+    write.check_routing()
 }
 
 /// The write's attachment ids must be new, the session a write marks active must be one
@@ -46,6 +47,7 @@ fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
             value: a.id.to_string(),
         });
     }
+    check_claim(d, write)?;
     let Some(a) = &write.chat_activity else {
         return Ok(());
     };
@@ -57,6 +59,29 @@ fn check_chat_activity(d: &Data, write: &TicketWrite) -> Result<()> {
         None => Err(Error::not_found("chat_session", a.session)),
         Some(c) => a.check(c),
     }
+}
+
+/// The write's routing claim against the assignee as stored: their stamp, their room
+/// (open tickets counted as they are once the write lands) and that they are active staff.
+fn check_claim(d: &Data, write: &TicketWrite) -> Result<()> {
+    let Some(claim) = &write.routing else {
+        return Ok(());
+    };
+    let t = &write.ticket;
+    let user = d.users.iter().find(|u| u.id == claim.assignee);
+    let others = d
+        .tickets
+        .values()
+        .filter(|x| {
+            x.id != t.id
+                && x.tenant_id == t.tenant_id
+                && x.status.is_open()
+                && x.assignee == Some(claim.assignee)
+        })
+        .count() as u64;
+    let this = u64::from(t.status.is_open() && t.assignee == Some(claim.assignee));
+    let stamp = d.routing_stamps.get(&claim.assignee).copied().unwrap_or(0);
+    claim.decide(t.tenant_id, user, stamp, others + this)
 }
 
 /// Checks an update against the stored ticket: the tenant's ticket at `expected_version`,
@@ -117,6 +142,9 @@ pub(super) fn apply_write(d: &mut Data, write: &TicketWrite) {
     d.attachments.extend(write.attachments.iter().cloned());
     d.model_usage
         .extend(write.model_usage.iter().map(|u| (t.tenant_id, u.clone())));
+    if let Some(claim) = &write.routing {
+        d.routing_stamps.insert(claim.assignee, claim.last_routed);
+    }
     if let Some(key) = &write.idempotency_key {
         d.idempotency.insert((t.tenant_id, key.clone()), t.id);
     }

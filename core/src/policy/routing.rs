@@ -6,27 +6,53 @@
 //! offers active agents and admins of the ticket's own tenant, and every router re-checks
 //! that, so a router can never assign a customer, an inactive user or another tenant's
 //! user.
+//!
+//! Routers keep no state: what they decide on (open loads, capacities, each candidate's
+//! routing stamp `last_routed`) is read from the store, and the service commits a routed
+//! assignment with a [`RoutingClaim`](crate::store::RoutingClaim) that the store checks in
+//! the same commit (the stamp as read, room under the capacity). So several helpdesk
+//! instances on one database share one rotation and never exceed an agent's capacity:
+//! when two of them pick the same agent from the same read, the second commit conflicts
+//! and that instance routes again on a fresh read (a few times, then it leaves the ticket
+//! unassigned rather than fail the intake). A pick of a candidate without room (the admin
+//! fallback) is committed without a claim, like a manual assignment.
 
-use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
 use crate::domain::{Role, Ticket, User};
+use crate::store::RoutingStaff;
 use crate::{TenantId, UserId};
 
-/// A candidate assignee with their current load.
+/// A candidate assignee with their current load and routing stamp.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     /// The user.
     pub user: User,
     /// Their open tickets right now.
     pub open_tickets: u64,
+    /// Their routing stamp as stored: 0 when never routed, else the (per-tenant increasing)
+    /// stamp of their latest routed assignment. Round-robin picks the smallest.
+    pub last_routed: u64,
 }
 
 impl Candidate {
+    /// A candidate never routed before (`last_routed` 0).
+    pub fn new(user: User, open_tickets: u64) -> Self {
+        Self {
+            user,
+            open_tickets,
+            last_routed: 0,
+        }
+    }
+
+    /// The same candidate with routing stamp `last_routed`.
+    pub fn routed_at(mut self, last_routed: u64) -> Self {
+        self.last_routed = last_routed;
+        self
+    }
+
     /// Whether the user may be assigned at all (active staff of the tenant).
     pub fn eligible(&self, tenant: TenantId) -> bool {
         self.user.tenant_id == tenant && self.user.active && self.user.is_staff()
@@ -45,6 +71,16 @@ impl Candidate {
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(skill))
         })
+    }
+}
+
+impl From<RoutingStaff> for Candidate {
+    fn from(staff: RoutingStaff) -> Self {
+        Self {
+            user: staff.user,
+            open_tickets: staff.open_tickets,
+            last_routed: staff.last_routed,
+        }
     }
 }
 
@@ -81,33 +117,21 @@ impl Router for LeastLoaded {
     }
 }
 
-/// Round-robin over candidates with room under their capacity, per tenant.
+/// Round-robin over candidates with room under their capacity: the one routed longest
+/// ago (smallest [`Candidate::last_routed`], never-routed first, ties to the earliest user
+/// id). Stateless: the rotation lives in the store's stamps, which every routed assignment
+/// moves forward, so it is one rotation per tenant across every helpdesk instance.
 #[derive(Debug, Default)]
-pub struct RoundRobin {
-    next: Mutex<HashMap<TenantId, usize>>,
-    fallback: AtomicUsize,
-}
+pub struct RoundRobin;
 
 #[async_trait]
 impl Router for RoundRobin {
     async fn route(&self, ticket: &Ticket, candidates: &[Candidate]) -> Option<UserId> {
-        let list: Vec<&Candidate> = eligible(ticket, candidates)
+        eligible(ticket, candidates)
             .into_iter()
             .filter(|c| c.has_capacity())
-            .collect();
-        if list.is_empty() {
-            return None;
-        }
-        let turn = match self.next.lock() {
-            Ok(mut map) => {
-                let slot = map.entry(ticket.tenant_id).or_insert(0);
-                let turn = *slot;
-                *slot = slot.wrapping_add(1);
-                turn
-            }
-            Err(_) => self.fallback.fetch_add(1, Ordering::Relaxed),
-        };
-        list.get(turn % list.len()).map(|c| c.user.id)
+            .min_by_key(|c| (c.last_routed, c.user.id))
+            .map(|c| c.user.id)
     }
 }
 

@@ -7,12 +7,13 @@ use crate::domain::{
     Notification, NotificationKind, OutboxEntry, Ticket,
 };
 use crate::service::attachments::StoredBlob;
-use crate::store::{ChatActivity, SessionTransition, TicketWrite};
+use crate::store::{ChatActivity, RoutingClaim, SessionTransition, TicketWrite};
 use crate::{AttachmentId, ChatSessionId, EventId, MessageId, OutboxId, UserId};
 
 /// Accumulates one commit: every event is applied to the working copy immediately, so
 /// later decisions see the new state, and the stored ticket is exactly the fold of its
 /// events.
+#[derive(Clone)]
 pub(crate) struct Change {
     ticket: Ticket,
     /// The ticket an update is planned on (`None` for a new ticket).
@@ -26,6 +27,7 @@ pub(crate) struct Change {
     outbox: Vec<OutboxEntry>,
     chat_activity: Option<ChatActivity>,
     model_usage: Vec<ModelUsage>,
+    routing: Option<RoutingClaim>,
 }
 
 impl Change {
@@ -44,6 +46,7 @@ impl Change {
             outbox: Vec::new(),
             chat_activity: None,
             model_usage: Vec::new(),
+            routing: None,
         }
     }
 
@@ -62,6 +65,7 @@ impl Change {
             outbox: Vec::new(),
             chat_activity: None,
             model_usage: Vec::new(),
+            routing: None,
         };
         change.push(EventKind::Created {
             ticket: Box::new(initial),
@@ -89,6 +93,7 @@ impl Change {
             outbox: write.outbox,
             chat_activity: write.chat_activity,
             model_usage: write.model_usage,
+            routing: write.routing,
         };
         (change, write.idempotency_key)
     }
@@ -263,6 +268,18 @@ impl Change {
         self.model_usage.extend(usage);
     }
 
+    /// Assigns the ticket as the router picked: the `Assigned` event, the assignee's
+    /// notification and, for a pick made under capacity, the claim the store checks in the
+    /// same commit ([`RoutingClaim`]).
+    pub(crate) fn route_to(&mut self, assignee: UserId, claim: Option<RoutingClaim>) {
+        let from = self.ticket.assignee;
+        self.push(EventKind::Assigned {
+            from,
+            to: Some(assignee),
+        });
+        self.routing = claim.filter(|c| c.assignee == assignee);
+    }
+
     /// Whether anything was added.
     pub(crate) fn is_empty(&self) -> bool {
         self.events.is_empty()
@@ -270,6 +287,10 @@ impl Change {
 
     /// The write to commit.
     pub(crate) fn finish(self) -> TicketWrite {
+        // A rule that reassigned the ticket after routing drops the router's claim.
+        let routing = self
+            .routing
+            .filter(|c| Some(c.assignee) == self.ticket.assignee);
         TicketWrite {
             ticket: self.ticket,
             previous: self.previous,
@@ -280,6 +301,7 @@ impl Change {
             idempotency_key: None,
             chat_activity: self.chat_activity,
             model_usage: self.model_usage,
+            routing,
         }
     }
 }

@@ -375,7 +375,7 @@ impl Helpdesk {
                     mail.message_text(""),
                 );
                 change.add_built_message(message.clone());
-                change.attach(Some(&message), files);
+                change.attach(Some(&message), files.clone());
                 if acknowledge {
                     change.notify(vec![user.id], NotificationKind::Received);
                 }

@@ -29,6 +29,7 @@ mod multi_ticket;
 mod outbox_and_leases;
 mod previous;
 mod round_trips;
+mod routing;
 mod search;
 mod service_concurrency;
 mod session_changes;
@@ -92,6 +93,11 @@ pub use previous::{
     updates_planned_on_the_last_write_store_every_change,
 };
 pub use round_trips::use_cases_stay_within_their_round_trips;
+pub use routing::{
+    a_claim_beyond_the_assignees_capacity_conflicts, a_claimed_update_routes_an_existing_ticket,
+    a_routing_claim_stamps_its_assignee_once, claims_on_unroutable_users_are_refused,
+    concurrent_claims_never_exceed_the_capacity,
+};
 pub use search::{
     search_filters_and_pages_by_cursor, search_finds_every_source_by_word_start,
     search_follows_every_change,
@@ -166,6 +172,11 @@ macro_rules! store_conformance_tests {
             tenant_isolation,
             open_ticket_counts_per_assignee,
             routing_staff_lists_active_staff_with_open_loads,
+            a_routing_claim_stamps_its_assignee_once,
+            a_claim_beyond_the_assignees_capacity_conflicts,
+            claims_on_unroutable_users_are_refused,
+            concurrent_claims_never_exceed_the_capacity,
+            a_claimed_update_routes_an_existing_ticket,
             user_with_tenant_is_scoped,
             sla_due_tickets_selection,
             events_replay_to_stored_ticket,

@@ -34,8 +34,8 @@ use crate::domain::{
 };
 use crate::store::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore, ChatStore,
-    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, Store, TenantStore, TicketQuery,
-    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
+    DynStore, LeaseStore, MessageFilter, OutboxStore, Page, RoutingStaff, Store, TenantStore,
+    TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
 };
 use crate::{
     ApiKeyId, ArticleId, AttachmentId, ChatSessionId, MessageId, OutboxId, Result, TenantId,
@@ -489,7 +489,7 @@ impl Store for CountingStore {
         self.track(Call::Read, self.inner.chat_session_with_ticket(tenant, id))
             .await
     }
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>> {
         self.track(Call::Read, self.inner.routing_staff(tenant))
             .await
     }

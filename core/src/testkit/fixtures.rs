@@ -128,6 +128,7 @@ pub fn new_ticket(
         idempotency_key: None,
         chat_activity: None,
         model_usage: Vec::new(),
+        routing: None,
     }
 }
 
@@ -193,5 +194,6 @@ pub fn change(
         idempotency_key: None,
         chat_activity: None,
         model_usage: Vec::new(),
+        routing: None,
     }
 }

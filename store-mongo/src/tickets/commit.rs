@@ -58,7 +58,8 @@ pub(super) fn check_write(write: &TicketWrite) -> Result<()> {
             "events, messages and outbox entries must belong to the ticket's tenant",
         ));
     }
-    write.check_attachments()
+    write.check_attachments()?;
+    write.check_routing()
 }
 
 /// The `pending` sub-document of a commit.

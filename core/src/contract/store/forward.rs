@@ -17,9 +17,9 @@ use jiff::Timestamp;
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, ErasureStore, LeaseStore, MessageFilter,
-    ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail, SavedViewStore,
-    SearchHit, SearchQuery, SearchStore, Store, TenantStore, TicketErasure, TicketQuery,
-    TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail, RoutingStaff,
+    SavedViewStore, SearchHit, SearchQuery, SearchStore, Store, TenantStore, TicketErasure,
+    TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -425,7 +425,7 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     ) -> Result<Option<(ChatSession, Option<Ticket>)>> {
         (**self).chat_session_with_ticket(tenant, id).await
     }
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>> {
         (**self).routing_staff(tenant).await
     }
     async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool> {

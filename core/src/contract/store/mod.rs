@@ -25,6 +25,10 @@
 //! * Unique values (tenant slug, e-mail per tenant, ticket number per tenant, idempotency key
 //!   per tenant) are enforced by the store and reported as
 //!   [`Error::Duplicate`](crate::Error::Duplicate).
+//! * Routing is decided in the store: a routed assignment carries a [`RoutingClaim`] that
+//!   the store checks and applies in the write's own commit (the assignee's routing stamp
+//!   still as routing read it, room under their capacity), so helpdesk instances sharing
+//!   one database never give an agent more than their capacity and share one rotation.
 //! * `Ok` means durable.
 
 mod api_keys;
@@ -37,6 +41,7 @@ mod erasure;
 mod forward;
 mod quarantine;
 mod query;
+mod routing;
 pub mod search;
 mod usage;
 mod views;
@@ -60,6 +65,7 @@ pub use cursor::Cursor;
 pub use erasure::{ErasureStore, TicketErasure};
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
+pub use routing::{ROUTING_ENTITY, RoutingClaim, RoutingStaff, with_open_loads};
 pub use search::{
     MAX_TERM_CHARS, MAX_TERMS, SearchCursor, SearchHit, SearchQuery, SearchSource, SearchStore,
     SlaFilter, compare_hits, details_text, has_field_tokens, requester_text, search_terms,
@@ -360,9 +366,10 @@ pub trait Store:
 
     /// What routing reads on every intake: the tenant's active agents, then its active
     /// admins (each role oldest first), each with the number of open tickets (not Resolved
-    /// or Closed) assigned to it ([`with_open_loads`] pairs them for a backend that reads
-    /// the two apart).
-    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<(User, u64)>>;
+    /// or Closed) assigned to it and its routing stamp ([`RoutingStaff`];
+    /// [`with_open_loads`] pairs them for a backend that reads the two apart). A stamp
+    /// reads as 0 until a [`RoutingClaim`] first sets it.
+    async fn routing_staff(&self, tenant: TenantId) -> Result<Vec<RoutingStaff>>;
 
     /// Starts relaying to `signal` the ticket commits that other processes make on this
     /// store's database, for as long as the signal lives, and says whether it does. A
@@ -372,22 +379,6 @@ pub trait Store:
     /// see other processes' events when they next poll (their own helpdesk's commits
     /// signal anyway). Called at most once per helpdesk, inside a Tokio runtime.
     async fn relay_commits(&self, signal: WeakCommitSignal) -> Result<bool>;
-}
-
-/// Pairs each staff member with its count in `counts` (from
-/// [`TicketStore::open_ticket_counts`]; 0 when it has none), keeping the staff's order: what
-/// [`Store::routing_staff`] returns, for backends that read the two separately.
-pub fn with_open_loads(staff: Vec<User>, counts: &[(UserId, u64)]) -> Vec<(User, u64)> {
-    staff
-        .into_iter()
-        .map(|user| {
-            let open = counts
-                .iter()
-                .find(|(id, _)| *id == user.id)
-                .map_or(0, |(_, n)| *n);
-            (user, open)
-        })
-        .collect()
 }
 
 /// A shared store handle.

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::RoutingClaim;
 use crate::ChatSessionId;
 use crate::domain::{
     Attachment, ChatSession, Event, EventKind, Message, ModelUsage, OutboxEntry, Ticket,
@@ -48,6 +49,10 @@ pub struct TicketWrite {
     /// What the language-model calls of this change spent, appended to the tenant's usage
     /// record ([`ModelUsageStore`](super::ModelUsageStore)) in the same commit.
     pub model_usage: Vec<ModelUsage>,
+    /// A routed assignment's claim on its assignee ([`RoutingClaim`]), checked and applied
+    /// in the same commit; `None` for every write the router did not assign (manual
+    /// assignments included).
+    pub routing: Option<RoutingClaim>,
 }
 
 /// What a [`TicketWrite`] does to a chat session of the ticket's tenant, in the same
@@ -138,6 +143,14 @@ impl ChatActivity {
 }
 
 impl TicketWrite {
+    /// Checks the write's [`RoutingClaim`], when it has one, against its ticket
+    /// ([`RoutingClaim::check`]): what every backend checks before committing.
+    pub fn check_routing(&self) -> crate::Result<()> {
+        self.routing
+            .as_ref()
+            .map_or(Ok(()), |claim| claim.check(self.ticket.assignee))
+    }
+
     /// Checks that every attachment is of the write's tenant and ticket, comes with one of
     /// the write's messages (unless it is on the ticket itself) and has an id no other attachment of the write has (that is
     /// `Duplicate { kind: Id }`): what every backend checks before storing a write.
@@ -250,6 +263,12 @@ pub fn check_ticket_batch(writes: &[(u64, TicketWrite)]) -> crate::Result<()> {
             ));
         }
         write.check_previous(*expected)?;
+        if write.routing.is_some() {
+            return Err(crate::Error::validation(
+                "routing",
+                "a routed assignment is committed alone (update_ticket), not in a batch",
+            ));
+        }
     }
     Ok(())
 }

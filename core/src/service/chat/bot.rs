@@ -7,6 +7,10 @@ use crate::ai::AiStatus;
 use crate::domain::ModelUsage;
 use crate::kb::ScoredChunk;
 use crate::llm::UsageTally;
+use crate::service::back_off;
+use crate::service::tickets::Routed;
+use crate::store::TicketWrite;
+use jiff::Timestamp;
 
 /// What the bot decided for one turn.
 pub(super) enum BotDecision {
@@ -277,77 +281,124 @@ impl Helpdesk {
         if session.ticket_id != Some(ticket.id) {
             return Err(Error::Internal("the handoff's ticket is not the session's"));
         }
-        // The routing candidates (only for an unassigned ticket) and the admins to notify
-        // when nobody is assigned are read together.
+        // The routing (only for an unassigned ticket) and the admins to notify when nobody
+        // is assigned are read together.
         let routing = async {
             match ticket.assignee {
-                None => self.routing_candidates(tenant, &ticket).await.map(Some),
+                None => self.route(tenant, &ticket).await,
                 Some(_) => Ok(None),
             }
         };
-        let (candidates, admins) = futures_util::future::join(
+        let (routed, admins) = futures_util::future::join(
             routing,
             self.inner.store.list_users(tenant.id, Some(Role::Admin)),
         )
         .await;
-        let routed = match candidates? {
-            Some(candidates) => self.inner.router.route(&ticket, &candidates).await,
-            None => None,
-        };
+        let mut routed = routed?;
         let admins: Vec<UserId> = admins?
             .into_iter()
             .filter(|u| u.active)
             .map(|u| u.id)
             .collect();
-        let now = self.now();
-        // One write: the ticket escalated, routed and notified, the notice, and the session
-        // given to a human.
-        let committed = self
-            .mutate_chat(tenant.id, session, Some(ticket), |session, current| {
-                let mut change = Change::of(current, now, None);
-                change.record_usage(spent.to_vec());
-                if can_transition(None, current.status, TicketStatus::Escalated) {
-                    set_status(&mut change, tenant, TicketStatus::Escalated)?;
+        let handoff = HandoffPlan {
+            tenant,
+            now: self.now(),
+            spent,
+            reason: &reason,
+            admins: &admins,
+        };
+        let attempts = self.routing_attempts();
+        let mut attempt = 0;
+        let mut known = (session, ticket);
+        // A commit refused for its routing claim routes again on a fresh read; after the
+        // last attempt the ticket is handed off unassigned (the admins are notified).
+        let committed = loop {
+            let (session, ticket) = known;
+            let outcome = self
+                .mutate_chat(tenant.id, session, Some(ticket), |session, current| {
+                    handoff.plan(session, current, routed)
+                })
+                .await;
+            match outcome {
+                Err(e) if e.is_routing_conflict() => {
+                    attempt += 1;
+                    routed = None;
+                    if attempt < attempts {
+                        back_off(attempt, e).await?;
+                    } else {
+                        tracing::warn!(tenant = %tenant.slug, session = %id, error = %e, "routing kept conflicting; handing off unassigned");
+                    }
+                    let (session, ticket) = self.session_and_ticket(tenant.id, id).await?;
+                    if attempt < attempts && ticket.assignee.is_none() {
+                        routed = self.route(tenant, &ticket).await?;
+                    }
+                    known = (session, ticket);
                 }
-                if current.assignee.is_none()
-                    && let Some(to) = routed
-                {
-                    change.push(EventKind::Assigned {
-                        from: None,
-                        to: Some(to),
-                    });
-                }
-                let recipients = change
-                    .ticket()
-                    .assignee
-                    .map_or_else(|| admins.clone(), |a| vec![a]);
-                change.notify(
-                    recipients,
-                    NotificationKind::Handoff {
-                        reason: reason.clone(),
-                    },
-                );
-                let message = chat_message(
-                    current,
-                    now,
-                    None,
-                    AuthorKind::Bot,
-                    HANDOFF_NOTICE.into(),
-                    Vec::new(),
-                );
-                change.add_built_message(message.clone());
-                change.change_chat_session(
-                    session,
-                    Some(SessionTransition::HandOff {
-                        reason: reason.clone(),
-                    }),
-                );
-                Ok(Some((change.finish(), message)))
-            })
-            .await?;
+                other => break other?,
+            }
+        };
         let (session, _, notice) =
             committed.ok_or(Error::Internal("the handoff was not stored"))?;
         tracing::info!(tenant = %tenant.slug, session = %id, %reason, "chat handed off");
         Ok((session, ChatReply::HandedOff { reason, notice }))
+    }
+}
+
+/// What the handoff's one write is planned from, besides the session and ticket.
+struct HandoffPlan<'a> {
+    tenant: &'a Tenant,
+    now: Timestamp,
+    spent: &'a [ModelUsage],
+    reason: &'a str,
+    /// Notified when nobody is assigned.
+    admins: &'a [UserId],
+}
+
+impl HandoffPlan<'_> {
+    /// The handoff's one write, planned on the session and its ticket as stored: the
+    /// ticket escalated, routed (`routed`, when it is still unassigned) and notified (its
+    /// assignee, else the admins), the notice, and the session given to a human.
+    fn plan(
+        &self,
+        session: &ChatSession,
+        current: &Ticket,
+        routed: Option<Routed>,
+    ) -> Result<Option<(TicketWrite, Message)>> {
+        let mut change = Change::of(current, self.now, None);
+        change.record_usage(self.spent.to_vec());
+        if can_transition(None, current.status, TicketStatus::Escalated) {
+            set_status(&mut change, self.tenant, TicketStatus::Escalated)?;
+        }
+        if current.assignee.is_none()
+            && let Some(routed) = routed
+        {
+            change.route_to(routed.assignee, routed.claim);
+        }
+        let recipients = change
+            .ticket()
+            .assignee
+            .map_or_else(|| self.admins.to_vec(), |a| vec![a]);
+        change.notify(
+            recipients,
+            NotificationKind::Handoff {
+                reason: self.reason.to_string(),
+            },
+        );
+        let message = chat_message(
+            current,
+            self.now,
+            None,
+            AuthorKind::Bot,
+            HANDOFF_NOTICE.into(),
+            Vec::new(),
+        );
+        change.add_built_message(message.clone());
+        change.change_chat_session(
+            session,
+            Some(SessionTransition::HandOff {
+                reason: self.reason.to_string(),
+            }),
+        );
+        Ok(Some((change.finish(), message)))
     }
 }

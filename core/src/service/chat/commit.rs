@@ -60,7 +60,9 @@ impl Helpdesk {
                     }
                     return Ok(Some((session, write, result)));
                 }
-                Err(e) if e.is_temporary() => {
+                // A refused routing claim is not retried here: `plan` routed on a read
+                // this loop does not redo; the caller routes again (`hand_off`).
+                Err(e) if e.is_temporary() && !e.is_routing_conflict() => {
                     tracing::debug!(%id, attempt, error = %e, "chat write failed temporarily; retrying");
                     last = Some(e);
                     tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
@@ -77,7 +79,7 @@ impl Helpdesk {
 
     /// The session and its ticket as stored now (a session without a ticket, or whose
     /// ticket is gone, is `NotFound`).
-    async fn session_and_ticket(
+    pub(super) async fn session_and_ticket(
         &self,
         tenant: TenantId,
         id: crate::ChatSessionId,

@@ -207,7 +207,7 @@ impl Helpdesk {
         let opened = self
             .open_ticket_inner(tenant, user, new, None, |change| {
                 change.touch_chat_session(session.id, true);
-                if let Some(files) = first_message {
+                if let Some(files) = first_message.clone() {
                     let message = chat_message(
                         change.ticket(),
                         change.at(),

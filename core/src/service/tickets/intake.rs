@@ -5,29 +5,9 @@ use super::*;
 use crate::domain::AiUseCase;
 use crate::llm::UsageTally;
 use crate::service::attachments::check_limits;
+use crate::service::back_off;
 
 impl Helpdesk {
-    /// Candidates for routing: active staff of the tenant with their open loads.
-    /// The staff who may be routed `ticket`: every routable agent and admin, or, for a
-    /// ticket of a team, the team's members (the router then weighs skills and load
-    /// among them).
-    pub(crate) async fn routing_candidates(
-        &self,
-        tenant: &Tenant,
-        ticket: &Ticket,
-    ) -> Result<Vec<Candidate>> {
-        let team = ticket.team.as_deref().and_then(|k| tenant.settings.team(k));
-        Ok(self
-            .inner
-            .store
-            .routing_staff(tenant.id)
-            .await?
-            .into_iter()
-            .filter(|(user, _)| team.is_none_or(|t| t.has_member(user.id)))
-            .map(|(user, open_tickets)| Candidate { user, open_tickets })
-            .collect())
-    }
-
     /// Opens a ticket: validate, triage (never fails), SLA and route (except chat tickets,
     /// which the bot answers first: their SLA starts and the router assigns them at
     /// handoff), then one atomic write of
@@ -48,14 +28,21 @@ impl Helpdesk {
     }
 
     /// [`open_ticket`](Self::open_ticket) for a checked actor; `extend` adds to the create
-    /// write before it is committed (the chat's first message and session link).
+    /// write before it is committed (the chat's first message and session link). It runs
+    /// again when a routing conflict rebuilds the write, so it must add the same each time.
+    ///
+    /// Everything up to routing (checks, triage and its model call, blobs) happens once;
+    /// a commit refused for its routing claim (another instance routed to the same agent
+    /// meanwhile, or filled their capacity) routes again on a fresh read and rebuilds the
+    /// write, at most [`routing_attempts`](Self::routing_attempts) times, and then commits
+    /// the ticket unassigned: a routing race never fails an intake.
     pub(crate) async fn open_ticket_inner(
         &self,
         tenant: &Tenant,
         user: &User,
         mut new: NewTicket,
         follow_up_of: Option<TicketId>,
-        extend: impl FnOnce(&mut Change) -> Result<()> + Send,
+        mut extend: impl FnMut(&mut Change) -> Result<()> + Send,
     ) -> Result<OpenOutcome> {
         let files = std::mem::take(&mut new.attachments);
         check_limits(&tenant.settings, &files)?;
@@ -200,48 +187,72 @@ impl Helpdesk {
                 now,
             )?;
             change.push(EventKind::SlaScheduled { sla: due });
-            let candidates = self.routing_candidates(tenant, change.ticket()).await?;
-            if let Some(assignee) = self.inner.router.route(change.ticket(), &candidates).await {
-                change.push(EventKind::Assigned {
-                    from: None,
-                    to: Some(assignee),
-                });
-                change.notify(vec![assignee], NotificationKind::Assigned);
-            }
         }
-        change.attach(None, files);
-        extend(&mut change)?;
-        let mut write = change.finish();
-        write.idempotency_key = key.clone();
-        if crate::service::automation::has_change_rules(tenant) {
+        let routes = change.ticket().channel != Channel::Chat;
+        let base = change;
+        // Read once: a retry rebuilds the write, not what the rules read.
+        let ctx = if crate::service::automation::has_change_rules(tenant) {
             let mut ctx = self.rule_context(tenant).await?;
-            ctx.load_requester(self, write.ticket.requester).await?;
-            write = crate::service::automation::run_change_rules(&ctx, write)?;
-        }
-        match self.inner.store.create_ticket(write).await {
-            Ok(stored) => {
-                self.signal_commit(stored.ticket.tenant_id);
-                let number = stored.ticket.number;
-                tracing::info!(tenant = %tenant.slug, number, "ticket opened");
-                Ok(OpenOutcome {
-                    ticket: stored.ticket,
-                    created: true,
-                })
+            ctx.load_requester(self, requester).await?;
+            Some(ctx)
+        } else {
+            None
+        };
+        let attempts = self.routing_attempts();
+        let mut attempt = 0;
+        loop {
+            let routed = if routes && attempt < attempts {
+                self.route(tenant, base.ticket()).await?
+            } else {
+                None
+            };
+            let mut change = base.clone();
+            if let Some(routed) = routed {
+                change.route_to(routed.assignee, routed.claim);
+                change.notify(vec![routed.assignee], NotificationKind::Assigned);
             }
-            Err(Error::Duplicate {
-                kind: DuplicateKind::IdempotencyKey,
-                value,
-            }) => match self.existing_for_key(tenant, &value, requester).await? {
-                Some(existing) => Ok(OpenOutcome {
-                    ticket: existing,
-                    created: false,
-                }),
-                None => Err(Error::Duplicate {
+            change.attach(None, files.clone());
+            extend(&mut change)?;
+            let mut write = change.finish();
+            write.idempotency_key = key.clone();
+            if let Some(ctx) = &ctx {
+                write = crate::service::automation::run_change_rules(ctx, write)?;
+            }
+            match self.inner.store.create_ticket(write).await {
+                Ok(stored) => {
+                    self.signal_commit(stored.ticket.tenant_id);
+                    let number = stored.ticket.number;
+                    tracing::info!(tenant = %tenant.slug, number, "ticket opened");
+                    return Ok(OpenOutcome {
+                        ticket: stored.ticket,
+                        created: true,
+                    });
+                }
+                Err(e) if e.is_routing_conflict() => {
+                    attempt += 1;
+                    if attempt < attempts {
+                        back_off(attempt, e).await?;
+                    } else {
+                        tracing::warn!(tenant = %tenant.slug, error = %e, "routing kept conflicting; the ticket is opened unassigned");
+                    }
+                }
+                Err(Error::Duplicate {
                     kind: DuplicateKind::IdempotencyKey,
                     value,
-                }),
-            },
-            Err(e) => Err(e),
+                }) => {
+                    return match self.existing_for_key(tenant, &value, requester).await? {
+                        Some(existing) => Ok(OpenOutcome {
+                            ticket: existing,
+                            created: false,
+                        }),
+                        None => Err(Error::Duplicate {
+                            kind: DuplicateKind::IdempotencyKey,
+                            value,
+                        }),
+                    };
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 

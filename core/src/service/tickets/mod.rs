@@ -5,11 +5,13 @@ mod changes;
 mod intake;
 mod merge;
 mod replies;
+mod route;
 
 pub(crate) use changes::{
     check_required_fields, check_team_assignee, set_assignee, set_priority, set_status,
 };
 pub(crate) use replies::add_agent_reply;
+pub(crate) use route::Routed;
 
 use serde::{Deserialize, Serialize};
 

@@ -243,7 +243,7 @@ pub async fn routing_staff_lists_active_staff_with_open_loads(store: S) {
         .await
         .unwrap()
         .into_iter()
-        .map(|(u, n)| (u.id, n))
+        .map(|s| (s.user.id, s.open_tickets))
         .collect();
     // Agents oldest first (`idle_agent` was created after the seeded agent), then admins.
     assert_eq!(
@@ -251,8 +251,14 @@ pub async fn routing_staff_lists_active_staff_with_open_loads(store: S) {
         vec![(agent.id, 3), (idle_agent.id, 0), (admin.id, 1)]
     );
     let full = store.routing_staff(a.id).await.unwrap();
-    assert!(full.iter().all(|(u, _)| u.tenant_id == a.id && u.active));
-    assert_eq!(store.routing_staff(b.id).await.unwrap()[0].0.id, b_agent.id);
+    assert!(
+        full.iter()
+            .all(|s| s.user.tenant_id == a.id && s.user.active && s.last_routed == 0)
+    );
+    assert_eq!(
+        store.routing_staff(b.id).await.unwrap()[0].user.id,
+        b_agent.id
+    );
     assert!(
         store
             .routing_staff(TenantId::new())
