@@ -21,6 +21,7 @@ mod outbox;
 mod people;
 mod plans;
 mod quarantine;
+mod routing;
 mod search;
 mod sql;
 mod ticket_append;
@@ -35,7 +36,7 @@ use std::sync::Arc;
 
 use helpdesk_core::Store;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
-use helpdesk_core::store::WeakCommitSignal;
+use helpdesk_core::store::{RoutingStaff, WeakCommitSignal};
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 

@@ -7,9 +7,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use helpdesk_core::domain::{AuthorKind, EventKind, FieldValue, Message, MessageKind, Role};
+use helpdesk_core::Store;
+use helpdesk_core::domain::{
+    AuthorKind, EventKind, FieldValue, Message, MessageKind, Priority, Role,
+};
 use helpdesk_core::store::{
-    SearchSource, TenantStore, TicketQuery, TicketStore, TicketWrite, UserStore,
+    RoutingClaim, SearchSource, TenantStore, TicketQuery, TicketStore, TicketWrite, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
 use helpdesk_store_sqlite::SqliteStore;
@@ -34,9 +37,21 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 17 (routing stamps) back out of a database: its column and its row in
+/// the migrations table.
+async fn back_to_version_16(pool: &SqlitePool) {
+    for statement in [
+        "ALTER TABLE helpdesk_users DROP COLUMN last_routed",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 17",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 16 (model usage) back out of a database: its table and its row in the
 /// migrations table.
 async fn back_to_version_15(pool: &SqlitePool) {
+    back_to_version_16(pool).await;
     for statement in [
         "DROP TABLE helpdesk_model_usage",
         "DELETE FROM helpdesk_schema_migrations WHERE version = 16",
@@ -286,5 +301,35 @@ async fn migration_12_gives_the_tickets_already_there_no_field_values() {
     assert_eq!(
         search(&store, acme.id, &["pro"], true).await,
         [("Printer jam".to_owned(), SearchSource::Details)]
+    );
+}
+
+#[tokio::test]
+async fn migration_17_gives_the_staff_already_there_a_zero_stamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v16.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let acme = tenant("acme");
+    store.create_tenant(&acme).await.unwrap();
+    let mut agent = user(&acme, Role::Agent, "agent@acme.test");
+    agent.capacity = 1;
+    store.create_user(&agent).await.unwrap();
+    let zoe = user(&acme, Role::Customer, "zoe@quinn-mail.test");
+    store.create_user(&zoe).await.unwrap();
+    back_to_version_16(store.pool()).await;
+    store.close().await;
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let staff = store.routing_staff(acme.id).await.unwrap();
+    assert_eq!(staff.len(), 1);
+    assert_eq!((staff[0].user.id, staff[0].last_routed), (agent.id, 0));
+    // And a routed write claims the stamp, within the capacity kept on the user row.
+    let mut write = new_ticket(acme.id, zoe.id, 0, "Routed", Priority::Low, at(1));
+    write.ticket.assignee = Some(agent.id);
+    write.routing = RoutingClaim::pick(&staff, agent.id);
+    store.create_ticket(write).await.unwrap();
+    assert_eq!(
+        store.routing_staff(acme.id).await.unwrap()[0].last_routed,
+        1
     );
 }

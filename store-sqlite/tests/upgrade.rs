@@ -61,13 +61,14 @@ async fn pool_on(path: &Path) -> SqlitePool {
 /// Columns that migrations after the previous layout add to its tables (their default or
 /// a value filled in for moved rows): left out of [`dump`], which compares the previous
 /// layout's columns.
-const ADDED_LATER: [(&str, &str); 6] = [
+const ADDED_LATER: [(&str, &str); 7] = [
     ("messages", "email"),
     ("tickets", "search_details"),
     ("tickets", "custom_fields"),
     ("tickets", "field_tokens"),
     ("tickets", "team"),
     ("tickets", "erased_at"),
+    ("users", "last_routed"),
 ];
 
 /// Every row of every table present among `names` (as `prefix` + name), each as a JSON
