@@ -21,6 +21,7 @@ mod outbox;
 mod people;
 mod plans;
 mod quarantine;
+mod routing;
 mod search;
 mod search_index;
 mod sql;
@@ -33,7 +34,7 @@ mod webhooks;
 
 use helpdesk_core::Store;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
-use helpdesk_core::store::WeakCommitSignal;
+use helpdesk_core::store::{RoutingStaff, WeakCommitSignal};
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use sqlx::{PgPool, Postgres, Transaction};
 

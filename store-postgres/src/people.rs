@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use helpdesk_core::domain::{AuthSession, PasswordHash, Role, Tenant, User};
-use helpdesk_core::store::{TenantStore, UserStore};
+use helpdesk_core::store::{RoutingStaff, TenantStore, UserStore};
 use helpdesk_core::{DuplicateKind, Error, Result, TenantId, UserId};
 use jiff::Timestamp;
 use sqlx::postgres::PgRow;
@@ -32,12 +32,12 @@ pub(crate) const USERS_OF_ROLE: &str = concat!(
     " FROM helpdesk.users WHERE tenant_id = $1 AND role = $2 ORDER BY created_at, id"
 );
 
-/// Active agents then active admins of a tenant, oldest first, with their open assigned
-/// tickets. The count's terms repeat the partial index `tickets_open_by_assignee`.
+/// Active agents then active admins of a tenant, oldest first, with their routing stamps
+/// and open assigned tickets. The count's terms repeat the partial index `tickets_open_by_assignee`.
 pub(crate) const ROUTING_STAFF: &str = concat!(
     "SELECT ",
     user_columns!(),
-    ", (SELECT count(*) FROM helpdesk.tickets t WHERE t.tenant_id = u.tenant_id \
+    ", last_routed, (SELECT count(*) FROM helpdesk.tickets t WHERE t.tenant_id = u.tenant_id \
      AND t.assignee = u.id AND t.assignee IS NOT NULL \
      AND t.status NOT IN ('resolved', 'closed')) AS open_tickets \
      FROM helpdesk.users u WHERE tenant_id = $1 AND role IN ($2, $3) AND active \
@@ -49,7 +49,7 @@ pub(crate) async fn routing_staff(
     sql: &Sql,
     pool: &PgPool,
     tenant: TenantId,
-) -> Result<Vec<(User, u64)>> {
+) -> Result<Vec<RoutingStaff>> {
     sqlx::query(sql.text(ROUTING_STAFF))
         .bind(tenant.as_uuid())
         .bind(Role::Agent.as_str())
@@ -60,7 +60,12 @@ pub(crate) async fn routing_staff(
         .iter()
         .map(|row| {
             let open: i64 = row.try_get("open_tickets").map_err(db)?;
-            Ok((user_from(row)?, open.unsigned_abs()))
+            let stamp: i64 = row.try_get("last_routed").map_err(db)?;
+            Ok(RoutingStaff {
+                user: user_from(row)?,
+                open_tickets: open.unsigned_abs(),
+                last_routed: stamp.unsigned_abs(),
+            })
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! What a ticket write appends inside its transaction: events, messages and their
-//! attachments' metadata, outbox entries, the chat session's activity and the model usage.
+//! attachments' metadata, outbox entries, the chat session's activity, the model usage and
+//! the routing claim.
 
 use helpdesk_core::domain::{ChatState, Event, Message, Ticket};
 use helpdesk_core::store::{ChatActivity, SessionTransition, TicketWrite};
@@ -36,6 +37,9 @@ pub(crate) async fn append(
     if !write.model_usage.is_empty() {
         crate::model_usage::insert_usage(sql, tx, write.ticket.tenant_id, &write.model_usage)
             .await?;
+    }
+    if let Some(claim) = &write.routing {
+        crate::routing::claim_assignee(sql, tx, &write.ticket, claim).await?;
     }
     Ok(())
 }
