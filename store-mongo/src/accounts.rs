@@ -300,8 +300,8 @@ impl MongoStore {
 
 impl MongoStore {
     /// The tenant's active agents, then its active admins, each role oldest first (one
-    /// query): the staff routing chooses from.
-    pub(crate) async fn staff_of(&self, tenant: TenantId) -> Result<Vec<User>> {
+    /// query), each with their routing stamp: the staff routing chooses from.
+    pub(crate) async fn staff_of(&self, tenant: TenantId) -> Result<Vec<(User, u64)>> {
         let filter = doc! {
             "tenant_id": tenant.to_string(),
             "role": { "$in": [Role::Agent.as_str(), Role::Admin.as_str()] },
@@ -311,10 +311,10 @@ impl MongoStore {
             .find_all(USERS, filter, doc! { "created_at": 1, "_id": 1 }, 0)
             .await?
             .iter()
-            .map(user_from)
-            .collect::<Result<Vec<User>>>()?;
+            .map(|d| Ok((user_from(d)?, crate::tickets::routing_claim::stamp_of(d))))
+            .collect::<Result<Vec<(User, u64)>>>()?;
         // Stable: agents keep their creation order, then admins keep theirs.
-        staff.sort_by_key(|u| u.role != Role::Agent);
+        staff.sort_by_key(|(u, _)| u.role != Role::Agent);
         Ok(staff)
     }
 }

@@ -4,7 +4,8 @@ use bson::Document;
 use futures_util::TryStreamExt;
 use helpdesk_core::domain::{ChatSession, Tenant, Ticket, User};
 use helpdesk_core::store::{
-    ChatStore, Store, TenantStore, TicketStore, UserStore, WeakCommitSignal, with_open_loads,
+    ChatStore, RoutingStaff, Store, TenantStore, TicketStore, UserStore, WeakCommitSignal,
+    with_open_loads,
 };
 use helpdesk_core::{ChatSessionId, Error, Result, TenantId, UserId};
 use mongodb::{Client, Collection, Database};

@@ -20,7 +20,9 @@
 //!
 //! A change of several tickets (`update_tickets`, a merge) does step 1 for every ticket
 //! inside one multi-document transaction (`batch`), so the version guards of all of them
-//! hold in the same commit; steps 2 and 3 are the same per ticket.
+//! hold in the same commit; steps 2 and 3 are the same per ticket. So does a change that
+//! needs its chat session's state, or a routed assignment's claim on its assignee
+//! (`session_commit`): step 1 and that other document land together.
 
 use bson::{Bson, Document, doc};
 use futures_util::TryStreamExt;
@@ -29,7 +31,7 @@ use helpdesk_core::store::TicketWrite;
 use helpdesk_core::{DuplicateKind, Error, Result};
 use uuid::Uuid;
 
-use super::session_commit::needs_session_transaction;
+use super::session_commit::needs_transaction;
 use crate::attachments::attachment_doc;
 use crate::codec::{Reader, at_most, date, int};
 use crate::error::{driver, is_duplicate_key, only_duplicate_keys, unexpected};
@@ -139,7 +141,7 @@ fn documents(pending: &Document, field: &str) -> Vec<Document> {
 impl MongoStore {
     /// Inserts a new ticket with its whole write (see the module docs).
     pub(crate) async fn commit_create(&self, write: &TicketWrite) -> Result<()> {
-        if needs_session_transaction(write) {
+        if needs_transaction(write) {
             return self.commit_with_session(None, write).await;
         }
         check_write(write)?;
@@ -160,7 +162,7 @@ impl MongoStore {
 
     /// Replaces the ticket when its stored version is `expected` (see the module docs).
     pub(crate) async fn commit_update(&self, expected: u64, write: &TicketWrite) -> Result<()> {
-        if needs_session_transaction(write) {
+        if needs_transaction(write) {
             return self.commit_with_session(Some(expected), write).await;
         }
         check_write(write)?;

@@ -5,6 +5,7 @@ mod batch;
 mod commit;
 mod erasure;
 mod listing;
+pub(crate) mod routing_claim;
 mod session_commit;
 
 use async_trait::async_trait;

@@ -7,6 +7,10 @@
 //! the transaction and given exactly [`ChatSession::apply_activity`]'s result; the
 //! ticket's `pending` commit carries no chat activity then (it is applied already).
 //!
+//! A routed write ([`TicketWrite::routing`]) commits in the same kind of transaction:
+//! the assignee's claim (`routing_claim`: stamp and capacity decided on the user document
+//! and the open tickets, the stamp moved) lands with the ticket's step 1, or neither does.
+//!
 //! Like merges, this needs a server with transactions (a replica set or sharded cluster;
 //! the SecantusDB test server has them).
 
@@ -18,6 +22,7 @@ use mongodb::ClientSession;
 
 use super::batch::{abort, is_write_conflict};
 use super::commit::{SETTLE_ROUNDS, UpdateStep, check_write, conflict, create_doc, pending_doc};
+use super::routing_claim::Claimed;
 use crate::error::{driver, is_duplicate_key, unexpected};
 use crate::mapping::{chat_doc, chat_from};
 use crate::schema::{CHAT_SESSIONS, TICKETS};
@@ -35,16 +40,23 @@ enum Attempt {
 }
 
 /// Whether `write` must commit with its session in a transaction.
-pub(super) fn needs_session_transaction(write: &TicketWrite) -> bool {
+fn needs_session_transaction(write: &TicketWrite) -> bool {
     write
         .chat_activity
         .as_ref()
         .is_some_and(|a| a.links_ticket || a.expected_version.is_some() || a.transition.is_some())
 }
 
+/// Whether `write` must commit in a transaction: with its session's change (see
+/// [`needs_session_transaction`]) or with its routing claim.
+pub(super) fn needs_transaction(write: &TicketWrite) -> bool {
+    needs_session_transaction(write) || write.routing.is_some()
+}
+
 impl MongoStore {
     /// Commits `write` (a create when `expected` is `None`, else an update of the ticket at
-    /// that version) together with its session change (see the module docs).
+    /// that version) together with its session change and its routing claim, each when it
+    /// has one (see the module docs). A plain activity mark stays in the pending commit.
     pub(super) async fn commit_with_session(
         &self,
         expected: Option<u64>,
@@ -55,9 +67,19 @@ impl MongoStore {
         let activity = write
             .chat_activity
             .as_ref()
-            .ok_or_else(|| unexpected("a session commit without a chat activity"))?;
+            .filter(|_| needs_session_transaction(write));
+        if activity.is_none() && write.routing.is_none() {
+            return Err(unexpected(
+                "a transaction commit without a session or routing",
+            ));
+        }
+        if activity.is_none() {
+            self.check_chat_activity(write).await?;
+        }
         let mut ticket_only = write.clone();
-        ticket_only.chat_activity = None;
+        if activity.is_some() {
+            ticket_only.chat_activity = None;
+        }
         let pending = pending_doc(&ticket_only)?;
         let id = write.ticket.id.to_string();
         for _ in 0..SETTLE_ROUNDS {
@@ -77,9 +99,11 @@ impl MongoStore {
                 Attempt::Lost => tokio::task::yield_now().await,
             }
         }
-        Err(match expected {
-            Some(expected) => conflict(write, expected),
-            None => activity.stale(),
+        Err(match (expected, activity, &write.routing) {
+            (Some(expected), _, _) => conflict(write, expected),
+            (None, Some(activity), _) => activity.stale(),
+            (None, None, Some(claim)) => claim.conflict(),
+            (None, None, None) => unexpected("a transaction commit without a session or routing"),
         })
     }
 
@@ -89,7 +113,7 @@ impl MongoStore {
         write: &TicketWrite,
         ticket_only: &TicketWrite,
         pending: &bson::Document,
-        activity: &ChatActivity,
+        activity: Option<&ChatActivity>,
     ) -> Result<Attempt> {
         let mut session = self
             .database()
@@ -126,8 +150,9 @@ impl MongoStore {
         }
     }
 
-    /// The session's update, then the ticket's, inside the transaction. `Ok(None)`: both
-    /// landed and the transaction may commit; `Ok(Some(_))` and errors: abort.
+    /// The session's update, the routing claim, then the ticket's update, inside the
+    /// transaction. `Ok(None)`: all landed and the transaction may commit; `Ok(Some(_))`
+    /// and errors: abort.
     async fn session_then_ticket(
         &self,
         session: &mut ClientSession,
@@ -135,6 +160,28 @@ impl MongoStore {
         write: &TicketWrite,
         ticket_only: &TicketWrite,
         pending: &bson::Document,
+        activity: Option<&ChatActivity>,
+    ) -> Result<Option<Attempt>> {
+        if let Some(activity) = activity
+            && let Some(attempt) = self.change_session(session, write, activity).await?
+        {
+            return Ok(Some(attempt));
+        }
+        if let Some(claim) = &write.routing
+            && let Claimed::Lost = self.claim_in_transaction(session, write, claim).await?
+        {
+            return Ok(Some(Attempt::Lost));
+        }
+        self.write_ticket(session, expected, write, ticket_only, pending)
+            .await
+    }
+
+    /// The session's version-guarded update, inside the transaction (`Ok(None)`: it
+    /// landed).
+    async fn change_session(
+        &self,
+        session: &mut ClientSession,
+        write: &TicketWrite,
         activity: &ChatActivity,
     ) -> Result<Option<Attempt>> {
         let tenant = write.ticket.tenant_id.to_string();
@@ -169,11 +216,22 @@ impl MongoStore {
             .session(&mut *session)
             .await
         {
-            Ok(r) if r.matched_count == 1 => {}
-            Ok(_) => return Ok(Some(Attempt::Lost)),
-            Err(e) if is_write_conflict(&e) => return Ok(Some(Attempt::Lost)),
-            Err(e) => return Err(driver(e)),
+            Ok(r) if r.matched_count == 1 => Ok(None),
+            Ok(_) => Ok(Some(Attempt::Lost)),
+            Err(e) if is_write_conflict(&e) => Ok(Some(Attempt::Lost)),
+            Err(e) => Err(driver(e)),
         }
+    }
+
+    /// The ticket's step 1 (insert, or version-guarded update), inside the transaction.
+    async fn write_ticket(
+        &self,
+        session: &mut ClientSession,
+        expected: Option<u64>,
+        write: &TicketWrite,
+        ticket_only: &TicketWrite,
+        pending: &bson::Document,
+    ) -> Result<Option<Attempt>> {
         match expected {
             None => {
                 let d = create_doc(ticket_only, pending)?;
