@@ -6,6 +6,7 @@ mod attachments;
 mod canned;
 mod combined;
 mod erasure;
+mod kb_index;
 mod quarantine;
 mod search;
 mod tickets;
@@ -55,6 +56,7 @@ struct Data {
     canned: Vec<crate::domain::CannedResponse>,
     views: Vec<crate::domain::SavedView>,
     model_usage: Vec<(TenantId, crate::domain::ModelUsage)>,
+    kb: kb_index::KbData,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it
