@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 16] = [
+pub(crate) static MIGRATIONS: [Migration; 17] = [
     Migration {
         version: 1,
         description: "schema",
@@ -121,6 +121,11 @@ pub(crate) static MIGRATIONS: [Migration; 16] = [
         version: 16,
         description: "language-model usage",
         sql: include_str!("../migrations/0016_model_usage.sql"),
+    },
+    Migration {
+        version: 17,
+        description: "knowledge-base chunks and change feed",
+        sql: include_str!("../migrations/0017_kb_chunks.sql"),
     },
 ];
 

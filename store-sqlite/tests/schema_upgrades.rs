@@ -34,9 +34,24 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 17 (knowledge-base chunks) back out of a database: its tables, its
+/// index and its row in the migrations table.
+async fn back_to_version_16(pool: &SqlitePool) {
+    for statement in [
+        "DROP INDEX helpdesk_articles_updated",
+        "DROP TABLE helpdesk_kb_chunks",
+        "DROP TABLE helpdesk_kb_articles",
+        "DROP TABLE helpdesk_kb_sequences",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 17",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 16 (model usage) back out of a database: its table and its row in the
 /// migrations table.
 async fn back_to_version_15(pool: &SqlitePool) {
+    back_to_version_16(pool).await;
     for statement in [
         "DROP TABLE helpdesk_model_usage",
         "DELETE FROM helpdesk_schema_migrations WHERE version = 16",
