@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 13] = [
+pub(crate) static MIGRATIONS: [Migration; 14] = [
     Migration {
         version: 1,
         description: "schema",
@@ -108,6 +108,11 @@ pub(crate) static MIGRATIONS: [Migration; 13] = [
         version: 13,
         description: "language-model usage",
         sql: include_str!("../migrations/0013_model_usage.sql"),
+    },
+    Migration {
+        version: 14,
+        description: "knowledge-base chunks and change feed",
+        sql: include_str!("../migrations/0014_kb_chunks.sql"),
     },
 ];
 
