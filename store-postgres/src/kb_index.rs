@@ -185,7 +185,7 @@ fn changes_from(rows: &[PgRow]) -> Result<Vec<KbChange>> {
 #[async_trait]
 impl KbIndexStore for PostgresStore {
     /// One transaction of three statements: the version check with the number
-    /// ([`NUMBER_IF_CURRENT`]), the row with the old chunks' deletion ([`STORE_ROW`]), the
+    /// (`NUMBER_IF_CURRENT`), the row with the old chunks' deletion (`STORE_ROW`), the
     /// new chunks' insert (one statement for up to 10,000 chunks, which is all an article
     /// may have).
     async fn put_article_chunks(
@@ -223,7 +223,7 @@ impl KbIndexStore for PostgresStore {
         Ok(Some(seq))
     }
 
-    /// One statement (see [`CHANGES`]).
+    /// One statement (see `CHANGES`).
     async fn kb_changes(
         &self,
         tenant: TenantId,
@@ -243,7 +243,7 @@ impl KbIndexStore for PostgresStore {
         changes_from(&rows)
     }
 
-    /// One statement (see [`TO_INDEX`]).
+    /// One statement (see `TO_INDEX`).
     async fn articles_to_index(
         &self,
         tenant: TenantId,

@@ -218,7 +218,7 @@ impl KbIndexStore for SqliteStore {
         Ok(Some(seq))
     }
 
-    /// One statement (see [`CHANGES`]).
+    /// One statement (see `CHANGES`).
     async fn kb_changes(
         &self,
         tenant: TenantId,
@@ -239,7 +239,7 @@ impl KbIndexStore for SqliteStore {
         changes_from(&rows)
     }
 
-    /// One statement (see [`TO_INDEX`]).
+    /// One statement (see `TO_INDEX`).
     async fn articles_to_index(
         &self,
         tenant: TenantId,
