@@ -12,6 +12,7 @@ use crate::error::{driver, is_duplicate_key};
 use crate::mapping::{article_doc, article_from};
 use crate::schema::ARTICLES;
 use crate::store::{MongoStore, in_session};
+use crate::transaction::in_transaction;
 
 // These take the session of an administrative change's transaction (`crate::audit`), or
 // `None` on their own.
@@ -67,21 +68,25 @@ impl MongoStore {
         }
     }
 
-    /// Deletes an article of the tenant (`NotFound` when missing).
+    /// Deletes an article of the tenant (`NotFound` when missing) in `session`'s
+    /// transaction, with its knowledge-base chunks, and records the removal in the
+    /// tenant's change feed (see `crate::kb_index`).
     pub(crate) async fn remove_article(
         &self,
         tenant: TenantId,
         id: ArticleId,
-        mut session: Option<&mut ClientSession>,
+        session: &mut ClientSession,
     ) -> Result<()> {
-        let coll = self.coll(ARTICLES);
-        let delete =
-            coll.delete_one(doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() });
-        let result = in_session!(session, delete).map_err(driver)?;
+        let result = self
+            .coll(ARTICLES)
+            .delete_one(doc! { "_id": id.to_string(), "tenant_id": tenant.to_string() })
+            .session(&mut *session)
+            .await
+            .map_err(driver)?;
         if result.deleted_count == 0 {
             return Err(Error::not_found("article", id));
         }
-        Ok(())
+        self.record_kb_removal(tenant, id, session).await
     }
 }
 
@@ -95,8 +100,12 @@ impl ArticleStore for MongoStore {
         self.replace_article(expected_version, article, None).await
     }
 
+    /// One transaction (run again when it loses to a concurrent one, such as a put of
+    /// the tenant's chunks).
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
-        self.remove_article(tenant, id, None).await
+        in_transaction!(self, |session| self
+            .remove_article(tenant, id, session)
+            .await)
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {

@@ -2,7 +2,8 @@
 //!
 //! Unlike ticket writes (single-document commits, see the crate docs), an administrative
 //! change and its audit event are written in one MongoDB transaction on a
-//! [`ClientSession`]: both are committed together, and any error aborts both. This needs a
+//! [`ClientSession`]: both are committed together, and any error aborts both (a
+//! transaction that loses to a concurrent one is run again). This needs a
 //! replica set or a sharded cluster (or a server with transactions, like the SecantusDB test
 //! server); a standalone `mongod` refuses the transaction and the change fails unwritten.
 
@@ -17,6 +18,7 @@ use crate::codec::{Reader, date, opt_string, to_bson};
 use crate::error::{driver, is_duplicate_key};
 use crate::schema::{AUDIT_EVENTS, SESSIONS, USERS};
 use crate::store::MongoStore;
+use crate::transaction::in_transaction;
 
 fn audit_doc(e: &AuditEvent) -> Result<Document> {
     Ok(doc! {
@@ -74,7 +76,7 @@ impl MongoStore {
                 expected_version,
                 article,
             } => self.replace_article(*expected_version, article, s).await?,
-            AdminChange::DeleteArticle(id) => self.remove_article(tenant, *id, s).await?,
+            AdminChange::DeleteArticle(id) => self.remove_article(tenant, *id, session).await?,
             AdminChange::CreateApiKey { key, secret_hash } => {
                 self.insert_api_key(key, secret_hash, s).await?;
             }
@@ -125,19 +127,14 @@ impl MongoStore {
 
 #[async_trait]
 impl AuditStore for MongoStore {
+    /// One transaction, run again when it loses to a concurrent one (an article's
+    /// deletion and a put of the tenant's knowledge-base chunks both take the tenant's
+    /// next change number, and one of two such transactions is aborted).
     async fn commit_admin_change(&self, write: &AdminWrite) -> Result<()> {
         write.check()?;
-        let mut session = self.client().start_session().await.map_err(driver)?;
-        session.start_transaction().await.map_err(driver)?;
-        match self.apply_admin_change(write, &mut session).await {
-            Ok(()) => session.commit_transaction().await.map_err(driver),
-            Err(e) => {
-                // The change's error is the one to report; an abort that fails leaves the
-                // transaction to time out on the server, uncommitted either way.
-                let _ = session.abort_transaction().await;
-                Err(e)
-            }
-        }
+        in_transaction!(self, |session| self
+            .apply_admin_change(write, session)
+            .await)
     }
 
     async fn list_audit_events(

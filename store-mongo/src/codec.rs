@@ -31,6 +31,12 @@ pub(crate) enum FieldError {
     /// A number or date outside the domain's range.
     #[error("value out of range")]
     OutOfRange,
+    /// An embedding whose byte length is not a whole, positive number of `f32`s.
+    #[error("{bytes} bytes, not a positive multiple of 4")]
+    EmbeddingLength {
+        /// The stored length.
+        bytes: usize,
+    },
     /// A custom field's value is none of the types a field value is stored as.
     #[error(
         "the value of `{key}` is a {found:?}, not a boolean, number, string or array of strings"
@@ -301,6 +307,36 @@ impl<'a> Reader<'a> {
                 .map_err(|e| self.fail(field, e)),
         }
     }
+
+    /// A required embedding stored by [`embedding`]: generic binary data of little-endian
+    /// `f32`s, its length checked.
+    pub(crate) fn embedding(&self, field: &'static str) -> Result<Vec<f32>> {
+        let bytes = match self.get(field) {
+            None => return Err(self.fail(field, FieldError::Missing)),
+            Some(Bson::Binary(b)) if b.subtype == bson::spec::BinarySubtype::Generic => &b.bytes,
+            Some(other) => return Err(self.wrong(field, "generic binary", other)),
+        };
+        if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
+            return Err(self.fail(field, FieldError::EmbeddingLength { bytes: bytes.len() }));
+        }
+        bytes
+            .chunks_exact(4)
+            .map(|b| {
+                <[u8; 4]>::try_from(b)
+                    .map(f32::from_le_bytes)
+                    .map_err(|e| self.fail(field, e))
+            })
+            .collect()
+    }
+}
+
+/// An embedding as generic binary data of little-endian `f32`s, 4 bytes per dimension:
+/// stored bit for bit (a BSON array of doubles would take twice the space).
+pub(crate) fn embedding(vector: &[f32]) -> Bson {
+    Bson::Binary(bson::Binary {
+        subtype: bson::spec::BinarySubtype::Generic,
+        bytes: vector.iter().flat_map(|x| x.to_le_bytes()).collect(),
+    })
 }
 
 /// Escapes `text` so that a regular expression matches it literally: every ASCII

@@ -6,6 +6,9 @@ use mongodb::error::{ErrorKind, WriteFailure};
 /// The backend name reported in core errors.
 pub(crate) const BACKEND: &str = "mongodb";
 
+/// Server error code of a write conflict between transactions.
+const WRITE_CONFLICT: i32 = 112;
+
 /// Server error code of a unique-index violation.
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -83,6 +86,35 @@ fn is_temporary(e: &mongodb::error::Error) -> bool {
         ErrorKind::Command(c) => TEMPORARY_CODES.contains(&c.code),
         ErrorKind::Write(WriteFailure::WriteError(w)) => TEMPORARY_CODES.contains(&w.code),
         ErrorKind::Write(WriteFailure::WriteConcernError(w)) => TEMPORARY_CODES.contains(&w.code),
+        _ => false,
+    }
+}
+
+/// Whether a transaction lost to a concurrent one (a write conflict, or any error the
+/// server marks as leaving the transaction retryable from the start): nothing of it is
+/// written, as with a stale version.
+pub(crate) fn is_write_conflict(e: &mongodb::error::Error) -> bool {
+    if e.contains_label("TransientTransactionError") {
+        return true;
+    }
+    match e.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(c) => c.code == WRITE_CONFLICT,
+        mongodb::error::ErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => {
+            w.code == WRITE_CONFLICT
+        }
+        _ => false,
+    }
+}
+
+/// Whether a core error of this crate is a transaction's loss to a concurrent one
+/// ([`is_write_conflict`]): nothing of the transaction was written, and running it again
+/// from the start may succeed.
+pub(crate) fn lost_transaction(e: &Error) -> bool {
+    match e {
+        Error::Backend { source, .. } => matches!(
+            source.downcast_ref::<MongoError>(),
+            Some(MongoError::Driver(d)) if is_write_conflict(d)
+        ),
         _ => false,
     }
 }

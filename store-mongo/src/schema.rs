@@ -53,6 +53,14 @@ pub(crate) const SAVED_VIEWS: &str = "saved_views";
 /// Language-model usage, one document per answered call: `_id` = a fresh id (see
 /// `model_usage::usage_doc`).
 pub(crate) const MODEL_USAGE: &str = "model_usage";
+/// Each tenant's last knowledge-base change number: `_id` = tenant id, `last_seq`.
+pub(crate) const KB_SEQUENCES: &str = "kb_sequences";
+/// Each article's latest knowledge-base change (its number, the version, title and model
+/// of its chunks, or a tombstone once deleted): `_id` = article id.
+pub(crate) const KB_ARTICLES: &str = "kb_articles";
+/// The chunks of the live [`KB_ARTICLES`], one document each (an article's chunks may
+/// exceed a document's 16 MB): `_id` = `<article id>:<ordinal>`.
+pub(crate) const KB_CHUNKS: &str = "kb_chunks";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -61,9 +69,8 @@ pub(crate) const META: &str = "meta";
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
 /// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`], [`CANNED_RESPONSES`],
-/// [`SAVED_VIEWS`], [`MODEL_USAGE`]) had nothing to move, and an unprefixed collection of
-/// that name is the
-/// host's, never dropped.
+/// [`SAVED_VIEWS`], [`MODEL_USAGE`], [`KB_SEQUENCES`], [`KB_ARTICLES`], [`KB_CHUNKS`]) had
+/// nothing to move, and an unprefixed collection of that name is the host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
     USERS,
@@ -342,9 +349,32 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
         ),
         (
             ARTICLES,
+            vec![
+                index(
+                    doc! { "tenant_id": 1, "title": 1, "_id": 1 },
+                    "tenant_title",
+                ),
+                // articles_to_index: least recently updated first.
+                index(
+                    doc! { "tenant_id": 1, "updated_at": 1, "_id": 1 },
+                    "tenant_updated",
+                ),
+            ],
+        ),
+        (
+            KB_ARTICLES,
+            // The change feed: a tenant's changes in number order, one per number.
+            vec![unique(
+                doc! { "tenant_id": 1, "seq": 1 },
+                "tenant_seq_unique",
+            )],
+        ),
+        (
+            KB_CHUNKS,
+            // An article's chunks in order (read by the feed, deleted by the next put).
             vec![index(
-                doc! { "tenant_id": 1, "title": 1, "_id": 1 },
-                "tenant_title",
+                doc! { "tenant_id": 1, "article_id": 1, "ordinal": 1 },
+                "tenant_article_ordinal",
             )],
         ),
         (
@@ -382,7 +412,7 @@ pub(crate) async fn ensure(db: &Database, prefix: &str) -> Result<()> {
     // Collections without secondary indexes are created explicitly so that a fresh
     // database shows the whole schema; an existing collection is fine.
     let existing = db.list_collection_names().await.map_err(driver)?;
-    for name in [COUNTERS, LEASES].map(|c| prefixed(prefix, c)) {
+    for name in [COUNTERS, LEASES, KB_SEQUENCES].map(|c| prefixed(prefix, c)) {
         if !existing.contains(&name) {
             match db.create_collection(&name).await {
                 Ok(()) => {}

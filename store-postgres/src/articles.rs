@@ -100,7 +100,9 @@ pub(crate) async fn update_article(
     Ok(())
 }
 
-/// Deletes an article of the tenant (`NotFound` when missing).
+/// Deletes an article of the tenant (`NotFound` when missing), with its knowledge-base
+/// chunks, and records the removal in the tenant's change feed; run it in a transaction
+/// (both delete paths, the store's and the audited admin change, do).
 pub(crate) async fn delete_article(
     sql: &Sql,
     conn: &mut PgConnection,
@@ -117,7 +119,7 @@ pub(crate) async fn delete_article(
     if done.rows_affected() == 0 {
         return Err(Error::not_found("article", id));
     }
-    Ok(())
+    crate::kb_index::record_removal(sql, conn, tenant, id).await
 }
 
 #[async_trait]
@@ -134,8 +136,9 @@ impl ArticleStore for PostgresStore {
     }
 
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        delete_article(&self.sql, &mut conn, tenant, id).await
+        let mut tx = self.tx().await?;
+        delete_article(&self.sql, &mut tx, tenant, id).await?;
+        crate::commit(tx).await
     }
 
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>> {

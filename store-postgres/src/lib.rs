@@ -13,6 +13,7 @@ mod commits;
 mod erasure;
 mod error;
 mod fields;
+mod kb_index;
 mod leases;
 mod listing;
 mod migrate;

@@ -114,6 +114,11 @@ pub(crate) static MIGRATIONS: [Migration; 14] = [
         description: "routing stamps",
         sql: include_str!("../migrations/0014_routing_stamps.sql"),
     },
+    Migration {
+        version: 15,
+        description: "knowledge-base chunks and change feed",
+        sql: include_str!("../migrations/0015_kb_chunks.sql"),
+    },
 ];
 
 /// The newest version this build knows.

@@ -12,6 +12,7 @@ mod codec;
 mod connect;
 mod erasure;
 mod error;
+mod kb_index;
 mod leases;
 mod legacy;
 mod listing;

@@ -127,6 +127,11 @@ pub(crate) static MIGRATIONS: [Migration; 17] = [
         description: "routing stamps",
         sql: include_str!("../migrations/0017_routing_stamps.sql"),
     },
+    Migration {
+        version: 18,
+        description: "knowledge-base chunks and change feed",
+        sql: include_str!("../migrations/0018_kb_chunks.sql"),
+    },
 ];
 
 /// The newest version this build knows.

@@ -416,3 +416,28 @@ async fn search_reads_the_word_indexes_and_keys_never_the_tenant() {
     assert_eq!(whole_tenant.len(), 1, "{plan}");
     assert!(whole_tenant[0].starts_with("SEARCH u USING "), "{plan}");
 }
+
+#[tokio::test]
+async fn the_kb_feed_reads_its_index_and_the_chunks_by_key() {
+    let tenant = TenantId::new().to_string();
+    let binds = [tenant.clone(), "0".into(), "100".into(), tenant];
+    let plan = plan_of_statement(crate::kb_index::CHANGES, &binds).await;
+    assert!(plan.contains("helpdesk_kb_articles_feed"), "{plan}");
+    assert!(
+        plan.contains("sqlite_autoindex_helpdesk_kb_chunks_1"),
+        "{plan}"
+    );
+    assert!(!plan.contains("SCAN helpdesk_kb_chunks"), "{plan}");
+}
+
+#[tokio::test]
+async fn articles_to_index_read_the_articles_in_update_order() {
+    let binds = [TenantId::new().to_string(), "minilm".into(), "10".into()];
+    let plan = plan_of_statement(crate::kb_index::TO_INDEX, &binds).await;
+    assert!(plan.contains("helpdesk_articles_updated"), "{plan}");
+    assert!(
+        plan.contains("sqlite_autoindex_helpdesk_kb_articles_1"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}

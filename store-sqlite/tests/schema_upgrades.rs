@@ -37,9 +37,24 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 18 (knowledge-base chunks) back out of a database: its tables, its
+/// index and its row in the migrations table.
+async fn back_to_version_17(pool: &SqlitePool) {
+    for statement in [
+        "DROP INDEX helpdesk_articles_updated",
+        "DROP TABLE helpdesk_kb_chunks",
+        "DROP TABLE helpdesk_kb_articles",
+        "DROP TABLE helpdesk_kb_sequences",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 18",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 17 (routing stamps) back out of a database: its column and its row in
 /// the migrations table.
 async fn back_to_version_16(pool: &SqlitePool) {
+    back_to_version_17(pool).await;
     for statement in [
         "ALTER TABLE helpdesk_users DROP COLUMN last_routed",
         "DELETE FROM helpdesk_schema_migrations WHERE version = 17",

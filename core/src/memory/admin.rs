@@ -108,6 +108,7 @@ pub(super) fn delete_article(d: &mut Data, tenant: TenantId, id: ArticleId) -> R
     if d.articles.len() == before {
         return Err(Error::not_found("article", id));
     }
+    super::kb_index::record_removal(d, tenant, id);
     Ok(())
 }
 

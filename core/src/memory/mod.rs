@@ -6,6 +6,7 @@ mod attachments;
 mod canned;
 mod combined;
 mod erasure;
+mod kb_index;
 mod quarantine;
 mod search;
 mod tickets;
@@ -57,6 +58,7 @@ struct Data {
     model_usage: Vec<(TenantId, crate::domain::ModelUsage)>,
     /// Each staff user's routing stamp (absent: 0), beside the users like the passwords.
     routing_stamps: HashMap<UserId, u64>,
+    kb: kb_index::KbData,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

@@ -23,6 +23,7 @@ mod erasure;
 mod event_feed;
 mod fields;
 mod isolation;
+mod kb_index;
 mod listing;
 mod model_usage;
 mod multi_ticket;
@@ -77,6 +78,10 @@ pub use event_feed::{
 };
 pub use fields::{custom_field_filters_and_search, custom_fields_round_trip_and_replay};
 pub use isolation::*;
+pub use kb_index::{
+    invalid_kb_chunks_write_nothing, kb_chunks_follow_article_versions_through_the_feed,
+    kb_feed_readers_miss_no_change_under_concurrent_writers,
+};
 pub use listing::*;
 pub use model_usage::{
     a_failed_write_records_no_model_usage, model_usage_commits_with_writes_and_adds_up_per_day,
@@ -225,6 +230,9 @@ macro_rules! store_conformance_tests {
             teams_round_trip_and_filter,
             model_usage_commits_with_writes_and_adds_up_per_day,
             a_failed_write_records_no_model_usage,
+            kb_chunks_follow_article_versions_through_the_feed,
+            invalid_kb_chunks_write_nothing,
+            kb_feed_readers_miss_no_change_under_concurrent_writers,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

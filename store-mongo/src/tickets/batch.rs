@@ -9,11 +9,9 @@ use mongodb::ClientSession;
 
 use super::commit::{SETTLE_ROUNDS, UpdateStep, check_write, conflict, update_error};
 use crate::error::driver;
+pub(super) use crate::error::is_write_conflict;
 use crate::schema::TICKETS;
 use crate::store::MongoStore;
-
-/// Server error code of a write conflict between concurrent transactions.
-const WRITE_CONFLICT: i32 = 112;
 
 /// How one transaction attempt ended.
 enum Attempt {
@@ -114,21 +112,5 @@ pub(super) async fn abort(session: &mut ClientSession) {
             error = &e as &dyn std::error::Error,
             "aborting a ticket transaction failed; the server drops it"
         );
-    }
-}
-
-/// Whether a transaction lost to a concurrent one (a write conflict, or any error the
-/// server marks as leaving the transaction retryable from the start): nothing of it is
-/// written, as with a stale version.
-pub(super) fn is_write_conflict(e: &mongodb::error::Error) -> bool {
-    if e.contains_label("TransientTransactionError") {
-        return true;
-    }
-    match e.kind.as_ref() {
-        mongodb::error::ErrorKind::Command(c) => c.code == WRITE_CONFLICT,
-        mongodb::error::ErrorKind::Write(mongodb::error::WriteFailure::WriteError(w)) => {
-            w.code == WRITE_CONFLICT
-        }
-        _ => false,
     }
 }

@@ -16,8 +16,9 @@ use jiff::Timestamp;
 
 use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
-    CannedResponseStore, CannedUsage, ChatStore, ErasureStore, LeaseStore, MessageFilter,
-    ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail, RoutingStaff,
+    CannedResponseStore, CannedUsage, ChatStore, ErasureStore, KbIndexStore, LeaseStore,
+    MessageFilter, ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail,
+    RoutingStaff,
     SavedViewStore, SearchHit, SearchQuery, SearchStore, Store, TenantStore, TicketErasure,
     TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
 };
@@ -466,5 +467,32 @@ impl<T: ModelUsageStore + ?Sized> ModelUsageStore for Arc<T> {
         range: TimeRange,
     ) -> Result<Vec<crate::domain::ModelUsageDay>> {
         (**self).model_usage_per_day(tenant, range).await
+    }
+}
+
+#[async_trait]
+impl<T: KbIndexStore + ?Sized> KbIndexStore for Arc<T> {
+    async fn put_article_chunks(
+        &self,
+        tenant: TenantId,
+        chunks: &super::ArticleChunks,
+    ) -> Result<Option<u64>> {
+        (**self).put_article_chunks(tenant, chunks).await
+    }
+    async fn kb_changes(
+        &self,
+        tenant: TenantId,
+        since: u64,
+        limit: usize,
+    ) -> Result<Vec<super::KbChange>> {
+        (**self).kb_changes(tenant, since, limit).await
+    }
+    async fn articles_to_index(
+        &self,
+        tenant: TenantId,
+        model: &str,
+        limit: usize,
+    ) -> Result<Vec<ArticleId>> {
+        (**self).articles_to_index(tenant, model, limit).await
     }
 }

@@ -39,6 +39,7 @@ mod commits;
 pub mod cursor;
 mod erasure;
 mod forward;
+mod kb_index;
 mod quarantine;
 mod query;
 mod routing;
@@ -63,6 +64,10 @@ pub use canned::{CannedResponseStore, CannedUsage};
 pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
 pub use erasure::{ErasureStore, TicketErasure};
+pub use kb_index::{
+    ArticleChunks, IndexedChunk, KbChange, KbIndexStore, MAX_CHUNK_ID_CHARS,
+    MAX_CHUNKS_PER_ARTICLE, MAX_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_MODEL_CHARS,
+};
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
 pub use routing::{ROUTING_ENTITY, RoutingClaim, RoutingStaff, with_open_loads};
@@ -248,7 +253,8 @@ pub trait ArticleStore: Send + Sync {
     async fn create_article(&self, article: &Article) -> Result<()>;
     /// Replaces an article whose stored version is `expected_version` (else `Conflict`).
     async fn update_article(&self, expected_version: u64, article: &Article) -> Result<()>;
-    /// Deletes an article (`NotFound` when missing).
+    /// Deletes an article (`NotFound` when missing), and with it its stored search chunks,
+    /// recording the removal in the tenant's knowledge-base change feed ([`KbIndexStore`]).
     async fn delete_article(&self, tenant: TenantId, id: ArticleId) -> Result<()>;
     /// One article.
     async fn get_article(&self, tenant: TenantId, id: ArticleId) -> Result<Option<Article>>;
@@ -339,6 +345,7 @@ pub trait Store:
     + SearchStore
     + ErasureStore
     + ModelUsageStore
+    + KbIndexStore
     + Debug
     + Send
     + Sync

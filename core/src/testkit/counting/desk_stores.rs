@@ -169,3 +169,36 @@ impl ModelUsageStore for CountingStore {
             .await
     }
 }
+
+#[async_trait]
+impl crate::store::KbIndexStore for CountingStore {
+    async fn put_article_chunks(
+        &self,
+        tenant: TenantId,
+        chunks: &crate::store::ArticleChunks,
+    ) -> Result<Option<u64>> {
+        self.track(Call::Commit, self.inner.put_article_chunks(tenant, chunks))
+            .await
+    }
+    async fn kb_changes(
+        &self,
+        tenant: TenantId,
+        since: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::store::KbChange>> {
+        self.track(Call::Read, self.inner.kb_changes(tenant, since, limit))
+            .await
+    }
+    async fn articles_to_index(
+        &self,
+        tenant: TenantId,
+        model: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::ArticleId>> {
+        self.track(
+            Call::Read,
+            self.inner.articles_to_index(tenant, model, limit),
+        )
+        .await
+    }
+}
