@@ -91,6 +91,11 @@ type Shared = Arc<TenantSlot>;
 /// order results; each [`ScoredChunk::score`] is the chunk's cosine similarity to the query
 /// (clamped to 0..=1), comparable with a tenant's grounding threshold. Every write is
 /// persisted before it returns. Index work runs on blocking threads.
+///
+/// In a helpdesk the index is a cache of the store: [`KnowledgeBase::embed_article`]
+/// embeds for the store, [`KnowledgeBase::apply_changes`] loads the store's change feed
+/// from the stored vectors, and the feed position is saved with each tenant's folder (see
+/// the crate's "Following the store").
 #[derive(Debug, Clone)]
 pub struct KbIndex {
     root: PathBuf,
@@ -141,7 +146,8 @@ impl KbIndex {
     }
 
     /// The tenant's index, loaded from disk on first use. An index built with another
-    /// embedding model is ignored (logged) and starts empty: call [`KnowledgeBase::rebuild`].
+    /// embedding model, or without a feed position, is ignored (logged) and starts empty at
+    /// position 0: the store's feed (or [`KnowledgeBase::rebuild`]) fills it again.
     async fn tenant(&self, tenant: TenantId) -> Result<Shared> {
         if let Some(t) = self.cached(tenant) {
             return Ok(t);
@@ -164,7 +170,7 @@ impl KbIndex {
                 Some(index) => {
                     tracing::warn!(
                         dir = %dir.display(), found = %index.model_id, want = %model_id,
-                        "index built with another embedding model; starting empty until rebuilt"
+                        "index built with another embedding model; starting empty at feed position 0"
                     );
                     Ok(TenantIndex::new(&model_id, dims, options))
                 }
@@ -439,8 +445,8 @@ impl KnowledgeBase for KbIndex {
         let texts = records.iter().map(|(_, t)| t.clone()).collect();
         let vectors = self.embed_documents(texts, &NoProgress).await?;
         self.mutate(tenant, move |index| {
-            index.remove_article(article_id);
-            index.insert(records.into_iter().map(|(r, _)| r).zip(vectors).collect())
+            let records = records.into_iter().map(|(r, _)| r).zip(vectors).collect();
+            index.replace_article(article_id, records).map(|_| ())
         })
         .await
     }
