@@ -200,7 +200,10 @@ async fn instances_find_each_others_articles_without_embedding_them_again() {
     assert_eq!(embed_b.documents(), 1);
     let hits = search(&w.hd, &w, "refund store credit").await;
     assert!(finds(&hits, article.id, "store credit"), "{hits:#?}");
-    assert!(hits.iter().all(|h| !h.text.contains("five days")), "{hits:#?}");
+    assert!(
+        hits.iter().all(|h| !h.text.contains("five days")),
+        "{hits:#?}"
+    );
     assert_eq!(embed_a.documents(), before_a);
 
     // A second article, then the first deleted on A: B no longer finds it.
@@ -215,7 +218,11 @@ async fn instances_find_each_others_articles_without_embedding_them_again() {
     w.hd.index_settled().await;
     let hits = search(&b, &w, "refund store credit").await;
     assert!(hits.iter().all(|h| h.article_id != article.id), "{hits:#?}");
-    assert!(finds(&search(&b, &w, "parcels warehouse").await, shipping.id, "two days"));
+    assert!(finds(
+        &search(&b, &w, "parcels warehouse").await,
+        shipping.id,
+        "two days"
+    ));
     assert_eq!(embed_b.documents(), 1, "B embedded only its own edit");
 
     // A fresh instance finds everything from the store, embedding nothing.
@@ -270,28 +277,51 @@ async fn a_failed_catch_up_searches_the_index_as_it_is() {
     });
     let b = another(&w, flaky.clone(), Duration::ZERO);
     let first_article =
-        w.hd.create_article(&w.admin, ArticleInput::new("Refunds", "Refunds take five days."))
-            .await
-            .unwrap();
+        w.hd.create_article(
+            &w.admin,
+            ArticleInput::new("Refunds", "Refunds take five days."),
+        )
+        .await
+        .unwrap();
     w.hd.index_settled().await;
-    assert!(finds(&search(&b, &w, "refunds").await, first_article.id, "five"));
+    assert!(finds(
+        &search(&b, &w, "refunds").await,
+        first_article.id,
+        "five"
+    ));
 
     flaky.fail_apply.store(true, Ordering::SeqCst);
     let second =
-        w.hd.create_article(&w.admin, ArticleInput::new("Shipping", "Parcels ship daily."))
-            .await
-            .unwrap();
+        w.hd.create_article(
+            &w.admin,
+            ArticleInput::new("Shipping", "Parcels ship daily."),
+        )
+        .await
+        .unwrap();
     w.hd.index_settled().await;
     // The search succeeds on what the index holds.
-    assert!(finds(&search(&b, &w, "refunds").await, first_article.id, "five"));
-    assert!(search(&b, &w, "parcels ship").await.iter().all(|h| h.article_id != second.id));
+    assert!(finds(
+        &search(&b, &w, "refunds").await,
+        first_article.id,
+        "five"
+    ));
+    assert!(
+        search(&b, &w, "parcels ship")
+            .await
+            .iter()
+            .all(|h| h.article_id != second.id)
+    );
     assert!(matches!(
         b.kb_sync(w.tenant.id).await,
         Err(Error::Internal("index disk full"))
     ));
 
     flaky.fail_apply.store(false, Ordering::SeqCst);
-    assert!(finds(&search(&b, &w, "parcels ship").await, second.id, "daily"));
+    assert!(finds(
+        &search(&b, &w, "parcels ship").await,
+        second.id,
+        "daily"
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,9 +333,12 @@ async fn a_stale_embedding_does_not_overwrite_newer_chunks() {
     // A embeds version 1 and is held there while B saves version 2 and stores its chunks.
     embed_a.held.store(true, Ordering::SeqCst);
     let article =
-        w.hd.create_article(&w.admin, ArticleInput::new("Returns", "Old: returns within 14 days."))
-            .await
-            .unwrap();
+        w.hd.create_article(
+            &w.admin,
+            ArticleInput::new("Returns", "Old: returns within 14 days."),
+        )
+        .await
+        .unwrap();
     embed_a.entered.acquire().await.unwrap().forget();
     b.update_article(
         &w.admin,
@@ -331,7 +364,10 @@ async fn a_stale_embedding_does_not_overwrite_newer_chunks() {
     for hd in [&w.hd, &b] {
         let hits = search(hd, &w, "returns days").await;
         assert!(finds(&hits, article.id, "30 days"), "{hits:#?}");
-        assert!(hits.iter().all(|h| !h.text.contains("14 days")), "{hits:#?}");
+        assert!(
+            hits.iter().all(|h| !h.text.contains("14 days")),
+            "{hits:#?}"
+        );
     }
 }
 
@@ -402,12 +438,21 @@ async fn a_failing_embedder_leaves_the_articles_to_the_next_sweep() {
     let report = w.hd.index_sweep().await.unwrap();
     assert!(report.ran);
     assert_eq!((report.embedded, report.failed), (0, 2));
-    assert!(w.store.kb_changes(w.tenant.id, 0, 10).await.unwrap().is_empty());
+    assert!(
+        w.store
+            .kb_changes(w.tenant.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     embed_a.failing.store(false, Ordering::SeqCst);
     let report = w.hd.index_sweep().await.unwrap();
     assert_eq!((report.embedded, report.failed), (2, 0));
-    assert_eq!(w.store.kb_changes(w.tenant.id, 0, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        w.store.kb_changes(w.tenant.id, 0, 10).await.unwrap().len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -415,9 +460,12 @@ async fn another_embedding_model_re_embeds_through_the_sweep() {
     let embed_a = TestEmbedder::new();
     let w = first(&embed_a, Duration::ZERO).await;
     let article =
-        w.hd.create_article(&w.admin, ArticleInput::new("Refunds", "Refunds take five days."))
-            .await
-            .unwrap();
+        w.hd.create_article(
+            &w.admin,
+            ArticleInput::new("Refunds", "Refunds take five days."),
+        )
+        .await
+        .unwrap();
     w.hd.index_settled().await;
 
     // An instance with another model skips the stored chunks, then its sweep re-embeds.
@@ -427,7 +475,11 @@ async fn another_embedding_model_re_embeds_through_the_sweep() {
     let report = upgraded.index_sweep().await.unwrap();
     assert_eq!(report.embedded, 1);
     assert_eq!(embed_new.documents(), 1);
-    assert!(finds(&search(&upgraded, &w, "refunds").await, article.id, "five"));
+    assert!(finds(
+        &search(&upgraded, &w, "refunds").await,
+        article.id,
+        "five"
+    ));
     let stored = w.store.kb_changes(w.tenant.id, 0, 10).await.unwrap();
     assert_eq!(stored[0].chunks.as_ref().unwrap().model, "fake-v2");
 }
@@ -439,9 +491,11 @@ async fn a_reindex_re_embeds_every_article_with_progress_and_needs_an_admin() {
     unembedded_articles(&w, 2).await;
     let steps = std::sync::Mutex::new(Vec::new());
     let report =
-        w.hd.reindex_articles(&w.admin, |done, total| steps.lock().unwrap().push((done, total)))
-            .await
-            .unwrap();
+        w.hd.reindex_articles(&w.admin, |done, total| {
+            steps.lock().unwrap().push((done, total))
+        })
+        .await
+        .unwrap();
     assert_eq!((report.articles, report.embedded), (2, 2));
     assert_eq!(*steps.lock().unwrap(), [(1, 2), (2, 2)]);
     assert_eq!(embed_a.documents(), 2);

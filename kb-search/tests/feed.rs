@@ -139,7 +139,13 @@ async fn changes_replace_and_remove_articles_and_old_changes_are_skipped() {
     let hits = kb.search(tenant, "refunds store credit", 5).await.unwrap();
     assert_eq!(hits.len(), 1, "{hits:#?}");
     assert!(hits[0].text.contains("store credit"));
-    assert!(kb.search(tenant, "parcels ship", 5).await.unwrap().iter().all(|h| h.article_id != shipping.id));
+    assert!(
+        kb.search(tenant, "parcels ship", 5)
+            .await
+            .unwrap()
+            .iter()
+            .all(|h| h.article_id != shipping.id)
+    );
 
     // A page at or below the position is already reflected: nothing changes, the position
     // stays.
@@ -169,7 +175,10 @@ async fn the_position_survives_a_reopen() {
     let embedder = Arc::new(Counting::default());
     let kb = open(dir.path(), embedder.clone());
     assert_eq!(kb.position(tenant).await.unwrap(), 13);
-    let hits = kb.search(tenant, "refund to my payment card", 1).await.unwrap();
+    let hits = kb
+        .search(tenant, "refund to my payment card", 1)
+        .await
+        .unwrap();
     assert_eq!(hits[0].article_id, articles[1].id);
     assert_eq!(embedder.documents.load(Ordering::SeqCst), 0);
 }
@@ -200,8 +209,14 @@ async fn an_index_without_a_position_starts_empty_and_is_rebuilt_from_the_feed()
     }
     kb.apply_changes(tenant, &changes).await.unwrap();
     assert_eq!(kb.stats(tenant).await.unwrap().articles, 3);
-    let hits = kb.search(tenant, "refund to my payment card", 5).await.unwrap();
-    assert!(hits.iter().all(|h| h.article_id != articles[1].id), "{hits:#?}");
+    let hits = kb
+        .search(tenant, "refund to my payment card", 5)
+        .await
+        .unwrap();
+    assert!(
+        hits.iter().all(|h| h.article_id != articles[1].id),
+        "{hits:#?}"
+    );
 }
 
 #[tokio::test]
@@ -228,7 +243,10 @@ async fn chunks_of_another_model_are_skipped_but_the_position_moves() {
     kb.apply_changes(tenant, &[change(3, kb.embed_article(&a).await.unwrap())])
         .await
         .unwrap();
-    assert_eq!(kb.search(tenant, "refunds", 5).await.unwrap()[0].article_id, a.id);
+    assert_eq!(
+        kb.search(tenant, "refunds", 5).await.unwrap()[0].article_id,
+        a.id
+    );
 }
 
 #[tokio::test]

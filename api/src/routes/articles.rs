@@ -205,9 +205,6 @@ pub(crate) async fn search_articles(
     }
     // Any member of the tenant may search; the helpdesk first catches this instance's index
     // up with the store when its last catch-up is older than `kb_sync_interval`.
-    let passages = state
-        .helpdesk()
-        .search_knowledge_base(&actor, q, k)
-        .await?;
+    let passages = state.helpdesk().search_knowledge_base(&actor, q, k).await?;
     Ok(axum::Json(passages.into_iter().map(Into::into).collect()))
 }

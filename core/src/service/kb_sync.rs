@@ -40,10 +40,7 @@ pub(super) struct KbSyncState {
 
 impl KbSyncState {
     fn tenant(&self, tenant: TenantId) -> Arc<TenantSync> {
-        let mut map = self
-            .tenants
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(map.entry(tenant).or_default())
     }
 
@@ -114,9 +111,8 @@ impl Helpdesk {
         if !interval.is_zero() {
             let last = self.inner.kb_sync.tenant(tenant).last_ok();
             let now = self.now();
-            let fresh = last.is_some_and(|(_, at)| {
-                at.checked_add(interval).is_ok_and(|until| now < until)
-            });
+            let fresh =
+                last.is_some_and(|(_, at)| at.checked_add(interval).is_ok_and(|until| now < until));
             if fresh {
                 return;
             }

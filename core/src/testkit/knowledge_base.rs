@@ -168,10 +168,11 @@ impl KnowledgeBase for InMemoryKnowledgeBase {
         let from = state.position;
         for change in changes.iter().filter(|c| c.seq > from) {
             match &change.chunks {
-                None => state.chunks.retain(|c| c.chunk.article_id != change.article_id),
+                None => state
+                    .chunks
+                    .retain(|c| c.chunk.article_id != change.article_id),
                 Some(chunks)
-                    if chunks.model != model
-                        || chunks.dimensions().is_some_and(|d| d != dims) =>
+                    if chunks.model != model || chunks.dimensions().is_some_and(|d| d != dims) =>
                 {
                     tracing::warn!(article = %change.article_id, found = %chunks.model, want = %model, "stored chunks of another embedding model skipped; the index sweep re-embeds the article");
                 }

@@ -377,10 +377,8 @@ async fn reindex(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> We
     }
     let articles = state.helpdesk().list_articles(&ctx.actor).await?;
     // A second click while a job runs just shows its progress.
-    state.reindex_jobs().start(
-        state.helpdesk().clone(),
-        ctx.actor.clone(),
-        articles.len(),
-    );
+    state
+        .reindex_jobs()
+        .start(state.helpdesk().clone(), ctx.actor.clone(), articles.len());
     Ok(Redirect::to("/admin/kb"))
 }

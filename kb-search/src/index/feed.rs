@@ -20,7 +20,11 @@ impl KbIndex {
     /// replace or remove their article's chunks, one article at a time under the index's
     /// write lock so that searches run between them; then the position becomes the page's
     /// last change number and the index is saved (under a read lock, as every write).
-    pub(super) async fn apply_feed_page(&self, tenant: TenantId, changes: &[KbChange]) -> Result<()> {
+    pub(super) async fn apply_feed_page(
+        &self,
+        tenant: TenantId,
+        changes: &[KbChange],
+    ) -> Result<()> {
         let Some(last) = changes.iter().map(|c| c.seq).max() else {
             return Ok(());
         };
@@ -31,8 +35,7 @@ impl KbIndex {
             let op = match &change.chunks {
                 None => Op::Remove,
                 Some(stored)
-                    if stored.model != model
-                        || stored.dimensions().is_some_and(|d| d != dims) =>
+                    if stored.model != model || stored.dimensions().is_some_and(|d| d != dims) =>
                 {
                     // Another instance embeds with another model (a rolling upgrade, or a
                     // model change): the index sweep of an instance with this model
