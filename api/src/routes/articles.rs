@@ -203,12 +203,8 @@ pub(crate) async fn search_articles(
     if !(1..=20).contains(&k) {
         return Err(Problem::validation("k", "must be 1 to 20"));
     }
-    let helpdesk = state.helpdesk();
-    // Any member of the tenant may search (the same check as reading the tenant).
-    helpdesk.get_tenant(&actor).await?;
-    let Some(kb) = helpdesk.knowledge_base() else {
-        return Ok(axum::Json(Vec::new()));
-    };
-    let passages = kb.search(actor.tenant_id, q, k).await?;
+    // Any member of the tenant may search; the helpdesk first catches this instance's index
+    // up with the store when its last catch-up is older than `kb_sync_interval`.
+    let passages = state.helpdesk().search_knowledge_base(&actor, q, k).await?;
     Ok(axum::Json(passages.into_iter().map(Into::into).collect()))
 }

@@ -1,12 +1,15 @@
 //! Knowledge-base articles: the admin's use cases. Each change is one write of the article
-//! with its audit event; the knowledge-base index follows the store in the background
-//! (see [`Helpdesk::index_status`] and [`Helpdesk::index_settled`]): a change returns once
-//! it is stored, and the article is searchable shortly after.
+//! with its audit event; the article is embedded in the background and its chunks stored
+//! beside it (see [`Helpdesk::index_status`] and [`Helpdesk::index_settled`]): a change
+//! returns once it is stored, and the article is searchable on this instance once it is
+//! embedded, and on every other instance sharing the store at most
+//! [`HelpdeskConfig::kb_sync_interval`](super::HelpdeskConfig::kb_sync_interval) later.
 
 use serde::{Deserialize, Serialize};
 
 use super::Helpdesk;
 use crate::domain::{Actor, Article, AuditKind};
+use crate::kb::ScoredChunk;
 use crate::roles::Action;
 use crate::store::AdminChange;
 use crate::validate::{self, no_control_chars, normalize_line_breaks};
@@ -192,6 +195,21 @@ impl Helpdesk {
     pub async fn get_article(&self, actor: &Actor, id: ArticleId) -> Result<Article> {
         self.check(actor, Action::ViewTicket).await?;
         self.stored_article(actor, id).await
+    }
+
+    /// The best `k` knowledge-base passages of the actor's tenant for `query` (any
+    /// signed-in user, like [`list_articles`](Self::list_articles)); none without a
+    /// knowledge base. Like the chatbot's and the drafts' retrieval, it first catches this
+    /// instance's index up with the store when the last catch-up is older than
+    /// [`HelpdeskConfig::kb_sync_interval`](super::HelpdeskConfig::kb_sync_interval).
+    pub async fn search_knowledge_base(
+        &self,
+        actor: &Actor,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<ScoredChunk>> {
+        let (tenant, _) = self.check(actor, Action::ViewTicket).await?;
+        self.kb_search(&tenant, query, k).await
     }
 
     async fn stored_article(&self, actor: &Actor, id: ArticleId) -> Result<Article> {

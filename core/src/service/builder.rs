@@ -65,6 +65,20 @@ pub struct HelpdeskConfig {
     ///
     /// [`Helpdesk::event_feed`]: crate::Helpdesk::event_feed
     pub feed_lookback: Duration,
+    /// How long a search (chat turn, draft, article search) trusts this instance's
+    /// knowledge-base index before catching it up with the store's change feed
+    /// ([`Helpdesk::kb_sync`]) first (default 1 s; zero: before every search). An article
+    /// saved on another instance is searchable here once that instance has embedded and
+    /// stored it plus at most this interval.
+    ///
+    /// [`Helpdesk::kb_sync`]: crate::Helpdesk::kb_sync
+    pub kb_sync_interval: Duration,
+    /// How many articles per tenant one index sweep embeds ([`Helpdesk::index_sweep`];
+    /// default 20). A sweep also stops taking articles once half the lease time has
+    /// passed.
+    ///
+    /// [`Helpdesk::index_sweep`]: crate::Helpdesk::index_sweep
+    pub index_batch: u32,
 }
 
 impl Default for HelpdeskConfig {
@@ -84,6 +98,8 @@ impl Default for HelpdeskConfig {
             breaker_failure_threshold: 3,
             breaker_cool_down: Duration::from_secs(30),
             feed_lookback: Duration::from_secs(5),
+            kb_sync_interval: Duration::from_secs(1),
+            index_batch: 20,
         }
     }
 }
@@ -173,7 +189,9 @@ impl HelpdeskBuilder {
         self
     }
 
-    /// Sets the knowledge base.
+    /// Sets the knowledge base: this instance's search index, a cache that follows the
+    /// store's knowledge-base change feed (see [`KnowledgeBase`] and
+    /// [`HelpdeskConfig::kb_sync_interval`]).
     pub fn knowledge_base(mut self, kb: Arc<dyn KnowledgeBase>) -> Self {
         self.knowledge_base = Some(kb);
         self
@@ -205,6 +223,12 @@ impl HelpdeskBuilder {
             return Err(Error::Configuration {
                 field: "session_ttl".into(),
                 message: "must be positive".into(),
+            });
+        }
+        if c.index_batch == 0 {
+            return Err(Error::Configuration {
+                field: "index_batch".into(),
+                message: "must be at least 1".into(),
             });
         }
         if c.sla_batch == 0 || c.outbox_batch == 0 {
@@ -276,6 +300,7 @@ impl HelpdeskBuilder {
                 instance_id,
                 ticket_locks: Default::default(),
                 index_queue: Default::default(),
+                kb_sync: Default::default(),
                 commits: Default::default(),
                 commit_relay: Default::default(),
             }),

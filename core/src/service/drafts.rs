@@ -87,7 +87,9 @@ impl Helpdesk {
             .filter(|_| tenant.settings.ai_autonomy.allows_suggestions())
     }
 
-    /// The top `k` knowledge-base chunks for `query` (none without a knowledge base).
+    /// The top `k` knowledge-base chunks for `query` (none without a knowledge base),
+    /// after catching this instance's index up with the store when the last catch-up is
+    /// older than [`HelpdeskConfig::kb_sync_interval`](super::HelpdeskConfig::kb_sync_interval).
     pub(crate) async fn kb_search(
         &self,
         tenant: &Tenant,
@@ -95,7 +97,10 @@ impl Helpdesk {
         k: usize,
     ) -> Result<Vec<ScoredChunk>> {
         match &self.inner.knowledge_base {
-            Some(kb) => kb.search(tenant.id, query, k).await,
+            Some(kb) => {
+                self.kb_sync_if_due(tenant.id).await;
+                kb.search(tenant.id, query, k).await
+            }
             None => Ok(Vec::new()),
         }
     }

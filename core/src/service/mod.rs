@@ -25,7 +25,9 @@ mod erasure;
 mod feed;
 mod feed_cursor;
 mod fields;
+mod index_sweep;
 mod indexing;
+mod kb_sync;
 mod precondition;
 mod privacy;
 mod quarantine;
@@ -67,6 +69,7 @@ pub use email::{EmailDisposition, EmailOutcome, EmailRoute, InboundEmail, email_
 pub use erasure::{ErasurePreview, ErasureReport, RetentionReport};
 pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAGE, customer_sees};
 pub use fields::{FieldChanges, MAX_FIELD_FILTERS};
+pub use index_sweep::{IndexSweepReport, ReindexReport};
 pub use indexing::IndexStatus;
 pub use privacy::{CustomerExport, TicketExport};
 pub use quarantine::MAX_QUARANTINE_PAGE;
@@ -121,6 +124,8 @@ struct Inner {
     instance_id: String,
     ticket_locks: ticket_locks::TicketLocks,
     index_queue: indexing::IndexQueue,
+    /// When each tenant's index last caught up with the store, and the single flight.
+    kb_sync: kb_sync::KbSyncState,
     /// Wakes readers of the event feed when a ticket write of this helpdesk commits (and,
     /// through the store's relay, when another instance's does).
     commits: crate::store::CommitSignal,

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::domain::Article;
+use crate::store::{ArticleChunks, IndexedChunk as StoredChunk, KbChange};
 use crate::{ArticleId, EmbedKind, Embedder, KnowledgeBase, Result, ScoredChunk, TenantId};
 
 /// An exact-search knowledge base held in memory, for tests and small host apps.
@@ -13,6 +14,9 @@ use crate::{ArticleId, EmbedKind, Embedder, KnowledgeBase, Result, ScoredChunk, 
 ///   article is unchanged.
 /// * Chunks are embedded as documents with the given [`Embedder`] (title and paragraph
 ///   together), queries as queries.
+/// * It follows a store's change feed like any knowledge base
+///   ([`KnowledgeBase::apply_changes`], with its own position per tenant), loading the
+///   stored vectors; the direct path embeds on the spot.
 /// * Search is an exact cosine scan over one tenant's chunks; the score is the cosine
 ///   similarity clamped to 0..=1. A tenant never sees another tenant's chunks.
 ///
@@ -38,15 +42,37 @@ use crate::{ArticleId, EmbedKind, Embedder, KnowledgeBase, Result, ScoredChunk, 
 #[derive(Debug)]
 pub struct InMemoryKnowledgeBase {
     embedder: Arc<dyn Embedder>,
-    chunks: Mutex<HashMap<TenantId, Vec<IndexedChunk>>>,
+    tenants: Mutex<HashMap<TenantId, TenantChunks>>,
+}
+
+/// One tenant's chunks and the feed position they reflect.
+#[derive(Debug, Default)]
+struct TenantChunks {
+    position: u64,
+    chunks: Vec<Indexed>,
+}
+
+impl TenantChunks {
+    fn replace(&mut self, article: ArticleId, chunks: &ArticleChunks) {
+        self.chunks.retain(|c| c.chunk.article_id != article);
+        self.chunks.extend(chunks.chunks.iter().map(|c| Indexed {
+            chunk: ScoredChunk {
+                chunk_id: c.chunk_id.clone(),
+                article_id: article,
+                title: chunks.title.clone(),
+                text: c.text.clone(),
+                score: 0.0,
+            },
+            vector: c.embedding.clone(),
+        }));
+    }
 }
 
 #[derive(Debug, Clone)]
-struct IndexedChunk {
+struct Indexed {
     chunk: ScoredChunk,
     vector: Vec<f32>,
 }
-
 /// Splits a body into paragraphs (blank-line separated, trimmed, non-empty).
 fn paragraphs(body: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -85,16 +111,27 @@ impl InMemoryKnowledgeBase {
     pub fn new(embedder: Arc<dyn Embedder>) -> Self {
         Self {
             embedder,
-            chunks: Mutex::new(HashMap::new()),
+            tenants: Mutex::new(HashMap::new()),
         }
     }
 
     /// Number of chunks indexed for `tenant`.
     pub fn chunk_count(&self, tenant: TenantId) -> usize {
-        self.chunks.lock().unwrap().get(&tenant).map_or(0, Vec::len)
+        self.tenants
+            .lock()
+            .unwrap()
+            .get(&tenant)
+            .map_or(0, |t| t.chunks.len())
+    }
+}
+
+#[async_trait]
+impl KnowledgeBase for InMemoryKnowledgeBase {
+    fn model_id(&self) -> &str {
+        self.embedder.model_id()
     }
 
-    async fn index(&self, article: &Article) -> Result<Vec<IndexedChunk>> {
+    async fn embed_article(&self, article: &Article) -> Result<ArticleChunks> {
         let parts = paragraphs(&article.body);
         let texts: Vec<String> = parts
             .iter()
@@ -105,48 +142,80 @@ impl InMemoryKnowledgeBase {
         } else {
             self.embedder.embed(&texts, EmbedKind::Document).await?
         };
-        Ok(parts
-            .into_iter()
-            .zip(vectors)
-            .enumerate()
-            .map(|(n, (text, vector))| IndexedChunk {
-                chunk: ScoredChunk {
+        Ok(ArticleChunks {
+            article_id: article.id,
+            article_version: article.version,
+            title: article.title.clone(),
+            model: self.embedder.model_id().to_string(),
+            chunks: parts
+                .into_iter()
+                .zip(vectors)
+                .enumerate()
+                .map(|(n, (text, embedding))| StoredChunk {
                     chunk_id: format!("{}:{n}", article.id),
-                    article_id: article.id,
-                    title: article.title.clone(),
                     text,
-                    score: 0.0,
-                },
-                vector,
-            })
-            .collect())
+                    embedding,
+                })
+                .collect(),
+        })
     }
-}
 
-#[async_trait]
-impl KnowledgeBase for InMemoryKnowledgeBase {
+    async fn apply_changes(&self, tenant: TenantId, changes: &[KbChange]) -> Result<()> {
+        let model = self.embedder.model_id();
+        let dims = self.embedder.dimensions();
+        let mut all = self.tenants.lock().unwrap();
+        let state = all.entry(tenant).or_default();
+        let from = state.position;
+        for change in changes.iter().filter(|c| c.seq > from) {
+            match &change.chunks {
+                None => state
+                    .chunks
+                    .retain(|c| c.chunk.article_id != change.article_id),
+                Some(chunks)
+                    if chunks.model != model || chunks.dimensions().is_some_and(|d| d != dims) =>
+                {
+                    tracing::warn!(article = %change.article_id, found = %chunks.model, want = %model, "stored chunks of another embedding model skipped; the index sweep re-embeds the article");
+                }
+                Some(chunks) => state.replace(change.article_id, chunks),
+            }
+        }
+        if let Some(last) = changes.iter().map(|c| c.seq).max() {
+            state.position = state.position.max(last);
+        }
+        Ok(())
+    }
+
+    async fn position(&self, tenant: TenantId) -> Result<u64> {
+        Ok(self
+            .tenants
+            .lock()
+            .unwrap()
+            .get(&tenant)
+            .map_or(0, |t| t.position))
+    }
+
     async fn upsert_article(&self, article: &Article) -> Result<()> {
-        let indexed = self.index(article).await?;
-        let mut all = self.chunks.lock().unwrap();
-        let list = all.entry(article.tenant_id).or_default();
-        list.retain(|c| c.chunk.article_id != article.id);
-        list.extend(indexed);
+        let chunks = self.embed_article(article).await?;
+        let mut all = self.tenants.lock().unwrap();
+        all.entry(article.tenant_id)
+            .or_default()
+            .replace(article.id, &chunks);
         Ok(())
     }
 
     async fn remove_article(&self, tenant: TenantId, article: ArticleId) -> Result<()> {
-        if let Some(list) = self.chunks.lock().unwrap().get_mut(&tenant) {
-            list.retain(|c| c.chunk.article_id != article);
+        if let Some(state) = self.tenants.lock().unwrap().get_mut(&tenant) {
+            state.chunks.retain(|c| c.chunk.article_id != article);
         }
         Ok(())
     }
 
     async fn rebuild(&self, tenant: TenantId, articles: &[Article]) -> Result<()> {
-        let mut fresh = Vec::new();
+        let mut fresh = TenantChunks::default();
         for article in articles.iter().filter(|a| a.tenant_id == tenant) {
-            fresh.extend(self.index(article).await?);
+            fresh.replace(article.id, &self.embed_article(article).await?);
         }
-        self.chunks.lock().unwrap().insert(tenant, fresh);
+        self.tenants.lock().unwrap().insert(tenant, fresh);
         Ok(())
     }
 
@@ -161,11 +230,13 @@ impl KnowledgeBase for InMemoryKnowledgeBase {
             .into_iter()
             .next()
             .unwrap_or_default();
-        let all = self.chunks.lock().unwrap();
+        let all = self.tenants.lock().unwrap();
         let mut hits: Vec<ScoredChunk> = all
             .get(&tenant)
-            .map(|list| {
-                list.iter()
+            .map(|state| {
+                state
+                    .chunks
+                    .iter()
                     .map(|c| ScoredChunk {
                         score: cosine(&query, &c.vector),
                         ..c.chunk.clone()

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use helpdesk_core::domain::Article;
 use helpdesk_core::service::{ArticleInput, MAX_IMPORT_BYTES};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -124,16 +123,17 @@ pub(super) async fn import_kb(ctx: &Context, slug: &str, dir: &Path) -> CliResul
     Ok(report)
 }
 
-/// Re-embeds every stored article of the tenant `slug`; returns how many.
+/// Re-embeds every stored article of the tenant `slug` and stores the chunks (every
+/// instance's index follows the store); returns how many.
 pub(super) async fn reindex(ctx: &Context, slug: &str) -> CliResult<usize> {
     let admin = ctx.admin(slug).await?;
-    let kb = ctx.knowledge_base()?;
-    let articles: Vec<Article> = ctx.helpdesk.list_articles(&admin).await?;
-    let progress = bar(articles.len(), "articles");
-    for article in &articles {
-        kb.upsert_article(article).await?;
-        progress.inc(1);
-    }
+    ctx.knowledge_base()?;
+    let total = ctx.helpdesk.list_articles(&admin).await?.len();
+    let progress = bar(total, "articles");
+    let report = ctx
+        .helpdesk
+        .reindex_articles(&admin, |done, _| progress.set_position(done as u64))
+        .await?;
     progress.finish_and_clear();
-    Ok(articles.len())
+    Ok(report.articles)
 }

@@ -278,11 +278,13 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
             let sla = ctx.helpdesk.sla_sweep().await?;
             let chat = ctx.helpdesk.chat_inactivity_sweep().await?;
             let outbox = ctx.helpdesk.dispatch_outbox().await?;
+            let index = ctx.helpdesk.index_sweep().await?;
             writeln!(
                 out,
                 "sla: ran={} examined={} breaches={}\n\
                  chat: ran={} closed={} resolved={}\n\
-                 outbox: ran={} delivered={} failed={}",
+                 outbox: ran={} delivered={} failed={}\n\
+                 index: ran={} embedded={} failed={}",
                 sla.ran,
                 sla.examined,
                 sla.breaches,
@@ -291,7 +293,10 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> CliResult<()> {
                 chat.resolved,
                 outbox.ran,
                 outbox.delivered,
-                outbox.failed
+                outbox.failed,
+                index.ran,
+                index.embedded,
+                index.failed
             )
             .map_err(write_err)?;
         }

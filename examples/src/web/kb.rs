@@ -372,13 +372,13 @@ async fn import(state: &AppState, ctx: &Ctx, markdown: &str) -> Result<(), WebRe
 
 async fn reindex(State(state): State<AppState>, AdminUser(ctx): AdminUser) -> WebResult<Redirect> {
     manage(&ctx)?;
-    let Some(kb) = state.knowledge_base().cloned() else {
+    if state.helpdesk().knowledge_base().is_none() {
         return Err(WebError::bad_input("knowledge base", "none is configured"));
-    };
+    }
     let articles = state.helpdesk().list_articles(&ctx.actor).await?;
     // A second click while a job runs just shows its progress.
     state
         .reindex_jobs()
-        .start(ctx.actor.tenant_id, kb, articles);
+        .start(state.helpdesk().clone(), ctx.actor.clone(), articles.len());
     Ok(Redirect::to("/admin/kb"))
 }

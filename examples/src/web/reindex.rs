@@ -1,14 +1,15 @@
 //! Knowledge-base reindexing as a background job with progress, one job per tenant.
 //!
-//! The job re-embeds every stored article of the tenant with `upsert_article`, one at a
-//! time, so search keeps working during the job and the page can show exact progress.
+//! The job is [`Helpdesk::reindex_articles`]: it re-embeds every stored article of the
+//! tenant and stores the chunks, one article at a time, so search keeps working during the
+//! job and the page can show exact progress; every instance's index then follows the store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use helpdesk_core::domain::Article;
-use helpdesk_core::{KnowledgeBase, TenantId};
+use helpdesk_core::domain::Actor;
+use helpdesk_core::{Helpdesk, TenantId};
 
 /// Where a tenant's reindex job is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +57,10 @@ impl ReindexJobs {
         jobs.get(&tenant).cloned()
     }
 
-    /// Starts a job unless one runs for `tenant`; returns whether it started.
-    pub(crate) fn start(
-        self: &Arc<Self>,
-        tenant: TenantId,
-        kb: Arc<dyn KnowledgeBase>,
-        articles: Vec<Article>,
-    ) -> bool {
+    /// Starts a job for the admin `actor`'s tenant (of about `total` articles) unless one
+    /// runs; returns whether it started.
+    pub(crate) fn start(self: &Arc<Self>, helpdesk: Helpdesk, actor: Actor, total: usize) -> bool {
+        let tenant = actor.tenant_id;
         {
             let mut jobs = self
                 .jobs
@@ -74,7 +72,7 @@ impl ReindexJobs {
             jobs.insert(
                 tenant,
                 ReindexProgress {
-                    total: articles.len(),
+                    total,
                     done: 0,
                     finished_ms: None,
                     failed: false,
@@ -84,13 +82,16 @@ impl ReindexJobs {
         let jobs = Arc::clone(self);
         tokio::spawn(async move {
             let started = Instant::now();
-            for article in &articles {
-                if let Err(e) = kb.upsert_article(article).await {
-                    tracing::error!(error = ?e, %tenant, article = %article.id, "reindex failed");
-                    jobs.update(tenant, |p| p.failed = true);
-                    return;
-                }
-                jobs.update(tenant, |p| p.done += 1);
+            let progress = |done: usize, total: usize| {
+                jobs.update(tenant, |p| {
+                    p.done = done;
+                    p.total = total;
+                });
+            };
+            if let Err(e) = helpdesk.reindex_articles(&actor, progress).await {
+                tracing::error!(error = ?e, %tenant, "reindex failed");
+                jobs.update(tenant, |p| p.failed = true);
+                return;
             }
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             jobs.update(tenant, |p| p.finished_ms = Some(ms));

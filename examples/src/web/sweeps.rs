@@ -1,5 +1,5 @@
 //! Background sweeps the server runs: SLA breaches, idle chats, idle-ticket automation
-//! rules, the retention policy and the notification outbox.
+//! rules, the retention policy, the notification outbox and the knowledge-base index sweep.
 
 use std::time::Duration;
 
@@ -7,7 +7,8 @@ use helpdesk_core::Helpdesk;
 use tokio::task::JoinHandle;
 
 /// Runs the SLA sweep, the chat inactivity sweep, the automation sweep (idle rules), the
-/// retention sweep and the outbox dispatch every `every`
+/// retention sweep, the outbox dispatch and the index sweep (articles no instance embedded
+/// yet) every `every`, the first round at once (so the index sweep also runs at startup),
 /// until the task is aborted. Failures are logged and retried on the next round.
 pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -35,6 +36,16 @@ pub fn spawn_sweeps(helpdesk: Helpdesk, every: Duration) -> JoinHandle<()> {
             }
             if let Err(e) = helpdesk.dispatch_outbox().await {
                 tracing::warn!(error = ?e, "outbox dispatch failed");
+            }
+            match helpdesk.index_sweep().await {
+                Ok(report) if report.embedded > 0 || report.failed > 0 => tracing::info!(
+                    embedded = report.embedded,
+                    failed = report.failed,
+                    more = report.out_of_time,
+                    "index sweep: articles embedded for the knowledge base"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "index sweep failed"),
             }
         }
     })

@@ -1,5 +1,6 @@
 //! [`KbIndex`]: the per-tenant knowledge base (core [`KnowledgeBase`]).
 
+mod feed;
 mod graph;
 mod persist;
 mod tenant;
@@ -10,6 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 use helpdesk_core::domain::Article;
+use helpdesk_core::store::{ArticleChunks, IndexedChunk, KbChange};
 use helpdesk_core::{
     ArticleId, EmbedKind, Embedder, Error, KnowledgeBase, Result, ScoredChunk, TenantId,
 };
@@ -89,6 +91,11 @@ type Shared = Arc<TenantSlot>;
 /// order results; each [`ScoredChunk::score`] is the chunk's cosine similarity to the query
 /// (clamped to 0..=1), comparable with a tenant's grounding threshold. Every write is
 /// persisted before it returns. Index work runs on blocking threads.
+///
+/// In a helpdesk the index is a cache of the store: [`KnowledgeBase::embed_article`]
+/// embeds for the store, [`KnowledgeBase::apply_changes`] loads the store's change feed
+/// from the stored vectors, and the feed position is saved with each tenant's folder (see
+/// the crate's "Following the store").
 #[derive(Debug, Clone)]
 pub struct KbIndex {
     root: PathBuf,
@@ -139,7 +146,8 @@ impl KbIndex {
     }
 
     /// The tenant's index, loaded from disk on first use. An index built with another
-    /// embedding model is ignored (logged) and starts empty: call [`KnowledgeBase::rebuild`].
+    /// embedding model, or without a feed position, is ignored (logged) and starts empty at
+    /// position 0: the store's feed (or [`KnowledgeBase::rebuild`]) fills it again.
     async fn tenant(&self, tenant: TenantId) -> Result<Shared> {
         if let Some(t) = self.cached(tenant) {
             return Ok(t);
@@ -162,7 +170,7 @@ impl KbIndex {
                 Some(index) => {
                     tracing::warn!(
                         dir = %dir.display(), found = %index.model_id, want = %model_id,
-                        "index built with another embedding model; starting empty until rebuilt"
+                        "index built with another embedding model; starting empty at feed position 0"
                     );
                     Ok(TenantIndex::new(&model_id, dims, options))
                 }
@@ -212,6 +220,9 @@ impl KbIndex {
         Ok(out)
     }
 
+    /// The article's chunks as the index and the store keep them, each with the text to
+    /// embed: the heading path is the first line of a chunk's text, so the stored text
+    /// and the title give back exactly what was embedded, and BM25 sees the heading words.
     fn chunk_records(&self, article: &Article) -> Result<Vec<(ChunkRecord, String)>> {
         validate_article(article)?;
         Ok(
@@ -219,13 +230,17 @@ impl KbIndex {
                 .into_iter()
                 .map(|c| {
                     let embed_text = c.embedding_text(&article.title);
+                    let text = match c.heading {
+                        Some(h) => format!("{h}\n{}", c.text),
+                        None => c.text,
+                    };
                     (
                         ChunkRecord {
                             chunk_id: c.id,
                             article_id: article.id,
                             title: article.title.clone(),
-                            heading: c.heading,
-                            text: c.text,
+                            heading: None,
+                            text,
                         },
                         embed_text,
                     )
@@ -371,6 +386,42 @@ fn validate_article(article: &Article) -> Result<()> {
 
 #[async_trait]
 impl KnowledgeBase for KbIndex {
+    fn model_id(&self) -> &str {
+        self.embedder.model_id()
+    }
+
+    async fn embed_article(&self, article: &Article) -> Result<ArticleChunks> {
+        let records = self.chunk_records(article)?;
+        let texts = records.iter().map(|(_, t)| t.clone()).collect();
+        let vectors = self.embed_documents(texts, &NoProgress).await?;
+        Ok(ArticleChunks {
+            article_id: article.id,
+            article_version: article.version,
+            title: article.title.clone(),
+            model: self.embedder.model_id().to_string(),
+            chunks: records
+                .into_iter()
+                .zip(vectors)
+                .map(|((r, _), embedding)| IndexedChunk {
+                    chunk_id: r.chunk_id,
+                    text: r.text,
+                    embedding,
+                })
+                .collect(),
+        })
+    }
+
+    async fn apply_changes(&self, tenant: TenantId, changes: &[KbChange]) -> Result<()> {
+        self.apply_feed_page(tenant, changes).await
+    }
+
+    async fn position(&self, tenant: TenantId) -> Result<u64> {
+        let shared = self.tenant(tenant).await?;
+        tokio::task::spawn_blocking(move || shared.read().position)
+            .await
+            .map_err(join_error)
+    }
+
     async fn upsert_article(&self, article: &Article) -> Result<()> {
         let records = self.chunk_records(article)?;
         let tenant = article.tenant_id;
@@ -394,8 +445,8 @@ impl KnowledgeBase for KbIndex {
         let texts = records.iter().map(|(_, t)| t.clone()).collect();
         let vectors = self.embed_documents(texts, &NoProgress).await?;
         self.mutate(tenant, move |index| {
-            index.remove_article(article_id);
-            index.insert(records.into_iter().map(|(r, _)| r).zip(vectors).collect())
+            let records = records.into_iter().map(|(r, _)| r).zip(vectors).collect();
+            index.replace_article(article_id, records).map(|_| ())
         })
         .await
     }

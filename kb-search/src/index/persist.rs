@@ -1,5 +1,5 @@
 //! On-disk form of a tenant index, one folder per tenant:
-//! `meta.json` (chunks, slots, model), `vectors.bin` (little-endian f32, in `meta` order) and
+//! `meta.json` (chunks, slots, model, store feed position), `vectors.bin` (little-endian f32, in `meta` order) and
 //! the hnsw_rs dump `graph.hnsw.graph` / `graph.hnsw.data`. A save writes a fresh folder
 //! and swaps it in by rename, so a crash leaves the old or the new index, never a mix.
 
@@ -18,6 +18,10 @@ const FORMAT: u32 = 1;
 struct Meta {
     format: u32,
     model_id: String,
+    /// The store feed position the index reflects; absent in indexes written before the
+    /// index followed the store, which are not trusted (see [`load`]).
+    #[serde(default)]
+    position: Option<u64>,
     dims: usize,
     next_slot: u64,
     graph_points: usize,
@@ -63,6 +67,7 @@ pub(crate) fn save(dir: &Path, index: &TenantIndex) -> Result<(), KbError> {
     let meta = Meta {
         format: FORMAT,
         model_id: index.model_id.clone(),
+        position: Some(index.position),
         dims,
         next_slot: index.next_slot,
         graph_points: index.vectors.graph_points(),
@@ -91,7 +96,9 @@ pub(crate) fn save(dir: &Path, index: &TenantIndex) -> Result<(), KbError> {
     Ok(())
 }
 
-/// Reads the index in `dir`; `None` when there is none.
+/// Reads the index in `dir`; `None` when there is none, or when it was written before the
+/// index followed the store's feed (no position): it may hold chunks of articles deleted
+/// since, which no feed change would remove, so it is rebuilt from the feed instead.
 pub(crate) fn load(dir: &Path, options: SearchOptions) -> Result<Option<TenantIndex>, KbError> {
     let old = sibling(dir, ".old");
     if !dir.exists() && old.exists() {
@@ -115,6 +122,10 @@ pub(crate) fn load(dir: &Path, options: SearchOptions) -> Result<Option<TenantIn
     if meta.format != FORMAT {
         return Err(inconsistent(format!("unknown format {}", meta.format)));
     }
+    let Some(position) = meta.position else {
+        tracing::warn!(dir = %dir.display(), "index without a store feed position (written by an older version); starting empty, rebuilt from the store's feed");
+        return Ok(None);
+    };
     let vec_path = dir.join("vectors.bin");
     let raw = std::fs::read(&vec_path).map_err(|e| KbError::io(&vec_path, e))?;
     if meta.dims == 0 || raw.len() != meta.chunks.len() * meta.dims * 4 {
@@ -148,6 +159,7 @@ pub(crate) fn load(dir: &Path, options: SearchOptions) -> Result<Option<TenantIn
     let index = VectorIndex::restore(meta.dims, options.hnsw, vectors, graph)?;
     Ok(Some(TenantIndex::from_parts(
         meta.model_id,
+        position,
         meta.next_slot,
         chunks,
         index,

@@ -15,6 +15,9 @@ pub(crate) struct ChunkRecord {
     pub(crate) chunk_id: String,
     pub(crate) article_id: ArticleId,
     pub(crate) title: String,
+    /// Always `None` since the index loads chunks from the store, where the heading path
+    /// is the first line of `text`; kept so that older `meta.json` files still parse.
+    #[serde(default)]
     pub(crate) heading: Option<String>,
     pub(crate) text: String,
 }
@@ -64,6 +67,8 @@ impl Default for SearchOptions {
 #[derive(Debug)]
 pub(crate) struct TenantIndex {
     pub(crate) model_id: String,
+    /// The last store feed change this index reflects (0: none).
+    pub(crate) position: u64,
     pub(crate) next_slot: u64,
     pub(crate) chunks: BTreeMap<u64, ChunkRecord>,
     pub(crate) vectors: VectorIndex,
@@ -76,6 +81,7 @@ impl TenantIndex {
     pub(crate) fn new(model_id: &str, dims: usize, options: SearchOptions) -> Self {
         Self {
             model_id: model_id.to_string(),
+            position: 0,
             next_slot: 0,
             chunks: BTreeMap::new(),
             vectors: VectorIndex::new(dims, options.hnsw),
@@ -87,6 +93,7 @@ impl TenantIndex {
     /// Reassembles an index from persisted parts (BM25 is recomputed).
     pub(crate) fn from_parts(
         model_id: String,
+        position: u64,
         next_slot: u64,
         chunks: BTreeMap<u64, ChunkRecord>,
         vectors: VectorIndex,
@@ -98,6 +105,7 @@ impl TenantIndex {
         }
         Self {
             model_id,
+            position,
             next_slot,
             chunks,
             vectors,
@@ -125,6 +133,28 @@ impl TenantIndex {
             self.chunks.insert(slot, record);
         }
         Ok(())
+    }
+
+    /// Replaces an article's chunks with `records`, unless it holds chunks of the same ids
+    /// and title already (same content: same vectors, and no tombstones for nothing);
+    /// returns whether anything changed.
+    pub(crate) fn replace_article(
+        &mut self,
+        article: ArticleId,
+        records: Vec<(ChunkRecord, Vec<f32>)>,
+    ) -> Result<bool, KbError> {
+        let current = self.article_chunk_ids(article);
+        let same = current.len() == records.len()
+            && current
+                .iter()
+                .zip(&records)
+                .all(|((id, title), (r, _))| *id == r.chunk_id && *title == r.title);
+        if same {
+            return Ok(false);
+        }
+        self.remove_article(article);
+        self.insert(records)?;
+        Ok(true)
     }
 
     /// Removes an article's chunks (tombstones in the graph); returns how many.
