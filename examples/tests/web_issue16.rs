@@ -584,13 +584,16 @@ async fn an_idle_session_ends() {
     // A timeout long against a page view on a loaded machine, so that only the pauses
     // below decide.
     let (app, creds) = app_with(|o| o.idle_timeout = Duration::from_secs(2)).await;
-    let b = browser(&app, &creds, &creds.customer).await;
+    let mut b = browser(&app, &creds, &creds.customer).await;
     // Used within the timeout, again and again (longer in all than the timeout): it stays.
-    for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        assert_eq!(get(&app, "/portal", &b.cookie).await.status, StatusCode::OK);
+    // Stamps count whole seconds, so each pause stays well under a second of slack.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let page = get(&app, "/portal", &b.cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        b.keep_stamp(&page);
     }
-    tokio::time::sleep(Duration::from_millis(2600)).await;
+    tokio::time::sleep(Duration::from_millis(3600)).await;
     let after = get(&app, "/portal", &b.cookie).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
     assert_eq!(after.location.as_deref(), Some("/login?next=%2Fportal"));

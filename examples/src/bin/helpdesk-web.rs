@@ -33,9 +33,10 @@ use helpdesk_examples::error_chain;
 use helpdesk_examples::web::imap::imap_from_env;
 use helpdesk_examples::web::mail::Mailer;
 use helpdesk_examples::web::seed::{DEMO_TENANT, seed_demo};
-use helpdesk_examples::web::smtp::{DEFAULT_FROM, MAIL_TOKEN_KEY, SmtpNotifier, mail_token_key};
+use helpdesk_examples::web::smtp::{DEFAULT_FROM, MAIL_TOKEN_KEY, SmtpNotifier, app_secret};
 use helpdesk_examples::web::{
-    AppState, Backends, WebOptions, create_private_dir, router, spawn_sweeps, write_private_file,
+    AppState, Backends, WebOptions, WebSecret, create_private_dir, router, spawn_sweeps,
+    write_private_file,
 };
 use helpdesk_mail::imap::ImapPoller;
 use helpdesk_mail::{MailIngest, MailNotifier, ReplyTokenKey, TenantMailbox};
@@ -95,7 +96,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let smtp = smtp_notifier(&backends)?;
     let data_dir = (!cli.demo_store).then_some(cli.data_dir.as_path());
     // One key signs the reply tokens in mail going out and checks them on mail coming in.
-    let token_key = mail_token_key(std::env::var(MAIL_TOKEN_KEY).ok().as_deref(), data_dir)?;
+    let secret = app_secret(std::env::var(MAIL_TOKEN_KEY).ok().as_deref(), data_dir)?;
+    let token_key = ReplyTokenKey::new(&secret)?;
+    let web_secret = WebSecret::new(&secret)?;
     let notifier = match &smtp {
         Some(staff) => Some(mail_notifier(&backends, staff, token_key.clone())?),
         None => None,
@@ -150,6 +153,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             mailer: smtp.map(|n| Arc::new(n) as Arc<dyn Mailer>),
             public_url: public_url.clone(),
             mail_token_key: Some(token_key.clone()),
+            secret: Some(web_secret),
             ..WebOptions::default()
         },
     )?;

@@ -5,8 +5,8 @@
 //! The pages' scripts use the signed-in person's session cookie instead, but only for
 //! reads (`GET`/`HEAD`, such as the live event stream): a cookie rides along on requests
 //! other sites make, and the API has no CSRF tokens, so no cookie ever changes anything.
-//! A read through the cookie counts as use of the session for its idle timeout, like a
-//! page view.
+//! A read through the cookie is refused once the session is idle past its timeout (its
+//! `hd_seen` stamp, [`super::idle`]); the API's answers do not stamp it again, the pages do.
 
 use async_trait::async_trait;
 use axum::Router;
@@ -48,7 +48,12 @@ impl Authenticator for SessionCookie {
         let Some(token) = cookie(&request.headers, SESSION_COOKIE) else {
             return Ok(None);
         };
-        if !self.state.idle_sessions().touch(token) {
+        let seen = cookie(&request.headers, super::idle::SEEN_COOKIE);
+        if !self
+            .state
+            .idle_clock()
+            .still_active(token, seen, super::idle::now_seconds())
+        {
             // Idle too long: the session ends for good, as on a page view.
             helpdesk.logout(token).await?;
             return Err(helpdesk_core::Error::Unauthenticated {

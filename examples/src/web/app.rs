@@ -15,13 +15,13 @@ use helpdesk_core::blob::DynBlobStore;
 use helpdesk_core::store::MemoryStore;
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, MemoryBlobStore};
 use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel, Notifier};
-use sha2::{Digest, Sha256};
 
 use super::error::{WebResult, error_page};
-use super::idle::IdleSessions;
+use super::idle::IdleClock;
 use super::mail::{LogMailer, Mailer};
 use super::reindex::ReindexJobs;
-use super::signup::{DEFAULT_VERIFICATION_TTL, PendingSignups};
+use super::secret::WebSecret;
+use super::signup::DEFAULT_VERIFICATION_TTL;
 use super::throttle::{AbuseLimits, Throttles};
 use super::{
     admin, agent, attachments, auth, automations, bulk, canned, chat, fields, fields_admin, kb,
@@ -141,6 +141,12 @@ pub struct WebOptions {
     /// The key reply tokens (`support+<token>@`) are signed and checked with; without one,
     /// mail threads by Message-ID and subject tag only.
     pub mail_token_key: Option<ReplyTokenKey>,
+    /// What form tokens (CSRF), sign-up links and the idle-session stamp are signed with.
+    /// Instances behind one load balancer need the same (`helpdesk-web` derives it from
+    /// `MAIL_TOKEN_KEY` or its key file: [`super::smtp::app_secret`]); without one, a random
+    /// secret of this process is used, and forms served before a restart are refused after
+    /// it.
+    pub secret: Option<WebSecret>,
 }
 
 /// Default [`WebOptions::idle_timeout`]: half an hour.
@@ -158,6 +164,7 @@ impl Default for WebOptions {
             public_url: "http://127.0.0.1:8080".into(),
             verification_ttl: DEFAULT_VERIFICATION_TTL,
             mail_token_key: None,
+            secret: None,
         }
     }
 }
@@ -182,12 +189,11 @@ pub struct AppState {
 struct StateInner {
     helpdesk: Helpdesk,
     knowledge_base: Option<Arc<dyn KnowledgeBase>>,
-    csrf_key: [u8; 32],
+    secret: WebSecret,
     options: WebOptions,
     reindex_jobs: Arc<ReindexJobs>,
     throttles: Throttles,
-    idle: IdleSessions,
-    pending_signups: PendingSignups,
+    idle: IdleClock,
     mailer: Arc<dyn Mailer>,
     mail_ingest: MailIngest,
 }
@@ -202,15 +208,18 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State for `helpdesk`, with a fresh random CSRF key. `knowledge_base` is the one the
-    /// helpdesk searches; the admin pages index articles into it.
+    /// State for `helpdesk`, signing with `options.secret` (a fresh random one without).
+    /// `knowledge_base` is the one the helpdesk searches; the admin pages index articles
+    /// into it.
     pub fn new(
         helpdesk: Helpdesk,
         knowledge_base: Option<Arc<dyn KnowledgeBase>>,
         options: WebOptions,
     ) -> helpdesk_core::Result<Self> {
-        let seed = helpdesk_core::auth::new_token()?;
-        let csrf_key: [u8; 32] = Sha256::digest(seed.as_bytes()).into();
+        let secret = match &options.secret {
+            Some(secret) => secret.clone(),
+            None => WebSecret::random()?,
+        };
         let mut mail_ingest = MailIngest::new(helpdesk.clone());
         if let Some(key) = &options.mail_token_key {
             mail_ingest = mail_ingest.with_reply_token_key(key.clone());
@@ -220,10 +229,9 @@ impl AppState {
                 mail_ingest,
                 helpdesk,
                 knowledge_base,
-                csrf_key,
+                idle: IdleClock::new(options.idle_timeout, secret.clone()),
+                secret,
                 throttles: Throttles::new(&options.limits),
-                idle: IdleSessions::new(options.idle_timeout),
-                pending_signups: PendingSignups::default(),
                 mailer: options
                     .mailer
                     .clone()
@@ -252,8 +260,8 @@ impl AppState {
         &self.inner.reindex_jobs
     }
 
-    pub(crate) fn csrf_key(&self) -> &[u8; 32] {
-        &self.inner.csrf_key
+    pub(crate) fn secret(&self) -> &WebSecret {
+        &self.inner.secret
     }
 
     pub(crate) fn mode_notice(&self) -> &str {
@@ -272,12 +280,8 @@ impl AppState {
         &self.inner.throttles
     }
 
-    pub(crate) fn idle_sessions(&self) -> &IdleSessions {
+    pub(crate) fn idle_clock(&self) -> &IdleClock {
         &self.inner.idle
-    }
-
-    pub(crate) fn pending_signups(&self) -> &PendingSignups {
-        &self.inner.pending_signups
     }
 
     pub(crate) fn mailer(&self) -> Arc<dyn Mailer> {

@@ -125,9 +125,17 @@ pub(crate) fn first_missing(fields: &[(&str, &str, &str)]) -> Option<FormError> 
 
 pub(crate) fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Response {
     let ttl = state.helpdesk().config().session_ttl.as_secs();
-    match cookie_header(state, SESSION_COOKIE, token, ttl) {
-        Some(v) => ([(SET_COOKIE, v)], Redirect::to(to)).into_response(),
-        None => error_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed."),
+    let stamp = state.idle_clock().stamp(token, super::idle::now_seconds());
+    match (
+        cookie_header(state, SESSION_COOKIE, token, ttl),
+        super::session::seen_cookie(state, &stamp),
+    ) {
+        (Some(session), Some(seen)) => (
+            [(SET_COOKIE, session), (SET_COOKIE, seen)],
+            Redirect::to(to),
+        )
+            .into_response(),
+        _ => error_page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed."),
     }
 }
 
@@ -237,13 +245,21 @@ pub(crate) async fn logout(
     headers: HeaderMap,
 ) -> WebResult<Response> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.idle_sessions().forget(token);
         state.helpdesk().logout(token).await?;
     }
-    Ok(match cookie_header(&state, SESSION_COOKIE, "", 0) {
-        Some(v) => ([(SET_COOKIE, v)], Redirect::to("/login")).into_response(),
-        None => Redirect::to("/login").into_response(),
-    })
+    Ok(
+        match (
+            cookie_header(&state, SESSION_COOKIE, "", 0),
+            cookie_header(&state, super::idle::SEEN_COOKIE, "", 0),
+        ) {
+            (Some(session), Some(seen)) => (
+                [(SET_COOKIE, session), (SET_COOKIE, seen)],
+                Redirect::to("/login"),
+            )
+                .into_response(),
+            _ => Redirect::to("/login").into_response(),
+        },
+    )
 }
 
 /// The message a sign-up form shows for a refusal meant for the user, `None` for failures.

@@ -1,89 +1,127 @@
 //! The idle timeout of sessions: a session unused for longer than the timeout ends, besides
 //! the helpdesk's fixed session lifetime.
 //!
-//! The last use of each session is kept in process memory, keyed by the token's hash. A
-//! session the process has not seen yet (the first request after sign-in, or after a
-//! restart) starts its idle clock then: a restart gives open sessions a fresh timeout, never
-//! a longer lifetime than the helpdesk allows.
+//! The time of a session's last use travels with the browser, signed: every response to a
+//! signed-in request sets the `hd_seen` cookie to `<unix seconds>.<tag>`, where the tag is
+//! the [`WebSecret`]'s signature of the session token and that time. Any instance sharing
+//! the secret checks it the same way, so a load balancer may send each request anywhere,
+//! and no instance keeps a table of sessions. The stamp cannot be moved forward without the
+//! secret; a browser that sends none (or a broken one) is treated as seen now, as the
+//! first request of a session is: the timeout protects a session someone walked away from,
+//! whose browser still holds its last stamp.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use super::secret::WebSecret;
 
-/// Sessions tracked before the expired ones are dropped.
-const PRUNE_ABOVE: usize = 10_000;
+/// The cookie holding the signed time of the session's last use.
+pub const SEEN_COOKIE: &str = "hd_seen";
 
-/// Last use of each session.
-#[derive(Debug)]
-pub(crate) struct IdleSessions {
+const PURPOSE: &str = "idle-stamp";
+
+/// Stamps and checks the last use of sessions.
+#[derive(Debug, Clone)]
+pub(crate) struct IdleClock {
     timeout: Duration,
-    last_used: Mutex<HashMap<[u8; 32], Instant>>,
+    secret: WebSecret,
 }
 
-impl IdleSessions {
-    pub(crate) fn new(timeout: Duration) -> Self {
-        Self {
-            timeout,
-            last_used: Mutex::default(),
-        }
+impl IdleClock {
+    pub(crate) fn new(timeout: Duration, secret: WebSecret) -> Self {
+        Self { timeout, secret }
     }
 
-    /// Records a use of the session `token` now; false when it had been idle longer than
-    /// the timeout (it is then forgotten: the caller ends it).
-    pub(crate) fn touch(&self, token: &str) -> bool {
-        self.touch_at(token, Instant::now())
+    fn message(token: &str, seconds: i64) -> Vec<u8> {
+        let mut message = token.as_bytes().to_vec();
+        message.push(0);
+        message.extend_from_slice(&seconds.to_be_bytes());
+        message
     }
 
-    fn touch_at(&self, token: &str, now: Instant) -> bool {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        // A poisoned lock only means another request panicked mid-update of a map of
-        // timestamps; its content is still usable.
-        let mut map = self
-            .last_used
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > PRUNE_ABOVE {
-            let timeout = self.timeout;
-            map.retain(|_, last| now.saturating_duration_since(*last) <= timeout);
-        }
-        match map.get(&key) {
-            Some(last) if now.saturating_duration_since(*last) > self.timeout => {
-                map.remove(&key);
-                false
-            }
-            _ => {
-                map.insert(key, now);
-                true
-            }
-        }
+    /// The `hd_seen` value for session `token` used at `now` (unix seconds).
+    pub(crate) fn stamp(&self, token: &str, now: i64) -> String {
+        let tag = self.secret.sign(PURPOSE, &Self::message(token, now));
+        format!("{now}.{tag}")
     }
 
-    /// Forgets a session (at sign-out).
-    pub(crate) fn forget(&self, token: &str) {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.last_used
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&key);
+    /// Whether session `token`, last stamped `stamp`, may go on at `now`: false only for a
+    /// genuine stamp of this session older than the timeout.
+    pub(crate) fn still_active(&self, token: &str, stamp: Option<&str>, now: i64) -> bool {
+        let Some((seconds, tag)) = stamp.and_then(|s| s.split_once('.')) else {
+            return true;
+        };
+        let Ok(seconds) = seconds.parse::<i64>() else {
+            return true;
+        };
+        if !self
+            .secret
+            .verify(PURPOSE, &Self::message(token, seconds), tag)
+        {
+            return true;
+        }
+        let idle = now.saturating_sub(seconds);
+        u64::try_from(idle).map_or(true, |idle| idle <= self.timeout.as_secs())
     }
+}
+
+/// Now, in unix seconds.
+pub(crate) fn now_seconds() -> i64 {
+    jiff::Timestamp::now().as_second()
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    fn clock(secret: u8) -> IdleClock {
+        IdleClock::new(
+            Duration::from_secs(60),
+            WebSecret::new(&[secret; 32]).unwrap(),
+        )
+    }
 
     #[test]
     fn a_session_used_within_the_timeout_stays_and_an_idle_one_ends() {
-        let idle = IdleSessions::new(Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert!(idle.touch_at("a", t0));
-        assert!(idle.touch_at("a", t0 + Duration::from_secs(59)));
-        // Each use restarts the clock.
-        assert!(idle.touch_at("a", t0 + Duration::from_secs(118)));
-        assert!(!idle.touch_at("a", t0 + Duration::from_secs(179)));
-        // Forgotten once ended: a fresh sign-in gets a new token anyway.
-        assert!(idle.touch_at("b", t0 + Duration::from_secs(179)));
+        let idle = clock(1);
+        let stamp = idle.stamp("a", 1_000);
+        assert!(idle.still_active("a", Some(&stamp), 1_059));
+        assert!(idle.still_active("a", Some(&stamp), 1_060));
+        assert!(!idle.still_active("a", Some(&stamp), 1_061));
+        // Each use stamps again and restarts the clock.
+        let later = idle.stamp("a", 1_059);
+        assert!(idle.still_active("a", Some(&later), 1_118));
+    }
+
+    #[test]
+    fn any_instance_with_the_secret_checks_a_stamp_the_same_way() {
+        let a = clock(1);
+        let b = clock(1);
+        let stamp = a.stamp("s", 1_000);
+        assert!(
+            !b.still_active("s", Some(&stamp), 1_500),
+            "B sees A's stamp"
+        );
+        assert!(b.still_active("s", Some(&stamp), 1_030));
+    }
+
+    #[test]
+    fn a_stamp_cannot_be_moved_forward_or_borrowed() {
+        let idle = clock(1);
+        let old = idle.stamp("s", 1_000);
+        let tag = old.split_once('.').unwrap().1;
+        let forged = format!("1500.{tag}");
+        // A forged stamp counts as none: treated as seen now, like a fresh browser...
+        assert!(idle.still_active("s", Some(&forged), 1_500));
+        // ...and the genuine old one still ends the session.
+        assert!(!idle.still_active("s", Some(&old), 1_500));
+        // Another session's stamp, or another secret's, is no stamp of this one.
+        let other = idle.stamp("t", 1_000);
+        assert!(idle.still_active("s", Some(&other), 1_500));
+        let elsewhere = clock(2).stamp("s", 1_000);
+        assert!(idle.still_active("s", Some(&elsewhere), 1_500));
+        assert!(idle.still_active("s", None, 1_500));
+        assert!(idle.still_active("s", Some("garbage"), 1_500));
     }
 }

@@ -53,6 +53,7 @@ mod privacy;
 mod reindex;
 mod saved_views;
 mod search;
+pub mod secret;
 pub mod seed;
 mod session;
 mod settings;
@@ -69,6 +70,8 @@ pub use backends::{
     MONGO_DATABASE, StoreChoice, create_private_dir, create_private_file, write_private_file,
 };
 pub use error::WebError;
+pub use idle::SEEN_COOKIE;
+pub use secret::WebSecret;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
 pub use signup::DEFAULT_VERIFICATION_TTL;
 pub use sweeps::spawn_sweeps;

@@ -21,10 +21,11 @@ use axum::response::{IntoResponse, Response};
 use helpdesk_core::Error as CoreError;
 use helpdesk_core::ai::AiStatus;
 use helpdesk_core::domain::{Actor, Role};
-use sha2::{Digest, Sha256};
 
 use super::app::AppState;
 use super::error::{WebError, WebResult, error_page};
+use super::idle::{self, SEEN_COOKIE};
+use super::secret::WebSecret;
 use super::upload::{self, FileLimits};
 use super::views::{Markup, Page, Time};
 
@@ -150,17 +151,17 @@ pub(crate) fn cookie_header(
     .ok()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The `hd_seen` cookie with `stamp` ([`super::idle`]). It outlives any session, so an
+/// idle browser still holds the stamp that ends its session.
+pub(crate) fn seen_cookie(state: &AppState, stamp: &str) -> Option<HeaderValue> {
+    let lifetime = state.helpdesk().config().session_ttl.as_secs();
+    cookie_header(state, SEEN_COOKIE, stamp, lifetime.saturating_add(86_400))
 }
 
-/// The CSRF token bound to `anchor` (a session token or a pre-session value).
-pub(crate) fn csrf_token(key: &[u8; 32], anchor: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(key);
-    h.update(b"csrf:");
-    h.update(anchor.as_bytes());
-    hex(&h.finalize())
+/// The CSRF token bound to `anchor` (a session token or a pre-session value): signed with
+/// the app's secret, so any instance sharing it accepts the forms another served.
+pub(crate) fn csrf_token(secret: &WebSecret, anchor: &str) -> String {
+    secret.sign("csrf", anchor.as_bytes())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -175,9 +176,11 @@ pub(crate) async fn session_layer(
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned);
+    let now = idle::now_seconds();
+    let seen = cookie(&parts.headers, SEEN_COOKIE);
     let signed_in = match &token {
         Some(t) => match resolve(&state, t).await {
-            Ok(s) if state.idle_sessions().touch(t) => Some(s),
+            Ok(s) if state.idle_clock().still_active(t, seen, now) => Some(s),
             Ok(_) => {
                 // Idle too long: the session ends for good, not just in this process.
                 if let Err(e) = state.helpdesk().logout(t).await {
@@ -204,7 +207,11 @@ pub(crate) async fn session_layer(
             },
         },
     };
-    let csrf = csrf_token(state.csrf_key(), &anchor);
+    let csrf = csrf_token(state.secret(), &anchor);
+    let stamp = match (&signed_in, &token) {
+        (Some(_), Some(t)) => Some(state.idle_clock().stamp(t, now)),
+        _ => None,
+    };
     let body = if parts.method == Method::POST && upload::is_multipart(&parts.headers) {
         match upload::csrf_first(&parts.headers, body).await {
             Some((sent, body))
@@ -244,6 +251,9 @@ pub(crate) async fn session_layer(
     });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let headers = response.headers_mut();
+    if let Some(v) = stamp.and_then(|v| seen_cookie(&state, &v)) {
+        headers.append(SET_COOKIE, v);
+    }
     if let Some(v) =
         new_presession.and_then(|v| cookie_header(&state, PRESESSION_COOKIE, &v, 86_400))
     {

@@ -11,12 +11,13 @@
 //!   pointing to the sign-in page instead.
 //!
 //! The mail is sent in the background (see [`super::mail`]) so that both answers take the
-//! same time. Pending sign-ups live in this process's memory (only the hash of each
-//! token): a restart forgets them, and the visitor registers again.
+//! same time. The link carries the sign-up itself, signed with the app's secret
+//! ([`super::secret`]) and with its expiry: no instance keeps a list of pending sign-ups,
+//! so the link works on whichever instance it reaches, and after a restart. It works once
+//! because the account it makes spends it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
@@ -25,14 +26,15 @@ use axum::response::Response;
 use helpdesk_core::domain::Role;
 use helpdesk_core::service::NewUser;
 use helpdesk_core::{DuplicateKind, Error as CoreError, auth, validate};
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 
 use super::app::AppState;
 use super::auth::{first_missing, home_of, signed_in_redirect, too_many, wait_message};
 use super::error::WebResult;
 use super::form::{FormError, refused};
+use super::idle;
 use super::mail::Mailer;
+use super::secret::WebSecret;
 use super::session::Session;
 use super::throttle::ClientAddress;
 use super::views::{Page, html};
@@ -40,61 +42,62 @@ use super::views::{Page, html};
 /// Default [`super::WebOptions::verification_ttl`]: a day.
 pub const DEFAULT_VERIFICATION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Most sign-ups waiting for their link at once (older ones are dropped first when full).
-const MAX_PENDING: usize = 10_000;
+/// What the sign-up link's token is signed for.
+const PURPOSE: &str = "signup-link";
 
-/// A sign-up waiting for its e-mail link.
-#[derive(Debug, Clone)]
+/// A sign-up waiting for its e-mail link, carried in the link itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
+    #[serde(rename = "t")]
     tenant_slug: String,
+    #[serde(rename = "n")]
     name: String,
+    #[serde(rename = "e")]
     email: String,
-    expires: Instant,
+    /// Unix seconds after which the link no longer works.
+    #[serde(rename = "x")]
+    expires: i64,
 }
 
-/// Sign-ups waiting for their link, by the SHA-256 of the link's token.
-#[derive(Debug, Default)]
-pub(crate) struct PendingSignups {
-    by_hash: Mutex<HashMap<String, Pending>>,
-}
+impl Pending {
+    /// The link's token: the sign-up as hex JSON and its signature, `<payload>.<tag>`.
+    fn token(&self, secret: &WebSecret) -> String {
+        let payload = hex::encode(serde_json::to_vec(self).unwrap_or_default());
+        let tag = secret.sign(PURPOSE, payload.as_bytes());
+        format!("{payload}.{tag}")
+    }
 
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-impl PendingSignups {
-    fn add(&self, token: &str, pending: Pending) {
-        let mut map = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        map.retain(|_, p| p.expires > now);
-        if map.len() >= MAX_PENDING
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, p)| p.expires)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
+    /// The sign-up of a genuine, unexpired `token`.
+    fn from_token(secret: &WebSecret, token: &str, now: i64) -> Option<Self> {
+        let (payload, tag) = token.split_once('.')?;
+        if !secret.verify(PURPOSE, payload.as_bytes(), tag) {
+            return None;
         }
-        map.insert(token_hash(token), pending);
+        let pending: Self = serde_json::from_slice(&hex::decode(payload).ok()?).ok()?;
+        (pending.expires > now).then_some(pending)
     }
+}
 
-    /// The sign-up of a live `token` (left in place).
-    fn peek(&self, token: &str) -> Option<Pending> {
-        let map = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&token_hash(token))
-            .filter(|p| p.expires > Instant::now())
-            .cloned()
+/// The sign-up a link's `token` stands for, while it can still make an account: signed by
+/// this app, unexpired, and its address without an account in the company yet (a link
+/// works once: the account it made, or one made meanwhile, spends it). Any instance
+/// sharing the app's secret answers the same, whichever one sent the mail.
+async fn live_signup(state: &AppState, token: &str) -> WebResult<Option<Pending>> {
+    let Some(pending) = Pending::from_token(state.secret(), token, idle::now_seconds()) else {
+        return Ok(None);
+    };
+    let store = state.helpdesk().store();
+    let Some(tenant) = store.get_tenant_by_slug(&pending.tenant_slug).await? else {
+        return Ok(None);
+    };
+    if store
+        .get_user_by_email(tenant.id, &pending.email)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
     }
-
-    /// The sign-up of a live `token`, removed: a link works once.
-    fn take(&self, token: &str) -> Option<Pending> {
-        let mut map = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
-        map.remove(&token_hash(token))
-            .filter(|p| p.expires > Instant::now())
-    }
+    Ok(Some(pending))
 }
 
 #[derive(Template)]
@@ -239,17 +242,16 @@ pub(crate) async fn register_submit(
             ),
         ),
         None => {
-            let token = auth::new_token()?;
             let ttl = state.verification_ttl();
-            state.pending_signups().add(
-                &token,
-                Pending {
-                    tenant_slug: tenant.slug.clone(),
-                    name,
-                    email: email.clone(),
-                    expires: Instant::now() + ttl,
-                },
-            );
+            let expires = idle::now_seconds()
+                .saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+            let token = Pending {
+                tenant_slug: tenant.slug.clone(),
+                name,
+                email: email.clone(),
+                expires,
+            }
+            .token(state.secret());
             let query =
                 serde_urlencoded::to_string([("token", token.as_str())]).unwrap_or_default();
             (
@@ -310,7 +312,7 @@ pub(crate) async fn verify_link(
     session: Session,
     Query(query): Query<VerifyQuery>,
 ) -> WebResult<Response> {
-    let pending = state.pending_signups().peek(&query.token);
+    let pending = live_signup(&state, &query.token).await?;
     verify_page(
         &state,
         &session,
@@ -334,8 +336,7 @@ pub(crate) async fn verify_submit(
     session: Session,
     Form(form): Form<VerifyForm>,
 ) -> WebResult<Response> {
-    let signups = state.pending_signups();
-    let Some(pending) = signups.peek(&form.token) else {
+    let Some(pending) = live_signup(&state, &form.token).await? else {
         return verify_page(&state, &session, "", None, FormError::default());
     };
     let n = form.password.chars().count();
@@ -350,10 +351,6 @@ pub(crate) async fn verify_submit(
         );
         return verify_page(&state, &session, &form.token, Some(&pending), error);
     }
-    // Used now, whatever happens next: a link works once.
-    let Some(pending) = signups.take(&form.token) else {
-        return verify_page(&state, &session, "", None, FormError::default());
-    };
     let helpdesk = state.helpdesk();
     let new =
         NewUser::new(&pending.email, &pending.name, Role::Customer).with_password(&form.password);

@@ -95,7 +95,8 @@ pub enum SmtpError {
     },
 }
 
-/// The environment variable holding the reply-token key (64 hex digits: 32 bytes).
+/// The environment variable holding the app's secret ([`app_secret`]; 64 hex digits: 32
+/// bytes). Instances that share one store need the same value.
 pub const MAIL_TOKEN_KEY: &str = "MAIL_TOKEN_KEY";
 
 /// The key file kept in the data folder when `MAIL_TOKEN_KEY` is not set.
@@ -128,17 +129,31 @@ pub enum MailKeyError {
     Random(#[source] helpdesk_core::Error),
 }
 
-/// The key reply tokens (`support+<token>@...`) are made and checked with. It must stay the
-/// same across restarts, or customers' answers to earlier mails no longer find their ticket
-/// by token (they still thread by Message-ID). From `MAIL_TOKEN_KEY` (64 hex digits) when
-/// set; else from `<data_dir>/mail-token-key`, made (32 random bytes, readable by the owner
-/// only) on first use. The web app keeps no other persistent secret (its CSRF key is new on
-/// every start), so there is none to derive it from. Without a data folder (`--demo-store`)
-/// a fresh random key is used.
+/// The key reply tokens (`support+<token>@...`) are made and checked with: the
+/// [`app_secret`] as an HMAC key. It must stay the same across restarts, or customers'
+/// answers to earlier mails no longer find their ticket by token (they still thread by
+/// Message-ID).
 pub fn mail_token_key(
     env_value: Option<&str>,
     data_dir: Option<&Path>,
 ) -> Result<helpdesk_mail::ReplyTokenKey, MailKeyError> {
+    let bytes = app_secret(env_value, data_dir)?;
+    helpdesk_mail::ReplyTokenKey::new(&bytes).map_err(|e| MailKeyError::Invalid {
+        source_name: MAIL_TOKEN_KEY.to_owned(),
+        problem: e.to_string(),
+    })
+}
+
+/// The app's one persistent secret: reply tokens in mail are signed with it, and the web
+/// app derives its form (CSRF), sign-up link and idle-session keys from it
+/// ([`super::WebSecret`]), so every instance that shares it accepts what another made.
+/// From `MAIL_TOKEN_KEY` (64 hex digits) when set; else from `<data_dir>/mail-token-key`,
+/// made (32 random bytes, readable by the owner only) on first use. Without a data folder
+/// (`--demo-store`) a fresh random secret is used.
+pub fn app_secret(
+    env_value: Option<&str>,
+    data_dir: Option<&Path>,
+) -> Result<Vec<u8>, MailKeyError> {
     let invalid = |source_name: &str, problem: String| MailKeyError::Invalid {
         source_name: source_name.to_owned(),
         problem,
@@ -154,11 +169,8 @@ pub fn mail_token_key(
         }
         Ok(bytes)
     };
-    let key = |bytes: &[u8]| {
-        helpdesk_mail::ReplyTokenKey::new(bytes).map_err(|e| invalid(MAIL_TOKEN_KEY, e.to_string()))
-    };
     if let Some(value) = env_value.filter(|v| !v.trim().is_empty()) {
-        return key(&decode(MAIL_TOKEN_KEY, value)?);
+        return decode(MAIL_TOKEN_KEY, value);
     }
     let random = || -> Result<Vec<u8>, MailKeyError> {
         // Two fresh session-strength tokens hashed: 32 bytes from the OS's generator.
@@ -166,7 +178,7 @@ pub fn mail_token_key(
         Ok(<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes()).to_vec())
     };
     let Some(dir) = data_dir else {
-        return key(&random()?);
+        return random();
     };
     let path = dir.join(MAIL_TOKEN_KEY_FILE);
     let file_error = |source| MailKeyError::File {
@@ -174,12 +186,12 @@ pub fn mail_token_key(
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => key(&decode(&path.display().to_string(), &text)?),
+        Ok(text) => decode(&path.display().to_string(), &text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let bytes = random()?;
             super::backends::create_private_file(&path).map_err(file_error)?;
             std::fs::write(&path, hex::encode(&bytes)).map_err(file_error)?;
-            key(&bytes)
+            Ok(bytes)
         }
         Err(e) => Err(file_error(e)),
     }

@@ -9,7 +9,7 @@ use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, Request, StatusCode};
 use helpdesk_examples::web::seed::{DemoCredentials, DemoLogin, seed_demo};
 use helpdesk_examples::web::{
-    AppState, Backends, PRESESSION_COOKIE, SESSION_COOKIE, WebOptions, router,
+    AppState, Backends, PRESESSION_COOKIE, SEEN_COOKIE, SESSION_COOKIE, WebOptions, router,
 };
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -98,10 +98,32 @@ pub(crate) fn cookie_value(set_cookies: &[String], name: &str) -> Option<String>
         .map(|(_, v)| v.to_string())
 }
 
+/// The cookie header a browser sends after signing in with `reply`: the session and its
+/// idle stamp.
+pub(crate) fn signed_in_cookie(reply: &Reply, token: &str) -> String {
+    let seen = cookie_value(&reply.set_cookies, SEEN_COOKIE).expect("idle stamp at sign-in");
+    format!("{SESSION_COOKIE}={token}; {SEEN_COOKIE}={seen}")
+}
+
 /// A signed-in browser: its cookie header and the CSRF token of its pages.
 pub(crate) struct Browser {
     pub(crate) cookie: String,
     pub(crate) csrf: String,
+}
+
+impl Browser {
+    /// Keeps the idle stamp `reply` set, as a browser stores the cookies it is given.
+    pub(crate) fn keep_stamp(&mut self, reply: &Reply) {
+        if let Some(seen) = cookie_value(&reply.set_cookies, SEEN_COOKIE) {
+            let session = self
+                .cookie
+                .split("; ")
+                .find(|c| c.starts_with(SESSION_COOKIE))
+                .unwrap()
+                .to_string();
+            self.cookie = format!("{session}; {SEEN_COOKIE}={seen}");
+        }
+    }
 }
 
 pub(crate) async fn sign_in(
@@ -128,7 +150,7 @@ pub(crate) async fn sign_in(
     let Some(token) = cookie_value(&reply.set_cookies, SESSION_COOKIE) else {
         return (reply, None);
     };
-    let cookie = format!("{SESSION_COOKIE}={token}");
+    let cookie = signed_in_cookie(&reply, &token);
     let home = get(app, reply.location.as_deref().unwrap(), &cookie).await;
     assert_eq!(home.status, StatusCode::OK, "{}", home.body);
     let csrf = csrf_of(&home.body);
@@ -306,7 +328,7 @@ pub(crate) async fn register_customer(app: &Router, outbox: &Outbox, email: &str
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let session = cookie_value(&done.set_cookies, SESSION_COOKIE).expect("signed in");
-    let cookie = format!("{SESSION_COOKIE}={session}");
+    let cookie = signed_in_cookie(&done, &session);
     let home = get(app, done.location.as_deref().unwrap(), &cookie).await;
     assert_eq!(home.status, StatusCode::OK);
     Browser {
