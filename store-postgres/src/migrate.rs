@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 14] = [
+pub(crate) static MIGRATIONS: [Migration; 15] = [
     Migration {
         version: 1,
         description: "schema",

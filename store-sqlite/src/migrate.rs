@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 17] = [
+pub(crate) static MIGRATIONS: [Migration; 18] = [
     Migration {
         version: 1,
         description: "schema",
