@@ -39,7 +39,9 @@ async fn a_new_database_has_only_prefixed_tables_and_its_own_migrations_table() 
     assert_eq!(store.table_prefix(), "helpdesk_");
     assert_eq!(
         versions(&store).await,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+        vec![
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+        ]
     );
     assert_eq!(SqliteStore::schema_version(), 18);
     let names = tables(store.pool()).await;
@@ -70,7 +72,9 @@ async fn a_custom_prefix_names_every_table_and_the_migrations_table() {
     assert_eq!(store.table_name("tickets"), "support_tickets");
     assert_eq!(
         versions(&store).await,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+        vec![
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
+        ]
     );
     let names = tables(store.pool()).await;
     assert!(names.contains(&"support_tickets".to_owned()), "{names:?}");

@@ -18,9 +18,9 @@ use super::{
     AdminWrite, ApiKeyStore, ArticleStore, AttachmentStore, AuditQuery, AuditStore,
     CannedResponseStore, CannedUsage, ChatStore, ErasureStore, KbIndexStore, LeaseStore,
     MessageFilter, ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail,
-    RoutingStaff,
-    SavedViewStore, SearchHit, SearchQuery, SearchStore, Store, TenantStore, TicketErasure,
-    TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal, WebhookStore,
+    RoutingStaff, SavedViewStore, SearchHit, SearchQuery, SearchStore, Store, TenantStore,
+    TicketErasure, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
+    WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
