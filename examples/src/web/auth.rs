@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use helpdesk_core::DuplicateKind;
 use helpdesk_core::Error as CoreError;
 use helpdesk_core::domain::Role;
@@ -131,7 +131,7 @@ pub(crate) fn signed_in_redirect(state: &AppState, token: &str, to: &str) -> Res
         super::session::seen_cookie(state, &stamp),
     ) {
         (Some(session), Some(seen)) => (
-            [(SET_COOKIE, session), (SET_COOKIE, seen)],
+            AppendHeaders([(SET_COOKIE, session), (SET_COOKIE, seen)]),
             Redirect::to(to),
         )
             .into_response(),
@@ -253,7 +253,7 @@ pub(crate) async fn logout(
             cookie_header(&state, super::idle::SEEN_COOKIE, "", 0),
         ) {
             (Some(session), Some(seen)) => (
-                [(SET_COOKIE, session), (SET_COOKIE, seen)],
+                AppendHeaders([(SET_COOKIE, session), (SET_COOKIE, seen)]),
                 Redirect::to("/login"),
             )
                 .into_response(),
