@@ -10,6 +10,7 @@ mod kb_index;
 mod quarantine;
 mod search;
 mod tickets;
+mod triage_models;
 mod usage;
 mod views;
 mod webhooks;
@@ -59,6 +60,7 @@ struct Data {
     /// Each staff user's routing stamp (absent: 0), beside the users like the passwords.
     routing_stamps: HashMap<UserId, u64>,
     kb: kb_index::KbData,
+    triage_models: Vec<crate::store::TriageModel>,
 }
 
 /// A store that keeps everything in process memory. Writes are atomic under one lock, so it

@@ -37,6 +37,7 @@ mod session_changes;
 mod sla_and_analytics;
 mod teams;
 mod ticket_writes;
+mod triage_models;
 mod views;
 mod visible_messages;
 mod webhooks;
@@ -117,6 +118,10 @@ pub use session_changes::{
 pub use sla_and_analytics::*;
 pub use teams::teams_round_trip_and_filter;
 pub use ticket_writes::*;
+pub use triage_models::{
+    invalid_triage_models_write_nothing, racing_triage_model_puts_keep_one_record_per_version,
+    triage_models_are_versioned_per_tenant,
+};
 pub use views::{
     count_tickets_matches_the_listing, saved_views_commit_with_audit_events_and_unique_names,
 };
@@ -233,6 +238,9 @@ macro_rules! store_conformance_tests {
             kb_chunks_follow_article_versions_through_the_feed,
             invalid_kb_chunks_write_nothing,
             kb_feed_readers_miss_no_change_under_concurrent_writers,
+            triage_models_are_versioned_per_tenant,
+            invalid_triage_models_write_nothing,
+            racing_triage_model_puts_keep_one_record_per_version,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

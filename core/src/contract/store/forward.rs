@@ -19,8 +19,8 @@ use super::{
     CannedResponseStore, CannedUsage, ChatStore, ErasureStore, KbIndexStore, LeaseStore,
     MessageFilter, ModelUsageStore, OutboxStore, Page, QuarantineStore, QuarantinedMail,
     RoutingStaff, SavedViewStore, SearchHit, SearchQuery, SearchStore, Store, TenantStore,
-    TicketErasure, TicketQuery, TicketStore, TicketWrite, TimeRange, UserStore, WeakCommitSignal,
-    WebhookStore,
+    TicketErasure, TicketQuery, TicketStore, TicketWrite, TimeRange, TriageModel, TriageModelStore,
+    UserStore, WeakCommitSignal, WebhookStore,
 };
 use crate::analytics::Analytics;
 use crate::domain::{
@@ -494,5 +494,18 @@ impl<T: KbIndexStore + ?Sized> KbIndexStore for Arc<T> {
         limit: usize,
     ) -> Result<Vec<ArticleId>> {
         (**self).articles_to_index(tenant, model, limit).await
+    }
+}
+
+#[async_trait]
+impl<T: TriageModelStore + ?Sized> TriageModelStore for Arc<T> {
+    async fn put_triage_model(&self, model: &TriageModel) -> Result<()> {
+        (**self).put_triage_model(model).await
+    }
+    async fn list_triage_models(&self, tenant: TenantId, limit: usize) -> Result<Vec<TriageModel>> {
+        (**self).list_triage_models(tenant, limit).await
+    }
+    async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>> {
+        (**self).latest_triage_model(tenant).await
     }
 }

@@ -44,6 +44,7 @@ mod quarantine;
 mod query;
 mod routing;
 pub mod search;
+mod triage_models;
 mod usage;
 mod views;
 mod webhooks;
@@ -75,6 +76,10 @@ pub use search::{
     MAX_TERM_CHARS, MAX_TERMS, SearchCursor, SearchHit, SearchQuery, SearchSource, SearchStore,
     SlaFilter, compare_hits, details_text, has_field_tokens, requester_text, search_terms,
     search_words, subject_text,
+};
+pub use triage_models::{
+    MAX_TRIAGE_CATEGORIES, MAX_TRIAGE_CATEGORY_CHARS, MAX_TRIAGE_FORMAT_CHARS, TRIAGE_MODEL_ENTITY,
+    TriageModel, TriageModelStore,
 };
 pub use usage::ModelUsageStore;
 pub use views::SavedViewStore;
@@ -346,6 +351,7 @@ pub trait Store:
     + ErasureStore
     + ModelUsageStore
     + KbIndexStore
+    + TriageModelStore
     + Debug
     + Send
     + Sync

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Classification, Classifier, ClassifyError, ClassifyInput};
+use super::{Classification, Classifier, ClassifyError, ClassifyInput, LearnedTriage};
 use crate::domain::{Priority, Tenant, Triage, TriageFallback, TriageSource};
 
 /// The accepted, validated triage of one ticket.
@@ -26,6 +26,7 @@ pub struct TriageOutcome {
 #[derive(Debug, Clone)]
 pub struct ClassifierChain {
     classifiers: Vec<Arc<dyn Classifier>>,
+    learned: Option<Arc<dyn LearnedTriage>>,
     per_classifier_timeout: Duration,
     total_budget: Duration,
 }
@@ -41,6 +42,7 @@ impl ClassifierChain {
     pub fn new() -> Self {
         Self {
             classifiers: Vec::new(),
+            learned: None,
             per_classifier_timeout: Duration::from_secs(10),
             total_budget: Duration::from_secs(15),
         }
@@ -50,6 +52,21 @@ impl ClassifierChain {
     pub fn with(mut self, classifier: Arc<dyn Classifier>) -> Self {
         self.classifiers.push(classifier);
         self
+    }
+
+    /// Appends the learned classifier: the chain asks it like any other, and the service
+    /// trains its models, stores them and installs the newest on every instance
+    /// ([`Helpdesk::train_triage_models`](crate::service::Helpdesk::train_triage_models)).
+    /// Call it once: a second learned classifier would classify but not be trained.
+    pub fn with_learned(mut self, learned: Arc<dyn LearnedTriage>) -> Self {
+        self.classifiers.push(learned.clone());
+        self.learned = Some(learned);
+        self
+    }
+
+    /// The learned classifier, when the chain has one.
+    pub fn learned(&self) -> Option<&Arc<dyn LearnedTriage>> {
+        self.learned.as_ref()
     }
 
     /// Sets the time one classifier may take.

@@ -2,6 +2,7 @@
 //! [`ClassifierChain`] that tries classifiers in order and never fails intake.
 
 mod chain;
+mod learned;
 mod rules;
 
 use std::fmt::Debug;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use chain::{ClassifierChain, TriageOutcome};
+pub use learned::{FittedModel, LabelledTicket, LearnedTriage};
 pub use rules::RuleClassifier;
 
 use crate::domain::{Priority, Sentiment, Tenant, TriageSource};

@@ -202,3 +202,26 @@ impl crate::store::KbIndexStore for CountingStore {
         .await
     }
 }
+
+#[async_trait]
+impl crate::store::TriageModelStore for CountingStore {
+    async fn put_triage_model(&self, model: &crate::store::TriageModel) -> Result<()> {
+        self.track(Call::Commit, self.inner.put_triage_model(model))
+            .await
+    }
+    async fn list_triage_models(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<crate::store::TriageModel>> {
+        self.track(Call::Read, self.inner.list_triage_models(tenant, limit))
+            .await
+    }
+    async fn latest_triage_model(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<crate::store::TriageModel>> {
+        self.track(Call::Read, self.inner.latest_triage_model(tenant))
+            .await
+    }
+}

@@ -1,0 +1,49 @@
+//! The memory store's learned-triage model records.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::store::{TRIAGE_MODEL_ENTITY, TriageModel, TriageModelStore};
+use crate::{Error, Result, TenantId};
+
+#[async_trait]
+impl TriageModelStore for MemoryStore {
+    async fn put_triage_model(&self, model: &TriageModel) -> Result<()> {
+        model.check()?;
+        let mut d = self.lock()?;
+        if d.triage_models
+            .iter()
+            .any(|m| m.tenant_id == model.tenant_id && m.version == model.version)
+        {
+            return Err(Error::Conflict {
+                entity: TRIAGE_MODEL_ENTITY,
+                id: format!("{}/{}", model.tenant_id, model.version),
+                expected: model.version.saturating_sub(1),
+            });
+        }
+        d.triage_models.push(model.clone());
+        Ok(())
+    }
+
+    async fn list_triage_models(&self, tenant: TenantId, limit: usize) -> Result<Vec<TriageModel>> {
+        let d = self.lock()?;
+        let mut models: Vec<TriageModel> = d
+            .triage_models
+            .iter()
+            .filter(|m| m.tenant_id == tenant)
+            .cloned()
+            .collect();
+        models.sort_by(|a, b| b.version.cmp(&a.version));
+        models.truncate(limit);
+        Ok(models)
+    }
+
+    async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>> {
+        let d = self.lock()?;
+        Ok(d.triage_models
+            .iter()
+            .filter(|m| m.tenant_id == tenant)
+            .max_by_key(|m| m.version)
+            .cloned())
+    }
+}
