@@ -7,7 +7,7 @@ use super::Helpdesk;
 use crate::analytics::Analytics;
 use crate::domain::{Actor, FieldKind, ModelUsage, ModelUsageDay, TicketStatus, field_token};
 use crate::roles::Action;
-use crate::store::{TicketQuery, TimeRange};
+use crate::store::{TicketQuery, TimeRange, TriageModel};
 use crate::{Error, Result, TenantId};
 
 /// Analytics with every day of the range present in the volume series.
@@ -22,7 +22,14 @@ pub struct AnalyticsReport {
     /// What language models cost: calls and tokens in and out per UTC day, use case and
     /// model (days without calls are left out).
     pub model_usage: Vec<ModelUsageDay>,
+    /// The tenant's learned-triage models, newest first (at most
+    /// [`ANALYTICS_TRIAGE_MODELS`]), each with its accuracy on the tenant's held-out
+    /// tickets ([`TriageModel::accuracy`]); empty before the first training.
+    pub triage_models: Vec<TriageModel>,
 }
+
+/// How many learned-triage models an [`AnalyticsReport`] lists.
+pub const ANALYTICS_TRIAGE_MODELS: usize = 10;
 
 impl AnalyticsReport {
     /// The model usage of the whole range per use case and model
@@ -41,12 +48,13 @@ impl Helpdesk {
             return Err(Error::validation("range", "at most 366 days"));
         }
         let store = &self.inner.store;
-        let (analytics, model_usage) = futures_util::future::join(
+        let (analytics, model_usage, triage_models) = futures_util::future::join3(
             store.analytics(actor.tenant_id, range, self.now()),
             store.model_usage_per_day(actor.tenant_id, range),
+            store.list_triage_models(actor.tenant_id, ANALYTICS_TRIAGE_MODELS),
         )
         .await;
-        let (analytics, model_usage) = (analytics?, model_usage?);
+        let (analytics, model_usage, triage_models) = (analytics?, model_usage?, triage_models?);
         let first = range.from.to_zoned(TimeZone::UTC).date();
         let last_instant = range
             .to
@@ -72,6 +80,7 @@ impl Helpdesk {
             analytics,
             daily_volume,
             model_usage,
+            triage_models,
         })
     }
 }

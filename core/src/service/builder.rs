@@ -12,16 +12,22 @@ use crate::llm::LanguageModel;
 use crate::notify::{LogNotifier, Notifier};
 use crate::routing::{Router, RouterChain};
 use crate::store::DynStore;
-use crate::triage::{ClassifierChain, RuleClassifier};
+use crate::triage::{ClassifierChain, LearnedTriage, RuleClassifier};
 use crate::{Clock, Error, Result, SystemClock};
 
-/// The default classifier chain: with a language model, [LLM, rules]; without, rules.
-fn default_chain(model: Option<&Arc<dyn LanguageModel>>) -> ClassifierChain {
-    let chain = ClassifierChain::new();
-    let chain = match model {
-        Some(model) => chain.with(Arc::new(LlmClassifier::new(model.clone()))),
-        None => chain,
-    };
+/// The default classifier chain: the language model's classifier when there is a model,
+/// then the learned classifier when there is one, then the rules.
+fn default_chain(
+    model: Option<&Arc<dyn LanguageModel>>,
+    learned: Option<Arc<dyn LearnedTriage>>,
+) -> ClassifierChain {
+    let mut chain = ClassifierChain::new();
+    if let Some(model) = model {
+        chain = chain.with(Arc::new(LlmClassifier::new(model.clone())));
+    }
+    if let Some(learned) = learned {
+        chain = chain.with_learned(learned);
+    }
     chain.with(Arc::new(RuleClassifier::new()))
 }
 
@@ -79,6 +85,9 @@ pub struct HelpdeskConfig {
     ///
     /// [`Helpdesk::index_sweep`]: crate::Helpdesk::index_sweep
     pub index_batch: u32,
+    /// When learned triage trains, and how often an instance looks for a newer model
+    /// ([`Helpdesk::train_triage_models`](crate::Helpdesk::train_triage_models)).
+    pub learned_triage: super::LearnedTriageConfig,
 }
 
 impl Default for HelpdeskConfig {
@@ -100,6 +109,7 @@ impl Default for HelpdeskConfig {
             feed_lookback: Duration::from_secs(5),
             kb_sync_interval: Duration::from_secs(1),
             index_batch: 20,
+            learned_triage: super::LearnedTriageConfig::default(),
         }
     }
 }
@@ -126,6 +136,7 @@ pub struct HelpdeskBuilder {
     knowledge_base: Option<Arc<dyn KnowledgeBase>>,
     embedder: Option<Arc<dyn Embedder>>,
     blob_store: Option<DynBlobStore>,
+    learned: Option<Arc<dyn LearnedTriage>>,
     config: HelpdeskConfig,
 }
 
@@ -142,6 +153,7 @@ impl HelpdeskBuilder {
             knowledge_base: None,
             embedder: None,
             blob_store: None,
+            learned: None,
             config: HelpdeskConfig::default(),
         }
     }
@@ -204,6 +216,17 @@ impl HelpdeskBuilder {
         self
     }
 
+    /// Adds learned triage to the default classifier chain, between the language model
+    /// and the rules: the helpdesk trains it per tenant
+    /// ([`Helpdesk::train_triage_models`](crate::Helpdesk::train_triage_models)), keeps
+    /// its models in the blob store (required) and installs the newest on every instance.
+    /// With [`classifiers`](Self::classifiers), put it in that chain with
+    /// [`ClassifierChain::with_learned`] instead.
+    pub fn learned_triage(mut self, learned: Arc<dyn LearnedTriage>) -> Self {
+        self.learned = Some(learned);
+        self
+    }
+
     /// Replaces the configuration.
     pub fn config(mut self, config: HelpdeskConfig) -> Self {
         self.config = config;
@@ -255,6 +278,26 @@ impl HelpdeskBuilder {
                 message: "must be positive".into(),
             });
         }
+        c.learned_triage.check()?;
+        if self.learned.is_some() && self.classifiers.is_some() {
+            return Err(Error::Configuration {
+                field: "learned_triage".into(),
+                message:
+                    "with a classifier chain of your own, add it with ClassifierChain::with_learned"
+                        .into(),
+            });
+        }
+        let has_learned = self.learned.is_some()
+            || self
+                .classifiers
+                .as_ref()
+                .is_some_and(|c| c.learned().is_some());
+        if has_learned && self.blob_store.is_none() {
+            return Err(Error::Configuration {
+                field: "blob_store".into(),
+                message: "learned triage keeps its models in the blob store; set one".into(),
+            });
+        }
         if c.breaker_failure_threshold == 0 {
             return Err(Error::Configuration {
                 field: "breaker_failure_threshold".into(),
@@ -286,7 +329,7 @@ impl HelpdeskBuilder {
                 clock,
                 classifiers: self
                     .classifiers
-                    .unwrap_or_else(|| default_chain(model.as_ref())),
+                    .unwrap_or_else(|| default_chain(model.as_ref(), self.learned)),
                 router: self
                     .router
                     .unwrap_or_else(|| Arc::new(RouterChain::standard())),
@@ -301,6 +344,7 @@ impl HelpdeskBuilder {
                 ticket_locks: Default::default(),
                 index_queue: Default::default(),
                 kb_sync: Default::default(),
+                learned_checks: Default::default(),
                 commits: Default::default(),
                 commit_relay: Default::default(),
             }),

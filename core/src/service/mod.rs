@@ -28,6 +28,7 @@ mod fields;
 mod index_sweep;
 mod indexing;
 mod kb_sync;
+mod learned_triage;
 mod precondition;
 mod privacy;
 mod quarantine;
@@ -45,7 +46,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-pub use analytics::{AnalyticsReport, FieldBreakdown, TeamLoad};
+pub use analytics::{ANALYTICS_TRIAGE_MODELS, AnalyticsReport, FieldBreakdown, TeamLoad};
 pub use api_keys::{
     API_KEY_SECRET_PREFIX, API_KEY_TOUCH_INTERVAL, CreatedApiKey, MAX_API_KEY_LABEL_CHARS,
     NewApiKey,
@@ -71,6 +72,7 @@ pub use feed::{FEED_CURSOR_MAX_IDS, FeedCursor, FeedItem, FeedPage, MAX_FEED_PAG
 pub use fields::{FieldChanges, MAX_FIELD_FILTERS};
 pub use index_sweep::{IndexSweepReport, ReindexReport};
 pub use indexing::IndexStatus;
+pub use learned_triage::{KEPT_MODEL_BLOBS, LearnedTriageConfig, TrainingReport};
 pub use privacy::{CustomerExport, TicketExport};
 pub use quarantine::MAX_QUARANTINE_PAGE;
 pub use search::{DUE_SOON, MAX_SEARCH_CHARS, SearchRequest, SearchResult, SlaCondition};
@@ -126,6 +128,8 @@ struct Inner {
     index_queue: indexing::IndexQueue,
     /// When each tenant's index last caught up with the store, and the single flight.
     kb_sync: kb_sync::KbSyncState,
+    /// When each tenant last looked for a newer learned-triage model.
+    learned_checks: learned_triage::LearnedChecks,
     /// Wakes readers of the event feed when a ticket write of this helpdesk commits (and,
     /// through the store's relay, when another instance's does).
     commits: crate::store::CommitSignal,

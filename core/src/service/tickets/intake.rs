@@ -92,6 +92,7 @@ impl Helpdesk {
         }
 
         let usage = UsageTally::new();
+        self.learned_triage_sync_if_due(tenant.id).await;
         let triage = self
             .inner
             .classifiers
