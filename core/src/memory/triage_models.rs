@@ -33,7 +33,7 @@ impl TriageModelStore for MemoryStore {
             .filter(|m| m.tenant_id == tenant)
             .cloned()
             .collect();
-        models.sort_by(|a, b| b.version.cmp(&a.version));
+        models.sort_by_key(|m| std::cmp::Reverse(m.version));
         models.truncate(limit);
         Ok(models)
     }
