@@ -32,8 +32,11 @@ use common::{World, world_with};
 struct KeywordLearned {
     format: String,
     fits: AtomicUsize,
-    installed: Mutex<HashMap<TenantId, (u64, BTreeMap<String, String>)>>,
+    installed: Mutex<HashMap<TenantId, Installed>>,
 }
+
+/// A tenant's installed version and word map.
+type Installed = (u64, BTreeMap<String, String>);
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct KeywordModel {
