@@ -258,6 +258,36 @@ async fn analytics_cover_a_range() {
     assert_eq!(report.json["analytics"]["total"], 1);
     // No language model here, so nothing was spent (the figures are tested in core).
     assert_eq!(report.json["model_usage"], json!([]));
+    assert_eq!(report.json["learned_triage"], json!([]));
+
+    // A trained triage model shows with its held-out accuracy, to its tenant only.
+    let model = helpdesk_core::store::TriageModel {
+        tenant_id: api.admin_actor.tenant_id,
+        version: 1,
+        format: "kb-search-svm-v1+minilm".into(),
+        blob: helpdesk_core::domain::Sha256::digest(b"model"),
+        size_bytes: 5,
+        trained_at: "2026-03-02T09:00:00Z".parse().unwrap(),
+        resolved_tickets: 250,
+        training_tickets: 200,
+        holdout_tickets: 50,
+        holdout_correct: 43,
+        categories: vec!["billing".into(), "technical".into()],
+    };
+    api.hd.store().put_triage_model(&model).await.unwrap();
+    let report = api
+        .call(Method::GET, "/analytics", Some(&api.admin), None)
+        .await;
+    let shown = &report.json["learned_triage"];
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "{shown}");
+    assert_eq!(shown[0]["version"], 1);
+    assert_eq!(shown[0]["holdout_tickets"], 50);
+    assert_eq!(shown[0]["accuracy"], 0.86);
+    assert_eq!(shown[0]["categories"], json!(["billing", "technical"]));
+    let other = api
+        .call(Method::GET, "/analytics", Some(&api.other_admin), None)
+        .await;
+    assert_eq!(other.json["learned_triage"], json!([]));
     api.call(
         Method::GET,
         "/analytics?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",

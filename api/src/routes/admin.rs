@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use helpdesk_core::domain::{ModelUsageDay, Role, TenantSettings};
 use helpdesk_core::service::{MAX_AUDIT_PAGE, NewUser, UserPatch};
-use helpdesk_core::store::{AuditCursor, AuditQuery, TimeRange};
+use helpdesk_core::store::{AuditCursor, AuditQuery, TimeRange, TriageModel};
 use helpdesk_core::{AuditEventId, UserId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -362,6 +362,48 @@ pub(crate) struct AnalyticsResponse {
     /// What language models cost: calls and tokens in and out per UTC day, use case and
     /// model, ordered by day, use case, model (days without calls are left out).
     model_usage: Vec<ModelUsageDay>,
+    /// The tenant's learned-triage models, newest first (at most 10; empty before the
+    /// first training), each with its accuracy on the tenant's held-out tickets.
+    learned_triage: Vec<TriageModelView>,
+}
+
+/// One learned-triage model of the tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TriageModelView {
+    /// The tenant's model version (1, 2, ...).
+    version: u64,
+    /// The classifier format and embedding model that read it.
+    format: String,
+    /// When training finished.
+    trained_at: Timestamp,
+    /// Resolved and closed tickets the tenant had when training started.
+    resolved_tickets: u64,
+    /// Tickets it was trained on.
+    training_tickets: u64,
+    /// Tickets held out of training to measure it.
+    holdout_tickets: u64,
+    /// Held-out tickets whose category it predicted right.
+    holdout_correct: u64,
+    /// `holdout_correct / holdout_tickets`, 0 to 1; absent without held-out tickets.
+    accuracy: Option<f64>,
+    /// The categories it predicts.
+    categories: Vec<String>,
+}
+
+impl From<TriageModel> for TriageModelView {
+    fn from(m: TriageModel) -> Self {
+        Self {
+            version: m.version,
+            accuracy: m.accuracy(),
+            format: m.format,
+            trained_at: m.trained_at,
+            resolved_tickets: m.resolved_tickets,
+            training_tickets: m.training_tickets,
+            holdout_tickets: m.holdout_tickets,
+            holdout_correct: m.holdout_correct,
+            categories: m.categories,
+        }
+    }
 }
 
 /// The tenant's analytics over a range (staff with analytics access).
@@ -393,5 +435,10 @@ pub(crate) async fn analytics(
         to: report.range.to,
         analytics: serde_json::to_value(&report.analytics).unwrap_or_default(),
         model_usage: report.model_usage,
+        learned_triage: report
+            .triage_models
+            .into_iter()
+            .map(TriageModelView::from)
+            .collect(),
     }))
 }

@@ -178,6 +178,12 @@ impl Helpdesk {
         Ok(report)
     }
 
+    /// Whether the classifier chain has a learned classifier (then the helpdesk trains,
+    /// stores and installs its models).
+    pub fn learned_triage_enabled(&self) -> bool {
+        self.inner.classifiers.learned().is_some()
+    }
+
     /// Runs the training job on behalf of an admin (checks the role matrix).
     pub async fn run_triage_training(&self, actor: &Actor) -> Result<TrainingReport> {
         self.check(actor, Action::RunSweeps).await?;

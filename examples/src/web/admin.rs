@@ -10,7 +10,7 @@ use helpdesk_core::service::{NewUser, UserPatch};
 use helpdesk_core::store::TimeRange;
 use serde::Deserialize;
 
-use super::ai_usage::AiUsage;
+use super::ai_usage::{AiUsage, LearnedTriage};
 use super::app::AppState;
 use super::charts::{bar_chart, column_chart};
 use super::error::{WebError, WebResult};
@@ -102,6 +102,8 @@ struct AnalyticsPage {
     field_charts: Vec<(String, String)>,
     /// What the language models cost.
     ai_usage: AiUsage,
+    /// Learned triage's models and their held-out accuracy (`None`: not configured).
+    learned: Option<LearnedTriage>,
 }
 
 /// The analytics range.
@@ -133,6 +135,9 @@ async fn analytics(
         .await?;
     let a = &report.analytics;
     let ai_usage = AiUsage::of(&report);
+    let learned = helpdesk
+        .learned_triage_enabled()
+        .then(|| LearnedTriage::of(&report, helpdesk.config().learned_triage.min_tickets));
     let tiles = vec![
         tile(
             "Tickets",
@@ -290,6 +295,7 @@ async fn analytics(
         agent_charts,
         field_charts,
         ai_usage,
+        learned,
     })
 }
 

@@ -1,5 +1,6 @@
-//! The analytics page's part on what AI costs: tokens in and out per day, and the range's
-//! calls and tokens per use case and model.
+//! The analytics page's parts on AI: what it costs (tokens in and out per day, and the
+//! range's calls and tokens per use case and model), and how well learned triage does on
+//! the tenant's held-out tickets.
 
 use helpdesk_core::service::AnalyticsReport;
 
@@ -67,5 +68,54 @@ impl AiUsage {
             rows,
             total,
         }
+    }
+}
+
+/// One learned-triage model in the analytics table.
+#[derive(Debug, Clone)]
+pub(super) struct LearnedRow {
+    pub(super) version: u64,
+    pub(super) trained_at: String,
+    pub(super) training: u64,
+    pub(super) holdout: u64,
+    /// Held-out accuracy as a percentage with the counts, or a dash without held-out
+    /// tickets.
+    pub(super) accuracy: String,
+    pub(super) categories: String,
+}
+
+/// The learned-triage section: the tenant's models, newest first, and the threshold of
+/// resolved tickets before the first one.
+#[derive(Debug, Clone)]
+pub(super) struct LearnedTriage {
+    pub(super) rows: Vec<LearnedRow>,
+    pub(super) min_tickets: u64,
+}
+
+impl LearnedTriage {
+    pub(super) fn of(report: &AnalyticsReport, min_tickets: u64) -> Self {
+        let rows = report
+            .triage_models
+            .iter()
+            .map(|m| LearnedRow {
+                version: m.version,
+                trained_at: m.trained_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+                training: m.training_tickets,
+                holdout: m.holdout_tickets,
+                accuracy: m.accuracy().map_or_else(
+                    || "—".into(),
+                    |a| {
+                        format!(
+                            "{:.1}% ({} of {})",
+                            a * 100.0,
+                            m.holdout_correct,
+                            m.holdout_tickets
+                        )
+                    },
+                ),
+                categories: m.categories.join(", "),
+            })
+            .collect();
+        Self { rows, min_tickets }
     }
 }

@@ -15,6 +15,7 @@ use helpdesk_core::blob::DynBlobStore;
 use helpdesk_core::store::MemoryStore;
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, MemoryBlobStore};
 use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel, Notifier};
+use helpdesk_kb_search::classifier::LearnedClassifier;
 
 use super::error::{WebResult, error_page};
 use super::idle::IdleClock;
@@ -92,6 +93,13 @@ impl Backends {
         }
         if let Some(blobs) = &self.blob_store {
             builder = builder.blob_store(blobs.clone());
+            // Learned triage keeps its models in the blob store, and embeds with the
+            // knowledge base's embedder: trained per tenant by the sweeps once enough
+            // tickets are resolved, between the language model and the rules.
+            if let Some(embedder) = &self.embedder {
+                builder =
+                    builder.learned_triage(Arc::new(LearnedClassifier::new(embedder.clone())));
+            }
         }
         builder.build()
     }
