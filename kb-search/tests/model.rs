@@ -147,6 +147,66 @@ async fn learned_classifier_generalises_to_new_wording() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(helpdesk_model),
+    ignore = "set HELPDESK_MODEL_DIR to run: eval \"$(scripts/setup-model.sh)\""
+)]
+async fn a_fitted_model_installs_on_another_instance_with_minilm() {
+    use helpdesk_core::triage::{Classifier, ClassifyInput, LabelledTicket, LearnedTriage};
+    let ticket = |category: &str, subject: &str| LabelledTicket {
+        subject: subject.into(),
+        description: String::new(),
+        category: category.into(),
+    };
+    let train = [
+        ticket("billing", "I was charged twice for my subscription"),
+        ticket("billing", "Please refund the last invoice"),
+        ticket("billing", "Why is there an extra fee on my statement"),
+        ticket("technical", "The app crashes when I open settings"),
+        ticket("technical", "Upload fails with an error message"),
+        ticket("technical", "The page stays blank after the update"),
+        ticket("account", "I cannot log in to my account"),
+        ticket("account", "How do I change the e-mail on my profile"),
+        ticket("account", "Reset my password please"),
+    ];
+    let holdout = [
+        ticket("billing", "Money taken two times"),
+        ticket("technical", "Program freezes on launch"),
+        ticket("account", "Forgot my sign-in details"),
+    ];
+    let first = LearnedClassifier::new(Arc::new(embedder()));
+    assert_eq!(
+        first.format(),
+        "kb-search-svm-v1+sentence-transformers/all-MiniLM-L6-v2@384"
+    );
+    let fitted = first.fit(&train, &holdout).await.unwrap();
+    assert_eq!(fitted.holdout_correct, 3);
+    let second = LearnedClassifier::new(Arc::new(embedder()));
+    second
+        .install(TenantId::new(), 1, &fitted.bytes)
+        .await
+        .unwrap();
+    let tenant = common::tenant("acme");
+    second.install(tenant.id, 7, &fitted.bytes).await.unwrap();
+    assert_eq!(second.installed_version(tenant.id), Some(7));
+    for t in &holdout {
+        let input = ClassifyInput {
+            tenant: &tenant,
+            subject: &t.subject,
+            description: "",
+            usage: &UsageTally::new(),
+        };
+        let c = second.classify(&input).await.unwrap();
+        assert_eq!(
+            c.category.as_deref(),
+            Some(t.category.as_str()),
+            "{}",
+            t.subject
+        );
+    }
+}
+
 #[test]
 #[cfg_attr(
     not(helpdesk_model),

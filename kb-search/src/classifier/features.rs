@@ -3,7 +3,13 @@
 
 use std::collections::HashMap;
 
+use helpdesk_core::Error;
 use serde::{Deserialize, Serialize};
+
+/// Longest word n-gram [`FeatureOptions::max_word_ngram`] may ask for.
+pub const MAX_WORD_NGRAM: usize = 8;
+/// Longest character n-gram [`FeatureOptions::char_ngrams`] may ask for.
+pub const MAX_CHAR_NGRAM: usize = 16;
 
 /// Feature settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +41,40 @@ impl Default for FeatureOptions {
     }
 }
 
+impl FeatureOptions {
+    /// Checks the settings a model is trained and read with: finite, non-negative block
+    /// weights, word n-grams of at most [`MAX_WORD_NGRAM`], character n-grams of 1 to
+    /// [`MAX_CHAR_NGRAM`]. Errors name the field under `prefix`.
+    pub(super) fn check(&self, prefix: &str) -> Result<(), Error> {
+        for (name, w) in [
+            ("word_weight", self.word_weight),
+            ("char_weight", self.char_weight),
+            ("embedding_weight", self.embedding_weight),
+        ] {
+            if !w.is_finite() || w < 0.0 {
+                return Err(Error::validation(
+                    format!("{prefix}.{name}"),
+                    format!("{w} is not a finite number >= 0"),
+                ));
+            }
+        }
+        if self.max_word_ngram > MAX_WORD_NGRAM {
+            return Err(Error::validation(
+                format!("{prefix}.max_word_ngram"),
+                format!("{} is above {MAX_WORD_NGRAM}", self.max_word_ngram),
+            ));
+        }
+        let (lo, hi) = self.char_ngrams;
+        if lo == 0 || hi > MAX_CHAR_NGRAM {
+            return Err(Error::validation(
+                format!("{prefix}.char_ngrams"),
+                format!("({lo}, {hi}) is outside 1..={MAX_CHAR_NGRAM}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One row: sparse TF-IDF part (sorted by index) plus the weighted embedding.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Row {
@@ -51,14 +91,17 @@ impl Row {
     }
 }
 
-/// A fitted vectoriser: vocabularies and IDF weights.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A fitted vectoriser: vocabularies and IDF weights. Its bytes are written and read by
+/// `codec` (vocabularies as n-gram lists in index order), which checks them on reading.
+#[derive(Debug, Clone)]
 pub(crate) struct Vectorizer {
-    options: FeatureOptions,
-    word_vocab: HashMap<String, u32>,
-    char_vocab: HashMap<String, u32>,
+    pub(super) options: FeatureOptions,
+    /// Word n-gram to feature index: `0..word_vocab.len()`, in sorted n-gram order.
+    pub(super) word_vocab: HashMap<String, u32>,
+    /// Character n-gram to feature index: `word_vocab.len()..sparse_len()`, sorted.
+    pub(super) char_vocab: HashMap<String, u32>,
     /// IDF per sparse feature (words first, then characters).
-    idf: Vec<f32>,
+    pub(super) idf: Vec<f32>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -169,16 +212,21 @@ impl Vectorizer {
             (word_counts, self.options.word_weight),
             (char_counts, self.options.char_weight),
         ] {
-            // Sublinear TF times IDF, L2-normalised per block.
+            // Sublinear TF times IDF, L2-normalised per block. Sorted before the norm is
+            // summed, so that a text gets the same row, to the bit, on every call and
+            // every instance (a hash map's order differs between maps).
             let mut block: Vec<(u32, f32)> = counts
                 .into_iter()
-                .map(|(i, c)| (i, (1.0 + c.ln()) * self.idf[i as usize]))
+                .map(|(i, c)| {
+                    let idf = self.idf.get(i as usize).copied().unwrap_or(0.0);
+                    (i, (1.0 + c.ln()) * idf)
+                })
                 .collect();
+            block.sort_unstable_by_key(|(i, _)| *i);
             let norm = block.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
             if norm > 0.0 {
                 block.iter_mut().for_each(|(_, v)| *v *= weight / norm);
             }
-            block.sort_unstable_by_key(|(i, _)| *i);
             for (i, v) in block {
                 row.indices.push(i);
                 row.values.push(v);

@@ -1,10 +1,15 @@
 //! Learned triage: [`LearnedClassifier`], trained per tenant on the tenant's own resolved
-//! tickets, slots into core's classifier chain.
+//! tickets, slots into core's classifier chain; as core's
+//! [`LearnedTriage`](helpdesk_core::triage::LearnedTriage) it fits models whose bytes one
+//! instance stores and every instance installs.
 
+mod codec;
 mod features;
+mod learned;
 mod model;
 mod svm;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -13,7 +18,11 @@ use helpdesk_core::domain::TriageSource;
 use helpdesk_core::triage::{Classification, Classifier, ClassifyError, ClassifyInput};
 use helpdesk_core::{EmbedKind, Embedder, Error, TenantId};
 
-pub use features::FeatureOptions;
+pub use codec::{
+    MAX_MODEL_DIMENSIONS, MAX_MODEL_WEIGHTS, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_HEADER_LEN,
+    MODEL_MAGIC,
+};
+pub use features::{FeatureOptions, MAX_CHAR_NGRAM, MAX_WORD_NGRAM};
 pub use model::{LabelledText, Prediction, TextClassifierModel, TrainOptions};
 
 use crate::error::KbError;
@@ -47,15 +56,28 @@ pub struct TrainingReport {
 }
 
 /// A classifier trained on each tenant's own resolved tickets: sentence embeddings plus
-/// TF-IDF features and a linear SVM. Before [`LearnedClassifier::train`] has run for a
-/// tenant, [`Classifier::classify`] answers [`ClassifyError::NotTrained`] and the chain
-/// moves on. Skills come from the tenant's `category_skills`; the confidence is a softmax
-/// over the SVM's decision values.
+/// TF-IDF features and a linear SVM. Before a model is installed for a tenant
+/// ([`LearnedTriage::install`](helpdesk_core::triage::LearnedTriage::install), or
+/// [`LearnedClassifier::train`] on this instance), [`Classifier::classify`] answers
+/// [`ClassifyError::NotTrained`] and the chain moves on. Skills come from the tenant's
+/// `category_skills`; the confidence is a softmax over the SVM's decision values.
+///
+/// Clones share their models.
 #[derive(Debug, Clone)]
 pub struct LearnedClassifier {
     embedder: Arc<dyn Embedder>,
     options: TrainOptions,
-    models: Arc<RwLock<HashMap<TenantId, Arc<TextClassifierModel>>>>,
+    /// [`MODEL_FORMAT`], the embedder's model id and dimensions.
+    format: Arc<str>,
+    models: Arc<RwLock<HashMap<TenantId, Installed>>>,
+}
+
+/// A tenant's model and the store version it was installed as (`None` when
+/// [`LearnedClassifier::train`] fitted it here).
+#[derive(Debug, Clone)]
+struct Installed {
+    model: Arc<TextClassifierModel>,
+    version: Option<u64>,
 }
 
 impl LearnedClassifier {
@@ -66,64 +88,45 @@ impl LearnedClassifier {
 
     /// A classifier with these training options.
     pub fn with_options(embedder: Arc<dyn Embedder>, options: TrainOptions) -> Self {
+        let format = format!(
+            "{MODEL_FORMAT}+{}@{}",
+            embedder.model_id(),
+            embedder.dimensions()
+        );
         Self {
             embedder,
             options,
+            format: format.into(),
             models: Arc::default(),
         }
     }
 
-    /// (Re)trains the tenant's model on `examples`; the old model keeps answering until the
-    /// new one is ready. Embedding runs through the embedder (on blocking threads), fitting
-    /// on a blocking thread.
+    /// (Re)trains the tenant's model on `examples` and installs it on this instance only,
+    /// with no version ([`installed_version`](helpdesk_core::triage::LearnedTriage::installed_version)
+    /// is then `None`); the old model keeps answering until the new one is ready. The same
+    /// fitting as [`LearnedTriage::fit`](helpdesk_core::triage::LearnedTriage::fit), without
+    /// the bytes: for tools and single-instance set-ups. Embedding runs through the
+    /// embedder (on blocking threads), fitting on a blocking thread.
     pub async fn train(
         &self,
         tenant: TenantId,
         examples: &[TrainingExample],
     ) -> Result<TrainingReport, Error> {
-        if examples.len() > MAX_EXAMPLES {
-            return Err(Error::validation(
-                "examples",
-                format!("more than {MAX_EXAMPLES} examples"),
-            ));
-        }
-        for (i, e) in examples.iter().enumerate() {
-            if e.text.trim().is_empty() {
-                return Err(Error::validation(format!("examples[{i}].text"), "is empty"));
-            }
-            if e.category.trim().is_empty() {
-                return Err(Error::validation(
-                    format!("examples[{i}].category"),
-                    "is empty",
-                ));
-            }
-        }
-        let texts: Vec<String> = examples.iter().map(|e| clip(&e.text).to_string()).collect();
+        let (texts, categories) = learned::checked(
+            "examples",
+            "text",
+            examples
+                .iter()
+                .map(|e| (Cow::Borrowed(e.text.as_str()), e.category.as_str())),
+        )?;
+        learned::check_training_categories("examples", &categories)?;
         let started = std::time::Instant::now();
-        let embeddings = self.embedder.embed(&texts, EmbedKind::Document).await?;
+        let embeddings = self.embed(&texts, EmbedKind::Document).await?;
         let embed_seconds = started.elapsed().as_secs_f64();
-        if embeddings.len() != texts.len() {
-            return Err(KbError::EmbeddingCount {
-                got: embeddings.len(),
-                want: texts.len(),
-            }
-            .into());
-        }
-        let categories: Vec<String> = examples.iter().map(|e| e.category.clone()).collect();
         let options = self.options.clone();
         let started = std::time::Instant::now();
         let model = tokio::task::spawn_blocking(move || {
-            let labelled: Vec<LabelledText<'_>> = texts
-                .iter()
-                .zip(&embeddings)
-                .zip(&categories)
-                .map(|((text, embedding), category)| LabelledText {
-                    text,
-                    embedding,
-                    category,
-                })
-                .collect();
-            TextClassifierModel::train(&labelled, &options)
+            learned::fit_model(&texts, &embeddings, &categories, &options)
         })
         .await
         .map_err(KbError::Join)??;
@@ -133,19 +136,16 @@ impl LearnedClassifier {
             embed_seconds,
             train_seconds: started.elapsed().as_secs_f64(),
         };
-        self.models
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(tenant, Arc::new(model));
+        self.put(tenant, model, None);
         Ok(report)
     }
 
-    /// Whether the tenant has a trained model.
+    /// Whether the tenant has a model.
     pub fn is_trained(&self, tenant: TenantId) -> bool {
         self.model(tenant).is_some()
     }
 
-    /// Drops the tenant's model.
+    /// Drops the tenant's model (and its installed version).
     pub fn forget(&self, tenant: TenantId) {
         self.models
             .write()
@@ -158,7 +158,36 @@ impl LearnedClassifier {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&tenant)
-            .cloned()
+            .map(|i| Arc::clone(&i.model))
+    }
+
+    fn put(&self, tenant: TenantId, model: TextClassifierModel, version: Option<u64>) {
+        self.models
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(
+                tenant,
+                Installed {
+                    model: Arc::new(model),
+                    version,
+                },
+            );
+    }
+
+    /// Embeds `texts`, one vector each.
+    async fn embed(&self, texts: &[String], kind: EmbedKind) -> Result<Vec<Vec<f32>>, Error> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let embeddings = self.embedder.embed(texts, kind).await?;
+        if embeddings.len() != texts.len() {
+            return Err(KbError::EmbeddingCount {
+                got: embeddings.len(),
+                want: texts.len(),
+            }
+            .into());
+        }
+        Ok(embeddings)
     }
 }
 

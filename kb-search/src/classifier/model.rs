@@ -88,23 +88,38 @@ pub struct Prediction {
 /// A trained text classifier (pure, synchronous: call it from blocking threads).
 #[derive(Debug, Clone)]
 pub struct TextClassifierModel {
-    categories: Vec<String>,
-    vectorizer: Vectorizer,
-    model: LinearModel,
-    dimensions: usize,
-    confidence_scale: f32,
-    neighbour_weight: f32,
+    pub(super) categories: Vec<String>,
+    pub(super) vectorizer: Vectorizer,
+    pub(super) model: LinearModel,
+    pub(super) dimensions: usize,
+    pub(super) confidence_scale: f32,
+    pub(super) neighbour_weight: f32,
     /// Training embeddings (row-major) and their class, for the neighbour term.
-    neighbours: Vec<f32>,
-    neighbour_labels: Vec<usize>,
+    pub(super) neighbours: Vec<f32>,
+    pub(super) neighbour_labels: Vec<usize>,
 }
 
 impl TextClassifierModel {
-    /// Trains on labelled texts. Needs at least two categories and equal embedding lengths.
+    /// Trains on labelled texts. Needs at least two categories and equal embedding lengths,
+    /// and options a model can be read back with ([`to_bytes`](Self::to_bytes) and
+    /// [`from_bytes`](Self::from_bytes) check the same rules).
     pub fn train(examples: &[LabelledText<'_>], options: &TrainOptions) -> Result<Self, Error> {
         if options.c.is_nan() || options.c <= 0.0 {
             return Err(Error::validation("options.c", "must be positive"));
         }
+        if !options.confidence_scale.is_finite() || options.confidence_scale < 0.0 {
+            return Err(Error::validation(
+                "options.confidence_scale",
+                "must be a finite number >= 0",
+            ));
+        }
+        if !options.neighbour_weight.is_finite() {
+            return Err(Error::validation(
+                "options.neighbour_weight",
+                "must be a finite number",
+            ));
+        }
+        options.features.check("options.features")?;
         let dimensions = examples.first().map_or(0, |e| e.embedding.len());
         if let Some(i) = examples
             .iter()
@@ -113,6 +128,18 @@ impl TextClassifierModel {
             return Err(Error::validation(
                 format!("examples[{i}].embedding"),
                 format!("length differs from the first example's {dimensions}"),
+            ));
+        }
+        if dimensions == 0 && !examples.is_empty() {
+            return Err(Error::validation("examples[0].embedding", "is empty"));
+        }
+        if let Some(i) = examples
+            .iter()
+            .position(|e| e.embedding.iter().any(|x| !x.is_finite()))
+        {
+            return Err(Error::validation(
+                format!("examples[{i}].embedding"),
+                "holds a number that is not finite",
             ));
         }
         let mut categories: Vec<String> = examples.iter().map(|e| e.category.to_string()).collect();
@@ -126,6 +153,7 @@ impl TextClassifierModel {
         }
         let texts: Vec<String> = examples.iter().map(|e| e.text.to_string()).collect();
         let features = options.effective_features(examples.len(), categories.len());
+        features.check("options.features")?;
         let vectorizer = Vectorizer::fit(&texts, features);
         let rows: Vec<Row> = examples
             .iter()

@@ -20,10 +20,10 @@ pub(crate) struct SvmOptions {
 /// One weight vector per class: sparse part, dense part, bias.
 #[derive(Debug, Clone)]
 pub(crate) struct LinearModel {
-    sparse_len: usize,
-    dense_len: usize,
+    pub(super) sparse_len: usize,
+    pub(super) dense_len: usize,
     /// Per class: `sparse_len + dense_len + 1` weights (the last is the bias).
-    weights: Vec<Vec<f32>>,
+    pub(super) weights: Vec<Vec<f32>>,
 }
 
 /// Bias feature value (LIBLINEAR's `-B 1`).
