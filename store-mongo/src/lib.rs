@@ -22,6 +22,7 @@ mod search;
 mod store;
 mod tickets;
 mod transaction;
+mod triage_models;
 mod upgrade;
 mod views;
 mod webhooks;

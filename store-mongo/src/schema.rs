@@ -61,6 +61,9 @@ pub(crate) const KB_ARTICLES: &str = "kb_articles";
 /// The chunks of the live [`KB_ARTICLES`], one document each (an article's chunks may
 /// exceed a document's 16 MB): `_id` = `<article id>:<ordinal>`.
 pub(crate) const KB_CHUNKS: &str = "kb_chunks";
+/// Each tenant's learned-triage models, one document per version: `_id` =
+/// `<tenant id>/<version>`.
+pub(crate) const TRIAGE_MODELS: &str = "triage_models";
 /// Sweep leases: `_id` = lease name.
 pub(crate) const LEASES: &str = "leases";
 /// The store's own bookkeeping: `{_id: "schema", version}` (see [`crate::upgrade`]).
@@ -69,8 +72,8 @@ pub(crate) const META: &str = "meta";
 /// Every collection of the version-1 layout that holds the helpdesk's data (all but
 /// [`META`]): what an upgrade moves under the prefix. Collections added since
 /// ([`API_KEYS`], [`WEBHOOKS`], [`ATTACHMENTS`], [`QUARANTINE`], [`CANNED_RESPONSES`],
-/// [`SAVED_VIEWS`], [`MODEL_USAGE`], [`KB_SEQUENCES`], [`KB_ARTICLES`], [`KB_CHUNKS`]) had
-/// nothing to move, and an unprefixed collection of that name is the host's, never dropped.
+/// [`SAVED_VIEWS`], [`MODEL_USAGE`], [`KB_SEQUENCES`], [`KB_ARTICLES`], [`KB_CHUNKS`],
+/// [`TRIAGE_MODELS`]) had nothing to move, and an unprefixed collection of that name is the host's, never dropped.
 pub(crate) const DATA: [&str; 12] = [
     TENANTS,
     USERS,
@@ -375,6 +378,15 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
             vec![index(
                 doc! { "tenant_id": 1, "article_id": 1, "ordinal": 1 },
                 "tenant_article_ordinal",
+            )],
+        ),
+        (
+            TRIAGE_MODELS,
+            // One record per version of a tenant; read backwards, the listing (highest
+            // version first) and the latest model.
+            vec![unique(
+                doc! { "tenant_id": 1, "version": 1 },
+                "tenant_version_unique",
             )],
         ),
         (

@@ -178,8 +178,8 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
     let outbox = docs(&db, "outbox").await;
     assert!(!messages.is_empty() && !outbox.is_empty());
     // Earlier releases kept no version document and had no API keys, webhooks,
-    // attachments, quarantine, canned responses, saved views, model usage or
-    // knowledge-base chunks: exactly their layout. (An unprefixed `api_keys` next to that layout is the host's, never moved.)
+    // attachments, quarantine, canned responses, saved views, model usage,
+    // knowledge-base chunks or triage models: exactly their layout. (An unprefixed `api_keys` next to that layout is the host's, never moved.)
     db.collection::<Document>("meta").drop().await.unwrap();
     db.collection::<Document>("api_keys").drop().await.unwrap();
     db.collection::<Document>("webhooks").drop().await.unwrap();
@@ -203,7 +203,7 @@ async fn the_unprefixed_layout_is_upgraded_with_its_data() {
         .drop()
         .await
         .unwrap();
-    for later in ["kb_sequences", "kb_articles", "kb_chunks"] {
+    for later in ["kb_sequences", "kb_articles", "kb_chunks", "triage_models"] {
         db.collection::<Document>(later).drop().await.unwrap();
     }
 

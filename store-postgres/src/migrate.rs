@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 15] = [
+pub(crate) static MIGRATIONS: [Migration; 16] = [
     Migration {
         version: 1,
         description: "schema",
@@ -118,6 +118,11 @@ pub(crate) static MIGRATIONS: [Migration; 15] = [
         version: 15,
         description: "knowledge-base chunks and change feed",
         sql: include_str!("../migrations/0015_kb_chunks.sql"),
+    },
+    Migration {
+        version: 16,
+        description: "learned-triage models",
+        sql: include_str!("../migrations/0016_triage_models.sql"),
     },
 ];
 

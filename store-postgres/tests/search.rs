@@ -172,8 +172,8 @@ async fn an_upgraded_database_indexes_the_texts_it_already_had() {
     )
     .await;
     // The database as version 7 left it: no words columns (their indexes go with them),
-    // nor the later custom field, team, erasure and routing columns and indexes, model usage
-    // or knowledge-base tables (the texts are indexed once all are back).
+    // nor the later custom field, team, erasure and routing columns and indexes, model usage,
+    // knowledge-base or triage-model tables (the texts are indexed once all are back).
     sqlx::raw_sql(
         "ALTER TABLE support.tickets DROP COLUMN search_subject, DROP COLUMN search_details, \
          DROP COLUMN custom_fields, DROP COLUMN field_tokens, DROP COLUMN team, \
@@ -185,6 +185,7 @@ async fn an_upgraded_database_indexes_the_texts_it_already_had() {
          ALTER TABLE support.users DROP COLUMN last_routed; \
          DROP TABLE support.kb_chunks, support.kb_articles, support.kb_sequences; \
          DROP INDEX support.articles_updated; \
+         DROP TABLE support.triage_models; \
          DELETE FROM support.schema_migrations WHERE version >= 8",
     )
     .execute(&pool)

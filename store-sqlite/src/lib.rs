@@ -29,6 +29,7 @@ mod ticket_append;
 mod ticket_row;
 mod ticket_update;
 mod tickets;
+mod triage_models;
 mod views;
 mod webhooks;
 

@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 18] = [
+pub(crate) static MIGRATIONS: [Migration; 19] = [
     Migration {
         version: 1,
         description: "schema",
@@ -131,6 +131,11 @@ pub(crate) static MIGRATIONS: [Migration; 18] = [
         version: 18,
         description: "knowledge-base chunks and change feed",
         sql: include_str!("../migrations/0018_kb_chunks.sql"),
+    },
+    Migration {
+        version: 19,
+        description: "learned-triage models",
+        sql: include_str!("../migrations/0019_triage_models.sql"),
     },
 ];
 

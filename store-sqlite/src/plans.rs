@@ -441,3 +441,15 @@ async fn articles_to_index_read_the_articles_in_update_order() {
     );
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
+
+#[tokio::test]
+async fn triage_models_are_listed_by_the_primary_key_without_sorting() {
+    let binds = [TenantId::new().to_string(), "10".into()];
+    let plan = plan_of_statement(crate::triage_models::LIST, &binds).await;
+    assert!(
+        plan.contains("sqlite_autoindex_helpdesk_triage_models_1"),
+        "{plan}"
+    );
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    assert!(!plan.contains("SCAN"), "{plan}");
+}

@@ -37,9 +37,21 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 19 (learned-triage models) back out of a database: its table and its
+/// row in the migrations table.
+async fn back_to_version_18(pool: &SqlitePool) {
+    for statement in [
+        "DROP TABLE helpdesk_triage_models",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 19",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 18 (knowledge-base chunks) back out of a database: its tables, its
 /// index and its row in the migrations table.
 async fn back_to_version_17(pool: &SqlitePool) {
+    back_to_version_18(pool).await;
     for statement in [
         "DROP INDEX helpdesk_articles_updated",
         "DROP TABLE helpdesk_kb_chunks",

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::store::{TRIAGE_MODEL_ENTITY, TriageModel, TriageModelStore};
-use crate::{Error, Result, TenantId};
+use crate::store::{TriageModel, TriageModelStore};
+use crate::{Result, TenantId};
 
 #[async_trait]
 impl TriageModelStore for MemoryStore {
@@ -15,11 +15,7 @@ impl TriageModelStore for MemoryStore {
             .iter()
             .any(|m| m.tenant_id == model.tenant_id && m.version == model.version)
         {
-            return Err(Error::Conflict {
-                entity: TRIAGE_MODEL_ENTITY,
-                id: format!("{}/{}", model.tenant_id, model.version),
-                expected: model.version.saturating_sub(1),
-            });
+            return Err(model.version_taken());
         }
         d.triage_models.push(model.clone());
         Ok(())

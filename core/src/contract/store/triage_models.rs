@@ -69,6 +69,17 @@ impl TriageModel {
             .then(|| self.holdout_correct as f64 / self.holdout_tickets as f64)
     }
 
+    /// The error every backend returns when the tenant already has this version: a
+    /// [`Conflict`](Error::Conflict) on [`TRIAGE_MODEL_ENTITY`] with id
+    /// `"<tenant>/<version>"`, expecting the version before it.
+    pub fn version_taken(&self) -> Error {
+        Error::Conflict {
+            entity: TRIAGE_MODEL_ENTITY,
+            id: format!("{}/{}", self.tenant_id, self.version),
+            expected: self.version.saturating_sub(1),
+        }
+    }
+
     /// The checks every backend runs before storing: version 1 or more, a format id of 1
     /// to [`MAX_TRIAGE_FORMAT_CHARS`] characters, at most as many correct held-out tickets
     /// as held-out tickets, and 1 to [`MAX_TRIAGE_CATEGORIES`] distinct categories of 1 to
