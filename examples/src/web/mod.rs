@@ -18,7 +18,7 @@
 //! the demo tenant (company `nimbus`), prints the demo logins and
 //! `listening on http://127.0.0.1:8080`. A host wires its own backends with
 //! [`Backends`] (store, knowledge base, language model, embedder), builds an
-//! [`AppState`] and serves [`router`]; [`spawn_sweeps`] runs the SLA, chat and outbox sweeps.
+//! [`AppState`] and serves [`router`]; [`spawn_sweeps`] runs the background sweeps and learned triage's training.
 
 mod admin;
 mod agent;
@@ -74,5 +74,5 @@ pub use idle::SEEN_COOKIE;
 pub use secret::WebSecret;
 pub use session::{PRESESSION_COOKIE, SESSION_COOKIE};
 pub use signup::DEFAULT_VERIFICATION_TTL;
-pub use sweeps::spawn_sweeps;
+pub use sweeps::{TRAINING_ROUNDS, spawn_sweeps};
 pub use throttle::{AbuseLimits, Limit, Tier};
