@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use bson::{Bson, DateTime, Document, doc};
-use helpdesk_core::store::TimeRange;
+use helpdesk_core::store::{TimeRange, embedding_from_le_bytes, embedding_to_le_bytes};
 use helpdesk_core::{Error, Result};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -31,12 +31,6 @@ pub(crate) enum FieldError {
     /// A number or date outside the domain's range.
     #[error("value out of range")]
     OutOfRange,
-    /// An embedding whose byte length is not a whole, positive number of `f32`s.
-    #[error("{bytes} bytes, not a positive multiple of 4")]
-    EmbeddingLength {
-        /// The stored length.
-        bytes: usize,
-    },
     /// A custom field's value is none of the types a field value is stored as.
     #[error(
         "the value of `{key}` is a {found:?}, not a boolean, number, string or array of strings"
@@ -309,24 +303,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A required embedding stored by [`embedding`]: generic binary data of little-endian
-    /// `f32`s, its length checked.
+    /// `f32`s, its length checked (core's `embedding_from_le_bytes`).
     pub(crate) fn embedding(&self, field: &'static str) -> Result<Vec<f32>> {
         let bytes = match self.get(field) {
             None => return Err(self.fail(field, FieldError::Missing)),
             Some(Bson::Binary(b)) if b.subtype == bson::spec::BinarySubtype::Generic => &b.bytes,
             Some(other) => return Err(self.wrong(field, "generic binary", other)),
         };
-        if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
-            return Err(self.fail(field, FieldError::EmbeddingLength { bytes: bytes.len() }));
-        }
-        bytes
-            .chunks_exact(4)
-            .map(|b| {
-                <[u8; 4]>::try_from(b)
-                    .map(f32::from_le_bytes)
-                    .map_err(|e| self.fail(field, e))
-            })
-            .collect()
+        embedding_from_le_bytes(bytes).map_err(|e| self.fail(field, e))
     }
 }
 
@@ -335,7 +319,7 @@ impl<'a> Reader<'a> {
 pub(crate) fn embedding(vector: &[f32]) -> Bson {
     Bson::Binary(bson::Binary {
         subtype: bson::spec::BinarySubtype::Generic,
-        bytes: vector.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        bytes: embedding_to_le_bytes(vector),
     })
 }
 

@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use helpdesk_core::store::embedding_from_le_bytes;
 use helpdesk_core::{Error, Result};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -86,8 +87,11 @@ impl Columns<'_> {
         u32::try_from(v).map_err(|e| PostgresError::corrupt(column, e).into())
     }
 
-    pub(crate) fn bytes(&self, column: &'static str) -> Result<Vec<u8>> {
-        self.raw(column)
+    /// An embedding stored as core's `embedding_to_le_bytes` (little-endian `f32`s); a
+    /// length that is not a positive multiple of 4 is corrupt.
+    pub(crate) fn embedding(&self, column: &'static str) -> Result<Vec<f32>> {
+        embedding_from_le_bytes(&self.raw::<Vec<u8>>(column)?)
+            .map_err(|e| PostgresError::corrupt(column, e).into())
     }
 
     pub(crate) fn bool(&self, column: &'static str) -> Result<bool> {
@@ -153,29 +157,4 @@ fn parse<T: FromStr<Err = Error>>(s: &str, column: &'static str) -> Result<T> {
 
 fn from_json<T: DeserializeOwned>(v: serde_json::Value, column: &'static str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| PostgresError::corrupt(column, e).into())
-}
-
-/// An embedding as little-endian `f32` bytes, 4 per dimension: stored bit for bit.
-pub(crate) fn embedding_bytes(vector: &[f32]) -> Vec<u8> {
-    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// The embedding stored as [`embedding_bytes`] in `column`; a length that is not a
-/// positive multiple of 4 is corrupt.
-pub(crate) fn embedding_from(bytes: &[u8], column: &'static str) -> Result<Vec<f32>> {
-    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
-        return Err(PostgresError::corrupt(
-            column,
-            format!("{} bytes, not a positive multiple of 4", bytes.len()),
-        )
-        .into());
-    }
-    bytes
-        .chunks_exact(4)
-        .map(|b| {
-            <[u8; 4]>::try_from(b)
-                .map(f32::from_le_bytes)
-                .map_err(|e| PostgresError::corrupt(column, e).into())
-        })
-        .collect()
 }

@@ -9,13 +9,15 @@
 //! previous writer's commit, so it sees (and replaces) that writer's chunks.
 
 use async_trait::async_trait;
-use helpdesk_core::store::{ArticleChunks, IndexedChunk, KbChange, KbIndexStore};
+use helpdesk_core::store::{
+    ArticleChunks, IndexedChunk, KbChange, KbIndexStore, embedding_to_le_bytes,
+};
 use helpdesk_core::{ArticleId, Result, TenantId};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PostgresStore;
-use crate::codec::{Columns, embedding_bytes, embedding_from, int};
+use crate::codec::{Columns, int};
 use crate::error::{PostgresError, db};
 use crate::sql::Sql;
 
@@ -133,7 +135,7 @@ async fn insert_chunks(
                 .push_bind(*ordinal)
                 .push_bind(chunk.chunk_id.clone())
                 .push_bind(chunk.text.clone())
-                .push_bind(embedding_bytes(&chunk.embedding));
+                .push_bind(embedding_to_le_bytes(&chunk.embedding));
         });
         insert.build().execute(&mut *conn).await.map_err(db)?;
     }
@@ -175,7 +177,7 @@ fn changes_from(rows: &[PgRow]) -> Result<Vec<KbChange>> {
             set.chunks.push(IndexedChunk {
                 chunk_id: c.text("chunk_id")?,
                 text: c.text("text")?,
-                embedding: embedding_from(&c.bytes("embedding")?, "embedding")?,
+                embedding: c.embedding("embedding")?,
             });
         }
     }

@@ -7,12 +7,14 @@
 //! smaller one is, which is the feed's ordering rule.
 
 use async_trait::async_trait;
-use helpdesk_core::store::{ArticleChunks, IndexedChunk, KbChange, KbIndexStore};
+use helpdesk_core::store::{
+    ArticleChunks, IndexedChunk, KbChange, KbIndexStore, embedding_to_le_bytes,
+};
 use helpdesk_core::{ArticleId, Result, TenantId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::codec::{Columns, embedding_bytes, embedding_from, int};
+use crate::codec::{Columns, int};
 use crate::error::{SqliteError, db};
 use crate::sql::Sql;
 use crate::{SqliteStore, commit};
@@ -143,7 +145,7 @@ async fn store_chunks(
                 .push_bind(*ordinal)
                 .push_bind(chunk.chunk_id.clone())
                 .push_bind(chunk.text.clone())
-                .push_bind(embedding_bytes(&chunk.embedding));
+                .push_bind(embedding_to_le_bytes(&chunk.embedding));
         });
         insert.build().execute(&mut *conn).await.map_err(db)?;
     }
@@ -182,7 +184,7 @@ fn changes_from(rows: &[SqliteRow]) -> Result<Vec<KbChange>> {
             set.chunks.push(IndexedChunk {
                 chunk_id: c.text("chunk_id")?,
                 text: c.text("text")?,
-                embedding: embedding_from(&c.bytes("embedding")?, "embedding")?,
+                embedding: c.embedding("embedding")?,
             });
         }
     }

@@ -127,6 +127,39 @@ impl ArticleChunks {
     }
 }
 
+/// Why stored bytes are not an embedding ([`embedding_from_le_bytes`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmbeddingBytesError {
+    /// The byte length is not a positive multiple of 4 (one little-endian `f32` per
+    /// dimension, at least one dimension).
+    #[error("{len} bytes, not a positive multiple of 4")]
+    Length {
+        /// The length found.
+        len: usize,
+    },
+}
+
+/// An embedding as bytes for storage: each dimension's `f32` in little-endian order, 4
+/// bytes per dimension. Every value is kept bit for bit (negative zero, subnormals, NaN
+/// payloads), so [`embedding_from_le_bytes`] gives back exactly the same vector. Backends
+/// store [`IndexedChunk::embedding`] this way.
+pub fn embedding_to_le_bytes(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The embedding stored by [`embedding_to_le_bytes`]. A length that is not a positive
+/// multiple of 4 is an [`EmbeddingBytesError::Length`]: a stored embedding has at least one
+/// dimension ([`ArticleChunks::check`]), so empty bytes are refused too. Backends wrap the
+/// error in their own error naming the column or field it was read from.
+pub fn embedding_from_le_bytes(bytes: &[u8]) -> std::result::Result<Vec<f32>, EmbeddingBytesError> {
+    let (dimensions, rest) = bytes.as_chunks::<4>();
+    if dimensions.is_empty() || !rest.is_empty() {
+        return Err(EmbeddingBytesError::Length { len: bytes.len() });
+    }
+    Ok(dimensions.iter().copied().map(f32::from_le_bytes).collect())
+}
+
 /// One entry of a tenant's knowledge-base change feed: an article's latest stored chunks,
 /// or its removal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,4 +202,53 @@ pub trait KbIndexStore: Send + Sync {
         model: &str,
         limit: usize,
     ) -> Result<Vec<ArticleId>>;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn embeddings_round_trip_bit_for_bit() {
+        let tricky = [
+            0.0_f32,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::MIN_POSITIVE,
+            f32::from_bits(1),
+            -f32::from_bits(0x007f_ffff),
+            f32::MAX,
+            f32::MIN,
+            f32::EPSILON,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::from_bits(0x7fc0_0001),
+            f32::from_bits(0xffa0_0000),
+        ];
+        let bytes = embedding_to_le_bytes(&tricky);
+        assert_eq!(bytes.len(), tricky.len() * 4);
+        assert_eq!(
+            &bytes[8..12],
+            &[0x00, 0x00, 0x80, 0x3f],
+            "1.0, little-endian"
+        );
+        let back = embedding_from_le_bytes(&bytes).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&tricky));
+    }
+
+    #[test]
+    fn lengths_that_are_not_a_positive_multiple_of_4_are_refused() {
+        for len in [0, 1, 2, 3, 5, 7, 4097] {
+            let err = embedding_from_le_bytes(&vec![0; len]).unwrap_err();
+            assert_eq!(err, EmbeddingBytesError::Length { len });
+            assert_eq!(
+                err.to_string(),
+                format!("{len} bytes, not a positive multiple of 4")
+            );
+        }
+        assert_eq!(embedding_from_le_bytes(&[0; 4]).unwrap(), vec![0.0]);
+    }
 }

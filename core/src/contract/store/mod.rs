@@ -66,8 +66,9 @@ pub use commits::{Commit, CommitSignal, CommitWaiter, WeakCommitSignal};
 pub use cursor::Cursor;
 pub use erasure::{ErasureStore, TicketErasure};
 pub use kb_index::{
-    ArticleChunks, IndexedChunk, KbChange, KbIndexStore, MAX_CHUNK_ID_CHARS,
+    ArticleChunks, EmbeddingBytesError, IndexedChunk, KbChange, KbIndexStore, MAX_CHUNK_ID_CHARS,
     MAX_CHUNKS_PER_ARTICLE, MAX_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_MODEL_CHARS,
+    embedding_from_le_bytes, embedding_to_le_bytes,
 };
 pub use quarantine::{QuarantineReason, QuarantineStatus, QuarantineStore, QuarantinedMail};
 pub use query::{AssigneeFilter, MessageFilter, Page, TicketQuery, TicketSort, TimeRange};
