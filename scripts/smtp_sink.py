@@ -1,14 +1,21 @@
 """A local SMTP sink for tests: accepts every message and appends it as one JSON line.
 
-Usage: smtp_sink.py --port PORT --out FILE   (PORT 0 picks a free port)
+Usage: smtp_sink.py --port PORT --out FILE [--hold HOLD]   (PORT 0 picks a free port)
 
 Listens on 127.0.0.1 only. Prints the chosen port as the first stdout line once it is
 ready, then runs until killed. Each line of FILE is
 {"mail_from": ..., "rcpt_tos": [...], "data": "<raw message>"}.
+
+With --hold, a message's MAIL FROM command waits while the file HOLD exists, so a test can
+catch a sender in the middle of a delivery (and kill it there); each such wait first appends
+{"held": "<sender>"} as one line to HOLD.log. A message whose sender went away while held
+never reaches FILE.
 """
 
 import argparse
+import asyncio
 import json
+import os
 import signal
 import socket
 import sys
@@ -17,8 +24,20 @@ from aiosmtpd.controller import Controller
 
 
 class JsonLinesHandler:
-    def __init__(self, out_path):
+    def __init__(self, out_path, hold_path=None):
         self.out_path = out_path
+        self.hold_path = hold_path
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.hold_path and os.path.exists(self.hold_path):
+            with open(self.hold_path + ".log", "a", encoding="utf-8") as log:
+                log.write(json.dumps({"held": address}) + "\n")
+                log.flush()
+            while os.path.exists(self.hold_path):
+                await asyncio.sleep(0.02)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         data = envelope.content
@@ -45,9 +64,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--hold")
     args = parser.parse_args()
     port = args.port or free_port()
-    controller = Controller(JsonLinesHandler(args.out), hostname="127.0.0.1", port=port)
+    controller = Controller(
+        JsonLinesHandler(args.out, args.hold), hostname="127.0.0.1", port=port
+    )
     controller.start()
     print(port, flush=True)
     try:

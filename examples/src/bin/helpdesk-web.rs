@@ -19,6 +19,15 @@
 //! everything in memory instead. The data folder is created readable by you only (0700),
 //! the SQLite file 0600. Behind a TLS proxy, `--public-url https://...` makes the session
 //! cookie `Secure`; `--idle-minutes` ends unused sessions (default 30).
+//!
+//! Several instances may share one MongoDB or PostgreSQL database (README, "Running
+//! several instances"): give them the same `MAIL_TOKEN_KEY`, each its own `--data-dir`,
+//! and start one first on a new database (it seeds the demo company; a second instance
+//! seeding at the same time fails with a duplicate company and exits). `MONGODB_DATABASE`
+//! names the MongoDB database (default `helpdesk`). `--sweep-seconds` (or
+//! `HELPDESK_SWEEP_SECONDS`, default 30) sets how often the background sweeps run and
+//! `--lease-seconds` (or `HELPDESK_LEASE_SECONDS`, default 60) how long a sweep's lease
+//! lasts, so how soon another instance takes over the work of one that died.
 
 use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -29,6 +38,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use helpdesk_core::Notifier;
+use helpdesk_core::service::HelpdeskConfig;
 use helpdesk_examples::error_chain;
 use helpdesk_examples::web::imap::imap_from_env;
 use helpdesk_examples::web::mail::Mailer;
@@ -63,6 +73,18 @@ struct Cli {
     /// Minutes after which an unused session ends (the lifetime of any session is 12 h).
     #[arg(long, default_value_t = 30)]
     idle_minutes: u64,
+    /// Seconds between two rounds of the background sweeps (SLA breaches, idle chats,
+    /// automation rules, retention, notification delivery, the knowledge-base index).
+    #[arg(long, env = "HELPDESK_SWEEP_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    sweep_seconds: u64,
+    /// Seconds a sweep's lease lasts (each sweep and the delivery of notifications and
+    /// webhooks take one in the store, so that of several instances one works a batch).
+    /// When an instance dies holding a lease, another takes the work over once it
+    /// expires. Keep it well above the time one round of work takes.
+    #[arg(long, env = "HELPDESK_LEASE_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    lease_seconds: u64,
 }
 
 #[tokio::main]
@@ -103,7 +125,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Some(staff) => Some(mail_notifier(&backends, staff, token_key.clone())?),
         None => None,
     };
-    let helpdesk = backends.build_with_notifier(notifier)?;
+    let config = HelpdeskConfig {
+        lease_ttl: Duration::from_secs(cli.lease_seconds),
+        ..HelpdeskConfig::default()
+    };
+    let helpdesk = backends.build_with_config(notifier, config)?;
     let logins_file = cli.data_dir.join("demo-logins.txt");
     let existing = helpdesk.store().get_tenant_by_slug(DEMO_TENANT).await?;
     let logins = if existing.is_none() {
@@ -123,7 +149,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             )
         })
     };
-    let sweeps = spawn_sweeps(helpdesk.clone(), Duration::from_secs(30));
+    let sweeps = spawn_sweeps(helpdesk.clone(), Duration::from_secs(cli.sweep_seconds));
     // Webhooks admins register through the JSON API are posted from here.
     let webhooks = tokio::spawn(
         helpdesk_api::WebhookSender::new(

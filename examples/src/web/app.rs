@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use helpdesk_core::blob::DynBlobStore;
+use helpdesk_core::service::HelpdeskConfig;
 use helpdesk_core::store::MemoryStore;
 use helpdesk_core::testkit::{FakeEmbedder, InMemoryKnowledgeBase, MemoryBlobStore};
 use helpdesk_core::{DynStore, Embedder, Helpdesk, KnowledgeBase, LanguageModel, Notifier};
@@ -78,7 +79,17 @@ impl Backends {
         &self,
         notifier: Option<Arc<dyn Notifier>>,
     ) -> helpdesk_core::Result<Helpdesk> {
-        let mut builder = Helpdesk::builder(self.store.clone());
+        self.build_with_config(notifier, HelpdeskConfig::default())
+    }
+
+    /// [`Backends::build_with_notifier`] with the service's tunables `config` (the web
+    /// binary's `--lease-seconds` sets its lease time).
+    pub fn build_with_config(
+        &self,
+        notifier: Option<Arc<dyn Notifier>>,
+        config: HelpdeskConfig,
+    ) -> helpdesk_core::Result<Helpdesk> {
+        let mut builder = Helpdesk::builder(self.store.clone()).config(config);
         if let Some(notifier) = notifier {
             builder = builder.notifier(notifier);
         }

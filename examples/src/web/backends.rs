@@ -24,7 +24,7 @@ use helpdesk_store_sqlite::SqliteStore;
 
 use super::app::Backends;
 
-/// Database name used on MongoDB.
+/// Database name used on MongoDB unless `MONGODB_DATABASE` names another.
 pub const MONGO_DATABASE: &str = "helpdesk";
 
 fn env(name: &str) -> Option<String> {
@@ -32,7 +32,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// Where a real run keeps its data. The first that applies wins: `MONGODB_URI` (MongoDB,
-/// database [`MONGO_DATABASE`]), then `DATABASE_URL` with a `postgres://` or
+/// database `MONGODB_DATABASE`, default [`MONGO_DATABASE`]), then `DATABASE_URL` with a `postgres://` or
 /// `postgresql://` URL (PostgreSQL, tables in the schema `helpdesk` of that database,
 /// migrated at start), then SQLite in `helpdesk.db` under the data folder. A
 /// `DATABASE_URL` of another kind is refused rather than ignored, so a typo does not quietly
@@ -85,7 +85,11 @@ impl StoreChoice {
     /// must exist.
     pub async fn open(&self, data_dir: &Path) -> Result<DynStore> {
         Ok(match self {
-            Self::Mongo { uri } => Arc::new(MongoStore::connect(uri, MONGO_DATABASE).await?),
+            Self::Mongo { uri } => {
+                let database = env("MONGODB_DATABASE");
+                let database = database.as_deref().unwrap_or(MONGO_DATABASE);
+                Arc::new(MongoStore::connect(uri, database).await?)
+            }
             Self::Postgres { url } => {
                 let store = PostgresStore::connect(url).await?;
                 tracing::info!(schema = store.schema(), "storing in PostgreSQL");
