@@ -6,7 +6,7 @@
 //!    app's router is least-loaded: the agents' open loads end within one of each other)
 //!    and each sends its assignment e-mail once.
 //! 2. An article saved on one instance is found by the knowledge-base search of the
-//!    other two within a generous bound (the README's delay: embedding plus
+//!    other two, and their chatbots answer citing it, within a generous bound (the README's delay: embedding plus
 //!    `kb_sync_interval`).
 //! 3. The instance caught delivering notifications (the SMTP sink holds its MAIL FROM) is
 //!    killed with SIGKILL; its outbox lease expires and a survivor delivers everything,
@@ -307,7 +307,8 @@ async fn intake_is_unique_and_fair(w: &World, cluster: &Cluster) -> Vec<Value> {
     all
 }
 
-/// Step 2: an article saved on A is found by the knowledge-base search of B and C.
+/// Step 2: an article saved on A is found by the knowledge-base search of B and C, and
+/// their chatbots answer from it.
 async fn articles_reach_the_other_instances(w: &World, cluster: &Cluster) {
     let bases = cluster.running();
     let article = w
@@ -345,6 +346,11 @@ async fn articles_reach_the_other_instances(w: &World, cluster: &Cluster) {
     .await;
     let millis: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
     println!("kb delay: an article saved on a was found on b and c after {millis:?} ms");
+    for base in &bases[1..] {
+        let (reply, cited) = w.api.ask_chatbot(base, &w.customer, question).await;
+        assert_eq!(reply, "answered", "the chatbot of {base}: {cited:?}");
+        assert!(cited.contains(&article), "the chatbot of {base} cites {cited:?}");
+    }
 }
 
 /// Step 3: the instance caught delivering is killed; a survivor takes its lease over.
