@@ -349,7 +349,10 @@ async fn articles_reach_the_other_instances(w: &World, cluster: &Cluster) {
     for base in &bases[1..] {
         let (reply, cited) = w.api.ask_chatbot(base, &w.customer, question).await;
         assert_eq!(reply, "answered", "the chatbot of {base}: {cited:?}");
-        assert!(cited.contains(&article), "the chatbot of {base} cites {cited:?}");
+        assert!(
+            cited.contains(&article),
+            "the chatbot of {base} cites {cited:?}"
+        );
     }
 }
 
