@@ -201,9 +201,8 @@ impl Helpdesk {
     }
 
     /// Installs the tenant's newest stored model of this instance's classifier's format
-    /// when the one installed is older (or none is), and says
-    /// which version is installed now. Runs before triage once per
-    /// [`LearnedTriageConfig::check_interval`] ([`Helpdesk::learned_triage_sync_if_due`]);
+    /// when the one installed is older (or none is), and says which version is installed
+    /// now. Intake runs it before triage once per [`LearnedTriageConfig::check_interval`];
     /// call it directly to pick a new model up at once.
     pub async fn learned_triage_sync(&self, tenant: TenantId) -> Result<Option<u64>> {
         let Some(learned) = self.inner.classifiers.learned() else {
