@@ -273,6 +273,7 @@ async fn analytics_cover_a_range() {
         holdout_tickets: 50,
         holdout_correct: 43,
         categories: vec!["billing".into(), "technical".into()],
+        retired_at: None,
     };
     api.hd.store().put_triage_model(&model).await.unwrap();
     let report = api
@@ -284,6 +285,7 @@ async fn analytics_cover_a_range() {
     assert_eq!(shown[0]["holdout_tickets"], 50);
     assert_eq!(shown[0]["accuracy"], 0.86);
     assert_eq!(shown[0]["categories"], json!(["billing", "technical"]));
+    assert_eq!(shown[0]["retired_at"], json!(null));
     let other = api
         .call(Method::GET, "/analytics", Some(&api.other_admin), None)
         .await;
@@ -342,10 +344,36 @@ async fn an_admin_erases_a_customers_data_once_and_agents_cannot() {
         .await
         .assert_problem(422, "validation");
 
+    // A learned-triage model of the tenant, which may have learned from the ticket.
+    let model = helpdesk_core::store::TriageModel {
+        tenant_id: api.admin_actor.tenant_id,
+        version: 1,
+        format: "kb-search-svm-v1+minilm".into(),
+        blob: helpdesk_core::domain::Sha256::digest(b"model"),
+        size_bytes: 5,
+        trained_at: api.hd.now(),
+        resolved_tickets: 250,
+        training_tickets: 200,
+        holdout_tickets: 50,
+        holdout_correct: 43,
+        categories: vec!["billing".into(), "technical".into()],
+        retired_at: None,
+    };
+    api.hd.store().put_triage_model(&model).await.unwrap();
+
     let erased = api.call(Method::POST, &path, Some(&api.admin), None).await;
     assert_eq!(erased.status, StatusCode::OK, "{}", erased.json);
     assert_eq!(erased.json["tickets"], 1);
     assert_eq!(erased.json["blobs_left"], serde_json::json!([]));
+    assert_eq!(erased.json["triage_models_retired"], 1, "{}", erased.json);
+    let report = api
+        .call(Method::GET, "/analytics", Some(&api.admin), None)
+        .await;
+    assert!(
+        report.json["learned_triage"][0]["retired_at"].is_string(),
+        "{}",
+        report.json
+    );
     let ticket = api
         .call(
             Method::GET,
@@ -371,4 +399,5 @@ async fn an_admin_erases_a_customers_data_once_and_agents_cannot() {
     assert_eq!(search.json["items"], serde_json::json!([]));
     let again = api.call(Method::POST, &path, Some(&api.admin), None).await;
     assert_eq!(again.json["tickets"], 0, "nothing is left to erase");
+    assert_eq!(again.json["triage_models_retired"], 0, "{}", again.json);
 }

@@ -1,7 +1,8 @@
 //! Learned triage in the web helpdesk (issue 22): the app builds kb-search's learned
 //! classifier into the chain, the analytics page says when it will train, the training job
 //! trains the demo company once it has enough resolved tickets, the page then shows the
-//! model's held-out accuracy, and new tickets are triaged by it.
+//! model's held-out accuracy, and new tickets are triaged by it until the customer whose
+//! tickets it learned from is erased.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,7 +11,7 @@ mod support;
 use axum::http::StatusCode;
 use helpdesk_core::Helpdesk;
 use helpdesk_core::domain::{Actor, Role, TicketStatus, TriageSource};
-use helpdesk_core::service::{NewTicket, TicketPatch};
+use helpdesk_core::service::{NewTicket, NewUser, TicketPatch};
 use helpdesk_examples::web::seed::{DemoCredentials, seed_demo};
 use helpdesk_examples::web::{AppState, Backends, WebOptions, router};
 use support::*;
@@ -143,4 +144,41 @@ async fn the_demo_company_is_trained_and_triaged_by_its_own_tickets() {
     let agent_browser = browser(&app, &creds, &creds.billing_agent).await;
     let refused = get(&app, "/admin/analytics", &agent_browser.cookie).await;
     assert_ne!(refused.status, StatusCode::OK);
+    assert!(page.body.contains("<td>In service</td>"), "{}", page.body);
+
+    // The customer whose tickets it learned from is erased: the model is retired (shown
+    // with the time), new tickets go to the rules, and nothing is left to retrain from.
+    let admin_actor = actor(&hd, &creds, &creds.admin.email).await;
+    let erased = hd
+        .erase_customer(&admin_actor, customer.user_id)
+        .await
+        .unwrap();
+    assert_eq!(erased.triage_models_retired, 1);
+    let page = get(&app, "/admin/analytics", &admin.cookie).await;
+    assert!(page.body.contains("<td>Retired 20"), "{}", page.body);
+    assert!(!page.body.contains("<td>In service</td>"), "{}", page.body);
+    let other = hd
+        .add_user(
+            &admin_actor,
+            NewUser {
+                email: "dana@example.test".into(),
+                name: "Dana".into(),
+                role: Role::Customer,
+                skills: Vec::new(),
+                capacity: 0,
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+    let other = Actor::for_user(&other);
+    let (subject, description) = text("account", 2000);
+    let ticket = hd
+        .open_ticket(&other, NewTicket::new(&subject, &description))
+        .await
+        .unwrap()
+        .ticket;
+    assert_ne!(ticket.triage.unwrap().source, TriageSource::Learned);
+    let report = hd.train_triage_models().await.unwrap();
+    assert!(report.trained.is_empty(), "{report:?}");
 }

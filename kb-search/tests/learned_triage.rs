@@ -187,6 +187,33 @@ async fn a_newer_version_replaces_the_model() {
 }
 
 #[tokio::test]
+async fn an_uninstalled_model_answers_no_more_for_its_tenant_only() {
+    let (acme, globex) = (common::tenant("acme"), common::tenant("globex"));
+    let learned = learned();
+    let fitted = learned.fit(&train_set(), &[]).await.unwrap();
+    learned.install(acme.id, 3, &fitted.bytes).await.unwrap();
+    learned.install(globex.id, 1, &fitted.bytes).await.unwrap();
+    let probe = &holdout_set()[0];
+    assert!(classify(&learned, &acme, probe).await.is_ok());
+
+    learned.uninstall(acme.id);
+    assert_eq!(learned.installed_version(acme.id), None);
+    assert!(matches!(
+        classify(&learned, &acme, probe).await,
+        Err(ClassifyError::NotTrained)
+    ));
+    assert_eq!(learned.installed_version(globex.id), Some(1));
+    assert!(classify(&learned, &globex, probe).await.is_ok());
+    // Uninstalling again, or a tenant without a model, changes nothing.
+    learned.uninstall(acme.id);
+    learned.uninstall(common::tenant("initech").id);
+    assert_eq!(learned.installed_version(globex.id), Some(1));
+    // A newer version installs as before.
+    learned.install(acme.id, 4, &fitted.bytes).await.unwrap();
+    assert_eq!(learned.installed_version(acme.id), Some(4));
+}
+
+#[tokio::test]
 async fn bad_bytes_are_refused_and_the_old_model_keeps_answering() {
     let tenant = common::tenant("acme");
     let learned = learned();

@@ -2,14 +2,16 @@
 //! (`_id` = `<tenant id>/<version>`). The unique index on (tenant_id, version) keeps one
 //! record per version, so of two trainers recording the same version the second insert is
 //! a duplicate key and gets the conflict; the same index, read backwards, serves the
-//! listing and the latest model.
+//! listing and the latest model. `retired_at` is a date, or null while the model is in
+//! service (every document has the field, so the retirement's filter on null is exact).
 
 use async_trait::async_trait;
 use bson::{Document, doc};
 use helpdesk_core::store::{TriageModel, TriageModelStore};
 use helpdesk_core::{Result, TenantId};
+use jiff::Timestamp;
 
-use crate::codec::{Reader, date, int};
+use crate::codec::{Reader, date, int, opt_date};
 use crate::error::{driver, is_duplicate_key};
 use crate::schema::TRIAGE_MODELS;
 use crate::store::MongoStore;
@@ -29,6 +31,7 @@ fn model_doc(m: &TriageModel) -> Result<Document> {
         "holdout_tickets": int(m.holdout_tickets, "holdout_tickets")?,
         "holdout_correct": int(m.holdout_correct, "holdout_correct")?,
         "categories": &m.categories,
+        "retired_at": opt_date(m.retired_at),
     })
 }
 
@@ -47,6 +50,7 @@ fn model_from(d: &Document) -> Result<TriageModel> {
         holdout_tickets: r.u64("holdout_tickets")?,
         holdout_correct: r.u64("holdout_correct")?,
         categories: r.strings("categories")?,
+        retired_at: r.opt_time("retired_at")?,
     })
 }
 
@@ -91,5 +95,19 @@ impl TriageModelStore for MongoStore {
     /// One query: the listing with a limit of 1.
     async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>> {
         Ok(self.triage_models(tenant, 1).await?.into_iter().next())
+    }
+
+    /// One `update_many` over the tenant's documents still in service (the
+    /// `tenant_version_unique` index's tenant prefix finds them).
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64> {
+        let done = self
+            .coll(TRIAGE_MODELS)
+            .update_many(
+                doc! { "tenant_id": tenant.to_string(), "retired_at": null },
+                doc! { "$set": { "retired_at": date(at) } },
+            )
+            .await
+            .map_err(driver)?;
+        Ok(done.modified_count)
     }
 }

@@ -1,6 +1,8 @@
 //! Erasure on MongoDB beyond the conformance cases: an erasure whose writer stopped right
 //! after its commit (the erased ticket stored, its events, attachments and outbox entries
-//! not yet changed) is finished by the next reader of the ticket.
+//! not yet changed) is finished by the next reader of the ticket; a learned-triage model
+//! stored before models could be retired (no `retired_at` field) is in service and retired
+//! like the others.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -10,7 +12,8 @@ use futures_util::TryStreamExt;
 use helpdesk_core::domain::{ErasureReason, EventKind, Priority, Role};
 use helpdesk_core::erasure::Redaction;
 use helpdesk_core::store::{
-    ErasureStore, MessageFilter, TenantStore, TicketErasure, TicketStore, UserStore,
+    ErasureStore, MessageFilter, TenantStore, TicketErasure, TicketStore, TriageModel,
+    TriageModelStore, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
 use helpdesk_store_mongo::MongoStore;
@@ -143,5 +146,52 @@ async fn a_stopped_erasure_is_finished_by_the_next_reader() {
             .unwrap()
             .is_empty(),
         "an erased ticket is not due"
+    );
+}
+
+#[tokio::test]
+async fn a_model_stored_without_a_retirement_field_is_in_service_and_retired_once() {
+    let store = fresh_mongo().await;
+    let t = tenant("acme");
+    store.create_tenant(&t).await.unwrap();
+    let model = TriageModel {
+        tenant_id: t.id,
+        version: 1,
+        format: "kb-search-svm-v1+minilm".into(),
+        blob: helpdesk_core::domain::Sha256::digest(b"model"),
+        size_bytes: 5,
+        trained_at: at(1),
+        resolved_tickets: 120,
+        training_tickets: 96,
+        holdout_tickets: 24,
+        holdout_correct: 20,
+        categories: vec!["billing".into(), "technical".into()],
+        retired_at: None,
+    };
+    store.put_triage_model(&model).await.unwrap();
+    store
+        .database()
+        .collection::<Document>(&store.collection_name("triage_models"))
+        .update_one(
+            doc! { "_id": format!("{}/1", t.id) },
+            doc! { "$unset": { "retired_at": "" } },
+        )
+        .await
+        .unwrap();
+    let stored = all(&store, "triage_models", doc! {}).await;
+    assert!(!stored[0].contains_key("retired_at"), "{stored:?}");
+
+    assert_eq!(
+        store.latest_triage_model(t.id).await.unwrap(),
+        Some(model.clone())
+    );
+    assert_eq!(store.retire_triage_models(t.id, at(2)).await.unwrap(), 1);
+    assert_eq!(store.retire_triage_models(t.id, at(3)).await.unwrap(), 0);
+    assert_eq!(
+        store.latest_triage_model(t.id).await.unwrap(),
+        Some(TriageModel {
+            retired_at: Some(at(2)),
+            ..model
+        })
     );
 }

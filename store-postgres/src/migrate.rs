@@ -43,7 +43,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 16] = [
+pub(crate) static MIGRATIONS: [Migration; 17] = [
     Migration {
         version: 1,
         description: "schema",
@@ -123,6 +123,11 @@ pub(crate) static MIGRATIONS: [Migration; 16] = [
         version: 16,
         description: "learned-triage models",
         sql: include_str!("../migrations/0016_triage_models.sql"),
+    },
+    Migration {
+        version: 17,
+        description: "retiring learned-triage models",
+        sql: include_str!("../migrations/0017_triage_model_retirement.sql"),
     },
 ];
 

@@ -7,16 +7,17 @@
 use async_trait::async_trait;
 use helpdesk_core::store::{TriageModel, TriageModelStore};
 use helpdesk_core::{Result, TenantId};
+use jiff::Timestamp;
 use sqlx::postgres::PgRow;
 
 use crate::PostgresStore;
-use crate::codec::{Columns, int, json, ms};
+use crate::codec::{Columns, int, json, ms, opt_ms};
 use crate::error::{PostgresError, db, is_unique_violation};
 
 macro_rules! triage_model_columns {
     () => {
         "tenant_id, version, format, blob, size_bytes, trained_at, resolved_tickets, \
-         training_tickets, holdout_tickets, holdout_correct, categories"
+         training_tickets, holdout_tickets, holdout_correct, categories, retired_at"
     };
 }
 
@@ -24,7 +25,7 @@ macro_rules! triage_model_columns {
 const INSERT: &str = concat!(
     "INSERT INTO helpdesk.triage_models (",
     triage_model_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 );
 
 /// The tenant's models, highest version first: the primary key read backwards.
@@ -33,6 +34,11 @@ const LIST: &str = concat!(
     triage_model_columns!(),
     " FROM helpdesk.triage_models WHERE tenant_id = $1 ORDER BY version DESC LIMIT $2"
 );
+
+/// Retires the tenant's models in service: one UPDATE over the primary key's tenant
+/// prefix.
+const RETIRE: &str =
+    "UPDATE helpdesk.triage_models SET retired_at = $1 WHERE tenant_id = $2 AND retired_at IS NULL";
 
 fn model_from(row: &PgRow) -> Result<TriageModel> {
     let c = Columns(row);
@@ -51,6 +57,7 @@ fn model_from(row: &PgRow) -> Result<TriageModel> {
         holdout_tickets: c.u64("holdout_tickets")?,
         holdout_correct: c.u64("holdout_correct")?,
         categories: c.json("categories")?,
+        retired_at: c.opt_ts("retired_at")?,
     })
 }
 
@@ -88,6 +95,7 @@ impl TriageModelStore for PostgresStore {
             .bind(int(model.holdout_tickets, "holdout_tickets")?)
             .bind(int(model.holdout_correct, "holdout_correct")?)
             .bind(json(&model.categories, "categories")?)
+            .bind(opt_ms(model.retired_at))
             .execute(&self.pool)
             .await
             .map_err(|e| {
@@ -108,5 +116,16 @@ impl TriageModelStore for PostgresStore {
     /// One statement: `LIST` with a limit of 1.
     async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>> {
         Ok(self.triage_models(tenant, 1).await?.into_iter().next())
+    }
+
+    /// One UPDATE (see `RETIRE`).
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64> {
+        let done = sqlx::query(self.sql.text(RETIRE))
+            .bind(ms(at))
+            .bind(tenant.as_uuid())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
     }
 }

@@ -41,7 +41,7 @@ impl Migration {
 }
 
 /// The migrations of `migrations/`, in order.
-pub(crate) static MIGRATIONS: [Migration; 19] = [
+pub(crate) static MIGRATIONS: [Migration; 20] = [
     Migration {
         version: 1,
         description: "schema",
@@ -136,6 +136,11 @@ pub(crate) static MIGRATIONS: [Migration; 19] = [
         version: 19,
         description: "learned-triage models",
         sql: include_str!("../migrations/0019_triage_models.sql"),
+    },
+    Migration {
+        version: 20,
+        description: "retiring learned-triage models",
+        sql: include_str!("../migrations/0020_triage_model_retirement.sql"),
     },
 ];
 

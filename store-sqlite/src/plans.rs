@@ -453,3 +453,14 @@ async fn triage_models_are_listed_by_the_primary_key_without_sorting() {
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     assert!(!plan.contains("SCAN"), "{plan}");
 }
+
+#[tokio::test]
+async fn retiring_triage_models_reads_the_primary_keys_tenant_prefix() {
+    let binds = ["1000".to_string(), TenantId::new().to_string()];
+    let plan = plan_of_statement(crate::triage_models::RETIRE, &binds).await;
+    assert!(
+        plan.contains("sqlite_autoindex_helpdesk_triage_models_1"),
+        "{plan}"
+    );
+    assert!(!plan.contains("SCAN"), "{plan}");
+}

@@ -6,16 +6,17 @@
 use async_trait::async_trait;
 use helpdesk_core::store::{TriageModel, TriageModelStore};
 use helpdesk_core::{Error, Result, TenantId};
+use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 
-use crate::codec::{Columns, int, json, ms};
+use crate::codec::{Columns, int, json, ms, opt_ms};
 use crate::error::{SqliteError, db};
 use crate::{SqliteStore, commit};
 
 macro_rules! triage_model_columns {
     () => {
         "tenant_id, version, format, blob, size_bytes, trained_at, resolved_tickets, \
-         training_tickets, holdout_tickets, holdout_correct, categories"
+         training_tickets, holdout_tickets, holdout_correct, categories, retired_at"
     };
 }
 
@@ -23,7 +24,7 @@ macro_rules! triage_model_columns {
 const INSERT: &str = concat!(
     "INSERT INTO helpdesk_triage_models (",
     triage_model_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 );
 
 /// The tenant's models, highest version first: the primary key read backwards.
@@ -32,6 +33,11 @@ pub(crate) const LIST: &str = concat!(
     triage_model_columns!(),
     " FROM helpdesk_triage_models WHERE tenant_id = ? ORDER BY version DESC LIMIT ?"
 );
+
+/// Retires the tenant's models in service: one UPDATE over the primary key's tenant
+/// prefix.
+pub(crate) const RETIRE: &str =
+    "UPDATE helpdesk_triage_models SET retired_at = ? WHERE tenant_id = ? AND retired_at IS NULL";
 
 fn model_from(row: &SqliteRow) -> Result<TriageModel> {
     let c = Columns(row);
@@ -50,6 +56,7 @@ fn model_from(row: &SqliteRow) -> Result<TriageModel> {
         holdout_tickets: c.u64("holdout_tickets")?,
         holdout_correct: c.u64("holdout_correct")?,
         categories: c.json("categories")?,
+        retired_at: c.opt_ts("retired_at")?,
     })
 }
 
@@ -88,6 +95,7 @@ impl TriageModelStore for SqliteStore {
             .bind(int(model.holdout_tickets, "holdout_tickets")?)
             .bind(int(model.holdout_correct, "holdout_correct")?)
             .bind(json(&model.categories, "categories")?)
+            .bind(opt_ms(model.retired_at))
             .execute(&mut **tx)
             .await;
         match inserted {
@@ -110,5 +118,18 @@ impl TriageModelStore for SqliteStore {
     /// One statement: `LIST` with a limit of 1.
     async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>> {
         Ok(self.triage_models(tenant, 1).await?.into_iter().next())
+    }
+
+    /// One UPDATE in a write transaction (see `RETIRE`).
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(self.sql.text(RETIRE))
+            .bind(ms(at))
+            .bind(tenant.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        commit(tx).await?;
+        Ok(done.rows_affected())
     }
 }

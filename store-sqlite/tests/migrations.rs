@@ -40,10 +40,10 @@ async fn a_new_database_has_only_prefixed_tables_and_its_own_migrations_table() 
     assert_eq!(
         versions(&store).await,
         vec![
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
         ]
     );
-    assert_eq!(SqliteStore::schema_version(), 19);
+    assert_eq!(SqliteStore::schema_version(), 20);
     let names = tables(store.pool()).await;
     assert!(names.contains(&"helpdesk_tickets".to_owned()), "{names:?}");
     assert!(names.contains(&"helpdesk_schema_migrations".to_owned()));
@@ -73,7 +73,7 @@ async fn a_custom_prefix_names_every_table_and_the_migrations_table() {
     assert_eq!(
         versions(&store).await,
         vec![
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
         ]
     );
     let names = tables(store.pool()).await;
@@ -147,7 +147,7 @@ async fn database_from_a_newer_schema_is_refused_with_a_typed_error() {
             backend: "sqlite",
             database,
             found: 99,
-            supported: 19,
+            supported: 20,
         } => {
             assert!(
                 database.contains(&path.display().to_string())
@@ -160,7 +160,7 @@ async fn database_from_a_newer_schema_is_refused_with_a_typed_error() {
     let text = common::chain(&err);
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(
-        text.contains("version 99") && text.contains("version 19"),
+        text.contains("version 99") && text.contains("version 20"),
         "{text}"
     );
 

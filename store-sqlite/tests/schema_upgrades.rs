@@ -1,6 +1,7 @@
 //! Schema upgrades of databases of this layout: a migration that adds to the schema fills
 //! or defaults what the rows already there need, and the store keeps working on them
-//! (migration 11 indexes them for search, migration 12 gives them no custom field values).
+//! (migration 11 indexes them for search, migration 12 gives them no custom field values,
+//! migration 20 keeps the learned-triage models there in service).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -12,7 +13,8 @@ use helpdesk_core::domain::{
     AuthorKind, EventKind, FieldValue, Message, MessageKind, Priority, Role,
 };
 use helpdesk_core::store::{
-    RoutingClaim, SearchSource, TenantStore, TicketQuery, TicketStore, TicketWrite, UserStore,
+    RoutingClaim, SearchSource, TenantStore, TicketQuery, TicketStore, TicketWrite, TriageModel,
+    TriageModelStore, UserStore,
 };
 use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
 use helpdesk_store_sqlite::SqliteStore;
@@ -37,9 +39,21 @@ fn message(write: &TicketWrite, kind: MessageKind, body: &str, minute: i64) -> M
     }
 }
 
+/// Takes migration 20 (retiring learned-triage models) back out of a database: its column
+/// and its row in the migrations table.
+async fn back_to_version_19(pool: &SqlitePool) {
+    for statement in [
+        "ALTER TABLE helpdesk_triage_models DROP COLUMN retired_at",
+        "DELETE FROM helpdesk_schema_migrations WHERE version = 20",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+}
+
 /// Takes migration 19 (learned-triage models) back out of a database: its table and its
 /// row in the migrations table.
 async fn back_to_version_18(pool: &SqlitePool) {
+    back_to_version_19(pool).await;
     for statement in [
         "DROP TABLE helpdesk_triage_models",
         "DELETE FROM helpdesk_schema_migrations WHERE version = 19",
@@ -358,5 +372,45 @@ async fn migration_17_gives_the_staff_already_there_a_zero_stamp() {
     assert_eq!(
         store.routing_staff(acme.id).await.unwrap()[0].last_routed,
         1
+    );
+}
+
+#[tokio::test]
+async fn migration_20_keeps_the_models_already_there_in_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v19.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let acme = tenant("acme");
+    store.create_tenant(&acme).await.unwrap();
+    let model = TriageModel {
+        tenant_id: acme.id,
+        version: 1,
+        format: "kb-search-svm-v1+minilm".into(),
+        blob: helpdesk_core::domain::Sha256::digest(b"model"),
+        size_bytes: 5,
+        trained_at: at(1),
+        resolved_tickets: 120,
+        training_tickets: 96,
+        holdout_tickets: 24,
+        holdout_correct: 20,
+        categories: vec!["billing".into(), "technical".into()],
+        retired_at: None,
+    };
+    store.put_triage_model(&model).await.unwrap();
+    back_to_version_19(store.pool()).await;
+    store.close().await;
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        store.latest_triage_model(acme.id).await.unwrap(),
+        Some(model.clone())
+    );
+    assert_eq!(store.retire_triage_models(acme.id, at(2)).await.unwrap(), 1);
+    assert_eq!(
+        store.latest_triage_model(acme.id).await.unwrap(),
+        Some(TriageModel {
+            retired_at: Some(at(2)),
+            ..model
+        })
     );
 }

@@ -232,8 +232,12 @@ pub(crate) struct ErasureResource {
     /// Files deleted, metadata and bytes.
     files: u64,
     /// SHA-256 of files whose bytes the blob store failed to delete (nothing refers to
-    /// them any more; the operator deletes them). Normally empty.
+    /// them any more; the operator deletes them), and of retired learned-triage models
+    /// likewise. Normally empty.
     blobs_left: Vec<String>,
+    /// Learned-triage models retired because they may have learned from the erased
+    /// tickets (a new version is trained without them; a repeated request says 0).
+    triage_models_retired: u64,
 }
 
 /// Erases a customer's personal data (admins; a data subject's erasure request): their
@@ -241,7 +245,8 @@ pub(crate) struct ErasureResource {
 /// and the texts and files of every ticket they raised erased, in the tickets, their
 /// events, messages, outbox and search, one commit per ticket. The tickets stay with
 /// their status, times and ratings, so analytics still count them. Recorded in the audit
-/// log (`customer_erased`). Repeating it finishes an erasure that stopped half-way and
+/// log (`customer_erased`). The tenant's learned-triage models are retired (they may have
+/// learned from those tickets) and retrained without them. Repeating it finishes an erasure that stopped half-way and
 /// changes nothing after a complete one. A staff member's id is refused (`user`).
 #[utoipa::path(post, path = "/users/{id}/erase", tag = "admin",
     params(("id" = UserId, Path, description = "The customer's id")),
@@ -261,6 +266,7 @@ pub(crate) async fn erase_customer(
         tickets: report.tickets,
         files: report.files,
         blobs_left: report.blobs_left.iter().map(|s| s.to_hex()).collect(),
+        triage_models_retired: report.triage_models_retired,
     }))
 }
 
@@ -388,6 +394,9 @@ pub(crate) struct TriageModelView {
     accuracy: Option<f64>,
     /// The categories it predicts.
     categories: Vec<String>,
+    /// When it was retired because a ticket it may have learned from was erased (it is
+    /// never used again); absent while in service.
+    retired_at: Option<Timestamp>,
 }
 
 impl From<TriageModel> for TriageModelView {
@@ -402,6 +411,7 @@ impl From<TriageModel> for TriageModelView {
             holdout_tickets: m.holdout_tickets,
             holdout_correct: m.holdout_correct,
             categories: m.categories,
+            retired_at: m.retired_at,
         }
     }
 }

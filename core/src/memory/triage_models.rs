@@ -1,6 +1,7 @@
 //! The memory store's learned-triage model records.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 
 use super::MemoryStore;
 use crate::store::{TriageModel, TriageModelStore};
@@ -41,5 +42,19 @@ impl TriageModelStore for MemoryStore {
             .filter(|m| m.tenant_id == tenant)
             .max_by_key(|m| m.version)
             .cloned())
+    }
+
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64> {
+        let mut d = self.lock()?;
+        let mut retired = 0;
+        for model in d
+            .triage_models
+            .iter_mut()
+            .filter(|m| m.tenant_id == tenant && m.retired_at.is_none())
+        {
+            model.retired_at = Some(at);
+            retired += 1;
+        }
+        Ok(retired)
     }
 }

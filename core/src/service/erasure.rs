@@ -35,8 +35,12 @@ pub struct ErasureReport {
     pub files: u64,
     /// Files whose bytes the blob store failed to delete after their metadata was
     /// erased (their SHA-256): nothing refers to them any more, and the operator deletes
-    /// them by hand. Logged too.
+    /// them by hand. Logged too. Bytes of retired learned-triage models that could not be
+    /// deleted are listed here as well.
     pub blobs_left: Vec<Sha256>,
+    /// Learned-triage models retired because they may have learned from an erased ticket
+    /// (the training job trains a new version without it).
+    pub triage_models_retired: u64,
 }
 
 impl ErasureReport {
@@ -44,6 +48,12 @@ impl ErasureReport {
         self.tickets += other.tickets;
         self.files += other.files;
         self.blobs_left.extend(other.blobs_left);
+        self.triage_models_retired += other.triage_models_retired;
+    }
+
+    fn add_retirement(&mut self, retirement: super::learned_retirement::Retirement) {
+        self.triage_models_retired += retirement.models;
+        self.blobs_left.extend(retirement.blobs_left);
     }
 }
 
@@ -119,7 +129,9 @@ impl Helpdesk {
     /// deleted, and earlier audit events that recorded the e-mail rewritten: the customer
     /// can no longer act while their tickets are erased. Then every ticket they raised is
     /// erased, one commit each ([`crate::erasure`]: texts, files, search entries; the
-    /// counts and times analytics reads stay). Running it again finishes an erasure that
+    /// counts and times analytics reads stay). The tenant's learned-triage models, which
+    /// may have learned from those tickets, are retired before and after (on a repeated
+    /// request too, when the customer raised any ticket), and their bytes deleted. Running it again finishes an erasure that
     /// stopped half-way and changes nothing after a complete one. Staff members are
     /// refused: their accounts are deactivated instead.
     pub async fn erase_customer(&self, actor: &Actor, user: UserId) -> Result<ErasureReport> {
@@ -137,7 +149,14 @@ impl Helpdesk {
         )
         .await?;
         let mut report = ErasureReport::default();
-        for ticket in self.requested_by(tenant.id, user).await? {
+        let tickets = self.requested_by(tenant.id, user).await?;
+        if tickets.is_empty() {
+            return Ok(report);
+        }
+        // Before (the models stop answering while the tickets go) and after (a model
+        // recorded meanwhile learned from them too).
+        report.add_retirement(self.retire_learned_models(tenant.id).await?);
+        for ticket in tickets {
             let done = self
                 .erase_ticket(
                     &tenant,
@@ -148,6 +167,7 @@ impl Helpdesk {
                 .await?;
             report.add(done);
         }
+        report.add_retirement(self.retire_learned_models(tenant.id).await?);
         Ok(report)
     }
 
@@ -213,12 +233,22 @@ impl Helpdesk {
                     .store
                     .retention_due(tenant.id, cutoff, RETENTION_BATCH)
                     .await?;
+                if due.is_empty() {
+                    continue;
+                }
+                // As for a customer's erasure: retired before and after.
+                report
+                    .erased
+                    .add_retirement(self.retire_learned_models(tenant.id).await?);
                 for ticket in due {
                     let done = self
                         .erase_ticket(&tenant, ticket.id, ErasureReason::Retention, None)
                         .await?;
                     report.erased.add(done);
                 }
+                report
+                    .erased
+                    .add_retirement(self.retire_learned_models(tenant.id).await?);
             }
             Ok(report)
         });
@@ -290,7 +320,7 @@ impl Helpdesk {
                     let mut report = ErasureReport {
                         tickets: 1,
                         files: attachments.len() as u64,
-                        blobs_left: Vec::new(),
+                        ..ErasureReport::default()
                     };
                     for a in &attachments {
                         if !self.delete_unused_blob(tenant, &a.sha256).await {

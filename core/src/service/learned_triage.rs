@@ -16,10 +16,13 @@
 //!   newest of each format, which an instance of that format may still load).
 //! * **Installing** ([`Helpdesk::learned_triage_sync`]): before a triage, an instance that
 //!   has not looked for [`LearnedTriageConfig::check_interval`] reads the tenant's newest
-//!   record of its classifier's format and installs it when it is newer than its own.
+//!   record of its classifier's format and installs it when it is newer than its own, or
+//!   uninstalls its own when that record is retired.
 //!   A model trained on instance A classifies on instance B within that interval.
+//! * **Retiring**: erasing a ticket's personal data retires the tenant's models, which
+//!   learned from it (`learned_retirement`); the job then trains a new version.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -32,7 +35,7 @@ use crate::domain::{Actor, Ticket, TicketStatus};
 use crate::roles::Action;
 use crate::store::{TRIAGE_MODEL_ENTITY, TicketQuery, TicketSort, TriageModel};
 use crate::triage::{LabelledTicket, LearnedTriage};
-use crate::{Error, Result, TenantId};
+use crate::{Error, Result, TenantId, TicketId};
 
 /// How many of a tenant's newest model versions keep their bytes in the blob store.
 pub const KEPT_MODEL_BLOBS: usize = 3;
@@ -116,6 +119,9 @@ pub struct TrainingReport {
     pub too_few_examples: u64,
     /// Tenants whose training failed (logged; the next job tries again).
     pub failed: u64,
+    /// Tenants whose new model was retired as soon as it was recorded, because a ticket
+    /// it learned from was erased while it trained (the next job trains again).
+    pub discarded: u64,
     /// False when another instance held the lease, or there is no learned classifier.
     pub ran: bool,
 }
@@ -164,6 +170,7 @@ impl Helpdesk {
                 Ok(Trained::Model(model)) => report.trained.push(*model),
                 Ok(Trained::NotDue) => report.not_due += 1,
                 Ok(Trained::TooFewExamples) => report.too_few_examples += 1,
+                Ok(Trained::Discarded) => report.discarded += 1,
                 Err(e) => {
                     tracing::warn!(tenant = %tenant.id, error = %e, "triage training failed; the next job tries again");
                     report.failed += 1;
@@ -201,8 +208,8 @@ impl Helpdesk {
     }
 
     /// Installs the tenant's newest stored model of this instance's classifier's format
-    /// when the one installed is older (or none is), and says which version is installed
-    /// now. Intake runs it before triage once per [`LearnedTriageConfig::check_interval`];
+    /// when the one installed is older (or none is), uninstalls the one installed when
+    /// that newest model is retired, and says which version is installed now. Intake runs it before triage once per [`LearnedTriageConfig::check_interval`];
     /// call it directly to pick a new model up at once.
     pub async fn learned_triage_sync(&self, tenant: TenantId) -> Result<Option<u64>> {
         let Some(learned) = self.inner.classifiers.learned() else {
@@ -212,6 +219,12 @@ impl Helpdesk {
         let Some(model) = self.newest_of_format(tenant, learned.format()).await? else {
             return Ok(installed);
         };
+        if model.retired_at.is_some() {
+            if installed.is_some() {
+                learned.uninstall(tenant);
+            }
+            return Ok(None);
+        }
         if installed >= Some(model.version) {
             return Ok(installed);
         }
@@ -281,7 +294,8 @@ impl Helpdesk {
         let own = match &latest {
             Some(m) if m.format == learned.format() => Some(m.clone()),
             _ => self.newest_of_format(tenant, learned.format()).await?,
-        };
+        }
+        .filter(|m| m.retired_at.is_none());
         let resolved_query = TicketQuery {
             statuses: vec![TicketStatus::Resolved, TicketStatus::Closed],
             ..TicketQuery::default()
@@ -302,6 +316,11 @@ impl Helpdesk {
         {
             return Ok(Trained::TooFewExamples);
         }
+        let used: HashSet<TicketId> = train
+            .iter()
+            .chain(&holdout)
+            .map(|(ticket, _)| ticket.id)
+            .collect();
         let train: Vec<LabelledTicket> = train.into_iter().map(|(_, l)| l).collect();
         let holdout: Vec<LabelledTicket> = holdout.into_iter().map(|(_, l)| l).collect();
         let fitted = learned.fit(&train, &holdout).await?;
@@ -326,6 +345,7 @@ impl Helpdesk {
             holdout_tickets: holdout.len() as u64,
             holdout_correct: fitted.holdout_correct.min(holdout.len() as u64),
             categories: fitted.categories,
+            retired_at: None,
         };
         match store.put_triage_model(&model).await {
             Ok(()) => {}
@@ -340,6 +360,11 @@ impl Helpdesk {
             }
             Err(e) => return Err(e),
         }
+        if self.learned_from_erased(tenant, &used).await? {
+            self.retire_learned_models(tenant).await?;
+            tracing::info!(%tenant, version = model.version, "the model just trained learned from a ticket erased meanwhile; retired");
+            return Ok(Trained::Discarded);
+        }
         if let Err(e) = learned.install(tenant, model.version, &bytes).await {
             tracing::warn!(%tenant, version = model.version, error = %e, "the model just trained did not install here");
         }
@@ -349,7 +374,11 @@ impl Helpdesk {
     }
 
     /// Reads up to `max_tickets` resolved or closed tickets, newest first.
-    async fn resolved_tickets(&self, tenant: TenantId, query: TicketQuery) -> Result<Vec<Ticket>> {
+    pub(super) async fn resolved_tickets(
+        &self,
+        tenant: TenantId,
+        query: TicketQuery,
+    ) -> Result<Vec<Ticket>> {
         let max = self.inner.config.learned_triage.max_tickets;
         let mut query = TicketQuery {
             sort: TicketSort::Newest,
@@ -417,6 +446,7 @@ enum Trained {
     Model(Box<TriageModel>),
     NotDue,
     TooFewExamples,
+    Discarded,
 }
 
 /// Whether a tenant with `resolved` resolved or closed tickets is due for training, given

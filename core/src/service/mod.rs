@@ -28,6 +28,7 @@ mod fields;
 mod index_sweep;
 mod indexing;
 mod kb_sync;
+mod learned_retirement;
 mod learned_triage;
 mod precondition;
 mod privacy;

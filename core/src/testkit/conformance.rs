@@ -120,7 +120,7 @@ pub use teams::teams_round_trip_and_filter;
 pub use ticket_writes::*;
 pub use triage_models::{
     invalid_triage_models_write_nothing, racing_triage_model_puts_keep_one_record_per_version,
-    triage_models_are_versioned_per_tenant,
+    retiring_triage_models_is_per_tenant_and_idempotent, triage_models_are_versioned_per_tenant,
 };
 pub use views::{
     count_tickets_matches_the_listing, saved_views_commit_with_audit_events_and_unique_names,
@@ -241,6 +241,7 @@ macro_rules! store_conformance_tests {
             triage_models_are_versioned_per_tenant,
             invalid_triage_models_write_nothing,
             racing_triage_model_puts_keep_one_record_per_version,
+            retiring_triage_models_is_per_tenant_and_idempotent,
         );
     };
     (@cases [$($attrs:tt)*] $setup:path; $case:ident, $($rest:ident,)*) => {

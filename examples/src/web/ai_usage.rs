@@ -82,6 +82,8 @@ pub(super) struct LearnedRow {
     /// tickets.
     pub(super) accuracy: String,
     pub(super) categories: String,
+    /// "In service", or when it was retired after an erasure.
+    pub(super) status: String,
 }
 
 /// The learned-triage section: the tenant's models, newest first, and the threshold of
@@ -114,6 +116,10 @@ impl LearnedTriage {
                     },
                 ),
                 categories: m.categories.join(", "),
+                status: m.retired_at.map_or_else(
+                    || "In service".into(),
+                    |at| format!("Retired {}", at.strftime("%Y-%m-%d %H:%M UTC")),
+                ),
             })
             .collect();
         Self { rows, min_tickets }

@@ -81,6 +81,7 @@ async fn erase(
         tickets = report.tickets,
         files = report.files,
         blobs_left = report.blobs_left.len(),
+        triage_models_retired = report.triage_models_retired,
         "customer erased"
     );
     Ok(Redirect::to("/admin/users?done=customer-erased"))

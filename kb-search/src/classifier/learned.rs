@@ -183,4 +183,15 @@ impl LearnedTriage for LearnedClassifier {
             .get(&tenant)
             .and_then(|i| i.version)
     }
+
+    fn uninstall(&self, tenant: TenantId) {
+        let removed = self
+            .models
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&tenant);
+        if let Some(old) = removed {
+            tracing::debug!(%tenant, version = ?old.version, "learned triage model uninstalled");
+        }
+    }
 }

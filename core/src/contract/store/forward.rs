@@ -508,4 +508,7 @@ impl<T: TriageModelStore + ?Sized> TriageModelStore for Arc<T> {
     async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>> {
         (**self).latest_triage_model(tenant).await
     }
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64> {
+        (**self).retire_triage_models(tenant, at).await
+    }
 }

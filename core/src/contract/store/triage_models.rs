@@ -10,6 +10,12 @@
 //! versions never fork. Each instance asks for the newest record now and then and loads
 //! the model when its version is newer than the one it has.
 //!
+//! A model learned from tickets whose personal data is later erased keeps derived data of
+//! them (words, embeddings), so erasure retires the tenant's models
+//! ([`TriageModelStore::retire_triage_models`]): a retired model is never installed again,
+//! instances drop it at their next check, its bytes are deleted, and the training job
+//! trains a new version from what is left.
+//!
 //! Backends keep two rules: a tenant has at most one record per version, and a tenant
 //! never sees another tenant's records.
 //!
@@ -60,6 +66,10 @@ pub struct TriageModel {
     pub holdout_correct: u64,
     /// The categories it predicts, sorted.
     pub categories: Vec<String>,
+    /// When it was retired because a ticket it may have learned from was erased; `None`
+    /// while it is in service. A retired model is never installed, and its bytes are gone.
+    #[serde(default)]
+    pub retired_at: Option<Timestamp>,
 }
 
 impl TriageModel {
@@ -146,4 +156,9 @@ pub trait TriageModelStore: Send + Sync {
 
     /// The tenant's highest version, `None` before its first model.
     async fn latest_triage_model(&self, tenant: TenantId) -> Result<Option<TriageModel>>;
+
+    /// Retires every model of the tenant that is not retired yet, in one write: their
+    /// `retired_at` becomes `at`. Models already retired keep their time, other tenants'
+    /// models are untouched. Returns how many it retired (0 when run again).
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64>;
 }

@@ -6,8 +6,9 @@
 //! gathers the tenant's resolved tickets, holds a slice out, calls
 //! [`LearnedTriage::fit`], keeps the bytes in the blob store and records the model in the
 //! store ([`TriageModelStore`](crate::store::TriageModelStore)); every instance then
-//! [`install`](LearnedTriage::install)s the newest version it finds. The classifier itself
-//! only fits, serialises, loads and classifies.
+//! [`install`](LearnedTriage::install)s the newest version it finds, and
+//! [`uninstall`](LearnedTriage::uninstall)s it once erasure has retired it. The classifier
+//! itself only fits, serialises, loads and classifies.
 
 use async_trait::async_trait;
 
@@ -60,4 +61,8 @@ pub trait LearnedTriage: Classifier {
 
     /// The version installed for the tenant, `None` before the first.
     fn installed_version(&self, tenant: TenantId) -> Option<u64>;
+
+    /// Forgets the tenant's model (it was retired: a ticket it learned from was erased);
+    /// until a newer version is installed the tenant's tickets are classified without it.
+    fn uninstall(&self, tenant: TenantId);
 }

@@ -1,6 +1,6 @@
 //! Conformance cases for stored learned-triage models: versions are per tenant and never
-//! fork, records come back exactly, invalid records write nothing, and of trainers racing
-//! for one version exactly one lands.
+//! fork, records come back exactly, invalid records write nothing, of trainers racing for
+//! one version exactly one lands, and retiring is per tenant and happens once.
 
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ fn model(tenant: TenantId, version: u64, bytes: &[u8]) -> TriageModel {
         holdout_tickets: 200,
         holdout_correct: 171,
         categories: vec!["billing".into(), "login".into(), "shipping".into()],
+        retired_at: None,
     }
 }
 
@@ -175,4 +176,92 @@ pub async fn racing_triage_model_puts_keep_one_record_per_version(store: S) {
     }
     assert_eq!(winners.len(), 1, "exactly one trainer records version 1");
     assert_eq!(store.list_triage_models(a.id, 10).await.unwrap(), winners);
+}
+
+/// Retiring marks every model of one tenant that is in service, once: running it again
+/// retires nothing and keeps the first time; another tenant's models stay in service; a
+/// model recorded afterwards is in service until the next retirement; a record stored
+/// retired comes back retired.
+pub async fn retiring_triage_models_is_per_tenant_and_idempotent(store: S) {
+    let (a, _, _) = seed_tenant(&store, "acme").await;
+    let (b, _, _) = seed_tenant(&store, "globex").await;
+    assert_eq!(
+        store.retire_triage_models(a.id, at(1_000)).await.unwrap(),
+        0
+    );
+    for version in 1..=3u8 {
+        store
+            .put_triage_model(&model(a.id, u64::from(version), &[version]))
+            .await
+            .unwrap();
+    }
+    let b1 = model(b.id, 1, b"globex");
+    store.put_triage_model(&b1).await.unwrap();
+
+    assert_eq!(
+        store.retire_triage_models(a.id, at(1_000)).await.unwrap(),
+        3
+    );
+    let retired: Vec<TriageModel> = (1..=3u8)
+        .rev()
+        .map(|v| TriageModel {
+            retired_at: Some(at(1_000)),
+            ..model(a.id, u64::from(v), &[v])
+        })
+        .collect();
+    assert_eq!(store.list_triage_models(a.id, 10).await.unwrap(), retired);
+    assert_eq!(
+        store.latest_triage_model(b.id).await.unwrap(),
+        Some(b1.clone()),
+        "another tenant's model stays in service"
+    );
+
+    // Again: nothing left to retire, and the first time stays.
+    assert_eq!(
+        store.retire_triage_models(a.id, at(2_000)).await.unwrap(),
+        0
+    );
+    assert_eq!(store.list_triage_models(a.id, 10).await.unwrap(), retired);
+
+    // A newer model is in service until the next retirement, which leaves the old times.
+    let a4 = model(a.id, 4, b"fourth");
+    store.put_triage_model(&a4).await.unwrap();
+    assert_eq!(
+        store.latest_triage_model(a.id).await.unwrap(),
+        Some(a4.clone())
+    );
+    assert_eq!(
+        store.retire_triage_models(a.id, at(3_000)).await.unwrap(),
+        1
+    );
+    let listed = store.list_triage_models(a.id, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|m| m.retired_at).collect::<Vec<_>>(),
+        [at(3_000), at(1_000), at(1_000), at(1_000)].map(Some)
+    );
+
+    // A record stored retired comes back retired and is not retired again.
+    let b2 = TriageModel {
+        retired_at: Some(at(500)),
+        ..model(b.id, 2, b"retired")
+    };
+    store.put_triage_model(&b2).await.unwrap();
+    assert_eq!(
+        store.latest_triage_model(b.id).await.unwrap(),
+        Some(b2.clone())
+    );
+    assert_eq!(
+        store.retire_triage_models(b.id, at(4_000)).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.list_triage_models(b.id, 10).await.unwrap(),
+        vec![
+            b2,
+            TriageModel {
+                retired_at: Some(at(4_000)),
+                ..b1
+            }
+        ]
+    );
 }

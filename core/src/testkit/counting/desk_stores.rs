@@ -224,4 +224,8 @@ impl crate::store::TriageModelStore for CountingStore {
         self.track(Call::Read, self.inner.latest_triage_model(tenant))
             .await
     }
+    async fn retire_triage_models(&self, tenant: TenantId, at: Timestamp) -> Result<u64> {
+        self.track(Call::Commit, self.inner.retire_triage_models(tenant, at))
+            .await
+    }
 }
