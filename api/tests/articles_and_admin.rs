@@ -4,6 +4,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
+use helpdesk_core::testkit::fixtures::triage_model;
 use serde_json::json;
 
 use common::{PASSWORD, api};
@@ -261,20 +262,7 @@ async fn analytics_cover_a_range() {
     assert_eq!(report.json["learned_triage"], json!([]));
 
     // A trained triage model shows with its held-out accuracy, to its tenant only.
-    let model = helpdesk_core::store::TriageModel {
-        tenant_id: api.admin_actor.tenant_id,
-        version: 1,
-        format: "kb-search-svm-v1+minilm".into(),
-        blob: helpdesk_core::domain::Sha256::digest(b"model"),
-        size_bytes: 5,
-        trained_at: "2026-03-02T09:00:00Z".parse().unwrap(),
-        resolved_tickets: 250,
-        training_tickets: 200,
-        holdout_tickets: 50,
-        holdout_correct: 43,
-        categories: vec!["billing".into(), "technical".into()],
-        retired_at: None,
-    };
+    let model = triage_model(api.admin_actor.tenant_id, 1, b"model");
     api.hd.store().put_triage_model(&model).await.unwrap();
     let report = api
         .call(Method::GET, "/analytics", Some(&api.admin), None)
@@ -282,9 +270,12 @@ async fn analytics_cover_a_range() {
     let shown = &report.json["learned_triage"];
     assert_eq!(shown.as_array().map(Vec::len), Some(1), "{shown}");
     assert_eq!(shown[0]["version"], 1);
-    assert_eq!(shown[0]["holdout_tickets"], 50);
-    assert_eq!(shown[0]["accuracy"], 0.86);
-    assert_eq!(shown[0]["categories"], json!(["billing", "technical"]));
+    assert_eq!(shown[0]["holdout_tickets"], 200);
+    assert_eq!(shown[0]["accuracy"], 0.855);
+    assert_eq!(
+        shown[0]["categories"],
+        json!(["billing", "login", "shipping"])
+    );
     assert_eq!(shown[0]["retired_at"], json!(null));
     let other = api
         .call(Method::GET, "/analytics", Some(&api.other_admin), None)
@@ -345,20 +336,7 @@ async fn an_admin_erases_a_customers_data_once_and_agents_cannot() {
         .assert_problem(422, "validation");
 
     // A learned-triage model of the tenant, which may have learned from the ticket.
-    let model = helpdesk_core::store::TriageModel {
-        tenant_id: api.admin_actor.tenant_id,
-        version: 1,
-        format: "kb-search-svm-v1+minilm".into(),
-        blob: helpdesk_core::domain::Sha256::digest(b"model"),
-        size_bytes: 5,
-        trained_at: api.hd.now(),
-        resolved_tickets: 250,
-        training_tickets: 200,
-        holdout_tickets: 50,
-        holdout_correct: 43,
-        categories: vec!["billing".into(), "technical".into()],
-        retired_at: None,
-    };
+    let model = triage_model(api.admin_actor.tenant_id, 1, b"model");
     api.hd.store().put_triage_model(&model).await.unwrap();
 
     let erased = api.call(Method::POST, &path, Some(&api.admin), None).await;

@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use helpdesk_core::blob::{BlobKey, BlobStore};
-use helpdesk_core::domain::{TicketStatus, TriageSource};
-use helpdesk_core::service::{HelpdeskConfig, LearnedTriageConfig, TicketPatch};
+use helpdesk_core::domain::TriageSource;
+use helpdesk_core::service::{HelpdeskConfig, LearnedTriageConfig};
 use helpdesk_core::store::TriageModel;
 use helpdesk_core::testkit::MemoryBlobStore;
 use helpdesk_core::triage::{ClassifierChain, LearnedTriage};
 use helpdesk_core::{Error, Helpdesk};
 
-use learned_common::{KeywordLearned, another, blob, desk, open, resolved};
+use learned_common::{KeywordLearned, another, blob, desk, open, resolve_as, resolved};
 
 #[tokio::test]
 async fn a_tenant_is_trained_once_it_has_enough_resolved_tickets_and_every_instance_uses_it() {
@@ -260,22 +260,7 @@ async fn analytics_shows_the_models_and_their_held_out_accuracy_to_admins() {
     resolved(&d, 60).await;
     // Two tickets of a category too rare to learn.
     for i in 0..2 {
-        let t = open(&d.w.hd, &d, &format!("refund {i}")).await;
-        d.w.hd
-            .update_ticket(
-                &d.w.agent,
-                t.id,
-                TicketPatch {
-                    category: Some("other".into()),
-                    ..TicketPatch::default()
-                },
-            )
-            .await
-            .unwrap();
-        d.w.hd
-            .transition(&d.w.agent, t.id, TicketStatus::Resolved)
-            .await
-            .unwrap();
+        resolve_as(&d, &d.w.customer, &format!("refund {i}"), "other").await;
     }
     d.w.hd.train_triage_models().await.unwrap();
     let now = d.w.hd.now();

@@ -12,52 +12,23 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use helpdesk_core::blob::{BlobError, BlobKey, BlobStore, DynBlobStore};
-use helpdesk_core::domain::{Actor, TicketStatus, TriageSource};
-use helpdesk_core::service::{NewTicket, TicketPatch};
+use helpdesk_core::domain::TriageSource;
+use helpdesk_core::service::NewTicket;
 use helpdesk_core::store::TriageModel;
 use helpdesk_core::testkit::MemoryBlobStore;
 use helpdesk_core::triage::LearnedTriage;
 
 use common::world_with;
-use learned_common::{Desk, KINDS, KeywordLearned, KeywordModel, another, blob, config, desk};
-
-/// Opens a ticket as `customer`, files it under `category` and resolves it.
-async fn resolve_as(d: &Desk, customer: &Actor, subject: &str, category: &str) {
-    let ticket =
-        d.w.hd
-            .open_ticket(
-                customer,
-                NewTicket::new(subject, "Please help me with this."),
-            )
-            .await
-            .unwrap()
-            .ticket;
-    d.w.hd
-        .update_ticket(
-            &d.w.agent,
-            ticket.id,
-            TicketPatch {
-                category: Some(category.into()),
-                ..TicketPatch::default()
-            },
-        )
-        .await
-        .unwrap();
-    d.w.hd
-        .transition(&d.w.agent, ticket.id, TicketStatus::Resolved)
-        .await
-        .unwrap();
-}
+use learned_common::{
+    Desk, KeywordLearned, KeywordModel, another, blob, config, desk, resolve_as, resolved_by,
+};
 
 /// 30 "refund" tickets of the first customer (to be erased) and 60 of the second.
 async fn two_customers(d: &Desk) {
     for i in 0..30 {
         resolve_as(d, &d.w.customer, &format!("refund wanted {i}"), "billing").await;
     }
-    for i in 0..60 {
-        let (word, category) = KINDS[i % KINDS.len()];
-        resolve_as(d, &d.w.customer2, &format!("{word} question {i}"), category).await;
-    }
+    resolved_by(d, &d.w.customer2, 60).await;
 }
 
 /// The word map a stored model's bytes hold.
@@ -164,16 +135,7 @@ async fn erasing_a_customer_retires_the_model_everywhere_and_the_next_one_leaves
 #[tokio::test]
 async fn a_customer_without_tickets_is_erased_without_retiring_models() {
     let d = desk().await;
-    for i in 0..60 {
-        let (word, category) = KINDS[i % KINDS.len()];
-        resolve_as(
-            &d,
-            &d.w.customer2,
-            &format!("{word} question {i}"),
-            category,
-        )
-        .await;
-    }
+    resolved_by(&d, &d.w.customer2, 60).await;
     d.w.hd.train_triage_models().await.unwrap();
     let report =
         d.w.hd
@@ -235,16 +197,7 @@ async fn a_model_trained_while_its_tickets_were_erased_is_retired_as_soon_as_it_
 async fn a_retention_sweep_retires_the_models_only_when_it_erases() {
     let d = desk().await;
     let tenant = d.w.tenant.id;
-    for i in 0..60 {
-        let (word, category) = KINDS[i % KINDS.len()];
-        resolve_as(
-            &d,
-            &d.w.customer2,
-            &format!("{word} question {i}"),
-            category,
-        )
-        .await;
-    }
+    resolved_by(&d, &d.w.customer2, 60).await;
     d.w.hd.train_triage_models().await.unwrap();
     let mut settings = d.w.tenant.settings.clone();
     settings.retention_months = Some(6);

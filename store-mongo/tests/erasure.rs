@@ -15,7 +15,7 @@ use helpdesk_core::store::{
     ErasureStore, MessageFilter, TenantStore, TicketErasure, TicketStore, TriageModel,
     TriageModelStore, UserStore,
 };
-use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
+use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, triage_model, user};
 use helpdesk_store_mongo::MongoStore;
 
 use common::fresh_mongo;
@@ -154,20 +154,7 @@ async fn a_model_stored_without_a_retirement_field_is_in_service_and_retired_onc
     let store = fresh_mongo().await;
     let t = tenant("acme");
     store.create_tenant(&t).await.unwrap();
-    let model = TriageModel {
-        tenant_id: t.id,
-        version: 1,
-        format: "kb-search-svm-v1+minilm".into(),
-        blob: helpdesk_core::domain::Sha256::digest(b"model"),
-        size_bytes: 5,
-        trained_at: at(1),
-        resolved_tickets: 120,
-        training_tickets: 96,
-        holdout_tickets: 24,
-        holdout_correct: 20,
-        categories: vec!["billing".into(), "technical".into()],
-        retired_at: None,
-    };
+    let model = triage_model(t.id, 1, b"model");
     store.put_triage_model(&model).await.unwrap();
     store
         .database()

@@ -16,7 +16,7 @@ use helpdesk_core::store::{
     RoutingClaim, SearchSource, TenantStore, TicketQuery, TicketStore, TicketWrite, TriageModel,
     TriageModelStore, UserStore,
 };
-use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, user};
+use helpdesk_core::testkit::fixtures::{at, change, new_ticket, tenant, triage_model, user};
 use helpdesk_store_sqlite::SqliteStore;
 use sqlx::SqlitePool;
 
@@ -382,20 +382,7 @@ async fn migration_20_keeps_the_models_already_there_in_service() {
     let store = SqliteStore::open(&path).await.unwrap();
     let acme = tenant("acme");
     store.create_tenant(&acme).await.unwrap();
-    let model = TriageModel {
-        tenant_id: acme.id,
-        version: 1,
-        format: "kb-search-svm-v1+minilm".into(),
-        blob: helpdesk_core::domain::Sha256::digest(b"model"),
-        size_bytes: 5,
-        trained_at: at(1),
-        resolved_tickets: 120,
-        training_tickets: 96,
-        holdout_tickets: 24,
-        holdout_correct: 20,
-        categories: vec!["billing".into(), "technical".into()],
-        retired_at: None,
-    };
+    let model = triage_model(acme.id, 1, b"model");
     store.put_triage_model(&model).await.unwrap();
     back_to_version_19(store.pool()).await;
     store.close().await;

@@ -1,5 +1,6 @@
 //! Builders for test data: tenants, users, tickets and ticket changes built the same way
-//! the service builds them (events applied with [`Ticket::apply`]).
+//! the service builds them (events applied with [`Ticket::apply`]), and learned-triage model
+//! records.
 
 use jiff::Timestamp;
 
@@ -7,7 +8,7 @@ use crate::domain::{
     AuthorKind, Channel, Event, EventKind, Message, MessageKind, Notification, NotificationKind,
     OutboxEntry, Priority, Role, SlaState, Tenant, TenantSettings, Ticket, TicketStatus, User,
 };
-use crate::store::TicketWrite;
+use crate::store::{TicketWrite, TriageModel};
 use crate::{EventId, MessageId, OutboxId, TenantId, TicketId, UserId};
 
 /// A fixed instant all fixtures start from: Monday 2026-03-02 09:00 UTC.
@@ -195,5 +196,25 @@ pub fn change(
         chat_activity: None,
         model_usage: Vec::new(),
         routing: None,
+    }
+}
+
+/// A learned-triage model record of `tenant` as `version`, in service, whose bytes are
+/// `bytes` (their SHA-256 and length): trained `version` hours after [`t0`], 800 tickets
+/// trained on and 200 held out, 171 of them right, three categories.
+pub fn triage_model(tenant: TenantId, version: u64, bytes: &[u8]) -> TriageModel {
+    TriageModel {
+        tenant_id: tenant,
+        version,
+        format: "learned-svm-v1+minilm ✓".into(),
+        blob: crate::domain::Sha256::digest(bytes),
+        size_bytes: bytes.len() as u64,
+        trained_at: at(i64::try_from(version).unwrap_or(0) * 60),
+        resolved_tickets: 1_000 + version,
+        training_tickets: 800,
+        holdout_tickets: 200,
+        holdout_correct: 171,
+        categories: vec!["billing".into(), "login".into(), "shipping".into()],
+        retired_at: None,
     }
 }

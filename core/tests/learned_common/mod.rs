@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use helpdesk_core::blob::{BlobKey, BlobStore, DynBlobStore};
-use helpdesk_core::domain::{Ticket, TicketStatus, TriageSource};
+use helpdesk_core::domain::{Actor, Ticket, TicketStatus, TriageSource};
 use helpdesk_core::service::{HelpdeskConfig, LearnedTriageConfig, NewTicket, TicketPatch};
 use helpdesk_core::store::TriageModel;
 use helpdesk_core::testkit::MemoryBlobStore;
@@ -23,7 +23,7 @@ use helpdesk_core::triage::{
     Classification, Classifier, ClassifyError, ClassifyInput, FittedModel, LabelledTicket,
     LearnedTriage,
 };
-use helpdesk_core::{Error, Helpdesk, Result, TenantId};
+use helpdesk_core::{Error, Helpdesk, Result, TenantId, TicketId};
 
 use crate::common::{World, world_with};
 
@@ -196,27 +196,52 @@ pub const KINDS: [(&str, &str); 3] = [
     ("crash", "technical"),
 ];
 
-/// Opens `n` tickets through `hd`, files them under their category and resolves them.
+/// Opens `n` tickets as the first customer, files them under their category and resolves
+/// them.
 pub async fn resolved(d: &Desk, n: usize) {
+    resolved_by(d, &d.w.customer, n).await;
+}
+
+/// Opens `n` tickets as `customer`, a word of [`KINDS`] first in each subject, files them
+/// under the word's category and resolves them.
+pub async fn resolved_by(d: &Desk, customer: &Actor, n: usize) {
     for i in 0..n {
         let (word, category) = KINDS[i % KINDS.len()];
-        let ticket = open(&d.w.hd, d, &format!("{word} question {i}")).await;
+        resolve_as(d, customer, &format!("{word} question {i}"), category).await;
+    }
+}
+
+/// Opens a ticket as `customer`, files it under `category` and resolves it.
+pub async fn resolve_as(d: &Desk, customer: &Actor, subject: &str, category: &str) {
+    let ticket =
         d.w.hd
-            .update_ticket(
-                &d.w.agent,
-                ticket.id,
-                TicketPatch {
-                    category: Some(category.into()),
-                    ..TicketPatch::default()
-                },
+            .open_ticket(
+                customer,
+                NewTicket::new(subject, "Please help me with this."),
             )
             .await
-            .unwrap();
-        d.w.hd
-            .transition(&d.w.agent, ticket.id, TicketStatus::Resolved)
-            .await
-            .unwrap();
-    }
+            .unwrap()
+            .ticket;
+    file_and_resolve(d, ticket.id, category).await;
+}
+
+/// Files the ticket under `category` and resolves it (as the agent).
+pub async fn file_and_resolve(d: &Desk, ticket: TicketId, category: &str) {
+    d.w.hd
+        .update_ticket(
+            &d.w.agent,
+            ticket,
+            TicketPatch {
+                category: Some(category.into()),
+                ..TicketPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    d.w.hd
+        .transition(&d.w.agent, ticket, TicketStatus::Resolved)
+        .await
+        .unwrap();
 }
 
 pub async fn open(hd: &Helpdesk, d: &Desk, subject: &str) -> Ticket {

@@ -6,25 +6,8 @@ use std::sync::Arc;
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
-use crate::domain::Sha256;
 use crate::store::{TRIAGE_MODEL_ENTITY, TriageModel};
-
-fn model(tenant: TenantId, version: u64, bytes: &[u8]) -> TriageModel {
-    TriageModel {
-        tenant_id: tenant,
-        version,
-        format: "learned-svm-v1+minilm ✓".into(),
-        blob: Sha256::digest(bytes),
-        size_bytes: bytes.len() as u64,
-        trained_at: at(i64::try_from(version).unwrap_or(0) * 60),
-        resolved_tickets: 1_000 + version,
-        training_tickets: 800,
-        holdout_tickets: 200,
-        holdout_correct: 171,
-        categories: vec!["billing".into(), "login".into(), "shipping".into()],
-        retired_at: None,
-    }
-}
+use crate::testkit::fixtures::triage_model as model;
 
 fn assert_conflict(result: crate::Result<()>) {
     match result {
