@@ -19,7 +19,9 @@ use helpdesk_core::testkit::MemoryBlobStore;
 use helpdesk_core::triage::{ClassifierChain, LearnedTriage};
 use helpdesk_core::{Error, Helpdesk};
 
-use learned_common::{KeywordLearned, another, blob, desk, open, resolve_as, resolved};
+use learned_common::{
+    KeywordLearned, another, blob, desk, open, resolve_as, resolved, trained_once,
+};
 
 #[tokio::test]
 async fn a_tenant_is_trained_once_it_has_enough_resolved_tickets_and_every_instance_uses_it() {
@@ -210,13 +212,7 @@ async fn a_model_of_another_format_is_not_installed_but_replaced() {
 async fn corrupt_or_missing_model_bytes_leave_the_installed_model() {
     let d = desk().await;
     resolved(&d, 60).await;
-    let v1 =
-        d.w.hd
-            .train_triage_models()
-            .await
-            .unwrap()
-            .trained
-            .remove(0);
+    let v1 = trained_once(&d).await;
     let other = KeywordLearned::new("keywords-v1");
     let b = another(&d, other.clone());
     assert_eq!(b.learned_triage_sync(d.w.tenant.id).await.unwrap(), Some(1));

@@ -21,6 +21,7 @@ use helpdesk_core::triage::LearnedTriage;
 use common::world_with;
 use learned_common::{
     Desk, KeywordLearned, KeywordModel, another, blob, config, desk, resolve_as, resolved_by,
+    trained_once,
 };
 
 /// 30 "refund" tickets of the first customer (to be erased) and 60 of the second.
@@ -52,13 +53,7 @@ async fn erasing_a_customer_retires_the_model_everywhere_and_the_next_one_leaves
     let d = desk().await;
     let tenant = d.w.tenant.id;
     two_customers(&d).await;
-    let v1 =
-        d.w.hd
-            .train_triage_models()
-            .await
-            .unwrap()
-            .trained
-            .remove(0);
+    let v1 = trained_once(&d).await;
     assert!(words_of(&d, &v1).await.contains(&"refund".to_string()));
     let other = KeywordLearned::new("keywords-v1");
     let b = another(&d, other.clone());
@@ -268,13 +263,7 @@ async fn retired_model_bytes_the_blob_store_keeps_are_reported_and_the_model_is_
     .await;
     let d = Desk { w, blobs, learned };
     two_customers(&d).await;
-    let v1 =
-        d.w.hd
-            .train_triage_models()
-            .await
-            .unwrap()
-            .trained
-            .remove(0);
+    let v1 = trained_once(&d).await;
 
     let report =
         d.w.hd

@@ -244,6 +244,13 @@ pub async fn file_and_resolve(d: &Desk, ticket: TicketId, category: &str) {
         .unwrap();
 }
 
+/// Runs the training job, which must train the desk's tenant, and returns its model.
+pub async fn trained_once(d: &Desk) -> TriageModel {
+    let mut report = d.w.hd.train_triage_models().await.unwrap();
+    assert_eq!(report.trained.len(), 1, "one tenant trained: {report:?}");
+    report.trained.remove(0)
+}
+
 pub async fn open(hd: &Helpdesk, d: &Desk, subject: &str) -> Ticket {
     hd.open_ticket(
         &d.w.customer,
