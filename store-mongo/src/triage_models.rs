@@ -3,7 +3,8 @@
 //! record per version, so of two trainers recording the same version the second insert is
 //! a duplicate key and gets the conflict; the same index, read backwards, serves the
 //! listing and the latest model. `retired_at` is a date, or null while the model is in
-//! service (every document has the field, so the retirement's filter on null is exact).
+//! service; a document written before models could be retired has no field, which reads
+//! as in service and which the retirement's filter on null matches too.
 
 use async_trait::async_trait;
 use bson::{Document, doc};

@@ -246,8 +246,9 @@ pub(crate) struct ErasureResource {
 /// events, messages, outbox and search, one commit per ticket. The tickets stay with
 /// their status, times and ratings, so analytics still count them. Recorded in the audit
 /// log (`customer_erased`). The tenant's learned-triage models are retired (they may have
-/// learned from those tickets) and retrained without them. Repeating it finishes an erasure that stopped half-way and
-/// changes nothing after a complete one. A staff member's id is refused (`user`).
+/// learned from those tickets) and retrained without them. Repeating it finishes an
+/// erasure that stopped half-way and changes nothing after a complete one, except that
+/// the models are retired again. A staff member's id is refused (`user`).
 #[utoipa::path(post, path = "/users/{id}/erase", tag = "admin",
     params(("id" = UserId, Path, description = "The customer's id")),
     responses(

@@ -50,11 +50,6 @@ impl ErasureReport {
         self.blobs_left.extend(other.blobs_left);
         self.triage_models_retired += other.triage_models_retired;
     }
-
-    fn add_retirement(&mut self, retirement: super::learned_retirement::Retirement) {
-        self.triage_models_retired += retirement.models;
-        self.blobs_left.extend(retirement.blobs_left);
-    }
 }
 
 /// What erasing a customer would touch: asked before [`Helpdesk::erase_customer`].
@@ -131,9 +126,10 @@ impl Helpdesk {
     /// erased, one commit each ([`crate::erasure`]: texts, files, search entries; the
     /// counts and times analytics reads stay). The tenant's learned-triage models, which
     /// may have learned from those tickets, are retired before and after (on a repeated
-    /// request too, when the customer raised any ticket), and their bytes deleted. Running it again finishes an erasure that
-    /// stopped half-way and changes nothing after a complete one. Staff members are
-    /// refused: their accounts are deactivated instead.
+    /// request too, when the customer raised any ticket), and their bytes deleted.
+    /// Running it again finishes an erasure that stopped half-way and changes nothing
+    /// else after a complete one. Staff members are refused: their accounts are
+    /// deactivated instead.
     pub async fn erase_customer(&self, actor: &Actor, user: UserId) -> Result<ErasureReport> {
         let (tenant, _) = self.check(actor, Action::ManageUsers).await?;
         let customer = self.erasable(&tenant, user).await?;
@@ -155,7 +151,7 @@ impl Helpdesk {
         }
         // Before (the models stop answering while the tickets go) and after (a model
         // recorded meanwhile learned from them too).
-        report.add_retirement(self.retire_learned_models(tenant.id).await?);
+        report.add(self.retire_learned_models(tenant.id).await?);
         for ticket in tickets {
             let done = self
                 .erase_ticket(
@@ -167,7 +163,7 @@ impl Helpdesk {
                 .await?;
             report.add(done);
         }
-        report.add_retirement(self.retire_learned_models(tenant.id).await?);
+        report.add(self.retire_learned_models(tenant.id).await?);
         Ok(report)
     }
 
@@ -239,7 +235,7 @@ impl Helpdesk {
                 // As for a customer's erasure: retired before and after.
                 report
                     .erased
-                    .add_retirement(self.retire_learned_models(tenant.id).await?);
+                    .add(self.retire_learned_models(tenant.id).await?);
                 for ticket in due {
                     let done = self
                         .erase_ticket(&tenant, ticket.id, ErasureReason::Retention, None)
@@ -248,7 +244,7 @@ impl Helpdesk {
                 }
                 report
                     .erased
-                    .add_retirement(self.retire_learned_models(tenant.id).await?);
+                    .add(self.retire_learned_models(tenant.id).await?);
             }
             Ok(report)
         });

@@ -19,10 +19,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Helpdesk;
+use super::{ErasureReport, Helpdesk};
 use crate::blob::BlobKey;
-use crate::domain::{Sha256, TicketStatus};
-use crate::store::TicketQuery;
+use crate::domain::Sha256;
 use crate::{Result, TenantId, TicketId};
 
 /// How many of a tenant's newest models a retirement looks at to delete their bytes: the
@@ -30,29 +29,21 @@ use crate::{Result, TenantId, TicketId};
 /// format, all among these.
 const RETIRED_BLOBS_SEARCH: usize = 20;
 
-/// What retiring a tenant's models did.
-#[derive(Debug, Default)]
-pub(super) struct Retirement {
-    /// Models retired by this call (not those retired before).
-    pub(super) models: u64,
-    /// Bytes of retired models the blob store failed to delete (logged).
-    pub(super) blobs_left: Vec<Sha256>,
-}
-
 impl Helpdesk {
     /// Retires every model of the tenant in service, uninstalls the tenant's model on this
     /// instance, and deletes the bytes of its retired models (unless a model in service
     /// has the same bytes). Idempotent: run again, it retires nothing and deletes what a
-    /// failed run left.
-    pub(super) async fn retire_learned_models(&self, tenant: TenantId) -> Result<Retirement> {
+    /// failed run left. The report counts the models this call retired
+    /// (`triage_models_retired`) and the bytes the blob store kept (`blobs_left`).
+    pub(super) async fn retire_learned_models(&self, tenant: TenantId) -> Result<ErasureReport> {
         let store = &self.inner.store;
         let models = store.retire_triage_models(tenant, self.now()).await?;
         if let Some(learned) = self.inner.classifiers.learned() {
             learned.uninstall(tenant);
         }
-        let mut retirement = Retirement {
-            models,
-            blobs_left: Vec::new(),
+        let mut retirement = ErasureReport {
+            triage_models_retired: models,
+            ..ErasureReport::default()
         };
         let listed = store
             .list_triage_models(tenant, RETIRED_BLOBS_SEARCH)
@@ -81,8 +72,8 @@ impl Helpdesk {
                 retirement.blobs_left.push(sha256);
             }
         }
-        if retirement.models > 0 {
-            tracing::info!(%tenant, models = retirement.models, "learned triage models retired after an erasure");
+        if models > 0 {
+            tracing::info!(%tenant, models, "learned triage models retired after an erasure");
         }
         Ok(retirement)
     }
@@ -95,12 +86,8 @@ impl Helpdesk {
         tenant: TenantId,
         used: &HashSet<TicketId>,
     ) -> Result<bool> {
-        let query = TicketQuery {
-            statuses: vec![TicketStatus::Resolved, TicketStatus::Closed],
-            ..TicketQuery::default()
-        };
         let now: HashMap<TicketId, bool> = self
-            .resolved_tickets(tenant, query)
+            .resolved_tickets(tenant)
             .await?
             .into_iter()
             .map(|t| (t.id, t.erased_at.is_some()))

@@ -209,8 +209,9 @@ impl Helpdesk {
 
     /// Installs the tenant's newest stored model of this instance's classifier's format
     /// when the one installed is older (or none is), uninstalls the one installed when
-    /// that newest model is retired, and says which version is installed now. Intake runs it before triage once per [`LearnedTriageConfig::check_interval`];
-    /// call it directly to pick a new model up at once.
+    /// that newest model is retired, and says which version is installed now. Intake runs
+    /// it before triage once per [`LearnedTriageConfig::check_interval`]; call it directly
+    /// to pick a new model up at once.
     pub async fn learned_triage_sync(&self, tenant: TenantId) -> Result<Option<u64>> {
         let Some(learned) = self.inner.classifiers.learned() else {
             return Ok(None);
@@ -296,15 +297,11 @@ impl Helpdesk {
             _ => self.newest_of_format(tenant, learned.format()).await?,
         }
         .filter(|m| m.retired_at.is_none());
-        let resolved_query = TicketQuery {
-            statuses: vec![TicketStatus::Resolved, TicketStatus::Closed],
-            ..TicketQuery::default()
-        };
-        let resolved = store.count_tickets(tenant, &resolved_query).await?;
+        let resolved = store.count_tickets(tenant, &resolved_query()).await?;
         if !is_due(config, own.as_ref(), resolved) {
             return Ok(Trained::NotDue);
         }
-        let tickets = self.resolved_tickets(tenant, resolved_query).await?;
+        let tickets = self.resolved_tickets(tenant).await?;
         let examples = learnable(&tickets, &settings.categories, config.min_per_category);
         let (train, holdout): (Vec<_>, Vec<_>) = examples
             .into_iter()
@@ -374,16 +371,12 @@ impl Helpdesk {
     }
 
     /// Reads up to `max_tickets` resolved or closed tickets, newest first.
-    pub(super) async fn resolved_tickets(
-        &self,
-        tenant: TenantId,
-        query: TicketQuery,
-    ) -> Result<Vec<Ticket>> {
+    pub(super) async fn resolved_tickets(&self, tenant: TenantId) -> Result<Vec<Ticket>> {
         let max = self.inner.config.learned_triage.max_tickets;
         let mut query = TicketQuery {
             sort: TicketSort::Newest,
             limit: TicketQuery::MAX_LIMIT,
-            ..query
+            ..resolved_query()
         };
         let mut tickets = Vec::new();
         loop {
@@ -447,6 +440,14 @@ enum Trained {
     NotDue,
     TooFewExamples,
     Discarded,
+}
+
+/// The tenant's resolved and closed tickets: what training counts and learns from.
+fn resolved_query() -> TicketQuery {
+    TicketQuery {
+        statuses: vec![TicketStatus::Resolved, TicketStatus::Closed],
+        ..TicketQuery::default()
+    }
 }
 
 /// Whether a tenant with `resolved` resolved or closed tickets is due for training, given
